@@ -1,0 +1,176 @@
+package hostfs
+
+import (
+	"container/list"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/memfile"
+	"glassbox/internal/mm"
+	"glassbox/internal/vfs"
+)
+
+// maxCachedFDs bounds the O_PATH descriptors kept open.
+const maxCachedFDs = 1024
+
+// FS is one exported host directory.
+type FS struct {
+	mf       *memfile.File
+	readOnly bool
+	root     *inode
+
+	mu     sync.Mutex
+	lru    *list.List // of *inode with fd >= 0, most recent at front
+	caches map[cacheKey]*mm.FileCache
+}
+
+type cacheKey struct {
+	dev, ino uint64
+	size     int64
+	mtime    unix.Timespec
+}
+
+// New opens dir on the host as a file system root.
+func New(dir string, readOnly bool, mf *memfile.File) (*FS, error) {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	fs := &FS{mf: mf, readOnly: readOnly, lru: list.New(), caches: map[cacheKey]*mm.FileCache{}}
+	fs.root = &inode{fs: fs, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: fd, pinned: 1 << 30}
+	return fs, nil
+}
+
+// Root returns the root inode.
+func (fs *FS) Root() vfs.Inode { return dirInode{fs.root} }
+
+// ReadOnly reports whether writes are refused.
+func (fs *FS) ReadOnly() bool { return fs.readOnly }
+
+// inode is a host file found by name under its parent.
+type inode struct {
+	fs       *FS
+	parent   *inode
+	name     string
+	dev, ino uint64
+	mode     uint32
+
+	// guarded by fs.mu
+	fd     int // -1 when not open
+	pinned int
+	elem   *list.Element
+}
+
+// withFD runs fn with an O_PATH descriptor of in.
+func (in *inode) withFD(fn func(fd int) error) error {
+	fd, err := in.pin()
+	if err != nil {
+		return err
+	}
+	defer in.unpin()
+	return fn(fd)
+}
+
+func (in *inode) pin() (int, error) {
+	fs := in.fs
+	fs.mu.Lock()
+	if in.fd >= 0 {
+		in.pinned++
+		if in.elem != nil {
+			fs.lru.MoveToFront(in.elem)
+		}
+		fd := in.fd
+		fs.mu.Unlock()
+		return fd, nil
+	}
+	fs.mu.Unlock()
+	var fd int
+	err := in.parent.withFD(func(pfd int) error {
+		var err error
+		fd, err = unix.Openat(pfd, in.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Dev != in.dev || st.Ino != in.ino {
+		unix.Close(fd)
+		return -1, unix.ENOENT // the host replaced the file under us
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if in.fd >= 0 { // someone else opened it meanwhile
+		unix.Close(fd)
+		in.pinned++
+		fs.lru.MoveToFront(in.elem)
+		return in.fd, nil
+	}
+	in.fd = fd
+	in.pinned = 1
+	in.elem = fs.lru.PushFront(in)
+	for fs.lru.Len() > maxCachedFDs {
+		e := fs.lru.Back()
+		victim := e.Value.(*inode)
+		for victim.pinned > 0 {
+			e = e.Prev()
+			if e == nil {
+				return fd, nil
+			}
+			victim = e.Value.(*inode)
+		}
+		fs.lru.Remove(e)
+		unix.Close(victim.fd)
+		victim.fd, victim.elem = -1, nil
+	}
+	return fd, nil
+}
+
+func (in *inode) unpin() {
+	in.fs.mu.Lock()
+	in.pinned--
+	in.fs.mu.Unlock()
+}
+
+// cache returns the shared page cache for an open host file.
+func (fs *FS) cache(fd int, st *unix.Stat_t) (*mm.FileCache, error) {
+	k := cacheKey{st.Dev, st.Ino, st.Size, st.Mtim}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if c, ok := fs.caches[k]; ok {
+		return c, nil
+	}
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	c := mm.NewFileCache(fs.mf, fdReader(dup), uint64(st.Size))
+	fs.caches[k] = c
+	return c, nil
+}
+
+type fdReader int
+
+func (r fdReader) ReadAt(p []byte, off int64) (int, error) {
+	total := 0
+	for total < len(p) {
+		n, err := unix.Pread(int(r), p[total:], off+int64(total))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	return total, nil
+}

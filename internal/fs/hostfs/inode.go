@@ -1,0 +1,178 @@
+package hostfs
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/vfs"
+)
+
+func toStat(st *unix.Stat_t) vfs.Stat {
+	return vfs.Stat{
+		Dev: st.Dev, Ino: st.Ino, Rdev: st.Rdev, Mode: st.Mode, Nlink: st.Nlink,
+		UID: st.Uid, GID: st.Gid, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks,
+		Atime: st.Atim, Mtime: st.Mtim, Ctime: st.Ctim,
+	}
+}
+
+// Stat implements vfs.Inode.
+func (in *inode) Stat() (vfs.Stat, error) {
+	var st unix.Stat_t
+	var err error
+	if in.parent == nil {
+		err = unix.Fstat(in.fd, &st)
+	} else {
+		err = in.parent.withFD(func(pfd int) error {
+			return unix.Fstatat(pfd, in.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		})
+	}
+	if err != nil {
+		return vfs.Stat{}, err
+	}
+	if st.Ino != in.ino || st.Dev != in.dev {
+		return vfs.Stat{}, unix.ENOENT
+	}
+	return toStat(&st), nil
+}
+
+func (in *inode) kind() uint32 { return in.mode & unix.S_IFMT }
+
+// dirInode and linkInode give directories and symlinks their interfaces.
+type dirInode struct{ *inode }
+type linkInode struct{ *inode }
+type fileInode struct{ *inode }
+
+func (in *inode) wrap() vfs.Inode {
+	switch in.kind() {
+	case unix.S_IFDIR:
+		return dirInode{in}
+	case unix.S_IFLNK:
+		return linkInode{in}
+	}
+	return fileInode{in}
+}
+
+// Lookup implements vfs.Dir.
+func (d dirInode) Lookup(ctx vfs.Ctx, name string) (vfs.Inode, error) {
+	var st unix.Stat_t
+	err := d.withFD(func(fd int) error {
+		return unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &inode{fs: d.fs, parent: d.inode, name: name, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: -1}
+	return c.wrap(), nil
+}
+
+// ReadDir implements vfs.Dir.
+func (d dirInode) ReadDir(ctx vfs.Ctx) ([]vfs.DirEntry, error) {
+	var out []vfs.DirEntry
+	err := d.withFD(func(fd int) error {
+		dfd, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(dfd)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := unix.Getdents(dfd, buf)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if n <= 0 {
+				return nil
+			}
+			out = parseDirents(buf[:n], out)
+		}
+	})
+	return out, err
+}
+
+func parseDirents(b []byte, out []vfs.DirEntry) []vfs.DirEntry {
+	for len(b) >= 19 {
+		ino := binary.LittleEndian.Uint64(b[0:])
+		reclen := int(binary.LittleEndian.Uint16(b[16:]))
+		if reclen < 19 || reclen > len(b) {
+			break
+		}
+		typ := b[18]
+		name := b[19:reclen]
+		for i, c := range name {
+			if c == 0 {
+				name = name[:i]
+				break
+			}
+		}
+		if s := string(name); s != "." && s != ".." {
+			out = append(out, vfs.DirEntry{Name: s, Ino: ino, Type: typ})
+		}
+		b = b[reclen:]
+	}
+	return out
+}
+
+// Readlink implements vfs.Symlink.
+func (l linkInode) Readlink(ctx vfs.Ctx) (string, error) {
+	var s string
+	err := l.parent.withFD(func(pfd int) error {
+		buf := make([]byte, vfs.PathMax)
+		n, err := unix.Readlinkat(pfd, l.name, buf)
+		if err != nil {
+			return err
+		}
+		s = string(buf[:n])
+		return nil
+	})
+	return s, err
+}
+
+// Open implements vfs.Opener for regular files.
+func (f fileInode) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
+	if f.kind() != unix.S_IFREG {
+		// Host devices, fifos and sockets stay on the host.
+		return nil, unix.EACCES
+	}
+	if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+		if f.fs.readOnly {
+			return nil, unix.EROFS
+		}
+	}
+	fd, err := f.openHost(flags & (unix.O_ACCMODE | unix.O_TRUNC | unix.O_APPEND))
+	if err != nil {
+		return nil, err
+	}
+	return &file{fs: f.fs, fd: fd}, nil
+}
+
+// Open implements vfs.Opener for directories.
+func (d dirInode) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
+	if flags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, unix.EISDIR
+	}
+	return &dir{d: d}, nil
+}
+
+// openHost opens the file itself (not O_PATH) and checks it is still the
+// inode that was looked up.
+func (in *inode) openHost(flags int) (int, error) {
+	var fd int
+	err := in.parent.withFD(func(pfd int) error {
+		var err error
+		fd, err = unix.Openat(pfd, in.name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+		return err
+	})
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Ino != in.ino || st.Dev != in.dev {
+		unix.Close(fd)
+		return -1, unix.ENOENT
+	}
+	return fd, nil
+}

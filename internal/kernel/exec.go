@@ -1,0 +1,250 @@
+package kernel
+
+import (
+	"bytes"
+	"crypto/rand"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/loader"
+	"glassbox/internal/mm"
+	"glassbox/internal/platform"
+	"glassbox/internal/trace"
+	"glassbox/internal/vfs"
+)
+
+// maxInterpDepth bounds #! chains. Linux: fs/exec.c (bprm->interp nesting)
+const maxInterpDepth = 4
+
+// image adapts an open executable for the loader.
+type image struct {
+	t    *Task
+	f    *vfs.File
+	name string
+}
+
+func (im *image) ReadAt(p []byte, off int64) (int, error) {
+	total := 0
+	for total < len(p) {
+		n, err := im.f.Ops().Read(im.t, [][]byte{p[total:]}, off+int64(total))
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, errShortRead
+		}
+	}
+	return total, nil
+}
+
+type kerr string
+
+func (e kerr) Error() string { return string(e) }
+
+const errShortRead = kerr("short read")
+
+func (im *image) Mappable() (mm.Mappable, error) {
+	mf, ok := im.f.Ops().(vfs.MappableFile)
+	if !ok {
+		return nil, unix.EACCES
+	}
+	return mf.Mappable()
+}
+
+func (im *image) Name() string { return im.name }
+
+func (im *image) DevIno() (uint64, uint64) {
+	st, err := im.f.Stat(im.t)
+	if err != nil {
+		return 0, 0
+	}
+	return st.Dev, st.Ino
+}
+
+// openExec opens path for execution: a regular file the caller may
+// execute, on a mount that allows it.
+func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, error) {
+	p, err := t.Walk(dirfd, path, vfs.Follow)
+	if err != nil {
+		return nil, vfs.Path{}, err
+	}
+	st, err := p.Inode().Stat()
+	if err != nil {
+		return nil, vfs.Path{}, err
+	}
+	if st.IsDir() {
+		return nil, vfs.Path{}, unix.EACCES
+	}
+	if st.Type() != unix.S_IFREG {
+		return nil, vfs.Path{}, unix.EACCES
+	}
+	if err := vfs.CheckMode(t.creds, &st, vfs.MayExec); err != nil {
+		return nil, vfs.Path{}, err
+	}
+	if st.Mode&0o111 == 0 {
+		return nil, vfs.Path{}, unix.EACCES
+	}
+	op, ok := p.Inode().(vfs.Opener)
+	if !ok {
+		return nil, vfs.Path{}, unix.EACCES
+	}
+	ops, err := op.Open(t, unix.O_RDONLY)
+	if err != nil {
+		return nil, vfs.Path{}, err
+	}
+	f := vfs.NewFile(ops, p, unix.O_RDONLY)
+	return &image{t: t, f: f, name: t.PathName(p)}, p, nil
+}
+
+// execve replaces the process image. On error the old image is intact.
+func (t *Task) execve(path string, argv, envv []string) error {
+	return t.execveAt(AtFDCWD, path, argv, envv, 0)
+}
+
+// Execve is execve(2)/execveat(2) for syscall handlers.
+func (t *Task) Execve(dirfd int, path string, argv, envv []string, flags int) error {
+	return t.execveAt(dirfd, path, argv, envv, flags)
+}
+
+func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) error {
+	execfn := path
+	var img *image
+	var exePath vfs.Path
+	for depth := 0; ; depth++ {
+		var err error
+		img, exePath, err = t.openExec(dirfd, path, flags)
+		if err != nil {
+			return err
+		}
+		var hdr [256]byte
+		n, _ := img.f.Ops().Read(t, [][]byte{hdr[:]}, 0)
+		if n >= 2 && hdr[0] == '#' && hdr[1] == '!' {
+			img.f.DecRef()
+			if depth >= maxInterpDepth {
+				return unix.ELOOP
+			}
+			interp, arg, ok := parseShebang(hdr[2:n])
+			if !ok {
+				return unix.ENOEXEC
+			}
+			// argv becomes: interp [arg] path argv[1:]...
+			// Linux: fs/binfmt_script.c
+			nargv := []string{interp}
+			if arg != "" {
+				nargv = append(nargv, arg)
+			}
+			nargv = append(nargv, path)
+			if len(argv) > 1 {
+				nargv = append(nargv, argv[1:]...)
+			}
+			argv = nargv
+			path = interp
+			dirfd = AtFDCWD
+			continue
+		}
+		if !loader.IsELF(hdr[:n]) {
+			img.f.DecRef()
+			return unix.ENOEXEC
+		}
+		break
+	}
+	defer img.f.DecRef()
+	return t.load(img, exePath, execfn, argv, envv)
+}
+
+// parseShebang splits a "#!" line into interpreter and optional argument.
+func parseShebang(b []byte) (string, string, bool) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	line := strings.TrimLeft(string(b), " \t")
+	line = strings.TrimRight(line, " \t\r")
+	if line == "" {
+		return "", "", false
+	}
+	interp, arg := line, ""
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		interp = line[:i]
+		arg = strings.TrimLeft(line[i:], " \t")
+	}
+	return interp, arg, true
+}
+
+// load builds the new address space and, once nothing can fail any more,
+// switches the task over to it.
+func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []string) error {
+	k := t.k
+	th, err := k.cfg.Platform.NewAddressSpace()
+	if err != nil {
+		k.Logf("exec: %v", err)
+		return unix.ENOMEM
+	}
+	m := mm.New(k.cfg.MemFile, k.cfg.Platform.Layout())
+	m.AddUser()
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	c := t.creds
+	res, err := loader.Load(loader.Args{
+		MM: m, Mapper: th, Exe: img,
+		OpenInterp: func(p string) (loader.Image, error) {
+			im, _, err := t.openExec(AtFDCWD, p, 0)
+			if err != nil {
+				return nil, err
+			}
+			return im, nil
+		},
+		Argv: argv, Envv: envv, ExecFn: execfn,
+		StackSize: t.tg.Rlimit(unix.RLIMIT_STACK).Cur,
+		UID:       c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID,
+		Random: rnd,
+	})
+	if err != nil {
+		th.Release()
+		m.DropUser()
+		if err == loader.ErrNoExec {
+			return unix.ENOEXEC
+		}
+		return err
+	}
+
+	// Point of no return.
+	if t.thread != nil {
+		t.thread.Release()
+	}
+	if t.mm != nil {
+		t.mm.DropUser()
+	}
+	t.thread, t.mm = th, m
+	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
+	tg := t.tg
+	tg.mu.Lock()
+	tg.exe = exePath
+	tg.exeName = img.name
+	tg.comm = commName(execfn)
+	tg.argStart, tg.argEnd = res.ArgStart, res.ArgEnd
+	tg.envStart, tg.envEnd = res.EnvStart, res.EnvEnd
+	tg.mu.Unlock()
+	tg.fds.ExecClose()
+	tg.resetHandlersForExec()
+	t.SetAltStack(SigAltStack{Flags: 2 /* SS_DISABLE */})
+	t.clearChildTID = 0
+	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
+		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid,
+			Detail: "exec " + img.name + " " + strings.Join(argv, " ")})
+	}
+	return nil
+}
+
+// commName is the first 15 bytes of the file name (TASK_COMM_LEN-1).
+func commName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		path = path[i+1:]
+	}
+	if len(path) > 15 {
+		path = path[:15]
+	}
+	return path
+}

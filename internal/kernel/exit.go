@@ -1,0 +1,121 @@
+package kernel
+
+import (
+	"glassbox/internal/trace"
+)
+
+// exitGroup makes every task of the process exit with status.
+func (t *Task) exitGroup(s ExitStatus) {
+	tg := t.tg
+	tg.mu.Lock()
+	if !tg.exited {
+		tg.exited = true
+		tg.status = s
+	}
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, o := range tasks {
+		o.mu.Lock()
+		o.exiting = true
+		o.mu.Unlock()
+		if o != t {
+			o.wake()
+		}
+	}
+}
+
+// exitThread ends only this task (exit(2)); the last one ends the process.
+func (t *Task) exitThread(code int) {
+	tg := t.tg
+	tg.mu.Lock()
+	last := len(tg.tasks) == 1
+	if last && !tg.exited {
+		tg.exited = true
+		tg.status = ExitStatus{Code: code}
+	}
+	tg.mu.Unlock()
+	t.mu.Lock()
+	t.exiting = true
+	t.mu.Unlock()
+}
+
+// finish tears the task down after its run loop ends.
+func (t *Task) finish() {
+	if t.thread != nil {
+		t.thread.Release()
+		t.thread = nil
+	}
+	if t.mm != nil {
+		t.mm.DropUser()
+		t.mm = nil
+	}
+	k := t.k
+	k.mu.Lock()
+	delete(k.tasks, t.tid)
+	k.mu.Unlock()
+	tg := t.tg
+	tg.mu.Lock()
+	for i, o := range tg.tasks {
+		if o == t {
+			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
+			break
+		}
+	}
+	last := len(tg.tasks) == 0
+	status := tg.status
+	tg.mu.Unlock()
+	if !last {
+		return
+	}
+	// The process is gone: release what it held.
+	if tg.fds != nil {
+		tg.fds.CloseAll()
+	}
+	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
+		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid, Detail: "exit " + describeStatus(status)})
+	}
+	k.mu.Lock()
+	isInit := tg == k.init
+	if isInit {
+		k.status = status
+	}
+	k.mu.Unlock()
+	if isInit {
+		close(k.done)
+	}
+}
+
+func describeStatus(s ExitStatus) string {
+	if s.Signal != 0 {
+		return "killed by signal " + itoa(s.Signal)
+	}
+	return "status " + itoa(s.Code)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// ExitGroup is exit_group(2).
+func (t *Task) ExitGroup(code int) { t.exitGroup(ExitStatus{Code: code & 0xff}) }
+
+// Exit is exit(2).
+func (t *Task) Exit(code int) { t.exitThread(code & 0xff) }

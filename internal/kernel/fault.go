@@ -1,0 +1,37 @@
+package kernel
+
+import (
+	"fmt"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/platform"
+	"glassbox/internal/trace"
+)
+
+// fault handles a page fault the host could not satisfy.
+func (t *Task) fault(ev platform.Event) {
+	exec := ev.Addr == t.regs.Rip
+	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec)
+	if err != nil {
+		t.k.Logf("pid %d: fault at %#x: %v", t.tid, ev.Addr, err)
+		t.syncSignal(abi.SIGBUS, abi.BUS_ADRERR, ev.Addr)
+		return
+	}
+	if tr := t.k.cfg.Tracer; tr != nil {
+		if res.COW && tr.On(trace.COW) {
+			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
+				Detail: fmt.Sprintf("copy page %#x on write", abi.PageDown(ev.Addr))})
+		}
+		if tr.On(trace.Fault) {
+			what := "mapped"
+			if res.Signo != 0 {
+				what = abi.SignalName(res.Signo)
+			}
+			tr.Emit(&trace.Event{Kind: trace.Fault, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
+				Detail: fmt.Sprintf("%s at %#x (rip %#x): %s", res.Access, ev.Addr, t.regs.Rip, what)})
+		}
+	}
+	if res.Signo != 0 {
+		t.syncSignal(res.Signo, res.Code, ev.Addr)
+	}
+}

@@ -1,0 +1,136 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"glassbox/internal/memfile"
+	"glassbox/internal/platform"
+	"glassbox/internal/trace"
+	"glassbox/internal/vfs"
+)
+
+// Config is what a kernel is built from.
+type Config struct {
+	Platform platform.Platform
+	MemFile  *memfile.File
+	NS       *vfs.Namespace
+	Syscalls *Table
+	Tracer   *trace.Tracer
+	// Stdio are the guest's fds 0, 1 and 2 (each reference is taken over).
+	Stdio [3]*vfs.File
+	// Log receives glassbox' own diagnostics (unsupported syscalls...).
+	Log      io.Writer
+	Hostname string
+	UID, GID uint32
+}
+
+// Kernel is one sandbox.
+type Kernel struct {
+	cfg   Config
+	start time.Time
+
+	mu      sync.Mutex
+	tasks   map[int]*Task // by tid
+	nextPID int
+	init    *ThreadGroup
+	done    chan struct{} // closed when init has exited
+	status  ExitStatus
+
+	unsupported sync.Map // syscall names already reported
+}
+
+// New returns a kernel with no processes.
+func New(cfg Config) *Kernel {
+	if cfg.Hostname == "" {
+		cfg.Hostname = "glassbox"
+	}
+	return &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{})}
+}
+
+// Namespace returns the sandbox's mount tree.
+func (k *Kernel) Namespace() *vfs.Namespace { return k.cfg.NS }
+
+// MemFile returns the memory file.
+func (k *Kernel) MemFile() *memfile.File { return k.cfg.MemFile }
+
+// Tracer returns the event stream (may be nil).
+func (k *Kernel) Tracer() *trace.Tracer { return k.cfg.Tracer }
+
+// Hostname returns the sandbox's host name.
+func (k *Kernel) Hostname() string { return k.cfg.Hostname }
+
+// StartTime is when the sandbox started.
+func (k *Kernel) StartTime() time.Time { return k.start }
+
+// Logf writes one line of glassbox diagnostics.
+func (k *Kernel) Logf(format string, args ...any) {
+	if k.cfg.Log != nil {
+		fmt.Fprintf(k.cfg.Log, "glassbox: "+format+"\n", args...)
+	}
+}
+
+// ExitStatus is how a process ended.
+type ExitStatus struct {
+	Code   int // exit code when Signal == 0
+	Signal int // terminating signal, or 0
+	Core   bool
+}
+
+// WaitStatus encodes s as wait4 reports it.
+func (s ExitStatus) WaitStatus() uint32 {
+	if s.Signal != 0 {
+		w := uint32(s.Signal)
+		if s.Core {
+			w |= 0x80
+		}
+		return w
+	}
+	return uint32(s.Code&0xff) << 8
+}
+
+// ShellCode is the status a shell would report: the code, or 128+signal.
+func (s ExitStatus) ShellCode() int {
+	if s.Signal != 0 {
+		return 128 + s.Signal
+	}
+	return s.Code & 0xff
+}
+
+// Start creates the first process (pid 1) running argv[0] with envv and
+// returns at once; Wait waits for it.
+func (k *Kernel) Start(path string, argv, envv []string) error {
+	tg := k.newThreadGroup(nil)
+	t := k.newTask(tg)
+	tg.fds = vfs.NewFDTable()
+	for i, f := range k.cfg.Stdio {
+		if f != nil {
+			tg.fds.InstallAt(i, f, false, 1<<20)
+		}
+	}
+	root := k.cfg.NS.Root()
+	tg.fsc = &FSContext{root: root, cwd: root, umask: 0o022}
+	t.creds = &vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
+		FSUID: k.cfg.UID, FSGID: k.cfg.GID}
+	k.mu.Lock()
+	k.init = tg
+	k.mu.Unlock()
+	errc := make(chan error, 1)
+	go t.main(func() error {
+		err := t.execve(path, argv, envv)
+		errc <- err
+		return err
+	})
+	return <-errc
+}
+
+// Wait blocks until the first process exits and returns its status.
+func (k *Kernel) Wait() ExitStatus {
+	<-k.done
+	return k.status
+}
+
+// Done is closed when the first process has exited.
+func (k *Kernel) Done() <-chan struct{} { return k.done }

@@ -1,0 +1,61 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+const rlimCount = 16
+
+// RlimInfinity is RLIM_INFINITY.
+const RlimInfinity = ^uint64(0)
+
+// Rlimit is one resource limit.
+type Rlimit struct{ Cur, Max uint64 }
+
+// defaultRlimits are the host's own limits: what a process started natively
+// from the same place would inherit.
+func defaultRlimits() [rlimCount]Rlimit {
+	var out [rlimCount]Rlimit
+	for i := range out {
+		var r unix.Rlimit
+		if unix.Getrlimit(i, &r) == nil {
+			out[i] = Rlimit{r.Cur, r.Max}
+		} else {
+			out[i] = Rlimit{RlimInfinity, RlimInfinity}
+		}
+	}
+	return out
+}
+
+// Rlimit returns limit res.
+func (tg *ThreadGroup) Rlimit(res int) Rlimit {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.rlimits[res]
+}
+
+// SetRlimit changes limit res. Raising the hard limit needs root.
+func (tg *ThreadGroup) SetRlimit(t *Task, res int, r Rlimit) error {
+	if r.Cur > r.Max {
+		return unix.EINVAL
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if r.Max > tg.rlimits[res].Max && t.creds.EUID != 0 {
+		return unix.EPERM
+	}
+	if res == unix.RLIMIT_NOFILE && r.Max > 1<<20 {
+		return unix.EPERM
+	}
+	tg.rlimits[res] = r
+	return nil
+}
+
+// FDLimit is RLIMIT_NOFILE's soft limit as a descriptor bound.
+func (t *Task) FDLimit() int {
+	l := t.tg.Rlimit(unix.RLIMIT_NOFILE).Cur
+	if l > 1<<20 {
+		l = 1 << 20
+	}
+	return int(l)
+}

@@ -1,0 +1,115 @@
+package kernel
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/trace"
+)
+
+// MaxSyscall bounds the syscall table.
+const MaxSyscall = 512
+
+// Args are a syscall's six argument registers.
+type Args [6]uint64
+
+// Int returns argument i as a C int.
+func (a Args) Int(i int) int { return int(int32(a[i])) }
+
+// Handler answers one syscall. It returns the value for rax or an error
+// (a unix.Errno, or ErrNoReturn when it has set the registers itself).
+type Handler func(t *Task, a Args) (uint64, error)
+
+// Syscall is one table entry.
+type Syscall struct {
+	Name string
+	Fn   Handler
+	// Note says what is partial about the implementation, if anything.
+	Note string
+}
+
+// Formatter renders a syscall's arguments and result for tracing.
+type Formatter func(t *Task, nr int, a Args, ret uint64, err error) (args, result string)
+
+// Table maps syscall numbers to handlers.
+type Table struct {
+	Calls  [MaxSyscall]Syscall
+	Format Formatter
+}
+
+// ErrNoReturn tells the dispatcher the handler has set every register
+// (rt_sigreturn, execve) and rax must not be touched.
+var ErrNoReturn = errors.New("no syscall return value")
+
+func (t *Task) doSyscall() {
+	nr := int(int64(t.regs.Orig_rax))
+	a := Args{t.regs.Rdi, t.regs.Rsi, t.regs.Rdx, t.regs.R10, t.regs.R8, t.regs.R9}
+	tr := t.k.cfg.Tracer
+	tracing := tr.On(trace.Syscall)
+	var start time.Time
+	if tracing {
+		start = time.Now()
+	}
+	var ret uint64
+	var err error
+	var sc *Syscall
+	if nr >= 0 && nr < MaxSyscall && t.k.cfg.Syscalls.Calls[nr].Fn != nil {
+		sc = &t.k.cfg.Syscalls.Calls[nr]
+		ret, err = sc.Fn(t, a)
+	} else {
+		t.k.reportUnsupported(nr)
+		err = unix.ENOSYS
+	}
+	if err != ErrNoReturn {
+		t.regs.Rax = encodeResult(ret, err)
+	}
+	if tracing {
+		t.traceSyscall(nr, a, ret, err, time.Since(start))
+	}
+}
+
+// encodeResult turns a handler's answer into rax.
+func encodeResult(ret uint64, err error) uint64 {
+	if err == nil {
+		return ret
+	}
+	var en unix.Errno
+	if !errors.As(err, &en) {
+		en = unix.EIO
+	}
+	switch en {
+	case abi.ERESTARTSYS, abi.ERESTARTNOINTR, abi.ERESTARTNOHAND, abi.ERESTART_RESTARTBLOCK:
+		// Restart needs signal delivery; until then the guest sees EINTR.
+		en = unix.EINTR
+	}
+	return uint64(-int64(en))
+}
+
+func (t *Task) traceSyscall(nr int, a Args, ret uint64, err error, d time.Duration) {
+	name := abi.SyscallName(nr)
+	args, result := "", ""
+	if f := t.k.cfg.Syscalls.Format; f != nil {
+		args, result = f(t, nr, a, ret, err)
+	}
+	t.k.cfg.Tracer.Emit(&trace.Event{Kind: trace.Syscall, PID: t.tg.pid, TID: t.tid, Nr: nr, Name: name,
+		Args: args, Result: result, Dur: d})
+}
+
+// reportUnsupported prints one line per unknown syscall name.
+func (k *Kernel) reportUnsupported(nr int) {
+	name := abi.SyscallName(nr)
+	if _, seen := k.unsupported.LoadOrStore(name, true); !seen {
+		k.Logf("unsupported syscall %s (%d)", name, nr)
+	}
+}
+
+// ReportUnsupported lets handlers report a partially supported call (an
+// unknown ioctl, a futex op) once per description.
+func (k *Kernel) ReportUnsupported(what string) {
+	if _, seen := k.unsupported.LoadOrStore(what, true); !seen {
+		k.Logf("unsupported %s", what)
+	}
+}

@@ -1,0 +1,177 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/mm"
+	"glassbox/internal/platform"
+	"glassbox/internal/vfs"
+)
+
+// ThreadGroup is a process: the tasks sharing a pid, an address space, a
+// descriptor table, signal handlers and limits.
+type ThreadGroup struct {
+	k      *Kernel
+	pid    int
+	parent *ThreadGroup
+
+	mu       sync.Mutex
+	tasks    []*Task
+	children []*ThreadGroup
+	fds      *vfs.FDTable
+	fsc      *FSContext
+	sig      *sigHandlers
+	exited   bool
+	status   ExitStatus
+	exe      vfs.Path
+	exeName  string
+	comm     string
+	rlimits  [rlimCount]Rlimit
+	argStart uint64
+	argEnd   uint64
+	envStart uint64
+	envEnd   uint64
+	pgid     int
+	sid      int
+}
+
+// PID returns the process id.
+func (tg *ThreadGroup) PID() int { return tg.pid }
+
+// Task is one guest thread.
+type Task struct {
+	k      *Kernel
+	tid    int
+	tg     *ThreadGroup
+	thread platform.Thread
+	mm     *mm.MM
+	regs   platform.Regs
+	creds  *vfs.Creds
+
+	intr chan struct{} // a token here means "stop waiting, look at signals"
+
+	mu            sync.Mutex
+	sigmask       abi.SigSet
+	pending       abi.SigSet
+	exiting       bool
+	clearChildTID uint64
+	robustHead    uint64
+	robustLen     uint64
+	altStack      SigAltStack
+}
+
+func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
+	k.mu.Lock()
+	pid := k.nextPID
+	k.nextPID++
+	k.mu.Unlock()
+	tg := &ThreadGroup{k: k, pid: pid, parent: parent, sig: newSigHandlers(), pgid: pid, sid: pid}
+	tg.rlimits = defaultRlimits()
+	return tg
+}
+
+func (k *Kernel) newTask(tg *ThreadGroup) *Task {
+	t := &Task{k: k, tid: tg.pid, tg: tg, intr: make(chan struct{}, 1)}
+	k.mu.Lock()
+	k.tasks[t.tid] = t
+	k.mu.Unlock()
+	tg.mu.Lock()
+	tg.tasks = append(tg.tasks, t)
+	tg.mu.Unlock()
+	return t
+}
+
+// Kernel returns the task's kernel.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// TID returns the thread id; PID the process id.
+func (t *Task) TID() int { return t.tid }
+
+// PID returns the thread group id.
+func (t *Task) PID() int { return t.tg.pid }
+
+// ThreadGroup returns the task's process.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// Regs returns the task's registers (valid while handling a syscall).
+func (t *Task) Regs() *platform.Regs { return &t.regs }
+
+// MM returns the address space.
+func (t *Task) MM() *mm.MM { return t.mm }
+
+// Mapper returns what changes this task's host mappings.
+func (t *Task) Mapper() mm.Mapper { return t.thread }
+
+// FDs returns the descriptor table.
+func (t *Task) FDs() *vfs.FDTable { return t.tg.fds }
+
+// FS returns the root/cwd/umask context.
+func (t *Task) FS() *FSContext { return t.tg.fsc }
+
+// Creds implements vfs.Ctx.
+func (t *Task) Creds() *vfs.Creds { return t.creds }
+
+// Interrupt implements vfs.Ctx.
+func (t *Task) Interrupt() <-chan struct{} { return t.intr }
+
+// main is the task goroutine: it locks its OS thread for life (the ptrace
+// platform needs the tracer to stay one thread), runs setup (execve for the
+// first task) and then the run loop.
+func (t *Task) main(setup func() error) {
+	runtime.LockOSThread()
+	// Never unlocked: when this goroutine ends, Go retires the thread,
+	// which also takes any stub still attached to it down (PDEATHSIG).
+	if setup != nil {
+		if err := setup(); err != nil {
+			t.exitGroup(ExitStatus{Code: 127})
+			t.finish()
+			return
+		}
+	}
+	t.run()
+}
+
+// run is the task's loop: run the guest until it needs the kernel, do
+// what it needs, repeat.
+func (t *Task) run() {
+	for {
+		ev, err := t.thread.Switch(&t.regs)
+		if err != nil {
+			t.k.Logf("pid %d: %v", t.tid, err)
+			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
+			break
+		}
+		switch ev.Kind {
+		case platform.EventSyscall:
+			t.doSyscall()
+		case platform.EventFault:
+			t.fault(ev)
+		case platform.EventSignal:
+			t.syncSignal(ev.Signo, ev.Code, ev.Addr)
+		case platform.EventInterrupt:
+		}
+		if t.checkSignals() {
+			break
+		}
+	}
+	t.finish()
+}
+
+// CPUTime is the CPU time the guest thread has used on the host.
+func (t *Task) CPUTime() time.Duration {
+	if t.thread == nil {
+		return 0
+	}
+	// A process CPU clock of the stub: ((~pid) << 3) | CPUCLOCK_SCHED.
+	clk := int32((^t.thread.ID())<<3 | 2)
+	var ts unix.Timespec
+	if unix.ClockGettime(clk, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}

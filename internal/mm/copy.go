@@ -1,0 +1,186 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
+)
+
+// prepare makes the page at page ready for a kernel access and returns its
+// frame: backed, and for writes owned by this address space alone.
+// Linux: mm/gup.c — kernel accesses obey the VMA's protection.
+func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) {
+	v := m.vmas.find(page)
+	if v == nil || v.Prot == unix.PROT_NONE || write && v.Prot&unix.PROT_WRITE == 0 {
+		return 0, unix.EFAULT
+	}
+	p := m.pt.get(page)
+	if !p.present() {
+		if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
+			return 0, unix.EFAULT
+		}
+		lo, hi := m.window(v, page)
+		if err := m.fill(v, lo, hi); err != nil {
+			return 0, err
+		}
+		p = m.pt.get(page)
+	}
+	if write && !v.Shared {
+		cow, err := m.breakCOW(v, page)
+		if err != nil {
+			return 0, err
+		}
+		p = m.pt.get(page)
+		if cow && p.mapped() {
+			// The host still maps the old frame here.
+			if mp == nil {
+				return 0, errNoMapper
+			}
+			if err := m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame()); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return p.frame(), nil
+}
+
+// rangeOK checks that [addr, addr+n) lies in the guest's half.
+func (m *MM) rangeOK(addr uint64, n int) bool {
+	end := addr + uint64(n)
+	return end >= addr && end <= m.layout.TaskSize
+}
+
+// each calls fn for each page-sized piece of [addr, addr+n), with glassbox'
+// view of the backing memory, holding m.mu.
+func (m *MM) each(mp Mapper, addr uint64, n int, write bool, fn func(b []byte)) error {
+	if n == 0 {
+		return nil
+	}
+	if !m.rangeOK(addr, n) {
+		return unix.EFAULT
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for n > 0 {
+		page := abi.PageDown(addr)
+		off := addr - page
+		l := abi.PageSize - int(off)
+		if l > n {
+			l = n
+		}
+		fr, err := m.prepare(mp, page, write)
+		if err != nil {
+			return err
+		}
+		fn(m.mf.Bytes(fr, 1)[off : off+uint64(l)])
+		addr += uint64(l)
+		n -= l
+	}
+	return nil
+}
+
+// CopyIn reads guest memory at addr into dst.
+func (m *MM) CopyIn(mp Mapper, addr uint64, dst []byte) error {
+	return m.each(mp, addr, len(dst), false, func(b []byte) { dst = dst[copy(dst, b):] })
+}
+
+// CopyOut writes src to guest memory at addr.
+func (m *MM) CopyOut(mp Mapper, addr uint64, src []byte) error {
+	return m.each(mp, addr, len(src), true, func(b []byte) { src = src[copy(b, src):] })
+}
+
+// Zero writes n zero bytes at addr.
+func (m *MM) Zero(mp Mapper, addr uint64, n int) error {
+	return m.each(mp, addr, n, true, func(b []byte) { clear(b) })
+}
+
+// ReadString reads a NUL-terminated string of at most max bytes (without
+// the NUL). A string that does not end within max bytes is ENAMETOOLONG.
+func (m *MM) ReadString(mp Mapper, addr uint64, max int) (string, error) {
+	var out []byte
+	for len(out) < max {
+		n := abi.PageSize - int(addr&abi.PageMask)
+		if n > max-len(out) {
+			n = max - len(out)
+		}
+		var buf [abi.PageSize]byte
+		if err := m.CopyIn(mp, addr, buf[:n]); err != nil {
+			return "", err
+		}
+		for i := 0; i < n; i++ {
+			if buf[i] == 0 {
+				return string(append(out, buf[:i]...)), nil
+			}
+		}
+		out = append(out, buf[:n]...)
+		addr += uint64(n)
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// Pinned is guest memory held for host I/O outside the address space lock.
+type Pinned struct {
+	mf     *memfile.File
+	Bufs   [][]byte
+	frames []memfile.Frame
+}
+
+// Unpin releases the memory.
+func (p *Pinned) Unpin() {
+	for _, f := range p.frames {
+		p.mf.Unpin(f)
+	}
+	p.frames = nil
+	p.Bufs = nil
+}
+
+// Pin prepares [addr, addr+n) for host I/O (write: the host writes into
+// guest memory) and returns glassbox' view of it as a list of buffers.
+func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
+	p := &Pinned{mf: m.mf}
+	if n == 0 {
+		return p, nil
+	}
+	if !m.rangeOK(addr, n) {
+		return nil, unix.EFAULT
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Runs of consecutive frames become one buffer.
+	var runFrame memfile.Frame
+	var runOff, runLen uint64
+	flush := func() {
+		if runLen > 0 {
+			pages := (runOff + runLen + abi.PageMask) >> abi.PageShift
+			p.Bufs = append(p.Bufs, m.mf.Bytes(runFrame, pages)[runOff:runOff+runLen:runOff+runLen])
+			runLen = 0
+		}
+	}
+	for n > 0 {
+		page := abi.PageDown(addr)
+		off := addr - page
+		l := abi.PageSize - int(off)
+		if l > n {
+			l = n
+		}
+		fr, err := m.prepare(mp, page, write)
+		if err != nil {
+			p.Unpin()
+			return nil, err
+		}
+		m.mf.Pin(fr)
+		p.frames = append(p.frames, fr)
+		if runLen > 0 && off == 0 && (runOff+runLen)&abi.PageMask == 0 &&
+			fr == runFrame+memfile.Frame((runOff+runLen)>>abi.PageShift) {
+			runLen += uint64(l)
+		} else {
+			flush()
+			runFrame, runOff, runLen = fr, off, uint64(l)
+		}
+		addr += uint64(l)
+		n -= l
+	}
+	flush()
+	return p, nil
+}

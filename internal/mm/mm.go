@@ -1,0 +1,355 @@
+package mm
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
+	"glassbox/internal/platform"
+)
+
+// Window sizes for populating on a fault.
+const (
+	anonWindow = 2 << 20
+	fileWindow = 256 << 10
+)
+
+// Stats are an address space's counters.
+type Stats struct {
+	MinorFaults uint64 // faults glassbox resolved by mapping pages
+	COWCopies   uint64 // pages copied on a write to a shared page
+	COWReuses   uint64 // write faults that took over a page nobody else held
+	HostMaps    uint64 // host mmap/mprotect/munmap calls injected
+}
+
+// MM is one guest address space.
+type MM struct {
+	mu     sync.Mutex
+	mf     *memfile.File
+	layout platform.Layout
+	vmas   vmaSet
+	pt     pageTable
+
+	brkStart, brk uint64
+	mmapBase      uint64
+	stats         Stats
+	users         int
+}
+
+// New returns an empty address space.
+func New(mf *memfile.File, layout platform.Layout) *MM {
+	return &MM{mf: mf, layout: layout, pt: newPageTable()}
+}
+
+// Layout returns the fixed part of the address space.
+func (m *MM) Layout() platform.Layout { return m.layout }
+
+// MemFile returns the memory file behind the address space.
+func (m *MM) MemFile() *memfile.File { return m.mf }
+
+// Stats returns the counters.
+func (m *MM) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
+
+// SetMmapBase sets where top-down mmap placement starts.
+func (m *MM) SetMmapBase(a uint64) {
+	m.mu.Lock()
+	m.mmapBase = a
+	m.mu.Unlock()
+}
+
+// SetBrk sets the program break's start (end of the loaded image).
+func (m *MM) SetBrk(a uint64) {
+	m.mu.Lock()
+	a, _ = abi.PageUp(a)
+	m.brkStart, m.brk = a, a
+	m.mu.Unlock()
+}
+
+// FaultResult says what a fault amounted to.
+type FaultResult struct {
+	// Signo is 0 if the fault was resolved, else the signal for the guest
+	// (SIGSEGV or SIGBUS) with Code (SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR).
+	Signo, Code int
+	// Access is what the access was, as far as it can be told:
+	// "read", "write" or "exec".
+	Access string
+	COW    bool // a page was copied
+}
+
+// HandleFault resolves a host page fault at addr (code SEGV_MAPERR or
+// SEGV_ACCERR as the host reported it; exec says the fault address is the
+// instruction pointer).
+func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := FaultResult{Access: "read"}
+	if exec {
+		res.Access = "exec"
+	}
+	v := m.vmas.find(addr)
+	if v == nil {
+		res.Signo, res.Code = abi.SIGSEGV, abi.SEGV_MAPERR
+		return res, nil
+	}
+	if v.Prot == unix.PROT_NONE || exec && v.Prot&unix.PROT_EXEC == 0 {
+		res.Signo, res.Code = abi.SIGSEGV, abi.SEGV_ACCERR
+		return res, nil
+	}
+	page := abi.PageDown(addr)
+	p := m.pt.get(page)
+	if p.mapped() {
+		// The host has the page: the access broke its protection.
+		if !exec && v.Prot&unix.PROT_WRITE != 0 && !p.mappedWritable() {
+			res.Access = "write"
+			cow, err := m.makeWritable(mp, v, page)
+			if err != nil {
+				return res, err
+			}
+			res.COW = cow
+			m.stats.MinorFaults++
+			return res, nil
+		}
+		if !exec && v.Prot&unix.PROT_WRITE == 0 {
+			res.Access = "write"
+		}
+		res.Signo, res.Code = abi.SIGSEGV, abi.SEGV_ACCERR
+		return res, nil
+	}
+	if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
+		res.Signo, res.Code = abi.SIGBUS, abi.BUS_ADRERR
+		return res, nil
+	}
+	if err := m.populateAndMap(mp, v, page); err != nil {
+		return res, err
+	}
+	m.stats.MinorFaults++
+	return res, nil
+}
+
+func pageRoundUp(a uint64) uint64 {
+	r, _ := abi.PageUp(a)
+	return r
+}
+
+// window returns the populate window around page within v.
+func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
+	size := uint64(anonWindow)
+	var lo uint64
+	if v.File != nil {
+		size = fileWindow
+		// Align the window in file space, so windows line up with the
+		// file cache's chunks.
+		off := v.fileOffset(page)
+		lo = page - (off - off&^(size-1))
+	} else {
+		lo = page &^ (size - 1)
+	}
+	hi := lo + size
+	if lo < v.Start || lo > page {
+		lo = v.Start
+	}
+	if hi > v.End {
+		hi = v.End
+	}
+	if v.File != nil {
+		eof := pageRoundUp(v.File.Size())
+		if v.Off < eof {
+			if lim := v.Start + (eof - v.Off); hi > lim {
+				hi = lim
+			}
+		}
+	}
+	return lo, hi
+}
+
+// fill gives every page in [lo, hi) of v a frame.
+func (m *MM) fill(v *VMA, lo, hi uint64) error {
+	for a := lo; a < hi; {
+		if m.pt.get(a).present() {
+			a += abi.PageSize
+			continue
+		}
+		// Find the run of pages without frames.
+		end := a + abi.PageSize
+		for end < hi && !m.pt.get(end).present() {
+			end += abi.PageSize
+		}
+		n := (end - a) >> abi.PageShift
+		var fr memfile.Frame
+		var got uint64
+		var err error
+		if v.File == nil {
+			fr, err = m.mf.Alloc(n)
+			got = n
+		} else {
+			fr, got, err = v.File.Translate(v.fileOffset(a)>>abi.PageShift, n)
+		}
+		if err != nil {
+			return err
+		}
+		for i := uint64(0); i < got; i++ {
+			m.pt.set(a+i<<abi.PageShift, mkpte(fr+memfile.Frame(i)))
+		}
+		a += got << abi.PageShift
+	}
+	return nil
+}
+
+// hostProt is the protection the host may give page p of v: private pages
+// that someone else also references stay read-only until written.
+func (m *MM) hostProt(v *VMA, p pte) int {
+	prot := v.Prot
+	if !v.Shared && prot&unix.PROT_WRITE != 0 && m.mf.Refs(p.frame()) > 1 {
+		prot &^= unix.PROT_WRITE
+	}
+	return prot
+}
+
+// populateAndMap backs the window around page and maps the largest run
+// around it that one host mmap can cover.
+func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64) error {
+	lo, hi := m.window(v, page)
+	if err := m.fill(v, lo, hi); err != nil {
+		return err
+	}
+	p := m.pt.get(page)
+	prot := m.hostProt(v, p)
+	start, end := page, page+abi.PageSize
+	for start > lo {
+		q := m.pt.get(start - abi.PageSize)
+		if q.mapped() || !q.present() || q.frame()+1 != m.pt.get(start).frame() || m.hostProt(v, q) != prot {
+			break
+		}
+		start -= abi.PageSize
+	}
+	for end < hi {
+		q := m.pt.get(end)
+		if q.mapped() || !q.present() || q.frame() != m.pt.get(end-abi.PageSize).frame()+1 || m.hostProt(v, q) != prot {
+			break
+		}
+		end += abi.PageSize
+	}
+	if err := m.hostMap(mp, start, end, prot, m.pt.get(start).frame()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// hostMap maps [start, end) to consecutive frames from fr and records it.
+func (m *MM) hostMap(mp Mapper, start, end uint64, prot int, fr memfile.Frame) error {
+	m.stats.HostMaps++
+	if err := mp.Map(start, end-start, prot, fr.Offset()); err != nil {
+		return err
+	}
+	flags := pteMapped
+	if prot&unix.PROT_WRITE != 0 {
+		flags |= pteMapW
+	}
+	for a := start; a < end; a += abi.PageSize {
+		m.pt.set(a, m.pt.get(a)&^pteFlags|ptePresent|flags)
+	}
+	return nil
+}
+
+// makeWritable gives a private page its own frame (copying it if others
+// still reference the old one) and maps it writable.
+func (m *MM) makeWritable(mp Mapper, v *VMA, page uint64) (bool, error) {
+	cow, err := m.breakCOW(v, page)
+	if err != nil {
+		return false, err
+	}
+	p := m.pt.get(page)
+	return cow, m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
+}
+
+// breakCOW makes sure the private page's frame is referenced by this page
+// table only, copying it if needed. The page's host mapping, if any, is
+// left stale when a copy is made; callers remap it.
+func (m *MM) breakCOW(v *VMA, page uint64) (bool, error) {
+	p := m.pt.get(page)
+	if v.Shared {
+		return false, nil
+	}
+	if m.mf.Refs(p.frame()) == 1 {
+		m.stats.COWReuses++
+		return false, nil
+	}
+	nf, err := m.mf.Alloc(1)
+	if err != nil {
+		return false, err
+	}
+	copy(m.mf.Bytes(nf, 1), m.mf.Bytes(p.frame(), 1))
+	m.mf.DecRef(p.frame(), 1)
+	m.pt.set(page, mkpte(nf)|p&(pteMapped|pteMapW))
+	m.stats.COWCopies++
+	return true, nil
+}
+
+// Release frees everything the address space holds. The host side (the
+// stub) must already be gone or be going away.
+func (m *MM) Release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, l := range m.pt.leaves {
+		for _, p := range l.e {
+			if p.present() {
+				m.mf.DecRef(p.frame(), 1)
+			}
+		}
+		delete(m.pt.leaves, k)
+	}
+	m.vmas.remove(0, len(m.vmas.v))
+}
+
+// VMAs returns a copy of the VMA list, in address order.
+func (m *MM) VMAs() []VMA {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]VMA, len(m.vmas.v))
+	for i, v := range m.vmas.v {
+		out[i] = *v
+	}
+	return out
+}
+
+// BrkRange returns the start and current end of the program break.
+func (m *MM) BrkRange() (uint64, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.brkStart, m.brk
+}
+
+// Resident counts pages that have a frame.
+func (m *MM) Resident() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n uint64
+	for _, l := range m.pt.leaves {
+		n += uint64(l.used)
+	}
+	return n
+}
+
+// AddUser records one more task using the address space.
+func (m *MM) AddUser() {
+	m.mu.Lock()
+	m.users++
+	m.mu.Unlock()
+}
+
+// DropUser records a task leaving; the last one releases the address space.
+func (m *MM) DropUser() {
+	m.mu.Lock()
+	m.users--
+	last := m.users == 0
+	m.mu.Unlock()
+	if last {
+		m.Release()
+	}
+}

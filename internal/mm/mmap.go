@@ -1,0 +1,309 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// Lowest address a guest may map (vm.mmap_min_addr).
+const MinAddr = 0x10000
+
+// MapRequest is one mmap call, already decoded.
+type MapRequest struct {
+	Addr, Length uint64
+	Prot         int
+	Fixed        bool // MAP_FIXED: replace whatever is there
+	NoReplace    bool // MAP_FIXED_NOREPLACE
+	Shared       bool
+	File         Mappable // nil: anonymous private memory
+	Off          uint64
+	Name         string
+	Dev, Ino     uint64
+}
+
+// Mmap creates a VMA and returns its address. Nothing is backed or mapped
+// until the guest touches it.
+func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
+	if r.Length == 0 || r.Off&abi.PageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	length, ok := abi.PageUp(r.Length)
+	if !ok || length > m.layout.TaskSize {
+		return 0, unix.ENOMEM
+	}
+	if r.Off+length < r.Off {
+		return 0, unix.EOVERFLOW
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var addr uint64
+	switch {
+	case r.Fixed || r.NoReplace:
+		if r.Addr&abi.PageMask != 0 {
+			return 0, unix.EINVAL
+		}
+		if r.Addr < MinAddr && r.Addr != 0 || r.Addr+length > m.layout.TaskSize || r.Addr+length < r.Addr {
+			return 0, unix.ENOMEM
+		}
+		if r.Addr < MinAddr {
+			return 0, unix.EPERM
+		}
+		if r.NoReplace && m.vmas.overlaps(r.Addr, r.Addr+length) {
+			return 0, unix.EEXIST
+		}
+		addr = r.Addr
+		if err := m.unmapLocked(mp, addr, addr+length); err != nil {
+			return 0, err
+		}
+	default:
+		a, err := m.findFree(abi.PageDown(r.Addr), length)
+		if err != nil {
+			return 0, err
+		}
+		addr = a
+	}
+	m.vmas.insert(&VMA{Start: addr, End: addr + length, Prot: r.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC),
+		Shared: r.Shared, File: r.File, Off: r.Off, Name: r.Name, Dev: r.Dev, Ino: r.Ino})
+	return addr, nil
+}
+
+// Mapper is what mm needs from the platform (see platform.Mapper).
+type Mapper interface {
+	Map(addr, length uint64, prot int, fileOffset uint64) error
+	Unmap(addr, length uint64) error
+	Protect(addr, length uint64, prot int) error
+}
+
+// findFree picks an address for length bytes: the hint if free, else the
+// highest gap below the mmap base, else the lowest gap above it.
+// Linux: mm/mmap.c (arch_get_unmapped_area_topdown)
+func (m *MM) findFree(hint, length uint64) (uint64, error) {
+	top := m.layout.TaskSize
+	if hint >= MinAddr && hint+length <= top && hint+length > hint && !m.vmas.overlaps(hint, hint+length) {
+		return hint, nil
+	}
+	base := m.mmapBase
+	if base == 0 || base > top {
+		base = top
+	}
+	// Top-down: walk gaps from base downward.
+	end := base
+	for i := m.vmas.firstEndingAfter(base) - 1; ; i-- {
+		lo := uint64(MinAddr)
+		if i >= 0 {
+			lo = m.vmas.v[i].End
+		}
+		if lo < end && end-lo >= length {
+			return end - length, nil
+		}
+		if i < 0 {
+			break
+		}
+		if m.vmas.v[i].Start < end {
+			end = m.vmas.v[i].Start
+		}
+	}
+	// Bottom-up above the base.
+	start := base
+	for i := m.vmas.firstEndingAfter(base); i <= len(m.vmas.v); i++ {
+		hi := top
+		if i < len(m.vmas.v) {
+			hi = m.vmas.v[i].Start
+		}
+		if hi > start && hi-start >= length {
+			return start, nil
+		}
+		if i < len(m.vmas.v) && m.vmas.v[i].End > start {
+			start = m.vmas.v[i].End
+		}
+	}
+	return 0, unix.ENOMEM
+}
+
+// Munmap removes [addr, addr+length).
+func (m *MM) Munmap(mp Mapper, addr, length uint64) error {
+	if addr&abi.PageMask != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	length, ok := abi.PageUp(length)
+	if !ok || addr+length > m.layout.TaskSize || addr+length < addr {
+		return unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.unmapLocked(mp, addr, addr+length)
+}
+
+// unmapLocked drops VMAs, frames and host mappings in [start, end).
+func (m *MM) unmapLocked(mp Mapper, start, end uint64) error {
+	if err := m.dropPages(mp, start, end); err != nil {
+		return err
+	}
+	i, j := m.vmas.carve(start, end)
+	m.vmas.remove(i, j)
+	return nil
+}
+
+// dropPages releases the frames of [start, end) and unmaps them from the
+// host.
+func (m *MM) dropPages(mp Mapper, start, end uint64) error {
+	if err := m.unmapHost(mp, start, end); err != nil {
+		return err
+	}
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if p.present() {
+			m.mf.DecRef(p.frame(), 1)
+		}
+		m.pt.set(a, 0)
+	})
+	return nil
+}
+
+// unmapHost removes host mappings in [start, end) with one host munmap if
+// there are any.
+func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
+	lo, hi := uint64(0), uint64(0)
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if p.mapped() {
+			if hi == 0 {
+				lo = a
+			}
+			hi = a + abi.PageSize
+			m.pt.set(a, p&^(pteMapped|pteMapW))
+		}
+	})
+	if hi == 0 {
+		return nil
+	}
+	if mp == nil {
+		return errNoMapper
+	}
+	m.stats.HostMaps++
+	return mp.Unmap(lo, hi-lo)
+}
+
+type mmError string
+
+func (e mmError) Error() string { return string(e) }
+
+const errNoMapper = mmError("mm: host mappings changed without a live thread")
+
+// Mprotect changes the protection of [addr, addr+length).
+func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
+	if addr&abi.PageMask != 0 || prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return unix.EINVAL
+	}
+	if length == 0 {
+		return nil
+	}
+	length, ok := abi.PageUp(length)
+	end := addr + length
+	if !ok || end < addr || end > m.layout.TaskSize {
+		return unix.ENOMEM
+	}
+	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.vmas.covered(addr, end) {
+		return unix.ENOMEM
+	}
+	i, j := m.vmas.carve(addr, end)
+	for k := i; k < j; k++ {
+		v := m.vmas.v[k]
+		if v.Shared && v.File != nil && prot&unix.PROT_WRITE != 0 && !writableObject(v.File) {
+			return unix.EACCES
+		}
+	}
+	// The host forgets the range; pages come back with the new protection
+	// on their next touch.
+	if err := m.unmapHost(mp, addr, end); err != nil {
+		return err
+	}
+	for k := i; k < j; k++ {
+		m.vmas.v[k].Prot = prot
+	}
+	for k := j - 1; k >= i; k-- {
+		if k < len(m.vmas.v) {
+			m.vmas.mergeAround(k)
+		}
+	}
+	return nil
+}
+
+// writableObject reports whether a shared mapping of obj may be writable.
+func writableObject(obj Mappable) bool {
+	w, ok := obj.(interface{ Writable() bool })
+	return !ok || w.Writable()
+}
+
+// Brk moves the program break and returns the new (or unchanged) break.
+// Linux: mm/mmap.c (brk)
+func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if newBrk < m.brkStart {
+		return m.brk
+	}
+	oldEnd := pageRoundUp(m.brk)
+	newEnd := pageRoundUp(newBrk)
+	switch {
+	case newEnd > oldEnd:
+		if newEnd > m.layout.TaskSize || m.vmas.overlaps(oldEnd, newEnd) {
+			return m.brk
+		}
+		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]"})
+	case newEnd < oldEnd:
+		if err := m.unmapLocked(mp, newEnd, oldEnd); err != nil {
+			return m.brk
+		}
+	}
+	m.brk = newBrk
+	return m.brk
+}
+
+// Madvise implements the advice that changes memory contents
+// (MADV_DONTNEED, MADV_FREE); other advice is accepted and ignored.
+func (m *MM) Madvise(mp Mapper, addr, length uint64, advice int) error {
+	if addr&abi.PageMask != 0 {
+		return unix.EINVAL
+	}
+	length, ok := abi.PageUp(length)
+	end := addr + length
+	if !ok || end < addr {
+		return unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch advice {
+	case unix.MADV_DONTNEED, unix.MADV_FREE:
+		if !m.vmas.covered(addr, end) {
+			return unix.ENOMEM
+		}
+		// Private pages revert to zero (anonymous) or to the file's
+		// contents; shared pages keep their data.
+		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < end; i++ {
+			v := m.vmas.v[i]
+			lo, hi := max(v.Start, addr), min(v.End, end)
+			var err error
+			if v.Shared {
+				err = m.unmapHost(mp, lo, hi)
+			} else {
+				err = m.dropPages(mp, lo, hi)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
+		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
+		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
+		unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, 22 /* MADV_POPULATE_READ */, 23 /* MADV_POPULATE_WRITE */ :
+		if !m.vmas.covered(addr, end) {
+			return unix.ENOMEM
+		}
+		return nil
+	}
+	return unix.EINVAL
+}

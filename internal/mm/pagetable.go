@@ -1,0 +1,118 @@
+package mm
+
+import (
+	"sort"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
+)
+
+// pte is one guest page's entry: the backing frame and host mapping state.
+type pte uint64
+
+const (
+	ptePresent pte = 1 << 0 // a frame backs this page (one reference held)
+	pteMapped  pte = 1 << 1 // the host maps it in the stub
+	pteMapW    pte = 1 << 2 // ... and writable
+	pteFlags       = ptePresent | pteMapped | pteMapW
+)
+
+func mkpte(f memfile.Frame) pte    { return pte(f)<<abi.PageShift | ptePresent }
+func (p pte) frame() memfile.Frame { return memfile.Frame(p >> abi.PageShift) }
+func (p pte) present() bool        { return p&ptePresent != 0 }
+func (p pte) mapped() bool         { return p&pteMapped != 0 }
+func (p pte) mappedWritable() bool { return p&pteMapW != 0 }
+
+const chunkShift = 21 // one leaf table covers 2 MiB
+const chunkPages = 1 << (chunkShift - abi.PageShift)
+
+type ptLeaf struct {
+	e    [chunkPages]pte
+	used int // entries that are present
+}
+
+// pageTable maps guest pages to ptes, sparse at 2 MiB granularity.
+type pageTable struct {
+	leaves map[uint64]*ptLeaf
+}
+
+func newPageTable() pageTable { return pageTable{leaves: map[uint64]*ptLeaf{}} }
+
+// get returns the pte of the page holding a.
+func (t *pageTable) get(a uint64) pte {
+	l := t.leaves[a>>chunkShift]
+	if l == nil {
+		return 0
+	}
+	return l.e[(a>>abi.PageShift)&(chunkPages-1)]
+}
+
+// set stores the pte of the page holding a.
+func (t *pageTable) set(a uint64, p pte) {
+	k := a >> chunkShift
+	l := t.leaves[k]
+	if l == nil {
+		if p == 0 {
+			return
+		}
+		l = &ptLeaf{}
+		t.leaves[k] = l
+	}
+	i := (a >> abi.PageShift) & (chunkPages - 1)
+	if l.e[i].present() != p.present() {
+		if p.present() {
+			l.used++
+		} else {
+			l.used--
+		}
+	}
+	l.e[i] = p
+	if l.used == 0 && p == 0 {
+		// Keep leaves with mapped-but-not-present state (cannot happen)
+		// out of the question: an empty leaf is dropped.
+		empty := true
+		for _, e := range l.e {
+			if e != 0 {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			delete(t.leaves, k)
+		}
+	}
+}
+
+// forRange calls fn for every page in [start, end) that has a non-zero
+// pte, in address order.
+func (t *pageTable) forRange(start, end uint64, fn func(a uint64, p pte)) {
+	first, last := start>>chunkShift, (end-1)>>chunkShift
+	var keys []uint64
+	if last-first+1 > uint64(len(t.leaves)) {
+		// A huge, sparse range: walk the leaves that exist.
+		for k := range t.leaves {
+			if k >= first && k <= last {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	} else {
+		for c := first; c <= last; c++ {
+			keys = append(keys, c)
+		}
+	}
+	for _, c := range keys {
+		l := t.leaves[c]
+		if l == nil {
+			continue
+		}
+		lo := c << chunkShift
+		for i := range l.e {
+			a := lo + uint64(i)<<abi.PageShift
+			if a < start || a >= end || l.e[i] == 0 {
+				continue
+			}
+			fn(a, l.e[i])
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package mm
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
+)
+
+// Shmem is memory shared by reference: the pages of a MAP_SHARED anonymous
+// mapping (and, later, of tmpfs files). Its pages are allocated on first
+// use; it holds one reference on each.
+type Shmem struct {
+	mf *memfile.File
+
+	mu     sync.Mutex
+	size   uint64
+	frames map[uint64]memfile.Frame
+	users  int
+}
+
+// NewShmem returns a zero-filled object of size bytes with one user.
+func NewShmem(mf *memfile.File, size uint64) *Shmem {
+	return &Shmem{mf: mf, size: size, frames: map[uint64]memfile.Frame{}, users: 1}
+}
+
+// Size implements Mappable.
+func (s *Shmem) Size() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size
+}
+
+// Translate implements Mappable.
+func (s *Shmem) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pg >= pageRoundUp(s.size)>>abi.PageShift {
+		return 0, 0, unix.EFAULT
+	}
+	fr, ok := s.frames[pg]
+	if !ok {
+		// Allocate the run of missing pages starting at pg together.
+		limit := pageRoundUp(s.size) >> abi.PageShift
+		cnt := uint64(1)
+		for cnt < n && pg+cnt < limit {
+			if _, have := s.frames[pg+cnt]; have {
+				break
+			}
+			cnt++
+		}
+		base, err := s.mf.Alloc(cnt)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := uint64(0); i < cnt; i++ {
+			s.frames[pg+i] = base + memfile.Frame(i)
+		}
+		fr = base
+	}
+	got := uint64(1)
+	for got < n {
+		f, ok := s.frames[pg+got]
+		if !ok || f != fr+memfile.Frame(got) {
+			break
+		}
+		got++
+	}
+	for i := uint64(0); i < got; i++ {
+		s.mf.IncRef(fr + memfile.Frame(i))
+	}
+	return fr, got, nil
+}
+
+// IncRef adds a user (a VMA or an open file).
+func (s *Shmem) IncRef() {
+	s.mu.Lock()
+	s.users++
+	s.mu.Unlock()
+}
+
+// DecRef drops a user; the last one frees the pages.
+func (s *Shmem) DecRef() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users--
+	if s.users > 0 {
+		return
+	}
+	for k, f := range s.frames {
+		s.mf.DecRef(f, 1)
+		delete(s.frames, k)
+	}
+}

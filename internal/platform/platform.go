@@ -1,0 +1,113 @@
+// Package platform is the seam between glassbox' kernel and the machine that
+// runs guest instructions. A Thread runs one guest thread's registers until
+// something needs the kernel (a syscall, a fault, a synchronous signal, an
+// interrupt) and maps pieces of the memory file into its address space.
+//
+// The only implementation today is platform/ptrace. Nothing here imports
+// other glassbox packages except abi.
+//
+// Threading rule: every method of a Thread except Interrupt must be called
+// from the goroutine that created it (which holds its OS thread locked for
+// life); Interrupt may be called from anywhere.
+package platform
+
+import "golang.org/x/sys/unix"
+
+// Regs is the x86-64 general register file as ptrace sees it (including
+// orig_rax, fs_base and gs_base).
+type Regs = unix.PtraceRegs
+
+// EventKind says why Switch returned.
+type EventKind int
+
+const (
+	// EventSyscall: the guest executed a syscall instruction; the number is
+	// in Regs.Orig_rax and arguments in rdi, rsi, rdx, r10, r8, r9. Set
+	// Regs.Rax to the result before the next Switch.
+	EventSyscall EventKind = iota
+	// EventFault: a page fault the host could not satisfy. Addr is the
+	// faulting address and Code is SEGV_MAPERR (nothing mapped on the host)
+	// or SEGV_ACCERR (mapped, but the protection forbids the access).
+	EventFault
+	// EventSignal: a synchronous signal raised by a guest instruction
+	// (SIGILL, SIGFPE, SIGTRAP, SIGBUS, or SIGSEGV not caused by a page
+	// fault, such as a general protection fault). Signo, Code and Addr
+	// carry the host's siginfo.
+	EventSignal
+	// EventInterrupt: Interrupt was called (or a stray host signal arrived).
+	EventInterrupt
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventSyscall:
+		return "syscall"
+	case EventFault:
+		return "fault"
+	case EventSignal:
+		return "signal"
+	case EventInterrupt:
+		return "interrupt"
+	}
+	return "unknown"
+}
+
+// Event is what Switch reports.
+type Event struct {
+	Kind  EventKind
+	Signo int
+	Code  int
+	Addr  uint64
+}
+
+// Mapper changes what the host maps into a guest address space. Offsets are
+// offsets into the memory file; prot is PROT_READ|PROT_WRITE|PROT_EXEC.
+type Mapper interface {
+	Map(addr, length uint64, prot int, fileOffset uint64) error
+	Unmap(addr, length uint64) error
+	Protect(addr, length uint64, prot int) error
+}
+
+// Thread runs one guest thread.
+type Thread interface {
+	Mapper
+	// Switch loads regs into the guest thread, runs it until the next event
+	// and stores the guest's registers back into regs.
+	Switch(regs *Regs) (Event, error)
+	// Interrupt makes a running Switch return EventInterrupt soon. Safe to
+	// call from any goroutine, at any time.
+	Interrupt()
+	// Release ends the guest thread. When the last thread of an address
+	// space is released, the address space is destroyed.
+	Release()
+	// ID is a short host-side identity for diagnostics (the stub tid).
+	ID() int
+}
+
+// Platform creates address spaces.
+type Platform interface {
+	// NewAddressSpace creates an empty address space holding one thread.
+	// The caller's goroutine must be locked to its OS thread for life and
+	// is the only one that may use the returned Thread.
+	NewAddressSpace() (Thread, error)
+	// Layout describes the fixed part of every address space.
+	Layout() Layout
+}
+
+// Piece is one fixed mapping the platform places in every address space.
+type Piece struct {
+	Start, End uint64
+	Prot       int
+	Name       string // "[vdso]", "[vvar]", "[stub]"...
+}
+
+// Layout is the fixed part of every guest address space.
+type Layout struct {
+	// TaskSize is the first address the guest may not map: guest mappings
+	// live in [mmap_min_addr, TaskSize).
+	TaskSize uint64
+	// VDSO is the address of the vDSO ELF image, or 0 if none.
+	VDSO uint64
+	// Pieces lists the fixed mappings above TaskSize (vdso, vvar, stub code).
+	Pieces []Piece
+}

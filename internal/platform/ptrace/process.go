@@ -1,0 +1,250 @@
+package ptrace
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
+)
+
+// Platform is the ptrace platform. One per glassbox kernel.
+type Platform struct {
+	memfd   int // the memory file, passed to every stub as its fd 0
+	stubFD  int // memfd holding the stub ELF
+	stubExe string
+
+	layoutOnce sync.Once
+	layout     platform.Layout
+	vdsoMoves  []vdsoPiece // learned from the first stub
+	layoutErr  error
+
+	nextCPU atomic.Uint32
+	ncpu    int
+}
+
+type vdsoPiece struct {
+	from, to, size uint64
+	name           string
+	prot           int
+}
+
+// New returns a ptrace platform whose stubs map guest memory from memfd.
+func New(memfd int) (*Platform, error) {
+	fd, err := unix.MemfdCreate("glassbox-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	img := stubELF()
+	if _, err := unix.Pwrite(fd, img, 0); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("writing stub: %w", err)
+	}
+	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_WRITE|unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL)
+	quietSIGCHLD()
+	return &Platform{
+		memfd:   memfd,
+		stubFD:  fd,
+		stubExe: fmt.Sprintf("/proc/self/fd/%d", fd),
+		ncpu:    runtime.NumCPU(),
+	}, nil
+}
+
+// quietSIGCHLD adds SA_NOCLDSTOP to the Go runtime's SIGCHLD handler so
+// that ptrace stops of stubs do not each send glassbox a signal.
+func quietSIGCHLD() {
+	type sigaction struct {
+		handler  uintptr
+		flags    uint64
+		restorer uintptr
+		mask     uint64
+	}
+	var sa sigaction
+	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptrOf(&sa), 8, 0, 0)
+	if e != 0 || sa.handler == 0 || sa.handler == 1 {
+		return
+	}
+	sa.flags |= 1 // SA_NOCLDSTOP
+	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptrOf(&sa), 0, 8, 0, 0)
+}
+
+// Layout implements platform.Platform. It is valid once the first address
+// space exists (the vDSO's place is learned from the first stub).
+func (p *Platform) Layout() platform.Layout { return p.layout }
+
+// process is one stub process: one host address space.
+type process struct {
+	p   *Platform
+	pid int
+
+	mu      sync.Mutex
+	threads int
+}
+
+// NewAddressSpace implements platform.Platform. The caller must have locked
+// its goroutine to its OS thread; that thread becomes the stub's tracer.
+func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+	cpu := int(p.nextCPU.Add(1)-1) % p.ncpu
+	pinSelf(cpu)
+	attr := &syscall.ProcAttr{
+		Files: []uintptr{uintptr(p.memfd)},
+		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
+	}
+	pid, err := syscall.ForkExec(p.stubExe, []string{"glassbox-stub"}, attr)
+	if err != nil {
+		return nil, fmt.Errorf("starting stub: %w", err)
+	}
+	proc := &process{p: p, pid: pid, threads: 1}
+	t := &thread{proc: proc, tid: pid}
+	if err := t.init(cpu); err != nil {
+		t.kill()
+		return nil, err
+	}
+	return t, nil
+}
+
+// init runs once on a freshly exec'd stub stopped at its exec SIGTRAP.
+func (t *thread) init(cpu int) error {
+	ws, err := wait(t.tid)
+	if err != nil {
+		return fmt.Errorf("waiting for stub: %w", err)
+	}
+	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+		return fmt.Errorf("stub did not stop after exec (status %#x)", uint32(ws))
+	}
+	opts := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_EXITKILL
+	if err := ptrace(unix.PTRACE_SETOPTIONS, t.tid, 0, uintptr(opts)); err != nil {
+		return fmt.Errorf("PTRACE_SETOPTIONS: %w", err)
+	}
+	unix.SchedSetaffinity(t.tid, cpuSet(cpu))
+	if err := getRegs(t.tid, &t.cur); err != nil {
+		return err
+	}
+	t.cur.Orig_rax = ^uint64(0)
+	maps, err := readMaps(t.tid)
+	if err != nil {
+		return err
+	}
+	p := t.proc.p
+	p.layoutOnce.Do(func() { p.layoutErr = p.learnLayout(maps) })
+	if p.layoutErr != nil {
+		return p.layoutErr
+	}
+	// Clear the reservation above the stub page, move the vDSO into it,
+	// drop the host stack, then lock the stub down.
+	if _, err := t.syscall(unix.SYS_MUNMAP, StubBase+0x1000, stubReserve-0x1000); err != nil {
+		return fmt.Errorf("stub munmap: %w", err)
+	}
+	for _, m := range maps {
+		for _, v := range p.vdsoMoves {
+			if m.name == v.name {
+				if _, err := t.syscall(unix.SYS_MREMAP, m.start, v.size, v.size,
+					unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, v.to); err != nil {
+					return fmt.Errorf("moving %s: %w", v.name, err)
+				}
+			}
+		}
+		if m.name == "[stack]" {
+			if _, err := t.syscall(unix.SYS_MUNMAP, m.start, m.end-m.start); err != nil {
+				return fmt.Errorf("unmapping stub stack: %w", err)
+			}
+		}
+	}
+	if _, err := t.syscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
+	}
+	if _, err := t.syscall(unix.SYS_SECCOMP, 1 /* SET_MODE_FILTER */, 0, StubBase+fprogOff); err != nil {
+		return fmt.Errorf("installing stub seccomp filter: %w", err)
+	}
+	return nil
+}
+
+type mapLine struct {
+	start, end uint64
+	prot       int
+	name       string
+}
+
+func readMaps(pid int) ([]mapLine, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []mapLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 5 {
+			continue
+		}
+		se := strings.SplitN(fs[0], "-", 2)
+		s, _ := strconv.ParseUint(se[0], 16, 64)
+		e, _ := strconv.ParseUint(se[1], 16, 64)
+		m := mapLine{start: s, end: e}
+		if fs[1][0] == 'r' {
+			m.prot |= unix.PROT_READ
+		}
+		if fs[1][1] == 'w' {
+			m.prot |= unix.PROT_WRITE
+		}
+		if fs[1][2] == 'x' {
+			m.prot |= unix.PROT_EXEC
+		}
+		if len(fs) >= 6 {
+			m.name = fs[5]
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// learnLayout finds the host's vDSO pieces ([vvar], [vvar_vclock], [vdso]
+// on current kernels) in the first stub and plans where every stub keeps
+// them: at vdsoArea, with their offsets to one another unchanged.
+func (p *Platform) learnLayout(maps []mapLine) error {
+	var group []mapLine
+	for _, m := range maps {
+		if strings.HasPrefix(m.name, "[vvar") || m.name == "[vdso]" {
+			group = append(group, m)
+		}
+	}
+	l := platform.Layout{TaskSize: StubBase}
+	l.Pieces = append(l.Pieces, platform.Piece{Start: StubBase, End: StubBase + 0x1000,
+		Prot: unix.PROT_READ | unix.PROT_EXEC, Name: "[glassbox-stub]"})
+	if len(group) > 0 {
+		base := group[0].start
+		span := group[len(group)-1].end - base
+		if span > stubReserve-(vdsoArea-StubBase) {
+			return fmt.Errorf("host vDSO area too large (%#x bytes)", span)
+		}
+		for _, m := range group {
+			v := vdsoPiece{from: m.start, to: vdsoArea + (m.start - base), size: m.end - m.start, name: m.name, prot: m.prot}
+			p.vdsoMoves = append(p.vdsoMoves, v)
+			l.Pieces = append(l.Pieces, platform.Piece{Start: v.to, End: v.to + v.size, Prot: m.prot, Name: m.name})
+			if m.name == "[vdso]" {
+				l.VDSO = v.to
+			}
+		}
+	}
+	p.layout = l
+	return nil
+}
+
+func cpuSet(cpu int) *unix.CPUSet {
+	var s unix.CPUSet
+	s.Set(cpu)
+	return &s
+}
+
+// pinSelf binds the calling OS thread to cpu: tracer and stub thread share
+// a CPU, which makes each trap about five times cheaper here.
+func pinSelf(cpu int) { unix.SchedSetaffinity(0, cpuSet(cpu)) }

@@ -1,0 +1,87 @@
+package ptrace
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// Raw ptrace and wait4 wrappers. ptrace requests are short and use
+// RawSyscall (no scheduler hand-off); wait4 blocks for as long as the guest
+// runs, so it goes through Syscall to let the Go runtime use the P meanwhile
+// (a raw blocking call would hold up garbage collection until the guest
+// traps).
+
+func ptrace(req int, tid int, addr, data uintptr) error {
+	for {
+		_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
+func getRegs(tid int, r *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_GETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+}
+
+func setRegs(tid int, r *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_SETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+}
+
+// Offsets in struct user_regs_struct, for PEEKUSER/POKEUSER.
+const (
+	offRax = 10 * 8
+)
+
+func pokeUser(tid int, off uintptr, val uint64) error {
+	return ptrace(unix.PTRACE_POKEUSR, tid, off, uintptr(val))
+}
+
+func peekUser(tid int, off uintptr) (uint64, error) {
+	var v uint64
+	// PTRACE_PEEKUSR via the raw syscall stores the word at *data.
+	err := ptrace(unix.PTRACE_PEEKUSR, tid, off, uintptr(unsafe.Pointer(&v)))
+	return v, err
+}
+
+// siginfo is the prefix of siginfo_t glassbox reads from a stop.
+type siginfo struct {
+	Signo int32
+	Errno int32
+	Code  int32
+	_     int32
+	Addr  uint64 // si_addr for faults; si_pid|si_uid for kill
+	_     [112]byte
+}
+
+func getSiginfo(tid int, si *siginfo) error {
+	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+}
+
+func resume(req int, tid int, sig int) error {
+	return ptrace(req, tid, 0, uintptr(sig))
+}
+
+func sysemu(tid int, sig int) error { return resume(abi.PTRACE_SYSEMU, tid, sig) }
+
+// wait blocks until tid changes state and returns the wait status.
+func wait(tid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(&ws)), unix.WALL, 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return ws, nil
+	}
+}

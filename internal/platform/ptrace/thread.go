@@ -1,0 +1,218 @@
+package ptrace
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/platform"
+)
+
+// thread is one stub thread running one guest thread.
+type thread struct {
+	proc *process
+	tid  int
+	// cur is what the stub thread's registers hold right now, as far as
+	// glassbox knows; Switch compares it with the kernel's copy to decide
+	// how much to write back.
+	cur  unix.PtraceRegs
+	dead bool
+}
+
+func uintptrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// ID implements platform.Thread.
+func (t *thread) ID() int { return t.tid }
+
+// Switch implements platform.Thread.
+func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
+	if t.dead {
+		return platform.Event{}, fmt.Errorf("stub %d is gone", t.tid)
+	}
+	if err := t.load(regs); err != nil {
+		return platform.Event{}, err
+	}
+	sig := 0
+	for {
+		if err := sysemu(t.tid, sig); err != nil {
+			return platform.Event{}, fmt.Errorf("PTRACE_SYSEMU: %w", err)
+		}
+		sig = 0
+		ws, err := wait(t.tid)
+		if err != nil {
+			return platform.Event{}, err
+		}
+		if !ws.Stopped() {
+			t.dead = true
+			return platform.Event{}, fmt.Errorf("stub %d died: %s", t.tid, describe(ws))
+		}
+		if err := getRegs(t.tid, &t.cur); err != nil {
+			return platform.Event{}, err
+		}
+		*regs = t.cur
+		s := int(ws.StopSignal())
+		if s == int(unix.SIGTRAP)|0x80 {
+			return platform.Event{Kind: platform.EventSyscall}, nil
+		}
+		if ws.TrapCause() > 0 {
+			continue // a ptrace event stop; none are enabled today
+		}
+		var si siginfo
+		if err := getSiginfo(t.tid, &si); err != nil {
+			return platform.Event{}, err
+		}
+		// si_code > 0 means the kernel raised it for an instruction the
+		// stub ran; anything else was sent by someone.
+		if si.Code > 0 && si.Code != abi.SI_KERNEL || s == int(unix.SIGSEGV) && si.Code == abi.SI_KERNEL {
+			switch s {
+			case int(unix.SIGSEGV):
+				if si.Code == abi.SEGV_MAPERR || si.Code == abi.SEGV_ACCERR {
+					return platform.Event{Kind: platform.EventFault, Signo: s, Code: int(si.Code), Addr: si.Addr}, nil
+				}
+				return platform.Event{Kind: platform.EventSignal, Signo: s, Code: int(si.Code), Addr: si.Addr}, nil
+			case int(unix.SIGILL), int(unix.SIGFPE), int(unix.SIGTRAP), int(unix.SIGBUS):
+				return platform.Event{Kind: platform.EventSignal, Signo: s, Code: int(si.Code), Addr: si.Addr}, nil
+			}
+		}
+		if s == int(unix.SIGTRAP) && si.Code == abi.SI_KERNEL {
+			// int3 reports SI_KERNEL on x86.
+			return platform.Event{Kind: platform.EventSignal, Signo: s, Code: int(si.Code), Addr: si.Addr}, nil
+		}
+		// Interrupt (SIGCHLD from glassbox) or a stray host signal: never
+		// delivered to the stub.
+		return platform.Event{Kind: platform.EventInterrupt}, nil
+	}
+}
+
+// load writes the kernel's registers into the stub thread, as cheaply as
+// the difference allows.
+func (t *thread) load(regs *platform.Regs) error {
+	if *regs == t.cur {
+		return nil
+	}
+	saved := t.cur.Rax
+	t.cur.Rax = regs.Rax
+	if *regs == t.cur {
+		if err := pokeUser(t.tid, offRax, regs.Rax); err != nil {
+			t.cur.Rax = saved
+			return err
+		}
+		return nil
+	}
+	if err := setRegs(t.tid, regs); err != nil {
+		return fmt.Errorf("PTRACE_SETREGS: %w", err)
+	}
+	t.cur = *regs
+	return nil
+}
+
+// syscall runs a host syscall inside the stub thread (which must be in a
+// ptrace stop) and returns its result.
+func (t *thread) syscall(nr uintptr, args ...uint64) (uint64, error) {
+	if t.dead {
+		return 0, fmt.Errorf("stub %d is gone", t.tid)
+	}
+	r := t.cur
+	r.Rip = syscallPC
+	r.Rax = uint64(nr)
+	r.Orig_rax = ^uint64(0)
+	var a [6]uint64
+	copy(a[:], args)
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+	if err := setRegs(t.tid, &r); err != nil {
+		return 0, fmt.Errorf("PTRACE_SETREGS: %w", err)
+	}
+	// The stub's registers are now r; the next Switch restores the guest's.
+	t.cur = r
+	sig := 0
+	for {
+		if err := resume(unix.PTRACE_CONT, t.tid, sig); err != nil {
+			return 0, fmt.Errorf("PTRACE_CONT: %w", err)
+		}
+		sig = 0
+		ws, err := wait(t.tid)
+		if err != nil {
+			return 0, err
+		}
+		if !ws.Stopped() {
+			t.dead = true
+			return 0, fmt.Errorf("stub %d died in injected %s: %s", t.tid, abi.SyscallName(int(nr)), describe(ws))
+		}
+		if ws.StopSignal() == unix.SIGTRAP {
+			break
+		}
+		// An interrupt raced with the injection; it is only a hint, and
+		// the kernel rechecks for work before the next Switch.
+	}
+	rax, err := peekUser(t.tid, offRax)
+	if err != nil {
+		return 0, err
+	}
+	t.cur.Rax = rax
+	t.cur.Rip = syscallPC + 3
+	if e := int64(rax); e < 0 && e > -4096 {
+		return 0, unix.Errno(-e)
+	}
+	return rax, nil
+}
+
+// Map implements platform.Mapper.
+func (t *thread) Map(addr, length uint64, prot int, off uint64) error {
+	r, err := t.syscall(unix.SYS_MMAP, addr, length, uint64(prot), unix.MAP_SHARED|unix.MAP_FIXED, 0, off)
+	if err == nil && r != addr {
+		err = fmt.Errorf("stub mapped %#x instead of %#x", r, addr)
+	}
+	return err
+}
+
+// Unmap implements platform.Mapper.
+func (t *thread) Unmap(addr, length uint64) error {
+	_, err := t.syscall(unix.SYS_MUNMAP, addr, length)
+	return err
+}
+
+// Protect implements platform.Mapper.
+func (t *thread) Protect(addr, length uint64, prot int) error {
+	_, err := t.syscall(unix.SYS_MPROTECT, addr, length, uint64(prot))
+	return err
+}
+
+// Interrupt implements platform.Thread.
+func (t *thread) Interrupt() {
+	unix.Tgkill(t.proc.pid, t.tid, unix.SIGCHLD)
+}
+
+// Release implements platform.Thread.
+func (t *thread) Release() {
+	t.proc.mu.Lock()
+	t.proc.threads--
+	last := t.proc.threads == 0
+	t.proc.mu.Unlock()
+	if last {
+		t.kill()
+	}
+}
+
+// kill destroys the whole stub process and reaps it.
+func (t *thread) kill() {
+	unix.Kill(t.proc.pid, unix.SIGKILL)
+	for {
+		ws, err := wait(t.tid)
+		if err != nil || ws.Exited() || ws.Signaled() {
+			break
+		}
+	}
+	t.dead = true
+}
+
+func describe(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return "killed by " + abi.SignalName(int(ws.Signal()))
+	}
+	return fmt.Sprintf("status %#x", uint32(ws))
+}

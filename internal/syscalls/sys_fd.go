@@ -1,0 +1,202 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
+)
+
+func init() {
+	reg(unix.SYS_OPEN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return doOpen(t, kernel.AtFDCWD, a[0], a.Int(1), uint32(a[2]))
+	})
+	reg(unix.SYS_OPENAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return doOpen(t, a.Int(0), a[1], a.Int(2), uint32(a[3]))
+	})
+	reg(unix.SYS_CREAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return doOpen(t, kernel.AtFDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
+	})
+	reg(unix.SYS_CLOSE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.FDs().Close(a.Int(0))
+	})
+	reg(unix.SYS_CLOSE_RANGE, sysCloseRange)
+	reg(unix.SYS_LSEEK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		f, err := getFile(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef()
+		n, err := f.Seek(t, int64(a[1]), a.Int(2))
+		return uint64(n), err
+	})
+	reg(unix.SYS_DUP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		f, err := getFile(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		fd, err := t.FDs().Install(f, 0, false, t.FDLimit())
+		if err != nil {
+			f.DecRef()
+		}
+		return uint64(fd), err
+	})
+	reg(unix.SYS_DUP2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		old, nfd := a.Int(0), a.Int(1)
+		f, err := getFile(t, old)
+		if err != nil {
+			return 0, err
+		}
+		if old == nfd {
+			f.DecRef()
+			return uint64(nfd), nil
+		}
+		if err := t.FDs().InstallAt(nfd, f, false, t.FDLimit()); err != nil {
+			f.DecRef()
+			return 0, err
+		}
+		return uint64(nfd), nil
+	})
+	reg(unix.SYS_DUP3, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		old, nfd, flags := a.Int(0), a.Int(1), a.Int(2)
+		if flags&^unix.O_CLOEXEC != 0 || old == nfd {
+			return 0, unix.EINVAL
+		}
+		f, err := getFile(t, old)
+		if err != nil {
+			return 0, err
+		}
+		if err := t.FDs().InstallAt(nfd, f, flags&unix.O_CLOEXEC != 0, t.FDLimit()); err != nil {
+			f.DecRef()
+			return 0, err
+		}
+		return uint64(nfd), nil
+	})
+	reg(unix.SYS_FCNTL, sysFcntl, "record locks (F_SETLK...) not yet")
+	reg(unix.SYS_IOCTL, sysIoctl)
+}
+
+func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
+	path, err := t.ReadString(pathAddr, vfs.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	start, err := t.StartDir(dirfd, path)
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.O_CREAT != 0 {
+		mode &^= t.FS().Umask()
+	}
+	f, err := t.Kernel().Namespace().Open(t, t.FS().Root(), start, path, flags, mode)
+	if err != nil {
+		return 0, err
+	}
+	fd, err := t.FDs().Install(f, 0, flags&unix.O_CLOEXEC != 0, t.FDLimit())
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uint64(fd), nil
+}
+
+func sysCloseRange(t *kernel.Task, a kernel.Args) (uint64, error) {
+	first, last, flags := uint32(a[0]), uint32(a[1]), a.Int(2)
+	if first > last || flags&^(unix.CLOSE_RANGE_CLOEXEC|unix.CLOSE_RANGE_UNSHARE) != 0 {
+		return 0, unix.EINVAL
+	}
+	for _, fd := range t.FDs().FDs() {
+		if uint32(fd) < first || uint32(fd) > last {
+			continue
+		}
+		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
+			t.FDs().SetCloseOnExec(fd, true)
+		} else {
+			t.FDs().Close(fd)
+		}
+	}
+	return 0, nil
+}
+
+func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
+	fd, cmd := a.Int(0), a.Int(1)
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		min := a.Int(2)
+		if min < 0 || min >= t.FDLimit() {
+			return 0, unix.EINVAL
+		}
+		f.IncRef()
+		nfd, err := t.FDs().Install(f, min, cmd == unix.F_DUPFD_CLOEXEC, t.FDLimit())
+		if err != nil {
+			f.DecRef()
+		}
+		return uint64(nfd), err
+	case unix.F_GETFD:
+		c, err := t.FDs().CloseOnExec(fd)
+		return u64(c), err
+	case unix.F_SETFD:
+		return 0, t.FDs().SetCloseOnExec(fd, a[2]&unix.FD_CLOEXEC != 0)
+	case unix.F_GETFL:
+		return uint64(f.Flags() &^ unix.O_CLOEXEC), nil
+	case unix.F_SETFL:
+		f.SetStatusFlags(a.Int(2))
+		return 0, nil
+	case unix.F_GETOWN, unix.F_SETOWN:
+		return 0, nil
+	}
+	t.Kernel().ReportUnsupported("fcntl command " + itoa(cmd))
+	return 0, unix.EINVAL
+}
+
+func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
+	fd, cmd := a.Int(0), uint32(a[1])
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	switch cmd {
+	case fioclex:
+		return 0, t.FDs().SetCloseOnExec(fd, true)
+	case fionclex:
+		return 0, t.FDs().SetCloseOnExec(fd, false)
+	case fionbio:
+		var b [4]byte
+		if err := t.CopyIn(a[2], b[:]); err != nil {
+			return 0, err
+		}
+		fl := f.Flags() &^ unix.O_NONBLOCK
+		if b != [4]byte{} {
+			fl |= unix.O_NONBLOCK
+		}
+		f.SetStatusFlags(fl)
+		return 0, nil
+	}
+	if io, ok := f.Ops().(vfs.Ioctler); ok {
+		return io.Ioctl(t, t, cmd, a[2])
+	}
+	return 0, unix.ENOTTY
+}
+
+func itoa(n int) string {
+	if n < 0 {
+		return "-" + itoa(-n)
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// ioctl numbers x/sys lacks. Linux: include/uapi/asm-generic/ioctls.h
+const (
+	fionclex = 0x5450
+	fioclex  = 0x5451
+	fionbio  = 0x5421
+)

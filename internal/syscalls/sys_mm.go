@@ -1,0 +1,130 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+	"glassbox/internal/mm"
+	"glassbox/internal/vfs"
+)
+
+func init() {
+	reg(unix.SYS_BRK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return t.MM().Brk(t.Mapper(), a[0]), nil
+	})
+	reg(unix.SYS_MMAP, sysMmap)
+	reg(unix.SYS_MUNMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Munmap(t.Mapper(), a[0], a[1])
+	})
+	reg(unix.SYS_MPROTECT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Mprotect(t.Mapper(), a[0], a[1], a.Int(2))
+	})
+	reg(unix.SYS_MREMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4])
+	})
+	reg(unix.SYS_MADVISE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Madvise(t.Mapper(), a[0], a[1], a.Int(2))
+	})
+	reg(unix.SYS_MSYNC, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[0]&abi.PageMask != 0 || a.Int(2)&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	})
+	reg(unix.SYS_MINCORE, sysMincore)
+	for _, nr := range []int{unix.SYS_MLOCK, unix.SYS_MUNLOCK, unix.SYS_MLOCKALL, unix.SYS_MUNLOCKALL, unix.SYS_MLOCK2} {
+		reg(nr, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "no-op: nothing is swapped")
+	}
+}
+
+func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], a.Int(2), a.Int(3), a.Int(4), a[5]
+	if prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	typ := flags & unix.MAP_TYPE
+	if typ != unix.MAP_SHARED && typ != unix.MAP_PRIVATE && typ != unix.MAP_SHARED_VALIDATE {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MAP_HUGETLB != 0 {
+		return 0, unix.EINVAL
+	}
+	req := mm.MapRequest{
+		Addr: addr, Length: length, Prot: prot,
+		Fixed:     flags&unix.MAP_FIXED != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+		Shared:    typ != unix.MAP_PRIVATE,
+	}
+	if flags&unix.MAP_ANONYMOUS != 0 {
+		if req.Shared {
+			size, ok := abi.PageUp(length)
+			if !ok || length == 0 {
+				return 0, unix.EINVAL
+			}
+			req.File = mm.NewShmem(t.Kernel().MemFile(), size)
+			req.Name = "/dev/zero (deleted)"
+		}
+		a, err := t.MM().Mmap(t.Mapper(), req)
+		if err != nil && req.File != nil {
+			req.File.(*mm.Shmem).DecRef()
+		}
+		return a, err
+	}
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if !f.Readable() {
+		return 0, unix.EACCES
+	}
+	if req.Shared && prot&unix.PROT_WRITE != 0 && !f.Writable() {
+		return 0, unix.EACCES
+	}
+	mf, ok := f.Ops().(vfs.MappableFile)
+	if !ok {
+		return 0, unix.ENODEV
+	}
+	obj, err := mf.Mappable()
+	if err != nil {
+		return 0, err
+	}
+	req.File, req.Off = obj, off
+	if p := f.Path(); p.Dentry != nil {
+		req.Name = t.PathName(p)
+	}
+	if st, err := f.Stat(t); err == nil {
+		req.Dev, req.Ino = st.Dev, st.Ino
+	}
+	return t.MM().Mmap(t.Mapper(), req)
+}
+
+func sysMincore(t *kernel.Task, a kernel.Args) (uint64, error) {
+	addr, length := a[0], a[1]
+	if addr&abi.PageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	end, ok := abi.PageUp(addr + length)
+	if !ok || end < addr {
+		return 0, unix.ENOMEM
+	}
+	vmas := t.MM().VMAs()
+	n := (end - addr) >> abi.PageShift
+	out := make([]byte, n)
+	for i := uint64(0); i < n; i++ {
+		pg := addr + i<<abi.PageShift
+		found := false
+		for _, v := range vmas {
+			if pg >= v.Start && pg < v.End {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0, unix.ENOMEM
+		}
+		out[i] = 1
+	}
+	return 0, t.CopyOut(a[2], out)
+}

@@ -1,0 +1,195 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
+)
+
+func init() {
+	reg(unix.SYS_READ, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rw(t, a.Int(0), a[1], a[2], -1, true)
+	})
+	reg(unix.SYS_WRITE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rw(t, a.Int(0), a[1], a[2], -1, false)
+	})
+	reg(unix.SYS_PREAD64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if int64(a[3]) < 0 {
+			return 0, unix.EINVAL
+		}
+		return rw(t, a.Int(0), a[1], a[2], int64(a[3]), true)
+	})
+	reg(unix.SYS_PWRITE64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if int64(a[3]) < 0 {
+			return 0, unix.EINVAL
+		}
+		return rw(t, a.Int(0), a[1], a[2], int64(a[3]), false)
+	})
+	reg(unix.SYS_READV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rwv(t, a.Int(0), a[1], a.Int(2), -1, true)
+	})
+	reg(unix.SYS_WRITEV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rwv(t, a.Int(0), a[1], a.Int(2), -1, false)
+	})
+	reg(unix.SYS_PREADV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if int64(a[3]) < 0 {
+			return 0, unix.EINVAL
+		}
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true)
+	})
+	reg(unix.SYS_PWRITEV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if int64(a[3]) < 0 {
+			return 0, unix.EINVAL
+		}
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false)
+	})
+	reg(unix.SYS_PREADV2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true)
+	}, "RWF_* flags ignored")
+	reg(unix.SYS_PWRITEV2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false)
+	}, "RWF_* flags ignored")
+}
+
+// maxRW is MAX_RW_COUNT: the most one read or write moves.
+const maxRW = 0x7ffff000
+
+// ioChunk bounds how much guest memory is held at once for one transfer.
+const ioChunk = 1 << 20
+
+// rw moves up to count bytes between fd and guest memory at addr.
+func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint64, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if read && !f.Readable() || !read && !f.Writable() {
+		return 0, unix.EBADF
+	}
+	if count > maxRW {
+		count = maxRW
+	}
+	if count == 0 {
+		if read {
+			return 0, nil
+		}
+		// A zero-length write still reaches streams (it is a no-op there).
+		return 0, nil
+	}
+	_, stream := f.Ops().(vfs.Stream)
+	var total uint64
+	for total < count {
+		n := min(count-total, ioChunk)
+		p, err := t.MM().Pin(t.Mapper(), addr+total, int(n), read)
+		if err != nil {
+			if total > 0 {
+				break
+			}
+			return 0, err
+		}
+		var got int
+		o := off
+		if off >= 0 {
+			o = off + int64(total)
+		}
+		if read {
+			got, err = f.Read(t, p.Bufs, o)
+		} else {
+			got, err = f.Write(t, p.Bufs, o)
+		}
+		p.Unpin()
+		total += uint64(got)
+		if err != nil {
+			if total > 0 {
+				break
+			}
+			return 0, err
+		}
+		if uint64(got) < n || stream {
+			break
+		}
+	}
+	return total, nil
+}
+
+// iovec is one struct iovec.
+type iovec struct{ base, len uint64 }
+
+// readIovecs reads cnt iovecs at addr.
+func readIovecs(t *kernel.Task, addr uint64, cnt int) ([]iovec, error) {
+	if cnt < 0 || cnt > 1024 {
+		return nil, unix.EINVAL
+	}
+	b := make([]byte, 16*cnt)
+	if err := t.CopyIn(addr, b); err != nil {
+		return nil, err
+	}
+	out := make([]iovec, cnt)
+	var total uint64
+	for i := range out {
+		out[i] = iovec{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		if int64(out[i].len) < 0 {
+			return nil, unix.EINVAL
+		}
+		total += out[i].len
+		if total > maxRW {
+			out[i].len -= total - maxRW
+			return out[:i+1], nil
+		}
+	}
+	return out, nil
+}
+
+// rwv is readv/writev and their positioned forms.
+func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) (uint64, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if read && !f.Readable() || !read && !f.Writable() {
+		return 0, unix.EBADF
+	}
+	iov, err := readIovecs(t, iovAddr, cnt)
+	if err != nil {
+		return 0, err
+	}
+	var bufs [][]byte
+	var pins []interface{ Unpin() }
+	defer func() {
+		for _, p := range pins {
+			p.Unpin()
+		}
+	}()
+	for _, v := range iov {
+		if v.len == 0 {
+			continue
+		}
+		p, err := t.MM().Pin(t.Mapper(), v.base, int(v.len), read)
+		if err != nil {
+			if len(bufs) > 0 {
+				break
+			}
+			return 0, err
+		}
+		pins = append(pins, p)
+		bufs = append(bufs, p.Bufs...)
+	}
+	if len(bufs) == 0 {
+		return 0, nil
+	}
+	var n int
+	if read {
+		n, err = f.Read(t, bufs, off)
+	} else {
+		n, err = f.Write(t, bufs, off)
+	}
+	if err != nil && n == 0 {
+		return 0, err
+	}
+	return uint64(n), nil
+}

@@ -1,0 +1,211 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	reg(unix.SYS_RT_SIGACTION, sysRtSigaction, "recorded; handler frames come with the signals issue")
+	reg(unix.SYS_RT_SIGPROCMASK, sysRtSigprocmask)
+	reg(unix.SYS_RT_SIGPENDING, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[1] > 8 {
+			return 0, unix.EINVAL
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(t.Pending()&t.SigMask()))
+		return 0, t.CopyOut(a[0], b[:a[1]])
+	})
+	reg(unix.SYS_SIGALTSTACK, sysSigaltstack)
+	reg(unix.SYS_KILL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return kill(t, a.Int(0), a.Int(1))
+	})
+	reg(unix.SYS_TKILL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return tkill(t, -1, a.Int(0), a.Int(1))
+	})
+	reg(unix.SYS_TGKILL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return tkill(t, a.Int(0), a.Int(1), a.Int(2))
+	})
+}
+
+func validSig(sig int) bool { return sig >= 1 && sig <= abi.NSIG }
+
+func sysRtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
+	sig, act, oact := a.Int(0), a[1], a[2]
+	if a[3] != 8 || !validSig(sig) {
+		return 0, unix.EINVAL
+	}
+	var na kernel.SigAction
+	if act != 0 {
+		if sig == abi.SIGKILL || sig == abi.SIGSTOP {
+			return 0, unix.EINVAL
+		}
+		var b [32]byte
+		if err := t.CopyIn(act, b[:]); err != nil {
+			return 0, err
+		}
+		le := binary.LittleEndian
+		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]),
+			Restorer: le.Uint64(b[16:]), Mask: abi.SigSet(le.Uint64(b[24:]))}
+	}
+	var old kernel.SigAction
+	if act != 0 {
+		old = t.ThreadGroup().SetAction(sig, na)
+	} else {
+		old = t.ThreadGroup().Action(sig)
+	}
+	if oact != 0 {
+		var b [32]byte
+		le := binary.LittleEndian
+		le.PutUint64(b[0:], old.Handler)
+		le.PutUint64(b[8:], old.Flags)
+		le.PutUint64(b[16:], old.Restorer)
+		le.PutUint64(b[24:], uint64(old.Mask))
+		return 0, t.CopyOut(oact, b[:])
+	}
+	return 0, nil
+}
+
+func sysRtSigprocmask(t *kernel.Task, a kernel.Args) (uint64, error) {
+	how, set, oset := a.Int(0), a[1], a[2]
+	if a[3] != 8 {
+		return 0, unix.EINVAL
+	}
+	old := t.SigMask()
+	if set != 0 {
+		var b [8]byte
+		if err := t.CopyIn(set, b[:]); err != nil {
+			return 0, err
+		}
+		s := abi.SigSet(binary.LittleEndian.Uint64(b[:]))
+		switch how {
+		case unix.SIG_BLOCK:
+			t.SetSigMask(old | s)
+		case unix.SIG_UNBLOCK:
+			t.SetSigMask(old &^ s)
+		case unix.SIG_SETMASK:
+			t.SetSigMask(s)
+		default:
+			return 0, unix.EINVAL
+		}
+	}
+	if oset != 0 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(old))
+		return 0, t.CopyOut(oset, b[:])
+	}
+	return 0, nil
+}
+
+const (
+	ssOnStack    = 1
+	ssDisable    = 2
+	ssAutoDisarm = 1 << 31
+	minSigStkSz  = 2048
+)
+
+func sysSigaltstack(t *kernel.Task, a kernel.Args) (uint64, error) {
+	ss, oss := a[0], a[1]
+	old := t.AltStack()
+	if ss != 0 {
+		var b [24]byte
+		if err := t.CopyIn(ss, b[:]); err != nil {
+			return 0, err
+		}
+		le := binary.LittleEndian
+		ns := kernel.SigAltStack{SP: le.Uint64(b[0:]), Flags: int32(le.Uint32(b[8:])), Size: le.Uint64(b[16:])}
+		mode := uint32(ns.Flags) &^ ssAutoDisarm
+		if mode != 0 && mode != ssDisable && mode != ssOnStack {
+			return 0, unix.EINVAL
+		}
+		if onAltStack(t, old) {
+			return 0, unix.EPERM
+		}
+		if mode == ssDisable {
+			ns = kernel.SigAltStack{Flags: ssDisable}
+		} else if ns.Size < minSigStkSz {
+			return 0, unix.ENOMEM
+		}
+		t.SetAltStack(ns)
+	}
+	if oss != 0 {
+		var b [24]byte
+		le := binary.LittleEndian
+		fl := old.Flags
+		if old.Size == 0 {
+			fl = ssDisable
+		} else if onAltStack(t, old) {
+			fl |= ssOnStack
+		}
+		le.PutUint64(b[0:], old.SP)
+		le.PutUint32(b[8:], uint32(fl))
+		le.PutUint64(b[16:], old.Size)
+		return 0, t.CopyOut(oss, b[:])
+	}
+	return 0, nil
+}
+
+func onAltStack(t *kernel.Task, s kernel.SigAltStack) bool {
+	sp := t.Regs().Rsp
+	return s.Size != 0 && sp > s.SP && sp <= s.SP+s.Size
+}
+
+func kill(t *kernel.Task, pid, sig int) (uint64, error) {
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
+	var targets []*kernel.ThreadGroup
+	switch {
+	case pid > 0:
+		tg := t.Kernel().ThreadGroupByPID(pid)
+		if tg == nil {
+			return 0, unix.ESRCH
+		}
+		targets = append(targets, tg)
+	case pid == 0 || pid == -1 || pid < -1:
+		pg := t.ThreadGroup().Pgid()
+		if pid < -1 {
+			pg = -pid
+		}
+		for _, p := range t.Kernel().PIDs() {
+			tg := t.Kernel().ThreadGroupByPID(p)
+			if tg == nil || pid == -1 && (p == 1 || tg == t.ThreadGroup()) {
+				continue
+			}
+			if pid != -1 && tg.Pgid() != pg {
+				continue
+			}
+			targets = append(targets, tg)
+		}
+		if len(targets) == 0 {
+			return 0, unix.ESRCH
+		}
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	for _, tg := range targets {
+		if l := tg.Leader(); l != nil {
+			l.SendSignal(sig)
+		}
+	}
+	return 0, nil
+}
+
+func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
+	if tid <= 0 || tgid == 0 || tgid < -1 || sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || tgid > 0 && target.PID() != tgid {
+		return 0, unix.ESRCH
+	}
+	if sig != 0 {
+		target.SendSignal(sig)
+	}
+	return 0, nil
+}

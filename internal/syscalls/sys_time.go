@@ -1,0 +1,141 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	reg(unix.SYS_CLOCK_GETTIME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		ts, err := clockNow(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		return 0, putTimespec(t, a[1], ts)
+	})
+	reg(unix.SYS_CLOCK_GETRES, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		clk := a.Int(0)
+		if _, err := clockNow(t, clk); err != nil {
+			return 0, err
+		}
+		if a[1] == 0 {
+			return 0, nil
+		}
+		var ts unix.Timespec
+		if err := unix.ClockGetres(int32(hostClock(clk)), &ts); err != nil {
+			ts = unix.Timespec{Nsec: 1}
+		}
+		return 0, putTimespec(t, a[1], ts)
+	})
+	reg(unix.SYS_GETTIMEOFDAY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		now := time.Now()
+		if a[0] != 0 {
+			var b [16]byte
+			binary.LittleEndian.PutUint64(b[:], uint64(now.Unix()))
+			binary.LittleEndian.PutUint64(b[8:], uint64(now.Nanosecond()/1000))
+			if err := t.CopyOut(a[0], b[:]); err != nil {
+				return 0, err
+			}
+		}
+		if a[1] != 0 {
+			return 0, t.CopyOut(a[1], make([]byte, 8))
+		}
+		return 0, nil
+	})
+	reg(unix.SYS_TIME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		now := uint64(time.Now().Unix())
+		if a[0] != 0 {
+			if err := putU64(t, a[0], now); err != nil {
+				return 0, err
+			}
+		}
+		return now, nil
+	})
+	reg(unix.SYS_NANOSLEEP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		d, err := getTimespec(t, a[0])
+		if err != nil {
+			return 0, err
+		}
+		left, err := t.Sleep(d)
+		if err != nil && a[1] != 0 {
+			putTimespec(t, a[1], unix.NsecToTimespec(left.Nanoseconds()))
+		}
+		return 0, err
+	}, "interrupted sleeps return EINTR (no restart yet)")
+	reg(unix.SYS_CLOCK_NANOSLEEP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		clk, flags := a.Int(0), a.Int(1)
+		if clk == unix.CLOCK_THREAD_CPUTIME_ID {
+			return 0, unix.EINVAL
+		}
+		now, err := clockNow(t, clk)
+		if err != nil {
+			return 0, err
+		}
+		d, err := getTimespec(t, a[2])
+		if err != nil {
+			return 0, err
+		}
+		if flags&unix.TIMER_ABSTIME != 0 {
+			d -= time.Duration(now.Nano())
+		}
+		left, err := t.Sleep(d)
+		if err != nil && flags&unix.TIMER_ABSTIME == 0 && a[3] != 0 {
+			putTimespec(t, a[3], unix.NsecToTimespec(left.Nanoseconds()))
+		}
+		return 0, err
+	})
+}
+
+// hostClock maps a guest clock id to the host clock that answers it.
+func hostClock(clk int) int {
+	switch clk {
+	case unix.CLOCK_REALTIME_ALARM:
+		return unix.CLOCK_REALTIME
+	case unix.CLOCK_BOOTTIME_ALARM:
+		return unix.CLOCK_BOOTTIME
+	}
+	return clk
+}
+
+// clockNow reads guest clock clk.
+func clockNow(t *kernel.Task, clk int) (unix.Timespec, error) {
+	var ts unix.Timespec
+	switch clk {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
+		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM,
+		unix.CLOCK_TAI:
+		err := unix.ClockGettime(int32(hostClock(clk)), &ts)
+		return ts, err
+	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
+		return unix.NsecToTimespec(t.CPUTime().Nanoseconds()), nil
+	}
+	return ts, unix.EINVAL
+}
+
+func putTimespec(t *kernel.Task, addr uint64, ts unix.Timespec) error {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(ts.Sec))
+	binary.LittleEndian.PutUint64(b[8:], uint64(ts.Nsec))
+	return t.CopyOut(addr, b[:])
+}
+
+// getTimespec reads a struct timespec; invalid values are EINVAL.
+func getTimespec(t *kernel.Task, addr uint64) (time.Duration, error) {
+	var b [16]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	sec := int64(binary.LittleEndian.Uint64(b[:]))
+	nsec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, unix.EINVAL
+	}
+	if sec > int64(1<<62)/1e9 {
+		return time.Duration(1 << 62), nil
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
+}

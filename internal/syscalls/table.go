@@ -1,0 +1,62 @@
+package syscalls
+
+import (
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
+)
+
+var calls = map[int]kernel.Syscall{}
+
+// reg adds a handler for nr; note says what is partial about it.
+func reg(nr int, fn kernel.Handler, note ...string) {
+	n := ""
+	if len(note) > 0 {
+		n = note[0]
+	}
+	calls[nr] = kernel.Syscall{Name: abi.SyscallName(nr), Fn: fn, Note: n}
+}
+
+// NewTable returns the syscall table.
+func NewTable() *kernel.Table {
+	t := &kernel.Table{Format: format}
+	for nr, sc := range calls {
+		t.Calls[nr] = sc
+	}
+	return t
+}
+
+// Implemented returns the number of syscalls with a handler.
+func Implemented() int { return len(calls) }
+
+// List returns the table entries in number order.
+func List() []kernel.Syscall {
+	var out []kernel.Syscall
+	for nr := 0; nr < kernel.MaxSyscall; nr++ {
+		if sc, ok := calls[nr]; ok {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// getFile returns the open file behind fd; the caller must DecRef it.
+func getFile(t *kernel.Task, fd int) (*vfs.File, error) { return t.FDs().Get(fd) }
+
+func statFields(s *vfs.Stat) abi.StatFields {
+	return abi.StatFields{
+		Dev: s.Dev, Ino: s.Ino, Nlink: s.Nlink, Mode: s.Mode, UID: s.UID, GID: s.GID,
+		Rdev: s.Rdev, Size: s.Size, Blksize: s.Blksize, Blocks: s.Blocks,
+		Atime: abi.Timespec{Sec: s.Atime.Sec, Nsec: s.Atime.Nsec},
+		Mtime: abi.Timespec{Sec: s.Mtime.Sec, Nsec: s.Mtime.Nsec},
+		Ctime: abi.Timespec{Sec: s.Ctime.Sec, Nsec: s.Ctime.Nsec},
+		Btime: abi.Timespec{Sec: s.Btime.Sec, Nsec: s.Btime.Nsec},
+	}
+}
+
+func u64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}

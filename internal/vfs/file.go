@@ -1,0 +1,255 @@
+package vfs
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/mm"
+)
+
+// Memory is guest memory as ioctl handlers see it.
+type Memory interface {
+	CopyIn(addr uint64, b []byte) error
+	CopyOut(addr uint64, b []byte) error
+}
+
+// FileOps is an open file's behaviour, provided by its file system.
+// Offsets: off >= 0 is a position; off < 0 means "append" for Write and is
+// ignored by streams (pipes, terminals), which take their data in order.
+type FileOps interface {
+	Read(ctx Ctx, dst [][]byte, off int64) (int, error)
+	Write(ctx Ctx, src [][]byte, off int64) (int, error)
+	Stat(ctx Ctx) (Stat, error)
+	Release()
+}
+
+// Stream is implemented by files without positions (lseek gives ESPIPE).
+type Stream interface{ IsStream() }
+
+// DirReader is implemented by open directories.
+type DirReader interface {
+	ReadDir(ctx Ctx) ([]DirEntry, error)
+}
+
+// Ioctler is implemented by files that answer ioctl.
+type Ioctler interface {
+	Ioctl(ctx Ctx, mem Memory, cmd uint32, arg uint64) (uint64, error)
+}
+
+// MappableFile is implemented by files that mmap can map.
+type MappableFile interface {
+	Mappable() (mm.Mappable, error)
+}
+
+// BaseOps gives default answers; file implementations embed it.
+type BaseOps struct{}
+
+func (BaseOps) Read(Ctx, [][]byte, int64) (int, error)  { return 0, unix.EINVAL }
+func (BaseOps) Write(Ctx, [][]byte, int64) (int, error) { return 0, unix.EINVAL }
+func (BaseOps) Release()                                {}
+
+// File is an open file description: what open() creates and dup() and
+// fork() share, with its own offset and status flags.
+type File struct {
+	ops  FileOps
+	path Path   // zero for anonymous files
+	name string // for /proc/PID/fd of anonymous files, e.g. "pipe:[7]"
+	refs atomic.Int64
+
+	mu      sync.Mutex
+	flags   int // O_ACCMODE and status flags
+	pos     int64
+	dirents []DirEntry
+}
+
+// NewFile returns a file description with one reference.
+func NewFile(ops FileOps, path Path, flags int) *File {
+	f := &File{ops: ops, path: path, flags: flags}
+	f.refs.Store(1)
+	return f
+}
+
+// NewAnonFile returns a file with no path, named for /proc as name.
+func NewAnonFile(ops FileOps, name string, flags int) *File {
+	f := NewFile(ops, Path{}, flags)
+	f.name = name
+	return f
+}
+
+// Ops returns the file's implementation.
+func (f *File) Ops() FileOps { return f.ops }
+
+// Path returns where the file was opened (zero for anonymous files).
+func (f *File) Path() Path { return f.path }
+
+// AnonName is the /proc name of an anonymous file.
+func (f *File) AnonName() string { return f.name }
+
+// IncRef adds a reference.
+func (f *File) IncRef() { f.refs.Add(1) }
+
+// DecRef drops a reference; the last one releases the file.
+func (f *File) DecRef() {
+	if f.refs.Add(-1) == 0 {
+		f.ops.Release()
+	}
+}
+
+// Flags returns the access mode and status flags.
+func (f *File) Flags() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.flags
+}
+
+// SetStatusFlags changes the flags F_SETFL may change.
+func (f *File) SetStatusFlags(fl int) {
+	const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
+	f.mu.Lock()
+	f.flags = f.flags&^settable | fl&settable
+	f.mu.Unlock()
+}
+
+// Readable and Writable report the access mode.
+func (f *File) Readable() bool {
+	m := f.Flags() & unix.O_ACCMODE
+	return m == unix.O_RDONLY || m == unix.O_RDWR
+}
+
+// Writable reports whether the file was opened for writing.
+func (f *File) Writable() bool {
+	m := f.Flags() & unix.O_ACCMODE
+	return m == unix.O_WRONLY || m == unix.O_RDWR
+}
+
+func (f *File) isPath() bool { return f.Flags()&unix.O_PATH != 0 }
+
+// Read reads at the file position (pread when off >= 0).
+func (f *File) Read(ctx Ctx, dst [][]byte, off int64) (int, error) {
+	if !f.Readable() || f.isPath() {
+		return 0, unix.EBADF
+	}
+	if _, ok := f.ops.(DirReader); ok {
+		return 0, unix.EISDIR
+	}
+	if off >= 0 {
+		if _, ok := f.ops.(Stream); ok {
+			return 0, unix.ESPIPE
+		}
+		return f.ops.Read(ctx, dst, off)
+	}
+	if _, ok := f.ops.(Stream); ok {
+		return f.ops.Read(ctx, dst, -1)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.ops.Read(ctx, dst, f.pos)
+	f.pos += int64(n)
+	return n, err
+}
+
+// Write writes at the file position, or at off >= 0 (pwrite).
+func (f *File) Write(ctx Ctx, src [][]byte, off int64) (int, error) {
+	if !f.Writable() || f.isPath() {
+		return 0, unix.EBADF
+	}
+	if off >= 0 {
+		if _, ok := f.ops.(Stream); ok {
+			return 0, unix.ESPIPE
+		}
+		return f.ops.Write(ctx, src, off)
+	}
+	if _, ok := f.ops.(Stream); ok {
+		return f.ops.Write(ctx, src, -1)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.flags&unix.O_APPEND != 0 {
+		n, err := f.ops.Write(ctx, src, -1)
+		if st, serr := f.ops.Stat(ctx); serr == nil {
+			f.pos = st.Size
+		}
+		return n, err
+	}
+	n, err := f.ops.Write(ctx, src, f.pos)
+	f.pos += int64(n)
+	return n, err
+}
+
+// Stat returns the file's attributes.
+func (f *File) Stat(ctx Ctx) (Stat, error) { return f.ops.Stat(ctx) }
+
+// Seek implements lseek. Linux: fs/read_write.c (generic_file_llseek)
+func (f *File) Seek(ctx Ctx, off int64, whence int) (int64, error) {
+	if _, ok := f.ops.(Stream); ok {
+		return 0, unix.ESPIPE
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var base int64
+	switch whence {
+	case unix.SEEK_SET:
+	case unix.SEEK_CUR:
+		base = f.pos
+	case unix.SEEK_END, unix.SEEK_DATA, unix.SEEK_HOLE:
+		st, err := f.ops.Stat(ctx)
+		if err != nil {
+			return 0, err
+		}
+		switch whence {
+		case unix.SEEK_END:
+			base = st.Size
+		case unix.SEEK_DATA:
+			if off >= st.Size || off < 0 {
+				return 0, unix.ENXIO
+			}
+		case unix.SEEK_HOLE:
+			if off >= st.Size || off < 0 {
+				return 0, unix.ENXIO
+			}
+			off, base = st.Size, 0
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	n := base + off
+	if n < 0 || (off > 0 && n < base) {
+		return 0, unix.EINVAL
+	}
+	if n == 0 {
+		f.dirents = nil // rewinddir
+	}
+	f.pos = n
+	return n, nil
+}
+
+// ReadDir returns directory entries from the file position on, advancing
+// it by however many the caller consumed (via the returned commit func).
+// Positions count ".", ".." and then the entries.
+func (f *File) ReadDir(ctx Ctx, self, parent uint64) ([]DirEntry, func(n int), error) {
+	dr, ok := f.ops.(DirReader)
+	if !ok {
+		return nil, nil, unix.ENOTDIR
+	}
+	f.mu.Lock()
+	if f.dirents == nil || f.pos == 0 {
+		ents, err := dr.ReadDir(ctx)
+		if err != nil {
+			f.mu.Unlock()
+			return nil, nil, err
+		}
+		f.dirents = append([]DirEntry{{Name: ".", Ino: self, Type: unix.DT_DIR},
+			{Name: "..", Ino: parent, Type: unix.DT_DIR}}, ents...)
+	}
+	pos := f.pos
+	if pos > int64(len(f.dirents)) {
+		pos = int64(len(f.dirents))
+	}
+	ents := f.dirents[pos:]
+	return ents, func(n int) {
+		f.pos = pos + int64(n)
+		f.mu.Unlock()
+	}, nil
+}

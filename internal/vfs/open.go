@@ -1,0 +1,140 @@
+package vfs
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// pathOps backs O_PATH descriptors: they name a file but cannot do I/O.
+type pathOps struct {
+	BaseOps
+	in Inode
+}
+
+func (p *pathOps) Read(Ctx, [][]byte, int64) (int, error)  { return 0, unix.EBADF }
+func (p *pathOps) Write(Ctx, [][]byte, int64) (int, error) { return 0, unix.EBADF }
+func (p *pathOps) Stat(Ctx) (Stat, error)                  { return p.in.Stat() }
+
+// Open implements open(2)'s path part: resolve (creating if asked), check
+// permissions, and open. Linux: fs/namei.c (do_filp_open, may_open)
+func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode uint32) (*File, error) {
+	if path == "" {
+		return nil, unix.ENOENT
+	}
+	var p Path
+	var err error
+	created := false
+	if flags&unix.O_CREAT != 0 && flags&unix.O_TMPFILE != unix.O_TMPFILE {
+		p, created, err = n.openCreate(ctx, root, start, path, flags, mode)
+	} else {
+		wf := Follow
+		if flags&unix.O_NOFOLLOW != 0 {
+			wf = 0
+		}
+		p, err = n.Walk(ctx, root, start, path, wf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return OpenPath(ctx, p, flags, created)
+}
+
+// openCreate resolves path for O_CREAT, creating the file when absent.
+func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32) (Path, bool, error) {
+	parent, name, trailing, err := n.WalkParent(ctx, root, start, path)
+	if err != nil {
+		return Path{}, false, err
+	}
+	if trailing || name == "" || name == "." || name == ".." {
+		return Path{}, false, unix.EISDIR
+	}
+	p, err := n.Step(ctx, parent, name)
+	switch {
+	case err == nil:
+		if flags&unix.O_EXCL != 0 {
+			return Path{}, false, unix.EEXIST
+		}
+		if _, ok := p.Inode().(Symlink); ok {
+			if flags&unix.O_NOFOLLOW != 0 {
+				return Path{}, false, unix.ELOOP
+			}
+			// Follow the link; a dangling link creates its target
+			// (Linux does) — resolved here through the normal walk.
+			q, err := n.Walk(ctx, root, parent, name, Follow)
+			if err == unix.ENOENT {
+				return Path{}, false, unix.ENOENT
+			}
+			return q, false, err
+		}
+		return p, false, nil
+	case err != unix.ENOENT:
+		return Path{}, false, err
+	}
+	cr, ok := parent.Inode().(Creator)
+	if !ok || parent.Mount.Flags&unix.MS_RDONLY != 0 {
+		return Path{}, false, unix.EROFS
+	}
+	if err := MayAccess(ctx, parent.Inode(), MayWrite|MayExec); err != nil {
+		return Path{}, false, err
+	}
+	if _, err := cr.Create(ctx, name, mode&0o7777); err != nil {
+		return Path{}, false, err
+	}
+	parent.Dentry.Forget(name)
+	p, err = n.Step(ctx, parent, name)
+	return p, true, err
+}
+
+// OpenPath opens an already resolved path.
+func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
+	in := p.Inode()
+	flags |= unix.O_LARGEFILE
+	if flags&unix.O_PATH != 0 {
+		if _, ok := in.(Dir); !ok && flags&unix.O_DIRECTORY != 0 {
+			return nil, unix.ENOTDIR
+		}
+		return NewFile(&pathOps{in: in}, p, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_LARGEFILE)), nil
+	}
+	if _, ok := in.(Symlink); ok {
+		return nil, unix.ELOOP // O_NOFOLLOW on a symlink
+	}
+	_, isDir := in.(Dir)
+	if flags&unix.O_DIRECTORY != 0 && !isDir {
+		return nil, unix.ENOTDIR
+	}
+	acc := flags & unix.O_ACCMODE
+	if acc == 3 {
+		return nil, unix.EINVAL
+	}
+	if isDir && (acc != unix.O_RDONLY || flags&unix.O_CREAT != 0 && created) {
+		return nil, unix.EISDIR
+	}
+	want := 0
+	if acc == unix.O_RDONLY || acc == unix.O_RDWR {
+		want |= MayRead
+	}
+	if acc == unix.O_WRONLY || acc == unix.O_RDWR || flags&unix.O_TRUNC != 0 {
+		want |= MayWrite
+		if p.Mount.Flags&unix.MS_RDONLY != 0 {
+			st, err := in.Stat()
+			if err == nil && (st.Type() == unix.S_IFREG || st.IsDir()) {
+				return nil, unix.EROFS
+			}
+		}
+	}
+	if !created {
+		if err := MayAccess(ctx, in, want); err != nil {
+			return nil, err
+		}
+	}
+	op, ok := in.(Opener)
+	if !ok {
+		return nil, unix.ENXIO
+	}
+	ops, err := op.Open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	keep := unix.O_ACCMODE | unix.O_APPEND | unix.O_NONBLOCK | unix.O_DIRECT | unix.O_NOATIME |
+		unix.O_LARGEFILE | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	return NewFile(ops, p, flags&keep), nil
+}
