@@ -44,6 +44,9 @@ func (d *Dentry) child(ctx Ctx, name string) (*Dentry, error) {
 		return nil, err
 	}
 	c := &Dentry{name: name, parent: d, inode: in}
+	if _, ok := d.inode.(Volatile); ok {
+		return c, nil
+	}
 	if d.children == nil {
 		d.children = map[string]*Dentry{}
 	}
@@ -60,6 +63,11 @@ func (d *Dentry) Forget(name string) {
 	}
 	d.mu.Unlock()
 }
+
+// Volatile is implemented by directories whose children come and go
+// behind the vfs' back (/proc): their names are looked up afresh on every
+// walk instead of being cached. Nothing can be mounted below them.
+type Volatile interface{ Volatile() }
 
 // Mount attaches a file system root at a dentry of another.
 type Mount struct {

@@ -1,0 +1,170 @@
+// Command glassbox runs a Linux program inside glassbox' user-space kernel.
+//
+//	glassbox run [--root DIR] [--env K=V]... [--clear-env] [--trace[=KINDS]] [--] PROG [ARG...]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox"
+)
+
+const usage = `usage: glassbox run [flags] [--] PROG [ARG...]
+
+Runs PROG inside glassbox: every system call it makes is answered by
+glassbox' own kernel, never by the host's.
+
+flags:
+  --root DIR       the directory the program sees as / (default: the host's /, read-only)
+  --env K=V        set an environment variable (repeatable)
+  --clear-env      start from an empty environment instead of glassbox' own
+  --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
+  --trace-out FILE write the trace to FILE instead of stderr
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// usageError is bad input from the user: one line, exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stderr)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(os.Stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "glassbox: unknown command %q (try: glassbox run -- PROG)\n", args[0])
+	return 2
+}
+
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want K=V, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+// traceFlag is --trace or --trace=KINDS.
+type traceFlag struct{ kinds string }
+
+func (t *traceFlag) String() string   { return t.kinds }
+func (t *traceFlag) IsBoolFlag() bool { return true }
+func (t *traceFlag) Set(v string) error {
+	switch v {
+	case "true":
+		t.kinds = "all"
+	case "false":
+		t.kinds = ""
+	default:
+		t.kinds = v
+	}
+	return nil
+}
+
+func cmdRun(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		cfg      glassbox.Config
+		env      envList
+		clearEnv bool
+		tr       traceFlag
+		traceOut string
+	)
+	fs.StringVar(&cfg.Root, "root", "", "")
+	fs.Var(&env, "env", "")
+	fs.BoolVar(&clearEnv, "clear-env", false, "")
+	fs.Var(&tr, "trace", "")
+	fs.StringVar(&traceOut, "trace-out", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(os.Stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
+		return 2
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fmt.Fprintln(stderr, "glassbox: no program given (usage: glassbox run [flags] -- PROG [ARG...])")
+		return 2
+	}
+	if !clearEnv {
+		cfg.Env = os.Environ()
+	}
+	cfg.Env = mergeEnv(cfg.Env, env)
+	cfg.Trace = tr.kinds
+	if traceOut != "" {
+		f, err := os.Create(traceOut)
+		if err != nil {
+			fmt.Fprintf(stderr, "glassbox: trace output: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		cfg.TraceOut = f
+	}
+	// A guest writing to a closed pipe gets EPIPE (and its own SIGPIPE
+	// from glassbox); glassbox itself must not die of the host's.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	st, err := glassbox.Run(ctx, cfg, argv)
+	if err != nil {
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
+		var en unix.Errno
+		if errors.As(err, &en) && en == unix.ENOENT || strings.Contains(err.Error(), "command not found") {
+			return 127
+		}
+		return 126
+	}
+	if st.Signal != 0 {
+		core := ""
+		if st.Core {
+			core = " (core dumped)"
+		}
+		fmt.Fprintf(stderr, "glassbox: %s killed by %s%s\n", argv[0], st.SignalName(), core)
+	}
+	return st.ShellCode()
+}
+
+// mergeEnv applies K=V settings over env, replacing earlier values.
+func mergeEnv(env, set []string) []string {
+	out := append([]string(nil), env...)
+	for _, kv := range set {
+		k := kv[:strings.IndexByte(kv, '=')+1]
+		replaced := false
+		for i, e := range out {
+			if strings.HasPrefix(e, k) {
+				out[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,253 @@
+package glassbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/fs/devfs"
+	"glassbox/internal/fs/hostfs"
+	"glassbox/internal/fs/hostio"
+	"glassbox/internal/fs/procfs"
+	"glassbox/internal/fs/synth"
+	"glassbox/internal/kernel"
+	"glassbox/internal/memfile"
+	"glassbox/internal/platform/ptrace"
+	"glassbox/internal/syscalls"
+	"glassbox/internal/trace"
+	"glassbox/internal/vfs"
+)
+
+// Config describes one sandbox run.
+type Config struct {
+	// Root is the host directory the guest sees as /; "" means the host's /.
+	// It is exported read-only.
+	Root string
+	// Env is the guest's environment ("K=V" strings).
+	Env []string
+	// Trace selects what to show while the guest runs: a comma-separated
+	// list of kinds (syscall, fault, cow, signal, proc, fd, mem) or "all";
+	// "" shows nothing.
+	Trace string
+	// TraceOut receives trace lines (default Stderr).
+	TraceOut io.Writer
+	// Stdin, Stdout and Stderr are lent to the guest as fds 0, 1 and 2
+	// (default: this process's own).
+	Stdin, Stdout, Stderr *os.File
+	// Log receives glassbox' own diagnostics (default os.Stderr).
+	Log io.Writer
+	// Hostname is what uname reports (default "glassbox").
+	Hostname string
+	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
+	MemoryLimit uint64
+}
+
+// ExitStatus is how the guest's first process ended.
+type ExitStatus struct {
+	Code   int  // exit code, when Signal is 0
+	Signal int  // the signal that killed it, or 0
+	Core   bool // it dumped core
+}
+
+// ShellCode is what a shell would report: Code, or 128+Signal.
+func (s ExitStatus) ShellCode() int {
+	if s.Signal != 0 {
+		return 128 + s.Signal
+	}
+	return s.Code
+}
+
+// SignalName names s.Signal ("SIGSEGV").
+func (s ExitStatus) SignalName() string { return abi.SignalName(s.Signal) }
+
+// Error is a failure to start the guest; Op says which step.
+type Error struct {
+	Op  string
+	Err error
+}
+
+func (e *Error) Error() string { return e.Op + ": " + errText(e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// errText renders host errno values the way Linux tools do.
+func errText(err error) string {
+	var en unix.Errno
+	if errors.As(err, &en) {
+		switch en {
+		case unix.ENOEXEC:
+			return "exec format error"
+		}
+		return en.Error()
+	}
+	return err.Error()
+}
+
+// DefaultPath is used to find a program named without a slash when the
+// guest environment has no PATH.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Run runs argv in a new sandbox and waits for it. Cancelling ctx kills
+// every guest process.
+func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return ExitStatus{}, &Error{"run", errors.New("no program given")}
+	}
+	k, err := build(&cfg)
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	path, err := lookPath(k, argv[0], cfg.Env)
+	if err != nil {
+		return ExitStatus{}, &Error{argv[0], err}
+	}
+	if err := k.Start(path, argv, cfg.Env); err != nil {
+		<-k.Done()
+		return ExitStatus{}, &Error{argv[0], err}
+	}
+	select {
+	case <-k.Done():
+	case <-ctx.Done():
+		k.KillAll()
+		<-k.Done()
+	}
+	s := k.Wait()
+	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core}, nil
+}
+
+// build assembles a kernel from cfg: memory file, platform, mounts, stdio.
+func build(cfg *Config) (*kernel.Kernel, error) {
+	if cfg.Root == "" {
+		cfg.Root = "/"
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = 64 << 30
+	}
+	st, err := os.Stat(cfg.Root)
+	if err != nil {
+		return nil, &Error{"root " + cfg.Root, unwrapPathErr(err)}
+	}
+	if !st.IsDir() {
+		return nil, &Error{"root " + cfg.Root, unix.ENOTDIR}
+	}
+	mf, err := memfile.New(cfg.MemoryLimit)
+	if err != nil {
+		return nil, &Error{"memory file", err}
+	}
+	plat, err := ptrace.New(mf.FD())
+	if err != nil {
+		return nil, &Error{"platform", err}
+	}
+	root, err := hostfs.New(cfg.Root, true, mf)
+	if err != nil {
+		return nil, &Error{"root " + cfg.Root, err}
+	}
+	ns := vfs.NewNamespace(vfs.NewRoot(root.Root()), "hostfs", cfg.Root, unix.MS_RDONLY)
+	var tr *trace.Tracer
+	if cfg.Trace != "" {
+		kinds, err := trace.ParseKinds(cfg.Trace)
+		if err != nil {
+			return nil, &Error{"trace", err}
+		}
+		out := cfg.TraceOut
+		if out == nil {
+			out = os.Stderr
+		}
+		tr = trace.New(time.Now())
+		tr.Add(trace.NewText(out, kinds), kinds)
+	}
+	var stdio [3]*vfs.File
+	for i, f := range []*os.File{orStd(cfg.Stdin, os.Stdin), orStd(cfg.Stdout, os.Stdout), orStd(cfg.Stderr, os.Stderr)} {
+		acc := unix.O_RDWR
+		if fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0); err == nil {
+			acc = fl & unix.O_ACCMODE
+		} else {
+			continue // closed on the host: closed in the guest
+		}
+		stdio[i] = vfs.NewAnonFile(hostio.New(int(f.Fd()), false), fmt.Sprintf("host:[%d]", i), acc)
+	}
+	k := kernel.New(kernel.Config{
+		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
+		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
+		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
+	})
+	mountSynthetic(k, ns)
+	return k, nil
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
+
+// mountSynthetic mounts /proc, /dev and an empty /sys where the root has
+// directories for them.
+func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace) {
+	mounts := []struct {
+		at, fstype string
+		root       vfs.Inode
+	}{
+		{"/proc", "proc", procfs.New(k.ProcSource(), nil).Root()},
+		{"/dev", "devtmpfs", devfs.New()},
+		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
+	}
+	ctx := k.HostCtx()
+	for _, m := range mounts {
+		at, err := ns.Walk(ctx, ns.Root(), ns.Root(), m.at, 0)
+		if err != nil {
+			continue
+		}
+		if st, err := at.Inode().Stat(); err != nil || !st.IsDir() {
+			continue
+		}
+		ns.Mount(at, vfs.NewRoot(m.root), m.fstype, m.fstype, 0)
+	}
+}
+
+// lookPath finds name as execvp would, inside the sandbox.
+func lookPath(k *kernel.Kernel, name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path := DefaultPath
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			path = e[5:]
+		}
+	}
+	ns := k.Namespace()
+	ctx := k.HostCtx()
+	for _, dir := range strings.Split(path, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := dir + "/" + name
+		at, err := ns.Walk(ctx, ns.Root(), ns.Root(), p, vfs.Follow)
+		if err != nil {
+			continue
+		}
+		if st, err := at.Inode().Stat(); err == nil && st.Type() == unix.S_IFREG && st.Mode&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errors.New("command not found")
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
