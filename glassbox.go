@@ -41,6 +41,9 @@ type Config struct {
 	// Stdin, Stdout and Stderr are lent to the guest as fds 0, 1 and 2
 	// (default: this process's own).
 	Stdin, Stdout, Stderr *os.File
+	// Dir is the guest's working directory, a path inside the sandbox
+	// ("" means /).
+	Dir string
 	// Log receives glassbox' own diagnostics (default os.Stderr).
 	Log io.Writer
 	// Hostname is what uname reports (default "glassbox").
@@ -102,6 +105,12 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 	k, err := build(&cfg)
 	if err != nil {
 		return ExitStatus{}, err
+	}
+	if cfg.Dir != "" {
+		ns := k.Namespace()
+		if _, err := ns.Walk(k.HostCtx(), ns.Root(), ns.Root(), cfg.Dir, vfs.Follow|vfs.MustDir); err != nil {
+			return ExitStatus{}, &Error{"working directory " + cfg.Dir, err}
+		}
 	}
 	path, err := lookPath(k, argv[0], cfg.Env)
 	if err != nil {
@@ -178,7 +187,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
-		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
+		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Cwd: cfg.Dir,
 	})
 	mountSynthetic(k, ns)
 	return k, nil

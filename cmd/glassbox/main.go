@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -26,6 +27,8 @@ glassbox' own kernel, never by the host's.
 
 flags:
   --root DIR       the directory the program sees as / (default: the host's /, read-only)
+  --dir DIR        the program's working directory inside the sandbox
+                   (default: the current directory when it lies inside the root, else /)
   --env K=V        set an environment variable (repeatable)
   --clear-env      start from an empty environment instead of glassbox' own
   --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
@@ -96,6 +99,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		traceOut string
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
+	fs.StringVar(&cfg.Dir, "dir", "", "")
 	fs.Var(&env, "env", "")
 	fs.BoolVar(&clearEnv, "clear-env", false, "")
 	fs.Var(&tr, "trace", "")
@@ -117,6 +121,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 		cfg.Env = os.Environ()
 	}
 	cfg.Env = mergeEnv(cfg.Env, env)
+	if cfg.Dir == "" {
+		cfg.Dir = defaultDir(cfg.Root)
+	}
 	cfg.Trace = tr.kinds
 	if traceOut != "" {
 		f, err := os.Create(traceOut)
@@ -167,4 +174,28 @@ func mergeEnv(env, set []string) []string {
 		}
 	}
 	return out
+}
+
+// defaultDir is the host's working directory as seen inside root, or "/"
+// when it lies outside.
+func defaultDir(root string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "/"
+	}
+	if root == "" {
+		return wd
+	}
+	r, err := filepath.Abs(root)
+	if err != nil {
+		return "/"
+	}
+	if r, err = filepath.EvalSymlinks(r); err != nil {
+		return "/"
+	}
+	rel, err := filepath.Rel(r, wd)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "/"
+	}
+	return filepath.Join("/", rel)
 }

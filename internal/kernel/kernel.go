@@ -25,6 +25,8 @@ type Config struct {
 	Log      io.Writer
 	Hostname string
 	UID, GID uint32
+	// Cwd is the first process's working directory ("" means /).
+	Cwd string
 }
 
 // Kernel is one sandbox.
@@ -102,6 +104,14 @@ func (s ExitStatus) ShellCode() int {
 // Start creates the first process (pid 1) running argv[0] with envv and
 // returns at once; Wait waits for it.
 func (k *Kernel) Start(path string, argv, envv []string) error {
+	root := k.cfg.NS.Root()
+	cwd := root
+	if k.cfg.Cwd != "" {
+		var err error
+		if cwd, err = k.cfg.NS.Walk(k.HostCtx(), root, root, k.cfg.Cwd, vfs.Follow|vfs.MustDir); err != nil {
+			return err
+		}
+	}
 	tg := k.newThreadGroup(nil)
 	t := k.newTask(tg)
 	tg.fds = vfs.NewFDTable()
@@ -110,8 +120,7 @@ func (k *Kernel) Start(path string, argv, envv []string) error {
 			tg.fds.InstallAt(i, f, false, 1<<20)
 		}
 	}
-	root := k.cfg.NS.Root()
-	tg.fsc = &FSContext{root: root, cwd: root, umask: 0o022}
+	tg.fsc = &FSContext{root: root, cwd: cwd, umask: 0o022}
 	t.creds = &vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
 		FSUID: k.cfg.UID, FSGID: k.cfg.GID}
 	k.mu.Lock()

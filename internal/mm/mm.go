@@ -77,7 +77,7 @@ type FaultResult struct {
 	// (SIGSEGV or SIGBUS) with Code (SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR).
 	Signo, Code int
 	// Access is what the access was, as far as it can be told:
-	// "read", "write" or "exec".
+	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
 	COW    bool // a page was copied
 }
@@ -88,7 +88,7 @@ type FaultResult struct {
 func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	res := FaultResult{Access: "read"}
+	res := FaultResult{Access: "touch"}
 	if exec {
 		res.Access = "exec"
 	}
@@ -296,14 +296,16 @@ func (m *MM) breakCOW(v *VMA, page uint64) (bool, error) {
 func (m *MM) Release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {
 		for _, p := range l.e {
 			if p.present() {
-				m.mf.DecRef(p.frame(), 1)
+				run.add(p.frame())
 			}
 		}
 		delete(m.pt.leaves, k)
 	}
+	run.flush()
 	m.vmas.remove(0, len(m.vmas.v))
 }
 

@@ -151,12 +151,14 @@ func (m *MM) dropPages(mp Mapper, start, end uint64) error {
 	if err := m.unmapHost(mp, start, end); err != nil {
 		return err
 	}
+	run := frameRun{mf: m.mf}
 	m.pt.forRange(start, end, func(a uint64, p pte) {
 		if p.present() {
-			m.mf.DecRef(p.frame(), 1)
+			run.add(p.frame())
 		}
 		m.pt.set(a, 0)
 	})
+	run.flush()
 	return nil
 }
 

@@ -116,3 +116,27 @@ func (t *pageTable) forRange(start, end uint64, fn func(a uint64, p pte)) {
 		}
 	}
 }
+
+// frameRun batches DecRefs of consecutive frames, so that freeing a large
+// range costs one hole punch per contiguous run instead of one per page.
+type frameRun struct {
+	mf    *memfile.File
+	start memfile.Frame
+	n     uint64
+}
+
+func (r *frameRun) add(f memfile.Frame) {
+	if r.n > 0 && r.start+memfile.Frame(r.n) == f {
+		r.n++
+		return
+	}
+	r.flush()
+	r.start, r.n = f, 1
+}
+
+func (r *frameRun) flush() {
+	if r.n > 0 {
+		r.mf.DecRef(r.start, r.n)
+		r.n = 0
+	}
+}

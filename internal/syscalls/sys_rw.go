@@ -107,6 +107,9 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 			if total > 0 {
 				break
 			}
+			if !read {
+				err = epipe(t, err)
+			}
 			return 0, err
 		}
 		if uint64(got) < n || stream {
@@ -189,6 +192,9 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) 
 		n, err = f.Write(t, bufs, off)
 	}
 	if err != nil && n == 0 {
+		if !read {
+			err = epipe(t, err)
+		}
 		return 0, err
 	}
 	return uint64(n), nil

@@ -1,0 +1,2 @@
+/* startup: does nothing; the harness times process start to exit. */
+int main(void) { return 0; }
