@@ -41,6 +41,8 @@ type Kernel struct {
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
 
+	futex futexTable
+
 	unsupported sync.Map // syscall names already reported
 }
 

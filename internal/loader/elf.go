@@ -130,12 +130,11 @@ func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) 
 				File: obj, Off: abi.PageDown(p.Off), Name: name, Dev: dev, Ino: ino}); err != nil {
 				return nil, err
 			}
-			// The rest of the last file page belongs to .bss: zero it.
+			// With a .bss, the rest of the last file page is zeroed up to
+			// the page end (ld.so's minimal malloc counts on it).
+			// Linux: fs/binfmt_elf.c (elf_load, padzero)
 			if memEnd > fileEnd && fileEnd&abi.PageMask != 0 {
 				n := abi.PageSize - fileEnd&abi.PageMask
-				if rest := memEnd - fileEnd; rest < n {
-					n = rest
-				}
 				if prot&unix.PROT_WRITE == 0 {
 					return nil, ErrNoExec
 				}

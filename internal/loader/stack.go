@@ -103,7 +103,7 @@ func Load(a Args) (*Result, error) {
 
 	hw := hostAuxv()
 	auxv := []uint64{
-		abi.AT_SYSINFO_EHDR, lay.VDSO,
+		abi.AT_SYSINFO_EHDR, vdsoAddr(lay.VDSO),
 		abi.AT_MINSIGSTKSZ, hw[abi.AT_MINSIGSTKSZ],
 		abi.AT_HWCAP, hw[abi.AT_HWCAP],
 		abi.AT_PAGESZ, abi.PageSize,
@@ -205,4 +205,11 @@ func readHostAuxv() map[uint64]uint64 {
 		out[k] = v
 	}
 	return out
+}
+
+func vdsoAddr(v uint64) uint64 {
+	if os.Getenv("GB_NOVDSO") != "" {
+		return 0
+	}
+	return v
 }

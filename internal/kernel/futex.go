@@ -1,0 +1,247 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/mm"
+)
+
+// futexKey names a futex word: an address in one address space.
+// Process-shared futexes in MAP_SHARED memory of different address spaces
+// are not matched with each other (Linux keys those by inode and offset).
+type futexKey struct {
+	mm   *mm.MM
+	addr uint64
+}
+
+type futexWaiter struct {
+	key    futexKey
+	bitset uint32
+	woken  chan struct{} // closed by the waker
+}
+
+// futexTable holds the waiters of one kernel. Lock order: futexTable.mu
+// before mm locks (the word is read under it, so a wake cannot slip in
+// between the check and the queueing).
+type futexTable struct {
+	mu sync.Mutex
+	q  map[futexKey][]*futexWaiter
+}
+
+func (ft *futexTable) key(t *Task, addr uint64) futexKey { return futexKey{t.mm, addr} }
+
+// readWord reads the 32-bit futex word at addr.
+func (t *Task) readWord(addr uint64) (uint32, error) {
+	var b [4]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b[:]), nil
+}
+
+// FutexWait blocks while the word at addr holds val, until a wake that
+// matches bitset, the deadline (zero: none), or a signal.
+// Linux: kernel/futex/waitwake.c (futex_wait)
+func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time) error {
+	if addr&3 != 0 {
+		return unix.EINVAL
+	}
+	ft := &t.k.futex
+	k := ft.key(t, addr)
+	ft.mu.Lock()
+	cur, err := t.readWord(addr)
+	if err != nil {
+		ft.mu.Unlock()
+		return err
+	}
+	if cur != val {
+		ft.mu.Unlock()
+		return unix.EAGAIN
+	}
+	w := &futexWaiter{key: k, bitset: bitset, woken: make(chan struct{})}
+	if ft.q == nil {
+		ft.q = map[futexKey][]*futexWaiter{}
+	}
+	ft.q[k] = append(ft.q[k], w)
+	ft.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		tm := time.NewTimer(time.Until(deadline))
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	for {
+		select {
+		case <-w.woken:
+			return nil
+		case <-timeout:
+			if ft.dequeue(w) {
+				return unix.ETIMEDOUT
+			}
+			return nil // woken at the same time
+		case <-t.intr:
+			if t.Interrupted() {
+				if ft.dequeue(w) {
+					return unix.EINTR
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// dequeue removes w if it is still queued and reports whether it was.
+func (ft *futexTable) dequeue(w *futexWaiter) bool {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	ws := ft.q[w.key]
+	for i, o := range ws {
+		if o == w {
+			ft.q[w.key] = append(ws[:i:i], ws[i+1:]...)
+			if len(ft.q[w.key]) == 0 {
+				delete(ft.q, w.key)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// wakeLocked wakes up to n waiters on k matching bitset.
+func (ft *futexTable) wakeLocked(k futexKey, n int, bitset uint32) int {
+	ws := ft.q[k]
+	woken := 0
+	keep := ws[:0]
+	for _, w := range ws {
+		if woken < n && w.bitset&bitset != 0 {
+			close(w.woken)
+			woken++
+			continue
+		}
+		keep = append(keep, w)
+	}
+	if len(keep) == 0 {
+		delete(ft.q, k)
+	} else {
+		ft.q[k] = keep
+	}
+	return woken
+}
+
+// FutexWake wakes up to n waiters on addr whose bitset intersects bitset.
+func (t *Task) FutexWake(addr uint64, n int, bitset uint32) (int, error) {
+	if addr&3 != 0 {
+		return 0, unix.EINVAL
+	}
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	return ft.wakeLocked(ft.key(t, addr), n, bitset), nil
+}
+
+// FutexRequeue wakes n waiters on addr and moves up to n2 more to addr2;
+// with cmp, only if the word at addr still holds val.
+// Linux: kernel/futex/requeue.c (futex_requeue)
+func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32) (int, error) {
+	if addr&3 != 0 || addr2&3 != 0 {
+		return 0, unix.EINVAL
+	}
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if cmp {
+		cur, err := t.readWord(addr)
+		if err != nil {
+			return 0, err
+		}
+		if cur != val {
+			return 0, unix.EAGAIN
+		}
+	}
+	k, k2 := ft.key(t, addr), ft.key(t, addr2)
+	woken := ft.wakeLocked(k, n, ^uint32(0))
+	moved := 0
+	ws := ft.q[k]
+	for len(ws) > 0 && moved < n2 {
+		w := ws[0]
+		ws = ws[1:]
+		w.key = k2
+		ft.q[k2] = append(ft.q[k2], w)
+		moved++
+	}
+	if len(ws) == 0 {
+		delete(ft.q, k)
+	} else {
+		ft.q[k] = ws
+	}
+	return woken + moved, nil
+}
+
+// FutexWakeOp is FUTEX_WAKE_OP: atomically apply op to the word at addr2,
+// wake n waiters on addr, and n2 on addr2 if the old value passes the
+// comparison encoded in op. Linux: kernel/futex/waitwake.c (futex_wake_op)
+func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32) (int, error) {
+	if addr&3 != 0 || addr2&3 != 0 {
+		return 0, unix.EINVAL
+	}
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	old, err := t.readWord(addr2)
+	if err != nil {
+		return 0, err
+	}
+	opcode, cmp := (op>>28)&7, (op>>24)&15
+	oparg, cmparg := (op>>12)&0xfff, op&0xfff
+	if op>>31 != 0 { // FUTEX_OP_OPARG_SHIFT
+		oparg = 1 << (oparg & 31)
+	}
+	nv := old
+	switch opcode {
+	case 0:
+		nv = oparg
+	case 1:
+		nv = old + oparg
+	case 2:
+		nv = old | oparg
+	case 3:
+		nv = old &^ oparg
+	case 4:
+		nv = old ^ oparg
+	default:
+		return 0, unix.ENOSYS
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], nv)
+	if err := t.CopyOut(addr2, b[:]); err != nil {
+		return 0, err
+	}
+	woken := ft.wakeLocked(ft.key(t, addr), n, ^uint32(0))
+	o, c := int32(old), int32(cmparg<<20)>>20 // cmparg is a signed 12-bit value
+	var pass bool
+	switch cmp {
+	case 0:
+		pass = o == c
+	case 1:
+		pass = o != c
+	case 2:
+		pass = o < c
+	case 3:
+		pass = o <= c
+	case 4:
+		pass = o > c
+	case 5:
+		pass = o >= c
+	default:
+		return 0, unix.ENOSYS
+	}
+	if pass {
+		woken += ft.wakeLocked(ft.key(t, addr2), n2, ^uint32(0))
+	}
+	return woken, nil
+}

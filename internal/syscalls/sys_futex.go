@@ -1,0 +1,76 @@
+package syscalls
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	reg(unix.SYS_FUTEX, sysFutex, "PI futexes ENOSYS; shared futexes match within one address space")
+}
+
+// sysFutex decodes futex(2). Linux: kernel/futex/syscalls.c (do_futex)
+func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
+	addr, op, val := a[0], int(a[1]), uint32(a[2])
+	cmd := op & abi.FUTEX_CMD_MASK
+	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != abi.FUTEX_WAIT {
+		return 0, unix.ENOSYS
+	}
+	switch cmd {
+	case abi.FUTEX_WAIT, abi.FUTEX_WAIT_BITSET:
+		bitset := uint32(abi.FUTEX_BITSET_MATCH_ANY)
+		if cmd == abi.FUTEX_WAIT_BITSET {
+			bitset = uint32(a[5])
+			if bitset == 0 {
+				return 0, unix.EINVAL
+			}
+		}
+		var deadline time.Time
+		if a[3] != 0 {
+			d, err := getTimespec(t, a[3])
+			if err != nil {
+				return 0, err
+			}
+			if cmd == abi.FUTEX_WAIT {
+				deadline = time.Now().Add(d) // relative, CLOCK_MONOTONIC
+			} else {
+				clk := unix.CLOCK_MONOTONIC
+				if op&abi.FUTEX_CLOCK_REALTIME != 0 {
+					clk = unix.CLOCK_REALTIME
+				}
+				now, _ := clockNow(t, clk)
+				deadline = time.Now().Add(d - time.Duration(now.Nano()))
+			}
+		}
+		err := t.FutexWait(addr, val, bitset, deadline)
+		if err == unix.EINTR {
+			return 0, abi.ERESTARTSYS
+		}
+		return 0, err
+	case abi.FUTEX_WAKE, abi.FUTEX_WAKE_BITSET:
+		bitset := uint32(abi.FUTEX_BITSET_MATCH_ANY)
+		if cmd == abi.FUTEX_WAKE_BITSET {
+			bitset = uint32(a[5])
+			if bitset == 0 {
+				return 0, unix.EINVAL
+			}
+		}
+		n, err := t.FutexWake(addr, int(int32(val)), bitset)
+		return uint64(n), err
+	case abi.FUTEX_REQUEUE, abi.FUTEX_CMP_REQUEUE:
+		n2 := int(int32(a[3]))
+		if int32(val) < 0 || n2 < 0 {
+			return 0, unix.EINVAL
+		}
+		n, err := t.FutexRequeue(addr, a[4], int(val), n2, cmd == abi.FUTEX_CMP_REQUEUE, uint32(a[5]))
+		return uint64(n), err
+	case abi.FUTEX_WAKE_OP:
+		n, err := t.FutexWakeOp(addr, a[4], int(val), int(int32(a[3])), uint32(a[5]))
+		return uint64(n), err
+	}
+	return 0, unix.ENOSYS
+}
