@@ -1,0 +1,198 @@
+package main
+
+import (
+	"embed"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The C workloads, compiled at run time with gcc -O2 -static.
+//
+//go:embed c/*.c c/*.h
+var csrc embed.FS
+
+// dataSize is the size of the file the read and sha256sum workloads use.
+const dataSize = 64 << 20
+
+// env is everything the workloads need: where things are and how to run.
+type env struct {
+	dir      string // the temporary directory
+	glassbox string // the glassbox binary
+	root     string // the module it was built from, "" if given with -glassbox
+	bin      string // directory of the compiled C workloads
+	data     string // the 64 MiB data file
+	strace   string // strace binary, "" when the host has none
+	timeout  time.Duration
+}
+
+// prog is the path of the compiled C workload name.
+func (e *env) prog(name string) string { return filepath.Join(e.bin, name) }
+
+// prepare builds glassbox (unless given), compiles the C workloads the
+// selected workloads use and writes the data file if one needs it.
+func prepare(dir string, o options, ws []workload) (*env, error) {
+	e := &env{dir: dir, bin: filepath.Join(dir, "bin"), timeout: o.timeout}
+	e.data = filepath.Join(dir, "data.bin")
+	if p, err := exec.LookPath("strace"); err == nil {
+		e.strace = p
+	}
+	if err := os.MkdirAll(e.bin, 0o755); err != nil {
+		return nil, err
+	}
+	if o.glassbox != "" {
+		p, err := filepath.Abs(o.glassbox)
+		if err != nil {
+			return nil, err
+		}
+		e.glassbox = p
+	} else if err := buildGlassbox(e); err != nil {
+		return nil, err
+	}
+	if err := writeSources(e); err != nil {
+		return nil, err
+	}
+	needData := false
+	compiled := map[string]bool{}
+	for _, w := range ws {
+		needData = needData || w.needsData
+		if w.csrc == "" || compiled[w.csrc] {
+			continue
+		}
+		if err := compileC(e, w.csrc); err != nil {
+			return nil, err
+		}
+		compiled[w.csrc] = true
+	}
+	if needData {
+		if err := writeData(e.data, dataSize); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// buildGlassbox runs `go build ./cmd/glassbox` in the module root.
+func buildGlassbox(e *env) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	e.root = root
+	e.glassbox = filepath.Join(e.dir, "glassbox")
+	fmt.Fprintf(os.Stderr, "bench: building glassbox from %s\n", root)
+	cmd := exec.Command("go", "build", "-o", e.glassbox, "./cmd/glassbox")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/glassbox: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// moduleRoot finds the directory of the glassbox module's go.mod, walking
+// up from the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module glassbox\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside the glassbox module (run from /work/main)")
+		}
+		dir = parent
+	}
+}
+
+// writeSources copies the embedded C sources to the temp directory's src/.
+func writeSources(e *env) error {
+	src := filepath.Join(e.dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err
+	}
+	files, err := csrc.ReadDir("c")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := csrc.ReadFile("c/" + f.Name())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(src, f.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compileC compiles src/name.c into bin/name.
+func compileC(e *env, name string) error {
+	cmd := exec.Command("gcc", "-O2", "-static", "-Wall", "-o", e.prog(name),
+		filepath.Join(e.dir, "src", name+".c"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gcc %s.c: %v\n%s", name, err, out)
+	}
+	return nil
+}
+
+// writeData fills path with size pseudo-random bytes (fixed seed, so the
+// sha256 is the same every time) and syncs it, so the first timed run
+// does not pay for writeback.
+func writeData(path string, size int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 1<<20)
+	for done := 0; done < size; done += len(buf) {
+		for i := 0; i < len(buf); i += 8 {
+			binary.LittleEndian.PutUint64(buf[i:], r.Uint64())
+		}
+		if _, err := f.Write(buf); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// gitHead reads the commit .git/HEAD names in root, without running git
+// (GOFLAGS may carry -buildvcs=false, so the binary need not say).
+func gitHead(root string) string {
+	gitDir := filepath.Join(root, ".git")
+	b, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
+	if err != nil {
+		return ""
+	}
+	head := strings.TrimSpace(string(b))
+	ref, isRef := strings.CutPrefix(head, "ref: ")
+	if !isRef {
+		return head
+	}
+	if b, err := os.ReadFile(filepath.Join(gitDir, ref)); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	b, _ = os.ReadFile(filepath.Join(gitDir, "packed-refs"))
+	for _, l := range strings.Split(string(b), "\n") {
+		if hash, name, ok := strings.Cut(l, " "); ok && name == ref {
+			return hash
+		}
+	}
+	return ""
+}
