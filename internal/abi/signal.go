@@ -87,3 +87,15 @@ const (
 	CLD_KILLED  = 2
 	CLD_DUMPED  = 3
 )
+
+// sigaction flags (sa_flags).
+const (
+	SA_NOCLDSTOP = 0x1
+	SA_NOCLDWAIT = 0x2
+	SA_SIGINFO   = 0x4
+	SA_RESTORER  = 0x04000000
+	SA_ONSTACK   = 0x08000000
+	SA_RESTART   = 0x10000000
+	SA_NODEFER   = 0x40000000
+	SA_RESETHAND = 0x80000000
+)

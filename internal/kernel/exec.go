@@ -229,6 +229,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	tg.mu.Unlock()
 	tg.fds.ExecClose()
 	tg.resetHandlersForExec()
+	tg.releaseVfork()
 	t.SetAltStack(SigAltStack{Flags: 2 /* SS_DISABLE */})
 	t.clearChildTID = 0
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"glassbox/internal/abi"
 	"glassbox/internal/trace"
 )
 
@@ -71,17 +72,74 @@ func (t *Task) finish() {
 	if tg.fds != nil {
 		tg.fds.CloseAll()
 	}
+	tg.releaseVfork()
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid, Detail: "exit " + describeStatus(status)})
 	}
+	k.processExited(tg, status)
+}
+
+// processExited turns tg into a zombie: its children go to init, its
+// parent is told. When init itself ends, the sandbox ends: every other
+// process is killed. Linux: kernel/exit.c (exit_notify, forget_original_parent)
+func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	k.mu.Lock()
 	isInit := tg == k.init
+	initWoken := false
+	if !isInit && k.init != nil {
+		for _, c := range tg.children {
+			c.mu.Lock()
+			c.parent = k.init
+			c.mu.Unlock()
+			k.init.children = append(k.init.children, c)
+			initWoken = initWoken || c.zombie
+		}
+		tg.children = nil
+	}
+	if initWoken {
+		k.init.notifyChildLocked()
+	}
+	tg.zombie = true
+	parent := tg.parent
+	sig := 0
+	if parent != nil && !isInit {
+		sig = tg.exitSignal
+		if sig == abi.SIGCHLD {
+			// A parent ignoring SIGCHLD (or with SA_NOCLDWAIT) never sees
+			// zombies: the child is reaped at once.
+			if a := parent.Action(abi.SIGCHLD); a.Handler == SigIgn || a.Flags&abi.SA_NOCLDWAIT != 0 {
+				parent.removeChildLocked(tg)
+				tg.reaped = true
+			}
+		}
+		parent.notifyChildLocked()
+	}
 	if isInit {
 		k.status = status
 	}
 	k.mu.Unlock()
+	if sig != 0 {
+		parent.sendToProcess(sig)
+	}
 	if isInit {
 		close(k.done)
+		k.KillAll()
+	}
+}
+
+// notifyChildLocked wakes the process's waiters in wait4. Kernel.mu held.
+func (tg *ThreadGroup) notifyChildLocked() {
+	close(tg.childEvent)
+	tg.childEvent = make(chan struct{})
+}
+
+// removeChildLocked drops c from tg's children. Kernel.mu held.
+func (tg *ThreadGroup) removeChildLocked(c *ThreadGroup) {
+	for i, o := range tg.children {
+		if o == c {
+			tg.children = append(tg.children[:i], tg.children[i+1:]...)
+			return
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ type ThreadGroup struct {
 
 	mu       sync.Mutex
 	tasks    []*Task
-	children []*ThreadGroup
+	children []*ThreadGroup // guarded by Kernel.mu
 	fds      *vfs.FDTable
 	fsc      *FSContext
 	sig      *sigHandlers
@@ -38,6 +38,18 @@ type ThreadGroup struct {
 	envEnd   uint64
 	pgid     int
 	sid      int
+
+	// Process life, guarded by Kernel.mu: exitSignal is sent to the
+	// parent when the process ends (0: none); zombie is set when its last
+	// task has finished; reaped when a wait has collected it.
+	exitSignal int
+	zombie     bool
+	reaped     bool
+	// childEvent is closed (and replaced) whenever a child becomes a
+	// zombie, so waiters in wait4 can sleep on it. Guarded by Kernel.mu.
+	childEvent chan struct{}
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
 }
 
 // PID returns the process id.
@@ -70,7 +82,8 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	pid := k.nextPID
 	k.nextPID++
 	k.mu.Unlock()
-	tg := &ThreadGroup{k: k, pid: pid, parent: parent, sig: newSigHandlers(), pgid: pid, sid: pid}
+	tg := &ThreadGroup{k: k, pid: pid, parent: parent, sig: newSigHandlers(), pgid: pid, sid: pid,
+		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{})}
 	tg.rlimits = defaultRlimits()
 	return tg
 }

@@ -1,0 +1,192 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/trace"
+)
+
+// CloneArgs are clone(2)/clone3(2)'s arguments.
+type CloneArgs struct {
+	Flags      uint64
+	Stack      uint64 // new stack pointer, or 0 to keep the parent's
+	ParentTID  uint64 // CLONE_PARENT_SETTID target
+	ChildTID   uint64 // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID target
+	TLS        uint64 // CLONE_SETTLS: new fs base
+	ExitSignal int
+}
+
+// Clone creates a child process (threads are CLONE_THREAD, see
+// cloneThread). It returns the child's pid in the parent; the child
+// returns 0 from the same syscall in its own copy of the address space.
+// Linux: kernel/fork.c (copy_process)
+func (t *Task) Clone(a CloneArgs) (int, error) {
+	f := a.Flags
+	if f&unix.CLONE_THREAD != 0 {
+		return t.cloneThread(a)
+	}
+	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
+		return 0, unix.EINVAL
+	}
+	if f&unix.CLONE_VM != 0 && f&unix.CLONE_VFORK == 0 {
+		// A process sharing memory with its parent but not waited for:
+		// not supported (no libc uses it).
+		t.k.ReportUnsupported("clone(CLONE_VM without CLONE_VFORK or CLONE_THREAD)")
+		return 0, unix.ENOSYS
+	}
+	k := t.k
+	// The child gets a copy of the address space even for CLONE_VM|
+	// CLONE_VFORK: the parent sleeps until the child execs or exits, so
+	// the only difference a program can see is that the child's writes
+	// do not reach the parent.
+	cm, err := t.mm.Fork(t.thread)
+	if err != nil {
+		return 0, err
+	}
+	ptg := t.tg
+	ptg.mu.Lock()
+	if ptg.exited {
+		ptg.mu.Unlock()
+		cm.DropUser()
+		return 0, unix.EINTR
+	}
+	ctg := k.newThreadGroup(ptg)
+	ctg.fds = ptg.fds.Fork()
+	ctg.fsc = ptg.fsc.Fork()
+	if f&unix.CLONE_FS != 0 {
+		ctg.fsc = ptg.fsc // shared: chdir in one is seen by the other
+	}
+	ctg.exe, ctg.exeName, ctg.comm = ptg.exe, ptg.exeName, ptg.comm
+	ctg.rlimits = ptg.rlimits
+	ctg.argStart, ctg.argEnd, ctg.envStart, ctg.envEnd = ptg.argStart, ptg.argEnd, ptg.envStart, ptg.envEnd
+	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
+	ptg.mu.Unlock()
+	ctg.exitSignal = a.ExitSignal
+	ptg.sig.mu.Lock()
+	ctg.sig.act = ptg.sig.act
+	ptg.sig.mu.Unlock()
+
+	c := k.newTask(ctg)
+	c.mm = cm
+	c.regs = t.regs
+	c.regs.Rax = 0
+	if a.Stack != 0 {
+		c.regs.Rsp = a.Stack
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		c.regs.Fs_base = a.TLS
+	}
+	creds := *t.creds
+	c.creds = &creds
+	t.mu.Lock()
+	c.sigmask = t.sigmask
+	c.altStack = t.altStack
+	t.mu.Unlock()
+	if f&unix.CLONE_CHILD_CLEARTID != 0 {
+		c.clearChildTID = a.ChildTID
+	}
+	var tidb [4]byte
+	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))
+	if f&unix.CLONE_CHILD_SETTID != 0 {
+		cm.CopyOut(nil, a.ChildTID, tidb[:])
+	}
+	if f&unix.CLONE_PARENT_SETTID != 0 {
+		t.CopyOut(a.ParentTID, tidb[:])
+	}
+	k.mu.Lock()
+	ptg.children = append(ptg.children, ctg)
+	k.mu.Unlock()
+	if f&unix.CLONE_VFORK != 0 {
+		ctg.vforkDone = make(chan struct{})
+	}
+	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
+		tr.Emit(&trace.Event{Kind: trace.Proc, PID: ptg.pid, TID: t.tid,
+			Detail: fmt.Sprintf("fork: child pid %d (%s)", ctg.pid, cloneKind(f))})
+	}
+	started := make(chan error, 1)
+	go c.main(func() error {
+		th, err := k.cfg.Platform.NewAddressSpace()
+		started <- err
+		if err != nil {
+			k.Logf("fork: %v", err)
+			return err
+		}
+		c.thread = th
+		return nil
+	})
+	if err := <-started; err != nil {
+		return 0, unix.EAGAIN
+	}
+	if ctg.vforkDone != nil {
+		// Linux waits killably; a fatal signal to the parent ends the wait.
+		t.waitVfork(ctg.vforkDone)
+	}
+	return ctg.pid, nil
+}
+
+func cloneKind(f uint64) string {
+	if f&unix.CLONE_VFORK != 0 {
+		return "vfork"
+	}
+	return "fork"
+}
+
+// waitVfork sleeps until done is closed or the task must exit.
+func (t *Task) waitVfork(done chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.intr:
+			t.mu.Lock()
+			dying := t.exiting || t.pending.Has(abi.SIGKILL)
+			t.mu.Unlock()
+			if dying {
+				return
+			}
+		}
+	}
+}
+
+// releaseVfork lets a vfork parent go on (the child has exec'd or exited).
+func (tg *ThreadGroup) releaseVfork() {
+	tg.mu.Lock()
+	ch := tg.vforkDone
+	tg.vforkDone = nil
+	tg.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+}
+
+// cloneThread would create a thread in t's process.
+func (t *Task) cloneThread(a CloneArgs) (int, error) {
+	t.k.ReportUnsupported("clone(CLONE_THREAD)")
+	return 0, unix.ENOSYS
+}
+
+// sendToProcess makes a process-directed signal pending on a thread that
+// does not block it (or the first thread). Linux: kernel/signal.c
+// (complete_signal)
+func (tg *ThreadGroup) sendToProcess(sig int) {
+	tg.mu.Lock()
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	if len(tasks) == 0 {
+		return
+	}
+	for _, t := range tasks {
+		if !t.SigMask().Has(sig) {
+			t.SendSignal(sig)
+			return
+		}
+	}
+	tasks[0].SendSignal(sig)
+}
+
+// Signal sends sig to the process (kill(2) semantics).
+func (tg *ThreadGroup) Signal(sig int) { tg.sendToProcess(sig) }

@@ -1,0 +1,82 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// WaitFor selects children in wait4/waitid.
+type WaitFor struct {
+	PID   int  // > 0: that child
+	PGID  int  // > 0: children in that process group
+	Any   bool // any child
+	All   bool // __WALL: clone children too
+	Clone bool // __WCLONE: only clone children (exit signal other than SIGCHLD)
+}
+
+// WaitResult is a collected child.
+type WaitResult struct {
+	PID    int
+	UID    uint32
+	Status ExitStatus
+}
+
+func (w *WaitFor) match(c *ThreadGroup) bool {
+	if !w.All && (c.exitSignal != abi.SIGCHLD) != w.Clone {
+		return false
+	}
+	switch {
+	case w.PID > 0:
+		return c.pid == w.PID
+	case w.PGID > 0:
+		return c.Pgid() == w.PGID
+	}
+	return w.Any
+}
+
+// Wait collects an exited child matching w. With noHang it returns a zero
+// result when children exist but none has exited; noReap leaves the
+// zombie in place (WNOWAIT). ECHILD when nothing matches.
+// Linux: kernel/exit.c (do_wait)
+func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
+	k := t.k
+	tg := t.tg
+	for {
+		k.mu.Lock()
+		found := false
+		for _, c := range tg.children {
+			if !w.match(c) {
+				continue
+			}
+			found = true
+			if !c.zombie || c.reaped {
+				continue
+			}
+			if !noReap {
+				c.reaped = true
+				tg.removeChildLocked(c)
+			}
+			c.mu.Lock()
+			res := WaitResult{PID: c.pid, Status: c.status}
+			c.mu.Unlock()
+			k.mu.Unlock()
+			return res, nil
+		}
+		ch := tg.childEvent
+		k.mu.Unlock()
+		if !found {
+			return WaitResult{}, unix.ECHILD
+		}
+		if noHang {
+			return WaitResult{}, nil
+		}
+		select {
+		case <-ch:
+		case <-t.intr:
+			if t.Interrupted() {
+				return WaitResult{}, abi.ERESTARTSYS
+			}
+		}
+	}
+}

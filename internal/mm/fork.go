@@ -1,0 +1,85 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// Fork returns a copy of m for a child process. VMAs are duplicated;
+// every backed page is shared with the child (one more frame reference),
+// so private pages become copy-on-write in both: the parent's host
+// mappings of them are write-protected through mp, and the child starts
+// with nothing host-mapped (its stub is new). Shared VMAs stay shared.
+// Linux: kernel/fork.c (dup_mmap), mm/memory.c (copy_pte_range)
+func (m *MM) Fork(mp Mapper) (*MM, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := New(m.mf, m.layout)
+	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
+	c.users = 1
+	for _, v := range m.vmas.v {
+		nv := *v
+		if nv.File != nil {
+			objRef(nv.File)
+		}
+		c.vmas.v = append(c.vmas.v, &nv)
+	}
+	for k, l := range m.pt.leaves {
+		nl := &ptLeaf{used: l.used}
+		for i, p := range l.e {
+			if !p.present() {
+				continue
+			}
+			m.mf.IncRef(p.frame())
+			nl.e[i] = p &^ (pteMapped | pteMapW)
+		}
+		if nl.used > 0 {
+			c.pt.leaves[k] = nl
+		}
+	}
+	// Write-protect the parent's writable host mappings of private pages,
+	// one host mprotect per contiguous run.
+	for _, v := range m.vmas.v {
+		if v.Shared || v.Prot&unix.PROT_WRITE == 0 {
+			continue
+		}
+		if err := m.protectRuns(mp, v.Start, v.End, v.Prot&^unix.PROT_WRITE); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// protectRuns write-protects the host-writable pages of [start, end).
+func (m *MM) protectRuns(mp Mapper, start, end uint64, prot int) error {
+	lo, hi := uint64(0), uint64(0)
+	flush := func() error {
+		if hi > lo {
+			m.stats.HostMaps++
+			if err := mp.Protect(lo, hi-lo, prot); err != nil {
+				return err
+			}
+		}
+		lo, hi = 0, 0
+		return nil
+	}
+	var err error
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if err != nil || !p.mappedWritable() {
+			return
+		}
+		if hi != a {
+			if err = flush(); err != nil {
+				return
+			}
+			lo = a
+		}
+		hi = a + abi.PageSize
+		m.pt.set(a, p&^pteMapW)
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}

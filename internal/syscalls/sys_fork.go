@@ -1,0 +1,204 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	reg(unix.SYS_FORK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return clone(t, kernel.CloneArgs{ExitSignal: abi.SIGCHLD})
+	})
+	reg(unix.SYS_VFORK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
+	}, "the child gets a copy of memory; the parent waits for exec or exit")
+	reg(unix.SYS_CLONE, sysClone, "processes and vfork; threads are not yet supported")
+	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
+	reg(unix.SYS_WAIT4, sysWait4, "rusage reported as zeros")
+	reg(unix.SYS_WAITID, sysWaitid, "rusage reported as zeros")
+}
+
+// Flags glassbox accepts; others are EINVAL (namespaces, ptrace...).
+const cloneKnown = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_PIDFD | unix.CLONE_PTRACE | unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD |
+	unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
+	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+
+func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
+	if ca.Flags&^uint64(cloneKnown) != 0 {
+		t.Kernel().ReportUnsupported("clone flags " + hex(ca.Flags&^uint64(cloneKnown)))
+		return 0, unix.EINVAL
+	}
+	if ca.Flags&unix.CLONE_PIDFD != 0 {
+		t.Kernel().ReportUnsupported("clone(CLONE_PIDFD)")
+		return 0, unix.EINVAL
+	}
+	pid, err := t.Clone(ca)
+	return uint64(pid), err
+}
+
+// sysClone is clone(flags, stack, parent_tid, child_tid, tls) (x86-64
+// argument order).
+func sysClone(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return clone(t, kernel.CloneArgs{Flags: a[0] &^ 0xff, Stack: a[1], ParentTID: a[2], ChildTID: a[3],
+		TLS: a[4], ExitSignal: int(a[0] & 0xff)})
+}
+
+// sysClone3 decodes struct clone_args. Linux: kernel/fork.c (copy_clone_args_from_user)
+func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
+	size := a[1]
+	if size < 64 || size > 4096 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, size)
+	if err := t.CopyIn(a[0], b); err != nil {
+		return 0, err
+	}
+	u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
+	for i := 88; i < len(b); i++ { // fields glassbox doesn't know must be zero
+		if b[i] != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	if size >= 80 && (u(8) != 0 || u(9) != 0) {
+		return 0, unix.EINVAL // set_tid
+	}
+	ca := kernel.CloneArgs{Flags: u(0), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
+		TLS: u(7)}
+	if ca.ExitSignal > abi.NSIG || ca.Flags&0xff != 0 {
+		return 0, unix.EINVAL
+	}
+	if stack, ssize := u(5), u(6); stack != 0 || ssize != 0 {
+		if stack == 0 || ssize == 0 {
+			return 0, unix.EINVAL
+		}
+		ca.Stack = stack + ssize
+	}
+	return clone(t, ca)
+}
+
+// Wait options.
+const (
+	wNoHang    = 0x1
+	wUntraced  = 0x2
+	wExited    = 0x4
+	wContinued = 0x8
+	wNoWait    = 0x01000000
+	wNoThread  = 0x20000000
+	wAll       = 0x40000000
+	wClone     = 0x80000000
+)
+
+func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
+	pid, opts := a.Int(0), int(uint32(a[2]))
+	if opts&^(wNoHang|wUntraced|wContinued|wNoThread|wAll|wClone) != 0 {
+		return 0, unix.EINVAL
+	}
+	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0}
+	switch {
+	case pid > 0:
+		w.PID = pid
+	case pid == -1:
+		w.Any = true
+	case pid == 0:
+		w.PGID = t.ThreadGroup().Pgid()
+	case pid == -(1 << 31):
+		return 0, unix.ESRCH
+	default:
+		w.PGID = -pid
+	}
+	res, err := t.Wait(w, opts&wNoHang != 0, false)
+	if err != nil || res.PID == 0 {
+		return 0, err
+	}
+	if a[1] != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], res.Status.WaitStatus())
+		if err := t.CopyOut(a[1], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[3] != 0 {
+		if err := t.CopyOut(a[3], make([]byte, 144)); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(res.PID), nil
+}
+
+// Wait id types.
+const (
+	pAll  = 0
+	pPID  = 1
+	pPGID = 2
+)
+
+func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
+	idtype, id, opts := int(a[0]), a.Int(1), int(uint32(a[3]))
+	if opts&^(wNoHang|wUntraced|wExited|wContinued|wNoWait|wNoThread|wAll|wClone) != 0 ||
+		opts&(wExited|wUntraced|wContinued) == 0 {
+		return 0, unix.EINVAL
+	}
+	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0}
+	switch idtype {
+	case pAll:
+		w.Any = true
+	case pPID:
+		if id <= 0 {
+			return 0, unix.EINVAL
+		}
+		w.PID = id
+	case pPGID:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		w.PGID = id
+		if id == 0 {
+			w.PGID = t.ThreadGroup().Pgid()
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	if opts&wExited == 0 {
+		// Only stop/continue reports asked for: job control is not there yet.
+		w = kernel.WaitFor{PID: -1}
+	}
+	res, err := t.Wait(w, opts&wNoHang != 0, opts&wNoWait != 0)
+	if err != nil {
+		return 0, err
+	}
+	if a[2] != 0 {
+		// struct siginfo for SIGCHLD. Linux: kernel/exit.c (wait_task_zombie)
+		si := make([]byte, 128)
+		if res.PID != 0 {
+			code, status := abi.CLD_EXITED, res.Status.Code
+			if res.Status.Signal != 0 {
+				code, status = abi.CLD_KILLED, res.Status.Signal
+				if res.Status.Core {
+					code = abi.CLD_DUMPED
+				}
+			}
+			binary.LittleEndian.PutUint32(si[0:], abi.SIGCHLD)
+			binary.LittleEndian.PutUint32(si[8:], uint32(code))
+			binary.LittleEndian.PutUint32(si[16:], uint32(res.PID))
+			binary.LittleEndian.PutUint32(si[20:], res.UID)
+			binary.LittleEndian.PutUint32(si[24:], uint32(status))
+		}
+		if err := t.CopyOut(a[2], si); err != nil {
+			return 0, err
+		}
+	}
+	if a[4] != 0 {
+		if err := t.CopyOut(a[4], make([]byte, 144)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func hex(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
