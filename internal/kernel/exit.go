@@ -73,6 +73,7 @@ func (t *Task) finish() {
 		tg.fds.CloseAll()
 	}
 	tg.releaseVfork()
+	tg.stopTimers()
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid, Detail: "exit " + describeStatus(status)})
 	}
@@ -119,7 +120,14 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	}
 	k.mu.Unlock()
 	if sig != 0 {
-		parent.sendToProcess(sig)
+		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
+		if status.Signal != 0 {
+			info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)
+			if status.Core {
+				info.Code = abi.CLD_DUMPED
+			}
+		}
+		parent.SignalInfo(info)
 	}
 	if isInit {
 		close(k.done)

@@ -173,6 +173,12 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 // does not block it (or the first thread). Linux: kernel/signal.c
 // (complete_signal)
 func (tg *ThreadGroup) sendToProcess(sig int) {
+	tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
+}
+
+// SignalInfo sends a process-directed signal with its siginfo.
+func (tg *ThreadGroup) SignalInfo(info SigInfo) {
+	sig := int(info.Signo)
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
@@ -181,12 +187,9 @@ func (tg *ThreadGroup) sendToProcess(sig int) {
 	}
 	for _, t := range tasks {
 		if !t.SigMask().Has(sig) {
-			t.SendSignal(sig)
+			t.SendSignalInfo(info)
 			return
 		}
 	}
-	tasks[0].SendSignal(sig)
+	tasks[0].SendSignalInfo(info)
 }
-
-// Signal sends sig to the process (kill(2) semantics).
-func (tg *ThreadGroup) Signal(sig int) { tg.sendToProcess(sig) }

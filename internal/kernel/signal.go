@@ -133,10 +133,20 @@ func defaultActionOf(sig int) defaultAction {
 	return actTerm
 }
 
-// SendSignal makes sig pending for t and wakes it.
+// SendSignal makes sig pending for t (sent by the kernel) and wakes it.
 func (t *Task) SendSignal(sig int) {
+	t.SendSignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
+}
+
+// SendSignalInfo makes info.Signo pending for t with info and wakes it.
+// Standard signals coalesce: a second one while pending is lost.
+func (t *Task) SendSignalInfo(info SigInfo) {
+	sig := int(info.Signo)
 	t.mu.Lock()
-	t.pending |= abi.SigBit(sig)
+	if !t.pending.Has(sig) {
+		t.pending |= abi.SigBit(sig)
+		t.siginfo[sig] = info
+	}
 	t.mu.Unlock()
 	t.wake()
 }
@@ -168,9 +178,14 @@ func (t *Task) checkSignals() bool {
 		}
 		ready &^= abi.SigBit(sig)
 		t.mu.Lock()
+		if !t.pending.Has(sig) || t.sigmask.Has(sig) {
+			t.mu.Unlock()
+			continue // a handler run meanwhile blocked it
+		}
 		t.pending &^= abi.SigBit(sig)
+		info := t.siginfo[sig]
 		t.mu.Unlock()
-		if t.act(sig) {
+		if t.act(sig, &info) {
 			return true
 		}
 	}
@@ -178,7 +193,7 @@ func (t *Task) checkSignals() bool {
 }
 
 // act applies the disposition of sig; true means the process dies.
-func (t *Task) act(sig int) bool {
+func (t *Task) act(sig int, info *SigInfo) bool {
 	a := t.tg.Action(sig)
 	if sig != abi.SIGKILL && sig != abi.SIGSTOP {
 		if a.Handler == SigIgn {
@@ -186,8 +201,14 @@ func (t *Task) act(sig int) bool {
 			return false
 		}
 		if a.Handler != SigDfl {
-			// Handler frames are not built yet: apply the default action.
-			t.k.ReportUnsupported("signal handler delivery (" + abi.SignalName(sig) + "): default action taken")
+			if err := t.deliver(sig, info, a); err != nil {
+				// No room for the frame: Linux forces SIGSEGV.
+				t.traceSignal(sig, "frame could not be written: SIGSEGV")
+				t.exitGroup(ExitStatus{Signal: abi.SIGSEGV, Core: false})
+				return true
+			}
+			t.traceSignal(sig, "handler "+hexAddr(a.Handler))
+			return false
 		}
 	}
 	switch defaultActionOf(sig) {
@@ -222,7 +243,10 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 		t.sigmask &^= abi.SigBit(sig)
 		t.mu.Unlock()
 	}
-	t.SendSignal(sig)
+	t.mu.Lock()
+	t.pending |= abi.SigBit(sig)
+	t.siginfo[sig] = SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr}
+	t.mu.Unlock()
 }
 
 // Interrupted implements vfs.Ctx: a blocking wait must give up because an

@@ -65,6 +65,7 @@ func (t *Task) doSyscall() {
 	}
 	if err != ErrNoReturn {
 		t.regs.Rax = encodeResult(ret, err)
+		t.inSyscall = true
 	}
 	if tracing {
 		t.traceSyscall(nr, a, ret, err, time.Since(start))
@@ -80,11 +81,8 @@ func encodeResult(ret uint64, err error) uint64 {
 	if !errors.As(err, &en) {
 		en = unix.EIO
 	}
-	switch en {
-	case abi.ERESTARTSYS, abi.ERESTARTNOINTR, abi.ERESTARTNOHAND, abi.ERESTART_RESTARTBLOCK:
-		// Restart needs signal delivery; until then the guest sees EINTR.
-		en = unix.EINTR
-	}
+	// Restart codes (ERESTARTSYS...) stay in rax until the signal check
+	// after the syscall settles them (applyRestart).
 	return uint64(-int64(en))
 }
 

@@ -50,6 +50,8 @@ type ThreadGroup struct {
 	childEvent chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
+
+	itimer realTimer
 }
 
 // PID returns the process id.
@@ -75,6 +77,15 @@ type Task struct {
 	robustHead    uint64
 	robustLen     uint64
 	altStack      SigAltStack
+	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
+
+	// inSyscall is set between a syscall's dispatch and the check for
+	// signals after it, so a restart code in rax can be acted on.
+	inSyscall bool
+	// savedMask is the mask to restore after rt_sigsuspend's temporary
+	// one, once a handler frame has recorded it (restoreMask set).
+	savedMask   abi.SigSet
+	restoreMask bool
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -170,6 +181,11 @@ func (t *Task) run() {
 		}
 		if t.checkSignals() {
 			break
+		}
+		t.applyRestart(false, false)
+		if t.restoreMask {
+			t.restoreMask = false
+			t.SetSigMask(t.savedMask)
 		}
 	}
 	t.finish()

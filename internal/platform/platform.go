@@ -80,6 +80,10 @@ type Thread interface {
 	// Release ends the guest thread. When the last thread of an address
 	// space is released, the address space is destroyed.
 	Release()
+	// FPState returns the thread's floating-point/vector state as an
+	// XSAVE image (standard format); SetFPState loads one back (same size).
+	FPState() ([]byte, error)
+	SetFPState(b []byte) error
 	// ID is a short host-side identity for diagnostics (the stub tid).
 	ID() int
 }

@@ -10,7 +10,21 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_RT_SIGACTION, sysRtSigaction, "recorded; handler frames come with the signals issue")
+	reg(unix.SYS_RT_SIGACTION, sysRtSigaction)
+	reg(unix.SYS_RT_SIGRETURN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.Sigreturn()
+	})
+	reg(unix.SYS_RT_SIGSUSPEND, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[1] != 8 {
+			return 0, unix.EINVAL
+		}
+		var b [8]byte
+		if err := t.CopyIn(a[0], b[:]); err != nil {
+			return 0, err
+		}
+		return 0, t.SigSuspend(abi.SigSet(binary.LittleEndian.Uint64(b[:])))
+	})
+	reg(unix.SYS_PAUSE, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, t.Pause() })
 	reg(unix.SYS_RT_SIGPROCMASK, sysRtSigprocmask)
 	reg(unix.SYS_RT_SIGPENDING, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if a[1] > 8 {
@@ -188,10 +202,9 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	if sig == 0 {
 		return 0, nil
 	}
+	info := kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(t.PID()), UID: t.Creds().UID}
 	for _, tg := range targets {
-		if l := tg.Leader(); l != nil {
-			l.SendSignal(sig)
-		}
+		tg.SignalInfo(info)
 	}
 	return 0, nil
 }
@@ -205,7 +218,7 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 		return 0, unix.ESRCH
 	}
 	if sig != 0 {
-		target.SendSignal(sig)
+		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID})
 	}
 	return 0, nil
 }

@@ -1,0 +1,204 @@
+package pipe
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/vfs"
+)
+
+// wait blocks until ch is closed (nil) or ctx must stop waiting (EINTR),
+// which it must already if a signal is pending, as Linux checks before
+// sleeping (wait_event_interruptible).
+func wait(ctx vfs.Ctx, ch <-chan struct{}) error {
+	if ctx.Interrupted() {
+		return unix.EINTR
+	}
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Interrupt():
+			if ctx.Interrupted() {
+				return unix.EINTR
+			}
+		}
+	}
+}
+
+// read moves held bytes into dst, waiting for some unless nonblock. It
+// takes what is there without waiting for more, and no more than one
+// packet. Linux: fs/pipe.c (pipe_read)
+func (p *Pipe) read(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
+	want := total(dst)
+	if want == 0 {
+		return 0, nil
+	}
+	p.mu.Lock()
+	for p.nbufs == 0 {
+		if p.writers == 0 {
+			p.mu.Unlock()
+			return 0, nil // EOF
+		}
+		if nonblock {
+			p.mu.Unlock()
+			return 0, unix.EAGAIN
+		}
+		ch := p.changedLocked()
+		p.mu.Unlock()
+		if err := wait(ctx, ch); err != nil {
+			return 0, err
+		}
+		p.mu.Lock()
+	}
+	c := cursor{bufs: dst}
+	done := 0
+	for done < want && p.nbufs > 0 {
+		b := p.slot(0)
+		m := min(b.len, want-done)
+		c.copyOut(b.page[b.off : b.off+m])
+		b.off += m
+		b.len -= m
+		p.n -= m
+		done += m
+		packet := b.packet
+		if packet { // the rest of the packet is dropped
+			p.n -= b.len
+			b.len = 0
+		}
+		if b.len == 0 {
+			p.tail = (p.tail + 1) % len(p.bufs)
+			p.nbufs--
+		}
+		if packet {
+			break
+		}
+	}
+	p.atime = unix.NsecToTimespec(time.Now().UnixNano())
+	p.notifyLocked()
+	p.mu.Unlock()
+	return done, nil
+}
+
+// write moves src into the pipe: the sub-page remainder into the last
+// buffer if it fits there whole (never for packets), the rest in new
+// pages, one O_DIRECT packet per page. Writes of at most PIPE_BUF bytes
+// thus go in whole or wait; larger ones may be split and interleaved. A
+// blocking write returns when all is written, or early with the count so
+// far when interrupted (EINTR if nothing was). With no reader left it
+// returns EPIPE, with the count so far if any; the caller raises SIGPIPE.
+// Linux: fs/pipe.c (pipe_write)
+func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, error) {
+	want := total(src)
+	if want == 0 {
+		return 0, nil // "Null write succeeds", even with no reader
+	}
+	c := cursor{bufs: src}
+	done := 0
+	var err error
+	p.mu.Lock()
+	if chars := want % pageSize; chars > 0 && p.nbufs > 0 && p.readers > 0 && !packet {
+		if b := p.slot(p.nbufs - 1); !b.packet && b.off+b.len+chars <= pageSize {
+			c.copyIn(b.page[b.off+b.len : b.off+b.len+chars])
+			b.len += chars
+			p.n += chars
+			done = chars
+		}
+	}
+	for done < want {
+		if p.readers == 0 {
+			err = unix.EPIPE
+			break
+		}
+		if p.nbufs < len(p.bufs) {
+			b := p.slot(p.nbufs)
+			if b.page == nil {
+				b.page = make([]byte, pageSize)
+			}
+			m := min(pageSize, want-done)
+			c.copyIn(b.page[:m])
+			b.off, b.len, b.packet = 0, m, packet
+			p.nbufs++
+			p.n += m
+			done += m
+			continue
+		}
+		if nonblock {
+			if done == 0 {
+				err = unix.EAGAIN
+			}
+			break
+		}
+		p.notifyLocked() // wake readers before sleeping
+		ch := p.changedLocked()
+		p.mu.Unlock()
+		werr := wait(ctx, ch)
+		p.mu.Lock()
+		if werr != nil {
+			if done == 0 {
+				err = werr
+			}
+			break
+		}
+	}
+	if done > 0 {
+		now := unix.NsecToTimespec(time.Now().UnixNano())
+		p.mtime, p.ctime = now, now
+		p.notifyLocked()
+	}
+	p.mu.Unlock()
+	return done, err
+}
+
+// cursor walks a list of buffers.
+type cursor struct {
+	bufs [][]byte
+	off  int
+}
+
+// next returns the next at most max bytes.
+func (c *cursor) next(max int) []byte {
+	for len(c.bufs) > 0 && c.off == len(c.bufs[0]) {
+		c.bufs, c.off = c.bufs[1:], 0
+	}
+	if len(c.bufs) == 0 {
+		return nil
+	}
+	b := c.bufs[0][c.off:]
+	if len(b) > max {
+		b = b[:max]
+	}
+	c.off += len(b)
+	return b
+}
+
+// copyIn fills dst from the cursor's buffers.
+func (c *cursor) copyIn(dst []byte) {
+	for len(dst) > 0 {
+		b := c.next(len(dst))
+		if len(b) == 0 {
+			return
+		}
+		dst = dst[copy(dst, b):]
+	}
+}
+
+// copyOut moves src into the cursor's buffers.
+func (c *cursor) copyOut(src []byte) {
+	for len(src) > 0 {
+		b := c.next(len(src))
+		if len(b) == 0 {
+			return
+		}
+		src = src[copy(b, src):]
+	}
+}
+
+func total(bufs [][]byte) int {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return n
+}

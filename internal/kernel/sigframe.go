@@ -1,0 +1,264 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// SigInfo is the part of siginfo_t glassbox fills in.
+type SigInfo struct {
+	Signo, Errno, Code int32
+	PID                int32  // sender (kill, SIGCHLD)
+	UID                uint32 // sender's uid
+	Status             int32  // SIGCHLD: exit code or signal
+	Addr               uint64 // SIGSEGV/SIGBUS/SIGILL/SIGFPE: faulting address
+	Value              uint64 // sigqueue value
+}
+
+// Encode lays info out as the 128-byte siginfo_t.
+// Linux: include/uapi/asm-generic/siginfo.h
+func (si *SigInfo) Encode() []byte {
+	b := make([]byte, 128)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], uint32(si.Signo))
+	le.PutUint32(b[4:], uint32(si.Errno))
+	le.PutUint32(b[8:], uint32(si.Code))
+	switch {
+	case si.Addr != 0 || isFaultSignal(int(si.Signo)) && si.Code > 0:
+		le.PutUint64(b[16:], si.Addr)
+	default:
+		le.PutUint32(b[16:], uint32(si.PID))
+		le.PutUint32(b[20:], si.UID)
+		if si.Signo == abi.SIGCHLD {
+			le.PutUint32(b[24:], uint32(si.Status))
+		} else {
+			le.PutUint64(b[24:], si.Value)
+		}
+	}
+	return b
+}
+
+func isFaultSignal(sig int) bool {
+	switch sig {
+	case abi.SIGSEGV, abi.SIGBUS, abi.SIGILL, abi.SIGFPE, abi.SIGTRAP:
+		return true
+	}
+	return false
+}
+
+func hexAddr(a uint64) string { return "0x" + strconv.FormatUint(a, 16) }
+
+// Layout of struct rt_sigframe on x86-64. Linux: arch/x86/include/asm/sigframe.h
+const (
+	frameUContext = 8                   // after pretcode
+	ucStack       = 16                  // stack_t uc_stack
+	ucMcontext    = 40                  // struct sigcontext
+	ucSigmask     = 40 + 256            // sigset_t
+	frameInfo     = frameUContext + 304 // siginfo_t
+	frameSize     = frameInfo + 128
+	redZone       = 128
+
+	ucFPXstate       = 0x1 // UC_FP_XSTATE
+	ucSigcontextSS   = 0x2
+	ucStrictRestSS   = 0x4
+	fpXstateMagic1   = 0x46505853
+	fpXstateMagic2   = 0x46505845
+	ssOnStack        = 1
+	ssDisable        = 2
+	eflagsUserMask   = 0x40dd5                 // CF PF AF ZF SF TF DF OF NT RF AC ID (FIX_EFLAGS)
+	eflagsClearOnSig = 0x100 | 0x400 | 0x10000 // TF, DF, RF
+)
+
+// onAltStack reports whether sp lies on the alternate stack.
+func (s SigAltStack) onStack(sp uint64) bool {
+	return s.Flags&ssDisable == 0 && s.Size != 0 && sp > s.SP && sp-s.SP <= s.Size
+}
+
+// deliver builds a signal frame for a handler on the guest stack and
+// points the registers at the handler. Linux: arch/x86/kernel/signal.c
+// (setup_rt_frame, get_sigframe), signal_64.c (x64_setup_rt_frame)
+func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
+	t.applyRestart(a.Flags&abi.SA_RESTART != 0, true)
+	if a.Flags&abi.SA_RESTORER == 0 {
+		return unix.EFAULT // x86-64 has no kernel-provided restorer
+	}
+	r := &t.regs
+	alt := t.AltStack()
+	sp := r.Rsp
+	onAlt := alt.onStack(sp)
+	if a.Flags&abi.SA_ONSTACK != 0 && alt.Flags&ssDisable == 0 && alt.Size != 0 && !onAlt {
+		sp = alt.SP + alt.Size
+	} else {
+		sp -= redZone
+	}
+	fp, err := t.thread.FPState()
+	if err != nil {
+		return err
+	}
+	fpAddr := (sp - uint64(len(fp)) - 4) &^ 63
+	frame := ((fpAddr - frameSize) &^ 15) - 8
+
+	b := make([]byte, frameSize)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], a.Restorer)
+	uc := b[frameUContext:]
+	le.PutUint64(uc[0:], ucFPXstate|ucSigcontextSS|ucStrictRestSS)
+	le.PutUint64(uc[ucStack:], alt.SP)
+	flags := uint32(alt.Flags)
+	if onAlt {
+		flags = ssOnStack
+	}
+	le.PutUint32(uc[ucStack+8:], flags)
+	le.PutUint64(uc[ucStack+16:], alt.Size)
+	mc := uc[ucMcontext:]
+	for i, v := range []uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
+		r.Rdi, r.Rsi, r.Rbp, r.Rbx, r.Rdx, r.Rax, r.Rcx, r.Rsp, r.Rip, r.Eflags} {
+		le.PutUint64(mc[8*i:], v)
+	}
+	le.PutUint16(mc[144:], uint16(r.Cs))
+	le.PutUint16(mc[150:], uint16(r.Ss))
+	if isFaultSignal(sig) && info.Code > 0 {
+		le.PutUint64(mc[168:], 14)        // trapno: page fault
+		le.PutUint64(mc[184:], info.Addr) // cr2
+	}
+	old := t.SigMask()
+	if t.restoreMask {
+		old, t.restoreMask = t.savedMask, false
+	}
+	le.PutUint64(mc[176:], uint64(old)) // oldmask
+	le.PutUint64(mc[192:], fpAddr)      // fpstate
+	le.PutUint64(uc[ucSigmask:], uint64(old))
+	copy(b[frameInfo:], info.Encode())
+
+	fpImage := make([]byte, len(fp)+4)
+	copy(fpImage, fp)
+	le.PutUint32(fpImage[len(fp):], fpXstateMagic2)
+	if err := t.CopyOut(fpAddr, fpImage); err != nil {
+		return err
+	}
+	if err := t.CopyOut(frame, b); err != nil {
+		return err
+	}
+
+	r.Rsp = frame
+	r.Rip = a.Handler
+	r.Rdi = uint64(sig)
+	r.Rsi = frame + frameInfo
+	r.Rdx = frame + frameUContext
+	r.Rax = 0
+	r.Eflags &^= eflagsClearOnSig
+	r.Cs, r.Ss = abi.UserCS, abi.UserDS
+
+	mask := old | a.Mask
+	if a.Flags&abi.SA_NODEFER == 0 {
+		mask |= abi.SigBit(sig)
+	}
+	t.SetSigMask(mask)
+	if a.Flags&abi.SA_RESETHAND != 0 {
+		t.tg.SetAction(sig, SigAction{})
+	}
+	return nil
+}
+
+// Sigreturn is rt_sigreturn(2): restore what deliver saved. A frame that
+// does not make sense kills the process with SIGSEGV, as in Linux.
+// Linux: arch/x86/kernel/signal_64.c (SYSCALL_DEFINE0(rt_sigreturn))
+func (t *Task) Sigreturn() error {
+	r := &t.regs
+	frame := r.Rsp - 8
+	b := make([]byte, frameSize)
+	if err := t.CopyIn(frame, b); err != nil {
+		t.syncSignal(abi.SIGSEGV, abi.SI_KERNEL, 0)
+		return ErrNoReturn
+	}
+	le := binary.LittleEndian
+	uc := b[frameUContext:]
+	mc := uc[ucMcontext:]
+	g := func(i int) uint64 { return le.Uint64(mc[8*i:]) }
+	nr := *r
+	nr.R8, nr.R9, nr.R10, nr.R11, nr.R12, nr.R13, nr.R14, nr.R15 = g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)
+	nr.Rdi, nr.Rsi, nr.Rbp, nr.Rbx, nr.Rdx, nr.Rax, nr.Rcx, nr.Rsp, nr.Rip = g(8), g(9), g(10), g(11), g(12), g(13), g(14), g(15), g(16)
+	nr.Eflags = r.Eflags&^eflagsUserMask | g(17)&eflagsUserMask
+	nr.Cs, nr.Ss = abi.UserCS, abi.UserDS
+	nr.Orig_rax = ^uint64(0) // no syscall restart after sigreturn
+
+	if fpAddr := le.Uint64(mc[192:]); fpAddr != 0 {
+		cur, err := t.thread.FPState()
+		if err != nil {
+			return err
+		}
+		img := make([]byte, len(cur))
+		if err := t.CopyIn(fpAddr, img); err != nil || t.thread.SetFPState(img) != nil {
+			t.syncSignal(abi.SIGSEGV, abi.SI_KERNEL, 0)
+			return ErrNoReturn
+		}
+	}
+	*r = nr
+	t.SetSigMask(abi.SigSet(le.Uint64(uc[ucSigmask:])))
+	// Restore the alternate stack setting (restore_altstack), unless the
+	// handler is still running on it.
+	ss := SigAltStack{SP: le.Uint64(uc[ucStack:]), Flags: int32(le.Uint32(uc[ucStack+8:])), Size: le.Uint64(uc[ucStack+16:])}
+	if ss.Flags&ssOnStack == 0 {
+		if !t.AltStack().onStack(nr.Rsp) {
+			t.SetAltStack(ss)
+		}
+	}
+	return ErrNoReturn
+}
+
+// applyRestart settles a syscall interrupted by a signal: before a
+// handler runs (handler true) ERESTARTSYS restarts only with SA_RESTART;
+// with no handler every restart code restarts the call.
+// Linux: arch/x86/kernel/signal.c (handle_signal, arch_do_signal_or_restart)
+func (t *Task) applyRestart(saRestart, handler bool) {
+	if !t.inSyscall {
+		return
+	}
+	t.inSyscall = false
+	r := &t.regs
+	restart := false
+	switch unix.Errno(-int64(r.Rax)) {
+	case abi.ERESTARTNOHAND, abi.ERESTART_RESTARTBLOCK:
+		restart = !handler
+	case abi.ERESTARTSYS:
+		restart = !handler || saRestart
+	case abi.ERESTARTNOINTR:
+		restart = true
+	default:
+		return
+	}
+	if restart {
+		r.Rax = r.Orig_rax
+		r.Rip -= 2
+	} else {
+		r.Rax = encodeResult(0, unix.EINTR)
+	}
+}
+
+// SigSuspend is rt_sigsuspend(2): wait with mask installed until a signal
+// is acted on; the old mask comes back after the handler returns.
+func (t *Task) SigSuspend(mask abi.SigSet) error {
+	old := t.SigMask()
+	t.SetSigMask(mask)
+	t.savedMask, t.restoreMask = old, true
+	for {
+		<-t.intr
+		if t.Interrupted() {
+			return abi.ERESTARTNOHAND
+		}
+	}
+}
+
+// Pause is pause(2).
+func (t *Task) Pause() error {
+	for {
+		<-t.intr
+		if t.Interrupted() {
+			return abi.ERESTARTNOHAND
+		}
+	}
+}
