@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
 )
@@ -149,6 +150,25 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case unix.F_GETOWN, unix.F_SETOWN:
 		return 0, nil
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		p, ok := pipe.FromOps(f.Ops())
+		if !ok {
+			return 0, unix.EBADF
+		}
+		if cmd == unix.F_GETPIPE_SZ {
+			return uint64(p.Size()), nil
+		}
+		n, err := p.SetSize(uint32(a[2]), false)
+		return uint64(n), err
+	case unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		// Record locks always succeed: one sandbox's processes are the
+		// only users of its files, and none is told of another's lock yet.
+		return 0, nil
+	case unix.F_GETLK, unix.F_OFD_GETLK:
+		// struct flock: l_type (short) first; report the range unlocked.
+		var b [2]byte
+		b[0] = unix.F_UNLCK
+		return 0, t.CopyOut(a[2], b[:])
 	}
 	t.Kernel().ReportUnsupported("fcntl command " + itoa(cmd))
 	return 0, unix.EINVAL

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
 )
@@ -104,15 +105,17 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 		p.Unpin()
 		total += uint64(got)
 		if err != nil {
+			if !read {
+				epipe(t, err) // SIGPIPE even after a partial write
+			}
 			if total > 0 {
 				break
 			}
-			if !read {
-				err = epipe(t, err)
-			}
-			return 0, err
+			return 0, restartable(err)
 		}
-		if uint64(got) < n || stream {
+		// A stream read returns what is there; a blocking write goes on
+		// until everything is written.
+		if uint64(got) < n || stream && read {
 			break
 		}
 	}
@@ -191,11 +194,20 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) 
 	} else {
 		n, err = f.Write(t, bufs, off)
 	}
+	if err != nil && !read {
+		epipe(t, err)
+	}
 	if err != nil && n == 0 {
-		if !read {
-			err = epipe(t, err)
-		}
-		return 0, err
+		return 0, restartable(err)
 	}
 	return uint64(n), nil
+}
+
+// restartable turns an interrupted wait into ERESTARTSYS, so the call is
+// restarted after a handler with SA_RESTART (or when no handler runs).
+func restartable(err error) error {
+	if err == unix.EINTR {
+		return abi.ERESTARTSYS
+	}
+	return err
 }
