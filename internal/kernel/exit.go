@@ -42,6 +42,14 @@ func (t *Task) exitThread(code int) {
 
 // finish tears the task down after its run loop ends.
 func (t *Task) finish() {
+	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
+		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
+		// Linux: kernel/fork.c (mm_release)
+		var z [4]byte
+		if t.mm.CopyOut(t.thread, t.clearChildTID, z[:]) == nil {
+			t.FutexWake(t.clearChildTID, 1, ^uint32(0))
+		}
+	}
 	if t.thread != nil {
 		t.thread.Release()
 		t.thread = nil

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -107,9 +108,13 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: ptg.pid, TID: t.tid,
 			Detail: fmt.Sprintf("fork: child pid %d (%s)", ctg.pid, cloneKind(f))})
 	}
+	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
 	go c.main(func() error {
 		th, err := k.cfg.Platform.NewAddressSpace()
+		if err == nil && fp != nil {
+			th.SetFPState(fp)
+		}
 		started <- err
 		if err != nil {
 			k.Logf("fork: %v", err)
@@ -163,10 +168,83 @@ func (tg *ThreadGroup) releaseVfork() {
 	}
 }
 
-// cloneThread would create a thread in t's process.
+// cloneThread creates a thread in t's process: same address space,
+// descriptors, handlers; its own registers, stack and signal mask.
 func (t *Task) cloneThread(a CloneArgs) (int, error) {
-	t.k.ReportUnsupported("clone(CLONE_THREAD)")
-	return 0, unix.ENOSYS
+	const need = unix.CLONE_VM | unix.CLONE_SIGHAND
+	if a.Flags&need != need {
+		return 0, unix.EINVAL
+	}
+	k := t.k
+	starter, err := t.thread.NewThread()
+	if err != nil {
+		k.Logf("clone: %v", err)
+		return 0, unix.EAGAIN
+	}
+	tg := t.tg
+	tg.mu.Lock()
+	if tg.exited {
+		tg.mu.Unlock()
+		// The new host thread is counted; let it start and leave at once.
+		go func() {
+			runtime.LockOSThread()
+			if th, err := starter.Start(); err == nil {
+				th.Release()
+			}
+		}()
+		return 0, unix.EINTR
+	}
+	tg.mu.Unlock()
+	c := k.newThreadTask(tg)
+	c.mm = t.mm
+	c.mm.AddUser()
+	c.regs = t.regs
+	c.regs.Rax = 0
+	if a.Stack != 0 {
+		c.regs.Rsp = a.Stack
+	}
+	if a.Flags&unix.CLONE_SETTLS != 0 {
+		c.regs.Fs_base = a.TLS
+	}
+	c.creds = t.creds
+	t.mu.Lock()
+	c.sigmask = t.sigmask
+	t.mu.Unlock()
+	c.altStack = SigAltStack{Flags: ssDisable}
+	var tidb [4]byte
+	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))
+	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		c.clearChildTID = a.ChildTID
+	}
+	if a.Flags&unix.CLONE_CHILD_SETTID != 0 {
+		t.CopyOut(a.ChildTID, tidb[:])
+	}
+	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
+		t.CopyOut(a.ParentTID, tidb[:])
+	}
+	fp, _ := t.thread.FPState()
+	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
+		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid,
+			Detail: fmt.Sprintf("clone: thread %d", c.tid)})
+	}
+	started := make(chan error, 1)
+	go c.main(func() error {
+		th, err := starter.Start()
+		if err == nil && fp != nil {
+			th.SetFPState(fp)
+		}
+		started <- err
+		if err != nil {
+			k.Logf("clone: %v", err)
+			return err
+		}
+		c.thread = th
+		return nil
+	})
+	if err := <-started; err != nil {
+		return 0, unix.EAGAIN
+	}
+	return c.tid, nil
 }
 
 // sendToProcess makes a process-directed signal pending on a thread that

@@ -99,8 +99,19 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	return tg
 }
 
-func (k *Kernel) newTask(tg *ThreadGroup) *Task {
-	t := &Task{k: k, tid: tg.pid, tg: tg, intr: make(chan struct{}, 1)}
+func (k *Kernel) newTask(tg *ThreadGroup) *Task { return k.newTaskTID(tg, tg.pid) }
+
+// newThreadTask adds a task with a fresh thread id to tg.
+func (k *Kernel) newThreadTask(tg *ThreadGroup) *Task {
+	k.mu.Lock()
+	tid := k.nextPID
+	k.nextPID++
+	k.mu.Unlock()
+	return k.newTaskTID(tg, tid)
+}
+
+func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
+	t := &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1)}
 	k.mu.Lock()
 	k.tasks[t.tid] = t
 	k.mu.Unlock()

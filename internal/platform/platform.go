@@ -84,8 +84,18 @@ type Thread interface {
 	// XSAVE image (standard format); SetFPState loads one back (same size).
 	FPState() ([]byte, error)
 	SetFPState(b []byte) error
+	// NewThread creates another thread in the same address space. It is
+	// called on this thread's goroutine; the starter's Start must then be
+	// called on the goroutine (locked to its OS thread for life) that will
+	// run the new thread.
+	NewThread() (ThreadStarter, error)
 	// ID is a short host-side identity for diagnostics (the stub tid).
 	ID() int
+}
+
+// ThreadStarter finishes creating a thread on its own goroutine.
+type ThreadStarter interface {
+	Start() (Thread, error)
 }
 
 // Platform creates address spaces.

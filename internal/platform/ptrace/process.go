@@ -87,6 +87,17 @@ type process struct {
 
 	mu      sync.Mutex
 	threads int
+	gone    chan struct{} // closed when the last thread is released
+	goneSet bool
+}
+
+func (p *process) markGone() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.goneSet {
+		p.goneSet = true
+		close(p.gone)
+	}
 }
 
 // NewAddressSpace implements platform.Platform. The caller must have locked
@@ -102,7 +113,7 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting stub: %w", err)
 	}
-	proc := &process{p: p, pid: pid, threads: 1}
+	proc := &process{p: p, pid: pid, threads: 1, gone: make(chan struct{})}
 	t := &thread{proc: proc, tid: pid}
 	if err := t.init(cpu); err != nil {
 		t.kill()

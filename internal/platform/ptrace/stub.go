@@ -13,21 +13,24 @@ const (
 
 	codeOff    = 0x100 // syscall; int3
 	entryOff   = 0x110 // int3; jmp .
+	cloneOff   = 0x120 // syscall; test rax,rax; jz child; int3; child: pause; jmp child
 	fprogOff   = 0x180 // struct sock_fprog
 	filterOff  = 0x200 // struct sock_filter[]
 	syscallPC  = StubBase + codeOff
+	clonePC    = StubBase + cloneOff
+	// cloneTrapRIP is where the parent stops after the clone site's int3.
+	cloneTrapRIP = clonePC + 8
 	stubFileSz = 0x1000
 )
 
 // allowedSyscalls are the host syscalls glassbox injects into a stub after
-// its seccomp filter is installed.
+// its seccomp filter is installed (clone only at the clone site).
 var allowedSyscalls = []uint32{
 	9,   // mmap
 	10,  // mprotect
 	11,  // munmap
 	25,  // mremap
 	28,  // madvise
-	56,  // clone (new guest threads)
 	60,  // exit
 	231, // exit_group
 }
@@ -48,29 +51,39 @@ type bpfInsn struct {
 	k      uint32
 }
 
-// seccompFilter builds the stub's filter: arch must be x86-64, the
-// instruction pointer must be just past the stub's syscall instruction, and
-// the number must be in allowedSyscalls; anything else kills the stub.
+// seccompFilter builds the stub's filter: arch must be x86-64 and the
+// instruction pointer's high half the stub's; then either the low half is
+// just past the stub's syscall instruction and the number is in
+// allowedSyscalls, or the low half is just past the clone site's syscall
+// and the number is clone. Anything else kills the stub.
 func seccompFilter() []bpfInsn {
 	ip := uint64(syscallPC + 2)
+	cip := uint64(clonePC + 2)
 	n := len(allowedSyscalls)
-	// Layout: 7 checks, n jeqs, kill, allow.
-	killAt := 7 + n
-	allowAt := killAt + 1
+	// Layout: 0-3 arch and ip-high checks, 4 load ip-low, 5 jeq ip, 6 jeq
+	// clone ip, 7 load nr, 8.. n jeqs, kill, clone check (2), allow.
+	killAt := 8 + n
+	cloneAt := killAt + 1
+	allowAt := cloneAt + 2
 	prog := []bpfInsn{
 		{bpfLdWAbs, 0, 0, 4},
 		{bpfJeqK, 0, uint8(killAt - 2), auditArch},
-		{bpfLdWAbs, 0, 0, 8},
-		{bpfJeqK, 0, uint8(killAt - 4), uint32(ip)},
 		{bpfLdWAbs, 0, 0, 12},
-		{bpfJeqK, 0, uint8(killAt - 6), uint32(ip >> 32)},
+		{bpfJeqK, 0, uint8(killAt - 4), uint32(ip >> 32)},
+		{bpfLdWAbs, 0, 0, 8},
+		{bpfJeqK, 1, 0, uint32(ip)},
+		{bpfJeqK, uint8(cloneAt - 7), uint8(killAt - 7), uint32(cip)},
 		{bpfLdWAbs, 0, 0, seccompOff},
 	}
 	for i, nr := range allowedSyscalls {
-		pc := 7 + i
+		pc := 8 + i
 		prog = append(prog, bpfInsn{bpfJeqK, uint8(allowAt - pc - 1), 0, nr})
 	}
-	prog = append(prog, bpfInsn{bpfRetK, 0, 0, retKill}, bpfInsn{bpfRetK, 0, 0, retAllow})
+	prog = append(prog, bpfInsn{bpfRetK, 0, 0, retKill},
+		bpfInsn{bpfLdWAbs, 0, 0, seccompOff},
+		bpfInsn{bpfJeqK, 0, 1, 56}, // clone
+		bpfInsn{bpfRetK, 0, 0, retAllow},
+		bpfInsn{bpfRetK, 0, 0, retKill})
 	return prog
 }
 
@@ -101,6 +114,10 @@ func stubELF() []byte {
 
 	copy(b[codeOff:], []byte{0x0f, 0x05, 0xcc})  // syscall; int3
 	copy(b[entryOff:], []byte{0xcc, 0xeb, 0xfe}) // int3; jmp .
+	// The clone site: the parent (rax = child tid or -errno) stops at the
+	// int3; the new thread (rax = 0) spins on pause until its tracer
+	// attaches and gives it the guest's registers.
+	copy(b[cloneOff:], []byte{0x0f, 0x05, 0x48, 0x85, 0xc0, 0x74, 0x01, 0xcc, 0xf3, 0x90, 0xeb, 0xfc})
 	prog := seccompFilter()
 	le.PutUint16(b[fprogOff:], uint16(len(prog)))    // sock_fprog.len
 	le.PutUint64(b[fprogOff+8:], StubBase+filterOff) // sock_fprog.filter

@@ -111,11 +111,17 @@ func (t *thread) load(regs *platform.Regs) error {
 // syscall runs a host syscall inside the stub thread (which must be in a
 // ptrace stop) and returns its result.
 func (t *thread) syscall(nr uintptr, args ...uint64) (uint64, error) {
+	return t.syscallAt(syscallPC, syscallPC+3, nr, args...)
+}
+
+// syscallAt runs a host syscall from the syscall instruction at pc; the
+// stub stops at an int3 after which rip is trapRIP.
+func (t *thread) syscallAt(pc, trapRIP uint64, nr uintptr, args ...uint64) (uint64, error) {
 	if t.dead {
 		return 0, fmt.Errorf("stub %d is gone", t.tid)
 	}
 	r := t.cur
-	r.Rip = syscallPC
+	r.Rip = pc
 	r.Rax = uint64(nr)
 	r.Orig_rax = ^uint64(0)
 	var a [6]uint64
@@ -151,7 +157,7 @@ func (t *thread) syscall(nr uintptr, args ...uint64) (uint64, error) {
 		return 0, err
 	}
 	t.cur.Rax = rax
-	t.cur.Rip = syscallPC + 3
+	t.cur.Rip = trapRIP
 	if e := int64(rax); e < 0 && e > -4096 {
 		return 0, unix.Errno(-e)
 	}
@@ -184,14 +190,30 @@ func (t *thread) Interrupt() {
 	unix.Tgkill(t.proc.pid, t.tid, unix.SIGCHLD)
 }
 
-// Release implements platform.Thread.
+// Release implements platform.Thread. The last thread takes the stub
+// process down; others leave with an injected exit. The stub's first
+// thread is special: its tracer thread is the stub's parent, whose end
+// would kill the stub (PDEATHSIG), so its Release waits until every other
+// thread is gone.
 func (t *thread) Release() {
-	t.proc.mu.Lock()
-	t.proc.threads--
-	last := t.proc.threads == 0
-	t.proc.mu.Unlock()
+	p := t.proc
+	p.mu.Lock()
+	p.threads--
+	last := p.threads == 0
+	p.mu.Unlock()
 	if last {
 		t.kill()
+		p.markGone()
+		return
+	}
+	if !t.dead {
+		t.syscall(unix.SYS_EXIT, 0) // the thread ends; the stop never comes
+		t.dead = true
+	}
+	if t.tid == p.pid {
+		<-p.gone
+		// The stub's other threads have left; reap the first one's zombie.
+		wait(t.tid)
 	}
 }
 
