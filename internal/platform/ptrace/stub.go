@@ -11,16 +11,16 @@ const (
 	stubReserve = 0x100000       // [StubBase, StubBase+stubReserve) is ours
 	vdsoArea    = StubBase + 0x10000
 
-	codeOff    = 0x100 // syscall; int3
-	entryOff   = 0x110 // int3; jmp .
-	cloneOff   = 0x120 // syscall; test rax,rax; jz child; int3; child: pause; jmp child
-	fprogOff   = 0x180 // struct sock_fprog
-	filterOff  = 0x200 // struct sock_filter[]
-	syscallPC  = StubBase + codeOff
-	clonePC    = StubBase + cloneOff
+	codeOff   = 0x100 // syscall; int3
+	entryOff  = 0x110 // int3; jmp .
+	cloneOff  = 0x120 // syscall; test rax,rax; jz child; int3; child: pause; jmp child
+	fprogOff  = 0x180 // struct sock_fprog
+	filterOff = 0x200 // struct sock_filter[]
+	syscallPC = StubBase + codeOff
+	clonePC   = StubBase + cloneOff
 	// cloneTrapRIP is where the parent stops after the clone site's int3.
 	cloneTrapRIP = clonePC + 8
-	stubFileSz = 0x1000
+	stubFileSz   = 0x1000
 )
 
 // allowedSyscalls are the host syscalls glassbox injects into a stub after
