@@ -262,3 +262,12 @@ func (t *Task) Pause() error {
 		}
 	}
 }
+
+// SetTempSigMask installs mask for the duration of a wait (ppoll, pselect,
+// epoll_pwait); the old mask comes back after the syscall, or after the
+// handler of a signal that interrupted it.
+func (t *Task) SetTempSigMask(mask abi.SigSet) {
+	old := t.SigMask()
+	t.SetSigMask(mask)
+	t.savedMask, t.restoreMask = old, true
+}

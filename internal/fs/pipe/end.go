@@ -131,3 +131,9 @@ func (e *End) Events() uint32 {
 	}
 	return ev
 }
+
+// Readiness implements vfs.Poller.
+func (e *End) Readiness() (uint32, <-chan struct{}) {
+	ch := e.p.Changed()
+	return e.Events(), ch
+}

@@ -1,0 +1,196 @@
+// Package epoll implements epoll instances: an interest list of (file,
+// descriptor) pairs and a wait that reports the ready ones, level- or
+// edge-triggered, optionally one-shot.
+//
+// Readiness comes from vfs.Readiness (vfs.Poller); there is no ready list
+// kept up to date by callbacks: a wait scans the interest list and sleeps
+// on the change channels of the files it watches.
+//
+// Lock order: Instance.mu, then whatever vfs.Readiness takes (file locks).
+package epoll
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/vfs"
+)
+
+// Event is one struct epoll_event.
+type Event struct {
+	Events uint32
+	Data   uint64
+}
+
+type key struct {
+	fd   int
+	file *vfs.File
+}
+
+type entry struct {
+	key
+	events   uint32 // requested events and flags (EPOLLET, EPOLLONESHOT)
+	data     uint64
+	disabled bool            // one-shot entry already reported
+	seen     <-chan struct{} // edge-triggered: the change channel at the last report
+}
+
+var nextIno atomic.Uint64
+
+// Instance is one epoll object.
+type Instance struct {
+	vfs.BaseOps
+	mu      sync.Mutex
+	entries map[key]*entry
+	ino     uint64
+}
+
+// NewFile returns a new epoll file.
+func NewFile() (*vfs.File, *Instance) {
+	in := &Instance{entries: map[key]*entry{}, ino: nextIno.Add(1)}
+	return vfs.NewAnonFile(in, "anon_inode:[eventpoll]", unix.O_RDWR), in
+}
+
+// FromFile returns the instance behind f.
+func FromFile(f *vfs.File) (*Instance, bool) {
+	in, ok := f.Ops().(*Instance)
+	return in, ok
+}
+
+// Stat implements vfs.FileOps.
+func (in *Instance) Stat(vfs.Ctx) (vfs.Stat, error) {
+	return vfs.Stat{Dev: 0xd, Ino: in.ino, Mode: 0o600, Nlink: 1, Blksize: 4096}, nil
+}
+
+// Release implements vfs.FileOps.
+func (in *Instance) Release() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.entries = nil
+}
+
+// Always-reported events.
+const always = unix.EPOLLERR | unix.EPOLLHUP
+
+// Ctl is epoll_ctl. The instance does not keep f open: an entry whose
+// file has been closed everywhere disappears, as in Linux.
+// Linux: fs/eventpoll.c (do_epoll_ctl)
+func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
+	if f.Ops() == vfs.FileOps(in) {
+		return unix.EINVAL
+	}
+	if _, ok := f.Ops().(vfs.Poller); !ok {
+		return unix.EPERM // regular files and directories can't be watched
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	k := key{fd, f}
+	e := in.entries[k]
+	switch op {
+	case unix.EPOLL_CTL_ADD:
+		if e != nil {
+			return unix.EEXIST
+		}
+		in.entries[k] = &entry{key: k, events: ev.Events | always, data: ev.Data}
+	case unix.EPOLL_CTL_MOD:
+		if e == nil {
+			return unix.ENOENT
+		}
+		e.events, e.data, e.disabled, e.seen = ev.Events|always, ev.Data, false, nil
+	case unix.EPOLL_CTL_DEL:
+		if e == nil {
+			return unix.ENOENT
+		}
+		delete(in.entries, k)
+	default:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// scan collects up to max ready events and the channels to sleep on.
+func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	keys := make([]*entry, 0, len(in.entries))
+	for k, e := range in.entries {
+		if !k.file.Live() {
+			delete(in.entries, k)
+			continue
+		}
+		keys = append(keys, e)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].fd < keys[j].fd })
+	var out []Event
+	var chans []<-chan struct{}
+	for _, e := range keys {
+		if e.disabled {
+			continue
+		}
+		ev, ch := vfs.Readiness(e.file)
+		ready := ev & e.events
+		if e.events&unix.EPOLLET != 0 && e.seen != nil && ch == e.seen {
+			ready = 0 // nothing changed since it was last reported
+		}
+		if ready == 0 || len(out) >= max {
+			chans = append(chans, ch)
+			continue
+		}
+		out = append(out, Event{Events: ready, Data: e.data})
+		if e.events&unix.EPOLLONESHOT != 0 {
+			e.disabled = true
+		}
+		if e.events&unix.EPOLLET != 0 {
+			e.seen = ch
+			chans = append(chans, ch)
+		}
+	}
+	return out, chans
+}
+
+// Wait returns up to max ready events, sleeping until one is ready, the
+// deadline passes (zero: forever; in the past: don't sleep) or ctx is
+// interrupted (EINTR).
+func (in *Instance) Wait(ctx vfs.Ctx, max int, deadline time.Time, poll bool) ([]Event, error) {
+	for {
+		evs, chans := in.scan(max)
+		if len(evs) > 0 || poll {
+			return evs, nil
+		}
+		if err := vfs.WaitAny(ctx, chans, deadline); err != nil {
+			if err == unix.ETIMEDOUT {
+				return nil, nil
+			}
+			return nil, err
+		}
+	}
+}
+
+// Readiness implements vfs.Poller: an epoll file is readable when one of
+// its entries is ready.
+func (in *Instance) Readiness() (uint32, <-chan struct{}) {
+	evs, chans := in.scan(1)
+	if len(evs) > 0 {
+		return unix.POLLIN, nil
+	}
+	// Merge the change channels into one. The merging goroutine lives
+	// until one of them changes (nested epoll is rare).
+	out := make(chan struct{})
+	if len(chans) > 0 {
+		go func() {
+			vfs.WaitAny(neverCtx{}, chans, time.Time{})
+			close(out)
+		}()
+	}
+	return 0, out
+}
+
+type neverCtx struct{}
+
+func (neverCtx) Creds() *vfs.Creds          { return nil }
+func (neverCtx) Interrupt() <-chan struct{} { return nil }
+func (neverCtx) Interrupted() bool          { return false }
