@@ -206,7 +206,7 @@ type compileEntry struct {
 }
 
 // compileC compiles src (C) with gcc -O1 -static plus extraFlags (-static is
-// left out when extraFlags ask for -static-pie) and returns the absolute path
+// left out when extraFlags ask for -static-pie or "-dynamic") and returns the absolute path
 // of the executable. Results are cached per test binary by name, source and
 // flags, so parallel tests compiling the same program share one gcc run.
 func compileC(t *testing.T, name, src string, extraFlags ...string) string {
@@ -217,11 +217,18 @@ func compileC(t *testing.T, name, src string, extraFlags ...string) string {
 	}
 	flags := []string{"-O1", "-Wall", "-Wno-unused-result"}
 	static := true
+	var rest []string
 	for _, f := range extraFlags {
-		if f == "-static-pie" {
+		switch f {
+		case "-static-pie":
 			static = false
+		case "-dynamic": // glassbox' own marker: link against the host's shared libc
+			static = false
+			continue
 		}
+		rest = append(rest, f)
 	}
+	extraFlags = rest
 	if static {
 		flags = append(flags, "-static")
 	}

@@ -33,6 +33,7 @@ flags:
   --clear-env      start from an empty environment instead of glassbox' own
   --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
   --trace-out FILE write the trace to FILE instead of stderr
+  --stats          print counters (syscalls, faults, copy-on-write copies, peak memory) at exit
 `
 
 func main() {
@@ -97,6 +98,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		clearEnv bool
 		tr       traceFlag
 		traceOut string
+		stats    bool
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
@@ -104,6 +106,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.BoolVar(&clearEnv, "clear-env", false, "")
 	fs.Var(&tr, "trace", "")
 	fs.StringVar(&traceOut, "trace-out", "", "")
+	fs.BoolVar(&stats, "stats", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)
@@ -147,6 +150,11 @@ func cmdRun(args []string, stderr io.Writer) int {
 			return 127
 		}
 		return 126
+	}
+	if stats {
+		s := st.Stats
+		fmt.Fprintf(stderr, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d\n",
+			s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024)
 	}
 	if st.Signal != 0 {
 		core := ""

@@ -12,6 +12,10 @@ import (
 func (t *Task) fault(ev platform.Event) {
 	exec := ev.Addr == t.regs.Rip
 	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec)
+	t.k.stats.faults.Add(1)
+	if res.COW {
+		t.k.stats.cowCopies.Add(1)
+	}
 	if err != nil {
 		t.k.Logf("pid %d: fault at %#x: %v", t.tid, ev.Addr, err)
 		t.syncSignal(abi.SIGBUS, abi.BUS_ADRERR, ev.Addr)

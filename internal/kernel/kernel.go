@@ -42,6 +42,7 @@ type Kernel struct {
 	status  ExitStatus
 
 	futex futexTable
+	stats kstats
 
 	unsupported sync.Map // syscall names already reported
 }

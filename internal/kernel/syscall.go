@@ -45,6 +45,7 @@ type Table struct {
 var ErrNoReturn = errors.New("no syscall return value")
 
 func (t *Task) doSyscall() {
+	t.k.stats.syscalls.Add(1)
 	nr := int(int64(t.regs.Orig_rax))
 	a := Args{t.regs.Rdi, t.regs.Rsi, t.regs.Rdx, t.regs.R10, t.regs.R8, t.regs.R9}
 	tr := t.k.cfg.Tracer

@@ -111,6 +111,11 @@ func (k *Kernel) newThreadTask(tg *ThreadGroup) *Task {
 }
 
 func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
+	if tid == tg.pid {
+		k.stats.processes.Add(1)
+	} else {
+		k.stats.threads.Add(1)
+	}
 	t := &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1)}
 	k.mu.Lock()
 	k.tasks[t.tid] = t
