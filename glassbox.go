@@ -52,12 +52,17 @@ type Config struct {
 	MemoryLimit uint64
 }
 
-// ExitStatus is how the guest's first process ended.
+// ExitStatus is how the guest's first process ended, with counters of
+// what the run did.
 type ExitStatus struct {
 	Code   int  // exit code, when Signal is 0
 	Signal int  // the signal that killed it, or 0
 	Core   bool // it dumped core
+	Stats  Stats
 }
+
+// Stats count what the sandbox did over the whole run.
+type Stats = kernel.Stats
 
 // ShellCode is what a shell would report: Code, or 128+Signal.
 func (s ExitStatus) ShellCode() int {
@@ -127,7 +132,7 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		<-k.Done()
 	}
 	s := k.Wait()
-	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core}, nil
+	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats()}, nil
 }
 
 // build assembles a kernel from cfg: memory file, platform, mounts, stdio.
