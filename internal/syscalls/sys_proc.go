@@ -125,6 +125,13 @@ func init() {
 		}
 		return uint64(tg.Sid()), nil
 	})
+	reg(unix.SYS_SETSID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		sid, err := t.Setsid()
+		return uint64(sid), err
+	})
+	reg(unix.SYS_SETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.Setpgid(a.Int(0), a.Int(1))
+	}, "EACCES after the child's exec is not enforced")
 	reg(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		runtime.Gosched()
 		return 0, nil
