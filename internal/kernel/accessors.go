@@ -147,3 +147,17 @@ func (k *Kernel) PIDs() []int {
 	}
 	return out
 }
+
+// Nice returns the process's nice value.
+func (tg *ThreadGroup) Nice() int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.nice
+}
+
+// SetNice records the process's nice value.
+func (tg *ThreadGroup) SetNice(n int) {
+	tg.mu.Lock()
+	tg.nice = n
+	tg.mu.Unlock()
+}

@@ -50,6 +50,7 @@ func (t *Task) finish() {
 			t.FutexWake(t.clearChildTID, 1, ^uint32(0))
 		}
 	}
+	t.recordThreadExit()
 	if t.thread != nil {
 		t.thread.Release()
 		t.thread = nil

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -270,4 +271,43 @@ func (t *Task) SetTempSigMask(mask abi.SigSet) {
 	old := t.SigMask()
 	t.SetSigMask(mask)
 	t.savedMask, t.restoreMask = old, true
+}
+
+// SigTimedWait is rt_sigtimedwait(2): take a pending signal from set,
+// waiting until the deadline (zero: forever). EAGAIN on timeout, EINTR
+// when another (unblocked) signal is to be handled.
+// Linux: kernel/signal.c (do_sigtimedwait)
+func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error) {
+	set &^= abi.Unblockable
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		tm := time.NewTimer(time.Until(deadline))
+		defer tm.Stop()
+		timer = tm.C
+	}
+	for {
+		t.mu.Lock()
+		if ready := t.pending & set; ready != 0 {
+			for sig := 1; sig <= abi.NSIG; sig++ {
+				if ready.Has(sig) {
+					t.pending &^= abi.SigBit(sig)
+					info := t.siginfo[sig]
+					t.mu.Unlock()
+					return info, nil
+				}
+			}
+		}
+		other := t.exiting || t.pending&^t.sigmask&^set != 0
+		t.mu.Unlock()
+		if other {
+			return SigInfo{}, unix.EINTR
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return SigInfo{}, unix.EAGAIN
+		}
+		select {
+		case <-t.intr:
+		case <-timer:
+		}
+	}
 }

@@ -52,6 +52,12 @@ type ThreadGroup struct {
 	vforkDone chan struct{}
 
 	itimer realTimer
+
+	// CPU time of the process's finished threads, and of its reaped
+	// children (for getrusage and times). Guarded by mu.
+	cpuDead, cpuChildren       time.Duration
+	faultsDead, faultsChildren uint64
+	nice                       int
 }
 
 // PID returns the process id.
@@ -207,13 +213,15 @@ func (t *Task) run() {
 	t.finish()
 }
 
-// CPUTime is the CPU time the guest thread has used on the host.
+// CPUTime is the CPU time the guest thread has used on the host (the stub
+// thread's own clock).
 func (t *Task) CPUTime() time.Duration {
-	if t.thread == nil {
+	th := t.thread
+	if th == nil {
 		return 0
 	}
-	// A process CPU clock of the stub: ((~pid) << 3) | CPUCLOCK_SCHED.
-	clk := int32((^t.thread.ID())<<3 | 2)
+	// A thread CPU clock: ((~tid) << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED.
+	clk := int32((^th.ID())<<3 | 4 | 2)
 	var ts unix.Timespec
 	if unix.ClockGettime(clk, &ts) != nil {
 		return 0

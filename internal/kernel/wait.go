@@ -56,6 +56,7 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 			if !noReap {
 				c.reaped = true
 				tg.removeChildLocked(c)
+				tg.addChildUsage(c)
 			}
 			c.mu.Lock()
 			res := WaitResult{PID: c.pid, Status: c.status}

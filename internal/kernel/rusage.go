@@ -1,0 +1,62 @@
+package kernel
+
+import "time"
+
+// Usage is what getrusage and times report.
+type Usage struct {
+	CPU    time.Duration // user time; glassbox can't split user from system
+	MinFlt uint64
+}
+
+// SelfUsage sums the process's live and finished threads.
+func (tg *ThreadGroup) SelfUsage() Usage {
+	tg.mu.Lock()
+	u := Usage{CPU: tg.cpuDead, MinFlt: tg.faultsDead}
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		u.CPU += t.CPUTime()
+	}
+	if len(tasks) > 0 && tasks[0].mm != nil {
+		u.MinFlt += tasks[0].mm.Stats().MinorFaults
+	}
+	return u
+}
+
+// ChildrenUsage sums the reaped children (and their reaped children).
+func (tg *ThreadGroup) ChildrenUsage() Usage {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return Usage{CPU: tg.cpuChildren, MinFlt: tg.faultsChildren}
+}
+
+// ThreadUsage is the calling thread's own usage.
+func (t *Task) ThreadUsage() Usage { return Usage{CPU: t.CPUTime()} }
+
+// recordThreadExit adds a finishing task's CPU time to its process.
+func (t *Task) recordThreadExit() {
+	cpu := t.CPUTime()
+	var flt uint64
+	if t.mm != nil {
+		flt = t.mm.Stats().MinorFaults
+	}
+	tg := t.tg
+	tg.mu.Lock()
+	tg.cpuDead += cpu
+	if len(tg.tasks) == 1 {
+		tg.faultsDead += flt // the address space dies with the last thread
+	}
+	tg.mu.Unlock()
+}
+
+// addChildUsage folds a reaped child's totals into its parent.
+func (tg *ThreadGroup) addChildUsage(c *ThreadGroup) {
+	c.mu.Lock()
+	cpu := c.cpuDead + c.cpuChildren
+	flt := c.faultsDead + c.faultsChildren
+	c.mu.Unlock()
+	tg.mu.Lock()
+	tg.cpuChildren += cpu
+	tg.faultsChildren += flt
+	tg.mu.Unlock()
+}

@@ -1,0 +1,229 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	reg(unix.SYS_GETRUSAGE, sysGetrusage, "user time only (system time reported as 0)")
+	reg(unix.SYS_TIMES, sysTimes)
+	reg(unix.SYS_SCHED_SETAFFINITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if _, err := findTask(t, a.Int(0)); err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}, "accepted and ignored: guest threads run where the host schedules them")
+	reg(unix.SYS_GETCPU, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		var b [4]byte
+		for _, p := range []uint64{a[0], a[1]} {
+			if p != 0 {
+				if err := t.CopyOut(p, b[:]); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return 0, nil
+	}, "always cpu 0, node 0")
+	reg(unix.SYS_SCHED_GETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		_, err := findTask(t, a.Int(0))
+		return 0, err // SCHED_OTHER
+	})
+	reg(unix.SYS_SCHED_GETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if _, err := findTask(t, a.Int(0)); err != nil {
+			return 0, err
+		}
+		return 0, t.CopyOut(a[1], make([]byte, 4))
+	})
+	reg(unix.SYS_SCHED_SETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if _, err := findTask(t, a.Int(0)); err != nil {
+			return 0, err
+		}
+		switch a.Int(1) &^ unix.SCHED_RESET_ON_FORK {
+		case schedOther, unix.SCHED_BATCH, unix.SCHED_IDLE:
+			return 0, nil
+		case unix.SCHED_FIFO, unix.SCHED_RR:
+			return 0, unix.EPERM // real-time scheduling is not offered
+		}
+		return 0, unix.EINVAL
+	})
+	reg(unix.SYS_SCHED_SETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		_, err := findTask(t, a.Int(0))
+		return 0, err
+	})
+	reg(unix.SYS_SCHED_GET_PRIORITY_MAX, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return schedPrio(a.Int(0), 99)
+	})
+	reg(unix.SYS_SCHED_GET_PRIORITY_MIN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return schedPrio(a.Int(0), 1)
+	})
+	reg(unix.SYS_GETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a.Int(0) < 0 || a.Int(0) > 2 {
+			return 0, unix.EINVAL
+		}
+		return uint64(20 - t.ThreadGroup().Nice()), nil // Linux returns 20 - nice
+	}, "the caller's own nice value for any target")
+	reg(unix.SYS_SETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a.Int(0) < 0 || a.Int(0) > 2 {
+			return 0, unix.EINVAL
+		}
+		nice := max(-20, min(19, a.Int(2)))
+		if nice < t.ThreadGroup().Nice() && t.Creds().EUID != 0 {
+			return 0, unix.EACCES
+		}
+		t.ThreadGroup().SetNice(nice)
+		return 0, nil
+	}, "recorded, not applied")
+	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
+	reg(unix.SYS_RT_SIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2])
+	})
+	reg(unix.SYS_RT_TGSIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return sigqueue(t, a.Int(0), a.Int(1), a.Int(2), a[3])
+	})
+}
+
+func schedPrio(policy int, rt uint64) (uint64, error) {
+	switch policy {
+	case unix.SCHED_FIFO, unix.SCHED_RR:
+		return rt, nil
+	case schedOther, unix.SCHED_BATCH, unix.SCHED_IDLE, 6 /* SCHED_DEADLINE */ :
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// findTask resolves a tid argument (0 = the caller).
+func findTask(t *kernel.Task, tid int) (*kernel.Task, error) {
+	if tid == 0 {
+		return t, nil
+	}
+	if tid < 0 {
+		return nil, unix.EINVAL
+	}
+	o := t.Kernel().TaskByTID(tid)
+	if o == nil {
+		return nil, unix.ESRCH
+	}
+	return o, nil
+}
+
+func putTimeval(b []byte, d time.Duration) {
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
+}
+
+// sysGetrusage fills struct rusage (144 bytes).
+func sysGetrusage(t *kernel.Task, a kernel.Args) (uint64, error) {
+	var u kernel.Usage
+	switch a.Int(0) {
+	case unix.RUSAGE_SELF:
+		u = t.ThreadGroup().SelfUsage()
+	case unix.RUSAGE_CHILDREN:
+		u = t.ThreadGroup().ChildrenUsage()
+	case unix.RUSAGE_THREAD:
+		u = t.ThreadUsage()
+	default:
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 144)
+	putTimeval(b, u.CPU)
+	binary.LittleEndian.PutUint64(b[32:], t.MM().Resident()*abi.PageSize/1024) // ru_maxrss (KiB)
+	binary.LittleEndian.PutUint64(b[64:], u.MinFlt)
+	return 0, t.CopyOut(a[1], b)
+}
+
+// sysTimes fills struct tms and returns clock ticks since boot.
+func sysTimes(t *kernel.Task, a kernel.Args) (uint64, error) {
+	ticks := func(d time.Duration) uint64 { return uint64(d) * abi.ClockTicks / uint64(time.Second) }
+	if a[0] != 0 {
+		self, kids := t.ThreadGroup().SelfUsage(), t.ThreadGroup().ChildrenUsage()
+		var b [32]byte
+		binary.LittleEndian.PutUint64(b[0:], ticks(self.CPU))
+		binary.LittleEndian.PutUint64(b[16:], ticks(kids.CPU))
+		if err := t.CopyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return ticks(time.Duration(ts.Nano())), nil
+}
+
+func sysRtSigtimedwait(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if a[3] != 8 {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	if err := t.CopyIn(a[0], b[:]); err != nil {
+		return 0, err
+	}
+	var deadline time.Time
+	if a[2] != 0 {
+		d, err := getTimespec(t, a[2])
+		if err != nil {
+			return 0, err
+		}
+		deadline = time.Now().Add(d)
+		if d == 0 {
+			deadline = time.Now()
+		}
+	}
+	info, err := t.SigTimedWait(abi.SigSet(binary.LittleEndian.Uint64(b[:])), deadline)
+	if err == unix.EINTR {
+		return 0, abi.ERESTARTNOHAND
+	}
+	if err != nil {
+		return 0, err
+	}
+	if a[1] != 0 {
+		if err := t.CopyOut(a[1], info.Encode()); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(info.Signo), nil
+}
+
+// sigqueue sends a signal with caller-provided siginfo (rt_sigqueueinfo,
+// rt_tgsigqueueinfo). Linux refuses si_code >= 0 (kernel codes) from
+// another process.
+func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error) {
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 128)
+	if err := t.CopyIn(infoAddr, b); err != nil {
+		return 0, err
+	}
+	code := int32(binary.LittleEndian.Uint32(b[8:]))
+	if (code >= 0 || code == abi.SI_TKILL) && pid != t.PID() {
+		return 0, unix.EPERM
+	}
+	info := kernel.SigInfo{Signo: int32(sig), Code: code, PID: int32(binary.LittleEndian.Uint32(b[16:])),
+		UID: binary.LittleEndian.Uint32(b[20:]), Value: binary.LittleEndian.Uint64(b[24:])}
+	if tid != 0 {
+		target := t.Kernel().TaskByTID(tid)
+		if target == nil || target.PID() != pid {
+			return 0, unix.ESRCH
+		}
+		if sig != 0 {
+			target.SendSignalInfo(info)
+		}
+		return 0, nil
+	}
+	tg := t.Kernel().ThreadGroupByPID(pid)
+	if tg == nil {
+		return 0, unix.ESRCH
+	}
+	if sig != 0 {
+		tg.SignalInfo(info)
+	}
+	return 0, nil
+}
+
+const schedOther = 0 // SCHED_OTHER (x/sys calls it SCHED_NORMAL)
