@@ -211,6 +211,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	}
 
 	// Point of no return.
+	t.deThread()
 	if t.thread != nil {
 		t.thread.Release()
 	}
@@ -248,4 +249,36 @@ func commName(path string) string {
 		path = path[:15]
 	}
 	return path
+}
+
+// deThread makes the exec'ing task the process's only one: the others are
+// told to exit (they finish on their own goroutines), and a non-leader
+// takes over the process id as its thread id. Linux: fs/exec.c (de_thread)
+func (t *Task) deThread() {
+	tg := t.tg
+	tg.mu.Lock()
+	var others []*Task
+	for _, o := range tg.tasks {
+		if o != t {
+			others = append(others, o)
+		}
+	}
+	tg.tasks = []*Task{t}
+	tg.mu.Unlock()
+	for _, o := range others {
+		o.mu.Lock()
+		o.exiting = true
+		o.mu.Unlock()
+		o.wake()
+	}
+	if t.tid != tg.pid {
+		k := t.k
+		k.mu.Lock()
+		if k.tasks[t.tid] == t {
+			delete(k.tasks, t.tid)
+		}
+		t.tid = tg.pid
+		k.tasks[t.tid] = t
+		k.mu.Unlock()
+	}
 }

@@ -42,12 +42,13 @@ func (t *Task) exitThread(code int) {
 
 // finish tears the task down after its run loop ends.
 func (t *Task) finish() {
+	t.exitRobustList()
 	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
 		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
 		// Linux: kernel/fork.c (mm_release)
 		var z [4]byte
 		if t.mm.CopyOut(t.thread, t.clearChildTID, z[:]) == nil {
-			t.FutexWake(t.clearChildTID, 1, ^uint32(0))
+			t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
 		}
 	}
 	t.recordThreadExit()
@@ -61,7 +62,9 @@ func (t *Task) finish() {
 	}
 	k := t.k
 	k.mu.Lock()
-	delete(k.tasks, t.tid)
+	if k.tasks[t.tid] == t { // an exec'ing thread may have taken the tid over
+		delete(k.tasks, t.tid)
+	}
 	k.mu.Unlock()
 	tg := t.tg
 	tg.mu.Lock()

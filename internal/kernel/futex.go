@@ -10,11 +10,12 @@ import (
 	"glassbox/internal/mm"
 )
 
-// futexKey names a futex word: an address in one address space.
-// Process-shared futexes in MAP_SHARED memory of different address spaces
-// are not matched with each other (Linux keys those by inode and offset).
+// futexKey names a futex word: an address in one address space, or for a
+// shared futex in MAP_SHARED memory, the mapped object and offset, so
+// processes mapping it at different addresses meet on one key.
 type futexKey struct {
 	mm   *mm.MM
+	obj  any // for shared futexes: the mapped object (mm is then nil)
 	addr uint64
 }
 
@@ -32,7 +33,14 @@ type futexTable struct {
 	q  map[futexKey][]*futexWaiter
 }
 
-func (ft *futexTable) key(t *Task, addr uint64) futexKey { return futexKey{t.mm, addr} }
+func (ft *futexTable) key(t *Task, addr uint64, private bool) futexKey {
+	if !private {
+		if obj, off, ok := t.mm.SharedKey(addr); ok {
+			return futexKey{obj: obj, addr: off}
+		}
+	}
+	return futexKey{mm: t.mm, addr: addr}
+}
 
 // readWord reads the 32-bit futex word at addr.
 func (t *Task) readWord(addr uint64) (uint32, error) {
@@ -46,12 +54,12 @@ func (t *Task) readWord(addr uint64) (uint32, error) {
 // FutexWait blocks while the word at addr holds val, until a wake that
 // matches bitset, the deadline (zero: none), or a signal.
 // Linux: kernel/futex/waitwake.c (futex_wait)
-func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time) error {
+func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, private bool) error {
 	if addr&3 != 0 {
 		return unix.EINVAL
 	}
 	ft := &t.k.futex
-	k := ft.key(t, addr)
+	k := ft.key(t, addr, private)
 	ft.mu.Lock()
 	cur, err := t.readWord(addr)
 	if err != nil {
@@ -134,20 +142,20 @@ func (ft *futexTable) wakeLocked(k futexKey, n int, bitset uint32) int {
 }
 
 // FutexWake wakes up to n waiters on addr whose bitset intersects bitset.
-func (t *Task) FutexWake(addr uint64, n int, bitset uint32) (int, error) {
+func (t *Task) FutexWake(addr uint64, n int, bitset uint32, private bool) (int, error) {
 	if addr&3 != 0 {
 		return 0, unix.EINVAL
 	}
 	ft := &t.k.futex
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	return ft.wakeLocked(ft.key(t, addr), n, bitset), nil
+	return ft.wakeLocked(ft.key(t, addr, private), n, bitset), nil
 }
 
 // FutexRequeue wakes n waiters on addr and moves up to n2 more to addr2;
 // with cmp, only if the word at addr still holds val.
 // Linux: kernel/futex/requeue.c (futex_requeue)
-func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32) (int, error) {
+func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32, private bool) (int, error) {
 	if addr&3 != 0 || addr2&3 != 0 {
 		return 0, unix.EINVAL
 	}
@@ -163,7 +171,7 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32)
 			return 0, unix.EAGAIN
 		}
 	}
-	k, k2 := ft.key(t, addr), ft.key(t, addr2)
+	k, k2 := ft.key(t, addr, private), ft.key(t, addr2, private)
 	woken := ft.wakeLocked(k, n, ^uint32(0))
 	moved := 0
 	ws := ft.q[k]
@@ -185,7 +193,7 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32)
 // FutexWakeOp is FUTEX_WAKE_OP: atomically apply op to the word at addr2,
 // wake n waiters on addr, and n2 on addr2 if the old value passes the
 // comparison encoded in op. Linux: kernel/futex/waitwake.c (futex_wake_op)
-func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32) (int, error) {
+func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32, private bool) (int, error) {
 	if addr&3 != 0 || addr2&3 != 0 {
 		return 0, unix.EINVAL
 	}
@@ -221,7 +229,7 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32) (int, error
 	if err := t.CopyOut(addr2, b[:]); err != nil {
 		return 0, err
 	}
-	woken := ft.wakeLocked(ft.key(t, addr), n, ^uint32(0))
+	woken := ft.wakeLocked(ft.key(t, addr, private), n, ^uint32(0))
 	o, c := int32(old), int32(cmparg<<20)>>20 // cmparg is a signed 12-bit value
 	var pass bool
 	switch cmp {
@@ -241,7 +249,7 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32) (int, error
 		return 0, unix.ENOSYS
 	}
 	if pass {
-		woken += ft.wakeLocked(ft.key(t, addr2), n2, ^uint32(0))
+		woken += ft.wakeLocked(ft.key(t, addr2, private), n2, ^uint32(0))
 	}
 	return woken, nil
 }

@@ -355,3 +355,16 @@ func (m *MM) DropUser() {
 		m.Release()
 	}
 }
+
+// SharedKey names the object and offset behind addr when addr lies in a
+// MAP_SHARED mapping (so processes sharing it agree on a futex's identity).
+// Linux: kernel/futex/core.c (get_futex_key)
+func (m *MM) SharedKey(addr uint64) (any, uint64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.vmas.find(addr)
+	if v == nil || !v.Shared || v.File == nil {
+		return nil, 0, false
+	}
+	return v.File, v.fileOffset(addr), true
+}

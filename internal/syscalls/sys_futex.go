@@ -10,13 +10,14 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_FUTEX, sysFutex, "PI futexes ENOSYS; shared futexes match within one address space")
+	reg(unix.SYS_FUTEX, sysFutex, "PI futexes ENOSYS")
 }
 
 // sysFutex decodes futex(2). Linux: kernel/futex/syscalls.c (do_futex)
 func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	addr, op, val := a[0], int(a[1]), uint32(a[2])
 	cmd := op & abi.FUTEX_CMD_MASK
+	private := op&abi.FUTEX_PRIVATE_FLAG != 0
 	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != abi.FUTEX_WAIT {
 		return 0, unix.ENOSYS
 	}
@@ -46,7 +47,7 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 				deadline = time.Now().Add(d - time.Duration(now.Nano()))
 			}
 		}
-		err := t.FutexWait(addr, val, bitset, deadline)
+		err := t.FutexWait(addr, val, bitset, deadline, private)
 		if err == unix.EINTR {
 			return 0, abi.ERESTARTSYS
 		}
@@ -59,17 +60,17 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 				return 0, unix.EINVAL
 			}
 		}
-		n, err := t.FutexWake(addr, int(int32(val)), bitset)
+		n, err := t.FutexWake(addr, int(int32(val)), bitset, private)
 		return uint64(n), err
 	case abi.FUTEX_REQUEUE, abi.FUTEX_CMP_REQUEUE:
 		n2 := int(int32(a[3]))
 		if int32(val) < 0 || n2 < 0 {
 			return 0, unix.EINVAL
 		}
-		n, err := t.FutexRequeue(addr, a[4], int(val), n2, cmd == abi.FUTEX_CMP_REQUEUE, uint32(a[5]))
+		n, err := t.FutexRequeue(addr, a[4], int(val), n2, cmd == abi.FUTEX_CMP_REQUEUE, uint32(a[5]), private)
 		return uint64(n), err
 	case abi.FUTEX_WAKE_OP:
-		n, err := t.FutexWakeOp(addr, a[4], int(val), int(int32(a[3])), uint32(a[5]))
+		n, err := t.FutexWakeOp(addr, a[4], int(val), int(int32(a[3])), uint32(a[5]), private)
 		return uint64(n), err
 	}
 	return 0, unix.ENOSYS
