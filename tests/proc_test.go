@@ -3,6 +3,7 @@ package tests
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -175,5 +176,20 @@ func TestForkCOW50(t *testing.T) {
 	// tables: far below 50 x 64 MiB. Allow 64 MiB of slack.
 	if peak > 128<<10 {
 		t.Errorf("mem_peak_kib = %d, want < %d (copy-on-write is not sharing)", peak, 128<<10)
+	}
+}
+
+// TestLdd: the host's ldd (a shell script running ld.so --list) inside
+// glassbox lists the same libraries as natively, modulo addresses. The
+// vDSO line needs the kernel to read strings out of the vDSO.
+func TestLdd(t *testing.T) {
+	t.Parallel()
+	argv := []string{"/usr/bin/ldd", "/usr/bin/ls"}
+	addr := regexp.MustCompile(`\(0x[0-9a-f]+\)`)
+	native := runNative(t, argv)
+	gb := runGlassbox(t, nil, argv)
+	n, g := addr.ReplaceAllString(native.Stdout, "(ADDR)"), addr.ReplaceAllString(gb.Stdout, "(ADDR)")
+	if n != g || native.Code != gb.Code || !strings.Contains(n, "linux-vdso.so.1") {
+		t.Errorf("ldd differs\n===== native: %s\n===== glassbox: %s", native, gb)
 	}
 }

@@ -58,6 +58,10 @@ func (m *MM) each(mp Mapper, addr uint64, n int, write bool, fn func(b []byte)) 
 		return nil
 	}
 	if !m.rangeOK(addr, n) {
+		if b := m.fixedBytes(addr, n); b != nil && !write {
+			fn(b)
+			return nil
+		}
 		return unix.EFAULT
 	}
 	m.mu.Lock()
@@ -143,6 +147,10 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 		return p, nil
 	}
 	if !m.rangeOK(addr, n) {
+		if b := m.fixedBytes(addr, n); b != nil && !write {
+			p.Bufs = [][]byte{b}
+			return p, nil
+		}
 		return nil, unix.EFAULT
 	}
 	m.mu.Lock()
@@ -183,4 +191,19 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 	}
 	flush()
 	return p, nil
+}
+
+// fixedBytes returns a copy of [addr, addr+n) when it lies inside one of
+// the platform's fixed pieces whose contents glassbox knows (the vDSO, which
+// guests read like any other memory: ld.so hands out pointers to its
+// strings), or nil.
+func (m *MM) fixedBytes(addr uint64, n int) []byte {
+	for _, p := range m.layout.Pieces {
+		if p.Data == nil || addr < p.Start || addr+uint64(n) > p.Start+uint64(len(p.Data)) || addr+uint64(n) < addr {
+			continue
+		}
+		off := addr - p.Start
+		return append([]byte(nil), p.Data[off:off+uint64(n)]...)
+	}
+	return nil
 }

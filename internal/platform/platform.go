@@ -113,6 +113,9 @@ type Piece struct {
 	Start, End uint64
 	Prot       int
 	Name       string // "[vdso]", "[vvar]", "[stub]"...
+	// Data, when known, is the piece's content as the guest reads it (the
+	// vDSO image), so the kernel can read guest pointers into it.
+	Data []byte
 }
 
 // Layout is the fixed part of every guest address space.

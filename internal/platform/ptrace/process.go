@@ -240,7 +240,11 @@ func (p *Platform) learnLayout(maps []mapLine) error {
 		for _, m := range group {
 			v := vdsoPiece{from: m.start, to: vdsoArea + (m.start - base), size: m.end - m.start, name: m.name, prot: m.prot}
 			p.vdsoMoves = append(p.vdsoMoves, v)
-			l.Pieces = append(l.Pieces, platform.Piece{Start: v.to, End: v.to + v.size, Prot: m.prot, Name: m.name})
+			pc := platform.Piece{Start: v.to, End: v.to + v.size, Prot: m.prot, Name: m.name}
+			if m.name == "[vdso]" {
+				pc.Data = ownVDSO(v.size)
+			}
+			l.Pieces = append(l.Pieces, pc)
 			if m.name == "[vdso]" {
 				l.VDSO = v.to
 			}
@@ -259,3 +263,29 @@ func cpuSet(cpu int) *unix.CPUSet {
 // pinSelf binds the calling OS thread to cpu: tracer and stub thread share
 // a CPU, which makes each trap about five times cheaper here.
 func pinSelf(cpu int) { unix.SchedSetaffinity(0, cpuSet(cpu)) }
+
+// ownVDSO reads glassbox' own copy of the host vDSO: the same kernel
+// gives every process the same image, so it is what the guest sees at its
+// vDSO address. nil if it cannot be read or differs in size.
+func ownVDSO(size uint64) []byte {
+	maps, err := readMaps(os.Getpid())
+	if err != nil {
+		return nil
+	}
+	for _, m := range maps {
+		if m.name != "[vdso]" || m.end-m.start != size {
+			continue
+		}
+		f, err := os.Open("/proc/self/mem")
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		b := make([]byte, size)
+		if _, err := f.ReadAt(b, int64(m.start)); err != nil {
+			return nil
+		}
+		return b
+	}
+	return nil
+}
