@@ -72,20 +72,23 @@ const Unblockable = SigSet(1<<(SIGKILL-1) | 1<<(SIGSTOP-1))
 
 // Signal codes (si_code). Linux: include/uapi/asm-generic/siginfo.h
 const (
-	SI_USER     = 0
-	SI_KERNEL   = 0x80
-	SI_QUEUE    = -1
-	SI_TIMER    = -2
-	SI_TKILL    = -6
-	SEGV_MAPERR = 1
-	SEGV_ACCERR = 2
-	BUS_ADRERR  = 2
-	FPE_INTDIV  = 1
-	ILL_ILLOPN  = 2
-	TRAP_BRKPT  = 1
-	CLD_EXITED  = 1
-	CLD_KILLED  = 2
-	CLD_DUMPED  = 3
+	SI_USER       = 0
+	SI_KERNEL     = 0x80
+	SI_QUEUE      = -1
+	SI_TIMER      = -2
+	SI_TKILL      = -6
+	SEGV_MAPERR   = 1
+	SEGV_ACCERR   = 2
+	BUS_ADRERR    = 2
+	FPE_INTDIV    = 1
+	ILL_ILLOPN    = 2
+	TRAP_BRKPT    = 1
+	CLD_EXITED    = 1
+	CLD_KILLED    = 2
+	CLD_DUMPED    = 3
+	CLD_TRAPPED   = 4
+	CLD_STOPPED   = 5
+	CLD_CONTINUED = 6
 )
 
 // sigaction flags (sa_flags).

@@ -33,3 +33,25 @@ func (k *Kernel) KillAll() {
 		t.SendSignal(abi.SIGKILL)
 	}
 }
+
+// SignalInit sends sig from outside the sandbox to the first process, or
+// to every process in its process group.
+func (k *Kernel) SignalInit(sig int, group bool) {
+	k.mu.Lock()
+	init := k.init
+	k.mu.Unlock()
+	if init == nil {
+		return
+	}
+	info := SigInfo{Signo: int32(sig), Code: abi.SI_USER}
+	if !group {
+		init.SignalInfo(info)
+		return
+	}
+	pg := init.Pgid()
+	for _, pid := range k.PIDs() {
+		if tg := k.ThreadGroupByPID(pid); tg != nil && tg.Pgid() == pg {
+			tg.SignalInfo(info)
+		}
+	}
+}

@@ -290,8 +290,7 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 		if ready := t.pending & set; ready != 0 {
 			for sig := 1; sig <= abi.NSIG; sig++ {
 				if ready.Has(sig) {
-					t.pending &^= abi.SigBit(sig)
-					info := t.siginfo[sig]
+					info := t.takePendingLocked(sig)
 					t.mu.Unlock()
 					return info, nil
 				}

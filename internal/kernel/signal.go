@@ -139,16 +139,56 @@ func (t *Task) SendSignal(sig int) {
 }
 
 // SendSignalInfo makes info.Signo pending for t with info and wakes it.
-// Standard signals coalesce: a second one while pending is lost.
+// Standard signals coalesce: a second one while pending is lost; real-time
+// signals queue in order. SIGCONT resumes a stopped process at once, and
+// stop signals and SIGCONT cancel each other's pending instances.
+// Linux: kernel/signal.c (prepare_signal, __send_signal)
 func (t *Task) SendSignalInfo(info SigInfo) {
 	sig := int(info.Signo)
+	switch {
+	case sig == abi.SIGCONT:
+		t.tg.continueGroup()
+	case defaultActionOf(sig) == actStop:
+		t.mu.Lock()
+		t.pending &^= abi.SigBit(abi.SIGCONT)
+		t.mu.Unlock()
+	case sig == abi.SIGKILL:
+		t.tg.continueGroupQuiet()
+	}
 	t.mu.Lock()
-	if !t.pending.Has(sig) {
+	if sig >= abi.SIGRTMIN {
+		if len(t.rtQueue[sig]) < rtQueueMax {
+			t.rtQueue[sig] = append(t.rtQueue[sig], info)
+			t.pending |= abi.SigBit(sig)
+		}
+	} else if !t.pending.Has(sig) {
 		t.pending |= abi.SigBit(sig)
 		t.siginfo[sig] = info
 	}
 	t.mu.Unlock()
 	t.wake()
+}
+
+// rtQueueMax bounds each real-time signal's queue (RLIMIT_SIGPENDING-like).
+const rtQueueMax = 4096
+
+// takePending removes one instance of sig from t's pending set and returns
+// its siginfo. t.mu held.
+func (t *Task) takePendingLocked(sig int) SigInfo {
+	if sig >= abi.SIGRTMIN {
+		q := t.rtQueue[sig]
+		var info SigInfo
+		if len(q) > 0 {
+			info = q[0]
+			t.rtQueue[sig] = q[1:]
+		}
+		if len(t.rtQueue[sig]) == 0 {
+			t.pending &^= abi.SigBit(sig)
+		}
+		return info
+	}
+	t.pending &^= abi.SigBit(sig)
+	return t.siginfo[sig]
 }
 
 // wake interrupts a wait in the kernel or the guest running on the host.
@@ -182,14 +222,17 @@ func (t *Task) checkSignals() bool {
 			t.mu.Unlock()
 			continue // a handler run meanwhile blocked it
 		}
-		t.pending &^= abi.SigBit(sig)
-		info := t.siginfo[sig]
+		info := t.takePendingLocked(sig)
 		t.mu.Unlock()
 		if t.act(sig, &info) {
 			return true
 		}
 	}
-	return false
+	t.stopWait()
+	t.mu.Lock()
+	exiting := t.exiting
+	t.mu.Unlock()
+	return exiting
 }
 
 // act applies the disposition of sig; true means the process dies.
@@ -212,7 +255,10 @@ func (t *Task) act(sig int, info *SigInfo) bool {
 		}
 	}
 	switch defaultActionOf(sig) {
-	case actIgnore, actCont, actStop:
+	case actStop:
+		t.groupStop(sig)
+		return false
+	case actIgnore, actCont:
 		t.traceSignal(sig, "default: ignored")
 		return false
 	case actCore:

@@ -58,6 +58,8 @@ type ThreadGroup struct {
 	cpuDead, cpuChildren       time.Duration
 	faultsDead, faultsChildren uint64
 	nice                       int
+
+	job jobState // guarded by Kernel.mu
 }
 
 // PID returns the process id.
@@ -84,6 +86,7 @@ type Task struct {
 	robustLen     uint64
 	altStack      SigAltStack
 	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
+	rtQueue       map[int][]SigInfo     // queued real-time signals, in order
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.
@@ -122,7 +125,7 @@ func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
 	} else {
 		k.stats.threads.Add(1)
 	}
-	t := &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1)}
+	t := &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), rtQueue: map[int][]SigInfo{}}
 	k.mu.Lock()
 	k.tasks[t.tid] = t
 	k.mu.Unlock()

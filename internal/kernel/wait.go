@@ -8,6 +8,10 @@ import (
 
 // WaitFor selects children in wait4/waitid.
 type WaitFor struct {
+	// What to report: exits (wait4 always; waitid WEXITED), stops
+	// (WUNTRACED/WSTOPPED), continues (WCONTINUED).
+	Exited, Stopped, Continued bool
+
 	PID   int  // > 0: that child
 	PGID  int  // > 0: children in that process group
 	Any   bool // any child
@@ -19,7 +23,27 @@ type WaitFor struct {
 type WaitResult struct {
 	PID    int
 	UID    uint32
-	Status ExitStatus
+	Status ExitStatus // when Kind is WaitExited
+	Kind   int        // WaitExited, WaitStopped or WaitContinued
+	Signal int        // the stop signal (WaitStopped)
+}
+
+// Kinds of WaitResult.
+const (
+	WaitExited = iota
+	WaitStopped
+	WaitContinued
+)
+
+// Encode gives the wait4 status word. Linux: include/uapi/linux/wait.h
+func (r WaitResult) Encode() uint32 {
+	switch r.Kind {
+	case WaitStopped:
+		return uint32(r.Signal)<<8 | 0x7f
+	case WaitContinued:
+		return 0xffff
+	}
+	return r.Status.WaitStatus()
 }
 
 func (w *WaitFor) match(c *ThreadGroup) bool {
@@ -50,7 +74,21 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 				continue
 			}
 			found = true
-			if !c.zombie || c.reaped {
+			if w.Stopped && c.job.stopped && c.job.stopReport && !c.zombie {
+				if !noReap {
+					c.job.stopReport = false
+				}
+				k.mu.Unlock()
+				return WaitResult{PID: c.pid, Kind: WaitStopped, Signal: c.job.stopSig}, nil
+			}
+			if w.Continued && c.job.contReport && !c.zombie {
+				if !noReap {
+					c.job.contReport = false
+				}
+				k.mu.Unlock()
+				return WaitResult{PID: c.pid, Kind: WaitContinued}, nil
+			}
+			if !w.Exited || !c.zombie || c.reaped {
 				continue
 			}
 			if !noReap {

@@ -99,7 +99,8 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if opts&^(wNoHang|wUntraced|wContinued|wNoThread|wAll|wClone) != 0 {
 		return 0, unix.EINVAL
 	}
-	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0}
+	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0,
+		Exited: true, Stopped: opts&wUntraced != 0, Continued: opts&wContinued != 0}
 	switch {
 	case pid > 0:
 		w.PID = pid
@@ -118,7 +119,7 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if a[1] != 0 {
 		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], res.Status.WaitStatus())
+		binary.LittleEndian.PutUint32(b[:], res.Encode())
 		if err := t.CopyOut(a[1], b[:]); err != nil {
 			return 0, err
 		}
@@ -144,7 +145,8 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		opts&(wExited|wUntraced|wContinued) == 0 {
 		return 0, unix.EINVAL
 	}
-	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0}
+	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0,
+		Exited: opts&wExited != 0, Stopped: opts&wUntraced != 0, Continued: opts&wContinued != 0}
 	switch idtype {
 	case pAll:
 		w.Any = true
@@ -164,10 +166,6 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if opts&wExited == 0 {
-		// Only stop/continue reports asked for: job control is not there yet.
-		w = kernel.WaitFor{PID: -1}
-	}
 	res, err := t.Wait(w, opts&wNoHang != 0, opts&wNoWait != 0)
 	if err != nil {
 		return 0, err
@@ -177,7 +175,12 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		si := make([]byte, 128)
 		if res.PID != 0 {
 			code, status := abi.CLD_EXITED, res.Status.Code
-			if res.Status.Signal != 0 {
+			switch {
+			case res.Kind == kernel.WaitStopped:
+				code, status = abi.CLD_STOPPED, res.Signal
+			case res.Kind == kernel.WaitContinued:
+				code, status = abi.CLD_CONTINUED, abi.SIGCONT
+			case res.Status.Signal != 0:
 				code, status = abi.CLD_KILLED, res.Status.Signal
 				if res.Status.Core {
 					code = abi.CLD_DUMPED

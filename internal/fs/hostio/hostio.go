@@ -1,6 +1,8 @@
 package hostio
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/vfs"
@@ -18,8 +20,31 @@ func New(fd int, own bool) *File { return &File{fd: fd, own: own} }
 // IsStream implements vfs.Stream: the guest never positions a host stream.
 func (f *File) IsStream() {}
 
+// pollSlice is how long a blocked host read or write sleeps in the host's
+// poll before looking at the guest's signals again.
+const pollSlice = 20 * time.Millisecond
+
+// waitHost waits until the host descriptor is ready for events, giving up
+// with EINTR when the caller is interrupted. glassbox can't make the host
+// wake it for a guest signal, so it polls in short slices.
+func (f *File) waitHost(ctx vfs.Ctx, events int16) error {
+	for {
+		fds := []unix.PollFd{{Fd: int32(f.fd), Events: events}}
+		n, err := unix.Poll(fds, int(pollSlice/time.Millisecond))
+		if n > 0 || err != nil && err != unix.EINTR {
+			return nil // ready, or let the read/write report the error
+		}
+		if ctx != nil && ctx.Interrupted() {
+			return unix.EINTR
+		}
+	}
+}
+
 // Read implements vfs.FileOps.
 func (f *File) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
+	if err := f.waitHost(ctx, unix.POLLIN); err != nil {
+		return 0, err
+	}
 	n, err := unix.Readv(f.fd, dst)
 	if n < 0 {
 		n = 0
@@ -27,13 +52,33 @@ func (f *File) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 	return n, err
 }
 
+// Readiness implements vfs.Poller: the host descriptor's state now, and
+// a channel that fires after a poll slice (the host can't tell glassbox
+// when it changes, so waiters look again).
+func (f *File) Readiness() (uint32, <-chan struct{}) {
+	fds := []unix.PollFd{{Fd: int32(f.fd), Events: unix.POLLIN | unix.POLLOUT}}
+	var ev uint32
+	if n, _ := unix.Poll(fds, 0); n > 0 {
+		ev = uint32(uint16(fds[0].Revents))
+	}
+	ch := make(chan struct{})
+	time.AfterFunc(pollSlice, func() { close(ch) })
+	return ev, ch
+}
+
 // Write implements vfs.FileOps.
 func (f *File) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 	total := 0
 	for _, b := range src {
 		for len(b) > 0 {
+			if err := f.waitHost(ctx, unix.POLLOUT); err != nil {
+				if total > 0 {
+					return total, nil
+				}
+				return 0, err
+			}
 			n, err := unix.Write(f.fd, b)
-			if err == unix.EINTR {
+			if err == unix.EINTR || err == unix.EAGAIN {
 				continue
 			}
 			if err != nil {
