@@ -60,6 +60,76 @@ func TestJobControl(t *testing.T) {
 		"waitid code=CLD_STOPPED status=20\nkilled=1 sig=9\nrt order: 10 20 30 40 50\n", 0)
 }
 
+const faultsC = `#include <stdio.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <unistd.h>
+#include <string.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <stdint.h>
+static sigjmp_buf jb;
+static volatile int depth; static volatile uintptr_t altlo, althi; static volatile int on_alt;
+static void segv(int s, siginfo_t *si, void *u) {
+	int x; on_alt = (uintptr_t)&x >= altlo && (uintptr_t)&x < althi;
+	printf("SIGSEGV code=%d addr_is_%s on_alt=%d\n", si->si_code, si->si_addr == (void *)0x10 ? "0x10" : "other", on_alt);
+	siglongjmp(jb, 1);
+}
+static void fpe(int s, siginfo_t *si, void *u) { printf("SIGFPE code=%d\n", si->si_code); siglongjmp(jb, 2); }
+static void ill(int s, siginfo_t *si, void *u) { printf("SIGILL code=%d\n", si->si_code); siglongjmp(jb, 3); }
+static void usr(int s, siginfo_t *si, void *u) { printf("SIGUSR1 from pid_ok=%d uid_ok=%d code=%d\n", si->si_pid == getpid(), si->si_uid == getuid(), si->si_code); }
+static void nop(int s) {}
+static int recurse(int n) { volatile char buf[1024]; buf[0] = n; return recurse(n + 1) + buf[0]; }
+int main(void) {
+	struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	stack_t ss; ss.ss_sp = malloc(1 << 16); ss.ss_size = 1 << 16; ss.ss_flags = 0; sigaltstack(&ss, 0);
+	altlo = (uintptr_t)ss.ss_sp; althi = altlo + ss.ss_size;
+	sa.sa_sigaction = segv; sigaction(SIGSEGV, &sa, 0);
+	sa.sa_sigaction = fpe; sigaction(SIGFPE, &sa, 0);
+	sa.sa_sigaction = ill; sigaction(SIGILL, &sa, 0);
+	sa.sa_sigaction = usr; sigaction(SIGUSR1, &sa, 0);
+	if (!sigsetjmp(jb, 1)) *(volatile int *)0x10 = 1;
+	if (!sigsetjmp(jb, 1)) { volatile int z = 0; volatile int r = 5 / z; (void)r; }
+	if (!sigsetjmp(jb, 1)) __asm__ volatile("ud2");
+	if (!sigsetjmp(jb, 1)) recurse(0);
+	kill(getpid(), SIGUSR1);
+	/* SA_RESTART vs EINTR on a pipe read */
+	int p[2]; pipe(p);
+	struct sigaction s2; memset(&s2, 0, sizeof s2); s2.sa_handler = nop; sigaction(SIGALRM, &s2, 0);
+	char c; ualarm(20000, 0);
+	ssize_t r = read(p[0], &c, 1);
+	printf("no SA_RESTART: r=%zd errno=%s\n", r, errno == EINTR ? "EINTR" : "?");
+	s2.sa_flags = SA_RESTART; sigaction(SIGALRM, &s2, 0);
+	if (fork() == 0) { usleep(100000); write(p[1], "z", 1); _exit(0); }
+	ualarm(20000, 0);
+	r = read(p[0], &c, 1);
+	printf("SA_RESTART: r=%zd c=%c\n", r, c);
+	sigset_t set; sigemptyset(&set); sigaddset(&set, SIGUSR2);
+	struct timespec ts = {0, 30000000};
+	int sg = sigtimedwait(&set, 0, &ts);
+	printf("sigtimedwait timeout: %d %s\n", sg, errno == EAGAIN ? "EAGAIN" : "?");
+	sigprocmask(SIG_BLOCK, &set, 0); kill(getpid(), SIGUSR2);
+	sigpending(&set); printf("pending usr2=%d\n", sigismember(&set, SIGUSR2));
+	sigemptyset(&set); sigaddset(&set, SIGUSR2);
+	printf("sigtimedwait got=%d\n", sigtimedwait(&set, 0, &ts));
+	return 0;
+}
+`
+
+// TestFaultSignals: SIGSEGV (with si_addr), SIGFPE, SIGILL handlers that
+// siglongjmp out; a stack overflow caught on the alternate stack; kill's
+// siginfo; SA_RESTART vs EINTR on a pipe read; sigtimedwait timeout and
+// pending delivery.
+func TestFaultSignals(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "faults", faultsC, "-dynamic", "-O0")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "SIGSEGV code=1 addr_is_0x10 on_alt=1\nSIGFPE code=1\nSIGILL code=2\n"+
+		"SIGSEGV code=1 addr_is_other on_alt=1\nSIGUSR1 from pid_ok=1 uid_ok=1 code=0\n"+
+		"no SA_RESTART: r=-1 errno=EINTR\nSA_RESTART: r=1 c=z\nsigtimedwait timeout: -1 EAGAIN\n"+
+		"pending usr2=1\nsigtimedwait got=12\n", 0)
+}
+
 // TestShellSignals: the shell cases of the signals issue.
 func TestShellSignals(t *testing.T) {
 	t.Parallel()
