@@ -130,6 +130,59 @@ func TestFaultSignals(t *testing.T) {
 		"pending usr2=1\nsigtimedwait got=12\n", 0)
 }
 
+const timersC = `#include <stdio.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <string.h>
+#include <stdint.h>
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+static volatile int ticks; static volatile int lastval;
+static void h(int s, siginfo_t *si, void *u) { ticks++; lastval = si->si_value.sival_int; }
+int main(void) {
+	struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = h; sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigaction(SIGRTMIN, &sa, 0);
+	struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = SIGRTMIN; ev.sigev_value.sival_int = 42;
+	timer_t tid; printf("create=%d\n", timer_create(CLOCK_MONOTONIC, &ev, &tid));
+	struct itimerspec its = {{0, 10000000}, {0, 10000000}};
+	timer_settime(tid, 0, &its, 0);
+	while (ticks < 20) pause();
+	timer_delete(tid);
+	printf("ticks>=20=%d value=%d\n", ticks >= 20, lastval);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+	struct itimerspec t2 = {{0, 5000000}, {0, 5000000}};
+	timerfd_settime(tfd, 0, &t2, 0);
+	uint64_t n, total = 0;
+	while (total < 10) { read(tfd, &n, 8); total += n; }
+	printf("timerfd total>=10=%d\n", total >= 10);
+	struct itimerspec cur; timerfd_gettime(tfd, &cur);
+	printf("interval=%ld\n", cur.it_interval.tv_nsec);
+	sigset_t m; sigemptyset(&m); sigaddset(&m, SIGUSR1); sigprocmask(SIG_BLOCK, &m, 0);
+	int sfd = signalfd(-1, &m, SFD_NONBLOCK);
+	struct signalfd_siginfo si;
+	printf("signalfd empty=%zd\n", read(sfd, &si, sizeof si));
+	kill(getpid(), SIGUSR1);
+	struct pollfd pf = {sfd, POLLIN, 0};
+	printf("poll=%d\n", poll(&pf, 1, 1000));
+	ssize_t r = read(sfd, &si, sizeof si);
+	printf("signalfd read=%zd signo=%u pid_ok=%d\n", r, si.ssi_signo, si.ssi_pid == (uint32_t)getpid());
+	return 0;
+}
+`
+
+// TestTimers: a periodic POSIX timer (10 ms x 20) delivering a real-time
+// signal with its value, a periodic timerfd, and a signalfd that is empty,
+// becomes readable in poll, and reads the sender's pid.
+func TestTimers(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "timers", timersC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "create=0\nticks>=20=1 value=42\ntimerfd total>=10=1\ninterval=5000000\n"+
+		"signalfd empty=-1\npoll=1\nsignalfd read=128 signo=10 pid_ok=1\n", 0)
+}
+
 // TestShellSignals: the shell cases of the signals issue.
 func TestShellSignals(t *testing.T) {
 	t.Parallel()

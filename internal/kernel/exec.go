@@ -231,6 +231,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	tg.fds.ExecClose()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()
+	tg.stopPosixTimers()
 	t.SetAltStack(SigAltStack{Flags: 2 /* SS_DISABLE */})
 	t.clearChildTID = 0
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {

@@ -73,4 +73,7 @@ func (rt *realTimer) arm(tg *ThreadGroup, d time.Duration, gen int) {
 }
 
 // stopTimers disarms the process's timers (at exit).
-func (tg *ThreadGroup) stopTimers() { tg.SetRealTimer(0, 0) }
+func (tg *ThreadGroup) stopTimers() {
+	tg.SetRealTimer(0, 0)
+	tg.stopPosixTimers()
+}

@@ -165,6 +165,7 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 		t.pending |= abi.SigBit(sig)
 		t.siginfo[sig] = info
 	}
+	t.noteSignalLocked()
 	t.mu.Unlock()
 	t.wake()
 }
@@ -181,6 +182,9 @@ func (t *Task) takePendingLocked(sig int) SigInfo {
 		if len(q) > 0 {
 			info = q[0]
 			t.rtQueue[sig] = q[1:]
+			if info.Code == abi.SI_TIMER {
+				t.tg.timerDelivered(int(info.PID))
+			}
 		}
 		if len(t.rtQueue[sig]) == 0 {
 			t.pending &^= abi.SigBit(sig)
@@ -188,7 +192,11 @@ func (t *Task) takePendingLocked(sig int) SigInfo {
 		return info
 	}
 	t.pending &^= abi.SigBit(sig)
-	return t.siginfo[sig]
+	info := t.siginfo[sig]
+	if info.Code == abi.SI_TIMER {
+		t.tg.timerDelivered(int(info.PID))
+	}
+	return info
 }
 
 // wake interrupts a wait in the kernel or the guest running on the host.

@@ -51,7 +51,8 @@ type ThreadGroup struct {
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 
-	itimer realTimer
+	itimer  realTimer
+	ptimers ptimers
 
 	// CPU time of the process's finished threads, and of its reaped
 	// children (for getrusage and times). Guarded by mu.
@@ -87,6 +88,7 @@ type Task struct {
 	altStack      SigAltStack
 	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
 	rtQueue       map[int][]SigInfo     // queued real-time signals, in order
+	sigArrived    chan struct{}         // closed at the next signal (signalfd waits)
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.
