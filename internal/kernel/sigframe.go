@@ -222,6 +222,7 @@ func (t *Task) applyRestart(saRestart, handler bool) {
 	t.inSyscall = false
 	r := &t.regs
 	restart := false
+	saved := r.Rax
 	switch unix.Errno(-int64(r.Rax)) {
 	case abi.ERESTARTNOHAND, abi.ERESTART_RESTARTBLOCK:
 		restart = !handler
@@ -234,6 +235,9 @@ func (t *Task) applyRestart(saRestart, handler bool) {
 	}
 	if restart {
 		r.Rax = r.Orig_rax
+		if unix.Errno(-int64(saved)) == abi.ERESTART_RESTARTBLOCK {
+			r.Rax = unix.SYS_RESTART_SYSCALL
+		}
 		r.Rip -= 2
 	} else {
 		r.Rax = encodeResult(0, unix.EINTR)
@@ -309,4 +313,18 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 		case <-timer:
 		}
 	}
+}
+
+// SetRestart records what restart_syscall must do after a syscall returned
+// ERESTART_RESTARTBLOCK. Linux: struct restart_block
+func (t *Task) SetRestart(fn func(*Task) (uint64, error)) { t.restartFn = fn }
+
+// RunRestart is restart_syscall(2).
+func (t *Task) RunRestart() (uint64, error) {
+	fn := t.restartFn
+	t.restartFn = nil
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
 }

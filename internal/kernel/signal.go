@@ -156,6 +156,12 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 		t.tg.continueGroupQuiet()
 	}
 	t.mu.Lock()
+	if !t.sigmask.Has(sig) && t.tg.ignores(sig) {
+		// Ignored and not blocked: discarded at once, waking nobody.
+		// Linux: kernel/signal.c (sig_ignored)
+		t.mu.Unlock()
+		return
+	}
 	if sig >= abi.SIGRTMIN {
 		if len(t.rtQueue[sig]) < rtQueueMax {
 			t.rtQueue[sig] = append(t.rtQueue[sig], info)
@@ -330,4 +336,13 @@ func (t *Task) Sleep(d time.Duration) (time.Duration, error) {
 			}
 		}
 	}
+}
+
+// ignores reports whether sig would be ignored on delivery.
+func (tg *ThreadGroup) ignores(sig int) bool {
+	if sig == abi.SIGKILL || sig == abi.SIGSTOP {
+		return false
+	}
+	a := tg.Action(sig)
+	return a.Handler == SigIgn || a.Handler == SigDfl && defaultActionOf(sig) == actIgnore
 }

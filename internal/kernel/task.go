@@ -97,6 +97,8 @@ type Task struct {
 	// one, once a handler frame has recorded it (restoreMask set).
 	savedMask   abi.SigSet
 	restoreMask bool
+	// restartFn continues a syscall interrupted with ERESTART_RESTARTBLOCK.
+	restartFn func(*Task) (uint64, error)
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {

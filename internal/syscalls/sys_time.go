@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
 )
 
@@ -60,12 +61,8 @@ func init() {
 		if err != nil {
 			return 0, err
 		}
-		left, err := t.Sleep(d)
-		if err != nil && a[1] != 0 {
-			putTimespec(t, a[1], unix.NsecToTimespec(left.Nanoseconds()))
-		}
-		return 0, err
-	}, "interrupted sleeps return EINTR (no restart yet)")
+		return sleepRestartable(t, time.Now().Add(d), a[1])
+	})
 	reg(unix.SYS_CLOCK_NANOSLEEP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		clk, flags := a.Int(0), a.Int(1)
 		if clk == unix.CLOCK_THREAD_CPUTIME_ID {
@@ -82,12 +79,33 @@ func init() {
 		if flags&unix.TIMER_ABSTIME != 0 {
 			d -= time.Duration(now.Nano())
 		}
-		left, err := t.Sleep(d)
-		if err != nil && flags&unix.TIMER_ABSTIME == 0 && a[3] != 0 {
-			putTimespec(t, a[3], unix.NsecToTimespec(left.Nanoseconds()))
+		rem := a[3]
+		if flags&unix.TIMER_ABSTIME != 0 {
+			rem = 0
 		}
-		return 0, err
+		return sleepRestartable(t, time.Now().Add(d), rem)
 	})
+	reg(unix.SYS_RESTART_SYSCALL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return t.RunRestart()
+	})
+}
+
+// sleepRestartable sleeps until deadline. Interrupted, it writes the time
+// left to rem (if set) and asks for ERESTART_RESTARTBLOCK: a handler makes
+// it EINTR, anything else resumes the sleep through restart_syscall with
+// the original deadline. Linux: kernel/time/hrtimer.c (hrtimer_nanosleep)
+func sleepRestartable(t *kernel.Task, deadline time.Time, rem uint64) (uint64, error) {
+	left, err := t.Sleep(time.Until(deadline))
+	if err == nil {
+		return 0, nil
+	}
+	if rem != 0 {
+		if cerr := putTimespec(t, rem, unix.NsecToTimespec(left.Nanoseconds())); cerr != nil {
+			return 0, cerr
+		}
+	}
+	t.SetRestart(func(t *kernel.Task) (uint64, error) { return sleepRestartable(t, deadline, rem) })
+	return 0, abi.ERESTART_RESTARTBLOCK
 }
 
 // hostClock maps a guest clock id to the host clock that answers it.
