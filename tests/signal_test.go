@@ -183,6 +183,33 @@ func TestTimers(t *testing.T) {
 		"signalfd empty=-1\npoll=1\nsignalfd read=128 signo=10 pid_ok=1\n", 0)
 }
 
+const stopSleepC = `#include <stdio.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
+int main(void) {
+	signal(SIGCHLD, SIG_DFL);
+	pid_t p = fork();
+	if (p == 0) { double t0 = now(); struct timespec ts = {0, 300000000}; int r = nanosleep(&ts, 0); printf("child slept r=%d full=%d\n", r, now() - t0 >= 0.29); return 0; }
+	usleep(50000); kill(p, SIGSTOP); usleep(50000); kill(p, SIGCONT); kill(p, SIGWINCH);
+	int st; waitpid(p, &st, 0);
+	printf("parent done\n");
+	return 0;
+}
+`
+
+// TestStopContSleep: a nanosleep stopped by SIGSTOP and continued (plus an
+// ignored SIGWINCH) resumes through restart_syscall and sleeps its full
+// time, returning 0.
+func TestStopContSleep(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "stopsleep", stopSleepC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "child slept r=0 full=1\nparent done\n", 0)
+}
+
 // TestShellSignals: the shell cases of the signals issue.
 func TestShellSignals(t *testing.T) {
 	t.Parallel()
