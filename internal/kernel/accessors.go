@@ -161,3 +161,20 @@ func (tg *ThreadGroup) SetNice(n int) {
 	tg.nice = n
 	tg.mu.Unlock()
 }
+
+// noNewPrivs reports PR_SET_NO_NEW_PRIVS.
+func (tg *ThreadGroup) noNewPrivs() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.nnp
+}
+
+// SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (it can't be cleared).
+func (tg *ThreadGroup) SetNoNewPrivs() {
+	tg.mu.Lock()
+	tg.nnp = true
+	tg.mu.Unlock()
+}
+
+// NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
+func (tg *ThreadGroup) NoNewPrivs() bool { return tg.noNewPrivs() }

@@ -23,6 +23,7 @@ type image struct {
 	t    *Task
 	f    *vfs.File
 	name string
+	st   vfs.Stat // the file's attributes when it was opened
 }
 
 func (im *image) ReadAt(p []byte, off int64) (int, error) {
@@ -96,7 +97,7 @@ func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, er
 		return nil, vfs.Path{}, err
 	}
 	f := vfs.NewFile(ops, p, unix.O_RDONLY)
-	return &image{t: t, f: f, name: t.PathName(p)}, p, nil
+	return &image{t: t, f: f, name: t.PathName(p), st: st}, p, nil
 }
 
 // execve replaces the process image. On error the old image is intact.
@@ -186,7 +187,8 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	m.AddUser()
 	var rnd [16]byte
 	rand.Read(rnd[:])
-	c := t.creds
+	nosuid := exePath.Mount != nil && exePath.Mount.Flags&unix.MS_NOSUID != 0
+	c, secure := t.execCreds(img.st.Mode, img.st.UID, img.st.GID, nosuid)
 	res, err := loader.Load(loader.Args{
 		MM: m, Mapper: th, Exe: img,
 		OpenInterp: func(p string) (loader.Image, error) {
@@ -198,7 +200,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 		},
 		Argv: argv, Envv: envv, ExecFn: execfn,
 		StackSize: t.tg.Rlimit(unix.RLIMIT_STACK).Cur,
-		UID:       c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID,
+		UID:       c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID, Secure: secure,
 		Random: rnd,
 	})
 	if err != nil {
@@ -212,6 +214,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 
 	// Point of no return.
 	t.deThread()
+	t.setCreds(c)
 	if t.thread != nil {
 		t.thread.Release()
 	}

@@ -65,6 +65,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.rlimits = ptg.rlimits
 	ctg.argStart, ctg.argEnd, ctg.envStart, ctg.envEnd = ptg.argStart, ptg.argEnd, ptg.envStart, ptg.envEnd
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
+	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal
 	ptg.sig.mu.Lock()

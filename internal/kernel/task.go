@@ -59,6 +59,7 @@ type ThreadGroup struct {
 	cpuDead, cpuChildren       time.Duration
 	faultsDead, faultsChildren uint64
 	nice                       int
+	nnp                        bool // no_new_privs
 
 	job jobState // guarded by Kernel.mu
 }

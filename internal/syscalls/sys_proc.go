@@ -32,11 +32,11 @@ func init() {
 	reg(unix.SYS_GETEGID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.Creds().EGID), nil })
 	reg(unix.SYS_GETRESUID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		c := t.Creds()
-		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.UID, c.EUID, c.FSUID})
+		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.UID, c.EUID, c.SUID})
 	})
 	reg(unix.SYS_GETRESGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		c := t.Creds()
-		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.GID, c.EGID, c.FSGID})
+		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.GID, c.EGID, c.SGID})
 	})
 	reg(unix.SYS_GETGROUPS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		g := t.Creds().Groups
@@ -297,9 +297,17 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.CopyOut(a[1], b)
 	case unix.PR_GET_DUMPABLE:
 		return 1, nil
-	case unix.PR_SET_DUMPABLE, unix.PR_SET_PDEATHSIG, unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_CHILD_SUBREAPER:
+	case unix.PR_SET_NO_NEW_PRIVS:
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetNoNewPrivs()
 		return 0, nil
-	case unix.PR_GET_NO_NEW_PRIVS, unix.PR_GET_SECCOMP, unix.PR_GET_CHILD_SUBREAPER:
+	case unix.PR_GET_NO_NEW_PRIVS:
+		return u64(t.ThreadGroup().NoNewPrivs()), nil
+	case unix.PR_SET_DUMPABLE, unix.PR_SET_PDEATHSIG, unix.PR_SET_CHILD_SUBREAPER:
+		return 0, nil
+	case unix.PR_GET_SECCOMP, unix.PR_GET_CHILD_SUBREAPER:
 		return 0, nil
 	case unix.PR_GET_PDEATHSIG:
 		return 0, putU32s(t, []uint64{a[1]}, []uint32{0})

@@ -75,6 +75,7 @@ type MappableInode interface {
 type Creds struct {
 	UID, GID     uint32 // real
 	EUID, EGID   uint32 // effective
+	SUID, SGID   uint32 // saved
 	FSUID, FSGID uint32 // file system
 	Groups       []uint32
 }
