@@ -17,6 +17,7 @@ import (
 	"glassbox/internal/fs/hostio"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/fs/synth"
+	"glassbox/internal/fs/tmpfs"
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
 	"glassbox/internal/platform/ptrace"
@@ -46,10 +47,16 @@ type Config struct {
 	Dir string
 	// Log receives glassbox' own diagnostics (default os.Stderr).
 	Log io.Writer
+	// UID and GID are the guest's first process's user and group ids
+	// (default 0: root inside the sandbox, whoever runs glassbox).
+	UID, GID uint32
 	// Hostname is what uname reports (default "glassbox").
 	Hostname string
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
+	// Signals, if set, carries signals to forward to the guest (the CLI
+	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
+	Signals <-chan os.Signal
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -125,11 +132,19 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		<-k.Done()
 		return ExitStatus{}, &Error{argv[0], err}
 	}
-	select {
-	case <-k.Done():
-	case <-ctx.Done():
-		k.KillAll()
-		<-k.Done()
+	onTTY := isTerminal(orStd(cfg.Stdin, os.Stdin))
+wait:
+	for {
+		select {
+		case <-k.Done():
+			break wait
+		case sig := <-cfg.Signals:
+			forward(k, sig, onTTY)
+		case <-ctx.Done():
+			k.KillAll()
+			<-k.Done()
+			break wait
+		}
 	}
 	s := k.Wait()
 	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats()}, nil
@@ -192,7 +207,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
-		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Cwd: cfg.Dir,
+		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir,
 	})
 	mountSynthetic(k, ns)
 	return k, nil
@@ -226,6 +241,24 @@ func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace) {
 			continue
 		}
 		ns.Mount(at, vfs.NewRoot(m.root), m.fstype, m.fstype, 0)
+	}
+	// /tmp and /dev/shm are writable and in memory. The host's /tmp shows
+	// through /tmp's top level, read-only, until an overlay covers the
+	// whole root.
+	for _, at := range []string{"/tmp", "/dev/shm"} {
+		p, err := ns.Walk(ctx, ns.Root(), ns.Root(), at, 0)
+		if err != nil {
+			continue
+		}
+		lower, ok := p.Inode().(vfs.Dir)
+		if !ok {
+			continue
+		}
+		opts := tmpfs.Options{}
+		if at == "/tmp" {
+			opts.Lower = lower
+		}
+		ns.Mount(p, vfs.NewRoot(tmpfs.New(k.MemFile(), opts).Root()), "tmpfs", "tmpfs", 0)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -29,6 +30,7 @@ flags:
   --root DIR       the directory the program sees as / (default: the host's /, read-only)
   --dir DIR        the program's working directory inside the sandbox
                    (default: the current directory when it lies inside the root, else /)
+  --uid N, --gid N run as this user and group inside (default 0: root inside)
   --env K=V        set an environment variable (repeatable)
   --clear-env      start from an empty environment instead of glassbox' own
   --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
@@ -102,6 +104,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
+	fs.Func("uid", "", func(v string) error { return parseID(v, &cfg.UID) })
+	fs.Func("gid", "", func(v string) error { return parseID(v, &cfg.GID) })
 	fs.Var(&env, "env", "")
 	fs.BoolVar(&clearEnv, "clear-env", false, "")
 	fs.Var(&tr, "trace", "")
@@ -140,8 +144,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// A guest writing to a closed pipe gets EPIPE (and its own SIGPIPE
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	// Signals sent to glassbox go to the guest; glassbox ends when the
+	// guest's first process does.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	cfg.Signals = sigs
+	ctx := context.Background()
 	st, err := glassbox.Run(ctx, cfg, argv)
 	if err != nil {
 		fmt.Fprintf(stderr, "glassbox: %v\n", err)
@@ -206,4 +215,14 @@ func defaultDir(root string) string {
 		return "/"
 	}
 	return filepath.Join("/", rel)
+}
+
+// parseID parses a numeric user or group id.
+func parseID(v string, out *uint32) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n == 1<<32-1 {
+		return fmt.Errorf("want a number, got %q", v)
+	}
+	*out = uint32(n)
+	return nil
 }

@@ -24,7 +24,7 @@ func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode
 	var err error
 	created := false
 	if flags&unix.O_CREAT != 0 && flags&unix.O_TMPFILE != unix.O_TMPFILE {
-		p, created, err = n.openCreate(ctx, root, start, path, flags, mode)
+		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, 0)
 	} else {
 		wf := Follow
 		if flags&unix.O_NOFOLLOW != 0 {
@@ -38,8 +38,9 @@ func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode
 	return OpenPath(ctx, p, flags, created)
 }
 
-// openCreate resolves path for O_CREAT, creating the file when absent.
-func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32) (Path, bool, error) {
+// openCreate resolves path for O_CREAT, creating the file when absent;
+// links counts the dangling symlinks followed so far.
+func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32, links int) (Path, bool, error) {
 	parent, name, trailing, err := n.WalkParent(ctx, root, start, path)
 	if err != nil {
 		return Path{}, false, err
@@ -57,11 +58,22 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 			if flags&unix.O_NOFOLLOW != 0 {
 				return Path{}, false, unix.ELOOP
 			}
-			// Follow the link; a dangling link creates its target
-			// (Linux does) — resolved here through the normal walk.
+			// Follow the link; a dangling link creates its target, as
+			// Linux does. Linux: fs/namei.c (open_last_lookups)
 			q, err := n.Walk(ctx, root, parent, name, Follow)
 			if err == unix.ENOENT {
-				return Path{}, false, unix.ENOENT
+				sl := p.Inode().(Symlink)
+				if _, magic := sl.(MagicLink); magic {
+					return Path{}, false, unix.ENOENT
+				}
+				if links >= maxSymlinks {
+					return Path{}, false, unix.ELOOP
+				}
+				target, err := sl.Readlink(ctx)
+				if err != nil {
+					return Path{}, false, err
+				}
+				return n.openCreate(ctx, root, parent, target, flags, mode, links+1)
 			}
 			return q, false, err
 		}
@@ -105,7 +117,8 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if acc == 3 {
 		return nil, unix.EINVAL
 	}
-	if isDir && (acc != unix.O_RDONLY || flags&unix.O_CREAT != 0 && created) {
+	// O_CREAT on an existing directory is EISDIR too. Linux: fs/namei.c (do_open)
+	if isDir && (acc != unix.O_RDONLY || flags&unix.O_CREAT != 0) {
 		return nil, unix.EISDIR
 	}
 	want := 0

@@ -1,0 +1,323 @@
+package tmpfs
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/memfile"
+	"glassbox/internal/mm"
+	"glassbox/internal/vfs"
+)
+
+// File is a regular file. Its size, frames and counts are guarded by
+// node.mu.
+type File struct {
+	node
+	fsize  int64
+	frames map[uint64]memfile.Frame // page index → frame; absent pages are holes
+	opens  int                      // open descriptions
+	mapped bool                     // Mappable was handed out: keep the frames
+}
+
+func newFile() *File { return &File{frames: map[uint64]memfile.Frame{}} }
+
+// Stat implements vfs.Inode.
+func (f *File) Stat() (vfs.Stat, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.statLocked()
+	st.Size = f.fsize
+	st.Blocks = int64(len(f.frames)) * (pageSize / 512)
+	return st, nil
+}
+
+// Open implements vfs.Opener. O_TRUNC empties the file (the vfs has
+// checked write permission). Linux: fs/namei.c (handle_truncate)
+func (f *File) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if flags&unix.O_TRUNC != 0 {
+		f.setSizeLocked(0)
+		t := now()
+		f.mtime, f.ctime = t, t
+	}
+	f.opens++
+	return &fileOps{f: f}, nil
+}
+
+// maybeFreeLocked releases the data of a file nobody can reach any more
+// (again, if an open raced with the last unlink and wrote).
+func (f *File) maybeFreeLocked() {
+	if f.nlink > 0 || f.opens > 0 || f.mapped {
+		return
+	}
+	f.dropPagesLocked(0)
+}
+
+// dropPagesLocked releases the frames of pages >= first.
+func (f *File) dropPagesLocked(first uint64) {
+	var frs []memfile.Frame
+	for pg, fr := range f.frames {
+		if pg >= first {
+			frs = append(frs, fr)
+			delete(f.frames, pg)
+		}
+	}
+	if len(frs) > 0 {
+		f.fs.freePages(frs)
+	}
+}
+
+// zeroTailLocked clears page bytes from off to the end of off's page.
+func (f *File) zeroTailLocked(off int64) {
+	if off&pageMask == 0 {
+		return
+	}
+	if fr, ok := f.frames[uint64(off>>pageShift)]; ok {
+		clear(f.fs.mf.Bytes(fr, 1)[off&pageMask:])
+	}
+}
+
+// setSizeLocked truncates or extends the file. Bytes past the end of the
+// last page are kept zero, so an extension reads zeros.
+// Linux: mm/shmem.c (shmem_setattr), mm/truncate.c (truncate_setsize)
+func (f *File) setSizeLocked(size int64) {
+	if size < f.fsize {
+		f.dropPagesLocked(uint64((size + pageSize - 1) >> pageShift))
+		f.zeroTailLocked(size)
+	} else {
+		f.zeroTailLocked(f.fsize)
+	}
+	f.fsize = size
+}
+
+// SetAttr implements vfs.Setattrer.
+func (f *File) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if a.Valid&vfs.AttrSize != 0 && a.Size != f.fsize {
+		f.setSizeLocked(a.Size)
+		t := now()
+		f.mtime, f.ctime = t, t
+	}
+	f.setAttrLocked(a)
+	return nil
+}
+
+// frameLocked returns the frame of page pg, allocating it (and the run of
+// missing pages after it, up to end) if absent.
+func (f *File) frameLocked(pg, end uint64) (memfile.Frame, error) {
+	if fr, ok := f.frames[pg]; ok {
+		return fr, nil
+	}
+	cnt := uint64(1)
+	for pg+cnt < end && cnt < 512 {
+		if _, ok := f.frames[pg+cnt]; ok {
+			break
+		}
+		cnt++
+	}
+	base, err := f.fs.allocPages(cnt)
+	if err != nil && cnt > 1 {
+		cnt = 1
+		base, err = f.fs.allocPages(1)
+	}
+	if err != nil {
+		return 0, err
+	}
+	for i := uint64(0); i < cnt; i++ {
+		f.frames[pg+i] = base + memfile.Frame(i)
+	}
+	return base, nil
+}
+
+// read copies file bytes at off into dst.
+func (f *File) read(dst [][]byte, off int64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, b := range dst {
+		for len(b) > 0 && off < f.fsize {
+			po := off & pageMask
+			c := int(min(int64(len(b)), pageSize-po, f.fsize-off))
+			if fr, ok := f.frames[uint64(off>>pageShift)]; ok {
+				copy(b[:c], f.fs.mf.Bytes(fr, 1)[po:])
+			} else {
+				clear(b[:c])
+			}
+			b, off, n = b[c:], off+int64(c), n+c
+		}
+	}
+	f.accessedLocked()
+	return n
+}
+
+// write copies src into the file at off (at the end when off < 0).
+// Linux: mm/filemap.c (generic_perform_write), fs/inode.c (file_remove_privs)
+func (f *File) write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off < 0 {
+		off = f.fsize
+	}
+	total := int64(0)
+	for _, b := range src {
+		total += int64(len(b))
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if off >= maxFileSize-total {
+		return 0, unix.EFBIG
+	}
+	end := uint64((off + total + pageSize - 1) >> pageShift)
+	n := 0
+	var err error
+	for _, b := range src {
+		for len(b) > 0 {
+			var fr memfile.Frame
+			if fr, err = f.frameLocked(uint64(off>>pageShift), end); err != nil {
+				break
+			}
+			c := copy(f.fs.mf.Bytes(fr, 1)[off&pageMask:], b)
+			b, off, n = b[c:], off+int64(c), n+c
+		}
+		if err != nil {
+			break
+		}
+	}
+	if off > f.fsize {
+		f.fsize = off
+	}
+	if n > 0 {
+		t := now()
+		f.mtime, f.ctime = t, t
+		if c := ctx.Creds(); c.FSUID != 0 {
+			f.mode &^= unix.S_ISUID
+			if f.mode&unix.S_IXGRP != 0 {
+				f.mode &^= unix.S_ISGID
+			}
+		}
+		return n, nil
+	}
+	return 0, err
+}
+
+// Allocate implements vfs.Allocator: plain allocation (extending unless
+// FALLOC_FL_KEEP_SIZE) and hole punching. Linux: mm/shmem.c (shmem_fallocate)
+func (f *File) Allocate(ctx vfs.Ctx, mode int, off, length int64) error {
+	end := off + length
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch mode {
+	case 0, unix.FALLOC_FL_KEEP_SIZE:
+		last := uint64((end + pageSize - 1) >> pageShift)
+		for pg := uint64(off >> pageShift); pg < last; pg++ {
+			if _, err := f.frameLocked(pg, last); err != nil {
+				return err
+			}
+		}
+		if mode == 0 && end > f.fsize {
+			f.zeroTailLocked(f.fsize)
+			f.fsize = end
+		}
+	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
+		f.punchLocked(off, end)
+	default:
+		return unix.EOPNOTSUPP
+	}
+	t := now()
+	f.mtime, f.ctime = t, t
+	return nil
+}
+
+// punchLocked zeroes [off, end), releasing the whole pages inside.
+func (f *File) punchLocked(off, end int64) {
+	var frs []memfile.Frame
+	for pg := uint64(off >> pageShift); int64(pg<<pageShift) < end; pg++ {
+		fr, ok := f.frames[pg]
+		if !ok {
+			continue
+		}
+		lo, hi := max(off, int64(pg<<pageShift)), min(end, int64(pg+1)<<pageShift)
+		if hi-lo == pageSize {
+			frs = append(frs, fr)
+			delete(f.frames, pg)
+		} else {
+			clear(f.fs.mf.Bytes(fr, 1)[lo&pageMask : (hi-1)&pageMask+1])
+		}
+	}
+	if len(frs) > 0 {
+		f.fs.freePages(frs)
+	}
+}
+
+// Mappable hands out the file itself. Mappings are not counted (the loader
+// maps several segments with one object without references), so a file
+// that was ever mapped keeps its frames for the life of the file system.
+func (f *File) Mappable() (mm.Mappable, error) {
+	f.mu.Lock()
+	f.mapped = true
+	f.mu.Unlock()
+	return f, nil
+}
+
+// Size implements mm.Mappable.
+func (f *File) Size() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return uint64(f.fsize)
+}
+
+// Writable tells mm that shared mappings may write.
+func (f *File) Writable() bool { return true }
+
+// Translate implements mm.Mappable: the file's frames, allocated on first
+// use, each with a new reference for the caller.
+func (f *File) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	limit := uint64((f.fsize + pageSize - 1) >> pageShift)
+	if pg >= limit {
+		return 0, 0, unix.EFAULT
+	}
+	fr, err := f.frameLocked(pg, min(pg+n, limit))
+	if err != nil {
+		return 0, 0, unix.ENOMEM
+	}
+	got := uint64(1)
+	for got < n {
+		g, ok := f.frames[pg+got]
+		if !ok || g != fr+memfile.Frame(got) {
+			break
+		}
+		got++
+	}
+	for i := uint64(0); i < got; i++ {
+		f.fs.mf.IncRef(fr + memfile.Frame(i))
+	}
+	return fr, got, nil
+}
+
+// fileOps is an open regular file.
+type fileOps struct {
+	vfs.BaseOps
+	f *File
+}
+
+func (o *fileOps) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
+	return o.f.read(dst, off), nil
+}
+
+func (o *fileOps) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
+	return o.f.write(ctx, src, off)
+}
+
+func (o *fileOps) Stat(vfs.Ctx) (vfs.Stat, error) { return o.f.Stat() }
+func (o *fileOps) Mappable() (mm.Mappable, error) { return o.f.Mappable() }
+
+func (o *fileOps) Release() {
+	o.f.mu.Lock()
+	o.f.opens--
+	o.f.maybeFreeLocked()
+	o.f.mu.Unlock()
+}
