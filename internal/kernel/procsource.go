@@ -2,7 +2,11 @@ package kernel
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/procfs"
@@ -37,6 +41,64 @@ func (s procSource) PathName(ctx vfs.Ctx, p vfs.Path) string {
 	}
 	ns := s.k.cfg.NS
 	return ns.PathName(ns.Root(), p)
+}
+
+// System reports the sandbox-wide numbers for /proc.
+func (s procSource) System() procfs.System {
+	k := s.k
+	var u unix.Utsname
+	unix.Uname(&u)
+	up := time.Since(k.start).Seconds()
+	k.mu.Lock()
+	threads, last := len(k.tasks), k.nextPID-1
+	k.mu.Unlock()
+	var cpu time.Duration
+	for _, pid := range k.PIDs() {
+		if tg := k.ThreadGroupByPID(pid); tg != nil {
+			cpu += tg.SelfUsage().CPU
+		}
+	}
+	return procfs.System{
+		Uptime: up, Idle: up * float64(runtime.NumCPU()), Processes: len(k.PIDs()), Threads: threads,
+		LastPID: last, MemUsed: k.cfg.MemFile.Stats().InUse * abi.PageSize, Hostname: k.Hostname(),
+		Release: cstr(u.Release[:]), Version: cstr(u.Version[:]), BootTime: k.start.Unix(),
+		CPUTicks: uint64(cpu.Nanoseconds()) * abi.ClockTicks / 1e9,
+	}
+}
+
+// Mounts lists the namespace's mounts as the caller sees them.
+func (s procSource) Mounts(ctx vfs.Ctx) []procfs.MountLine {
+	ns := s.k.cfg.NS
+	ids := map[*vfs.Mount]int{}
+	var out []procfs.MountLine
+	for i, m := range ns.Mounts() {
+		ids[m] = i + 1
+		point := "/"
+		parent := 0
+		if mp := m.MountPoint(); mp.Mount != nil {
+			point = s.PathName(ctx, mp)
+			parent = ids[mp.Mount]
+		}
+		opts := "rw"
+		if m.Flags&unix.MS_RDONLY != 0 {
+			opts = "ro"
+		}
+		if m.Flags&unix.MS_NOSUID != 0 {
+			opts += ",nosuid"
+		}
+		out = append(out, procfs.MountLine{ID: i + 1, ParentID: parent, Source: m.Source, Point: point,
+			FSType: m.FSType, Opts: opts, Root: "/"})
+	}
+	return out
+}
+
+func cstr(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
 }
 
 // procProcess is a thread group seen through /proc.
@@ -145,11 +207,20 @@ func (p procProcess) threads() int {
 	return len(p.tg.tasks)
 }
 
-// Stat renders /proc/PID/stat. Linux: fs/proc/array.c (do_task_stat)
-func (p procProcess) Stat() string {
-	tg := p.tg
-	var minflt, vsize, rss uint64
-	var utime uint64
+// state is the process's one-letter state for stat and status: T when
+// stopped, S when its first thread waits in the kernel, R otherwise.
+func (p procProcess) state() (string, string) {
+	if p.tg.isStopped() {
+		return "T", "T (stopped)"
+	}
+	if t := p.tg.Leader(); t != nil && t.inKernel.Load() {
+		return "S", "S (sleeping)"
+	}
+	return "R", "R (running)"
+}
+
+// usage returns faults, vsize and rss pages, and CPU ticks.
+func (p procProcess) usage() (minflt, vsize, rss, ticks uint64) {
 	if m := p.mm(); m != nil {
 		minflt = m.Stats().MinorFaults
 		for _, v := range m.VMAs() {
@@ -157,11 +228,20 @@ func (p procProcess) Stat() string {
 		}
 		rss = m.Resident()
 	}
-	if t := tg.Leader(); t != nil {
-		utime = uint64(t.CPUTime().Nanoseconds()) * abi.ClockTicks / 1e9
-	}
-	f := []any{tg.pid, tg.Comm(), "R", tg.PPID(), tg.Pgid(), tg.Sid(), 0, -1, 0x400000,
-		minflt, 0, 0, 0, utime, 0, 0, 0, 20, 0, p.threads(), 0, 0, vsize, rss}
+	ticks = uint64(p.tg.SelfUsage().CPU.Nanoseconds()) * abi.ClockTicks / 1e9
+	return
+}
+
+// Stat renders /proc/PID/stat. Linux: fs/proc/array.c (do_task_stat)
+func (p procProcess) Stat() string {
+	tg := p.tg
+	minflt, vsize, rss, utime := p.usage()
+	state, _ := p.state()
+	start := uint64(tg.start.Sub(tg.k.start).Nanoseconds()) * abi.ClockTicks / 1e9
+	kids := tg.ChildrenUsage()
+	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
+	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), 0, -1, 0x400000,
+		minflt, kids.MinFlt, 0, 0, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {
 		if i > 0 {
@@ -180,16 +260,110 @@ func (p procProcess) Stat() string {
 	return b.String()
 }
 
-// Status renders the common lines of /proc/PID/status.
+// Status renders /proc/PID/status. Linux: fs/proc/array.c (proc_pid_status)
 func (p procProcess) Status() string {
 	tg := p.tg
 	c := p.creds()
-	var rss uint64
-	if m := p.mm(); m != nil {
-		rss = m.Resident() * abi.PageSize / 1024
+	_, vsize, rss, _ := p.usage()
+	_, state := p.state()
+	var pending, blocked abi.SigSet
+	if t := tg.Leader(); t != nil {
+		pending, blocked = t.Pending(), t.SigMask()
 	}
-	return fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n"+
-		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nVmRSS:\t%8d kB\nThreads:\t%d\n",
-		tg.Comm(), tg.pid, tg.pid, tg.PPID(), c.UID, c.EUID, c.EUID, c.FSUID,
-		c.GID, c.EGID, c.EGID, c.FSGID, rss, p.threads())
+	var ign, cgt abi.SigSet
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		switch a := tg.Action(sig); a.Handler {
+		case SigDfl:
+		case SigIgn:
+			ign |= abi.SigBit(sig)
+		default:
+			cgt |= abi.SigBit(sig)
+		}
+	}
+	var groups strings.Builder
+	for _, g := range c.Groups {
+		fmt.Fprintf(&groups, "%d ", g)
+	}
+	capEff := uint64(0)
+	if c.EUID == 0 {
+		capEff = 1<<41 - 1
+	}
+	nnp := 0
+	if tg.noNewPrivs() {
+		nnp = 1
+	}
+	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"+
+		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
+		"VmSize:\t%8d kB\nVmRSS:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
+		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
+		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t0\n"+
+		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
+		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
+		vsize/1024, rss*abi.PageSize/1024, p.threads(), rtQueueMax,
+		uint64(pending), uint64(0), uint64(blocked), uint64(ign), uint64(cgt),
+		capEff, capEff, uint64(1<<41-1), nnp)
+}
+
+func (p procProcess) umask() uint32 {
+	if c := p.fsc(); c != nil {
+		return c.Umask()
+	}
+	return 0o022
+}
+
+// Statm renders /proc/PID/statm (pages).
+func (p procProcess) Statm() string {
+	_, vsize, rss, _ := p.usage()
+	return fmt.Sprintf("%d %d 0 0 0 0 0", vsize/abi.PageSize, rss)
+}
+
+// Limits renders /proc/PID/limits. Linux: fs/proc/base.c (proc_pid_limits)
+func (p procProcess) Limits() string {
+	names := []struct{ name, unit string }{
+		{"Max cpu time", "seconds"}, {"Max file size", "bytes"}, {"Max data size", "bytes"},
+		{"Max stack size", "bytes"}, {"Max core file size", "bytes"}, {"Max resident set", "bytes"},
+		{"Max processes", "processes"}, {"Max open files", "files"}, {"Max locked memory", "bytes"},
+		{"Max address space", "bytes"}, {"Max file locks", "locks"}, {"Max pending signals", "signals"},
+		{"Max msgqueue size", "bytes"}, {"Max nice priority", ""}, {"Max realtime priority", ""},
+		{"Max realtime timeout", "us"},
+	}
+	val := func(v uint64) string {
+		if v == ^uint64(0) {
+			return "unlimited"
+		}
+		return fmt.Sprint(v)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units")
+	for i, n := range names {
+		r := p.tg.Rlimit(i)
+		fmt.Fprintf(&b, "%-25s %-20s %-20s %-10s\n", n.name, val(r.Cur), val(r.Max), n.unit)
+	}
+	return b.String()
+}
+
+// Threads lists the thread ids.
+func (p procProcess) Threads() []int {
+	p.tg.mu.Lock()
+	defer p.tg.mu.Unlock()
+	out := make([]int, 0, len(p.tg.tasks))
+	for _, t := range p.tg.tasks {
+		out = append(out, t.tid)
+	}
+	return out
+}
+
+// FDInfo renders /proc/PID/fdinfo/N.
+func (p procProcess) FDInfo(n int) (string, bool) {
+	f := p.FD(n)
+	if f == nil {
+		return "", false
+	}
+	pos, _ := f.Seek(p.tg.k.HostCtx(), 0, 1)
+	var ino uint64
+	if st, err := f.Stat(p.tg.k.HostCtx()); err == nil {
+		ino = st.Ino
+	}
+	return fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t0\nino:\t%d\n", pos, f.Flags(), ino), true
 }

@@ -59,7 +59,9 @@ func (t *Task) doSyscall() {
 	var sc *Syscall
 	if nr >= 0 && nr < MaxSyscall && t.k.cfg.Syscalls.Calls[nr].Fn != nil {
 		sc = &t.k.cfg.Syscalls.Calls[nr]
+		t.inKernel.Store(true)
 		ret, err = sc.Fn(t, a)
+		t.inKernel.Store(false)
 	} else {
 		t.k.reportUnsupported(nr)
 		err = unix.ENOSYS

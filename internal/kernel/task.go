@@ -3,6 +3,7 @@ package kernel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,7 +62,8 @@ type ThreadGroup struct {
 	nice                       int
 	nnp                        bool // no_new_privs
 
-	job jobState // guarded by Kernel.mu
+	job   jobState  // guarded by Kernel.mu
+	start time.Time // when the process was created
 }
 
 // PID returns the process id.
@@ -100,6 +102,9 @@ type Task struct {
 	restoreMask bool
 	// restartFn continues a syscall interrupted with ERESTART_RESTARTBLOCK.
 	restartFn func(*Task) (uint64, error)
+	// inKernel is set while the task runs a syscall handler (for the
+	// state /proc reports).
+	inKernel atomic.Bool
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -108,7 +113,7 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	k.nextPID++
 	k.mu.Unlock()
 	tg := &ThreadGroup{k: k, pid: pid, parent: parent, sig: newSigHandlers(), pgid: pid, sid: pid,
-		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{})}
+		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{}), start: time.Now()}
 	tg.rlimits = defaultRlimits()
 	return tg
 }

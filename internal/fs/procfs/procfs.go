@@ -1,10 +1,8 @@
 package procfs
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -26,6 +24,10 @@ type Source interface {
 	Process(pid int) Process
 	// PathName renders p as the caller sees it (relative to its root).
 	PathName(ctx vfs.Ctx, p vfs.Path) string
+	// System reports the sandbox-wide numbers.
+	System() System
+	// Mounts lists the mounts as the caller sees them.
+	Mounts(ctx vfs.Ctx) []MountLine
 }
 
 // Process is one process as /proc shows it.
@@ -45,6 +47,37 @@ type Process interface {
 	Stat() string
 	// Status is /proc/PID/status.
 	Status() string
+	// Statm is /proc/PID/statm.
+	Statm() string
+	// Limits is /proc/PID/limits.
+	Limits() string
+	// Threads lists the process's thread ids.
+	Threads() []int
+	// FDInfo is /proc/PID/fdinfo/N (false if n is not open).
+	FDInfo(n int) (string, bool)
+}
+
+// System is what the system-wide files report: the sandbox's own view.
+type System struct {
+	Uptime, Idle    float64 // seconds
+	Processes       int
+	Threads         int
+	LastPID         int
+	MemUsed         uint64 // bytes of guest memory in use
+	Hostname        string
+	Release         string // uname -r
+	Version         string // uname -v
+	BootTime        int64  // unix seconds
+	CPUTicks        uint64 // guest CPU time in clock ticks
+	ContextSwitches uint64
+}
+
+// MountLine is one mount as /proc/mounts shows it.
+type MountLine struct {
+	ID, ParentID  int
+	Source, Point string
+	FSType, Opts  string
+	Root          string
 }
 
 // FS is one /proc.
@@ -79,6 +112,7 @@ func New(src Source, extra map[string]vfs.Inode) *FS {
 			return fmt.Sprintf("%d/task/%d", pid, tid), nil
 		}}
 	fs.global["mounts"] = synth.NewLink(Dev, "self/mounts")
+	fs.addGlobal()
 	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list}}
 	return fs
 }
@@ -97,123 +131,4 @@ func (fs *FS) list(ctx vfs.Ctx) map[string]vfs.Inode {
 		}
 	}
 	return m
-}
-
-// pidDir builds /proc/PID. Its inodes are made afresh on each lookup; the
-// dentry cache keeps them while the name resolves.
-func (fs *FS) pidDir(pid int) vfs.Inode {
-	p := fs.src.Process(pid)
-	if p == nil {
-		return nil
-	}
-	owned := func(a synth.Attr) synth.Attr { a.UID, a.GID = p.UID(), p.GID(); return a }
-	file := func(gen func() []byte) vfs.Inode {
-		f := synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return gen(), nil })
-		f.Attr = owned(f.Attr)
-		return f
-	}
-	pathLink := func(get func() (vfs.Path, bool)) vfs.Inode {
-		l := &synth.MagicLink{}
-		l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|0o777))
-		l.To = func(vfs.Ctx) (vfs.Path, error) {
-			if pth, ok := get(); ok {
-				return pth, nil
-			}
-			return vfs.Path{}, unix.ENOENT
-		}
-		l.Target = func(ctx vfs.Ctx) (string, error) {
-			pth, err := l.To(ctx)
-			if err != nil {
-				return "", err
-			}
-			return fs.src.PathName(ctx, pth), nil
-		}
-		return l
-	}
-	ch := map[string]vfs.Inode{
-		"exe":     pathLink(p.Exe),
-		"cwd":     pathLink(func() (vfs.Path, bool) { return p.Cwd(), true }),
-		"root":    pathLink(func() (vfs.Path, bool) { return p.Root(), true }),
-		"cmdline": file(p.Cmdline),
-		"environ": file(p.Environ),
-		"comm":    file(func() []byte { return []byte(p.Comm() + "\n") }),
-		"stat":    file(func() []byte { return []byte(p.Stat() + "\n") }),
-		"status":  file(func() []byte { return []byte(p.Status()) }),
-		"maps":    file(func() []byte { return formatMaps(p.VMAs()) }),
-		"fd":      fs.fdDir(p, owned),
-	}
-	d := synth.Static(Dev, 0o555, ch)
-	d.Attr = owned(d.Attr)
-	return d
-}
-
-func (fs *FS) fdDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
-	d := &synth.VolatileDir{Dir: synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o500))}}
-	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
-		m := map[string]vfs.Inode{}
-		for _, n := range p.FDs() {
-			n := n
-			l := &synth.MagicLink{}
-			l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|0o700))
-			l.To = func(vfs.Ctx) (vfs.Path, error) {
-				f := p.FD(n)
-				if f == nil {
-					return vfs.Path{}, unix.ENOENT
-				}
-				if f.Path().Dentry == nil {
-					return vfs.Path{}, unix.ENXIO // anonymous files cannot be reopened yet
-				}
-				return f.Path(), nil
-			}
-			l.Target = func(ctx vfs.Ctx) (string, error) {
-				f := p.FD(n)
-				if f == nil {
-					return "", unix.ENOENT
-				}
-				if f.Path().Dentry == nil {
-					return f.AnonName(), nil
-				}
-				return fs.src.PathName(ctx, f.Path()), nil
-			}
-			m[strconv.Itoa(n)] = l
-		}
-		return m
-	}
-	return d
-}
-
-// formatMaps renders VMAs as /proc/PID/maps does.
-// Linux: fs/proc/task_mmu.c (show_map_vma)
-func formatMaps(vmas []mm.VMA) []byte {
-	var b bytes.Buffer
-	for _, v := range vmas {
-		perm := []byte("---p")
-		if v.Prot&unix.PROT_READ != 0 {
-			perm[0] = 'r'
-		}
-		if v.Prot&unix.PROT_WRITE != 0 {
-			perm[1] = 'w'
-		}
-		if v.Prot&unix.PROT_EXEC != 0 {
-			perm[2] = 'x'
-		}
-		if v.Shared {
-			perm[3] = 's'
-		}
-		off := v.Off
-		if v.File == nil {
-			off = 0
-		}
-		line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d", v.Start, v.End, perm, off,
-			unix.Major(v.Dev), unix.Minor(v.Dev), v.Ino)
-		if v.Name != "" {
-			if len(line) < 72 {
-				line += strings.Repeat(" ", 72-len(line))
-			}
-			line += " " + v.Name
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
 }

@@ -1,0 +1,119 @@
+package procfs
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"glassbox/internal/fs/synth"
+	"glassbox/internal/vfs"
+)
+
+// addGlobal adds the system-wide files. Their numbers are the sandbox's:
+// its processes, its memory, its uptime; hardware facts (cpuinfo, total
+// memory) are the host's.
+func (fs *FS) addGlobal() {
+	gen := func(f func(s System) string) vfs.Inode {
+		return synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return []byte(f(fs.src.System())), nil })
+	}
+	fixed := func(s string) vfs.Inode {
+		return synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return []byte(s), nil })
+	}
+	g := fs.global
+	g["uptime"] = gen(func(s System) string { return fmt.Sprintf("%.2f %.2f\n", s.Uptime, s.Idle) })
+	g["loadavg"] = gen(func(s System) string {
+		return fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", s.Threads, s.LastPID)
+	})
+	g["version"] = gen(func(s System) string {
+		return fmt.Sprintf("Linux version %s (glassbox) %s\n", s.Release, s.Version)
+	})
+	g["meminfo"] = gen(meminfo)
+	g["stat"] = gen(func(s System) string {
+		cpu := fmt.Sprintf("%d 0 0 %d 0 0 0 0 0 0", s.CPUTicks, uint64(s.Idle*100))
+		return fmt.Sprintf("cpu  %s\ncpu0 %s\nintr 0\nctxt %d\nbtime %d\nprocesses %d\nprocs_running 1\nprocs_blocked 0\nsoftirq 0\n",
+			cpu, cpu, s.ContextSwitches, s.BootTime, s.LastPID)
+	})
+	g["cpuinfo"] = synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return hostFile("/proc/cpuinfo"), nil })
+	g["filesystems"] = fixed("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\tpipefs\n\thostfs\n")
+	g["sys"] = synth.Static(Dev, 0o555, map[string]vfs.Inode{
+		"kernel": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+			"pid_max":     fixed("4194304\n"),
+			"ostype":      fixed("Linux\n"),
+			"osrelease":   gen(func(s System) string { return s.Release + "\n" }),
+			"hostname":    gen(func(s System) string { return s.Hostname + "\n" }),
+			"ngroups_max": fixed("65536\n"),
+			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+				"boot_id": fixed(bootID + "\n"),
+				"uuid":    fixed(bootID + "\n"),
+			}),
+		}),
+		"vm": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+			"overcommit_memory": fixed("0\n"),
+			"max_map_count":     fixed("65530\n"),
+		}),
+		"fs": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+			"pipe-max-size": fixed("1048576\n"),
+			"file-max":      fixed("9223372036854775807\n"),
+			"nr_open":       fixed("1048576\n"),
+		}),
+		"net": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+			"unix": synth.Static(Dev, 0o555, map[string]vfs.Inode{"max_dgram_qlen": fixed("512\n")}),
+		}),
+	})
+}
+
+// bootID names this sandbox's boot, fixed per glassbox process.
+var bootID = func() string {
+	b := make([]byte, 16)
+	f, err := os.Open("/dev/urandom")
+	if err == nil {
+		f.Read(b)
+		f.Close()
+	}
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}()
+
+// hostFile reads a host file glassbox passes through (hardware facts).
+func hostFile(path string) []byte {
+	b, _ := os.ReadFile(path)
+	return b
+}
+
+// meminfo keeps the host's total and reports the sandbox's use.
+func meminfo(s System) string {
+	total := uint64(0)
+	for _, line := range strings.Split(string(hostFile("/proc/meminfo")), "\n") {
+		if strings.HasPrefix(line, "MemTotal:") {
+			fmt.Sscanf(strings.TrimPrefix(line, "MemTotal:"), "%d", &total)
+		}
+	}
+	used := s.MemUsed / 1024
+	free := uint64(0)
+	if total > used {
+		free = total - used
+	}
+	return fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n"+
+		"Buffers:        %8d kB\nCached:         %8d kB\nSwapCached:     %8d kB\nActive:         %8d kB\n"+
+		"Inactive:       %8d kB\nSwapTotal:      %8d kB\nSwapFree:       %8d kB\nShmem:          %8d kB\n"+
+		"AnonPages:      %8d kB\nMapped:         %8d kB\n",
+		total, free, free, 0, 0, 0, used, 0, 0, 0, 0, used, 0)
+}
+
+// formatMounts renders /proc/mounts lines.
+func formatMounts(ms []MountLine) []byte {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", m.Source, m.Point, m.FSType, m.Opts)
+	}
+	return []byte(b.String())
+}
+
+// formatMountinfo renders /proc/PID/mountinfo lines.
+func formatMountinfo(ms []MountLine) []byte {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%d %d 0:%d %s %s %s - %s %s %s\n", m.ID, m.ParentID, m.ID, m.Root, m.Point, m.Opts,
+			m.FSType, m.Source, m.Opts)
+	}
+	return []byte(b.String())
+}

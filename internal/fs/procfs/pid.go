@@ -1,0 +1,195 @@
+package procfs
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/fs/synth"
+	"glassbox/internal/mm"
+	"glassbox/internal/vfs"
+)
+
+// pidDir builds /proc/PID. Its inodes are made afresh on each lookup; the
+// dentry cache keeps them while the name resolves.
+func (fs *FS) pidDir(pid int) vfs.Inode {
+	p := fs.src.Process(pid)
+	if p == nil {
+		return nil
+	}
+	owned := func(a synth.Attr) synth.Attr { a.UID, a.GID = p.UID(), p.GID(); return a }
+	file := func(gen func() []byte) vfs.Inode {
+		f := synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return gen(), nil })
+		f.Attr = owned(f.Attr)
+		return f
+	}
+	pathLink := func(get func() (vfs.Path, bool)) vfs.Inode {
+		l := &synth.MagicLink{}
+		l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|0o777))
+		l.To = func(vfs.Ctx) (vfs.Path, error) {
+			if pth, ok := get(); ok {
+				return pth, nil
+			}
+			return vfs.Path{}, unix.ENOENT
+		}
+		l.Target = func(ctx vfs.Ctx) (string, error) {
+			pth, err := l.To(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fs.src.PathName(ctx, pth), nil
+		}
+		return l
+	}
+	ch := map[string]vfs.Inode{
+		"exe":     pathLink(p.Exe),
+		"cwd":     pathLink(func() (vfs.Path, bool) { return p.Cwd(), true }),
+		"root":    pathLink(func() (vfs.Path, bool) { return p.Root(), true }),
+		"cmdline": file(p.Cmdline),
+		"environ": file(p.Environ),
+		"comm":    file(func() []byte { return []byte(p.Comm() + "\n") }),
+		"stat":    file(func() []byte { return []byte(p.Stat() + "\n") }),
+		"status":  file(func() []byte { return []byte(p.Status()) }),
+		"maps":    file(func() []byte { return formatMaps(p.VMAs()) }),
+		"fd":      fs.fdDir(p, owned),
+		"fdinfo":  fs.fdinfoDir(p, owned),
+		"statm":   file(func() []byte { return []byte(p.Statm() + "\n") }),
+		"limits":  file(func() []byte { return []byte(p.Limits()) }),
+		"task":    fs.taskDir(p, owned, file),
+		"mounts": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
+			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMounts(fs.src.Mounts(ctx)), nil }},
+		"mountinfo": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
+			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMountinfo(fs.src.Mounts(ctx)), nil }},
+		"oom_score_adj": file(func() []byte { return []byte("0\n") }),
+		"oom_score":     file(func() []byte { return []byte("0\n") }),
+		"cgroup":        file(func() []byte { return []byte("0::/\n") }),
+	}
+	d := synth.Static(Dev, 0o555, ch)
+	d.Attr = owned(d.Attr)
+	return d
+}
+
+func (fs *FS) fdDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
+	d := &synth.VolatileDir{Dir: synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o500))}}
+	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
+		m := map[string]vfs.Inode{}
+		for _, n := range p.FDs() {
+			n := n
+			l := &synth.MagicLink{}
+			perm := uint32(0o700)
+			if f := p.FD(n); f != nil {
+				// lr-x, l-wx or lrwx by the open file's access mode.
+				switch f.Flags() & unix.O_ACCMODE {
+				case unix.O_RDONLY:
+					perm = 0o500
+				case unix.O_WRONLY:
+					perm = 0o300
+				}
+			}
+			l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|perm))
+			l.To = func(vfs.Ctx) (vfs.Path, error) {
+				f := p.FD(n)
+				if f == nil {
+					return vfs.Path{}, unix.ENOENT
+				}
+				if f.Path().Dentry == nil {
+					return vfs.Path{}, unix.ENXIO // anonymous files cannot be reopened yet
+				}
+				return f.Path(), nil
+			}
+			l.Target = func(ctx vfs.Ctx) (string, error) {
+				f := p.FD(n)
+				if f == nil {
+					return "", unix.ENOENT
+				}
+				if f.Path().Dentry == nil {
+					return f.AnonName(), nil
+				}
+				return fs.src.PathName(ctx, f.Path()), nil
+			}
+			m[strconv.Itoa(n)] = l
+		}
+		return m
+	}
+	return d
+}
+
+// formatMaps renders VMAs as /proc/PID/maps does.
+// Linux: fs/proc/task_mmu.c (show_map_vma)
+func formatMaps(vmas []mm.VMA) []byte {
+	var b bytes.Buffer
+	for _, v := range vmas {
+		perm := []byte("---p")
+		if v.Prot&unix.PROT_READ != 0 {
+			perm[0] = 'r'
+		}
+		if v.Prot&unix.PROT_WRITE != 0 {
+			perm[1] = 'w'
+		}
+		if v.Prot&unix.PROT_EXEC != 0 {
+			perm[2] = 'x'
+		}
+		if v.Shared {
+			perm[3] = 's'
+		}
+		off := v.Off
+		if v.File == nil {
+			off = 0
+		}
+		line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d", v.Start, v.End, perm, off,
+			unix.Major(v.Dev), unix.Minor(v.Dev), v.Ino)
+		if v.Name != "" {
+			if len(line) < 72 {
+				line += strings.Repeat(" ", 72-len(line))
+			}
+			line += " " + v.Name
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// taskDir is /proc/PID/task: one directory per thread with the files that
+// describe a thread.
+func (fs *FS) taskDir(p Process, owned func(synth.Attr) synth.Attr, file func(func() []byte) vfs.Inode) vfs.Inode {
+	d := &synth.VolatileDir{Dir: synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o555))}}
+	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
+		m := map[string]vfs.Inode{}
+		for _, tid := range p.Threads() {
+			td := synth.Static(Dev, 0o555, map[string]vfs.Inode{
+				"stat":   file(func() []byte { return []byte(p.Stat() + "\n") }),
+				"status": file(func() []byte { return []byte(p.Status()) }),
+				"comm":   file(func() []byte { return []byte(p.Comm() + "\n") }),
+			})
+			td.Attr = owned(td.Attr)
+			m[strconv.Itoa(tid)] = td
+		}
+		return m
+	}
+	return d
+}
+
+// fdinfoDir is /proc/PID/fdinfo: position and flags of each open file.
+func (fs *FS) fdinfoDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
+	d := &synth.VolatileDir{Dir: synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o500))}}
+	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
+		m := map[string]vfs.Inode{}
+		for _, n := range p.FDs() {
+			n := n
+			f := &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o400)), Gen: func(vfs.Ctx) ([]byte, error) {
+				s, ok := p.FDInfo(n)
+				if !ok {
+					return nil, unix.ENOENT
+				}
+				return []byte(s), nil
+			}}
+			m[strconv.Itoa(n)] = f
+		}
+		return m
+	}
+	return d
+}
