@@ -202,7 +202,13 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		} else {
 			continue // closed on the host: closed in the guest
 		}
-		stdio[i] = vfs.NewAnonFile(hostio.New(int(f.Fd()), false), fmt.Sprintf("host:[%d]", i), acc)
+		// /proc/PID/fd shows what the host descriptor is (a pipe, a
+		// terminal, a file the user redirected).
+		name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+		if err != nil {
+			name = fmt.Sprintf("host:[%d]", i)
+		}
+		stdio[i] = vfs.NewAnonFile(hostio.New(int(f.Fd()), false), name, acc)
 	}
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,

@@ -209,11 +209,11 @@ func (p procProcess) threads() int {
 
 // state is the process's one-letter state for stat and status: T when
 // stopped, S when its first thread waits in the kernel, R otherwise.
-func (p procProcess) state() (string, string) {
+func (p procProcess) state(self bool) (string, string) {
 	if p.tg.isStopped() {
 		return "T", "T (stopped)"
 	}
-	if t := p.tg.Leader(); t != nil && t.inKernel.Load() {
+	if t := p.tg.Leader(); t != nil && t.inKernel.Load() && !self {
 		return "S", "S (sleeping)"
 	}
 	return "R", "R (running)"
@@ -233,10 +233,10 @@ func (p procProcess) usage() (minflt, vsize, rss, ticks uint64) {
 }
 
 // Stat renders /proc/PID/stat. Linux: fs/proc/array.c (do_task_stat)
-func (p procProcess) Stat() string {
+func (p procProcess) Stat(self bool) string {
 	tg := p.tg
 	minflt, vsize, rss, utime := p.usage()
-	state, _ := p.state()
+	state, _ := p.state(self)
 	start := uint64(tg.start.Sub(tg.k.start).Nanoseconds()) * abi.ClockTicks / 1e9
 	kids := tg.ChildrenUsage()
 	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
@@ -261,11 +261,11 @@ func (p procProcess) Stat() string {
 }
 
 // Status renders /proc/PID/status. Linux: fs/proc/array.c (proc_pid_status)
-func (p procProcess) Status() string {
+func (p procProcess) Status(self bool) string {
 	tg := p.tg
 	c := p.creds()
 	_, vsize, rss, _ := p.usage()
-	_, state := p.state()
+	_, state := p.state(self)
 	var pending, blocked abi.SigSet
 	if t := tg.Leader(); t != nil {
 		pending, blocked = t.Pending(), t.SigMask()

@@ -79,6 +79,19 @@ func init() {
 		t.ThreadGroup().SetNice(nice)
 		return 0, nil
 	}, "recorded, not applied")
+	reg(unix.SYS_GET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[0] != 0 {
+			if err := t.CopyOut(a[0], make([]byte, 4)); err != nil { // MPOL_DEFAULT
+				return 0, err
+			}
+		}
+		if a[1] != 0 && a[2] > 0 {
+			return 0, t.CopyOut(a[1], make([]byte, (a[2]+63)/64*8))
+		}
+		return 0, nil
+	}, "one node, default policy")
+	reg(unix.SYS_SET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
+	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
 	reg(unix.SYS_RT_SIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2])

@@ -235,11 +235,14 @@ func (f *File) ReadDir(ctx Ctx, self, parent uint64) ([]DirEntry, func(n int), e
 	}
 	f.mu.Lock()
 	if f.dirents == nil || f.pos == 0 {
+		// Read the entries without holding f.mu: a directory listing may
+		// look at this very file (/proc/self/fd lists its own descriptor).
+		f.mu.Unlock()
 		ents, err := dr.ReadDir(ctx)
 		if err != nil {
-			f.mu.Unlock()
 			return nil, nil, err
 		}
+		f.mu.Lock()
 		f.dirents = append([]DirEntry{{Name: ".", Ino: self, Type: unix.DT_DIR},
 			{Name: "..", Ino: parent, Type: unix.DT_DIR}}, ents...)
 	}

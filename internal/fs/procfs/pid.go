@@ -26,6 +26,14 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		f.Attr = owned(f.Attr)
 		return f
 	}
+	selfFile := func(gen func(self bool) []byte) vfs.Inode {
+		f := synth.NewFile(Dev, func(ctx vfs.Ctx) ([]byte, error) {
+			caller, _ := fs.src.Caller(ctx)
+			return gen(caller == pid), nil
+		})
+		f.Attr = owned(f.Attr)
+		return f
+	}
 	pathLink := func(get func() (vfs.Path, bool)) vfs.Inode {
 		l := &synth.MagicLink{}
 		l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|0o777))
@@ -51,14 +59,14 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		"cmdline": file(p.Cmdline),
 		"environ": file(p.Environ),
 		"comm":    file(func() []byte { return []byte(p.Comm() + "\n") }),
-		"stat":    file(func() []byte { return []byte(p.Stat() + "\n") }),
-		"status":  file(func() []byte { return []byte(p.Status()) }),
+		"stat":    selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
+		"status":  selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
 		"maps":    file(func() []byte { return formatMaps(p.VMAs()) }),
 		"fd":      fs.fdDir(p, owned),
 		"fdinfo":  fs.fdinfoDir(p, owned),
 		"statm":   file(func() []byte { return []byte(p.Statm() + "\n") }),
 		"limits":  file(func() []byte { return []byte(p.Limits()) }),
-		"task":    fs.taskDir(p, owned, file),
+		"task":    fs.taskDir(p, owned, file, selfFile),
 		"mounts": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
 			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMounts(fs.src.Mounts(ctx)), nil }},
 		"mountinfo": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
@@ -155,14 +163,15 @@ func formatMaps(vmas []mm.VMA) []byte {
 
 // taskDir is /proc/PID/task: one directory per thread with the files that
 // describe a thread.
-func (fs *FS) taskDir(p Process, owned func(synth.Attr) synth.Attr, file func(func() []byte) vfs.Inode) vfs.Inode {
+func (fs *FS) taskDir(p Process, owned func(synth.Attr) synth.Attr, file func(func() []byte) vfs.Inode,
+	selfFile func(func(bool) []byte) vfs.Inode) vfs.Inode {
 	d := &synth.VolatileDir{Dir: synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o555))}}
 	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
 		m := map[string]vfs.Inode{}
 		for _, tid := range p.Threads() {
 			td := synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"stat":   file(func() []byte { return []byte(p.Stat() + "\n") }),
-				"status": file(func() []byte { return []byte(p.Status()) }),
+				"stat":   selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
+				"status": selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
 				"comm":   file(func() []byte { return []byte(p.Comm() + "\n") }),
 			})
 			td.Attr = owned(td.Attr)

@@ -43,10 +43,11 @@ type Process interface {
 	VMAs() []mm.VMA
 	UID() uint32
 	GID() uint32
-	// Stat is the process's line of /proc/PID/stat.
-	Stat() string
+	// Stat is the process's line of /proc/PID/stat; self says the reader
+	// is the process itself (which is then running, not sleeping).
+	Stat(self bool) string
 	// Status is /proc/PID/status.
-	Status() string
+	Status(self bool) string
 	// Statm is /proc/PID/statm.
 	Statm() string
 	// Limits is /proc/PID/limits.

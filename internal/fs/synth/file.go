@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/vfs"
@@ -25,23 +27,30 @@ func (f *File) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 	if flags&unix.O_ACCMODE != unix.O_RDONLY && f.Write == nil {
 		return nil, unix.EACCES
 	}
-	var data []byte
-	if flags&unix.O_ACCMODE != unix.O_WRONLY {
-		var err error
-		if data, err = f.Gen(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return &fileOps{f: f, data: data}, nil
+	return &fileOps{f: f}, nil
 }
 
+// fileOps generates the contents at the first read (as Linux's seq_file
+// does at read time, so a file opened by a shell before exec describes
+// the program that reads it) and again at each read from offset 0.
 type fileOps struct {
 	vfs.BaseOps
 	f    *File
+	mu   sync.Mutex
 	data []byte
+	done bool
 }
 
 func (o *fileOps) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.done || off == 0 {
+		data, err := o.f.Gen(ctx)
+		if err != nil {
+			return 0, err
+		}
+		o.data, o.done = data, true
+	}
 	return ReadAt(o.data, dst, off), nil
 }
 

@@ -1,0 +1,42 @@
+package tests
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPs: ps inside the sandbox sees the sandbox's own processes: the
+// shell as pid 1, its background sleep and ps itself, with parents and
+// states. (Not diffed with the host, whose process list is its own.)
+func TestPs(t *testing.T) {
+	t.Parallel()
+	gb := runGlassbox(t, nil, []string{"/bin/sh", "-c", "sleep 1 & ps -eo pid,ppid,stat,comm"})
+	lines := strings.Split(strings.TrimSpace(gb.Stdout), "\n")
+	if gb.Code != 0 || len(lines) != 4 {
+		t.Fatalf("want a header and 3 processes: %s", gb)
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^\s+1\s+0\s+S\S*\s+sh$`),
+		regexp.MustCompile(`^\s+\d+\s+1\s+S\s+sleep$`),
+		regexp.MustCompile(`^\s+\d+\s+1\s+[RS]\s+ps$`),
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i+1]) {
+			t.Errorf("line %q does not match %v\n%s", lines[i+1], re, gb)
+		}
+	}
+}
+
+// TestProcSelf: /proc/self/{fd,status,maps,stat,cmdline} describe the
+// reading process, as natively.
+func TestProcSelf(t *testing.T) {
+	t.Parallel()
+	script := `exec 5</etc/hostname; ls /proc/self/fd | grep -c '^5$';` +
+		`readlink /proc/self/fd/5; grep -c '^Sig' /proc/self/status;` +
+		`grep -E '^(Name|State|Threads|Uid):' /proc/self/status | cut -f1,2;` +
+		`grep -c ' /usr/bin/cat$' /proc/self/maps;` +
+		`cut -d' ' -f2,3 /proc/self/stat; tr '\0' ' ' < /proc/self/cmdline; echo;` +
+		`head -1 /proc/self/limits | tr -s ' '`
+	diff(t, []string{"/bin/bash", "-c", script})
+}
