@@ -221,7 +221,8 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	if t.mm != nil {
 		t.mm.DropUser()
 	}
-	t.thread, t.mm = th, m
+	t.setThread(th)
+	t.mm = m
 	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
 	tg := t.tg
 	tg.mu.Lock()

@@ -52,9 +52,9 @@ func (t *Task) finish() {
 		}
 	}
 	t.recordThreadExit()
-	if t.thread != nil {
-		t.thread.Release()
-		t.thread = nil
+	if th := t.thread; th != nil {
+		th.Release()
+		t.setThread(nil)
 	}
 	if t.mm != nil {
 		t.mm.DropUser()

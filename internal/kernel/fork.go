@@ -102,8 +102,10 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	k.mu.Lock()
 	ptg.children = append(ptg.children, ctg)
 	k.mu.Unlock()
+	var vforkDone chan struct{}
 	if f&unix.CLONE_VFORK != 0 {
-		ctg.vforkDone = make(chan struct{})
+		vforkDone = make(chan struct{})
+		ctg.vforkDone = vforkDone
 	}
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: ptg.pid, TID: t.tid,
@@ -121,15 +123,15 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 			k.Logf("fork: %v", err)
 			return err
 		}
-		c.thread = th
+		c.setThread(th)
 		return nil
 	})
 	if err := <-started; err != nil {
 		return 0, unix.EAGAIN
 	}
-	if ctg.vforkDone != nil {
+	if vforkDone != nil {
 		// Linux waits killably; a fatal signal to the parent ends the wait.
-		t.waitVfork(ctg.vforkDone)
+		t.waitVfork(vforkDone)
 	}
 	return ctg.pid, nil
 }
@@ -239,7 +241,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 			k.Logf("clone: %v", err)
 			return err
 		}
-		c.thread = th
+		c.setThread(th)
 		return nil
 	})
 	if err := <-started; err != nil {

@@ -211,7 +211,10 @@ func (t *Task) wake() {
 	case t.intr <- struct{}{}:
 	default:
 	}
-	if th := t.thread; th != nil {
+	t.mu.Lock()
+	th := t.thread
+	t.mu.Unlock()
+	if th != nil {
 		th.Interrupt()
 	}
 }

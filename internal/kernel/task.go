@@ -241,3 +241,11 @@ func (t *Task) CPUTime() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// setThread changes the task's platform thread; wake reads it from other
+// goroutines under t.mu.
+func (t *Task) setThread(th platform.Thread) {
+	t.mu.Lock()
+	t.thread = th
+	t.mu.Unlock()
+}
