@@ -1,5 +1,7 @@
 package abi
 
+import "strconv"
+
 // Signal numbers on x86-64. Linux: arch/x86/include/uapi/asm/signal.h
 const (
 	SIGHUP    = 1
@@ -53,9 +55,9 @@ func SignalName(sig int) string {
 	case sig == SIGRTMIN:
 		return "SIGRTMIN"
 	case sig > SIGRTMIN && sig <= SIGRTMAX:
-		return "SIGRTMIN+" + itoa(sig-SIGRTMIN)
+		return "SIGRTMIN+" + strconv.Itoa(sig-SIGRTMIN)
 	}
-	return "signal " + itoa(sig)
+	return "signal " + strconv.Itoa(sig)
 }
 
 // SigSet is a 64-bit signal mask; bit sig-1 stands for signal sig.

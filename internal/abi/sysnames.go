@@ -1,5 +1,7 @@
 package abi
 
+import "strconv"
+
 // SyscallNames maps x86-64 syscall numbers to their Linux names.
 // Linux: arch/x86/entry/syscalls/syscall_64.tbl
 var SyscallNames = map[int]string{
@@ -87,27 +89,5 @@ func SyscallName(nr int) string {
 	if n, ok := SyscallNames[nr]; ok {
 		return n
 	}
-	return "syscall_" + itoa(nr)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [24]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return "syscall_" + strconv.Itoa(nr)
 }

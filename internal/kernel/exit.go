@@ -3,6 +3,7 @@ package kernel
 import (
 	"glassbox/internal/abi"
 	"glassbox/internal/trace"
+	"strconv"
 )
 
 // exitGroup makes every task of the process exit with status.
@@ -165,31 +166,9 @@ func (tg *ThreadGroup) removeChildLocked(c *ThreadGroup) {
 
 func describeStatus(s ExitStatus) string {
 	if s.Signal != 0 {
-		return "killed by signal " + itoa(s.Signal)
+		return "killed by signal " + strconv.Itoa(s.Signal)
 	}
-	return "status " + itoa(s.Code)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return "status " + strconv.Itoa(s.Code)
 }
 
 // ExitGroup is exit_group(2).
