@@ -39,6 +39,11 @@ type Config struct {
 	Trace string
 	// TraceOut receives trace lines (default Stderr).
 	TraceOut io.Writer
+	// TraceFormat is "text" (default: strace-like lines) or "json" (one
+	// JSON object per line).
+	TraceFormat string
+	// CountSyscalls fills ExitStatus.Syscalls with a per-syscall table.
+	CountSyscalls bool
 	// Stdin, Stdout and Stderr are lent to the guest as fds 0, 1 and 2
 	// (default: this process's own).
 	Stdin, Stdout, Stderr *os.File
@@ -66,7 +71,13 @@ type ExitStatus struct {
 	Signal int  // the signal that killed it, or 0
 	Core   bool // it dumped core
 	Stats  Stats
+	// Syscalls is the per-syscall table, busiest first (with
+	// Config.CountSyscalls).
+	Syscalls []SyscallCount
 }
+
+// SyscallCount is one row of the per-syscall table.
+type SyscallCount = kernel.SyscallCount
 
 // Stats count what the sandbox did over the whole run.
 type Stats = kernel.Stats
@@ -147,7 +158,7 @@ wait:
 		}
 	}
 	s := k.Wait()
-	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats()}, nil
+	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats(), Syscalls: k.SyscallCounts()}, nil
 }
 
 // build assembles a kernel from cfg: memory file, platform, mounts, stdio.
@@ -192,7 +203,14 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			out = os.Stderr
 		}
 		tr = trace.New(time.Now())
-		tr.Add(trace.NewText(out, kinds), kinds)
+		switch cfg.TraceFormat {
+		case "", "text":
+			tr.Add(trace.NewText(out, kinds), kinds)
+		case "json":
+			tr.Add(trace.NewJSON(out, kinds), kinds)
+		default:
+			return nil, &Error{"trace format", fmt.Errorf("%q is not text or json", cfg.TraceFormat)}
+		}
 	}
 	var stdio [3]*vfs.File
 	for i, f := range []*os.File{orStd(cfg.Stdin, os.Stdin), orStd(cfg.Stdout, os.Stdout), orStd(cfg.Stderr, os.Stderr)} {
@@ -213,7 +231,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
-		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir,
+		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 	})
 	mountSynthetic(k, ns)
 	return k, nil

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -35,7 +36,9 @@ flags:
   --clear-env      start from an empty environment instead of glassbox' own
   --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
   --trace-out FILE write the trace to FILE instead of stderr
-  --stats          print counters (syscalls, faults, copy-on-write copies, peak memory) at exit
+  --trace-format F text (default) or json (one object per line)
+  --stats          print counters (syscalls, faults, copy-on-write copies, peak memory)
+                   and a per-syscall table (calls, errors, time) at exit
 `
 
 func main() {
@@ -111,6 +114,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.Var(&tr, "trace", "")
 	fs.StringVar(&traceOut, "trace-out", "", "")
 	fs.BoolVar(&stats, "stats", false, "")
+	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)
@@ -132,6 +136,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		cfg.Dir = defaultDir(cfg.Root)
 	}
 	cfg.Trace = tr.kinds
+	cfg.CountSyscalls = stats
 	if traceOut != "" {
 		f, err := os.Create(traceOut)
 		if err != nil {
@@ -161,9 +166,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return 126
 	}
 	if stats {
-		s := st.Stats
-		fmt.Fprintf(stderr, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d\n",
-			s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024)
+		printStats(stderr, st)
 	}
 	if st.Signal != 0 {
 		core := ""
@@ -225,4 +228,40 @@ func parseID(v string, out *uint32) error {
 	}
 	*out = uint32(n)
 	return nil
+}
+
+// printStats writes the counters line and an strace -c style table.
+func printStats(w io.Writer, st glassbox.ExitStatus) {
+	s := st.Stats
+	fmt.Fprintf(w, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d\n",
+		s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024)
+	if len(st.Syscalls) == 0 {
+		return
+	}
+	var total time.Duration
+	var calls, errs uint64
+	for _, c := range st.Syscalls {
+		total += c.Time
+		calls += c.Calls
+		errs += c.Errors
+	}
+	fmt.Fprintf(w, "%% time     seconds  usecs/call     calls    errors syscall\n")
+	fmt.Fprintf(w, "------ ----------- ----------- --------- --------- ----------------\n")
+	for _, c := range st.Syscalls {
+		pct := 0.0
+		if total > 0 {
+			pct = 100 * float64(c.Time) / float64(total)
+		}
+		fmt.Fprintf(w, "%6.2f %11.6f %11d %9d %9s %s\n", pct, c.Time.Seconds(),
+			c.Time.Microseconds()/int64(c.Calls), c.Calls, errCount(c.Errors), c.Name)
+	}
+	fmt.Fprintf(w, "------ ----------- ----------- --------- --------- ----------------\n")
+	fmt.Fprintf(w, "100.00 %11.6f %11d %9d %9s total\n", total.Seconds(), total.Microseconds()/int64(max(calls, 1)), calls, errCount(errs))
+}
+
+func errCount(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatUint(n, 10)
 }

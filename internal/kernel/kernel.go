@@ -27,6 +27,8 @@ type Config struct {
 	UID, GID uint32
 	// Cwd is the first process's working directory ("" means /).
 	Cwd string
+	// CountSyscalls keeps a per-syscall table of calls, errors and time.
+	CountSyscalls bool
 }
 
 // Kernel is one sandbox.
@@ -41,8 +43,9 @@ type Kernel struct {
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
 
-	futex futexTable
-	stats kstats
+	futex      futexTable
+	stats      kstats
+	perSyscall *perSyscall // nil unless Config.CountSyscalls
 
 	unsupported sync.Map // syscall names already reported
 }
@@ -52,7 +55,11 @@ func New(cfg Config) *Kernel {
 	if cfg.Hostname == "" {
 		cfg.Hostname = "glassbox"
 	}
-	return &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{})}
+	k := &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{})}
+	if cfg.CountSyscalls {
+		k.perSyscall = &perSyscall{}
+	}
+	return k
 }
 
 // Namespace returns the sandbox's mount tree.

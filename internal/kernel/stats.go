@@ -1,6 +1,12 @@
 package kernel
 
-import "sync/atomic"
+import (
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"glassbox/internal/abi"
+)
 
 // Stats are sandbox-wide counters, kept for the whole run (per-address-
 // space counters die with their address space).
@@ -27,4 +33,57 @@ func (k *Kernel) Stats() Stats {
 		Threads:     k.stats.threads.Load(),
 		MemPeakByte: k.cfg.MemFile.Stats().PeakInUse * 4096,
 	}
+}
+
+// SyscallCount is one row of the per-syscall table (like strace -c).
+type SyscallCount struct {
+	Nr     int
+	Name   string
+	Calls  uint64
+	Errors uint64
+	Time   time.Duration
+}
+
+// perSyscall counts calls, errors and time per syscall number; only kept
+// when Config.CountSyscalls is set (timing costs a clock read per call).
+type perSyscall struct {
+	calls, errors, nanos [MaxSyscall + 1]atomic.Uint64
+}
+
+func (p *perSyscall) add(nr int, err error, d time.Duration) {
+	if nr < 0 || nr >= MaxSyscall {
+		nr = MaxSyscall
+	}
+	p.calls[nr].Add(1)
+	if err != nil && err != ErrNoReturn {
+		p.errors[nr].Add(1)
+	}
+	p.nanos[nr].Add(uint64(d))
+}
+
+// SyscallCounts returns the per-syscall table, busiest first by time
+// (empty unless Config.CountSyscalls).
+func (k *Kernel) SyscallCounts() []SyscallCount {
+	if k.perSyscall == nil {
+		return nil
+	}
+	var out []SyscallCount
+	for nr := 0; nr <= MaxSyscall; nr++ {
+		p := k.perSyscall
+		if c := p.calls[nr].Load(); c > 0 {
+			name := "unknown"
+			if nr < MaxSyscall {
+				name = abi.SyscallName(nr)
+			}
+			out = append(out, SyscallCount{Nr: nr, Name: name, Calls: c, Errors: p.errors[nr].Load(),
+				Time: time.Duration(p.nanos[nr].Load())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Time != out[j].Time {
+			return out[i].Time > out[j].Time
+		}
+		return out[i].Calls > out[j].Calls
+	})
+	return out
 }

@@ -50,8 +50,9 @@ func (t *Task) doSyscall() {
 	a := Args{t.regs.Rdi, t.regs.Rsi, t.regs.Rdx, t.regs.R10, t.regs.R8, t.regs.R9}
 	tr := t.k.cfg.Tracer
 	tracing := tr.On(trace.Syscall)
+	counting := t.k.perSyscall != nil
 	var start time.Time
-	if tracing {
+	if tracing || counting {
 		start = time.Now()
 	}
 	var ret uint64
@@ -70,8 +71,14 @@ func (t *Task) doSyscall() {
 		t.regs.Rax = encodeResult(ret, err)
 		t.inSyscall = true
 	}
-	if tracing {
-		t.traceSyscall(nr, a, ret, err, time.Since(start))
+	if tracing || counting {
+		d := time.Since(start)
+		if counting {
+			t.k.perSyscall.add(nr, err, d)
+		}
+		if tracing {
+			t.traceSyscall(nr, a, ret, err, d)
+		}
 	}
 }
 

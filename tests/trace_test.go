@@ -1,0 +1,92 @@
+package tests
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const cowTraceC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#define PAGES 40
+int main(void) {
+	char *m = mmap(0, PAGES * 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+	memset(m, 1, PAGES * 4096);
+	printf("%lu\n", (unsigned long)m);
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		for (int i = 0; i < PAGES; i++) m[i * 4096] = 2;
+		_exit(0);
+	}
+	waitpid(p, 0, 0);
+	return 0;
+}
+`
+
+// TestTraceCOW: after fork, the child's first write to each shared page
+// shows one COW event for that page's address: one per page written.
+func TestTraceCOW(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "cowtrace", cowTraceC)
+	gb := runGlassbox(t, []string{"--trace=cow,proc", "--trace-format=json"}, []string{prog})
+	if gb.Code != 0 {
+		t.Fatalf("run failed: %s", gb)
+	}
+	base, err := strconv.ParseUint(strings.TrimSpace(gb.Stdout), 10, 64)
+	if err != nil {
+		t.Fatalf("no mapping address: %s", gb)
+	}
+	// Count the child's COW copies inside the 40-page mapping.
+	var child int
+	seen := map[uint64]bool{}
+	for _, line := range strings.Split(gb.Stderr, "\n") {
+		var ev struct {
+			Kind   string `json:"kind"`
+			PID    int    `json:"pid"`
+			Addr   uint64 `json:"addr"`
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal([]byte(line), &ev) != nil {
+			continue
+		}
+		if ev.Kind == "proc" && strings.HasPrefix(ev.Detail, "fork: child pid ") {
+			child, _ = strconv.Atoi(strings.Fields(ev.Detail)[3])
+		}
+		if ev.Kind == "cow" && ev.PID == child && child != 0 && ev.Addr >= base && ev.Addr < base+40*4096 {
+			seen[ev.Addr&^4095] = true
+		}
+	}
+	pages := len(seen)
+	if child == 0 || pages != 40 {
+		t.Errorf("child %d: %d pages copied in the mapping, want 40\n%s", child, pages, gb.Stderr)
+	}
+}
+
+const nSyscallsC = `
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+	for (int i = 0; i < 1000; i++) syscall(SYS_getppid);
+	return 0;
+}
+`
+
+// TestStatsCounts: --stats counts exactly the getppid calls the program
+// makes, in its per-syscall table.
+func TestStatsCounts(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "nsyscalls", nSyscallsC)
+	gb := runGlassbox(t, []string{"--stats"}, []string{prog})
+	m := regexp.MustCompile(`(?m)^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+\S*\s*getppid$`).FindStringSubmatch(gb.Stderr)
+	if gb.Code != 0 || m == nil || m[1] != "1000" {
+		t.Errorf("want a getppid row with 1000 calls: %s", gb)
+	}
+}
