@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -287,4 +289,40 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+const crashC = `
+#include <stdio.h>
+void inner(int *p) { *p = 42; }
+void outer(void) { inner((int *)0x18); }
+int main(void) { printf("about to crash\n"); fflush(stdout); outer(); return 0; }
+`
+
+// TestCoreDump: with RLIMIT_CORE raised, a SIGSEGV writes core.PID in
+// the working directory (the shell sees status 139 and prints it), and the
+// host's gdb, given the program and that core, shows the faulting frames.
+// The core is written inside the sandbox (in its /tmp) and copied out
+// through stdout.
+func TestCoreDump(t *testing.T) {
+	t.Parallel()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
+		t.Fatal("gdb not found: apt-get install gdb")
+	}
+	prog := compileC(t, "crash", crashC, "-dynamic", "-g", "-O0")
+	gb := runGlassbox(t, nil, []string{"/bin/sh", "-c",
+		"cd $(mktemp -d) && ulimit -c unlimited && " + prog + " >&2; echo status=$? >&2; cat core.*"})
+	if !strings.Contains(gb.Stderr, "about to crash") || !strings.Contains(gb.Stderr, "status=139") || len(gb.Stdout) < 4096 {
+		t.Fatalf("no core: %s", gb)
+	}
+	core := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(core, []byte(gb.Stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(gdb, "-batch", "-ex", "bt", prog, core).CombinedOutput()
+	for _, want := range []string{"SIGSEGV", "inner (p=0x18)", "in outer ()", "in main ()"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("gdb output lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -230,6 +230,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	tg.exeName = img.name
 	tg.comm = commName(execfn)
 	tg.argStart, tg.argEnd = res.ArgStart, res.ArgEnd
+	tg.auxv = res.Auxv
 	tg.envStart, tg.envEnd = res.EnvStart, res.EnvEnd
 	tg.mu.Unlock()
 	tg.fds.ExecClose()

@@ -64,6 +64,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.exe, ctg.exeName, ctg.comm = ptg.exe, ptg.exeName, ptg.comm
 	ctg.rlimits = ptg.rlimits
 	ctg.argStart, ctg.argEnd, ctg.envStart, ctg.envEnd = ptg.argStart, ptg.argEnd, ptg.envStart, ptg.envEnd
+	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
 	ptg.mu.Unlock()

@@ -279,8 +279,13 @@ func (t *Task) act(sig int, info *SigInfo) bool {
 		t.traceSignal(sig, "default: ignored")
 		return false
 	case actCore:
-		t.traceSignal(sig, "default: core")
-		t.exitGroup(ExitStatus{Signal: sig, Core: false})
+		core := t.dumpCore(sig, info)
+		if core {
+			t.traceSignal(sig, "default: core (dumped)")
+		} else {
+			t.traceSignal(sig, "default: core (not dumped)")
+		}
+		t.exitGroup(ExitStatus{Signal: sig, Core: core})
 	default:
 		t.traceSignal(sig, "default: terminate")
 		t.exitGroup(ExitStatus{Signal: sig})

@@ -37,6 +37,7 @@ type ThreadGroup struct {
 	argEnd   uint64
 	envStart uint64
 	envEnd   uint64
+	auxv     []uint64 // as given at exec (key, value pairs)
 	pgid     int
 	sid      int
 
