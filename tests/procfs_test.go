@@ -40,3 +40,11 @@ func TestProcSelf(t *testing.T) {
 		`head -1 /proc/self/limits | tr -s ' '`
 	diff(t, []string{"/bin/bash", "-c", script})
 }
+
+// TestReopenThroughProc: /dev/stdin and /proc/self/fd/N open the pipe or
+// host descriptor behind an fd again.
+func TestReopenThroughProc(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{"/bin/bash", "-c", `echo x | cat /proc/self/fd/0; echo z | (read a < /dev/stdin; echo got $a);` +
+		`exec 4< <(echo procsub); cat /proc/self/fd/4; echo out > /dev/stdout`})
+}

@@ -68,6 +68,9 @@ type File struct {
 func NewFile(ops FileOps, path Path, flags int) *File {
 	f := &File{ops: ops, path: path, flags: flags}
 	f.refs.Store(1)
+	if b, ok := ops.(interface{ SetFile(*File) }); ok {
+		b.SetFile(f) // ops that read their file's status flags (O_NONBLOCK)
+	}
 	return f
 }
 

@@ -150,3 +150,13 @@ func (f *File) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uint6
 	}
 	return 0, nil
 }
+
+// Reopen implements vfs.Reopener (/dev/stdin, /proc/self/fd/0): a new
+// description of the same host object, through a duplicate descriptor.
+func (f *File) Reopen(flags int) (vfs.FileOps, error) {
+	fd, err := unix.FcntlInt(uintptr(f.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return New(fd, true), nil
+}

@@ -137,3 +137,10 @@ func (e *End) Readiness() (uint32, <-chan struct{}) {
 	ch := e.p.Changed()
 	return e.Events(), ch
 }
+
+// Reopen implements vfs.Reopener: opening /proc/PID/fd/N of a pipe end
+// opens the pipe again, for reading or writing by flags (as a FIFO open).
+func (e *End) Reopen(flags int) (vfs.FileOps, error) {
+	acc := flags & unix.O_ACCMODE
+	return e.p.Open(acc != unix.O_WRONLY, acc != unix.O_RDONLY), nil
+}

@@ -104,7 +104,7 @@ func (fs *FS) fdDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
 					return vfs.Path{}, unix.ENOENT
 				}
 				if f.Path().Dentry == nil {
-					return vfs.Path{}, unix.ENXIO // anonymous files cannot be reopened yet
+					return vfs.ReopenPath(f) // a pipe or host descriptor: its object afresh
 				}
 				return f.Path(), nil
 			}
