@@ -120,7 +120,8 @@ func errText(err error) string {
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Run runs argv in a new sandbox and waits for it. Cancelling ctx kills
-// every guest process.
+// every guest process; Run then returns the status with an *Error
+// wrapping ctx.Err() (context.DeadlineExceeded for a timeout).
 func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return ExitStatus{}, &Error{"run", errors.New("no program given")}
@@ -154,7 +155,9 @@ wait:
 		case <-ctx.Done():
 			k.KillAll()
 			<-k.Done()
-			break wait
+			s := k.Wait()
+			return ExitStatus{Code: s.Code, Signal: s.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()},
+				&Error{"run", ctx.Err()}
 		}
 	}
 	s := k.Wait()

@@ -86,3 +86,13 @@ func TestGoodInput(t *testing.T) {
 	r = runGlassboxRaw(t, "run", "--", bb, "echo", "--root", "x")
 	expect(t, "guest flags", r, "--root x\n", 0)
 }
+
+// TestTimeout: --timeout kills the whole guest (a shell and its child) and
+// glassbox exits 124 with one line saying so.
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	r := runGlassboxRaw(t, "run", "--timeout", "300ms", "--", "/bin/sh", "-c", "sleep 30; echo not reached")
+	if r.Code != 124 || r.Stdout != "" || !strings.Contains(r.Stderr, "timed out after 300ms") {
+		t.Errorf("want exit 124 and a timeout line: %s", r)
+	}
+}

@@ -37,6 +37,7 @@ flags:
   --trace[=KINDS]  show what happens: syscall,fault,cow,signal,proc,fd,mem or all (default all)
   --trace-out FILE write the trace to FILE instead of stderr
   --trace-format F text (default) or json (one object per line)
+  --timeout D      kill the guest after D (e.g. 10s, 2m); glassbox then exits 124
   --stats          print counters (syscalls, faults, copy-on-write copies, peak memory)
                    and a per-syscall table (calls, errors, time) at exit
 `
@@ -104,6 +105,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		tr       traceFlag
 		traceOut string
 		stats    bool
+		timeout  time.Duration
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
@@ -114,6 +116,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.Var(&tr, "trace", "")
 	fs.StringVar(&traceOut, "trace-out", "", "")
 	fs.BoolVar(&stats, "stats", false, "")
+	fs.DurationVar(&timeout, "timeout", 0, "")
 	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -156,7 +159,19 @@ func cmdRun(args []string, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	cfg.Signals = sigs
 	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	st, err := glassbox.Run(ctx, cfg, argv)
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "glassbox: %s timed out after %v\n", argv[0], timeout)
+		if stats {
+			printStats(stderr, st)
+		}
+		return 124
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "glassbox: %v\n", err)
 		var en unix.Errno
