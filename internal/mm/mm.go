@@ -129,6 +129,16 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResu
 		return res, err
 	}
 	m.stats.MinorFaults++
+	if v.File != nil && !v.Shared && v.Prot&unix.PROT_WRITE != 0 && !exec && !m.pt.get(page).mappedWritable() {
+		// A writable private file page (a program's .data): the first
+		// touch is most often a write. Copy it now rather than take a
+		// second trap for the write; a page that is only read costs a copy.
+		cow, err := m.makeWritable(mp, v, page)
+		if err != nil {
+			return res, err
+		}
+		res.COW = cow
+	}
 	return res, nil
 }
 
