@@ -7,7 +7,7 @@ import (
 )
 
 // Calls whose answer follows from what glassbox does not have (extended
-// attributes, advisory caching hints, sockets on non-socket files).
+// attributes, advisory caching hints).
 func init() {
 	// No file system glassbox serves has extended attributes.
 	// Linux: fs/xattr.c — ENODATA when the name is absent.
@@ -41,16 +41,4 @@ func init() {
 		f.DecRef()
 		return 0, nil
 	}, "locks always granted")
-	// Socket calls on descriptors that are not sockets.
-	notSock := func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
-		if err != nil {
-			return 0, err
-		}
-		f.DecRef()
-		return 0, unix.ENOTSOCK
-	}
-	for _, nr := range []int{unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME, unix.SYS_GETSOCKOPT, unix.SYS_SETSOCKOPT} {
-		reg(nr, notSock, "no sockets yet")
-	}
 }

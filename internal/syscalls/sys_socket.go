@@ -1,0 +1,414 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/kernel"
+	unixsock "glassbox/internal/net/unix"
+	"glassbox/internal/vfs"
+)
+
+// Sockets: AF_UNIX inside the sandbox (internal/net/unix); other families
+// are not there yet. The send and receive calls are in sys_socket_msg.go.
+func init() {
+	reg(unix.SYS_SOCKET, sysSocket, "AF_UNIX only")
+	reg(unix.SYS_SOCKETPAIR, sysSocketpair, "AF_UNIX only")
+	reg(unix.SYS_BIND, sysBind, "pathname sockets are files only where the file system can make S_IFSOCK nodes")
+	reg(unix.SYS_LISTEN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		s, f, err := getSocket(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef()
+		return 0, s.Listen(a.Int(1), unixsock.PeerCred(t))
+	})
+	reg(unix.SYS_ACCEPT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return doAccept(t, a.Int(0), a[1], a[2], 0)
+	})
+	reg(unix.SYS_ACCEPT4, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return doAccept(t, a.Int(0), a[1], a[2], a.Int(3))
+	})
+	reg(unix.SYS_CONNECT, sysConnect)
+	reg(unix.SYS_GETSOCKNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return getName(t, a.Int(0), a[1], a[2], false)
+	})
+	reg(unix.SYS_GETPEERNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return getName(t, a.Int(0), a[1], a[2], true)
+	})
+	reg(unix.SYS_SHUTDOWN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		s, f, err := getSocket(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef()
+		return 0, s.Shutdown(a.Int(1))
+	})
+	reg(unix.SYS_GETSOCKOPT, sysGetsockopt, "SOL_SOCKET options of AF_UNIX sockets")
+	reg(unix.SYS_SETSOCKOPT, sysSetsockopt, "SOL_SOCKET options of AF_UNIX sockets")
+}
+
+// Limits of the socket calls. Linux: include/linux/socket.h, net/socket.c
+const (
+	afMax          = 46  // AF_MAX
+	sockMax        = 11  // SOCK_MAX
+	sockTypeMask   = 0xf // SOCK_TYPE_MASK
+	sockaddrMax    = 128 // sizeof(struct sockaddr_storage)
+	sockFlagsValid = unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
+)
+
+// unixNets holds each sandbox's AF_UNIX namespace (*unixsock.Namespace
+// by *kernel.Kernel) until its first process exits.
+var unixNets sync.Map
+
+func unixNS(t *kernel.Task) *unixsock.Namespace {
+	k := t.Kernel()
+	if v, ok := unixNets.Load(k); ok {
+		return v.(*unixsock.Namespace)
+	}
+	v, loaded := unixNets.LoadOrStore(k, unixsock.NewNamespace(unixsock.NewRegistry(k.Namespace())))
+	if !loaded {
+		go func() {
+			<-k.Done()
+			unixNets.Delete(k)
+		}()
+	}
+	return v.(*unixsock.Namespace)
+}
+
+// getSocket returns the socket behind fd and its file (for the caller to
+// DecRef): EBADF, or ENOTSOCK for another kind of file.
+func getSocket(t *kernel.Task, fd int) (*unixsock.Socket, *vfs.File, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, ok := unixsock.FromFile(f)
+	if !ok {
+		f.DecRef()
+		return nil, nil, unix.ENOTSOCK
+	}
+	return s, f, nil
+}
+
+// checkSocketArgs applies socket(2)'s checks common to socketpair and
+// returns the type and flags. Linux: net/socket.c (__sys_socket,
+// __sock_create), net/unix/af_unix.c (unix_create)
+func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, int, error) {
+	flags := typ &^ sockTypeMask
+	if flags&^sockFlagsValid != 0 {
+		return 0, 0, unix.EINVAL
+	}
+	typ &= sockTypeMask
+	if family < 0 || family >= afMax {
+		return 0, 0, unix.EAFNOSUPPORT
+	}
+	if typ >= sockMax {
+		return 0, 0, unix.EINVAL
+	}
+	switch family {
+	case unix.AF_UNIX:
+	case unix.AF_INET, unix.AF_INET6:
+		t.Kernel().ReportUnsupported("socket family inet")
+		if pair {
+			return 0, 0, unix.EOPNOTSUPP // inet has no socketpair
+		}
+		return 0, 0, unix.EAFNOSUPPORT
+	default:
+		t.Kernel().ReportUnsupported("socket family " + strconv.Itoa(family))
+		return 0, 0, unix.EAFNOSUPPORT
+	}
+	if proto != 0 && proto != unix.AF_UNIX {
+		return 0, 0, unix.EPROTONOSUPPORT
+	}
+	typ, err := unixsock.ValidType(typ)
+	return typ, flags, err
+}
+
+func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
+	typ, flags, err := checkSocketArgs(t, a.Int(0), a.Int(1), a.Int(2), false)
+	if err != nil {
+		return 0, err
+	}
+	f := unixNS(t).NewFile(t, typ, flags&unix.SOCK_NONBLOCK)
+	return installNew(t, f, flags&unix.SOCK_CLOEXEC != 0)
+}
+
+func sysSocketpair(t *kernel.Task, a kernel.Args) (uint64, error) {
+	typ, flags, err := checkSocketArgs(t, a.Int(0), a.Int(1), a.Int(2), true)
+	if err != nil {
+		return 0, err
+	}
+	x, y := unixNS(t).NewPair(t, typ, flags&unix.SOCK_NONBLOCK)
+	cloexec := flags&unix.SOCK_CLOEXEC != 0
+	fd0, err := t.FDs().Install(x, 0, cloexec, t.FDLimit())
+	if err != nil {
+		x.DecRef()
+		y.DecRef()
+		return 0, err
+	}
+	fd1, err := t.FDs().Install(y, 0, cloexec, t.FDLimit())
+	if err != nil {
+		t.FDs().Close(fd0)
+		y.DecRef()
+		return 0, err
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(fd0))
+	binary.LittleEndian.PutUint32(b[4:], uint32(fd1))
+	if err := t.CopyOut(a[3], b[:]); err != nil {
+		t.FDs().Close(fd0)
+		t.FDs().Close(fd1)
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+// readSockaddr copies in a socket address of n bytes (nil for 0).
+// Linux: net/socket.c (move_addr_to_kernel)
+func readSockaddr(t *kernel.Task, addr uint64, n int) ([]byte, error) {
+	if n < 0 || n > sockaddrMax {
+		return nil, unix.EINVAL
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	b := make([]byte, n)
+	if err := t.CopyIn(addr, b); err != nil {
+		return nil, unix.EFAULT
+	}
+	return b, nil
+}
+
+// writeSockaddr gives the user up to *ulenAddr bytes of a and stores a's
+// full length there. Linux: net/socket.c (move_addr_to_user)
+func writeSockaddr(t *kernel.Task, a []byte, uaddr, ulenAddr uint64) error {
+	var lb [4]byte
+	if err := t.CopyIn(ulenAddr, lb[:]); err != nil {
+		return unix.EFAULT
+	}
+	n := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	n = min(n, len(a))
+	if n < 0 {
+		return unix.EINVAL
+	}
+	if n > 0 {
+		if err := t.CopyOut(uaddr, a[:n]); err != nil {
+			return unix.EFAULT
+		}
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(a)))
+	if err := t.CopyOut(ulenAddr, lb[:]); err != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// resolveName parses an AF_UNIX address and, for a pathname, resolves its
+// directory as the caller sees it (relative to its working directory).
+func resolveName(t *kernel.Task, b []byte, forBind bool) (*unixsock.Name, error) {
+	n, err := unixsock.ParseAddr(b)
+	if err != nil || n.Abstract() {
+		return n, err
+	}
+	dir, base, trailing, err := t.WalkParent(kernel.AtFDCWD, n.Path)
+	if err != nil {
+		return nil, err
+	}
+	if trailing && forBind {
+		// Linux: fs/namei.c (filename_create) — EEXIST, else ENOENT.
+		if _, err := t.Kernel().Namespace().Step(t, dir, base); err == nil {
+			return nil, unix.EADDRINUSE
+		}
+		return nil, unix.ENOENT
+	}
+	n.Dir, n.Base = dir, base
+	return n, nil
+}
+
+func sysBind(t *kernel.Task, a kernel.Args) (uint64, error) {
+	s, f, err := getSocket(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	b, err := readSockaddr(t, a[1], a.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	if len(b) == 2 && b[0] == unix.AF_UNIX && b[1] == 0 {
+		return 0, s.Bind(t, nil, 0) // autobind. Linux: unix_bind
+	}
+	n, err := resolveName(t, b, true)
+	if err != nil {
+		return 0, err
+	}
+	return 0, s.Bind(t, n, 0o777&^t.FS().Umask())
+}
+
+func sysConnect(t *kernel.Task, a kernel.Args) (uint64, error) {
+	s, f, err := getSocket(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	b, err := readSockaddr(t, a[1], a.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	var n *unixsock.Name
+	if s.Type() == unix.SOCK_DGRAM && len(b) >= 2 && b[0] == unix.AF_UNSPEC && b[1] == 0 {
+		n = nil // dissolve the association. Linux: unix_dgram_connect
+	} else if n, err = resolveName(t, b, false); err != nil {
+		return 0, err
+	}
+	return 0, restartable(s.Connect(t, n, unixsock.PeerCred(t)))
+}
+
+// doAccept is accept4(2). Linux: net/socket.c (__sys_accept4, do_accept)
+func doAccept(t *kernel.Task, fd int, addr, lenAddr uint64, flags int) (uint64, error) {
+	if flags&^sockFlagsValid != 0 {
+		return 0, unix.EINVAL
+	}
+	s, f, err := getSocket(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	nf, err := s.Accept(t, flags&unix.SOCK_NONBLOCK)
+	if err != nil {
+		return 0, restartable(err)
+	}
+	if addr != 0 {
+		ns, _ := unixsock.FromFile(nf)
+		peer, err := ns.PeerAddr()
+		if err == nil {
+			err = writeSockaddr(t, peer, addr, lenAddr)
+		} else {
+			err = unix.ECONNABORTED
+		}
+		if err != nil {
+			nf.DecRef() // the connection is lost, as in Linux
+			return 0, err
+		}
+	}
+	return installNew(t, nf, flags&unix.SOCK_CLOEXEC != 0)
+}
+
+func getName(t *kernel.Task, fd int, addr, lenAddr uint64, peer bool) (uint64, error) {
+	s, f, err := getSocket(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	var a []byte
+	if peer {
+		if a, err = s.PeerAddr(); err != nil {
+			return 0, err
+		}
+	} else {
+		a = s.LocalAddr()
+	}
+	return 0, writeSockaddr(t, a, addr, lenAddr)
+}
+
+// sysGetsockopt answers SOL_SOCKET options; AF_UNIX has no others
+// (EOPNOTSUPP). Linux: net/socket.c (do_sock_getsockopt), net/core/sock.c
+func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
+	s, f, err := getSocket(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if a.Int(1) != unix.SOL_SOCKET {
+		return 0, unix.EOPNOTSUPP
+	}
+	var lb [4]byte
+	if err := t.CopyIn(a[4], lb[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	n := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	v, err := s.GetOption(a.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	n = min(n, len(v))
+	if err := t.CopyOut(a[3], v[:n]); err != nil {
+		return 0, unix.EFAULT
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(n))
+	return 0, t.CopyOut(a[4], lb[:])
+}
+
+func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
+	s, f, err := getSocket(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	n := a.Int(4)
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	if a.Int(1) != unix.SOL_SOCKET {
+		return 0, unix.EOPNOTSUPP
+	}
+	v := make([]byte, min(n, 16)) // no option is longer
+	if err := t.CopyIn(a[3], v); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, s.SetOption(a.Int(2), v, t.Creds().EUID == 0)
+}
+
+// withSocket runs fn on the socket behind fd (EBADF, ENOTSOCK).
+func withSocket(t *kernel.Task, fd int, fn func(s *unixsock.Socket) (uint64, error)) (uint64, error) {
+	s, f, err := getSocket(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	return fn(s)
+}
+
+// pinned holds guest buffers pinned for one transfer.
+type pinned struct {
+	bufs [][]byte
+	pins []interface{ Unpin() }
+}
+
+func (p *pinned) unpin() {
+	for _, x := range p.pins {
+		x.Unpin()
+	}
+}
+
+// pin pins the guest ranges of iov (writable ones to receive into).
+func pin(t *kernel.Task, iov []iovec, write bool) (*pinned, error) {
+	p := &pinned{}
+	for _, v := range iov {
+		if v.len == 0 {
+			continue
+		}
+		x, err := t.MM().Pin(t.Mapper(), v.base, int(v.len), write)
+		if err != nil {
+			p.unpin()
+			return nil, unix.EFAULT
+		}
+		p.pins = append(p.pins, x)
+		p.bufs = append(p.bufs, x.Bufs...)
+	}
+	return p, nil
+}
+
+// dropFiles releases files received but not installed.
+func dropFiles(fs []*vfs.File) {
+	for _, f := range fs {
+		f.DecRef()
+	}
+}
