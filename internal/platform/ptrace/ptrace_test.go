@@ -95,3 +95,21 @@ func TestSeccompKillsStrayHostSyscall(t *testing.T) {
 		t.Fatal("injected getpid survived the seccomp filter")
 	}
 }
+
+// BenchmarkNewAddressSpace measures creating (and destroying) a stub.
+func BenchmarkNewAddressSpace(b *testing.B) {
+	runtime.LockOSThread()
+	fd, _ := unix.MemfdCreate("bench-mem", unix.MFD_CLOEXEC)
+	defer unix.Close(fd)
+	p, err := New(fd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		th, err := p.NewAddressSpace()
+		if err != nil {
+			b.Fatal(err)
+		}
+		th.Release()
+	}
+}
