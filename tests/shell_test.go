@@ -19,3 +19,16 @@ func TestShellPipelines(t *testing.T) {
 		diff(t, argv)
 	}
 }
+
+// TestFifoAndSocketFiles: mkfifo makes a FIFO that blocks its opener until
+// the other end comes; bind makes a socket file that connect finds and
+// unlink removes.
+func TestFifoAndSocketFiles(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{"/bin/bash", "-c", `cd $(mktemp -d); mkfifo f; stat -c '%F %a' f; (sleep 0.1; echo through fifo > f) & cat f; wait;` +
+		`python3 -c "
+import socket,os,stat
+s=socket.socket(socket.AF_UNIX); s.bind('sock'); s.listen()
+print(stat.S_ISSOCK(os.stat('sock').st_mode))
+c=socket.socket(socket.AF_UNIX); c.connect('sock'); a,_=s.accept(); c.send(b'hi'); print(a.recv(2)); os.unlink('sock'); print(os.path.exists('sock'))"; rm f; cd /; rmdir $OLDPWD`})
+}

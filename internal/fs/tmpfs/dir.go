@@ -217,11 +217,14 @@ func (d *Dir) Mkdir(ctx vfs.Ctx, name string, mode uint32) error {
 // Mknod implements vfs.Mknoder: regular files only so far (FIFOs, sockets
 // and device nodes get EPERM).
 func (d *Dir) Mknod(ctx vfs.Ctx, name string, mode uint32, dev uint64) error {
-	if mode&unix.S_IFMT != unix.S_IFREG {
-		return unix.EPERM
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		_, err := d.Create(ctx, name, mode&0o7777)
+		return err
+	case unix.S_IFSOCK, unix.S_IFIFO:
+		return d.mknodSpecial(ctx, name, mode)
 	}
-	_, err := d.Create(ctx, name, mode&0o7777)
-	return err
+	return unix.EPERM // devices: no device nodes in the sandbox's tmpfs
 }
 
 // Symlink implements vfs.Symlinker. Linux: mm/shmem.c (shmem_symlink)
