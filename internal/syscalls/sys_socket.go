@@ -8,14 +8,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/kernel"
+	"glassbox/internal/net/inet"
 	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
-// Sockets: AF_UNIX inside the sandbox (internal/net/unix); other families
-// are not there yet. The send and receive calls are in sys_socket_msg.go.
+// Sockets: AF_UNIX inside the sandbox (internal/net/unix); AF_INET and
+// AF_INET6 on the sandbox's private loopback (internal/net/inet, the
+// --net=none policy); other families are EAFNOSUPPORT. The send and
+// receive calls are in sys_socket_msg.go, the family glue in
+// sys_socket_inet.go.
 func init() {
-	reg(unix.SYS_SOCKET, sysSocket, "AF_UNIX only")
+	reg(unix.SYS_SOCKET, sysSocket, "AF_UNIX; AF_INET/AF_INET6 on a private loopback")
 	reg(unix.SYS_SOCKETPAIR, sysSocketpair, "AF_UNIX only")
 	reg(unix.SYS_BIND, sysBind, "pathname sockets are files only where the file system can make S_IFSOCK nodes")
 	reg(unix.SYS_LISTEN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -24,7 +28,10 @@ func init() {
 			return 0, err
 		}
 		defer f.DecRef()
-		return 0, s.Listen(a.Int(1), unixsock.PeerCred(t))
+		if is, ok := s.(inetSock); ok {
+			return 0, is.Listen(a.Int(1))
+		}
+		return 0, s.(*unixsock.Socket).Listen(a.Int(1), unixsock.PeerCred(t))
 	})
 	reg(unix.SYS_ACCEPT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return doAccept(t, a.Int(0), a[1], a[2], 0)
@@ -47,8 +54,8 @@ func init() {
 		defer f.DecRef()
 		return 0, s.Shutdown(a.Int(1))
 	})
-	reg(unix.SYS_GETSOCKOPT, sysGetsockopt, "SOL_SOCKET options of AF_UNIX sockets")
-	reg(unix.SYS_SETSOCKOPT, sysSetsockopt, "SOL_SOCKET options of AF_UNIX sockets")
+	reg(unix.SYS_GETSOCKOPT, sysGetsockopt, "SOL_SOCKET; SOL_TCP, SOL_IP, SOL_IPV6 of inet sockets")
+	reg(unix.SYS_SETSOCKOPT, sysSetsockopt, "SOL_SOCKET; SOL_TCP, SOL_IP, SOL_IPV6 of inet sockets")
 }
 
 // Limits of the socket calls. Linux: include/linux/socket.h, net/socket.c
@@ -81,15 +88,15 @@ func unixNS(t *kernel.Task) *unixsock.Namespace {
 
 // getSocket returns the socket behind fd and its file (for the caller to
 // DecRef): EBADF, or ENOTSOCK for another kind of file.
-func getSocket(t *kernel.Task, fd int) (*unixsock.Socket, *vfs.File, error) {
+func getSocket(t *kernel.Task, fd int) (sock, *vfs.File, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, ok := unixsock.FromFile(f)
-	if !ok {
+	s, err := sockOf(f)
+	if err != nil {
 		f.DecRef()
-		return nil, nil, unix.ENOTSOCK
+		return nil, nil, err
 	}
 	return s, f, nil
 }
@@ -112,11 +119,11 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 	switch family {
 	case unix.AF_UNIX:
 	case unix.AF_INET, unix.AF_INET6:
-		t.Kernel().ReportUnsupported("socket family inet")
 		if pair {
 			return 0, 0, unix.EOPNOTSUPP // inet has no socketpair
 		}
-		return 0, 0, unix.EAFNOSUPPORT
+		typ, err := inet.CheckType(typ, proto)
+		return typ, flags, err
 	default:
 		t.Kernel().ReportUnsupported("socket family " + strconv.Itoa(family))
 		return 0, 0, unix.EAFNOSUPPORT
@@ -133,7 +140,12 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := unixNS(t).NewFile(t, typ, flags&unix.SOCK_NONBLOCK)
+	var f *vfs.File
+	if fam := a.Int(0); fam == unix.AF_INET || fam == unix.AF_INET6 {
+		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
+	} else {
+		f = unixNS(t).NewFile(t, typ, flags&unix.SOCK_NONBLOCK)
+	}
 	return installNew(t, f, flags&unix.SOCK_CLOEXEC != 0)
 }
 
@@ -239,14 +251,18 @@ func sysBind(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if is, ok := s.(inetSock); ok {
+		return 0, is.Bind(b)
+	}
+	us := s.(*unixsock.Socket)
 	if len(b) == 2 && b[0] == unix.AF_UNIX && b[1] == 0 {
-		return 0, s.Bind(t, nil, 0) // autobind. Linux: unix_bind
+		return 0, us.Bind(t, nil, 0) // autobind. Linux: unix_bind
 	}
 	n, err := resolveName(t, b, true)
 	if err != nil {
 		return 0, err
 	}
-	return 0, s.Bind(t, n, 0o777&^t.FS().Umask())
+	return 0, us.Bind(t, n, 0o777&^t.FS().Umask())
 }
 
 func sysConnect(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -259,13 +275,16 @@ func sysConnect(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if is, ok := s.(inetSock); ok {
+		return 0, restartable(is.Connect(t, b))
+	}
 	var n *unixsock.Name
 	if s.Type() == unix.SOCK_DGRAM && len(b) >= 2 && b[0] == unix.AF_UNSPEC && b[1] == 0 {
 		n = nil // dissolve the association. Linux: unix_dgram_connect
 	} else if n, err = resolveName(t, b, false); err != nil {
 		return 0, err
 	}
-	return 0, restartable(s.Connect(t, n, unixsock.PeerCred(t)))
+	return 0, restartable(s.(*unixsock.Socket).Connect(t, n, unixsock.PeerCred(t)))
 }
 
 // doAccept is accept4(2). Linux: net/socket.c (__sys_accept4, do_accept)
@@ -278,19 +297,25 @@ func doAccept(t *kernel.Task, fd int, addr, lenAddr uint64, flags int) (uint64, 
 		return 0, err
 	}
 	defer f.DecRef()
-	nf, err := s.Accept(t, flags&unix.SOCK_NONBLOCK)
+	var nf *vfs.File
+	var peer []byte
+	if is, ok := s.(inetSock); ok {
+		nf, peer, err = is.Accept(t, flags&unix.SOCK_NONBLOCK)
+	} else {
+		nf, err = s.(*unixsock.Socket).Accept(t, flags&unix.SOCK_NONBLOCK)
+		if err == nil && addr != 0 {
+			ns, _ := unixsock.FromFile(nf)
+			if peer, err = ns.PeerAddr(); err != nil {
+				nf.DecRef()
+				return 0, unix.ECONNABORTED
+			}
+		}
+	}
 	if err != nil {
 		return 0, restartable(err)
 	}
 	if addr != 0 {
-		ns, _ := unixsock.FromFile(nf)
-		peer, err := ns.PeerAddr()
-		if err == nil {
-			err = writeSockaddr(t, peer, addr, lenAddr)
-		} else {
-			err = unix.ECONNABORTED
-		}
-		if err != nil {
+		if err := writeSockaddr(t, peer, addr, lenAddr); err != nil {
 			nf.DecRef() // the connection is lost, as in Linux
 			return 0, err
 		}
@@ -323,7 +348,8 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef()
-	if a.Int(1) != unix.SOL_SOCKET {
+	is, isInet := s.(inetSock)
+	if a.Int(1) != unix.SOL_SOCKET && !isInet {
 		return 0, unix.EOPNOTSUPP
 	}
 	var lb [4]byte
@@ -334,7 +360,12 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if n < 0 {
 		return 0, unix.EINVAL
 	}
-	v, err := s.GetOption(a.Int(2))
+	var v []byte
+	if isInet {
+		v, err = is.GetOption(a.Int(1), a.Int(2))
+	} else {
+		v, err = s.(*unixsock.Socket).GetOption(a.Int(2))
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -356,18 +387,22 @@ func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if n < 0 {
 		return 0, unix.EINVAL
 	}
-	if a.Int(1) != unix.SOL_SOCKET {
+	is, isInet := s.(inetSock)
+	if a.Int(1) != unix.SOL_SOCKET && !isInet {
 		return 0, unix.EOPNOTSUPP
 	}
 	v := make([]byte, min(n, 16)) // no option is longer
 	if err := t.CopyIn(a[3], v); err != nil {
 		return 0, unix.EFAULT
 	}
-	return 0, s.SetOption(a.Int(2), v, t.Creds().EUID == 0)
+	if isInet {
+		return 0, is.SetOption(a.Int(1), a.Int(2), v, t.Creds().EUID == 0)
+	}
+	return 0, s.(*unixsock.Socket).SetOption(a.Int(2), v, t.Creds().EUID == 0)
 }
 
 // withSocket runs fn on the socket behind fd (EBADF, ENOTSOCK).
-func withSocket(t *kernel.Task, fd int, fn func(s *unixsock.Socket) (uint64, error)) (uint64, error) {
+func withSocket(t *kernel.Task, fd int, fn func(s sock) (uint64, error)) (uint64, error) {
 	s, f, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err

@@ -16,13 +16,13 @@ func init() {
 	reg(unix.SYS_SENDTO, sysSendto, "no MSG_OOB")
 	reg(unix.SYS_RECVFROM, sysRecvfrom, "no MSG_OOB")
 	reg(unix.SYS_SENDMSG, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+		return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 			n, _, err := doSendmsg(t, s, a[1], a.Int(2))
 			return uint64(n), err
 		})
 	})
 	reg(unix.SYS_RECVMSG, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+		return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 			n, _, err := doRecvmsg(t, s, a[1], a.Int(2))
 			return uint64(n), err
 		})
@@ -60,7 +60,10 @@ func sendResult(t *kernel.Task, n int, err error, flags int) (int, error) {
 // sendTo resolves a destination for a send. Stream sockets refuse any
 // (EISCONN or EOPNOTSUPP, before checking it), seqpacket sockets ignore
 // it. Linux: net/unix/af_unix.c (unix_stream_sendmsg, unix_seqpacket_sendmsg)
-func sendTo(t *kernel.Task, s *unixsock.Socket, b []byte) (*unixsock.Name, error) {
+func sendTo(t *kernel.Task, s sock, b []byte) (*unixsock.Name, error) {
+	if _, ok := s.(inetSock); ok && len(b) > 0 {
+		return &unixsock.Name{Raw: b}, nil // decoded by the inet socket
+	}
 	switch {
 	case len(b) == 0 || s.Type() == unix.SOCK_SEQPACKET:
 		return nil, nil
@@ -71,7 +74,7 @@ func sendTo(t *kernel.Task, s *unixsock.Socket, b []byte) (*unixsock.Name, error
 }
 
 func sysSendto(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 		flags := a.Int(3)
 		var to *unixsock.Name
 		if a[4] != 0 {
@@ -95,7 +98,7 @@ func sysSendto(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func sysRecvfrom(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 		p, err := pin(t, []iovec{{a[1], min(a[2], maxRW)}}, true)
 		if err != nil {
 			return 0, err
@@ -244,7 +247,7 @@ func checkCreds(t *kernel.Task, c unixsock.Cred) error {
 }
 
 // doSendmsg is sendmsg(2); it also returns whether all data went.
-func doSendmsg(t *kernel.Task, s *unixsock.Socket, addr uint64, flags int) (int, bool, error) {
+func doSendmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, bool, error) {
 	m, err := readMsghdr(t, addr, true)
 	if err != nil {
 		return 0, false, err
@@ -343,7 +346,7 @@ func (c *cmsgOut) rights(t *kernel.Task, files []*vfs.File, cloexec bool) (insta
 // doRecvmsg is recvmsg(2): data, the sender's address, credentials and
 // files, and msg_flags. It returns the byte count and msg_flags.
 // Linux: net/socket.c (____sys_recvmsg), net/core/scm.c (scm_recv_unix)
-func doRecvmsg(t *kernel.Task, s *unixsock.Socket, addr uint64, flags int) (int, int, error) {
+func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error) {
 	m, err := readMsghdr(t, addr, false)
 	if err != nil {
 		return 0, 0, err
@@ -405,7 +408,7 @@ func doRecvmsg(t *kernel.Task, s *unixsock.Socket, addr uint64, flags int) (int,
 }
 
 func sysSendmmsg(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 		vlen := min(uint32(a[2]), uioMaxIOV)
 		sent := uint32(0)
 		var err error
@@ -445,7 +448,7 @@ func sysRecvmmsg(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		end = time.Now().Add(d)
 	}
-	return withSocket(t, a.Int(0), func(s *unixsock.Socket) (uint64, error) {
+	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 		flags := a.Int(3)
 		vlen := min(uint32(a[2]), uioMaxIOV)
 		if err := s.TakeError(); err != nil && flags&unix.MSG_ERRQUEUE == 0 {
