@@ -23,6 +23,7 @@ import (
 	"glassbox/internal/platform/ptrace"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
+	"glassbox/internal/ui"
 	"glassbox/internal/vfs"
 )
 
@@ -62,6 +63,11 @@ type Config struct {
 	// Signals, if set, carries signals to forward to the guest (the CLI
 	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
 	Signals <-chan os.Signal
+	// UI, if set, is a listen address (host:port; port 0 picks one) for a
+	// live web dashboard of the run. Its URL is written to Log; it keeps
+	// serving after the guest exits, until ctx is done or a signal
+	// arrives on Signals.
+	UI string
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -140,6 +146,14 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 	if err != nil {
 		return ExitStatus{}, &Error{argv[0], err}
 	}
+	var dash *ui.Server
+	if cfg.UI != "" {
+		if dash, err = ui.Start(k, cfg.UI, ui.Options{}); err != nil {
+			return ExitStatus{}, &Error{"dashboard", err}
+		}
+		defer dash.Close()
+		fmt.Fprintf(cfg.Log, "glassbox: dashboard at %s\n", dash.URL())
+	}
 	if err := k.Start(path, argv, cfg.Env); err != nil {
 		<-k.Done()
 		return ExitStatus{}, &Error{argv[0], err}
@@ -161,6 +175,10 @@ wait:
 		}
 	}
 	s := k.Wait()
+	if dash != nil {
+		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
+		dash.Linger(ctx, cfg.Signals)
+	}
 	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats(), Syscalls: k.SyscallCounts()}, nil
 }
 
@@ -214,6 +232,9 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		default:
 			return nil, &Error{"trace format", fmt.Errorf("%q is not text or json", cfg.TraceFormat)}
 		}
+	}
+	if cfg.UI != "" && tr == nil {
+		tr = trace.New(time.Now()) // the dashboard adds its sink
 	}
 	var stdio [3]*vfs.File
 	for i, f := range []*os.File{orStd(cfg.Stdin, os.Stdin), orStd(cfg.Stdout, os.Stdout), orStd(cfg.Stderr, os.Stderr)} {

@@ -40,6 +40,9 @@ flags:
   --timeout D      kill the guest after D (e.g. 10s, 2m); glassbox then exits 124
   --stats          print counters (syscalls, faults, copy-on-write copies, peak memory)
                    and a per-syscall table (calls, errors, time) at exit
+  --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
+                   events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
+                   is printed); it stays up after PROG exits, until Ctrl-C
 `
 
 func main() {
@@ -116,6 +119,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.Var(&tr, "trace", "")
 	fs.StringVar(&traceOut, "trace-out", "", "")
 	fs.BoolVar(&stats, "stats", false, "")
+	fs.StringVar(&cfg.UI, "ui", "", "")
 	fs.DurationVar(&timeout, "timeout", 0, "")
 	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
 	if err := fs.Parse(args); err != nil {
