@@ -378,3 +378,15 @@ func (m *MM) SharedKey(addr uint64) (any, uint64, bool) {
 	}
 	return v.File, v.fileOffset(addr), true
 }
+
+// WalkResident calls fn for each backed page in [start, end), saying
+// whether its frame is shared with another address space or cache.
+func (m *MM) WalkResident(start, end uint64, fn func(addr uint64, shared bool)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if p.present() {
+			fn(a, m.mf.Refs(p.frame()) > 1)
+		}
+	})
+}
