@@ -14,7 +14,18 @@ import (
 // capable reports whether the task may override uid checks.
 func (t *Task) capable() bool { return t.creds.EUID == 0 }
 
-func (t *Task) setCreds(c *vfs.Creds) { t.creds = c }
+func (t *Task) setCreds(c *vfs.Creds) {
+	t.mu.Lock()
+	t.creds = c
+	t.mu.Unlock()
+}
+
+// credsShared returns the credentials for another goroutine (/proc).
+func (t *Task) credsShared() *vfs.Creds {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.creds
+}
 
 func (t *Task) credsCopy() *vfs.Creds {
 	c := *t.creds

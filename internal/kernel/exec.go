@@ -222,7 +222,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 		t.mm.DropUser()
 	}
 	t.setThread(th)
-	t.mm = m
+	t.setMM(m)
 	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
 	tg := t.tg
 	tg.mu.Lock()

@@ -59,7 +59,7 @@ func (t *Task) finish() {
 	}
 	if t.mm != nil {
 		t.mm.DropUser()
-		t.mm = nil
+		t.setMM(nil)
 	}
 	k := t.k
 	k.mu.Lock()

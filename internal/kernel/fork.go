@@ -74,7 +74,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ptg.sig.mu.Unlock()
 
 	c := k.newTask(ctg)
-	c.mm = cm
+	c.setMM(cm)
 	c.regs = t.regs
 	c.regs.Rax = 0
 	if a.Stack != 0 {
@@ -84,7 +84,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		c.regs.Fs_base = a.TLS
 	}
 	creds := *t.creds
-	c.creds = &creds
+	c.setCreds(&creds)
 	t.mu.Lock()
 	c.sigmask = t.sigmask
 	c.altStack = t.altStack
@@ -200,7 +200,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	}
 	tg.mu.Unlock()
 	c := k.newThreadTask(tg)
-	c.mm = t.mm
+	c.setMM(t.mm)
 	c.mm.AddUser()
 	c.regs = t.regs
 	c.regs.Rax = 0
@@ -210,7 +210,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	if a.Flags&unix.CLONE_SETTLS != 0 {
 		c.regs.Fs_base = a.TLS
 	}
-	c.creds = t.creds
+	c.setCreds(t.creds)
 	t.mu.Lock()
 	c.sigmask = t.sigmask
 	t.mu.Unlock()

@@ -131,8 +131,8 @@ func (k *Kernel) Start(path string, argv, envv []string) error {
 		}
 	}
 	tg.fsc = &FSContext{root: root, cwd: cwd, umask: 0o022}
-	t.creds = &vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
-		SUID: k.cfg.UID, SGID: k.cfg.GID, FSUID: k.cfg.UID, FSGID: k.cfg.GID}
+	t.setCreds(&vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
+		SUID: k.cfg.UID, SGID: k.cfg.GID, FSUID: k.cfg.UID, FSGID: k.cfg.GID})
 	k.mu.Lock()
 	k.init = tg
 	k.mu.Unlock()

@@ -115,7 +115,7 @@ func (p procProcess) guestBytes(start, end uint64) []byte {
 	if t == nil || end <= start || end-start > 1<<20 {
 		return nil
 	}
-	m := t.mm
+	m := t.memShared()
 	if m == nil {
 		return nil
 	}
@@ -179,7 +179,7 @@ func (p procProcess) FD(n int) *vfs.File {
 
 func (p procProcess) mm() *mm.MM {
 	if t := p.tg.Leader(); t != nil {
-		return t.mm
+		return t.memShared()
 	}
 	return nil
 }
@@ -192,8 +192,10 @@ func (p procProcess) VMAs() []mm.VMA {
 }
 
 func (p procProcess) creds() *vfs.Creds {
-	if t := p.tg.Leader(); t != nil && t.creds != nil {
-		return t.creds
+	if t := p.tg.Leader(); t != nil {
+		if c := t.credsShared(); c != nil {
+			return c
+		}
 	}
 	return &vfs.Creds{}
 }

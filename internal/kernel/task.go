@@ -250,3 +250,18 @@ func (t *Task) setThread(th platform.Thread) {
 	t.thread = th
 	t.mu.Unlock()
 }
+
+// setMM changes the task's address space; /proc reads it from other
+// goroutines under t.mu.
+func (t *Task) setMM(m *mm.MM) {
+	t.mu.Lock()
+	t.mm = m
+	t.mu.Unlock()
+}
+
+// memShared returns the address space for another goroutine.
+func (t *Task) memShared() *mm.MM {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mm
+}
