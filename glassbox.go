@@ -58,8 +58,13 @@ type Config struct {
 	UID, GID uint32
 	// Hostname is what uname reports (default "glassbox").
 	Hostname string
+	// Binds are host directories mounted inside (after /proc, /dev and
+	// /tmp, so one may sit under /tmp).
+	Binds []Bind
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
+	synced      []*hostfs.FS // writable binds, synced after the run
+
 	// Signals, if set, carries signals to forward to the guest (the CLI
 	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
 	Signals <-chan os.Signal
@@ -170,11 +175,13 @@ wait:
 			k.KillAll()
 			<-k.Done()
 			s := k.Wait()
+			syncBinds(cfg.synced)
 			return ExitStatus{Code: s.Code, Signal: s.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()},
 				&Error{"run", ctx.Err()}
 		}
 	}
 	s := k.Wait()
+	syncBinds(cfg.synced)
 	if dash != nil {
 		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
 		dash.Linger(ctx, cfg.Signals)
@@ -258,6 +265,11 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 	})
 	mountSynthetic(k, ns)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds)
+	if err != nil {
+		return nil, err
+	}
+	cfg.synced = binds
 	return k, nil
 }
 

@@ -29,6 +29,9 @@ glassbox' own kernel, never by the host's.
 
 flags:
   --root DIR       the directory the program sees as / (default: the host's /, read-only)
+  --bind HOST:GUEST     mount a host directory read-write at GUEST (writes reach the host)
+  --ro-bind HOST:GUEST  the same, read-only
+  --volume HOST:GUEST[:ro]  the same as --bind, or --ro-bind with :ro
   --dir DIR        the program's working directory inside the sandbox
                    (default: the current directory when it lies inside the root, else /)
   --uid N, --gid N run as this user and group inside (default 0: root inside)
@@ -112,6 +115,19 @@ func cmdRun(args []string, stderr io.Writer) int {
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
+	bindFlag := func(ro bool) func(string) error {
+		return func(v string) error {
+			b, err := glassbox.ParseBind(v, ro)
+			if err == nil {
+				cfg.Binds = append(cfg.Binds, b)
+			}
+			return err
+		}
+	}
+	fs.Func("bind", "", bindFlag(false))
+	fs.Func("ro-bind", "", bindFlag(true))
+	fs.Func("volume", "", bindFlag(false))
+	fs.BoolVar(&clearEnv, "clearenv", false, "")
 	fs.Func("uid", "", func(v string) error { return parseID(v, &cfg.UID) })
 	fs.Func("gid", "", func(v string) error { return parseID(v, &cfg.GID) })
 	fs.Var(&env, "env", "")

@@ -1,21 +1,28 @@
-// Package hostfs exposes a host directory to the guest.
+// Package hostfs exposes a host directory to the guest, read-only or
+// writable.
 //
 // Every host access names a single component relative to an O_PATH
-// descriptor of its parent directory, with O_NOFOLLOW / AT_SYMLINK_NOFOLLOW:
-// the host never resolves a path or follows a symlink on the guest's
-// behalf, so a guest symlink cannot lead outside the exported directory
-// (vfs resolves symlinks itself, against the guest's root). Each inode
-// remembers the host (dev, ino) it was found with and re-checks it when it
-// reopens the name.
+// descriptor of its parent directory, with O_NOFOLLOW / AT_SYMLINK_NOFOLLOW
+// (or acts on the inode's own descriptor with AT_EMPTY_PATH): the host
+// never resolves a path or follows a symlink on the guest's behalf, so a
+// guest symlink cannot lead outside the exported directory (vfs resolves
+// symlinks itself, against the guest's root). Names that are not one
+// component ("", ".", "..", anything with '/') never reach the host. Each
+// inode remembers the host (dev, ino) it was found with and re-checks it
+// when it reopens the name.
 //
 // O_PATH descriptors are cached per inode in a bounded LRU (the process fd
 // limit is finite); a descriptor is pinned while in use so eviction never
-// closes it under a caller. Only regular files, directories and symlinks are
-// exposed; host devices, fifos and sockets cannot be opened.
+// closes it under a caller. Only regular files, directories and symlinks
+// can be opened; host devices, fifos and sockets cannot.
 //
-// Page caches (mm.FileCache) are kept per host (dev, ino, size, mtime) so
-// every mapping of a host file shares one copy in the memory file.
+// Read-only: page caches (mm.FileCache) are kept per host (dev, ino, size,
+// mtime) so every mapping of a host file shares one copy in the memory
+// file. Writable (New with readOnly false): the namespace operations are
+// in namei.go, attribute changes in attr.go, open files in write.go, and a
+// coherent page cache per host inode in pagecache.go (write(2), truncation
+// and MAP_SHARED stores agree; stores reach the host at close and Sync).
 //
-// Lock order: FS.mu is a leaf, held only for bookkeeping, never across a
-// host call.
+// Lock order: hfile.mu, then FS.mu. FS.mu is a leaf, held only for
+// bookkeeping, never across a host call.
 package hostfs

@@ -23,6 +23,7 @@ type FS struct {
 	mu     sync.Mutex
 	lru    *list.List // of *inode with fd >= 0, most recent at front
 	caches map[cacheKey]*mm.FileCache
+	files  map[devIno]*hfile // writable file systems: open or mapped files
 }
 
 type cacheKey struct {
@@ -31,7 +32,10 @@ type cacheKey struct {
 	mtime    unix.Timespec
 }
 
-// New opens dir on the host as a file system root.
+// New opens dir on the host as a file system root. With readOnly false
+// the guest may change the tree (see write.go, namei.go and attr.go);
+// callers should call Sync when the guest is done, so that stores into
+// shared mappings reach the host.
 func New(dir string, readOnly bool, mf *memfile.File) (*FS, error) {
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -42,13 +46,14 @@ func New(dir string, readOnly bool, mf *memfile.File) (*FS, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	fs := &FS{mf: mf, readOnly: readOnly, lru: list.New(), caches: map[cacheKey]*mm.FileCache{}}
+	fs := &FS{mf: mf, readOnly: readOnly, lru: list.New(), caches: map[cacheKey]*mm.FileCache{},
+		files: map[devIno]*hfile{}}
 	fs.root = &inode{fs: fs, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: fd, pinned: 1 << 30}
 	return fs, nil
 }
 
 // Root returns the root inode.
-func (fs *FS) Root() vfs.Inode { return dirInode{fs.root} }
+func (fs *FS) Root() vfs.Inode { return fs.root.wrap() }
 
 // ReadOnly reports whether writes are refused.
 func (fs *FS) ReadOnly() bool { return fs.readOnly }
@@ -56,15 +61,24 @@ func (fs *FS) ReadOnly() bool { return fs.readOnly }
 // inode is a host file found by name under its parent.
 type inode struct {
 	fs       *FS
-	parent   *inode
-	name     string
 	dev, ino uint64
 	mode     uint32
 
 	// guarded by fs.mu
-	fd     int // -1 when not open
-	pinned int
-	elem   *list.Element
+	parent   *inode // nil for the root; changes when a rename moves the inode
+	name     string
+	fd       int // -1 when not open
+	pinned   int
+	elem     *list.Element
+	children map[string]*inode // writable file systems: what Lookup handed out
+	stash    int               // fd+1 of a file just created, for the open that follows
+}
+
+// loc returns where the inode is: its parent and its name there.
+func (in *inode) loc() (*inode, string) {
+	in.fs.mu.Lock()
+	defer in.fs.mu.Unlock()
+	return in.parent, in.name
 }
 
 // withFD runs fn with an O_PATH descriptor of in.
@@ -89,11 +103,12 @@ func (in *inode) pin() (int, error) {
 		fs.mu.Unlock()
 		return fd, nil
 	}
+	parent, name := in.parent, in.name
 	fs.mu.Unlock()
 	var fd int
-	err := in.parent.withFD(func(pfd int) error {
+	err := parent.withFD(func(pfd int) error {
 		var err error
-		fd, err = unix.Openat(pfd, in.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		return err
 	})
 	if err != nil {

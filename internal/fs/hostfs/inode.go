@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -20,11 +21,11 @@ func toStat(st *unix.Stat_t) vfs.Stat {
 func (in *inode) Stat() (vfs.Stat, error) {
 	var st unix.Stat_t
 	var err error
-	if in.parent == nil {
+	if parent, name := in.loc(); parent == nil {
 		err = unix.Fstat(in.fd, &st)
 	} else {
-		err = in.parent.withFD(func(pfd int) error {
-			return unix.Fstatat(pfd, in.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		err = parent.withFD(func(pfd int) error {
+			return unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		})
 	}
 	if err != nil {
@@ -43,18 +44,38 @@ type dirInode struct{ *inode }
 type linkInode struct{ *inode }
 type fileInode struct{ *inode }
 
+// wrap gives in its interfaces: read-only ones, or with the abilities to
+// change the tree (namei.go, attr.go) on a writable file system.
 func (in *inode) wrap() vfs.Inode {
 	switch in.kind() {
 	case unix.S_IFDIR:
-		return dirInode{in}
+		if in.fs.readOnly {
+			return dirInode{in}
+		}
+		return wdir{dirInode{in}}
 	case unix.S_IFLNK:
-		return linkInode{in}
+		if in.fs.readOnly {
+			return linkInode{in}
+		}
+		return wlink{linkInode{in}}
 	}
-	return fileInode{in}
+	if in.fs.readOnly {
+		return fileInode{in}
+	}
+	return wfile{fileInode{in}}
+}
+
+// badName reports a name that is not a single component: the host must
+// never see "", ".", ".." or a '/'.
+func badName(name string) bool {
+	return name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00")
 }
 
 // Lookup implements vfs.Dir.
 func (d dirInode) Lookup(ctx vfs.Ctx, name string) (vfs.Inode, error) {
+	if badName(name) {
+		return nil, unix.ENOENT
+	}
 	var st unix.Stat_t
 	err := d.withFD(func(fd int) error {
 		return unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
@@ -62,8 +83,28 @@ func (d dirInode) Lookup(ctx vfs.Ctx, name string) (vfs.Inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &inode{fs: d.fs, parent: d.inode, name: name, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: -1}
-	return c.wrap(), nil
+	return d.child(name, &st).wrap(), nil
+}
+
+// child returns the inode for name, found with st. A writable file system
+// hands out one inode per name (while it names the same host inode), so
+// that a rename can move it (namei.go).
+func (d *inode) child(name string, st *unix.Stat_t) *inode {
+	fs := d.fs
+	if fs.readOnly {
+		return &inode{fs: fs, parent: d, name: name, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: -1}
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if c := d.children[name]; c != nil && c.dev == st.Dev && c.ino == st.Ino {
+		return c
+	}
+	c := &inode{fs: fs, parent: d, name: name, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: -1}
+	if d.children == nil {
+		d.children = map[string]*inode{}
+	}
+	d.children[name] = c
+	return c
 }
 
 // ReadDir implements vfs.Dir.
@@ -119,9 +160,10 @@ func parseDirents(b []byte, out []vfs.DirEntry) []vfs.DirEntry {
 // Readlink implements vfs.Symlink.
 func (l linkInode) Readlink(ctx vfs.Ctx) (string, error) {
 	var s string
-	err := l.parent.withFD(func(pfd int) error {
+	parent, name := l.loc()
+	err := parent.withFD(func(pfd int) error {
 		buf := make([]byte, vfs.PathMax)
-		n, err := unix.Readlinkat(pfd, l.name, buf)
+		n, err := unix.Readlinkat(pfd, name, buf)
 		if err != nil {
 			return err
 		}
@@ -161,9 +203,13 @@ func (d dirInode) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 // inode that was looked up.
 func (in *inode) openHost(flags int) (int, error) {
 	var fd int
-	err := in.parent.withFD(func(pfd int) error {
+	parent, name := in.loc()
+	if parent == nil {
+		return -1, unix.EISDIR // the root
+	}
+	err := parent.withFD(func(pfd int) error {
 		var err error
-		fd, err = unix.Openat(pfd, in.name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+		fd, err = unix.Openat(pfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 		return err
 	})
 	if err != nil {
