@@ -15,6 +15,7 @@ import (
 	"glassbox/internal/fs/devfs"
 	"glassbox/internal/fs/hostfs"
 	"glassbox/internal/fs/hostio"
+	"glassbox/internal/fs/overlay"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/fs/tmpfs"
@@ -30,7 +31,8 @@ import (
 // Config describes one sandbox run.
 type Config struct {
 	// Root is the host directory the guest sees as /; "" means the host's /.
-	// It is exported read-only.
+	// The host directory is never written: the guest's changes live in an
+	// in-memory layer over it (gone when the run ends).
 	Root string
 	// Env is the guest's environment ("K=V" strings).
 	Env []string
@@ -215,11 +217,18 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
-	root, err := hostfs.New(cfg.Root, true, mf)
+	// The root: the host directory, read-only, under an in-memory layer
+	// that takes the guest's changes (copy-up, whiteouts).
+	lower, err := hostfs.New(cfg.Root, true, mf)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
-	ns := vfs.NewNamespace(vfs.NewRoot(root.Root()), "hostfs", cfg.Root, unix.MS_RDONLY)
+	upper := tmpfs.New(mf, tmpfs.Options{})
+	root, err := overlay.New(upper.Root().(vfs.Dir), lower.Root().(vfs.Dir))
+	if err != nil {
+		return nil, &Error{"root " + cfg.Root, err}
+	}
+	ns := vfs.NewNamespace(vfs.NewRoot(root.Root()), "overlay", "overlay", 0)
 	var tr *trace.Tracer
 	if cfg.Trace != "" {
 		kinds, err := trace.ParseKinds(cfg.Trace)

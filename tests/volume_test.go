@@ -296,19 +296,13 @@ func TestVolumeContain(t *testing.T) {
 	writeFile(t, marker, "marker", 0o644)
 	uniq := "gbvolesc" + strings.ReplaceAll(filepath.Base(outside), "-", "")
 	r := runGlassbox(t, volumeFlags(gd), []string{prog, "/mnt", marker, uniq})
-	// The marker lies under the host's /tmp, which the guest sees
-	// read-only beneath its own /tmp: changes to it fail (EROFS, or EPERM
-	// for chmod of a lower file), moves between mounts are EXDEV.
-	okLines := map[string]bool{"symlink /": true, "symlink ../..": true, "symlink marker": true, "create rootl/tmp/U": true}
+	// The symlinks lead into the guest's own tree: its root and /tmp are
+	// in-memory layers over the host, so changes through them succeed or
+	// fail there (EXDEV between mounts) but never touch the host, which
+	// the checks below establish.
 	lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
 	if r.Code != 0 || len(lines) != 13 {
 		t.Fatalf("escape program: %s", r)
-	}
-	for _, l := range lines {
-		what, result, _ := strings.Cut(l, ": ")
-		if okLines[what] != (result == "ok") {
-			t.Errorf("%s: %s", what, result)
-		}
 	}
 	if !strings.Contains(r.Stdout, "create up/tmp/U again: File exists\n") {
 		t.Errorf("up/tmp and rootl/tmp are not the guest's one /tmp:\n%s", r.Stdout)
