@@ -12,7 +12,25 @@ import (
 // them all, others none. Linux: kernel/sys.c, kernel/cred.c
 
 // capable reports whether the task may override uid checks.
-func (t *Task) capable() bool { return t.creds.EUID == 0 }
+func (t *Task) capable() bool { return t.creds.EUID == 0 || t.capsKept }
+
+// dropCaps applies the capability rules of a uid change: leaving euid 0
+// drops the capabilities unless PR_SET_KEEPCAPS was set, in which case
+// they stay until the next exec. Linux: security/commoncap.c (cap_emulate_setxuid)
+func (t *Task) dropCaps(old *vfs.Creds) {
+	if old.EUID == 0 && t.creds.EUID != 0 {
+		t.capsKept = t.keepCaps
+		c := t.credsCopy()
+		c.Caps = t.capsKept
+		t.setCreds(c)
+	}
+}
+
+// SetKeepCaps is PR_SET_KEEPCAPS; KeepCaps is PR_GET_KEEPCAPS.
+func (t *Task) SetKeepCaps(on bool) { t.keepCaps = on }
+
+// KeepCaps reports PR_GET_KEEPCAPS.
+func (t *Task) KeepCaps() bool { return t.keepCaps }
 
 func (t *Task) setCreds(c *vfs.Creds) {
 	t.mu.Lock()
@@ -50,7 +68,9 @@ func (t *Task) SetUID(uid uint32) error {
 	default:
 		return unix.EPERM
 	}
+	old0 := t.creds
 	t.setCreds(c)
+	t.dropCaps(old0)
 	return nil
 }
 
@@ -92,7 +112,9 @@ func (t *Task) SetREUID(r, e uint32) error {
 		c.SUID = c.EUID
 	}
 	c.FSUID = c.EUID
+	old0 := t.creds
 	t.setCreds(c)
+	t.dropCaps(old0)
 	return nil
 }
 
@@ -138,7 +160,9 @@ func (t *Task) SetRESUID(r, e, s uint32) error {
 		c.SUID = s
 	}
 	c.FSUID = c.EUID
+	old0 := t.creds
 	t.setCreds(c)
+	t.dropCaps(old0)
 	return nil
 }
 
@@ -208,6 +232,7 @@ func (t *Task) Capable() bool { return t.capable() }
 // Linux: fs/exec.c (bprm_fill_uid), security/commoncap.c (cap_bprm_creds_from_file)
 func (t *Task) execCreds(mode, uid, gid uint32, nosuid bool) (*vfs.Creds, bool) {
 	c := t.credsCopy()
+	c.Caps = false // capabilities kept with PR_SET_KEEPCAPS end at exec
 	if !nosuid && !t.tg.noNewPrivs() {
 		if mode&unix.S_ISUID != 0 {
 			c.EUID = uid

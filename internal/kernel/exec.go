@@ -215,6 +215,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	// Point of no return.
 	t.deThread()
 	t.setCreds(c)
+	t.capsKept = false
 	if t.thread != nil {
 		t.thread.Release()
 	}

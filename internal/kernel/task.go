@@ -103,6 +103,9 @@ type Task struct {
 	restoreMask bool
 	// restartFn continues a syscall interrupted with ERESTART_RESTARTBLOCK.
 	restartFn func(*Task) (uint64, error)
+	// keepCaps is PR_SET_KEEPCAPS; capsKept says the task keeps root's
+	// capabilities after leaving euid 0 (until exec).
+	keepCaps, capsKept bool
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool

@@ -309,6 +309,30 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case unix.PR_GET_SECCOMP, unix.PR_GET_CHILD_SUBREAPER:
 		return 0, nil
+	case unix.PR_GET_SECUREBITS:
+		return 0, nil
+	case unix.PR_GET_KEEPCAPS:
+		return u64(t.KeepCaps()), nil
+	case unix.PR_SET_SECUREBITS:
+		if !t.Capable() {
+			return 0, unix.EPERM
+		}
+		return 0, nil
+	case unix.PR_SET_KEEPCAPS:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.SetKeepCaps(a[1] == 1)
+		return 0, nil
+	case unix.PR_CAP_AMBIENT:
+		// Ambient capabilities: none are ever set in the root model.
+		switch a[1] {
+		case unix.PR_CAP_AMBIENT_IS_SET, unix.PR_CAP_AMBIENT_CLEAR_ALL, unix.PR_CAP_AMBIENT_LOWER:
+			return 0, nil
+		case unix.PR_CAP_AMBIENT_RAISE:
+			return 0, unix.EPERM
+		}
+		return 0, unix.EINVAL
 	case unix.PR_GET_PDEATHSIG:
 		return 0, putU32s(t, []uint64{a[1]}, []uint32{0})
 	case unix.PR_CAPBSET_READ:

@@ -78,6 +78,9 @@ type Creds struct {
 	SUID, SGID   uint32 // saved
 	FSUID, FSGID uint32 // file system
 	Groups       []uint32
+	// Caps: root's capabilities kept after leaving uid 0
+	// (PR_SET_KEEPCAPS), so permission checks pass as for root.
+	Caps bool
 }
 
 // Ctx is what file operations need from the calling task.

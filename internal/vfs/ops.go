@@ -93,7 +93,7 @@ type Attr struct {
 func readOnly(p Path) bool { return p.Mount.Flags&unix.MS_RDONLY != 0 }
 
 // isOwner is inode_owner_or_capable (root has CAP_FOWNER).
-func isOwner(c *Creds, st *Stat) bool { return c.FSUID == 0 || c.FSUID == st.UID }
+func isOwner(c *Creds, st *Stat) bool { return c.FSUID == 0 || c.Caps || c.FSUID == st.UID }
 
 // dentryBusy reports whether something is mounted on d.
 func dentryBusy(d *Dentry) bool {
