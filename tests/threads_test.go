@@ -120,8 +120,8 @@ func main() {
 		sum += v
 	}
 	fmt.Println("goroutines:", len(got), "sum:", sum)
-	tm := time.NewTimer(20 * time.Millisecond)
 	start := time.Now()
+	tm := time.NewTimer(20 * time.Millisecond)
 	<-tm.C
 	fmt.Println("timer fired late enough:", time.Since(start) >= 20*time.Millisecond)
 	out, err := exec.Command("/bin/echo", "from", "exec").Output()
