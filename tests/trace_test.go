@@ -90,3 +90,20 @@ func TestStatsCounts(t *testing.T) {
 		t.Errorf("want a getppid row with 1000 calls: %s", gb)
 	}
 }
+
+// TestTraceFDMem: --trace=fd,mem names what descriptors refer to and the
+// ranges mapped.
+func TestTraceFDMem(t *testing.T) {
+	t.Parallel()
+	gb := runGlassbox(t, []string{"--trace=fd,mem"}, []string{"/bin/sh", "-c", "cat /etc/hostname | wc -c >/dev/null"})
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`fd: pipe fds 3, 4 -> pipe:\[\d+\], pipe:\[\d+\]`),
+		regexp.MustCompile(`fd: open fd \d+ -> /etc/hostname`),
+		regexp.MustCompile(`fd: dup fd \d+ -> fd 1 \(pipe:\[\d+\]\)`),
+		regexp.MustCompile(`mem: mmap 0x[0-9a-f]+-0x[0-9a-f]+ prot 0x`),
+	} {
+		if !want.MatchString(gb.Stderr) {
+			t.Errorf("trace lacks %v:\n%s", want, gb.Stderr)
+		}
+	}
+}

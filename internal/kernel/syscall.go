@@ -71,6 +71,9 @@ func (t *Task) doSyscall() {
 		t.regs.Rax = encodeResult(ret, err)
 		t.inSyscall = true
 	}
+	if tr.On(trace.FD | trace.Mem) {
+		t.traceAfter(nr, a, ret, err)
+	}
 	if tracing || counting {
 		d := time.Since(start)
 		if counting {
