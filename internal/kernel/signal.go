@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -173,6 +174,14 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	}
 	t.noteSignalLocked()
 	t.mu.Unlock()
+	if tr := t.k.cfg.Tracer; tr.On(trace.Signal) {
+		from := "the kernel"
+		if info.Code <= 0 && info.PID != 0 {
+			from = "pid " + strconv.Itoa(int(info.PID))
+		}
+		tr.Emit(&trace.Event{Kind: trace.Signal, PID: t.tg.pid, TID: t.tid,
+			Detail: abi.SignalName(sig) + " sent by " + from})
+	}
 	t.wake()
 }
 
