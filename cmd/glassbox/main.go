@@ -46,6 +46,10 @@ flags:
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
                    is printed); it stays up after PROG exits, until Ctrl-C
+  --net=none|host  none (default): AF_INET/AF_INET6 on a sandbox-private loopback only;
+                   host: real host sockets (the guest reaches the host's network)
+  --publish HOSTPORT:GUESTPORT  serve the sandbox's 127.0.0.1:GUESTPORT (TCP) on the
+                   host's 127.0.0.1:HOSTPORT (repeatable; --net=none)
 `
 
 func main() {
@@ -138,6 +142,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.UI, "ui", "", "")
 	fs.DurationVar(&timeout, "timeout", 0, "")
 	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
+	fs.StringVar(&cfg.Net, "net", "none", "")
+	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)
@@ -268,8 +274,9 @@ func parseID(v string, out *uint32) error {
 // printStats writes the counters line and an strace -c style table.
 func printStats(w io.Writer, st glassbox.ExitStatus) {
 	s := st.Stats
-	fmt.Fprintf(w, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d\n",
-		s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024)
+	fmt.Fprintf(w, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d signals=%d wall=%v cpu=%v\n",
+		s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024, s.Signals,
+		s.Wall.Round(time.Millisecond), s.CPU.Round(time.Millisecond))
 	if len(st.Syscalls) == 0 {
 		return
 	}

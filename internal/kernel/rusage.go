@@ -36,6 +36,7 @@ func (t *Task) ThreadUsage() Usage { return Usage{CPU: t.CPUTime()} }
 // recordThreadExit adds a finishing task's CPU time to its process.
 func (t *Task) recordThreadExit() {
 	cpu := t.CPUTime()
+	t.k.stats.cpuNanos.Add(uint64(cpu))
 	var flt uint64
 	if t.mm != nil {
 		flt = t.mm.Stats().MinorFaults

@@ -17,10 +17,13 @@ type Stats struct {
 	Processes   uint64 // processes created (including the first)
 	Threads     uint64 // threads created beyond each process's first
 	MemPeakByte uint64 // most guest memory held in the memory file at once
+	Signals     uint64 // signals acted on (handled, default action, ignored)
+	Wall        time.Duration
+	CPU         time.Duration // guest CPU time of every thread that has ended
 }
 
 type kstats struct {
-	syscalls, faults, cowCopies, processes, threads atomic.Uint64
+	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -32,6 +35,9 @@ func (k *Kernel) Stats() Stats {
 		Processes:   k.stats.processes.Load(),
 		Threads:     k.stats.threads.Load(),
 		MemPeakByte: k.cfg.MemFile.Stats().PeakInUse * 4096,
+		Signals:     k.stats.signals.Load(),
+		Wall:        time.Since(k.start),
+		CPU:         time.Duration(k.stats.cpuNanos.Load()),
 	}
 }
 

@@ -1,12 +1,14 @@
 package kernel
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
 	"glassbox/internal/mm"
@@ -230,20 +232,26 @@ func (t *Task) run() {
 	t.finish()
 }
 
-// CPUTime is the CPU time the guest thread has used on the host (the stub
-// thread's own clock).
+// CPUTime is the CPU time the guest thread has used on the host: its stub
+// thread's time on CPU, from /proc/TID/schedstat (Linux lets a process read
+// another process's per-thread CPU clock only through /proc).
 func (t *Task) CPUTime() time.Duration {
+	t.mu.Lock()
 	th := t.thread
+	t.mu.Unlock()
 	if th == nil {
 		return 0
 	}
-	// A thread CPU clock: ((~tid) << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED.
-	clk := int32((^th.ID())<<3 | 4 | 2)
-	var ts unix.Timespec
-	if unix.ClockGettime(clk, &ts) != nil {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(th.ID()) + "/schedstat")
+	if err != nil {
 		return 0
 	}
-	return time.Duration(ts.Nano())
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	ns, _ := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns)
 }
 
 // setThread changes the task's platform thread; wake reads it from other
