@@ -75,6 +75,12 @@ type Config struct {
 	// serving after the guest exits, until ctx is done or a signal
 	// arrives on Signals.
 	UI string
+	// Net is the network policy of AF_INET/AF_INET6 sockets: "none"
+	// (default: a sandbox-private loopback) or "host" (real host sockets).
+	Net string
+	// Publish lists ports of the private loopback served on the host's
+	// 127.0.0.1, as "HOSTPORT:GUESTPORT" (--net=none only).
+	Publish []string
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -160,6 +166,9 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		}
 		defer dash.Close()
 		fmt.Fprintf(cfg.Log, "glassbox: dashboard at %s\n", dash.URL())
+	}
+	if err := syscalls.SetupNet(k, cfg.Net, cfg.Publish); err != nil {
+		return ExitStatus{}, &Error{"network", err}
 	}
 	if err := k.Start(path, argv, cfg.Env); err != nil {
 		<-k.Done()

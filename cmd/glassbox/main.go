@@ -48,8 +48,8 @@ flags:
                    is printed); it stays up after PROG exits, until Ctrl-C
   --net=none|host  none (default): AF_INET/AF_INET6 on a sandbox-private loopback only;
                    host: real host sockets (the guest reaches the host's network)
-  --publish HOSTPORT:GUESTPORT  serve the sandbox's 127.0.0.1:GUESTPORT (TCP) on the
-                   host's 127.0.0.1:HOSTPORT (repeatable; --net=none)
+  --publish HOSTPORT:GUESTPORT[/udp]  serve the sandbox's 127.0.0.1:GUESTPORT (TCP,
+                   or UDP) on the host's 127.0.0.1:HOSTPORT (repeatable; --net=none)
 `
 
 func main() {

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"glassbox/internal/abi"
 	"glassbox/internal/mm"
 	"glassbox/internal/platform"

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"fmt"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -81,4 +82,37 @@ func inetStack(t *kernel.Task) *inet.Stack {
 		}()
 	}
 	return v.(*inet.Stack)
+}
+
+// SetupNet gives sandbox k its inet network by policy ("" or "none": the
+// private loopback; "host": host sockets) and starts serving the
+// published ports (HOSTPORT:GUESTPORT, --net=none only) until k is done.
+// Call it before k starts.
+func SetupNet(k *kernel.Kernel, policy string, publish []string) error {
+	var st *inet.Stack
+	switch policy {
+	case "", "none":
+		st = inet.NewStack()
+	case "host":
+		st = inet.NewHostStack()
+	default:
+		return fmt.Errorf("--net=%s: want none or host", policy)
+	}
+	var ps []inet.Publish
+	for _, v := range publish {
+		p, err := inet.ParsePublish(v)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	if err := st.Publish(ps, k.HostCtx().Creds(), k.Done()); err != nil {
+		return err
+	}
+	inetStacks.Store(k, st)
+	go func() {
+		<-k.Done()
+		inetStacks.Delete(k)
+	}()
+	return nil
 }

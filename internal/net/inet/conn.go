@@ -13,6 +13,9 @@ import (
 // Port 0 picks an ephemeral port. Linux: net/ipv4/af_inet.c
 // (__inet_bind), net/ipv6/af_inet6.c (__inet6_bind)
 func (s *Socket) Bind(b []byte) error {
+	if s.h != nil {
+		return s.h.bind(b)
+	}
 	ap, unspec, err := parseAddr(s.family, b)
 	if err != nil {
 		return err
@@ -49,6 +52,9 @@ func (s *Socket) Bind(b []byte) error {
 // address. Linux: net/ipv4/af_inet.c (__inet_listen_sk),
 // inet_connection_sock.c (inet_csk_listen_start)
 func (s *Socket) Listen(backlog int) error {
+	if s.h != nil {
+		return s.h.listen(backlog)
+	}
 	if s.typ != unix.SOCK_STREAM {
 		return unix.EOPNOTSUPP
 	}
@@ -95,6 +101,9 @@ func (s *Socket) Listen(backlog int) error {
 // connect through SO_ERROR after EINPROGRESS). Linux: net/ipv4/af_inet.c
 // (__inet_stream_connect), net/ipv4/tcp_ipv4.c (tcp_v4_connect)
 func (s *Socket) Connect(ctx vfs.Ctx, b []byte) error {
+	if s.h != nil {
+		return s.h.connect(ctx, b, s.nonblock(0))
+	}
 	ap, unspec, err := parseAddr(s.family, b)
 	if err != nil {
 		return err
@@ -249,6 +258,9 @@ func (s *Socket) disconnect() error {
 // status flags fileFlags and the peer's address. Linux: net/ipv4/
 // inet_connection_sock.c (inet_csk_accept)
 func (s *Socket) Accept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, error) {
+	if s.h != nil {
+		return s.hostAccept(ctx, fileFlags)
+	}
 	if s.typ != unix.SOCK_STREAM {
 		return nil, nil, unix.EOPNOTSUPP
 	}

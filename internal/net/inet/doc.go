@@ -46,6 +46,17 @@
 // held while waiting; files are released (DecRef) only after Stack.mu is
 // dropped.
 //
+// Other policies. Port publishing (publish.go, publish_udp.go) serves a
+// loopback port on the host's 127.0.0.1: glassbox accepts host
+// connections and connects, as a client inside would, to the guest's
+// port, copying both ways (half-close aware). A stack made by
+// NewHostStack (--net=host, host.go, hostwait.go) backs every Socket by
+// a real, non-blocking host socket (Socket.h): each exported method
+// hands over to it first. Guest sockaddrs are parsed and re-encoded,
+// options pass through an allow-list of plain values, blocking calls
+// poll the host fd in short slices checking vfs.Ctx.Interrupted, and
+// SO_RCVTIMEO/SO_SNDTIMEO are kept here since the waiting is glassbox's.
+//
 // Linux: net/ipv4/af_inet.c, net/ipv4/inet_connection_sock.c,
 // net/ipv4/tcp.c, net/ipv4/udp.c, net/ipv6/af_inet6.c, net/core/sock.c.
 package inet

@@ -13,6 +13,9 @@ func unixFromFile(f *vfs.File) (*unixsock.Socket, bool) { return unixsock.FromFi
 // the peer). flags are MSG_* flags; MSG_NOSIGNAL is the caller's: EPIPE
 // comes back as unix.EPIPE where Linux raises SIGPIPE.
 func (s *Socket) SendTo(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, error) {
+	if s.h != nil {
+		return s.hostSend(ctx, src, to, flags)
+	}
 	if s.typ == unix.SOCK_DGRAM {
 		return s.sendDgram(ctx, src, to, flags)
 	}
@@ -59,6 +62,9 @@ func (s *Socket) peerClosed() bool {
 // byte count, the msg_flags (MSG_TRUNC) and, when wantFrom, the sender's
 // address (datagrams only: TCP reports none, as Linux).
 func (s *Socket) RecvFrom(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (int, int, []byte, error) {
+	if s.h != nil {
+		return s.hostRecv(ctx, dst, flags, wantFrom)
+	}
 	if s.typ == unix.SOCK_DGRAM {
 		return s.recvDgram(ctx, dst, flags, wantFrom)
 	}
@@ -86,6 +92,9 @@ func (s *Socket) RecvFrom(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (
 // connected gets ENOTCONN (a UDP socket's bits are still set); SHUT_RD
 // on a listener stops it. Linux: net/ipv4/af_inet.c (inet_shutdown)
 func (s *Socket) Shutdown(how int) error {
+	if s.h != nil {
+		return s.h.shutdown(how)
+	}
 	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
 		return unix.EINVAL
 	}
@@ -118,6 +127,9 @@ func (s *Socket) Shutdown(how int) error {
 
 // LocalAddr returns the socket's address (getsockname).
 func (s *Socket) LocalAddr() []byte {
+	if s.h != nil {
+		return s.h.localAddr()
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	return s.localLocked()
@@ -126,6 +138,9 @@ func (s *Socket) LocalAddr() []byte {
 // PeerAddr returns the peer's address (getpeername); ENOTCONN without
 // one.
 func (s *Socket) PeerAddr() ([]byte, error) {
+	if s.h != nil {
+		return s.h.peerAddr()
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	if s.state != stateConnected || s.connecting && s.typ == unix.SOCK_STREAM && s.inner == nil {
@@ -136,6 +151,9 @@ func (s *Socket) PeerAddr() ([]byte, error) {
 
 // TakeError returns and clears the pending error (sock_error).
 func (s *Socket) TakeError() error {
+	if s.h != nil {
+		return s.h.takeError()
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	if err := s.takeErrLocked(); err != nil {
@@ -149,6 +167,10 @@ func (s *Socket) TakeError() error {
 
 // SetError makes e the pending error (recvmmsg's deferred error).
 func (s *Socket) SetError(e unix.Errno) {
+	if s.h != nil {
+		s.h.setError(e)
+		return
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	s.err = e

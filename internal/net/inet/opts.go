@@ -102,6 +102,9 @@ func boolInt(b bool) int32 {
 // Linux: net/core/sock.c (sk_getsockopt), net/ipv4/tcp.c
 // (do_tcp_getsockopt), ip_sockglue.c, net/ipv6/ipv6_sockglue.c
 func (s *Socket) GetOption(level, name int) ([]byte, error) {
+	if s.h != nil {
+		return s.h.getOption(level, name)
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	switch level {

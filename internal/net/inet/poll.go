@@ -19,6 +19,9 @@ const (
 // socket's readiness (plus a pending inet error). Linux: net/ipv4/tcp.c
 // (tcp_poll), net/ipv4/udp.c (udp_poll), net/core/datagram.c
 func (s *Socket) Readiness() (uint32, <-chan struct{}) {
+	if s.h != nil {
+		return s.h.readiness()
+	}
 	s.st.mu.Lock()
 	inner := s.innerSock
 	var ev uint32
@@ -87,6 +90,11 @@ const (
 // interface queries that list the sandbox's only interface, lo
 // (127.0.0.1/8, index 1).
 func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uint64, error) {
+	if s.h != nil {
+		if r, ok, err := s.h.ioctl(mem, cmd, arg); ok {
+			return r, err
+		}
+	}
 	switch cmd {
 	case unix.SIOCINQ, unix.SIOCOUTQ:
 		s.st.mu.Lock()

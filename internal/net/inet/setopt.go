@@ -12,6 +12,9 @@ import (
 // CAP_NET_ADMIN. Linux: net/core/sock.c (sk_setsockopt), net/ipv4/tcp.c
 // (do_tcp_setsockopt), ip_sockglue.c, net/ipv6/ipv6_sockglue.c
 func (s *Socket) SetOption(level, name int, val []byte, privileged bool) error {
+	if s.h != nil {
+		return s.h.setOption(level, name, val)
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	switch level {

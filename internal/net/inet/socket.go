@@ -73,6 +73,9 @@ type Socket struct {
 	pending   []*Socket        // a listener's connections not yet accepted
 	backlog   int
 
+	// --net=host: the host socket behind s (nil on the loopback stack).
+	h *hostSock
+
 	// UDP.
 	queue  []dgram
 	qbytes int // true size of the queued datagrams
@@ -127,6 +130,9 @@ func (s *Socket) attach(ctx vfs.Ctx, fileFlags int) *vfs.File {
 // O_NONBLOCK.
 func (st *Stack) NewFile(ctx vfs.Ctx, family, typ, fileFlags int) *vfs.File {
 	s := st.newSocket(family, typ)
+	if st.host {
+		s = st.newHostSocket(family, typ)
+	}
 	if c := ctx.Creds(); c != nil {
 		s.uid = c.EUID
 	}
@@ -234,6 +240,12 @@ func (*Socket) IsStream() {}
 
 // Release implements vfs.FileOps: the last reference to the file is gone.
 func (s *Socket) Release() {
+	if s.h != nil {
+		if !s.released.Swap(true) {
+			s.h.release()
+		}
+		return
+	}
 	if !s.released.Swap(true) {
 		s.st.release(s)
 	}

@@ -26,6 +26,7 @@ type portKey struct {
 // unix namespace whose socket pairs carry TCP connections.
 type Stack struct {
 	pairs *unixsock.Namespace
+	host  bool // sockets are host sockets (--net=host)
 
 	mu    sync.Mutex
 	bound map[portKey][]*Socket
