@@ -212,6 +212,65 @@ func TestStopContSleep(t *testing.T) {
 	expect(t, "native", native, "child slept r=0 full=1\nparent done\n", 0)
 }
 
+const signals3C = `#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <sys/time.h>
+static volatile int reaped, vt, prof;
+static void chld(int s) { int st; pid_t p; while ((p = waitpid(-1, &st, WNOHANG)) > 0) reaped += WEXITSTATUS(st); }
+static void nop(int s) {}
+static void cpu(int s) { if (s == SIGVTALRM) vt++; else prof++; }
+static void clobber(int s) {
+	/* Dirty every vector register the main loop relies on. */
+	__asm__ volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n\tvmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm15" ::: "xmm0", "xmm1", "xmm15");
+}
+int main(void) {
+	/* SIGCHLD handler that reaps with waitpid. */
+	signal(SIGCHLD, chld);
+	for (int i = 1; i <= 3; i++) if (fork() == 0) _exit(i);
+	while (reaped < 6) pause();
+	printf("reaped sum=%d\n", reaped);
+	signal(SIGCHLD, SIG_DFL);
+	/* alarm interrupting nanosleep: EINTR with time left. */
+	struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = nop; sigaction(SIGALRM, &sa, 0);
+	alarm(1);
+	struct timespec ts = {5, 0}, rem = {0, 0};
+	int r = nanosleep(&ts, &rem);
+	printf("nanosleep r=%d errno=%s rem>=3s=%d\n", r, errno == EINTR ? "EINTR" : "?", rem.tv_sec >= 3);
+	/* AVX registers survive a handler that clobbers them. */
+	signal(SIGUSR1, clobber);
+	double in[4] = {1.5, 2.5, 3.5, 4.5}, out[4];
+	__asm__ volatile("vmovupd %0, %%ymm15" :: "m"(in[0]) : "xmm15");
+	raise(SIGUSR1);
+	__asm__ volatile("vmovupd %%ymm15, %0" : "=m"(out[0]) :: "memory");
+	printf("ymm15 after handler: %.1f %.1f %.1f %.1f\n", out[0], out[1], out[2], out[3]);
+	/* CPU-time timers. */
+	signal(SIGVTALRM, cpu); signal(SIGPROF, cpu);
+	struct itimerval v = {{0, 20000}, {0, 20000}};
+	setitimer(ITIMER_VIRTUAL, &v, 0); setitimer(ITIMER_PROF, &v, 0);
+	volatile unsigned long x = 0;
+	while (vt < 3 || prof < 3) x++;
+	printf("cpu timers fired\n");
+	return 0;
+}
+`
+
+// TestSignalsMore: a SIGCHLD handler that reaps with waitpid, alarm
+// interrupting nanosleep (EINTR with the time left), AVX registers
+// preserved across a handler that clobbers them (XSAVE in the frame), and
+// ITIMER_VIRTUAL/ITIMER_PROF firing on CPU time.
+func TestSignalsMore(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "signals3", signals3C, "-dynamic", "-mavx")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "reaped sum=6\nnanosleep r=-1 errno=EINTR rem>=3s=1\n"+
+		"ymm15 after handler: 1.5 2.5 3.5 4.5\ncpu timers fired\n", 0)
+}
+
 // TestShellSignals: the shell cases of the signals issue.
 func TestShellSignals(t *testing.T) {
 	t.Parallel()

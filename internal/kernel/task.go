@@ -54,7 +54,8 @@ type ThreadGroup struct {
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 
-	itimer  realTimer
+	itimer    realTimer
+	cpuTimers cpuTimers
 	ptimers ptimers
 
 	// CPU time of the process's finished threads, and of its reaped

@@ -19,21 +19,26 @@ func init() {
 		}
 		return secs, nil
 	})
-	reg(unix.SYS_SETITIMER, sysSetitimer, "ITIMER_REAL only")
+	reg(unix.SYS_SETITIMER, sysSetitimer, "ITIMER_VIRTUAL and ITIMER_PROF both count all CPU time, sampled every 5 ms")
 	reg(unix.SYS_GETITIMER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) != 0 {
+		var left, iv time.Duration
+		switch w := a.Int(0); w {
+		case itimerReal:
+			left, iv = t.ThreadGroup().RealTimer()
+		case kernel.ItimerVirtual, kernel.ItimerProf:
+			left, iv = t.ThreadGroup().CPUTimer(w)
+		default:
 			return 0, unix.EINVAL
 		}
-		left, iv := t.ThreadGroup().RealTimer()
 		return 0, putItimerval(t, a[1], left, iv)
-	}, "ITIMER_REAL only")
+	})
 }
 
 const itimerReal = 0
 
 func sysSetitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if a.Int(0) != itimerReal {
-		t.Kernel().ReportUnsupported("setitimer(ITIMER_VIRTUAL/ITIMER_PROF)")
+	which := a.Int(0)
+	if which < itimerReal || which > kernel.ItimerProf {
 		return 0, unix.EINVAL
 	}
 	var value, iv time.Duration
@@ -50,7 +55,12 @@ func sysSetitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, err
 		}
 	}
-	left, oiv := t.ThreadGroup().SetRealTimer(value, iv)
+	var left, oiv time.Duration
+	if which == itimerReal {
+		left, oiv = t.ThreadGroup().SetRealTimer(value, iv)
+	} else {
+		left, oiv = t.ThreadGroup().SetCPUTimer(which, value, iv)
+	}
 	if a[2] != 0 {
 		return 0, putItimerval(t, a[2], left, oiv)
 	}
