@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/vfs"
 )
 
@@ -244,4 +245,22 @@ func (t *Task) execCreds(mode, uid, gid uint32, nosuid bool) (*vfs.Creds, bool) 
 	c.SUID, c.FSUID = c.EUID, c.EUID
 	c.SGID, c.FSGID = c.EGID, c.EGID
 	return c, c.EUID != c.UID || c.EGID != c.GID
+}
+
+// MaySignal applies kill(2)'s permission rule: root, or a sender whose
+// real or effective uid is the target's real or saved uid; SIGCONT also
+// within one session. Linux: kernel/signal.c (check_kill_permission)
+func (t *Task) MaySignal(target *ThreadGroup, sig int) bool {
+	if t.capable() || target == t.tg {
+		return true
+	}
+	l := target.Leader()
+	if l == nil {
+		return true // exiting: nothing to protect
+	}
+	tc, c := l.credsShared(), t.creds
+	if c.EUID == tc.UID || c.EUID == tc.SUID || c.UID == tc.UID || c.UID == tc.SUID {
+		return true
+	}
+	return sig == abi.SIGCONT && target.Sid() == t.tg.Sid()
 }

@@ -199,6 +199,17 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 	}
+	// EPERM only when no target may be signalled (kill(-1) skips them).
+	allowed := targets[:0:0]
+	for _, tg := range targets {
+		if t.MaySignal(tg, sig) {
+			allowed = append(allowed, tg)
+		}
+	}
+	if len(allowed) == 0 {
+		return 0, unix.EPERM
+	}
+	targets = allowed
 	if sig == 0 {
 		return 0, nil
 	}
@@ -216,6 +227,9 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 	target := t.Kernel().TaskByTID(tid)
 	if target == nil || tgid > 0 && target.PID() != tgid {
 		return 0, unix.ESRCH
+	}
+	if !t.MaySignal(target.ThreadGroup(), sig) {
+		return 0, unix.EPERM
 	}
 	if sig != 0 {
 		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID})
