@@ -107,3 +107,20 @@ func TestTraceFDMem(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsPipesSignals: --stats counts the bytes written into pipes and
+// the signals acted on, by name.
+func TestStatsPipesSignals(t *testing.T) {
+	t.Parallel()
+	gb := runGlassbox(t, []string{"--stats"}, []string{"/bin/sh", "-c", "head -c 300000 /dev/zero | cat > /dev/null; kill -USR1 $$"})
+	m := regexp.MustCompile(`pipe_bytes=(\d+) socket_bytes=\d+ (.*)`).FindStringSubmatch(gb.Stderr)
+	if m == nil {
+		t.Fatalf("no stats: %s", gb)
+	}
+	if n, _ := strconv.Atoi(m[1]); n != 300000 {
+		t.Errorf("pipe_bytes = %s, want 300000", m[1])
+	}
+	if !strings.Contains(m[2], "SIGUSR1=1") {
+		t.Errorf("signals %q lack SIGUSR1=1", m[2])
+	}
+}

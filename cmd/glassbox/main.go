@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -277,6 +278,16 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 	fmt.Fprintf(w, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d signals=%d wall=%v cpu=%v\n",
 		s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024, s.Signals,
 		s.Wall.Round(time.Millisecond), s.CPU.Round(time.Millisecond))
+	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
+	names := make([]string, 0, len(s.SignalsByName))
+	for n := range s.SignalsByName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, " %s=%d", n, s.SignalsByName[n])
+	}
+	fmt.Fprintln(w)
 	if len(st.Syscalls) == 0 {
 		return
 	}

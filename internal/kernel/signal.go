@@ -264,6 +264,7 @@ func (t *Task) checkSignals() bool {
 // act applies the disposition of sig; true means the process dies.
 func (t *Task) act(sig int, info *SigInfo) bool {
 	t.k.stats.signals.Add(1)
+	t.k.stats.bySignal[sig].Add(1)
 	a := t.tg.Action(sig)
 	if sig != abi.SIGKILL && sig != abi.SIGSTOP {
 		if a.Handler == SigIgn {

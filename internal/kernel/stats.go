@@ -18,12 +18,27 @@ type Stats struct {
 	Threads     uint64 // threads created beyond each process's first
 	MemPeakByte uint64 // most guest memory held in the memory file at once
 	Signals     uint64 // signals acted on (handled, default action, ignored)
-	Wall        time.Duration
-	CPU         time.Duration // guest CPU time of every thread that has ended
+	// SignalsByName counts them by signal ("SIGCHLD": 3).
+	SignalsByName map[string]uint64
+	PipeBytes     uint64 // bytes written into pipes and FIFOs
+	SocketBytes   uint64 // bytes sent on AF_UNIX sockets and loopback TCP
+	Wall          time.Duration
+	CPU           time.Duration // guest CPU time of every thread that has ended
 }
 
 type kstats struct {
 	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
+	pipeBytes, socketBytes                                             atomic.Uint64
+	bySignal                                                           [abi.NSIG + 1]atomic.Uint64
+}
+
+// AccountIO implements vfs.IOAccount.
+func (t *Task) AccountIO(pipe bool, n int) {
+	if pipe {
+		t.k.stats.pipeBytes.Add(uint64(n))
+	} else {
+		t.k.stats.socketBytes.Add(uint64(n))
+	}
 }
 
 // Stats returns the counters so far.
@@ -36,8 +51,19 @@ func (k *Kernel) Stats() Stats {
 		Threads:     k.stats.threads.Load(),
 		MemPeakByte: k.cfg.MemFile.Stats().PeakInUse * 4096,
 		Signals:     k.stats.signals.Load(),
-		Wall:        time.Since(k.start),
-		CPU:         time.Duration(k.stats.cpuNanos.Load()),
+		PipeBytes:   k.stats.pipeBytes.Load(),
+		SocketBytes: k.stats.socketBytes.Load(),
+		SignalsByName: func() map[string]uint64 {
+			m := map[string]uint64{}
+			for sig := 1; sig <= abi.NSIG; sig++ {
+				if n := k.stats.bySignal[sig].Load(); n > 0 {
+					m[abi.SignalName(sig)] = n
+				}
+			}
+			return m
+		}(),
+		Wall: time.Since(k.start),
+		CPU:  time.Duration(k.stats.cpuNanos.Load()),
 	}
 }
 

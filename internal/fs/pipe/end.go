@@ -74,7 +74,9 @@ func (e *End) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 		return 0, unix.EBADF
 	}
 	fl := e.flags()
-	return e.p.write(ctx, src, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+	n, err := e.p.write(ctx, src, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+	vfs.Account(ctx, true, n)
+	return n, err
 }
 
 // Stat implements vfs.FileOps.

@@ -31,10 +31,15 @@ func (s *Socket) Send(ctx vfs.Ctx, src [][]byte, o SendOpts) (int, error) {
 		dropFiles(o.Rights)
 		return 0, unix.EOPNOTSUPP
 	}
+	var n int
+	var err error
 	if s.typ == unix.SOCK_STREAM {
-		return s.sendStream(ctx, src, o)
+		n, err = s.sendStream(ctx, src, o)
+	} else {
+		n, err = s.sendDgram(ctx, src, o)
 	}
-	return s.sendDgram(ctx, src, o)
+	vfs.Account(ctx, false, n)
+	return n, err
 }
 
 // credFor returns the credentials a message to other carries: the
