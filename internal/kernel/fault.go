@@ -32,7 +32,7 @@ func (t *Task) fault(ev platform.Event) {
 				what = abi.SignalName(res.Signo)
 			}
 			tr.Emit(&trace.Event{Kind: trace.Fault, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
-				Detail: fmt.Sprintf("%s at %#x (rip %#x): %s", res.Access, ev.Addr, t.regs.Rip, what)})
+				Detail: fmt.Sprintf("%s at %#x (rip %#x) in %s: %s", res.Access, ev.Addr, t.regs.Rip, t.mm.NameAt(ev.Addr), what)})
 		}
 	}
 	if res.Signo != 0 {

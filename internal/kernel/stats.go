@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/trace"
 )
 
 // Stats are sandbox-wide counters, kept for the whole run (per-address-
@@ -118,4 +119,11 @@ func (k *Kernel) SyscallCounts() []SyscallCount {
 		return out[i].Calls > out[j].Calls
 	})
 	return out
+}
+
+// NoteIO implements vfs.Noter: an fd event in the trace.
+func (t *Task) NoteIO(detail string) {
+	if tr := t.k.cfg.Tracer; tr.On(trace.FD) {
+		tr.Emit(&trace.Event{Kind: trace.FD, PID: t.tg.pid, TID: t.tid, Detail: detail})
+	}
 }

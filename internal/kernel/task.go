@@ -56,7 +56,7 @@ type ThreadGroup struct {
 
 	itimer    realTimer
 	cpuTimers cpuTimers
-	ptimers ptimers
+	ptimers   ptimers
 
 	// CPU time of the process's finished threads, and of its reaped
 	// children (for getrusage and times). Guarded by mu.

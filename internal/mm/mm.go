@@ -390,3 +390,18 @@ func (m *MM) WalkResident(start, end uint64, fn func(addr uint64, shared bool)) 
 		}
 	})
 }
+
+// NameAt names the mapping that holds addr ("[heap]", a file path, "" for
+// anonymous memory, "-" for none), for fault traces.
+func (m *MM) NameAt(addr uint64) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.vmas.find(addr)
+	if v == nil {
+		return "-"
+	}
+	if v.Name == "" {
+		return "anonymous"
+	}
+	return v.Name
+}

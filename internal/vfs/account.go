@@ -12,3 +12,16 @@ func Account(ctx Ctx, pipe bool, n int) {
 		a.AccountIO(pipe, n)
 	}
 }
+
+// Noter is implemented by contexts that show file events in the trace
+// (a pipe filling up and its writer waiting).
+type Noter interface {
+	NoteIO(detail string)
+}
+
+// Note reports an I/O event for --trace=fd.
+func Note(ctx Ctx, detail string) {
+	if n, ok := ctx.(Noter); ok {
+		n.NoteIO(detail)
+	}
+}

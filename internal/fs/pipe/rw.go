@@ -1,6 +1,7 @@
 package pipe
 
 import (
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -132,7 +133,9 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 		}
 		p.notifyLocked() // wake readers before sleeping
 		ch := p.changedLocked()
+		full := p.n
 		p.mu.Unlock()
+		vfs.Note(ctx, p.Name()+" full ("+strconv.Itoa(full)+" bytes): writer waits")
 		werr := wait(ctx, ch)
 		p.mu.Lock()
 		if werr != nil {
