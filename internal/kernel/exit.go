@@ -1,9 +1,11 @@
 package kernel
 
 import (
+	"strconv"
+
 	"glassbox/internal/abi"
 	"glassbox/internal/trace"
-	"strconv"
+	"glassbox/internal/vfs"
 )
 
 // exitGroup makes every task of the process exit with status.
@@ -83,6 +85,12 @@ func (t *Task) finish() {
 	}
 	// The process is gone: release what it held.
 	if tg.fds != nil {
+		for _, fd := range tg.fds.FDs() {
+			if f, err := tg.fds.Get(fd); err == nil {
+				vfs.ReleasePOSIX(f, tg.pid)
+				f.DecRef()
+			}
+		}
 		tg.fds.CloseAll()
 	}
 	tg.releaseVfork()

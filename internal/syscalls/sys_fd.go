@@ -19,7 +19,7 @@ func init() {
 		return doOpen(t, kernel.AtFDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 	})
 	reg(unix.SYS_CLOSE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return 0, t.FDs().Close(a.Int(0))
+		return 0, closeFD(t, a.Int(0))
 	})
 	reg(unix.SYS_CLOSE_RANGE, sysCloseRange)
 	reg(unix.SYS_LSEEK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -73,7 +73,7 @@ func init() {
 		}
 		return uint64(nfd), nil
 	})
-	reg(unix.SYS_FCNTL, sysFcntl, "record locks (F_SETLK...) not yet")
+	reg(unix.SYS_FCNTL, sysFcntl)
 	reg(unix.SYS_IOCTL, sysIoctl)
 }
 
@@ -160,15 +160,8 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		n, err := p.SetSize(uint32(a[2]), false)
 		return uint64(n), err
-	case unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
-		// Record locks always succeed: one sandbox's processes are the
-		// only users of its files, and none is told of another's lock yet.
-		return 0, nil
-	case unix.F_GETLK, unix.F_OFD_GETLK:
-		// struct flock: l_type (short) first; report the range unlocked.
-		var b [2]byte
-		b[0] = unix.F_UNLCK
-		return 0, t.CopyOut(a[2], b[:])
+	case unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_SETLK, unix.F_OFD_SETLKW, unix.F_GETLK, unix.F_OFD_GETLK:
+		return fcntlLock(t, f, cmd, a[2])
 	}
 	t.Kernel().ReportUnsupported("fcntl command " + itoa(cmd))
 	return 0, unix.EINVAL

@@ -33,12 +33,4 @@ func init() {
 		}
 		return 0, nil
 	}, "advice ignored")
-	reg(unix.SYS_FLOCK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
-		if err != nil {
-			return 0, err
-		}
-		f.DecRef()
-		return 0, nil
-	}, "locks always granted")
 }

@@ -57,6 +57,8 @@ type File struct {
 	path Path   // zero for anonymous files
 	name string // for /proc/PID/fd of anonymous files, e.g. "pipe:[7]"
 	refs atomic.Int64
+	// lockedOFD is set once the description has owned an OFD or flock lock.
+	lockedOFD atomic.Bool
 
 	mu      sync.Mutex
 	flags   int // O_ACCMODE and status flags
@@ -96,6 +98,9 @@ func (f *File) IncRef() { f.refs.Add(1) }
 // DecRef drops a reference; the last one releases the file.
 func (f *File) DecRef() {
 	if f.refs.Add(-1) == 0 {
+		if f.lockedOFD.Load() {
+			releaseOFD(f)
+		}
 		f.ops.Release()
 	}
 }

@@ -1,0 +1,64 @@
+package tests
+
+import "testing"
+
+const locksC = `#include <stdio.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+static const char *e(int r) { return r < 0 ? (errno == EAGAIN ? "EAGAIN" : errno == EWOULDBLOCK ? "EWOULDBLOCK" : strerror(errno)) : "ok"; }
+int main(void) {
+	char path[] = "/tmp/gblockXXXXXX"; int fd = mkstemp(path);
+	write(fd, "0123456789", 10);
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = 4};
+	printf("parent lock 2-6: %s\n", e(fcntl(fd, F_SETLK, &l)));
+	int p[2]; pipe(p);
+	pid_t c = fork();
+	if (c == 0) {
+		int fd2 = open(path, O_RDWR);
+		struct flock t = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 3};
+		printf("child trylock 0-3: %s\n", e(fcntl(fd2, F_SETLK, &t)));
+		t.l_start = 6; t.l_len = 2;
+		printf("child trylock 6-8: %s\n", e(fcntl(fd2, F_SETLK, &t)));
+		struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+		fcntl(fd2, F_GETLK, &q);
+		printf("getlk: type=%s start=%ld len=%ld pid_is_parent=%d\n", q.l_type == F_WRLCK ? "WR" : "?", (long)q.l_start, (long)q.l_len, q.l_pid == getppid());
+		fflush(stdout);
+		write(p[1], "x", 1);
+		t.l_type = F_WRLCK; t.l_start = 3; t.l_len = 1;
+		printf("child waits for 3: %s\n", e(fcntl(fd2, F_SETLKW, &t)));
+		printf("flock ex nb: %s\n", e(flock(fd2, LOCK_EX | LOCK_NB)));
+		fflush(stdout);
+		_exit(0);
+	}
+	char x; read(p[0], &x, 1);
+	usleep(100000);
+	printf("parent closes\n"); fflush(stdout);
+	int fd3 = open(path, O_RDONLY); close(fd3); /* closing any fd drops the process's locks */
+	wait(0);
+	int f1 = open(path, O_RDONLY), f2 = open(path, O_RDONLY);
+	printf("flock sh f1: %s\n", e(flock(f1, LOCK_SH)));
+	printf("flock ex f2 nb: %s\n", e(flock(f2, LOCK_EX | LOCK_NB)));
+	close(f1);
+	printf("flock ex f2 after close f1: %s\n", e(flock(f2, LOCK_EX | LOCK_NB)));
+	unlink(path);
+	return 0;
+}
+`
+
+// TestFileLocks: POSIX record locks between two processes (conflict,
+// non-overlapping ranges, F_GETLK naming the holder, F_SETLKW waiting
+// until the holder closes any descriptor of the file), and flock shared vs
+// exclusive locks owned by open file descriptions.
+func TestFileLocks(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "locks", locksC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 100 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
