@@ -154,3 +154,14 @@ func (m *Mount) MountPoint() Path {
 	}
 	return Path{m.parent, m.point}
 }
+
+// Deleted reports whether the name was removed (unlinked, renamed away)
+// after this dentry was looked up.
+func (d *Dentry) Deleted() bool {
+	if d.parent == nil {
+		return false
+	}
+	d.parent.mu.Lock()
+	defer d.parent.mu.Unlock()
+	return d.dead
+}

@@ -116,7 +116,11 @@ func (fs *FS) fdDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
 				if f.Path().Dentry == nil {
 					return f.AnonName(), nil
 				}
-				return fs.src.PathName(ctx, f.Path()), nil
+				name := fs.src.PathName(ctx, f.Path())
+				if f.Path().Dentry.Deleted() {
+					name += " (deleted)" // Linux: fs/d_path.c (d_path)
+				}
+				return name, nil
 			}
 			m[strconv.Itoa(n)] = l
 		}
