@@ -62,3 +62,35 @@ func TestFileLocks(t *testing.T) {
 		t.Errorf("native run looks wrong: %s", native)
 	}
 }
+
+const tmpfileC = `#define _GNU_SOURCE
+#include <stdio.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <dirent.h>
+#include <stdlib.h>
+int main(void) {
+	char dir[] = "/tmp/gbtmpfXXXXXX"; mkdtemp(dir);
+	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+	printf("open O_TMPFILE: %s\n", fd < 0 ? strerror(errno) : "ok");
+	write(fd, "hidden", 6);
+	char b[16] = {0}; pread(fd, b, 15, 0); printf("read back: %s\n", b);
+	DIR *d = opendir(dir); int n = 0; struct dirent *e; while ((e = readdir(d))) n++; closedir(d);
+	printf("entries in dir: %d\n", n);
+	printf("O_TMPFILE|O_RDONLY: %s\n", open(dir, O_TMPFILE | O_RDONLY, 0600) < 0 ? strerror(errno) : "ok");
+	rmdir(dir);
+	return 0;
+}
+`
+
+// TestOTmpfile: open(O_TMPFILE) makes an unnamed file in a directory
+// (readable and writable through its fd, absent from the listing); it
+// needs write access (O_RDONLY is EINVAL).
+func TestOTmpfile(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "tmpfile", tmpfileC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "open O_TMPFILE: ok\nread back: hidden\nentries in dir: 2\nO_TMPFILE|O_RDONLY: Invalid argument\n", 0)
+}

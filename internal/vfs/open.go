@@ -20,10 +20,13 @@ func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode
 	if path == "" {
 		return nil, unix.ENOENT
 	}
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		return n.openTmpfile(ctx, root, start, path, flags, mode)
+	}
 	var p Path
 	var err error
 	created := false
-	if flags&unix.O_CREAT != 0 && flags&unix.O_TMPFILE != unix.O_TMPFILE {
+	if flags&unix.O_CREAT != 0 {
 		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, 0)
 	} else {
 		wf := Follow
