@@ -1,6 +1,9 @@
 package tests
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const locksC = `#include <stdio.h>
 #include <fcntl.h>
@@ -93,4 +96,42 @@ func TestOTmpfile(t *testing.T) {
 	prog := compileC(t, "tmpfile", tmpfileC, "-dynamic")
 	native, _ := diff(t, []string{prog})
 	expect(t, "native", native, "open O_TMPFILE: ok\nread back: hidden\nentries in dir: 2\nO_TMPFILE|O_RDONLY: Invalid argument\n", 0)
+}
+
+const inotifyC = `#include <stdio.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+int main(void) {
+	char dir[] = "/tmp/gbinoXXXXXX"; mkdtemp(dir);
+	int in = inotify_init1(IN_NONBLOCK);
+	int wd = inotify_add_watch(in, dir, IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO);
+	printf("wd=%d\n", wd);
+	chdir(dir);
+	int fd = open("f", O_CREAT | O_WRONLY, 0644); write(fd, "x", 1); close(fd);
+	mkdir("d", 0755); rename("f", "g"); unlink("g"); rmdir("d");
+	char buf[4096]; ssize_t n = read(in, buf, sizeof buf);
+	for (char *p = buf; p < buf + n; ) {
+		struct inotify_event *e = (struct inotify_event *)p;
+		printf("mask=%#x%s name=%s\n", e->mask & ~IN_ISDIR, e->mask & IN_ISDIR ? " dir" : "", e->len ? e->name : "");
+		p += sizeof *e + e->len;
+	}
+	printf("empty: %zd\n", read(in, buf, sizeof buf));
+	chdir("/"); rmdir(dir);
+	return 0;
+}
+`
+
+// TestInotify: a watch on a directory reports create, modify, close-write,
+// mkdir, both halves of a rename, unlink and rmdir, in order, with names.
+func TestInotify(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "inotify", inotifyC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || !strings.Contains(native.Stdout, "mask=0x40 name=f") {
+		t.Errorf("native run looks wrong: %s", native)
+	}
 }

@@ -101,6 +101,13 @@ func (f *File) DecRef() {
 		if f.lockedOFD.Load() {
 			releaseOFD(f)
 		}
+		if watchers.n.Load() > 0 && !f.isPath() {
+			if f.Writable() {
+				notifyFile(f, unix.IN_CLOSE_WRITE)
+			} else {
+				notifyFile(f, unix.IN_CLOSE_NOWRITE)
+			}
+		}
 		f.ops.Release()
 	}
 }
@@ -160,6 +167,14 @@ func (f *File) Read(ctx Ctx, dst [][]byte, off int64) (int, error) {
 
 // Write writes at the file position, or at off >= 0 (pwrite).
 func (f *File) Write(ctx Ctx, src [][]byte, off int64) (int, error) {
+	n, err := f.write(ctx, src, off)
+	if n > 0 && watchers.n.Load() > 0 {
+		notifyFile(f, unix.IN_MODIFY)
+	}
+	return n, err
+}
+
+func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 	if !f.Writable() || f.isPath() {
 		return 0, unix.EBADF
 	}

@@ -95,6 +95,7 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 		return Path{}, false, err
 	}
 	parent.Dentry.Forget(name)
+	notifyChild(parent, name, nil, unix.IN_CREATE)
 	p, err = n.Step(ctx, parent, name)
 	return p, true, err
 }

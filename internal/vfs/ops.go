@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"golang.org/x/sys/unix"
+	"sync/atomic"
 )
 
 // Optional inode abilities for the operations in this file. The vfs checks
@@ -189,6 +190,9 @@ func (n *Namespace) Mkdir(ctx Ctx, root, start Path, path string, mode uint32) e
 	}
 	err = mk.Mkdir(ctx, name, mode&(0o777|unix.S_ISVTX))
 	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, unix.IN_CREATE|unix.IN_ISDIR)
+	}
 	return err
 }
 
@@ -215,7 +219,10 @@ func (n *Namespace) Mknod(ctx Ctx, root, start Path, path string, mode uint32, d
 	if (typ == unix.S_IFCHR || typ == unix.S_IFBLK) && ctx.Creds().FSUID != 0 {
 		return unix.EPERM // CAP_MKNOD
 	}
-	defer parent.Dentry.Forget(name)
+	defer func() {
+		parent.Dentry.Forget(name)
+		notifyChild(parent, name, nil, unix.IN_CREATE)
+	}()
 	if mk, ok := parent.Inode().(Mknoder); ok {
 		return mk.Mknod(ctx, name, mode&(unix.S_IFMT|0o7777), dev)
 	}
@@ -244,6 +251,9 @@ func (n *Namespace) Symlink(ctx Ctx, root, start Path, path, target string) erro
 	}
 	err = sl.Symlink(ctx, name, target)
 	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, unix.IN_CREATE)
+	}
 	return err
 }
 
@@ -282,6 +292,9 @@ func (n *Namespace) Link(ctx Ctx, old Path, root, start Path, path string) error
 	}
 	err = l.Link(ctx, name, old.Inode())
 	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, unix.IN_CREATE)
+	}
 	return err
 }
 
@@ -320,6 +333,9 @@ func (n *Namespace) Unlink(ctx Ctx, root, start Path, path string) error {
 	}
 	err = u.Unlink(ctx, name)
 	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, unix.IN_DELETE)
+	}
 	return err
 }
 
@@ -357,6 +373,9 @@ func (n *Namespace) Rmdir(ctx Ctx, root, start Path, path string) error {
 	}
 	err = u.Rmdir(ctx, name)
 	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, unix.IN_DELETE|unix.IN_ISDIR)
+	}
 	return err
 }
 
@@ -465,5 +484,13 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 	err = r.Rename(ctx, on, np.Inode(), nn, flags)
 	op.Dentry.Forget(on)
 	np.Dentry.Forget(nn)
+	if err == nil && watchers.n.Load() > 0 {
+		cookie := nextCookie.Add(1)
+		notify(op.Inode(), unix.IN_MOVED_FROM, cookie, on)
+		notify(np.Inode(), unix.IN_MOVED_TO, cookie, nn)
+	}
 	return err
 }
+
+// nextCookie pairs IN_MOVED_FROM with IN_MOVED_TO.
+var nextCookie atomic.Uint32
