@@ -18,7 +18,7 @@ func TestPs(t *testing.T) {
 	}
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^\s+1\s+0\s+S\S*\s+sh$`),
-		regexp.MustCompile(`^\s+\d+\s+1\s+S\s+sleep$`),
+		regexp.MustCompile(`^\s+\d+\s+1\s+[RS]\s+sleep$`), // R until it reaches its nanosleep
 		regexp.MustCompile(`^\s+\d+\s+1\s+[RS]\s+ps$`),
 	}
 	for i, re := range want {

@@ -7,15 +7,20 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/synth"
+	"glassbox/internal/fs/tty"
 	"glassbox/internal/vfs"
 )
 
 // Dev is the device number devfs reports for its own inodes.
 const Dev = 6
 
-// New returns the root of a new /dev.
+// New returns the root of a new /dev, with its own set of pseudo-terminals.
 func New() vfs.Inode {
+	ptys := tty.NewRegistry(Dev)
 	ch := map[string]vfs.Inode{
+		"tty":     ptys.Node("tty"),
+		"ptmx":    ptys.Node("ptmx"),
+		"pts":     ptys.PtsDir(),
 		"null":    newChar(1, 3, 0o666, nullOps{}),
 		"zero":    newChar(1, 5, 0o666, zeroOps{}),
 		"full":    newChar(1, 7, 0o666, fullOps{}),
@@ -26,7 +31,6 @@ func New() vfs.Inode {
 		"stdout":  synth.NewLink(Dev, "/proc/self/fd/1"),
 		"stderr":  synth.NewLink(Dev, "/proc/self/fd/2"),
 		"shm":     synth.Static(Dev, 0o1777, map[string]vfs.Inode{}),
-		"pts":     synth.Static(Dev, 0o755, map[string]vfs.Inode{}),
 	}
 	return synth.Static(Dev, 0o755, ch)
 }
