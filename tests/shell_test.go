@@ -32,3 +32,35 @@ s=socket.socket(socket.AF_UNIX); s.bind('sock'); s.listen()
 print(stat.S_ISSOCK(os.stat('sock').st_mode))
 c=socket.socket(socket.AF_UNIX); c.connect('sock'); a,_=s.accept(); c.send(b'hi'); print(a.recv(2)); os.unlink('sock'); print(os.path.exists('sock'))"; rm f; cd /; rmdir $OLDPWD`})
 }
+
+const fifoIntrC = `#include <stdio.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+static void h(int s) {}
+int main(void) {
+	char dir[] = "/tmp/gbfiXXXXXX"; mkdtemp(dir); chdir(dir); mkfifo("f", 0600);
+	struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = h; sa.sa_flags = SA_RESTART; sigaction(SIGUSR1, &sa, 0);
+	pid_t parent = getpid();
+	if (fork() == 0) { usleep(50000); kill(parent, SIGUSR1); usleep(50000); int w = open("f", O_WRONLY); write(w, "ok\n", 3); _exit(0); }
+	int r = open("f", O_RDONLY);
+	char b[8] = {0}; read(r, b, 7);
+	printf("open after SA_RESTART signal: %s", r < 0 ? strerror(errno) : b);
+	wait(0); unlink("f"); chdir("/"); rmdir(dir);
+	return 0;
+}
+`
+
+// TestFifoOpenRestart: a FIFO open waiting for its writer, interrupted by
+// an SA_RESTART handler, restarts instead of failing with EINTR.
+func TestFifoOpenRestart(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "fifointr", fifoIntrC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "open after SA_RESTART signal: ok\n", 0)
+}

@@ -91,7 +91,9 @@ func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) 
 	}
 	f, err := t.Kernel().Namespace().Open(t, t.FS().Root(), start, path, flags, mode)
 	if err != nil {
-		return 0, err
+		// A FIFO open interrupted while waiting for its other end restarts
+		// after an SA_RESTART handler. Linux: fs/pipe.c (wait_for_partner)
+		return 0, restartable(err)
 	}
 	fd, err := t.FDs().Install(f, 0, flags&unix.O_CLOEXEC != 0, t.FDLimit())
 	if err != nil {
