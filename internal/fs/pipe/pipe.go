@@ -41,6 +41,9 @@ type Pipe struct {
 	tail, nbufs      int      // first occupied slot, occupied slots
 	n                int      // bytes held
 	readers, writers int      // open ends
+	// Ends ever opened, so a FIFO opener waiting for the other side sees
+	// one that came and went. Linux: fs/pipe.c (r_counter, w_counter)
+	readCount, writeCount uint64
 	changed          chan struct{}
 	watched          bool // someone holds changed; close it on the next change
 	atime, mtime     unix.Timespec
@@ -97,9 +100,11 @@ func (p *Pipe) Open(read, write bool) *End {
 	p.mu.Lock()
 	if read {
 		p.readers++
+		p.readCount++
 	}
 	if write {
 		p.writers++
+		p.writeCount++
 	}
 	p.notifyLocked()
 	p.mu.Unlock()
@@ -220,4 +225,11 @@ func (p *Pipe) Stat() vfs.Stat {
 	return vfs.Stat{Dev: Dev, Ino: p.ino, Mode: unix.S_IFIFO | 0o600, Nlink: 1,
 		UID: p.uid, GID: p.gid, Blksize: pageSize,
 		Atime: p.atime, Mtime: p.mtime, Ctime: p.ctime}
+}
+
+// Counts returns how many read and write ends were ever opened.
+func (p *Pipe) Counts() (readers, writers uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.readCount, p.writeCount
 }

@@ -52,6 +52,7 @@ func (s *Special) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 			return nil, unix.ENXIO
 		}
 	}
+	rc0, wc0 := p.Counts()
 	end := p.Open(read, write)
 	if read && write || nonblock {
 		return end, nil
@@ -59,7 +60,9 @@ func (s *Special) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 	for {
 		ch := p.Changed()
 		r, w := p.Ends()
-		if read && w > 0 || write && r > 0 {
+		rc, wc := p.Counts()
+		// The other side is there, or came (and maybe went) meanwhile.
+		if read && (w > 0 || wc != wc0) || write && (r > 0 || rc != rc0) {
 			return end, nil
 		}
 		if err := vfs.WaitAny(ctx, []<-chan struct{}{ch}, time.Time{}); err != nil {
