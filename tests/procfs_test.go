@@ -48,3 +48,16 @@ func TestReopenThroughProc(t *testing.T) {
 	diff(t, []string{"/bin/bash", "-c", `echo x | cat /proc/self/fd/0; echo z | (read a < /dev/stdin; echo got $a);` +
 		`exec 4< <(echo procsub); cat /proc/self/fd/4; echo out > /dev/stdout`})
 }
+
+// TestToolsInside: stat's owner/mode formatting matches natively; lsof
+// and top read the sandbox's /proc (glassbox-only checks: their pids and
+// numbers are the sandbox's own).
+func TestToolsInside(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{"/bin/sh", "-c", "stat -c '%A %U %G %s' /etc/passwd /usr/bin/ls; stat -c '%A %U %G' /tmp; id -un"})
+	gb := runGlassbox(t, nil, []string{"/bin/sh", "-c", "lsof -p $$ | awk '{print $1, $2, $4}' | head -4; top -b -n1 | grep -c '^ *1 root'"})
+	want := "COMMAND PID FD\nsh 1 cwd\nsh 1 rtd\nsh 1 txt\n1\n"
+	if gb.Stdout != want || gb.Code != 0 {
+		t.Errorf("lsof/top inside: got %q, want %q\n%s", gb.Stdout, want, gb)
+	}
+}
