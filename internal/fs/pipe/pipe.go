@@ -44,10 +44,10 @@ type Pipe struct {
 	// Ends ever opened, so a FIFO opener waiting for the other side sees
 	// one that came and went. Linux: fs/pipe.c (r_counter, w_counter)
 	readCount, writeCount uint64
-	changed          chan struct{}
-	watched          bool // someone holds changed; close it on the next change
-	atime, mtime     unix.Timespec
-	ctime            unix.Timespec
+	changed               chan struct{}
+	watched               bool // someone holds changed; close it on the next change
+	atime, mtime          unix.Timespec
+	ctime                 unix.Timespec
 }
 
 // buffer is one slot of the ring. Linux: include/linux/pipe_fs_i.h
