@@ -52,6 +52,7 @@ func init() {
 			f.DecRef()
 			return uint64(nfd), nil
 		}
+		releaseLocksAt(t, nfd) // dup2 closes what nfd held
 		if err := t.FDs().InstallAt(nfd, f, false, t.FDLimit()); err != nil {
 			f.DecRef()
 			return 0, err
@@ -67,6 +68,7 @@ func init() {
 		if err != nil {
 			return 0, err
 		}
+		releaseLocksAt(t, nfd)
 		if err := t.FDs().InstallAt(nfd, f, flags&unix.O_CLOEXEC != 0, t.FDLimit()); err != nil {
 			f.DecRef()
 			return 0, err
@@ -115,7 +117,7 @@ func sysCloseRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
 			t.FDs().SetCloseOnExec(fd, true)
 		} else {
-			t.FDs().Close(fd)
+			closeFD(t, fd)
 		}
 	}
 	return 0, nil

@@ -23,6 +23,15 @@ func closeFD(t *kernel.Task, fd int) error {
 	return t.FDs().Close(fd)
 }
 
+// releaseLocksAt drops the caller's POSIX locks on the file at fd, which
+// is about to be closed by a dup2/dup3 over it.
+func releaseLocksAt(t *kernel.Task, fd int) {
+	if f, err := getFile(t, fd); err == nil {
+		vfs.ReleasePOSIX(f, t.PID())
+		f.DecRef()
+	}
+}
+
 // fcntlLock handles F_GETLK, F_SETLK(W) and their OFD forms on struct
 // flock. Linux: fs/locks.c (fcntl_getlk, fcntl_setlk)
 func fcntlLock(t *kernel.Task, f *vfs.File, cmd int, addr uint64) (uint64, error) {
