@@ -117,7 +117,7 @@ func (s *Socket) Connect(ctx vfs.Ctx, b []byte) error {
 	st := s.st
 	nonblock := s.nonblock(0)
 	st.mu.Lock()
-	until := deadline(s.opts.sndtimeo)
+	until := s.opts.sndtimeo.Deadline()
 	if s.connecting {
 		s.connecting = false
 		if s.state == stateConnected {
@@ -267,7 +267,7 @@ func (s *Socket) Accept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, error) {
 	st := s.st
 	nonblock := s.nonblock(0)
 	st.mu.Lock()
-	until := deadline(s.opts.rcvtimeo)
+	until := s.opts.rcvtimeo.Deadline()
 	for {
 		if s.state != stateListening {
 			st.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/vfs"
+
+	unixsock "glassbox/internal/net/unix"
 )
 
 // Host sockets: the --net=host policy. A Stack made by NewHostStack gives
@@ -153,7 +155,7 @@ func (h *hostSock) connect(ctx vfs.Ctx, b []byte, nonblock bool) error {
 	if err != unix.EINPROGRESS || nonblock {
 		return err
 	}
-	if err := h.wait(ctx, unix.POLLOUT, deadline(h.timeouts(false))); err != nil {
+	if err := h.wait(ctx, unix.POLLOUT, h.timeouts(false).Deadline()); err != nil {
 		if err == unix.EAGAIN {
 			return unix.EINPROGRESS // SO_SNDTIMEO expired. Linux: inet_stream_connect
 		}
@@ -177,7 +179,7 @@ func (s *Socket) hostAccept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, erro
 	if err := h.check(); err != nil {
 		return nil, nil, err
 	}
-	until := deadline(h.timeouts(true))
+	until := h.timeouts(true).Deadline()
 	for {
 		fd, peer, err := h.nameCall(unix.SYS_ACCEPT4, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err == nil {
@@ -271,9 +273,9 @@ func (h *hostSock) getOption(level, name int) ([]byte, error) {
 	if level == unix.SOL_SOCKET {
 		switch name {
 		case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW:
-			return timeoutBytes(h.timeouts(true)), nil
+			return h.timeouts(true).Bytes(), nil
 		case unix.SO_SNDTIMEO, unix.SO_SNDTIMEO_NEW:
-			return timeoutBytes(h.timeouts(false)), nil
+			return h.timeouts(false).Bytes(), nil
 		case unix.SO_ERROR:
 			e := h.takeError()
 			v := 0
@@ -303,7 +305,7 @@ func (h *hostSock) setOption(level, name int, val []byte) error {
 	if level == unix.SOL_SOCKET {
 		switch name {
 		case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW, unix.SO_SNDTIMEO, unix.SO_SNDTIMEO_NEW:
-			t, err := parseTimeout(val)
+			t, err := unixsock.ParseTimeout(val)
 			if err != nil {
 				return err
 			}

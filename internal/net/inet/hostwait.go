@@ -94,7 +94,7 @@ func (s *Socket) hostSend(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int,
 		}
 	}
 	nonblock := s.nonblock(flags)
-	until := deadline(h.timeouts(false))
+	until := h.timeouts(false).Deadline()
 	hf := flags&hostSendFlags | unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
 	total := 0
 	for {
@@ -144,7 +144,7 @@ func (s *Socket) hostRecv(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (
 	}
 	nonblock := s.nonblock(flags)
 	waitAll := flags&unix.MSG_WAITALL != 0 && flags&unix.MSG_PEEK == 0 && h.typ == unix.SOCK_STREAM
-	until := deadline(h.timeouts(true))
+	until := h.timeouts(true).Deadline()
 	hf := flags&hostRecvFlags | unix.MSG_DONTWAIT
 	total := 0
 	for {

@@ -1,11 +1,9 @@
 package inet
 
 import (
-	"encoding/binary"
-	"math"
-	"time"
-
 	"golang.org/x/sys/unix"
+
+	unixsock "glassbox/internal/net/unix"
 )
 
 // Buffer defaults and limits of a Linux host with default sysctls.
@@ -34,11 +32,8 @@ const (
 	tcpMSSDefault = 536
 )
 
-// timeout is SO_RCVTIMEO or SO_SNDTIMEO (as internal/net/unix keeps it).
-type timeout struct {
-	set bool
-	d   time.Duration
-}
+// timeout is SO_RCVTIMEO or SO_SNDTIMEO, kept as internal/net/unix keeps it.
+type timeout = unixsock.Timeout
 
 // options are a socket's settings at every level.
 type options struct {
@@ -89,15 +84,6 @@ func maps[K comparable, V any](m map[K]V) map[K]V {
 var boolOptions = map[int]bool{unix.SO_KEEPALIVE: true, unix.SO_BROADCAST: true,
 	unix.SO_DONTROUTE: true, unix.SO_OOBINLINE: true, unix.SO_TIMESTAMP: true}
 
-func intBytes(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
-
-func boolInt(b bool) int32 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // GetOption answers getsockopt(level, name) with the option's bytes.
 // Linux: net/core/sock.c (sk_getsockopt), net/ipv4/tcp.c
 // (do_tcp_getsockopt), ip_sockglue.c, net/ipv6/ipv6_sockglue.c
@@ -117,20 +103,20 @@ func (s *Socket) GetOption(level, name int) ([]byte, error) {
 		switch name {
 		case unix.TCP_NODELAY, unix.TCP_CORK, unix.TCP_QUICKACK, unix.TCP_KEEPIDLE,
 			unix.TCP_KEEPINTVL, unix.TCP_KEEPCNT, unix.TCP_DEFER_ACCEPT, unix.TCP_USER_TIMEOUT:
-			return intBytes(s.opts.tcp[name]), nil
+			return unixsock.IntBytes(s.opts.tcp[name]), nil
 		case unix.TCP_MAXSEG:
 			if v := s.opts.tcp[name]; v != 0 {
-				return intBytes(v), nil
+				return unixsock.IntBytes(v), nil
 			}
-			return intBytes(tcpMSSDefault), nil
+			return unixsock.IntBytes(tcpMSSDefault), nil
 		}
 		return nil, unix.ENOPROTOOPT
 	case unix.IPPROTO_IP:
 		switch name {
 		case unix.IP_TOS:
-			return intBytes(s.opts.tos), nil
+			return unixsock.IntBytes(s.opts.tos), nil
 		case unix.IP_TTL:
-			return intBytes(orDefault(s.opts.ttl)), nil
+			return unixsock.IntBytes(orDefault(s.opts.ttl)), nil
 		}
 		return nil, unix.ENOPROTOOPT
 	case unix.IPPROTO_IPV6:
@@ -139,11 +125,11 @@ func (s *Socket) GetOption(level, name int) ([]byte, error) {
 		}
 		switch name {
 		case unix.IPV6_V6ONLY:
-			return intBytes(boolInt(s.v6only)), nil
+			return unixsock.IntBytes(unixsock.BoolInt(s.v6only)), nil
 		case unix.IPV6_TCLASS:
-			return intBytes(s.opts.tclass), nil
+			return unixsock.IntBytes(s.opts.tclass), nil
 		case unix.IPV6_UNICAST_HOPS:
-			return intBytes(orDefault(s.opts.hops)), nil
+			return unixsock.IntBytes(orDefault(s.opts.hops)), nil
 		}
 		return nil, unix.ENOPROTOOPT
 	}
@@ -161,87 +147,46 @@ func (s *Socket) getSocketOptLocked(name int) ([]byte, error) {
 	o := &s.opts
 	switch name {
 	case unix.SO_TYPE:
-		return intBytes(int32(s.typ)), nil
+		return unixsock.IntBytes(int32(s.typ)), nil
 	case unix.SO_PROTOCOL:
 		if s.typ == unix.SOCK_STREAM {
-			return intBytes(unix.IPPROTO_TCP), nil
+			return unixsock.IntBytes(unix.IPPROTO_TCP), nil
 		}
-		return intBytes(unix.IPPROTO_UDP), nil
+		return unixsock.IntBytes(unix.IPPROTO_UDP), nil
 	case unix.SO_DOMAIN:
-		return intBytes(int32(s.family)), nil
+		return unixsock.IntBytes(int32(s.family)), nil
 	case unix.SO_ERROR:
 		err := s.takeErrLocked()
 		if err == nil && s.innerSock != nil {
 			err = s.innerSock.TakeError()
 		}
 		e, _ := err.(unix.Errno)
-		return intBytes(int32(e)), nil
+		return unixsock.IntBytes(int32(e)), nil
 	case unix.SO_ACCEPTCONN:
-		return intBytes(boolInt(s.state == stateListening)), nil
+		return unixsock.IntBytes(unixsock.BoolInt(s.state == stateListening)), nil
 	case unix.SO_SNDBUF:
-		return intBytes(int32(o.sndbuf)), nil
+		return unixsock.IntBytes(int32(o.sndbuf)), nil
 	case unix.SO_RCVBUF:
-		return intBytes(int32(o.rcvbuf)), nil
+		return unixsock.IntBytes(int32(o.rcvbuf)), nil
 	case unix.SO_REUSEADDR:
-		return intBytes(boolInt(o.reuseaddr)), nil
+		return unixsock.IntBytes(unixsock.BoolInt(o.reuseaddr)), nil
 	case unix.SO_REUSEPORT:
-		return intBytes(boolInt(o.reuseport)), nil
+		return unixsock.IntBytes(unixsock.BoolInt(o.reuseport)), nil
 	case unix.SO_PRIORITY:
-		return intBytes(o.priority), nil
+		return unixsock.IntBytes(o.priority), nil
 	case unix.SO_RCVLOWAT:
-		return intBytes(o.rcvlowat), nil
+		return unixsock.IntBytes(o.rcvlowat), nil
 	case unix.SO_SNDLOWAT:
-		return intBytes(1), nil
+		return unixsock.IntBytes(1), nil
 	case unix.SO_LINGER:
-		return append(intBytes(boolInt(o.linger)), intBytes(o.lingerSecs)...), nil
+		return append(unixsock.IntBytes(unixsock.BoolInt(o.linger)), unixsock.IntBytes(o.lingerSecs)...), nil
 	case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW:
-		return timeoutBytes(o.rcvtimeo), nil
+		return o.rcvtimeo.Bytes(), nil
 	case unix.SO_SNDTIMEO, unix.SO_SNDTIMEO_NEW:
-		return timeoutBytes(o.sndtimeo), nil
+		return o.sndtimeo.Bytes(), nil
 	}
 	if boolOptions[name] {
-		return intBytes(boolInt(o.flags[name])), nil
+		return unixsock.IntBytes(unixsock.BoolInt(o.flags[name])), nil
 	}
 	return nil, unix.ENOPROTOOPT
-}
-
-// timeoutBytes encodes a timeout as struct timeval in whole ticks.
-// Linux: net/core/sock.c (sock_get_timeout)
-func timeoutBytes(t timeout) []byte {
-	var sec, usec int64
-	if t.set {
-		ticks := int64(t.d / (time.Second / hz))
-		sec, usec = ticks/hz, ticks%hz*1e6/hz
-	}
-	b := binary.LittleEndian.AppendUint64(nil, uint64(sec))
-	return binary.LittleEndian.AppendUint64(b, uint64(usec))
-}
-
-// parseTimeout decodes a struct timeval timeout, rounded up to ticks.
-// Linux: net/core/sock.c (sock_set_timeout)
-func parseTimeout(val []byte) (timeout, error) {
-	if len(val) < 16 {
-		return timeout{}, unix.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(val))
-	usec := int64(binary.LittleEndian.Uint64(val[8:]))
-	if usec < 0 || usec >= 1e6 {
-		return timeout{}, unix.EDOM
-	}
-	switch {
-	case sec < 0:
-		return timeout{set: true}, nil
-	case sec == 0 && usec == 0, sec >= math.MaxInt64/int64(time.Second)-1:
-		return timeout{}, nil
-	}
-	ticks := sec*hz + (usec+1e6/hz-1)/(1e6/hz)
-	return timeout{set: true, d: time.Duration(ticks) * (time.Second / hz)}, nil
-}
-
-// deadline is when a wait started now with timeout t ends (zero: never).
-func deadline(t timeout) time.Time {
-	if !t.set {
-		return time.Time{}
-	}
-	return time.Now().Add(t.d)
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"golang.org/x/sys/unix"
+
+	unixsock "glassbox/internal/net/unix"
 )
 
 // SetOption answers setsockopt(level, name, val); privileged stands for
@@ -94,7 +96,7 @@ func (s *Socket) setTCPOptLocked(name int, val []byte) error {
 	v := intVal(val)
 	switch name {
 	case unix.TCP_NODELAY, unix.TCP_CORK, unix.TCP_QUICKACK:
-		s.opts.tcp[name] = boolInt(v != 0)
+		s.opts.tcp[name] = unixsock.BoolInt(v != 0)
 	case unix.TCP_KEEPIDLE:
 		if v < 1 || v > maxKeepIdle {
 			return unix.EINVAL
@@ -175,7 +177,7 @@ func (s *Socket) setSocketOptLocked(name int, val []byte, privileged bool) error
 		o.rcvlowat = max(v, 1)
 		return s.forwardLocked(name, val)
 	case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW, unix.SO_SNDTIMEO, unix.SO_SNDTIMEO_NEW:
-		t, err := parseTimeout(val)
+		t, err := unixsock.ParseTimeout(val)
 		if err != nil {
 			return err
 		}

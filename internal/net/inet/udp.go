@@ -175,7 +175,7 @@ func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) 
 	nonblock := s.nonblock(flags)
 	st := s.st
 	st.mu.Lock()
-	until := deadline(s.opts.rcvtimeo)
+	until := s.opts.rcvtimeo.Deadline()
 	for len(s.queue) == 0 {
 		if err := s.takeErrLocked(); err != nil {
 			st.mu.Unlock()

@@ -232,3 +232,22 @@ func (s *Socket) SetError(e unix.Errno) {
 	s.err = e
 	s.notifyLocked()
 }
+
+// Timeout is an SO_RCVTIMEO/SO_SNDTIMEO setting, shared with the inet
+// sockets, which keep their timeouts the same way.
+type Timeout = timeout
+
+// Bytes encodes t as getsockopt reports it (struct timeval).
+func (t timeout) Bytes() []byte { return timeoutBytes(t) }
+
+// Deadline is when a wait under t gives up (zero: never).
+func (t timeout) Deadline() time.Time { return deadline(t) }
+
+// ParseTimeout decodes a setsockopt struct timeval.
+func ParseTimeout(val []byte) (Timeout, error) { return parseTimeout(val) }
+
+// IntBytes encodes an int option value.
+func IntBytes(v int32) []byte { return intBytes(v) }
+
+// BoolInt is an on/off option value.
+func BoolInt(b bool) int32 { return boolInt(b) }
