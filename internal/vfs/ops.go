@@ -188,12 +188,7 @@ func (n *Namespace) Mkdir(ctx Ctx, root, start Path, path string, mode uint32) e
 	if !ok {
 		return unix.EROFS
 	}
-	err = mk.Mkdir(ctx, name, mode&(0o777|unix.S_ISVTX))
-	parent.Dentry.Forget(name)
-	if err == nil {
-		notifyChild(parent, name, nil, unix.IN_CREATE|unix.IN_ISDIR)
-	}
-	return err
+	return changed(parent, name, mk.Mkdir(ctx, name, mode&(0o777|unix.S_ISVTX)), unix.IN_CREATE|unix.IN_ISDIR)
 }
 
 // Mknod implements mknod(2); mode holds the type and the permission bits
@@ -249,12 +244,7 @@ func (n *Namespace) Symlink(ctx Ctx, root, start Path, path, target string) erro
 	if !ok {
 		return unix.EROFS
 	}
-	err = sl.Symlink(ctx, name, target)
-	parent.Dentry.Forget(name)
-	if err == nil {
-		notifyChild(parent, name, nil, unix.IN_CREATE)
-	}
-	return err
+	return changed(parent, name, sl.Symlink(ctx, name, target), unix.IN_CREATE)
 }
 
 // Link implements link(2): old is the existing file, already resolved.
@@ -290,12 +280,7 @@ func (n *Namespace) Link(ctx Ctx, old Path, root, start Path, path string) error
 	if !ok {
 		return unix.EROFS
 	}
-	err = l.Link(ctx, name, old.Inode())
-	parent.Dentry.Forget(name)
-	if err == nil {
-		notifyChild(parent, name, nil, unix.IN_CREATE)
-	}
-	return err
+	return changed(parent, name, l.Link(ctx, name, old.Inode()), unix.IN_CREATE)
 }
 
 // Unlink implements unlink(2). Linux: fs/namei.c (do_unlinkat)
@@ -331,12 +316,7 @@ func (n *Namespace) Unlink(ctx Ctx, root, start Path, path string) error {
 	if !ok {
 		return unix.EROFS
 	}
-	err = u.Unlink(ctx, name)
-	parent.Dentry.Forget(name)
-	if err == nil {
-		notifyChild(parent, name, nil, unix.IN_DELETE)
-	}
-	return err
+	return changed(parent, name, u.Unlink(ctx, name), unix.IN_DELETE)
 }
 
 // Rmdir implements rmdir(2). Linux: fs/namei.c (do_rmdir)
@@ -371,12 +351,7 @@ func (n *Namespace) Rmdir(ctx Ctx, root, start Path, path string) error {
 	if !ok {
 		return unix.EROFS
 	}
-	err = u.Rmdir(ctx, name)
-	parent.Dentry.Forget(name)
-	if err == nil {
-		notifyChild(parent, name, nil, unix.IN_DELETE|unix.IN_ISDIR)
-	}
-	return err
+	return changed(parent, name, u.Rmdir(ctx, name), unix.IN_DELETE|unix.IN_ISDIR)
 }
 
 // Rename implements renameat2(2). Linux: fs/namei.c (do_renameat2,
@@ -494,3 +469,13 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 
 // nextCookie pairs IN_MOVED_FROM with IN_MOVED_TO.
 var nextCookie atomic.Uint32
+
+// changed finishes a namespace change of name in parent: the cached name
+// is dropped, and on success inotify watchers hear of it.
+func changed(parent Path, name string, err error, mask uint32) error {
+	parent.Dentry.Forget(name)
+	if err == nil {
+		notifyChild(parent, name, nil, mask)
+	}
+	return err
+}
