@@ -159,22 +159,9 @@ func (t *TTY) masterWrite(ctx vfs.Ctx, src [][]byte, nonblock bool) (int, error)
 				done++
 				continue
 			}
-			if nonblock {
-				t.unlockAndSignal()
-				if done == 0 {
-					return 0, unix.EAGAIN
-				}
-				return done, nil
+			if stop, n, err := t.blockLocked(ctx, nonblock, done); stop {
+				return n, err
 			}
-			ch := t.changedLocked()
-			t.unlockAndSignal()
-			if err := wait(ctx, ch, time.Time{}); err != nil {
-				if done > 0 {
-					return done, nil
-				}
-				return 0, err
-			}
-			t.mu.Lock()
 		}
 	}
 	t.unlockAndSignal()
@@ -305,22 +292,9 @@ func (t *TTY) slaveWrite(ctx vfs.Ctx, src [][]byte, nonblock bool) (int, error) 
 				done += m
 				continue
 			}
-			if nonblock {
-				t.unlockAndSignal()
-				if done == 0 {
-					return 0, unix.EAGAIN
-				}
-				return done, nil
+			if stop, n, err := t.blockLocked(ctx, nonblock, done); stop {
+				return n, err
 			}
-			ch := t.changedLocked()
-			t.unlockAndSignal()
-			if err := wait(ctx, ch, time.Time{}); err != nil {
-				if done > 0 {
-					return done, nil
-				}
-				return 0, err
-			}
-			t.mu.Lock()
 		}
 	}
 	t.unlockAndSignal()
@@ -397,3 +371,27 @@ func (*fileBase) IsStream() {}
 
 // TTY returns the terminal the file belongs to.
 func (f *fileBase) TTY() *TTY { return f.t }
+
+// blockLocked waits for a change of t while a transfer of which done bytes
+// have moved can't go on. t.mu is held on entry and, when it returns
+// false, again on return; it returns true with t.mu released and the
+// transfer's result when the caller must stop (non-blocking, interrupted).
+func (t *TTY) blockLocked(ctx vfs.Ctx, nonblock bool, done int) (bool, int, error) {
+	if nonblock {
+		t.unlockAndSignal()
+		if done == 0 {
+			return true, 0, unix.EAGAIN
+		}
+		return true, done, nil
+	}
+	ch := t.changedLocked()
+	t.unlockAndSignal()
+	if err := wait(ctx, ch, time.Time{}); err != nil {
+		if done > 0 {
+			return true, done, nil
+		}
+		return true, 0, err
+	}
+	t.mu.Lock()
+	return false, 0, nil
+}
