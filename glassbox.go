@@ -21,6 +21,7 @@ import (
 	"glassbox/internal/fs/tmpfs"
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
+	"glassbox/internal/mm"
 	"glassbox/internal/platform/ptrace"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
@@ -65,7 +66,16 @@ type Config struct {
 	Binds []Bind
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
-	synced      []*hostfs.FS // writable binds, synced after the run
+	// Memory bounds the guest's resident memory in bytes (0: no bound
+	// but MemoryLimit). At the bound, pages go to swap if there is any,
+	// else the OOM killer ends the largest process.
+	Memory uint64
+	// Swap is the size in bytes of a swap area glassbox keeps in a host
+	// temporary file (0: none). It needs Memory.
+	Swap uint64
+
+	synced []*hostfs.FS // writable binds, synced after the run
+	swap   *mm.Swap
 
 	// Signals, if set, carries signals to forward to the guest (the CLI
 	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
@@ -146,6 +156,9 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		return ExitStatus{}, &Error{"run", errors.New("no program given")}
 	}
 	k, err := build(&cfg)
+	if cfg.swap != nil {
+		defer cfg.swap.Close()
+	}
 	if err != nil {
 		return ExitStatus{}, err
 	}
@@ -222,6 +235,15 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"memory file", err}
 	}
+	mf.SetLimit(cfg.Memory)
+	if cfg.Swap != 0 {
+		if cfg.Memory == 0 {
+			return nil, &Error{"swap", errors.New("needs a memory limit (--memory)")}
+		}
+		if cfg.swap, err = mm.NewSwap("", cfg.Swap); err != nil {
+			return nil, &Error{"swap file", err}
+		}
+	}
 	plat, err := ptrace.New(mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
@@ -278,7 +300,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		stdio[i] = vfs.NewAnonFile(hostio.New(int(f.Fd()), false), name, acc)
 	}
 	k := kernel.New(kernel.Config{
-		Platform: plat, MemFile: mf, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
+		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 	})

@@ -47,6 +47,9 @@ flags:
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
                    is printed); it stays up after PROG exits, until Ctrl-C
+  --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G); past it pages
+                   go to swap, or without swap the largest process is killed (OOM)
+  --swap SIZE      a swap area of SIZE in a host temporary file (needs --memory)
   --net=none|host  none (default): AF_INET/AF_INET6 on a sandbox-private loopback only;
                    host: real host sockets (the guest reaches the host's network)
   --publish HOSTPORT:GUESTPORT[/udp]  serve the sandbox's 127.0.0.1:GUESTPORT (TCP,
@@ -144,6 +147,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.DurationVar(&timeout, "timeout", 0, "")
 	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
 	fs.StringVar(&cfg.Net, "net", "none", "")
+	fs.Func("memory", "", func(v string) error { return parseSize(v, &cfg.Memory) })
+	fs.Func("swap", "", func(v string) error { return parseSize(v, &cfg.Swap) })
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -272,12 +277,34 @@ func parseID(v string, out *uint32) error {
 	return nil
 }
 
+// parseSize reads a byte count with an optional K, M, G or T suffix
+// (powers of 1024; a trailing B or iB is allowed).
+func parseSize(v string, out *uint64) error {
+	num := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v), "B"), "I")
+	shift := 0
+	if n := len(num); n > 0 {
+		if i := strings.IndexByte("KMGT", num[n-1]); i >= 0 {
+			shift, num = 10*(i+1), num[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n == 0 || n > (1<<50)>>shift {
+		return fmt.Errorf("want a size like 512M or 2G, got %q", v)
+	}
+	*out = n << shift
+	return nil
+}
+
 // printStats writes the counters line and an strace -c style table.
 func printStats(w io.Writer, st glassbox.ExitStatus) {
 	s := st.Stats
 	fmt.Fprintf(w, "glassbox: stats: syscalls=%d faults=%d cow_copies=%d processes=%d threads=%d mem_peak_kib=%d signals=%d wall=%v cpu=%v\n",
 		s.Syscalls, s.Faults, s.COWCopies, s.Processes, s.Threads, s.MemPeakByte/1024, s.Signals,
 		s.Wall.Round(time.Millisecond), s.CPU.Round(time.Millisecond))
+	if s.SwapOuts+s.SwapIns+s.MajorFaults+s.OOMKills > 0 {
+		fmt.Fprintf(w, "glassbox: stats: major_faults=%d swap_outs=%d swap_ins=%d oom_kills=%d\n",
+			s.MajorFaults, s.SwapOuts, s.SwapIns, s.OOMKills)
+	}
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
 	names := make([]string, 0, len(s.SignalsByName))
 	for n := range s.SignalsByName {

@@ -184,6 +184,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 		return unix.ENOMEM
 	}
 	m := mm.New(k.cfg.MemFile, k.cfg.Platform.Layout())
+	m.SetSwap(k.cfg.Swap)
 	m.AddUser()
 	var rnd [16]byte
 	rand.Read(rnd[:])

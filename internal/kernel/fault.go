@@ -1,9 +1,11 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
 	"glassbox/internal/platform"
 	"glassbox/internal/trace"
 )
@@ -16,6 +18,16 @@ func (t *Task) fault(ev platform.Event) {
 	if res.COW {
 		t.k.stats.cowCopies.Add(1)
 	}
+	if res.Major {
+		t.k.stats.majorFaults.Add(1)
+	}
+	if errors.Is(err, memfile.ErrLimit) {
+		// No memory, even after reclaim: kill someone, then let the
+		// guest touch the page again (or die).
+		t.oom()
+		return
+	}
+	t.oomRetries = 0
 	if err != nil {
 		t.k.Logf("pid %d: fault at %#x: %v", t.tid, ev.Addr, err)
 		t.syncSignal(abi.SIGBUS, abi.BUS_ADRERR, ev.Addr)
@@ -28,6 +40,9 @@ func (t *Task) fault(ev platform.Event) {
 		}
 		if tr.On(trace.Fault) {
 			what := "mapped"
+			if res.Major {
+				what = "read back from swap (major fault)"
+			}
 			if res.Signo != 0 {
 				what = abi.SignalName(res.Signo)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"glassbox/internal/memfile"
+	"glassbox/internal/mm"
 	"glassbox/internal/platform"
 	"glassbox/internal/trace"
 	"glassbox/internal/vfs"
@@ -16,6 +17,8 @@ import (
 type Config struct {
 	Platform platform.Platform
 	MemFile  *memfile.File
+	// Swap is the swap area address spaces page out to (nil: none).
+	Swap     *mm.Swap
 	NS       *vfs.Namespace
 	Syscalls *Table
 	Tracer   *trace.Tracer

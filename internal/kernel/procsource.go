@@ -222,9 +222,10 @@ func (p procProcess) state(self bool) (string, string) {
 }
 
 // usage returns faults, vsize and rss pages, and CPU ticks.
-func (p procProcess) usage() (minflt, vsize, rss, ticks uint64) {
+func (p procProcess) usage() (minflt, majflt, vsize, rss, ticks uint64) {
 	if m := p.mm(); m != nil {
-		minflt = m.Stats().MinorFaults
+		st := m.Stats()
+		minflt, majflt = st.MinorFaults, st.MajorFaults
 		for _, v := range m.VMAs() {
 			vsize += v.End - v.Start
 		}
@@ -237,13 +238,13 @@ func (p procProcess) usage() (minflt, vsize, rss, ticks uint64) {
 // Stat renders /proc/PID/stat. Linux: fs/proc/array.c (do_task_stat)
 func (p procProcess) Stat(self bool) string {
 	tg := p.tg
-	minflt, vsize, rss, utime := p.usage()
+	minflt, majflt, vsize, rss, utime := p.usage()
 	state, _ := p.state(self)
 	start := uint64(tg.start.Sub(tg.k.start).Nanoseconds()) * abi.ClockTicks / 1e9
 	kids := tg.ChildrenUsage()
 	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
 	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), 0, -1, 0x400000,
-		minflt, kids.MinFlt, 0, 0, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
+		minflt, kids.MinFlt, majflt, kids.MajFlt, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {
 		if i > 0 {
@@ -266,7 +267,7 @@ func (p procProcess) Stat(self bool) string {
 func (p procProcess) Status(self bool) string {
 	tg := p.tg
 	c := p.creds()
-	_, vsize, rss, _ := p.usage()
+	_, _, vsize, rss, _ := p.usage()
 	_, state := p.state(self)
 	var pending, blocked abi.SigSet
 	if t := tg.Leader(); t != nil {
@@ -316,7 +317,7 @@ func (p procProcess) umask() uint32 {
 
 // Statm renders /proc/PID/statm (pages).
 func (p procProcess) Statm() string {
-	_, vsize, rss, _ := p.usage()
+	_, _, vsize, rss, _ := p.usage()
 	return fmt.Sprintf("%d %d 0 0 0 0 0", vsize/abi.PageSize, rss)
 }
 

@@ -6,19 +6,22 @@ import "time"
 type Usage struct {
 	CPU    time.Duration // user time; glassbox can't split user from system
 	MinFlt uint64
+	MajFlt uint64
 }
 
 // SelfUsage sums the process's live and finished threads.
 func (tg *ThreadGroup) SelfUsage() Usage {
 	tg.mu.Lock()
-	u := Usage{CPU: tg.cpuDead, MinFlt: tg.faultsDead}
+	u := Usage{CPU: tg.cpuDead, MinFlt: tg.faultsDead, MajFlt: tg.majDead}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
 		u.CPU += t.CPUTime()
 	}
 	if len(tasks) > 0 && tasks[0].mm != nil {
-		u.MinFlt += tasks[0].mm.Stats().MinorFaults
+		st := tasks[0].mm.Stats()
+		u.MinFlt += st.MinorFaults
+		u.MajFlt += st.MajorFaults
 	}
 	return u
 }
@@ -27,7 +30,7 @@ func (tg *ThreadGroup) SelfUsage() Usage {
 func (tg *ThreadGroup) ChildrenUsage() Usage {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return Usage{CPU: tg.cpuChildren, MinFlt: tg.faultsChildren}
+	return Usage{CPU: tg.cpuChildren, MinFlt: tg.faultsChildren, MajFlt: tg.majChildren}
 }
 
 // ThreadUsage is the calling thread's own usage.
@@ -37,15 +40,17 @@ func (t *Task) ThreadUsage() Usage { return Usage{CPU: t.CPUTime()} }
 func (t *Task) recordThreadExit() {
 	cpu := t.CPUTime()
 	t.k.stats.cpuNanos.Add(uint64(cpu))
-	var flt uint64
+	var flt, maj uint64
 	if t.mm != nil {
-		flt = t.mm.Stats().MinorFaults
+		st := t.mm.Stats()
+		flt, maj = st.MinorFaults, st.MajorFaults
 	}
 	tg := t.tg
 	tg.mu.Lock()
 	tg.cpuDead += cpu
 	if len(tg.tasks) == 1 {
 		tg.faultsDead += flt // the address space dies with the last thread
+		tg.majDead += maj
 	}
 	tg.mu.Unlock()
 }
@@ -55,9 +60,11 @@ func (tg *ThreadGroup) addChildUsage(c *ThreadGroup) {
 	c.mu.Lock()
 	cpu := c.cpuDead + c.cpuChildren
 	flt := c.faultsDead + c.faultsChildren
+	maj := c.majDead + c.majChildren
 	c.mu.Unlock()
 	tg.mu.Lock()
 	tg.cpuChildren += cpu
 	tg.faultsChildren += flt
+	tg.majChildren += maj
 	tg.mu.Unlock()
 }

@@ -18,6 +18,10 @@ type Stats struct {
 	Processes   uint64 // processes created (including the first)
 	Threads     uint64 // threads created beyond each process's first
 	MemPeakByte uint64 // most guest memory held in the memory file at once
+	MajorFaults uint64 // faults that read pages back from swap
+	SwapOuts    uint64 // pages written to swap
+	SwapIns     uint64 // pages read back from swap
+	OOMKills    uint64 // processes the OOM killer ended
 	Signals     uint64 // signals acted on (handled, default action, ignored)
 	// SignalsByName counts them by signal ("SIGCHLD": 3).
 	SignalsByName map[string]uint64
@@ -29,7 +33,7 @@ type Stats struct {
 
 type kstats struct {
 	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
-	pipeBytes, socketBytes                                             atomic.Uint64
+	pipeBytes, socketBytes, majorFaults, oomKills                      atomic.Uint64
 	bySignal                                                           [abi.NSIG + 1]atomic.Uint64
 }
 
@@ -51,6 +55,10 @@ func (k *Kernel) Stats() Stats {
 		Processes:   k.stats.processes.Load(),
 		Threads:     k.stats.threads.Load(),
 		MemPeakByte: k.cfg.MemFile.Stats().PeakInUse * 4096,
+		MajorFaults: k.stats.majorFaults.Load(),
+		OOMKills:    k.stats.oomKills.Load(),
+		SwapOuts:    k.cfg.Swap.Stats().Outs,
+		SwapIns:     k.cfg.Swap.Stats().Ins,
 		Signals:     k.stats.signals.Load(),
 		PipeBytes:   k.stats.pipeBytes.Load(),
 		SocketBytes: k.stats.socketBytes.Load(),

@@ -62,6 +62,7 @@ type ThreadGroup struct {
 	// children (for getrusage and times). Guarded by mu.
 	cpuDead, cpuChildren       time.Duration
 	faultsDead, faultsChildren uint64
+	majDead, majChildren       uint64
 	nice                       int
 	nnp                        bool // no_new_privs
 
@@ -88,6 +89,7 @@ type Task struct {
 	sigmask       abi.SigSet
 	pending       abi.SigSet
 	exiting       bool
+	oomRetries    int // OOM kills this task asked for in a row (oom.go)
 	clearChildTID uint64
 	robustHead    uint64
 	robustLen     uint64

@@ -23,6 +23,9 @@ type File struct {
 	fd  int
 	mem []byte // glassbox' mapping of the whole reserved size
 	max uint64 // reserved size in bytes
+	// limit bounds frames in use (0: none): the sandbox's resident memory
+	// (--memory). Alloc beyond it fails with ErrLimit.
+	limit uint64
 
 	mu      sync.Mutex
 	size    uint64 // current file size in bytes (multiple of growStep)
@@ -58,6 +61,38 @@ func New(max uint64) (*File, error) {
 		zombie: map[Frame]bool{}, free: map[Frame]uint64{}, freeEnd: map[Frame]Frame{}}, nil
 }
 
+// ErrLimit is what Alloc returns when the frames in use would exceed the
+// limit. It unwraps to ENOMEM, which is what a system call that meets it
+// reports; page faults reclaim (swap) or kill instead.
+var ErrLimit error = limitError{}
+
+type limitError struct{}
+
+func (limitError) Error() string { return "memory limit reached" }
+func (limitError) Unwrap() error { return unix.ENOMEM }
+
+// SetLimit bounds the frames in use to bytes (0: no bound but the
+// reservation).
+func (f *File) SetLimit(bytes uint64) {
+	f.mu.Lock()
+	f.limit = bytes >> abi.PageShift
+	f.mu.Unlock()
+}
+
+// Limit returns the bound in bytes (0: none).
+func (f *File) Limit() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limit << abi.PageShift
+}
+
+// Pinned reports whether fr is pinned for I/O.
+func (f *File) Pinned(fr Frame) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pins[fr] > 0
+}
+
 // FD is the memfd, to be mapped by stubs.
 func (f *File) FD() int { return f.fd }
 
@@ -72,6 +107,9 @@ func (f *File) Bytes(fr Frame, n uint64) []byte {
 func (f *File) Alloc(n uint64) (Frame, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.limit != 0 && f.stats.InUse+n > f.limit {
+		return 0, ErrLimit
+	}
 	fr, ok := f.takeFree(n)
 	if !ok {
 		end := uint64(f.top) + n

@@ -21,13 +21,21 @@ func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) 
 			return 0, unix.EFAULT
 		}
 		lo, hi := m.window(v, page)
-		if err := m.fill(v, lo, hi); err != nil {
+		err := m.withReclaim(mp, lo, hi, func() error {
+			lo, hi := m.window(v, page) // narrower on the last try
+			return m.fill(v, lo, hi)
+		})
+		if err != nil {
 			return 0, err
 		}
 		p = m.pt.get(page)
 	}
 	if write && !v.Shared {
-		cow, err := m.breakCOW(v, page)
+		var cow bool
+		err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+			cow, err = m.breakCOW(v, page)
+			return err
+		})
 		if err != nil {
 			return 0, err
 		}

@@ -13,9 +13,13 @@
 // Shmem) through the Mappable interface, so ten processes mapping libc share
 // one copy.
 //
+// At the sandbox's memory limit, faults reclaim by swapping out private
+// pages to a Swap area (reclaim.go, swap.go); a swapped page's pte holds
+// its slot instead of a frame.
+//
 // Every change to host mappings goes through a platform.Mapper supplied by
 // the caller: in the ptrace platform only the task's own stub thread can
 // change its stub's mappings.
 //
-// Lock order: MM.mu, then FileCache.mu / Shmem.mu, then memfile.File.mu.
+// Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu, then memfile.File.mu.
 package mm

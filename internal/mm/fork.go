@@ -18,6 +18,7 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 	c := New(m.mf, m.layout)
 	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
 	c.users = 1
+	c.swap, c.clock = m.swap, m.clock
 	for _, v := range m.vmas.v {
 		nv := *v
 		if nv.File != nil {
@@ -27,14 +28,19 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 	}
 	for k, l := range m.pt.leaves {
 		nl := &ptLeaf{used: l.used}
+		keep := nl.used > 0
 		for i, p := range l.e {
+			if p.swapped() {
+				m.swap.ref(p.slot())
+				nl.e[i], keep = p, true
+			}
 			if !p.present() {
 				continue
 			}
 			m.mf.IncRef(p.frame())
 			nl.e[i] = p &^ (pteMapped | pteMapW)
 		}
-		if nl.used > 0 {
+		if keep {
 			c.pt.leaves[k] = nl
 		}
 	}

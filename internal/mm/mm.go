@@ -22,6 +22,9 @@ type Stats struct {
 	COWCopies   uint64 // pages copied on a write to a shared page
 	COWReuses   uint64 // write faults that took over a page nobody else held
 	HostMaps    uint64 // host mmap/mprotect/munmap calls injected
+	MajorFaults uint64 // faults (and kernel accesses) that read pages back from swap
+	SwapOuts    uint64 // pages written to swap
+	SwapIns     uint64 // pages read back from swap
 }
 
 // MM is one guest address space.
@@ -36,6 +39,10 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
+
+	swap   *Swap  // nil: no swap area
+	clock  uint64 // where the next swap-out scan starts
+	narrow bool   // fault windows are one page (memory is that tight)
 }
 
 // New returns an empty address space.
@@ -80,6 +87,7 @@ type FaultResult struct {
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
 	COW    bool // a page was copied
+	Major  bool // pages were read back from swap
 }
 
 // HandleFault resolves a host page fault at addr (code SEGV_MAPERR or
@@ -107,11 +115,13 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResu
 		// The host has the page: the access broke its protection.
 		if !exec && v.Prot&unix.PROT_WRITE != 0 && !p.mappedWritable() {
 			res.Access = "write"
-			cow, err := m.makeWritable(mp, v, page)
+			err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+				res.COW, err = m.makeWritable(mp, v, page)
+				return err
+			})
 			if err != nil {
 				return res, err
 			}
-			res.COW = cow
 			m.stats.MinorFaults++
 			return res, nil
 		}
@@ -125,19 +135,26 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResu
 		res.Signo, res.Code = abi.SIGBUS, abi.BUS_ADRERR
 		return res, nil
 	}
-	if err := m.populateAndMap(mp, v, page); err != nil {
+	major := m.stats.MajorFaults
+	lo, hi := m.window(v, page)
+	if err := m.withReclaim(mp, lo, hi, func() error { return m.populateAndMap(mp, v, page) }); err != nil {
 		return res, err
 	}
-	m.stats.MinorFaults++
+	res.Major = m.stats.MajorFaults != major
+	if !res.Major {
+		m.stats.MinorFaults++
+	}
 	if v.File != nil && !v.Shared && v.Prot&unix.PROT_WRITE != 0 && !exec && !m.pt.get(page).mappedWritable() {
 		// A writable private file page (a program's .data): the first
 		// touch is most often a write. Copy it now rather than take a
 		// second trap for the write; a page that is only read costs a copy.
-		cow, err := m.makeWritable(mp, v, page)
+		err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+			res.COW, err = m.makeWritable(mp, v, page)
+			return err
+		})
 		if err != nil {
 			return res, err
 		}
-		res.COW = cow
 	}
 	return res, nil
 }
@@ -149,6 +166,9 @@ func pageRoundUp(a uint64) uint64 {
 
 // window returns the populate window around page within v.
 func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
+	if m.narrow {
+		return page, page + abi.PageSize
+	}
 	size := uint64(anonWindow)
 	var lo uint64
 	if v.File != nil {
@@ -181,13 +201,22 @@ func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
 // fill gives every page in [lo, hi) of v a frame.
 func (m *MM) fill(v *VMA, lo, hi uint64) error {
 	for a := lo; a < hi; {
-		if m.pt.get(a).present() {
+		p := m.pt.get(a)
+		if p.present() {
 			a += abi.PageSize
 			continue
 		}
-		// Find the run of pages without frames.
+		if p.swapped() {
+			n, err := m.swapIn(a, hi)
+			if err != nil {
+				return err
+			}
+			a += n << abi.PageShift
+			continue
+		}
+		// Find the run of pages with neither frames nor swap entries.
 		end := a + abi.PageSize
-		for end < hi && !m.pt.get(end).present() {
+		for end < hi && m.pt.get(end) == 0 {
 			end += abi.PageSize
 		}
 		n := (end - a) >> abi.PageShift
@@ -312,6 +341,7 @@ func (m *MM) Release() {
 			if p.present() {
 				run.add(p.frame())
 			}
+			m.dropSwapEntry(p)
 		}
 		delete(m.pt.leaves, k)
 	}

@@ -156,6 +156,7 @@ func (m *MM) dropPages(mp Mapper, start, end uint64) error {
 		if p.present() {
 			run.add(p.frame())
 		}
+		m.dropSwapEntry(p)
 		m.pt.set(a, 0)
 	})
 	run.flush()

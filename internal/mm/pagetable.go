@@ -15,6 +15,9 @@ const (
 	pteMapped  pte = 1 << 1 // the host maps it in the stub
 	pteMapW    pte = 1 << 2 // ... and writable
 	pteFlags       = ptePresent | pteMapped | pteMapW
+	// pteSwapped: not present; the page's contents are in swap slot
+	// p>>PageShift (one slot reference held).
+	pteSwapped pte = 1 << 3
 )
 
 func mkpte(f memfile.Frame) pte    { return pte(f)<<abi.PageShift | ptePresent }
@@ -22,6 +25,9 @@ func (p pte) frame() memfile.Frame { return memfile.Frame(p >> abi.PageShift) }
 func (p pte) present() bool        { return p&ptePresent != 0 }
 func (p pte) mapped() bool         { return p&pteMapped != 0 }
 func (p pte) mappedWritable() bool { return p&pteMapW != 0 }
+func mkswp(slot uint64) pte        { return pte(slot)<<abi.PageShift | pteSwapped }
+func (p pte) swapped() bool        { return p&pteSwapped != 0 }
+func (p pte) slot() uint64         { return uint64(p >> abi.PageShift) }
 
 const chunkShift = 21 // one leaf table covers 2 MiB
 const chunkPages = 1 << (chunkShift - abi.PageShift)

@@ -148,6 +148,7 @@ func sysGetrusage(t *kernel.Task, a kernel.Args) (uint64, error) {
 	putTimeval(b, u.CPU)
 	binary.LittleEndian.PutUint64(b[32:], t.MM().Resident()*abi.PageSize/1024) // ru_maxrss (KiB)
 	binary.LittleEndian.PutUint64(b[64:], u.MinFlt)
+	binary.LittleEndian.PutUint64(b[72:], u.MajFlt)
 	return 0, t.CopyOut(a[1], b)
 }
 

@@ -1,0 +1,195 @@
+package tests
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Memory limits (--memory) and swap (--swap). Natively there is no limit,
+// so these compare the guest's output with a native run where the result
+// must be the same (swap keeps the data), and otherwise check the
+// specified behaviour: the OOM killer's victim dies of SIGKILL, the rest
+// of the sandbox keeps running.
+
+// hogSrc allocates and touches MiB (argv[1]) with a pattern, forks if
+// argv[2] is "fork" (the child checks and rewrites the data, the parent
+// then checks its own copy is unchanged), checks the pattern and prints
+// a checksum. Major faults (getrusage and /proc/self/stat) go to stderr.
+const hogSrc = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+static unsigned char pat(size_t i, int gen) { return (unsigned char)((i >> 12) * 31 + 7 + gen); }
+static unsigned long check(unsigned char *p, size_t n, int gen, unsigned long *bad) {
+	unsigned long sum = 0;
+	for (size_t i = 0; i < n; i += 4096) {
+		if (p[i] != pat(i, gen) || p[i + 2048] != (unsigned char)(i >> 20)) (*bad)++;
+		sum += p[i] + p[i + 2048];
+	}
+	return sum;
+}
+int main(int argc, char **argv) {
+	size_t n = (size_t)atol(argv[1]) << 20;
+	unsigned char *p = malloc(n);
+	if (!p) { perror("malloc"); return 1; }
+	for (size_t i = 0; i < n; i += 4096) { p[i] = pat(i, 0); p[i + 2048] = (unsigned char)(i >> 20); }
+	unsigned long bad = 0, sum = check(p, n, 0, &bad);
+	printf("touched %s MiB: sum %lu bad %lu\n", argv[1], sum, bad);
+	if (argc > 2 && strcmp(argv[2], "hold") == 0) {
+		fflush(stdout);
+		sleep(5);
+	}
+	if (argc > 2 && strcmp(argv[2], "fork") == 0) {
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			unsigned long b = 0, s = check(p, n, 0, &b);
+			for (size_t i = 0; i < n; i += 4096) p[i] = pat(i, 1);
+			unsigned long b2 = 0, s2 = check(p, n, 1, &b2);
+			printf("child: sum %lu bad %lu, rewritten sum %lu bad %lu\n", s, b, s2, b2);
+			return 0;
+		}
+		int st;
+		waitpid(c, &st, 0);
+		bad = 0;
+		sum = check(p, n, 0, &bad);
+		printf("parent after child (status %d): sum %lu bad %lu\n", st, sum, bad);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	FILE *f = fopen("/proc/self/stat", "r");
+	unsigned long maj = 0;
+	if (f && fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %lu", &maj) != 1) maj = 0;
+	fprintf(stderr, "majflt rusage %ld stat %lu\n", ru.ru_majflt, maj);
+	return 0;
+}
+`
+
+// siblingSrc holds a little memory for a while and checks it is intact.
+const siblingSrc = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(void) {
+	size_t n = 8 << 20;
+	unsigned char *p = malloc(n);
+	for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 7);
+	usleep(1500 * 1000);
+	for (size_t i = 0; i < n; i++) if (p[i] != (unsigned char)(i * 7)) { puts("sibling: corrupt"); return 1; }
+	puts("sibling ok");
+	return 0;
+}
+`
+
+var majRe = regexp.MustCompile(`majflt rusage (\d+) stat (\d+)`)
+
+func majorFaults(t *testing.T, stderr string) (int, int) {
+	t.Helper()
+	m := majRe.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no majflt line in stderr:\n%s", stderr)
+	}
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	return a, b
+}
+
+func TestOOMKillsLargest(t *testing.T) {
+	hog := compileC(t, "hog", hogSrc)
+	sib := compileC(t, "sibling", siblingSrc)
+	script := sib + " & " + hog + " 512; echo hog=$?; wait"
+	r := runGlassbox(t, []string{"--memory=256M"}, []string{"/bin/sh", "-c", script})
+	expect(t, "sh under --memory=256M", r, "hog=137\nsibling ok\n", 0)
+	if !regexp.MustCompile(`glassbox: out of memory: killed pid \d+ \(hog[^)]*\)`).MatchString(r.Stderr) {
+		t.Errorf("no OOM line naming hog in stderr:\n%s", r.Stderr)
+	}
+	// Natively (no limit) the hog completes.
+	n := runNative(t, []string{hog, "64"})
+	if n.Code != 0 {
+		t.Fatalf("native hog: %v", n)
+	}
+}
+
+func TestOOMKillsOther(t *testing.T) {
+	// The process that needs memory is not the largest: the largest dies
+	// and the needy one carries on once its memory is freed.
+	hog := compileC(t, "hog", hogSrc)
+	script := hog + " 200 hold & sleep 1; " + hog + " 100; echo small=$?; wait $!; echo big=$?"
+	r := runGlassbox(t, []string{"--memory=256M"}, []string{"/bin/sh", "-c", script})
+	big, small := runNative(t, []string{hog, "200"}), runNative(t, []string{hog, "100"})
+	expect(t, "sh under --memory=256M", r, big.Stdout+small.Stdout+"small=0\nbig=137\n", 0)
+}
+
+func TestSwapKeepsData(t *testing.T) {
+	hog := compileC(t, "hog", hogSrc)
+	_, gb := diffWith(t, diffOpts{gbFlags: []string{"--memory=256M", "--swap=1G", "--stats"}}, []string{hog, "512"})
+	ru, stat := majorFaults(t, gb.Stderr)
+	if ru == 0 || stat == 0 {
+		t.Errorf("want major faults > 0 under swap, got rusage %d, /proc/self/stat %d", ru, stat)
+	}
+	if !regexp.MustCompile(`major_faults=[1-9]\d* swap_outs=[1-9]\d* swap_ins=[1-9]\d* oom_kills=0`).MatchString(gb.Stderr) {
+		t.Errorf("--stats does not show swapping:\n%s", gb.Stderr)
+	}
+}
+
+func TestSwapFork(t *testing.T) {
+	// Pages swapped out before fork are shared by parent and child (one
+	// slot, two entries); the child's writes must not reach the parent.
+	hog := compileC(t, "hog", hogSrc)
+	n, _ := diffWith(t, diffOpts{gbFlags: []string{"--memory=192M", "--swap=1G"}}, []string{hog, "160", "fork"})
+	if !strings.Contains(n.Stdout, "bad 0, rewritten") {
+		t.Fatalf("native run looks wrong: %v", n)
+	}
+}
+
+func TestSwapThreads(t *testing.T) {
+	// Four threads touch their own 64 MiB while the others' pages are
+	// swapped out under them.
+	src := `
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define N (64UL << 20)
+static unsigned long sums[4];
+static void *work(void *arg) {
+	long id = (long)arg;
+	unsigned char *p = malloc(N);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < N; i += 4096) p[i] = (unsigned char)(i / 4096 + id + round);
+		unsigned long s = 0;
+		for (size_t i = 0; i < N; i += 4096) s += p[i] == (unsigned char)(i / 4096 + id + round);
+		sums[id] += s;
+	}
+	return 0;
+}
+int main(void) {
+	pthread_t th[4];
+	for (long i = 0; i < 4; i++) pthread_create(&th[i], 0, work, (void *)i);
+	for (int i = 0; i < 4; i++) pthread_join(th[i], 0);
+	for (int i = 0; i < 4; i++) printf("thread %d: %lu pages right\n", i, sums[i]);
+	return 0;
+}
+`
+	bin := compileC(t, "swapthreads", src)
+	diffWith(t, diffOpts{gbFlags: []string{"--memory=128M", "--swap=1G"}}, []string{bin})
+}
+
+func TestMemoryFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--swap=1G", "--", "/bin/true"}, "needs a memory limit"},
+		{[]string{"--memory=lots", "--", "/bin/true"}, "want a size"},
+	} {
+		r := runGlassboxRaw(t, append([]string{"run"}, c.args...)...)
+		if r.Code == 0 || !strings.Contains(r.Stderr, c.want) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("glassbox run %q: want one line containing %q and a failure, got %v", c.args, c.want, r)
+		}
+	}
+}
