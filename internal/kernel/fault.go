@@ -38,6 +38,10 @@ func (t *Task) fault(ev platform.Event) {
 			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
 				Detail: fmt.Sprintf("copy page %#x on write", abi.PageDown(ev.Addr))})
 		}
+		if res.Out > 0 && tr.On(trace.Mem) {
+			tr.Emit(&trace.Event{Kind: trace.Mem, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
+				Detail: fmt.Sprintf("at the memory limit: wrote %d pages to swap and unmapped them", res.Out)})
+		}
 		if tr.On(trace.Fault) {
 			what := "mapped"
 			if res.Major {

@@ -87,16 +87,19 @@ type FaultResult struct {
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
 	COW    bool // a page was copied
-	Major  bool // pages were read back from swap
+	Major  bool   // pages were read back from swap
+	Out    uint64 // pages swapped out to make room
 }
 
 // HandleFault resolves a host page fault at addr (code SEGV_MAPERR or
 // SEGV_ACCERR as the host reported it; exec says the fault address is the
 // instruction pointer).
-func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (FaultResult, error) {
+func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res FaultResult, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	res := FaultResult{Access: "touch"}
+	res = FaultResult{Access: "touch"}
+	outs := m.stats.SwapOuts
+	defer func() { res.Out = m.stats.SwapOuts - outs }()
 	if exec {
 		res.Access = "exec"
 	}
