@@ -113,7 +113,7 @@ func runOnce(e *env, w workload, argv []string) (result, error) {
 func measure(e *env, w workload, n int) row {
 	rw := row{w: w}
 	native := w.argv(e)
-	guest := glassboxArgv(e, nil, native)
+	guest := glassboxArgv(e, w.gbFlags, native)
 	fail := func(side string, err error) row {
 		rw.failSide = side
 		rw.fail, rw.failOut, _ = strings.Cut(err.Error(), "\n")

@@ -17,6 +17,8 @@ type workload struct {
 	sameStdout bool
 	// countSyscalls: also count the syscalls one run makes.
 	countSyscalls bool
+	// gbFlags are extra `glassbox run` flags for this workload.
+	gbFlags []string
 }
 
 // metric is a per-operation figure such as ns per syscall or MB/s.
@@ -83,6 +85,17 @@ func workloads() []workload {
 			csrc:      "clock",
 			argv:      func(e *env) []string { return []string{e.prog("clock"), "1000000"} },
 			metric:    perOp("ns/call", 1),
+			selfTimed: true,
+		},
+		{
+			name:    "swap-in",
+			desc:    "write 1 GiB, then read one byte per page; glassbox runs with --memory=256M --swap=2G, so the timed read pass swaps pages in; MB/s",
+			csrc:    "swapin",
+			argv:    func(e *env) []string { return []string{e.prog("swapin"), "1024"} },
+			gbFlags: []string{"--memory=256M", "--swap=2G"},
+			metric: &metric{unit: "MB/s", higherBetter: true, value: func(r result) float64 {
+				return float64(r.ops) / 1e6 / (float64(r.ns) / 1e9)
+			}},
 			selfTimed: true,
 		},
 		{
