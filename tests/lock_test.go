@@ -135,3 +135,59 @@ func TestInotify(t *testing.T) {
 		t.Errorf("native run looks wrong: %s", native)
 	}
 }
+
+const execLockC = `#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/wait.h>
+static int held(const char *path) {
+	int fd = open(path, O_RDWR);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	fcntl(fd, F_GETLK, &fl);
+	close(fd);
+	return fl.l_type != F_UNLCK;
+}
+int main(int argc, char **argv) {
+	if (argc > 2) { /* after exec: the child reports what it saw */
+		int st;
+		wait(&st);
+		printf("after exec: lock %s; kept fd %s\n", WEXITSTATUS(st) ? "still held" : "released", argv[2]);
+		return 0;
+	}
+	char path[] = "/tmp/gbexeclockXXXXXX";
+	int keep = mkstemp(path);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &fl) != 0) { perror("F_SETLK"); return 1; }
+	pid_t c = fork();
+	if (c == 0) {
+		printf("before exec: lock %s\n", held(path) ? "held" : "free");
+		fflush(stdout);
+		usleep(300 * 1000); /* the parent execs meanwhile */
+		int h = held(path);
+		unlink(path);
+		_exit(h);
+	}
+	usleep(100 * 1000);
+	char kept[16];
+	snprintf(kept, sizeof kept, "%d", fcntl(keep, F_GETFD));
+	execl(argv[0], argv[0], "after", kept, (char *)0);
+	perror("execl");
+	return 1;
+}
+`
+
+// TestExecDropsLocks: exec closes close-on-exec descriptors, and a
+// process's POSIX locks on their files go with them (the descriptor
+// without FD_CLOEXEC stays open).
+func TestExecDropsLocks(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "execlock", execLockC)
+	native, _ := diff(t, []string{prog})
+	if !strings.Contains(native.Stdout, "before exec: lock held\nafter exec: lock released") {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}

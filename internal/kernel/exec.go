@@ -235,7 +235,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	tg.auxv = res.Auxv
 	tg.envStart, tg.envEnd = res.EnvStart, res.EnvEnd
 	tg.mu.Unlock()
-	tg.fds.ExecClose()
+	tg.fds.ExecClose(tg.pid)
 	tg.resetHandlersForExec()
 	tg.releaseVfork()
 	tg.stopPosixTimers()

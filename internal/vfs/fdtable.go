@@ -122,8 +122,10 @@ func (t *FDTable) Fork() *FDTable {
 	return n
 }
 
-// ExecClose closes every close-on-exec descriptor.
-func (t *FDTable) ExecClose() {
+// ExecClose closes every close-on-exec descriptor of process pid; its
+// POSIX locks on those files go with them, as with close(2).
+// Linux: fs/file.c (do_close_on_exec → filp_close → locks_remove_posix)
+func (t *FDTable) ExecClose(pid int) {
 	t.mu.Lock()
 	var drop []*File
 	for i, e := range t.fds {
@@ -134,6 +136,7 @@ func (t *FDTable) ExecClose() {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
+		ReleasePOSIX(f, pid)
 		f.DecRef()
 	}
 }
