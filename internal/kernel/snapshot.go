@@ -68,6 +68,7 @@ type ProcSnapshot struct {
 	COWReuses uint64 `json:"cow_reuses"` // write faults that took a page over
 	HostMaps  uint64 `json:"host_maps"`  // host mapping changes injected
 	Resident  uint64 `json:"resident_pages"`
+	Swapped   uint64 `json:"swapped_pages"`
 	VSize     uint64 `json:"vsize_bytes"`
 
 	FDs  []FDSnapshot  `json:"fds"`
@@ -100,8 +101,10 @@ type VMASnapshot struct {
 	// (a page cache, or COW-shared after fork).
 	Resident int64 `json:"resident"`
 	Shared   int64 `json:"shared"`
+	Swapped  int64 `json:"swapped"` // pages whose contents are in swap
 	// Strip has one cell per 1/len of the VMA: '.' nothing resident, '-'
-	// some pages, '#' all pages, 's' some page shared.
+	// some pages, '#' all pages, 's' some page shared, 'o' some page
+	// swapped out (and none shared).
 	Strip string `json:"strip,omitempty"`
 }
 
@@ -111,6 +114,7 @@ type VMASnapshot struct {
 // mm offers it; until then VMAs report Resident -1.
 type residentWalker interface {
 	WalkResident(start, end uint64, fn func(addr uint64, shared bool))
+	WalkSwapped(start, end uint64, fn func(addr uint64))
 }
 
 // snapTG is what Kernel.mu guards about a process, copied out.
@@ -213,6 +217,7 @@ func (k *Kernel) snapProc(x snapTG) ProcSnapshot {
 		ms := m.Stats()
 		p.Faults, p.COWCopies, p.COWReuses, p.HostMaps = ms.MinorFaults, ms.COWCopies, ms.COWReuses, ms.HostMaps
 		p.Resident = m.Resident()
+		p.Swapped = m.Swapped()
 		w, _ := any(m).(residentWalker)
 		for _, v := range m.VMAs() {
 			p.VSize += v.End - v.Start
@@ -313,8 +318,30 @@ func snapVMA(v mm.VMA, w residentWalker) VMASnapshot {
 		s.Strip, s.Resident, s.Shared = ResidencyStrip(v.Start, v.End, VMAStripCells, func(fn func(uint64, bool)) {
 			w.WalkResident(v.Start, v.End, fn)
 		})
+		s.Strip, s.Swapped = markSwapped(s.Strip, v.Start, v.End, func(fn func(uint64)) {
+			w.WalkSwapped(v.Start, v.End, fn)
+		})
 	}
 	return s
+}
+
+// markSwapped marks the cells of strip (over [start, end)) that hold a
+// swapped-out page 'o', unless they are 's', and counts those pages.
+func markSwapped(strip string, start, end uint64, walk func(fn func(addr uint64))) (string, int64) {
+	pages := (end - start) >> abi.PageShift
+	b := []byte(strip)
+	n := uint64(len(b))
+	var count int64
+	walk(func(a uint64) {
+		if a < start || a >= end || n == 0 {
+			return
+		}
+		count++
+		if c := ((a - start) >> abi.PageShift) * n / pages; b[c] != 's' {
+			b[c] = 'o'
+		}
+	})
+	return string(b), count
 }
 
 // ResidencyStrip divides [start, end) into at most cells cells and marks

@@ -177,3 +177,30 @@ func (m *MM) dropSwapEntry(p pte) {
 		m.swap.unref(p.slot(), 1)
 	}
 }
+
+// WalkSwapped calls fn for each page of [start, end) whose contents are in
+// swap.
+func (m *MM) WalkSwapped(start, end uint64, fn func(addr uint64)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if p.swapped() {
+			fn(a)
+		}
+	})
+}
+
+// Swapped counts the pages whose contents are in swap (VmSwap).
+func (m *MM) Swapped() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n uint64
+	for _, l := range m.pt.leaves {
+		for _, p := range l.e {
+			if p.swapped() {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -178,15 +178,15 @@
     });
     if (!(p.fds || []).length) fdBody.appendChild(el("tr", null, el("td", { colspan: 4, cls: "muted", text: "none" })));
 
-    $("mem-summary").textContent = (p.resident_pages || 0) + " pages resident (" + bytes((p.resident_pages || 0) * 4096) + ") of " + bytes(p.vsize_bytes || 0) + " mapped";
+    $("mem-summary").textContent = (p.resident_pages || 0) + " pages resident (" + bytes((p.resident_pages || 0) * 4096) + ") of " + bytes(p.vsize_bytes || 0) + " mapped" + (p.swapped_pages ? ", " + p.swapped_pages + " pages in swap" : "");
     (p.vmas || []).forEach(function (v) {
       var strip;
       if (v.resident < 0 || !v.strip) {
         strip = el("div", { cls: "strip unknown", title: "per-page residency not reported by this build" }, "?");
       } else {
-        strip = el("div", { cls: "strip", title: v.resident + " of " + v.pages + " pages resident, " + v.shared + " shared" });
+        strip = el("div", { cls: "strip", title: v.resident + " of " + v.pages + " pages resident, " + v.shared + " shared" + (v.swapped ? ", " + v.swapped + " in swap" : "") });
         for (var i = 0; i < v.strip.length; i++) {
-          strip.appendChild(el("i", { cls: { ".": "c-none", "-": "c-part", "#": "c-full", "s": "c-shared" }[v.strip[i]] }));
+          strip.appendChild(el("i", { cls: { ".": "c-none", "-": "c-part", "#": "c-full", "s": "c-shared", "o": "c-swapped" }[v.strip[i]] }));
         }
       }
       vmBody.appendChild(el("tr", null, el("td", { cls: "mono range", text: v.start + "-" + v.end }), el("td", { cls: "mono", text: v.perms }),
