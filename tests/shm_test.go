@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os/exec"
 	"testing"
 )
 
@@ -133,5 +134,179 @@ int main(void) {
 
 func TestMemfdSeals(t *testing.T) {
 	bin := compileC(t, "memfd", memfdC)
+	diff(t, []string{bin})
+}
+
+// System V shared memory between a parent and its children: nattch, pids
+// and the segment's life across fork, exec, exit and IPC_RMID.
+// Linux: ipc/shm.c
+const sysvShmC = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+
+#define R(what, expr) do { errno = 0; long _r = (long)(expr); \
+	printf("%-30s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); } while (0)
+
+static pid_t me;
+static void st(const char *when, int id) {
+	struct shmid_ds ds;
+	if (shmctl(id, IPC_STAT, &ds) < 0) { printf("%-30s: IPC_STAT %s\n", when, strerror(errno)); return; }
+	printf("%-30s: nattch %lu size %zu mode %o cpid-is-me %d lpid %s key-zero %d uid %d times %d%d%d\n", when,
+		(unsigned long)ds.shm_nattch, ds.shm_segsz, ds.shm_perm.mode, ds.shm_cpid == me,
+		ds.shm_lpid == 0 ? "0" : ds.shm_lpid == me ? "me" : "other", ds.shm_perm.__key == 0,
+		ds.shm_perm.uid, ds.shm_atime != 0, ds.shm_dtime != 0, ds.shm_ctime != 0);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1) { /* exec'd child: the attachment is gone */
+		st("after exec", atoi(argv[1]));
+		return 0;
+	}
+	me = getpid();
+	key_t key = 0x6762 << 16 | (getpid() & 0xffff);
+	R("shmget no IPC_CREAT", shmget(key, 4096, 0600));
+	R("shmget size 0", shmget(key, 0, IPC_CREAT | 0600));
+	int id = shmget(key, 10000, IPC_CREAT | 0640);
+	printf("created: %d\n", id >= 0);
+	R("same key again", shmget(key, 10000, 0) == id);
+	R("IPC_CREAT|IPC_EXCL", shmget(key, 100, IPC_CREAT | IPC_EXCL | 0600));
+	R("bigger than segment", shmget(key, 20000, 0));
+	R("smaller", shmget(key, 100, 0) == id);
+	R("IPC_STAT bad id", shmctl(id + 1, IPC_STAT, NULL));
+	R("IPC_STAT bad buffer", shmctl(id, IPC_STAT, (void *)8));
+	st("created", id);
+
+	char *p = shmat(id, NULL, 0);
+	printf("attached: %d aligned %d\n", p != (void *)-1, ((unsigned long)p & 4095) == 0);
+	st("attached", id);
+	strcpy(p, "from parent");
+	R("shmat misaligned", (long)shmat(id, p + 1, 0));
+	char *q = shmat(id, p + 0x100000 + 1, SHM_RND | SHM_RDONLY);
+	printf("SHM_RND at %s\n", q == p + 0x100000 ? "rounded address" : "elsewhere");
+	printf("second view reads: %s\n", q);
+	st("two attachments", id);
+	R("shmat over a mapping", (long)shmat(id, q, 0));
+	R("SHM_REMAP over it", shmat(id, q, SHM_REMAP) == q);
+	st("after remap", id);
+	R("shmdt inside", shmdt(q + 4096));
+	R("shmdt unaligned", shmdt(q + 1));
+	R("shmdt second", shmdt(q));
+	R("shmdt again", shmdt(q));
+	st("one attachment", id);
+
+	int pfd[2], cfd[2];
+	pipe(pfd); pipe(cfd);
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		read(pfd[0], &b, 1);
+		printf("child sees: %s\n", p);
+		fflush(stdout);
+		strcpy(p, "from child");
+		shmdt(p);
+		write(cfd[1], "x", 1);
+		read(pfd[0], &b, 1);
+		_exit(0);
+	}
+	st("after fork", id);
+	write(pfd[1], "x", 1);
+	char b;
+	read(cfd[0], &b, 1);
+	st("child detached", id);
+	printf("parent sees: %s\n", p);
+	write(pfd[1], "x", 1);
+	waitpid(c, NULL, 0);
+
+	c = fork();
+	if (c == 0) {
+		char a[16];
+		snprintf(a, sizeof a, "%d", id);
+		execl("/proc/self/exe", argv[0], a, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(c, NULL, 0);
+	st("exec child gone", id);
+
+	c = fork();
+	if (c == 0) _exit(0);
+	waitpid(c, NULL, 0);
+	st("exit child gone", id);
+
+	R("IPC_RMID", shmctl(id, IPC_RMID, NULL));
+	st("removed while attached", id);
+	R("key gone", shmget(key, 100, 0));
+	int id2 = shmget(key, 100, IPC_CREAT | 0600);
+	printf("same key, new segment: %d\n", id2 >= 0 && id2 != id);
+	shmctl(id2, IPC_RMID, NULL);
+	printf("still readable: %s\n", p);
+	R("shmat removed segment", shmdt(shmat(id, NULL, 0)));
+	R("shmdt last", shmdt(p));
+	R("IPC_STAT destroyed", shmctl(id, IPC_STAT, &(struct shmid_ds){0}));
+
+	id = shmget(IPC_PRIVATE, 4096, 0400);
+	struct shmid_ds ds;
+	shmctl(id, IPC_STAT, &ds);
+	ds.shm_perm.mode = 0604;
+	R("IPC_SET", shmctl(id, IPC_SET, &ds));
+	st("after IPC_SET", id);
+	R("IPC_RMID unattached", shmctl(id, IPC_RMID, NULL));
+	R("gone at once", shmctl(id, IPC_STAT, &ds));
+	R("bad cmd", shmctl(0, 99, &ds));
+	return 0;
+}
+`
+
+func TestSysVShm(t *testing.T) {
+	bin := compileC(t, "sysvshm", sysvShmC)
+	diff(t, []string{bin})
+}
+
+// ipcs -m (util-linux, reading /proc/sysvipc/shm) lists a segment made in
+// the sandbox. Keys, ids and owners differ between runs; the permissions,
+// size, attach count and status must not.
+const ipcsC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+
+int main(void) {
+	int a = shmget(IPC_PRIVATE, 12345, IPC_CREAT | 0640);
+	int b = shmget(0x47420000 | (getpid() & 0xffff), 8192, IPC_CREAT | 0600);
+	char *p = shmat(a, NULL, 0), *q = shmat(a, NULL, SHM_RDONLY);
+	p[0] = 1;
+	shmat(b, NULL, 0);
+	shmctl(b, IPC_RMID, NULL);
+	(void)q;
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "ipcs -m | awk '$2==%d||$2==%d {print $4, $5, $6, $7}'; "
+			"awk '$2==%d||$2==%d {print $3, $4, $7}' /proc/sysvipc/shm; ipcs -m | head -3", a, b, a, b);
+		execlp("sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(c, NULL, 0);
+	shmctl(a, IPC_RMID, NULL);
+	return 0;
+}
+`
+
+func TestIpcsShm(t *testing.T) {
+	if _, err := exec.LookPath("ipcs"); err != nil {
+		t.Fatalf("ipcs missing (%v): apt-get install util-linux", err)
+	}
+	bin := compileC(t, "ipcs", ipcsC)
 	diff(t, []string{bin})
 }

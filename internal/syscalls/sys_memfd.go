@@ -25,7 +25,6 @@ func memfdFS(k *kernel.Kernel) *memfd.FS {
 	return fs.(*memfd.FS)
 }
 
-
 // sysMemfdCreate. Linux: mm/memfd.c (memfd_create)
 func sysMemfdCreate(t *kernel.Task, a kernel.Args) (uint64, error) {
 	flags := uint(uint32(a[1]))
@@ -78,7 +77,9 @@ func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 
 // mapSealCheck refuses a shared writable mapping of a write-sealed file.
 func mapSealCheck(obj any, shared bool, prot int) error {
-	if c, ok := obj.(interface{ CheckMap(shared, write bool) error }); ok {
+	if c, ok := obj.(interface {
+		CheckMap(shared, write bool) error
+	}); ok {
 		return c.CheckMap(shared, prot&unix.PROT_WRITE != 0)
 	}
 	return nil
