@@ -310,3 +310,150 @@ func TestIpcsShm(t *testing.T) {
 	bin := compileC(t, "ipcs", ipcsC)
 	diff(t, []string{bin})
 }
+
+// POSIX shared memory: shm_open is a file in /dev/shm; a parent and a
+// fork+exec'd child share data through it.
+const posixShmC = `
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+int main(int argc, char **argv) {
+	if (argc > 1) {
+		int fd = shm_open(argv[1], O_RDWR, 0);
+		if (fd < 0) { perror("child shm_open"); return 1; }
+		char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		printf("child reads: %s\n", p);
+		strcpy(p + 4096, "reply from the exec'd child");
+		return 0;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "/gb-posix-shm-%d", getpid());
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) { perror("shm_open"); return 1; }
+	printf("again with O_EXCL: %d %s\n", shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600), strerror(errno));
+	ftruncate(fd, 8192);
+	struct stat st;
+	fstat(fd, &st);
+	printf("size %ld mode %o\n", (long)st.st_size, st.st_mode & 0777);
+	char path[128];
+	snprintf(path, sizeof path, "/dev/shm%s", name);
+	printf("visible in /dev/shm: %d\n", access(path, F_OK) == 0);
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	strcpy(p, "hello from the parent");
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		execl("/proc/self/exe", argv[0], name, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	waitpid(c, &status, 0);
+	printf("child exit %d, parent reads: %s\n", WEXITSTATUS(status), p + 4096);
+	printf("shm_unlink: %d\n", shm_unlink(name));
+	printf("reopen: %d %s\n", shm_open(name, O_RDWR, 0), strerror(errno));
+	printf("still mapped: %.5s\n", p);
+	return 0;
+}
+`
+
+func TestPosixShm(t *testing.T) {
+	bin := compileC(t, "posixshm", posixShmC)
+	diff(t, []string{bin})
+}
+
+// process_vm_readv/writev between a parent and its child.
+// Linux: mm/process_vm_access.c
+const processVMC = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#define R(what, expr) do { errno = 0; long _r = (long)(expr); \
+	printf("%-34s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); } while (0)
+
+static char buf[8192] = "child's original data";
+
+int main(void) {
+	int up[2], down[2];
+	pipe(up); pipe(down);
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(two, 'z', 4096);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		munmap(two + 4096, 4096);
+		strcpy(buf + 100, "more child data");
+		printf("child before: %s\n", buf); /* maps the shared page */
+		fflush(stdout);
+		write(up[1], "r", 1);
+		read(down[0], &b, 1);
+		printf("child after: %s | %s\n", buf, buf + 100);
+		fflush(stdout);
+		write(up[1], "r", 1);
+		read(down[0], &b, 1);
+		_exit(0);
+	}
+	char b, got[64] = {0}, got2[64] = {0};
+	read(up[0], &b, 1);
+	struct iovec l[2] = {{got, 10}, {got2, 30}}, r[2] = {{buf, 21}, {buf + 100, 15}};
+	R("readv", process_vm_readv(c, l, 2, r, 2, 0));
+	printf("got: [%s] [%s]\n", got, got2);
+	char msg[] = "written by the parent";
+	struct iovec lw = {msg, sizeof msg}, rw = {buf, sizeof msg};
+	R("writev", process_vm_writev(c, &lw, 1, &rw, 1, 0));
+	printf("parent's own copy: %s\n", buf);
+
+	/* Partial transfers: the remote range runs into an unmapped page. */
+	char big[200];
+	struct iovec lb = {big, 200}, rb = {two + 4096 - 100, 200};
+	R("readv into unmapped remote", process_vm_readv(c, &lb, 1, &rb, 1, 0));
+	R("writev into unmapped remote", process_vm_writev(c, &lb, 1, &rb, 1, 0));
+	struct iovec rbad = {two + 4096, 10};
+	R("readv all unmapped", process_vm_readv(c, &lb, 1, &rbad, 1, 0));
+	struct iovec lbad[2] = {{got, 5}, {(void *)8, 10}};
+	R("readv local fault", process_vm_readv(c, lbad, 2, r, 1, 0));
+	R("readv bad local iovec array", process_vm_readv(c, (void *)8, 1, r, 1, 0));
+	R("readv bad remote iovec array", process_vm_readv(c, l, 1, (void *)8, 1, 0));
+	R("flags", process_vm_readv(c, l, 1, r, 1, 1));
+	R("too many iovecs", process_vm_readv(c, l, 1025, r, 1, 0));
+	struct iovec lz = {got, 0};
+	R("nothing to do, bad pid", process_vm_readv(999999, &lz, 1, r, 1, 0));
+	R("no such pid", process_vm_readv(999999, l, 1, r, 1, 0));
+	R("negative length", process_vm_readv(c, &(struct iovec){got, (size_t)-1}, 1, r, 1, 0));
+	R("write to read-only remote", process_vm_writev(c, &lw, 1, &(struct iovec){(void *)main, 4}, 1, 0));
+	fflush(stdout);
+	write(down[1], "w", 1);
+	read(up[0], &b, 1);
+
+	/* An unprivileged process may not read root's memory. */
+	pid_t me = getpid(), g = fork();
+	if (g == 0) {
+		if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000)) { perror("setresuid"); _exit(1); }
+		R("unprivileged readv of root", process_vm_readv(me, l, 1, r, 1, 0));
+		R("unprivileged readv of itself", process_vm_readv(getpid(), l, 1, r, 1, 0));
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(g, NULL, 0);
+	write(down[1], "w", 1);
+	waitpid(c, NULL, 0);
+	return 0;
+}
+`
+
+func TestProcessVM(t *testing.T) {
+	bin := compileC(t, "processvm", processVMC)
+	diff(t, []string{bin})
+}

@@ -36,6 +36,7 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
+	stale         staleHost // remote.go: host mappings another process made stale
 }
 
 // New returns an empty address space.
