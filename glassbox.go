@@ -19,6 +19,7 @@ import (
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/fs/tmpfs"
+	"glassbox/internal/ipc"
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
@@ -327,7 +328,7 @@ func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace) {
 		at, fstype string
 		root       vfs.Inode
 	}{
-		{"/proc", "proc", procfs.New(k.ProcSource(), nil).Root()},
+		{"/proc", "proc", procfs.New(k.ProcSource(), map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}).Root()},
 		{"/dev", "devtmpfs", devfs.New()},
 		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
 	}

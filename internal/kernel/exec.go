@@ -221,6 +221,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 		t.thread.Release()
 	}
 	if t.mm != nil {
+		t.noteShmDetach()
 		t.mm.DropUser()
 	}
 	t.setThread(th)

@@ -60,6 +60,7 @@ func (t *Task) finish() {
 		t.setThread(nil)
 	}
 	if t.mm != nil {
+		t.noteShmDetach()
 		t.mm.DropUser()
 		t.setMM(nil)
 	}

@@ -48,6 +48,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.noteShmFork(cm)
 	ptg := t.tg
 	ptg.mu.Lock()
 	if ptg.exited {

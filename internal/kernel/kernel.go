@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"glassbox/internal/ipc"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
 	"glassbox/internal/platform"
@@ -51,6 +52,8 @@ type Kernel struct {
 	perSyscall *perSyscall // nil unless Config.CountSyscalls
 
 	unsupported sync.Map // syscall names already reported
+
+	ipc *ipc.Namespace // System V IPC (shm.go)
 }
 
 // New returns a kernel with no processes.
@@ -59,6 +62,7 @@ func New(cfg Config) *Kernel {
 		cfg.Hostname = "glassbox"
 	}
 	k := &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{})}
+	k.ipc = ipc.NewNamespace(cfg.MemFile)
 	if cfg.CountSyscalls {
 		k.perSyscall = &perSyscall{}
 	}

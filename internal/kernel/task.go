@@ -207,6 +207,11 @@ func (t *Task) main(setup func() error) {
 // what it needs, repeat.
 func (t *Task) run() {
 	for {
+		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
+			if err := m.FlushStale(t.thread); err != nil {
+				t.k.Logf("pid %d: %v", t.tid, err)
+			}
+		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
 			t.k.Logf("pid %d: %v", t.tid, err)

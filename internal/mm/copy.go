@@ -43,7 +43,8 @@ func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) 
 		if cow && p.mapped() {
 			// The host still maps the old frame here.
 			if mp == nil {
-				return 0, errNoMapper
+				m.stale.add(m, page) // a remote write (remote.go)
+				return p.frame(), nil
 			}
 			if err := m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame()); err != nil {
 				return 0, err

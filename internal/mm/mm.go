@@ -39,6 +39,7 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
+	stale         staleHost // remote.go: host mappings another process made stale
 
 	swap   *Swap  // nil: no swap area
 	clock  uint64 // where the next swap-out scan starts
@@ -86,7 +87,7 @@ type FaultResult struct {
 	// Access is what the access was, as far as it can be told:
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
-	COW    bool // a page was copied
+	COW    bool   // a page was copied
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
 }

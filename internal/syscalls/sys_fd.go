@@ -166,6 +166,8 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(n), err
 	case unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_SETLK, unix.F_OFD_SETLKW, unix.F_GETLK, unix.F_OFD_GETLK:
 		return fcntlLock(t, f, cmd, a[2])
+	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
+		return fcntlSeals(t, f, cmd, a[2])
 	}
 	t.Kernel().ReportUnsupported("fcntl command " + itoa(cmd))
 	return 0, unix.EINVAL

@@ -90,6 +90,9 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := mapSealCheck(obj, req.Shared, prot); err != nil {
+		return 0, err
+	}
 	req.File, req.Off = obj, off
 	if p := f.Path(); p.Dentry != nil {
 		req.Name = t.PathName(p)

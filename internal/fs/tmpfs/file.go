@@ -16,9 +16,10 @@ type File struct {
 	frames map[uint64]memfile.Frame // page index → frame; absent pages are holes
 	opens  int                      // open descriptions
 	mapped bool                     // Mappable was handed out: keep the frames
+	seals  uint32                   // F_SEAL_* (seal.go)
 }
 
-func newFile() *File { return &File{frames: map[uint64]memfile.Frame{}} }
+func newFile() *File { return &File{frames: map[uint64]memfile.Frame{}, seals: SealSeal} }
 
 // Stat implements vfs.Inode.
 func (f *File) Stat() (vfs.Stat, error) {
@@ -36,6 +37,9 @@ func (f *File) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if flags&unix.O_TRUNC != 0 {
+		if err := f.sizeCheckLocked(0); err != nil {
+			return nil, err
+		}
 		f.setSizeLocked(0)
 		t := now()
 		f.mtime, f.ctime = t, t
@@ -94,6 +98,14 @@ func (f *File) setSizeLocked(size int64) {
 func (f *File) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if a.Valid&vfs.AttrSize != 0 {
+		if err := f.sizeCheckLocked(a.Size); err != nil {
+			return err
+		}
+	}
+	if a.Valid&vfs.AttrMode != 0 && f.seals&SealExec != 0 && (f.mode^a.Mode)&0o111 != 0 {
+		return unix.EPERM
+	}
 	if a.Valid&vfs.AttrSize != 0 && a.Size != f.fsize {
 		f.setSizeLocked(a.Size)
 		t := now()
@@ -169,6 +181,11 @@ func (f *File) write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 	if off >= maxFileSize-total {
 		return 0, unix.EFBIG
 	}
+	if allowed, err := f.writeLimitLocked(off, total); err != nil {
+		return 0, err
+	} else if allowed < total {
+		src, total = trimBufs(src, allowed), allowed
+	}
 	end := uint64((off + total + pageSize - 1) >> pageShift)
 	n := 0
 	var err error
@@ -208,6 +225,11 @@ func (f *File) Allocate(ctx vfs.Ctx, mode int, off, length int64) error {
 	end := off + length
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Linux: mm/shmem.c (shmem_fallocate)
+	if mode&unix.FALLOC_FL_PUNCH_HOLE != 0 && f.seals&(SealWrite|SealFutureWrite) != 0 ||
+		mode&unix.FALLOC_FL_PUNCH_HOLE == 0 && end > f.fsize && f.seals&SealGrow != 0 {
+		return unix.EPERM
+	}
 	switch mode {
 	case 0, unix.FALLOC_FL_KEEP_SIZE:
 		last := uint64((end + pageSize - 1) >> pageShift)
@@ -268,8 +290,29 @@ func (f *File) Size() uint64 {
 	return uint64(f.fsize)
 }
 
-// Writable tells mm that shared mappings may write.
-func (f *File) Writable() bool { return true }
+// Writable tells mm whether shared mappings may write: not once the file
+// is write-sealed.
+func (f *File) Writable() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seals&(SealWrite|SealFutureWrite) == 0
+}
+
+// trimBufs returns the first n bytes of bufs.
+func trimBufs(bufs [][]byte, n int64) [][]byte {
+	var out [][]byte
+	for _, b := range bufs {
+		if n <= 0 {
+			break
+		}
+		if int64(len(b)) > n {
+			b = b[:n]
+		}
+		out = append(out, b)
+		n -= int64(len(b))
+	}
+	return out
+}
 
 // Translate implements mm.Mappable: the file's frames, allocated on first
 // use, each with a new reference for the caller.

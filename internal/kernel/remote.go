@@ -1,0 +1,65 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/mm"
+)
+
+// mayAccessMem is ptrace's PTRACE_MODE_ATTACH_REALCREDS rule: the same
+// process, or a caller whose real uid and gid equal all of the target's
+// uids and gids, or root. Linux: kernel/ptrace.c (__ptrace_may_access)
+func (t *Task) mayAccessMem(target *Task) bool {
+	if target.tg == t.tg || t.capable() {
+		return true
+	}
+	c, tc := t.creds, target.credsShared()
+	return c.UID == tc.UID && c.UID == tc.EUID && c.UID == tc.SUID &&
+		c.GID == tc.GID && c.GID == tc.EGID && c.GID == tc.SGID
+}
+
+// RemoteMM returns the address space of task tid, with a user reference
+// the caller drops with DropUser, for process_vm_readv/writev.
+// Linux: mm/process_vm_access.c (process_vm_rw_core), kernel/fork.c (mm_access)
+func (t *Task) RemoteMM(tid int) (*mm.MM, error) {
+	if tid <= 0 {
+		return nil, unix.ESRCH
+	}
+	target := t.k.TaskByTID(tid)
+	if target == nil {
+		return nil, unix.ESRCH
+	}
+	if !t.mayAccessMem(target) {
+		return nil, unix.EPERM
+	}
+	m := target.memShared()
+	if m == nil || !m.TryAddUser() {
+		return nil, unix.ESRCH
+	}
+	return m, nil
+}
+
+// KickMM makes the threads running in m come back to the kernel, so they
+// drop host mappings a remote write made stale before running on.
+func (k *Kernel) KickMM(m *mm.MM) {
+	if !m.HasStale() {
+		return
+	}
+	k.mu.Lock()
+	var ts []*Task
+	for _, t := range k.tasks {
+		ts = append(ts, t)
+	}
+	k.mu.Unlock()
+	for _, t := range ts {
+		if t.memShared() != m {
+			continue
+		}
+		t.mu.Lock()
+		th := t.thread
+		t.mu.Unlock()
+		if th != nil {
+			th.Interrupt()
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/ipc"
+	"glassbox/internal/mm"
+)
+
+// IPC returns the sandbox's System V IPC namespace.
+func (k *Kernel) IPC() *ipc.Namespace { return k.ipc }
+
+// shmSegments lists the System V segments m maps, each once.
+func shmSegments(m *mm.MM) []*ipc.Segment {
+	if m == nil {
+		return nil
+	}
+	var out []*ipc.Segment
+	seen := map[*ipc.Segment]bool{}
+	for _, v := range m.VMAs() {
+		if s, ok := v.File.(*ipc.Segment); ok && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// noteShmFork records that fork copied the caller's attachments (the
+// attach time and last pid are the parent's, as dup_mmap runs in it).
+func (t *Task) noteShmFork(child *mm.MM) {
+	for _, s := range shmSegments(child) {
+		s.Attached(t.tg.pid)
+	}
+}
+
+// noteShmDetach records the task's process as the last to use its
+// segments before it drops its address space (exit, exec).
+func (t *Task) noteShmDetach() {
+	for _, s := range shmSegments(t.mm) {
+		s.Detaching(t.tg.pid)
+	}
+}
+
+// SharedWritableMapped reports whether any address space maps obj shared
+// and writable (F_SEAL_WRITE is then EBUSY).
+func (k *Kernel) SharedWritableMapped(obj any) bool {
+	k.mu.Lock()
+	mms := map[*mm.MM]bool{}
+	for _, t := range k.tasks {
+		if t.mm != nil {
+			mms[t.mm] = true
+		}
+	}
+	k.mu.Unlock()
+	for m := range mms {
+		for _, v := range m.VMAs() {
+			if v.Shared && v.File == obj && v.Prot&unix.PROT_WRITE != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

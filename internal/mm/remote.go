@@ -1,0 +1,100 @@
+package mm
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// Access to another process's memory (process_vm_readv/writev). Only the
+// owner's own threads can change its host mappings, so a remote write that
+// has to copy a shared (copy-on-write) page leaves the owner's host
+// mapping of the old frame in place: the page is recorded as stale and the
+// owner unmaps it (FlushStale) before it next runs guest code, so its next
+// touch maps the new frame. Linux: mm/process_vm_access.c
+
+// staleHost lists pages whose host mapping shows an old frame.
+type staleHost struct {
+	pending atomic.Bool
+	pages   []uint64 // guarded by MM.mu
+}
+
+// add forgets page's host mapping in the page table and queues its host
+// unmap; m.mu is held.
+func (s *staleHost) add(m *MM, page uint64) {
+	m.pt.set(page, m.pt.get(page)&^(pteMapped|pteMapW))
+	s.pages = append(s.pages, page)
+	s.pending.Store(true)
+}
+
+// HasStale reports whether FlushStale has work.
+func (m *MM) HasStale() bool { return m.stale.pending.Load() }
+
+// FlushStale removes the stale host mappings; mp must be a thread of this
+// address space. Pages mapped again since (by a fault) are left alone.
+func (m *MM) FlushStale(mp Mapper) error {
+	if !m.stale.pending.Load() {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pages := m.stale.pages
+	m.stale.pages = nil
+	m.stale.pending.Store(false)
+	for _, pg := range pages {
+		if m.pt.get(pg).mapped() {
+			continue
+		}
+		m.stats.HostMaps++
+		if err := mp.Unmap(pg, abi.PageSize); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoteCopy copies between b and [addr, addr+len(b)) of this address
+// space on behalf of another process (write: into it). It returns how many
+// bytes were copied before the first page that could not be accessed
+// (EFAULT), as process_vm_readv/writev report partial transfers.
+func (m *MM) RemoteCopy(addr uint64, b []byte, write bool) (int, error) {
+	done := 0
+	for done < len(b) {
+		a := addr + uint64(done)
+		if a < addr || !m.rangeOK(a, 1) {
+			return done, unix.EFAULT
+		}
+		page := abi.PageDown(a)
+		off := a - page
+		l := min(len(b)-done, abi.PageSize-int(off))
+		m.mu.Lock()
+		fr, err := m.prepare(nil, page, write)
+		if err == nil {
+			mem := m.mf.Bytes(fr, 1)[off : off+uint64(l)]
+			if write {
+				copy(mem, b[done:done+l])
+			} else {
+				copy(b[done:done+l], mem)
+			}
+		}
+		m.mu.Unlock()
+		if err != nil {
+			return done, err
+		}
+		done += l
+	}
+	return done, nil
+}
+
+// TryAddUser adds a user unless the address space was already released.
+func (m *MM) TryAddUser() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.users == 0 {
+		return false
+	}
+	m.users++
+	return true
+}
