@@ -15,8 +15,8 @@ func (t *Task) fault(ev platform.Event) {
 	exec := ev.Addr == t.regs.Rip
 	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec)
 	t.k.stats.faults.Add(1)
-	if res.COW {
-		t.k.stats.cowCopies.Add(1)
+	if res.COW > 0 {
+		t.k.stats.cowCopies.Add(uint64(res.COW))
 	}
 	if res.Major {
 		t.k.stats.majorFaults.Add(1)
@@ -34,9 +34,12 @@ func (t *Task) fault(ev platform.Event) {
 		return
 	}
 	if tr := t.k.cfg.Tracer; tr != nil {
-		if res.COW && tr.On(trace.COW) {
-			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,
-				Detail: fmt.Sprintf("copy page %#x on write", abi.PageDown(ev.Addr))})
+		if res.COW > 0 && tr.On(trace.COW) {
+			what := fmt.Sprintf("copy page %#x on write", abi.PageDown(ev.Addr))
+			if res.COW > 1 {
+				what = fmt.Sprintf("copy %d pages from %#x on write (sequential writer)", res.COW, abi.PageDown(ev.Addr))
+			}
+			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr, Detail: what, Pages: res.COW})
 		}
 		if res.Out > 0 && tr.On(trace.Mem) {
 			tr.Emit(&trace.Event{Kind: trace.Mem, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,

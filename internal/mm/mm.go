@@ -41,6 +41,9 @@ type MM struct {
 	users         int
 	stale         staleHost // remote.go: host mappings another process made stale
 
+	cowNext uint64 // the page after the last copied run (cow.go)
+	cowRun  int    // how many pages that run had
+
 	swap   *Swap  // nil: no swap area
 	clock  uint64 // where the next swap-out scan starts
 	narrow bool   // fault windows are one page (memory is that tight)
@@ -87,7 +90,7 @@ type FaultResult struct {
 	// Access is what the access was, as far as it can be told:
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
-	COW    bool   // a page was copied
+	COW    int    // pages copied
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
 }
@@ -301,14 +304,26 @@ func (m *MM) hostMap(mp Mapper, start, end uint64, prot int, fr memfile.Frame) e
 }
 
 // makeWritable gives a private page its own frame (copying it if others
-// still reference the old one) and maps it writable.
-func (m *MM) makeWritable(mp Mapper, v *VMA, page uint64) (bool, error) {
-	cow, err := m.breakCOW(v, page)
-	if err != nil {
-		return false, err
+// still reference the old one) and maps it writable; neighbours may come
+// along (cow.go). It returns how many pages it copied.
+func (m *MM) makeWritable(mp Mapper, v *VMA, page uint64) (int, error) {
+	if done, err := m.reuseRun(mp, v, page); done || err != nil {
+		return 0, err
 	}
 	p := m.pt.get(page)
-	return cow, m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
+	if !v.Shared && m.mf.Refs(p.frame()) > 1 {
+		return m.copyRun(mp, v, page)
+	}
+	cow, err := m.breakCOW(v, page)
+	if err != nil {
+		return 0, err
+	}
+	p = m.pt.get(page)
+	n := 0
+	if cow {
+		n = 1
+	}
+	return n, m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
 }
 
 // breakCOW makes sure the private page's frame is referenced by this page

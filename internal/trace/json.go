@@ -29,6 +29,7 @@ type jsonEvent struct {
 	DurUS  float64 `json:"dur_us,omitempty"`
 	Addr   uint64  `json:"addr,omitempty"`
 	Detail string  `json:"detail,omitempty"`
+	Pages  int     `json:"pages,omitempty"`
 }
 
 // Emit implements Sink.
@@ -37,7 +38,7 @@ func (s *JSON) Emit(e *Event) {
 		return
 	}
 	j := jsonEvent{Kind: e.Kind.String(), TimeUS: float64(e.Time.Nanoseconds()) / 1e3, PID: e.PID, TID: e.TID,
-		Addr: e.Addr, Detail: e.Detail}
+		Addr: e.Addr, Detail: e.Detail, Pages: e.Pages}
 	if e.Kind == Syscall {
 		nr := e.Nr
 		j.Nr, j.Name, j.Args, j.Result = &nr, e.Name, e.Args, e.Result

@@ -81,6 +81,8 @@ type Event struct {
 	// Other events: an address and a readable description.
 	Addr   uint64
 	Detail string
+	// Pages is how many pages from Addr's page a COW event copied.
+	Pages int
 }
 
 // Sink receives events.
