@@ -64,6 +64,9 @@ func sendTo(t *kernel.Task, s sock, b []byte) (*unixsock.Name, error) {
 	if _, ok := s.(inetSock); ok && len(b) > 0 {
 		return &unixsock.Name{Raw: b}, nil // decoded by the inet socket
 	}
+	if _, ok := s.(nlSock); ok && len(b) > 0 {
+		return &unixsock.Name{Raw: b}, nil // decoded by the netlink socket
+	}
 	switch {
 	case len(b) == 0 || s.Type() == unix.SOCK_SEQPACKET:
 		return nil, nil
