@@ -230,4 +230,3 @@ func (s *Socket) setNetlinkOpt(name int, val []byte, n int) error {
 	}
 	return nil
 }
-
