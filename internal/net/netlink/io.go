@@ -43,6 +43,9 @@ func (s *Socket) Send(ctx vfs.Ctx, src [][]byte, to []byte, flags, pid int) (int
 		}
 	}
 	buf := flatten(src)
+	if len(buf) == 0 {
+		return 0, unix.ENODATA // an empty message, as Linux 6.x refuses it
+	}
 	s.ns.mu.Lock()
 	if to == nil {
 		dstPort, dstGroup = s.dstPort, s.dstGroup
