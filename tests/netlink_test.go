@@ -13,6 +13,7 @@ const getifaddrsSrc = `
 #include <ifaddrs.h>
 #include <arpa/inet.h>
 #include <netpacket/packet.h>
+#include <net/if.h>
 
 static void addr(const struct sockaddr *sa, char *buf, size_t n) {
 	if (!sa) { snprintf(buf, n, "-"); return; }
@@ -33,24 +34,33 @@ int main(int argc, char **argv) {
 		char a[128], m[128];
 		addr(p->ifa_addr, a, sizeof a);
 		addr(p->ifa_netmask, m, sizeof m);
-		printf("%s fam=%d addr=%s mask=%s flags=%#x data=%d\n", p->ifa_name,
-		       p->ifa_addr ? p->ifa_addr->sa_family : -1, a, m, p->ifa_flags, p->ifa_data != 0);
+		printf("%s fam=%d addr=%s mask=%s flags=%#x data=%d index=%u\n", p->ifa_name,
+		       p->ifa_addr ? p->ifa_addr->sa_family : -1, a, m, p->ifa_flags, p->ifa_data != 0,
+		       if_nametoindex(p->ifa_name));
 	}
 	freeifaddrs(ifa);
+	struct if_nameindex *ni = if_nameindex(), *q;
+	for (q = ni; q && q->if_index; q++) {
+		char name[IF_NAMESIZE];
+		if (argc > 1 && strcmp(q->if_name, argv[1]) != 0) continue;
+		printf("if_nameindex %u %s %s\n", q->if_index, q->if_name, if_indextoname(q->if_index, name));
+	}
+	if_freenameindex(ni);
 	return 0;
 }
 `
 
 // TestNetlinkGetifaddrs: with --net=none getifaddrs lists lo exactly as
 // the host lists its lo (AF_PACKET, 127.0.0.1/8, ::1/128) and nothing
-// else; with --net=host the host's whole list.
+// else; with --net=host the host's whole list. if_nametoindex (an ioctl
+// on an AF_UNIX socket) and if_nameindex (netlink) agree with it.
 func TestNetlinkGetifaddrs(t *testing.T) {
 	bin := compileC(t, "getifaddrs", getifaddrsSrc)
 	diff(t, []string{bin, "lo"})
 	gb := runGlassbox(t, nil, []string{bin})
 	lo := runNative(t, []string{bin, "lo"})
 	expect(t, "getifaddrs --net=none", gb, lo.Stdout, 0)
-	if !strings.Contains(lo.Stdout, "lo fam=2 addr=127.0.0.1 mask=255.0.0.0 flags=0x10049") {
+	if !strings.Contains(lo.Stdout, "lo fam=2 addr=127.0.0.1 mask=255.0.0.0 flags=0x10049 data=0 index=1") {
 		t.Errorf("native lo is not as expected:\n%s", lo.Stdout)
 	}
 	diffWith(t, diffOpts{gbFlags: []string{"--net=host"}}, []string{bin})

@@ -111,10 +111,9 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 			return 0, unix.EINVAL
 		}
 		return 0, mem.CopyOut(arg, binary.LittleEndian.AppendUint32(nil, uint32(n)))
-	case siocGifconf:
-		return 0, ifconf(mem, arg)
-	case siocGifname, siocGifflags, siocGifaddr, siocGifnetmask, siocGifmtu, siocGifhwaddr, siocGifindex:
-		return 0, ifreq(mem, cmd, arg)
+	}
+	if r, ok, err := s.st.InterfaceIoctl(mem, cmd, arg); ok {
+		return r, err
 	}
 	return 0, unix.ENOTTY
 }
@@ -185,6 +184,13 @@ func ifreq(mem vfs.Memory, cmd uint32, arg uint64) error {
 		}
 	case siocGifmtu:
 		le.PutUint32(u, loMTU)
+	case siocGiftxqlen:
+		le.PutUint32(u, 1000)
+	case siocGifbrdaddr, siocGifdstaddr:
+		le.PutUint16(u, unix.AF_INET)
+		if cmd == siocGifdstaddr {
+			copy(u[4:], []byte{127, 0, 0, 1})
+		}
 	case siocGifhwaddr:
 		le.PutUint16(u, arphrdLoopback)
 	case siocGifindex:
