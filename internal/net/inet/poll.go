@@ -96,9 +96,12 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 		}
 	}
 	switch cmd {
-	case unix.SIOCINQ, unix.SIOCOUTQ:
+	case unix.SIOCINQ, unix.SIOCOUTQ, unix.SIOCATMARK:
+		if cmd == unix.SIOCATMARK && s.typ != unix.SOCK_STREAM {
+			return 0, unix.ENOTTY // Linux: udp_ioctl knows no SIOCATMARK
+		}
 		s.st.mu.Lock()
-		inner, listening := s.innerSock, s.state == stateListening
+		inner, listening := s.innerSock, s.state == stateListening && cmd != unix.SIOCATMARK
 		n := 0
 		if s.typ == unix.SOCK_DGRAM && cmd == unix.SIOCINQ && len(s.queue) > 0 {
 			n = len(s.queue[0].data)
