@@ -127,6 +127,9 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 		if pair {
 			return 0, 0, unix.EOPNOTSUPP // inet has no socketpair
 		}
+		if inet.IsPing(family, typ, proto) {
+			return typ, flags, nil
+		}
 		typ, err := inet.CheckType(typ, proto)
 		return typ, flags, err
 	case unix.AF_NETLINK:
@@ -154,7 +157,11 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	var f *vfs.File
-	if fam := a.Int(0); fam == unix.AF_INET || fam == unix.AF_INET6 {
+	if fam := a.Int(0); inet.IsPing(fam, typ, a.Int(2)) {
+		if f, err = inetStack(t).NewPingFile(t, fam, a.Int(2), flags&unix.SOCK_NONBLOCK); err != nil {
+			return 0, err
+		}
+	} else if fam == unix.AF_INET || fam == unix.AF_INET6 {
 		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
 	} else if fam == unix.AF_NETLINK {
 		f = nlNS(t).NewFile(t, typ, a.Int(2), flags&unix.SOCK_NONBLOCK)
