@@ -134,6 +134,9 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 		return typ, flags, err
 	case unix.AF_NETLINK:
 		if err := netlink.CheckType(typ, proto); err != nil {
+			if err == unix.EPROTONOSUPPORT {
+				t.Kernel().ReportUnsupported("netlink protocol " + strconv.Itoa(proto))
+			}
 			return 0, 0, err
 		}
 		if pair {
