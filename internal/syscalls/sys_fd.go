@@ -197,6 +197,14 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f.SetStatusFlags(fl)
 		return 0, nil
 	}
+	if s, err := sockOf(f); err == nil {
+		// Interface ioctls work on a socket of any family (dev_ioctl).
+		if _, isInet := s.(inetSock); !isInet {
+			if r, ok, err := inetStack(t).InterfaceIoctl(t, cmd, a[2]); ok {
+				return r, err
+			}
+		}
+	}
 	if io, ok := f.Ops().(vfs.Ioctler); ok {
 		return io.Ioctl(t, t, cmd, a[2])
 	}

@@ -7,6 +7,7 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
+	"glassbox/internal/net/netlink"
 	"glassbox/internal/vfs"
 )
 
@@ -78,7 +79,12 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 		if read {
 			return 0, nil
 		}
-		// A zero-length write still reaches streams (it is a no-op there).
+		// A zero-length write is a no-op on streams, but a netlink socket
+		// refuses an empty message (sock_write_iter sends it).
+		if s, ok := f.Ops().(*netlink.Socket); ok {
+			_, err := s.Send(t, nil, nil, 0, t.PID())
+			return 0, err
+		}
 		return 0, nil
 	}
 	_, stream := f.Ops().(vfs.Stream)

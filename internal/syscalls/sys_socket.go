@@ -9,17 +9,19 @@ import (
 
 	"glassbox/internal/kernel"
 	"glassbox/internal/net/inet"
+	"glassbox/internal/net/netlink"
 	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
 // Sockets: AF_UNIX inside the sandbox (internal/net/unix); AF_INET and
 // AF_INET6 on the sandbox's private loopback (internal/net/inet, the
-// --net=none policy); other families are EAFNOSUPPORT. The send and
-// receive calls are in sys_socket_msg.go, the family glue in
-// sys_socket_inet.go.
+// --net=none policy); AF_NETLINK's NETLINK_ROUTE (internal/net/netlink);
+// other families are EAFNOSUPPORT. The send and receive calls are in
+// sys_socket_msg.go, the family glue in sys_socket_inet.go and
+// sys_socket_netlink.go.
 func init() {
-	reg(unix.SYS_SOCKET, sysSocket, "AF_UNIX; AF_INET/AF_INET6 on a private loopback")
+	reg(unix.SYS_SOCKET, sysSocket, "AF_UNIX; AF_INET/AF_INET6 on a private loopback; AF_NETLINK (NETLINK_ROUTE)")
 	reg(unix.SYS_SOCKETPAIR, sysSocketpair, "AF_UNIX only")
 	reg(unix.SYS_BIND, sysBind, "pathname sockets are files only where the file system can make S_IFSOCK nodes")
 	reg(unix.SYS_LISTEN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -30,6 +32,9 @@ func init() {
 		defer f.DecRef()
 		if is, ok := s.(inetSock); ok {
 			return 0, is.Listen(a.Int(1))
+		}
+		if _, ok := s.(nlSock); ok {
+			return 0, unix.EOPNOTSUPP
 		}
 		return 0, s.(*unixsock.Socket).Listen(a.Int(1), unixsock.PeerCred(t))
 	})
@@ -122,8 +127,22 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 		if pair {
 			return 0, 0, unix.EOPNOTSUPP // inet has no socketpair
 		}
+		if inet.IsPing(family, typ, proto) {
+			return typ, flags, nil
+		}
 		typ, err := inet.CheckType(typ, proto)
 		return typ, flags, err
+	case unix.AF_NETLINK:
+		if err := netlink.CheckType(typ, proto); err != nil {
+			if err == unix.EPROTONOSUPPORT {
+				t.Kernel().ReportUnsupported("netlink protocol " + strconv.Itoa(proto))
+			}
+			return 0, 0, err
+		}
+		if pair {
+			return 0, 0, unix.EOPNOTSUPP // sock_no_socketpair
+		}
+		return typ, flags, nil
 	default:
 		t.Kernel().ReportUnsupported("socket family " + strconv.Itoa(family))
 		return 0, 0, unix.EAFNOSUPPORT
@@ -141,8 +160,14 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	var f *vfs.File
-	if fam := a.Int(0); fam == unix.AF_INET || fam == unix.AF_INET6 {
+	if fam := a.Int(0); inet.IsPing(fam, typ, a.Int(2)) {
+		if f, err = inetStack(t).NewPingFile(t, fam, a.Int(2), flags&unix.SOCK_NONBLOCK); err != nil {
+			return 0, err
+		}
+	} else if fam == unix.AF_INET || fam == unix.AF_INET6 {
 		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
+	} else if fam == unix.AF_NETLINK {
+		f = nlNS(t).NewFile(t, typ, a.Int(2), flags&unix.SOCK_NONBLOCK)
 	} else {
 		f = unixNS(t).NewFile(t, typ, flags&unix.SOCK_NONBLOCK)
 	}
@@ -254,6 +279,9 @@ func sysBind(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if is, ok := s.(inetSock); ok {
 		return 0, is.Bind(b)
 	}
+	if ns, ok := s.(nlSock); ok {
+		return 0, ns.Bind(b, t.PID())
+	}
 	us := s.(*unixsock.Socket)
 	if len(b) == 2 && b[0] == unix.AF_UNIX && b[1] == 0 {
 		return 0, us.Bind(t, nil, 0) // autobind. Linux: unix_bind
@@ -278,6 +306,9 @@ func sysConnect(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if is, ok := s.(inetSock); ok {
 		return 0, restartable(is.Connect(t, b))
 	}
+	if ns, ok := s.(nlSock); ok {
+		return 0, ns.Connect(b, t.PID())
+	}
 	var n *unixsock.Name
 	if s.Type() == unix.SOCK_DGRAM && len(b) >= 2 && b[0] == unix.AF_UNSPEC && b[1] == 0 {
 		n = nil // dissolve the association. Linux: unix_dgram_connect
@@ -299,6 +330,9 @@ func doAccept(t *kernel.Task, fd int, addr, lenAddr uint64, flags int) (uint64, 
 	defer f.DecRef()
 	var nf *vfs.File
 	var peer []byte
+	if _, ok := s.(nlSock); ok {
+		return 0, unix.EOPNOTSUPP
+	}
 	if is, ok := s.(inetSock); ok {
 		nf, peer, err = is.Accept(t, flags&unix.SOCK_NONBLOCK)
 	} else {
@@ -348,6 +382,9 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef()
+	if ns, ok := s.(nlSock); ok {
+		return nlGetsockopt(t, ns, a)
+	}
 	is, isInet := s.(inetSock)
 	if a.Int(1) != unix.SOL_SOCKET && !isInet {
 		return 0, unix.EOPNOTSUPP
@@ -388,12 +425,16 @@ func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	is, isInet := s.(inetSock)
-	if a.Int(1) != unix.SOL_SOCKET && !isInet {
+	ns, isNetlink := s.(nlSock)
+	if a.Int(1) != unix.SOL_SOCKET && !isInet && !isNetlink {
 		return 0, unix.EOPNOTSUPP
 	}
 	v := make([]byte, min(n, 16)) // no option is longer
 	if err := t.CopyIn(a[3], v); err != nil {
 		return 0, unix.EFAULT
+	}
+	if isNetlink {
+		return 0, ns.SetOption(a.Int(1), a.Int(2), v, n, t.Creds().EUID == 0)
 	}
 	if isInet {
 		return 0, is.SetOption(a.Int(1), a.Int(2), v, t.Creds().EUID == 0)

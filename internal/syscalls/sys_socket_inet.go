@@ -8,6 +8,7 @@ import (
 
 	"glassbox/internal/kernel"
 	"glassbox/internal/net/inet"
+	"glassbox/internal/net/netlink"
 	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
@@ -62,6 +63,9 @@ func sockOf(f *vfs.File) (sock, error) {
 	if s, ok := inet.FromFile(f); ok {
 		return inetSock{s}, nil
 	}
+	if s, ok := netlink.FromFile(f); ok {
+		return nlSock{s}, nil
+	}
 	return nil, unix.ENOTSOCK
 }
 
@@ -110,6 +114,7 @@ func SetupNet(k *kernel.Kernel, policy string, publish []string) error {
 		return err
 	}
 	inetStacks.Store(k, st)
+	setupNetlink(k, policy == "host")
 	go func() {
 		<-k.Done()
 		inetStacks.Delete(k)

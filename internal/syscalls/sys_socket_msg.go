@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_SENDTO, sysSendto, "no MSG_OOB")
-	reg(unix.SYS_RECVFROM, sysRecvfrom, "no MSG_OOB")
+	reg(unix.SYS_SENDTO, sysSendto, "MSG_OOB without SIGURG")
+	reg(unix.SYS_RECVFROM, sysRecvfrom, "MSG_OOB without SIGURG")
 	reg(unix.SYS_SENDMSG, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 			n, _, err := doSendmsg(t, s, a[1], a.Int(2))
@@ -63,6 +63,9 @@ func sendResult(t *kernel.Task, n int, err error, flags int) (int, error) {
 func sendTo(t *kernel.Task, s sock, b []byte) (*unixsock.Name, error) {
 	if _, ok := s.(inetSock); ok && len(b) > 0 {
 		return &unixsock.Name{Raw: b}, nil // decoded by the inet socket
+	}
+	if _, ok := s.(nlSock); ok && len(b) > 0 {
+		return &unixsock.Name{Raw: b}, nil // decoded by the netlink socket
 	}
 	switch {
 	case len(b) == 0 || s.Type() == unix.SOCK_SEQPACKET:

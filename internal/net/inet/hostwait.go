@@ -206,7 +206,7 @@ func (h *hostSock) readiness() (uint32, <-chan struct{}) {
 
 // ioctl answers SIOCINQ/FIONREAD and SIOCOUTQ from the host socket.
 func (h *hostSock) ioctl(mem vfs.Memory, cmd uint32, arg uint64) (uint64, bool, error) {
-	if cmd != unix.SIOCINQ && cmd != unix.SIOCOUTQ {
+	if cmd != unix.SIOCINQ && cmd != unix.SIOCOUTQ && cmd != unix.SIOCATMARK {
 		return 0, false, nil
 	}
 	if err := h.check(); err != nil {

@@ -96,9 +96,12 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 		}
 	}
 	switch cmd {
-	case unix.SIOCINQ, unix.SIOCOUTQ:
+	case unix.SIOCINQ, unix.SIOCOUTQ, unix.SIOCATMARK:
+		if cmd == unix.SIOCATMARK && s.typ != unix.SOCK_STREAM {
+			return 0, unix.ENOTTY // Linux: udp_ioctl knows no SIOCATMARK
+		}
 		s.st.mu.Lock()
-		inner, listening := s.innerSock, s.state == stateListening
+		inner, listening := s.innerSock, s.state == stateListening && cmd != unix.SIOCATMARK
 		n := 0
 		if s.typ == unix.SOCK_DGRAM && cmd == unix.SIOCINQ && len(s.queue) > 0 {
 			n = len(s.queue[0].data)
@@ -111,10 +114,9 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 			return 0, unix.EINVAL
 		}
 		return 0, mem.CopyOut(arg, binary.LittleEndian.AppendUint32(nil, uint32(n)))
-	case siocGifconf:
-		return 0, ifconf(mem, arg)
-	case siocGifname, siocGifflags, siocGifaddr, siocGifnetmask, siocGifmtu, siocGifhwaddr, siocGifindex:
-		return 0, ifreq(mem, cmd, arg)
+	}
+	if r, ok, err := s.st.InterfaceIoctl(mem, cmd, arg); ok {
+		return r, err
 	}
 	return 0, unix.ENOTTY
 }
@@ -185,6 +187,13 @@ func ifreq(mem vfs.Memory, cmd uint32, arg uint64) error {
 		}
 	case siocGifmtu:
 		le.PutUint32(u, loMTU)
+	case siocGiftxqlen:
+		le.PutUint32(u, 1000)
+	case siocGifbrdaddr, siocGifdstaddr:
+		le.PutUint16(u, unix.AF_INET)
+		if cmd == siocGifdstaddr {
+			copy(u[4:], []byte{127, 0, 0, 1})
+		}
 	case siocGifhwaddr:
 		le.PutUint16(u, arphrdLoopback)
 	case siocGifindex:

@@ -195,6 +195,10 @@ func (s *Socket) setSocketOptLocked(name int, val []byte, privileged bool) error
 			o.flags = map[int]bool{}
 		}
 		o.flags[name] = v != 0
+		if name == unix.SO_OOBINLINE && s.typ == unix.SOCK_STREAM {
+			// The urgent byte is the inner stream's out-of-band byte.
+			return s.forwardLocked(name, val)
+		}
 	}
 	return nil
 }

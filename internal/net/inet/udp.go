@@ -93,6 +93,9 @@ func (s *Socket) autobindLocked(src netip.Addr) error {
 // receiver's buffer is dropped. Linux: net/ipv4/udp.c (udp_sendmsg,
 // __udp_enqueue_schedule_skb), net/ipv4/icmp.c
 func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, error) {
+	if flags&unix.MSG_OOB != 0 {
+		return 0, unix.EOPNOTSUPP // Linux: udp_sendmsg
+	}
 	var ap netip.AddrPort
 	haveTo := false
 	if to != nil {
@@ -169,10 +172,7 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 // recvDgram takes one datagram; what does not fit is lost (MSG_TRUNC).
 // Linux: net/ipv4/udp.c (udp_recvmsg), net/core/datagram.c
 func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (int, int, []byte, error) {
-	if flags&unix.MSG_OOB != 0 {
-		return 0, 0, nil, unix.EOPNOTSUPP
-	}
-	nonblock := s.nonblock(flags)
+	nonblock := s.nonblock(flags) // MSG_OOB means nothing to UDP (udp_recvmsg)
 	st := s.st
 	st.mu.Lock()
 	until := s.opts.rcvtimeo.Deadline()

@@ -60,6 +60,7 @@ type message struct {
 	size   int     // true size charged to from.wmem
 	rights []*vfs.File
 	cred   *Cred
+	oob    bool // an out-of-band byte (oob.go)
 }
 
 // Sizes of Linux's skb accounting on x86-64. Linux: include/linux/skbuff.h

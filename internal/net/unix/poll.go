@@ -35,6 +35,9 @@ func (s *Socket) Readiness() (uint32, <-chan struct{}) {
 	if s.queue.len() > 0 || len(s.pending) > 0 {
 		ev |= unix.POLLIN | pollRdnorm
 	}
+	if s.oobMsg != nil {
+		ev |= unix.POLLPRI
+	}
 	if s.typ != unix.SOCK_DGRAM && s.state == stateClosed {
 		ev |= unix.POLLHUP
 	}
@@ -61,6 +64,14 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 	switch cmd {
 	case unix.SIOCOUTQ:
 		n = s.wmem
+	case unix.SIOCATMARK:
+		if s.typ != unix.SOCK_STREAM {
+			s.ns.mu.Unlock()
+			return 0, unix.EOPNOTSUPP
+		}
+		if s.atMarkLocked() {
+			n = 1
+		}
 	case unix.SIOCINQ:
 		switch {
 		case s.state == stateListening:

@@ -22,7 +22,10 @@ type RecvResult struct {
 // for the sender's address.
 func (s *Socket) Recv(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (RecvResult, error) {
 	if flags&unix.MSG_OOB != 0 {
-		return RecvResult{}, unix.EOPNOTSUPP
+		if s.typ != unix.SOCK_STREAM {
+			return RecvResult{}, unix.EOPNOTSUPP
+		}
+		return s.recvOOB(dst, flags)
 	}
 	if s.typ == unix.SOCK_STREAM {
 		return s.recvStream(ctx, dst, flags, wantFrom)
@@ -196,6 +199,12 @@ func (s *Socket) recvStreamLocked(ctx vfs.Ctx, dst [][]byte, flags int, nonblock
 				return err
 			}
 			i = 0
+			continue
+		}
+		if stop, skip, next := s.oobStepLocked(m, i, res, peek); stop {
+			return nil
+		} else if skip {
+			i = next
 			continue
 		}
 		if s.opts.passcred {

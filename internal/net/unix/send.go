@@ -27,13 +27,15 @@ type SendOpts struct {
 // sent: a stream send may stop early when interrupted or in non-blocking
 // mode, a datagram is sent whole or not at all.
 func (s *Socket) Send(ctx vfs.Ctx, src [][]byte, o SendOpts) (int, error) {
-	if o.Flags&unix.MSG_OOB != 0 {
+	if o.Flags&unix.MSG_OOB != 0 && s.typ != unix.SOCK_STREAM {
 		dropFiles(o.Rights)
 		return 0, unix.EOPNOTSUPP
 	}
 	var n int
 	var err error
-	if s.typ == unix.SOCK_STREAM {
+	if o.Flags&unix.MSG_OOB != 0 {
+		n, err = s.sendOOB(ctx, src, o)
+	} else if s.typ == unix.SOCK_STREAM {
 		n, err = s.sendStream(ctx, src, o)
 	} else {
 		n, err = s.sendDgram(ctx, src, o)

@@ -69,6 +69,7 @@ type Socket struct {
 
 	// Guarded by ns.mu.
 	state      int
+	oobMsg     *message // the out-of-band byte not yet read (oob.go)
 	peer       *Socket
 	addr       []byte // the bound sockaddr_un; nil when unbound
 	unbindPath func()
