@@ -194,6 +194,8 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		f.SetStatusFlags(fl)
 		return 0, nil
+	case tiocgptpeer:
+		return ioctlPeer(t, f, int(int32(a[2])))
 	}
 	if io, ok := f.Ops().(vfs.Ioctler); ok {
 		return io.Ioctl(t, t, cmd, a[2])

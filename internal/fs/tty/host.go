@@ -1,6 +1,8 @@
 package tty
 
 import (
+	"strconv"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
@@ -100,3 +102,23 @@ func (r *Registry) LeaderExited(sid int) {
 	r.mu.Unlock()
 	t.unlockAndSignal()
 }
+
+// OpenPeer is TIOCGPTPEER on the master: its slave opened with flags
+// (taken as the caller's controlling terminal unless O_NOCTTY, as an
+// open of /dev/pts/N would be), without looking the name up.
+// Linux: drivers/tty/pty.c (ptm_open_peer)
+func (m *Master) OpenPeer(ctx vfs.Ctx, flags int) (vfs.FileOps, string, error) {
+	r := m.t.reg
+	r.mu.Lock()
+	n := r.pts[m.t.index]
+	r.mu.Unlock()
+	if n == nil {
+		return nil, "", unix.EIO
+	}
+	st, _ := n.Attr.Stat()
+	ops, err := m.t.openSlave(ctx, flags, st)
+	return ops, "/dev/pts/" + strconv.Itoa(m.t.index), err
+}
+
+// OpenPeer is TIOCGPTPEER on a slave: EIO, as the slave is not a master.
+func (s *Slave) OpenPeer(vfs.Ctx, int) (vfs.FileOps, string, error) { return nil, "", unix.EIO }
