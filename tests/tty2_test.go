@@ -206,3 +206,59 @@ func TestTTYConsole(t *testing.T) {
 	gb := runGlassbox(t, nil, []string{bin, "on the console\n"})
 	expect(t, "glassbox, writing", gb, "chr 1 5:1 mode 600 uid 0\nroot open ok\non the console\nnobody open Permission denied\n", 0)
 }
+
+// procStatTTYSrc reads tty_nr and tpgid from /proc/self/stat in a new
+// session, before and after it takes a pty as controlling terminal.
+const procStatTTYSrc = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void show(const char *who, int ptsnum) {
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	fgets(buf, sizeof buf, f);
+	fclose(f);
+	char state;
+	int ppid, pgrp, sid, ttynr, tpgid;
+	sscanf(strrchr(buf, ')') + 2, "%c %d %d %d %d %d", &state, &ppid, &pgrp, &sid, &ttynr, &tpgid);
+	int major = (ttynr >> 8) & 0xfff, minor = (ttynr & 0xff) | ((ttynr >> 12) & 0xfff00);
+	printf("%s: tty_nr %s major %d minor is the pty %d tpgid %s\n", who, ttynr ? "set" : "0", major,
+		ttynr && minor == ptsnum, tpgid == -1 ? "-1" : tpgid == getpgrp() ? "own group" : "other");
+}
+
+int main(void) {
+	setvbuf(stdout, 0, _IONBF, 0);
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	grantpt(m);
+	unlockpt(m);
+	int num = atoi(strrchr(ptsname(m), '/') + 1);
+	if (fork() == 0) {
+		setsid();
+		show("new session", num);
+		int s = open(ptsname(m), O_RDWR);
+		show("with a ctty", num);
+		if (fork() == 0) {
+			setpgid(0, 0);
+			show("background child", num);
+			_exit(0);
+		}
+		wait(0);
+		_exit(0);
+	}
+	wait(0);
+	return 0;
+}
+`
+
+func TestTTYProcStat(t *testing.T) {
+	needPty(t)
+	bin := compileC(t, "procstattty", procStatTTYSrc)
+	native, _ := diff(t, []string{bin})
+	expect(t, "native", native, "new session: tty_nr 0 major 0 minor is the pty 0 tpgid -1\n"+
+		"with a ctty: tty_nr set major 136 minor is the pty 1 tpgid own group\n"+
+		"background child: tty_nr set major 136 minor is the pty 1 tpgid other\n", 0)
+}

@@ -122,3 +122,17 @@ func (m *Master) OpenPeer(ctx vfs.Ctx, flags int) (vfs.FileOps, string, error) {
 
 // OpenPeer is TIOCGPTPEER on a slave: EIO, as the slave is not a master.
 func (s *Slave) OpenPeer(vfs.Ctx, int) (vfs.FileOps, string, error) { return nil, "", unix.EIO }
+
+// Controlling returns the device number and foreground group of session
+// sid's controlling terminal (for /proc/PID/stat).
+func (r *Registry) Controlling(sid int) (major, minor uint32, fg int, ok bool) {
+	r.mu.Lock()
+	t := r.ctty[sid]
+	r.mu.Unlock()
+	if t == nil {
+		return 0, 0, 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ptsMajor, uint32(t.index), t.fg, true
+}
