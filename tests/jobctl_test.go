@@ -74,6 +74,7 @@ type jobObs struct {
 	JobsStopped   bool   // jobs listed the stopped sleep
 	FgCtrlC       bool   // fg then ^C gave the prompt back
 	JobsRunning   bool   // jobs listed the background sleep as Running
+	TTYIn         bool   // a background read of /dev/tty stopped the job (SIGTTIN)
 	TTYName       string // what tty printed (the pts number aside)
 	Size, Resized string // stty size before and after the window change
 	Exit          string // the shell's exit status line
@@ -137,6 +138,12 @@ func runJobScript(t *testing.T, shell string) jobObs {
 	o.JobsRunning = regexp.MustCompile(`\[1\]\+\s+Running\s+sleep 100 &`).MatchString(s.screen())
 	s.command("kill %1; wait")
 
+	// A background job reading the terminal is stopped.
+	s.command("cat /dev/tty &")
+	s.command("sleep 1; jobs")
+	o.TTYIn = regexp.MustCompile(`\[1\]\+\s+Stopped\s+cat /dev/tty`).MatchString(s.screen())
+	s.command("kill -9 %1; wait")
+
 	// The window size, and its change.
 	s.command("stty size")
 	o.Size = line(`(?m)^([0-9]+ [0-9]+)\s*$`)
@@ -176,11 +183,50 @@ func TestInteractiveBashJobControl(t *testing.T) {
 	native := runJobScript(t, bash)
 	gb := runJobScript(t, glassboxBin+" run -- "+bash)
 	want := jobObs{CtrlCPrompt: true, Stopped: true, JobsStopped: true, FgCtrlC: true, JobsRunning: true,
-		TTYName: "/dev/pts/N", Size: "40 120", Resized: "30 100", Exit: "shell-exit=0", Restored: true}
+		TTYIn: true, TTYName: "/dev/pts/N", Size: "40 120", Resized: "30 100", Exit: "shell-exit=0", Restored: true}
 	if native != want {
 		t.Errorf("native run: %+v, want %+v", native, want)
 	}
 	if gb != native {
 		t.Errorf("glassbox: %+v\nnative:   %+v", gb, native)
+	}
+}
+
+// A glassbox whose stdin is a pipe and whose stdout is the terminal: the
+// guest's stdin stays a pipe, its stdout is a terminal.
+func TestTerminalMixedStdio(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatalf("tmux is needed (scripts/setup installs it): %v", err)
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	probe := "/bin/sh -c '[ -p /dev/stdin ] && echo stdin-pipe; tty; [ -t 1 ] && echo stdout-tty; [ -t 2 ] && echo stderr-tty'"
+	screen := func(run string) string {
+		dir := t.TempDir()
+		sock := filepath.Join(dir, "sock")
+		writeFile(t, filepath.Join(dir, "run.sh"), "#!/bin/sh\necho | "+run+probe+"\necho probe-done\nexec sleep 600\n", 0o755)
+		if out, err := exec.Command("tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "20",
+			filepath.Join(dir, "run.sh")).CombinedOutput(); err != nil {
+			t.Fatalf("tmux: %v: %s", err, out)
+		}
+		defer exec.Command("tmux", "-S", sock, "kill-server").Run()
+		for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(100 * time.Millisecond) {
+			out, _ := exec.Command("tmux", "-S", sock, "capture-pane", "-p").Output()
+			if strings.Contains(string(out), "probe-done") {
+				return regexp.MustCompile(`[0-9]+`).ReplaceAllString(strings.TrimSpace(string(out)), "N")
+			}
+		}
+		t.Fatalf("%s: timed out", run)
+		return ""
+	}
+	native := screen("")
+	gb := screen(glassboxBin + " run -- ")
+	want := "stdin-pipe\nnot a tty\nstdout-tty\nstderr-tty\nprobe-done"
+	if native != want {
+		t.Errorf("native: %q, want %q", native, want)
+	}
+	if gb != native {
+		t.Errorf("glassbox: %q\nnative:   %q", gb, native)
 	}
 }
