@@ -14,11 +14,11 @@ import (
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/devfs"
 	"glassbox/internal/fs/hostfs"
-	"glassbox/internal/fs/hostio"
 	"glassbox/internal/fs/overlay"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/fs/tmpfs"
+	"glassbox/internal/fs/tty"
 	"glassbox/internal/ipc"
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
@@ -77,6 +77,12 @@ type Config struct {
 
 	synced []*hostfs.FS // writable binds, synced after the run
 	swap   *mm.Swap
+	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
+
+	// PassTerminal lends a host terminal to the guest as it is (its
+	// fds 0-2 pass through; no controlling terminal, no job control)
+	// instead of standing a sandbox terminal in front of it.
+	PassTerminal bool
 
 	// Signals, if set, carries signals to forward to the guest (the CLI
 	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
@@ -188,6 +194,15 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		<-k.Done()
 		return ExitStatus{}, &Error{argv[0], err}
 	}
+	// The host terminal goes raw only now that the guest is about to
+	// run; its modes come back when the guest is gone.
+	term := cfg.stdio.term
+	if term != nil {
+		if err := term.Start(); err != nil {
+			fmt.Fprintf(cfg.Log, "glassbox: terminal: %v\n", err)
+		}
+		defer term.Stop()
+	}
 	onTTY := isTerminal(orStd(cfg.Stdin, os.Stdin))
 wait:
 	for {
@@ -199,6 +214,9 @@ wait:
 		case <-ctx.Done():
 			k.KillAll()
 			<-k.Done()
+			if term != nil {
+				term.Stop()
+			}
 			s := k.Wait()
 			syncBinds(cfg.synced)
 			return ExitStatus{Code: s.Code, Signal: s.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()},
@@ -207,6 +225,9 @@ wait:
 	}
 	s := k.Wait()
 	syncBinds(cfg.synced)
+	if term != nil {
+		term.Stop()
+	}
 	if dash != nil {
 		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
 		dash.Linger(ctx, cfg.Signals)
@@ -284,28 +305,17 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if cfg.UI != "" && tr == nil {
 		tr = trace.New(time.Now()) // the dashboard adds its sink
 	}
-	var stdio [3]*vfs.File
-	for i, f := range []*os.File{orStd(cfg.Stdin, os.Stdin), orStd(cfg.Stdout, os.Stdout), orStd(cfg.Stderr, os.Stderr)} {
-		acc := unix.O_RDWR
-		if fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0); err == nil {
-			acc = fl & unix.O_ACCMODE
-		} else {
-			continue // closed on the host: closed in the guest
-		}
-		// /proc/PID/fd shows what the host descriptor is (a pipe, a
-		// terminal, a file the user redirected).
-		name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
-		if err != nil {
-			name = fmt.Sprintf("host:[%d]", i)
-		}
-		stdio[i] = vfs.NewAnonFile(hostio.New(int(f.Fd()), false), name, acc)
-	}
+	sio := hostStdio(cfg)
+	ptys := tty.NewRegistry(devfs.Dev)
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
-		Stdio: stdio, Log: cfg.Log, Hostname: cfg.Hostname,
+		Stdio: sio.files, Log: cfg.Log, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
+		Terminals: ptys,
 	})
-	mountSynthetic(k, ns)
+	sio.attachTerminal(k, ptys)
+	cfg.stdio = sio
+	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
 	binds, err := mountBinds(k, ns, mf, cfg.Binds)
 	if err != nil {
 		return nil, err
@@ -323,13 +333,13 @@ func orStd(f, def *os.File) *os.File {
 
 // mountSynthetic mounts /proc, /dev and an empty /sys where the root has
 // directories for them.
-func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace) {
+func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace, dev devfs.Options) {
 	mounts := []struct {
 		at, fstype string
 		root       vfs.Inode
 	}{
 		{"/proc", "proc", procfs.New(k.ProcSource(), map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}).Root()},
-		{"/dev", "devtmpfs", devfs.New()},
+		{"/dev", "devtmpfs", devfs.New(dev)},
 		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
 	}
 	ctx := k.HostCtx()

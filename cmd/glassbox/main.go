@@ -54,6 +54,9 @@ flags:
                    host: real host sockets (the guest reaches the host's network)
   --publish HOSTPORT:GUESTPORT[/udp]  serve the sandbox's 127.0.0.1:GUESTPORT (TCP,
                    or UDP) on the host's 127.0.0.1:HOSTPORT (repeatable; --net=none)
+  --pass-tty       lend the host terminal to PROG as it is (default: PROG gets a
+                   terminal of the sandbox's own, copied to and from the host's, with
+                   job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
 `
 
 func main() {
@@ -149,6 +152,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Net, "net", "none", "")
 	fs.Func("memory", "", func(v string) error { return parseSize(v, &cfg.Memory) })
 	fs.Func("swap", "", func(v string) error { return parseSize(v, &cfg.Swap) })
+	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -96,6 +96,11 @@ func (t *Task) finish() {
 	}
 	tg.releaseVfork()
 	tg.stopTimers()
+	// A session leader's end takes the session's controlling terminal
+	// away. Linux: kernel/exit.c (do_exit: disassociate_ctty(1))
+	if tm := k.cfg.Terminals; tm != nil && tg.pid == tg.Sid() {
+		tm.LeaderExited(tg.pid)
+	}
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid, Detail: "exit " + describeStatus(status)})
 	}

@@ -33,6 +33,8 @@ type Config struct {
 	Cwd string
 	// CountSyscalls keeps a per-syscall table of calls, errors and time.
 	CountSyscalls bool
+	// Terminals hears when a session leader exits (nil: nobody).
+	Terminals Terminals
 }
 
 // Kernel is one sandbox.

@@ -243,7 +243,8 @@ func (p procProcess) Stat(self bool) string {
 	start := uint64(tg.start.Sub(tg.k.start).Nanoseconds()) * abi.ClockTicks / 1e9
 	kids := tg.ChildrenUsage()
 	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
-	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), 0, -1, 0x400000,
+	ttyNr, tpgid := tg.k.controllingTTY(tg.Sid())
+	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), ttyNr, tpgid, 0x400000,
 		minflt, kids.MinFlt, majflt, kids.MajFlt, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {

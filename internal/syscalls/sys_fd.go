@@ -196,6 +196,8 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		f.SetStatusFlags(fl)
 		return 0, nil
+	case tiocgptpeer:
+		return ioctlPeer(t, f, int(int32(a[2])))
 	}
 	if s, err := sockOf(f); err == nil {
 		// Interface ioctls work on a socket of any family (dev_ioctl).

@@ -14,10 +14,22 @@ import (
 // Dev is the device number devfs reports for its own inodes.
 const Dev = 6
 
-// New returns the root of a new /dev, with its own set of pseudo-terminals.
-func New() vfs.Inode {
-	ptys := tty.NewRegistry(Dev)
+// Options are what a /dev is built from.
+type Options struct {
+	// PTYs is the set of pseudo-terminals (nil: a new one).
+	PTYs *tty.Registry
+	// Console opens /dev/console (nil: ENXIO).
+	Console func(flags int) (vfs.FileOps, error)
+}
+
+// New returns the root of a new /dev.
+func New(o Options) vfs.Inode {
+	ptys := o.PTYs
+	if ptys == nil {
+		ptys = tty.NewRegistry(Dev)
+	}
 	ch := map[string]vfs.Inode{
+		"console": newConsole(o.Console),
 		"tty":     ptys.Node("tty"),
 		"ptmx":    ptys.Node("ptmx"),
 		"pts":     ptys.PtsDir(),

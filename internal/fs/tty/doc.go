@@ -15,6 +15,10 @@
 // interface, which the caller's vfs.Ctx provides (so this package never
 // imports the kernel).
 //
+// glassbox opens a pair of its own (host.go) to stand for the host
+// terminal it runs on (package hostterm copies between them), and the
+// kernel tells the Registry when a session leader exits.
+//
 // Lock order: Registry.mu before TTY.mu. Neither is held while calling
 // Sessions (signals are collected under TTY.mu and sent after unlocking).
 package tty
