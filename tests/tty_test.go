@@ -29,6 +29,7 @@ const ptyLineDisciplineSrc = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -90,9 +91,18 @@ static int child_loop(int report) {
 	printf("ready\n");
 	fflush(stdout);
 	char buf[256];
+	/* The signals stay blocked except inside ppoll, so one sent while the
+	   loop prints cannot slip in before the wait and leave it blocked. */
+	sigset_t block, orig;
+	sigemptyset(&block);
+	for (int i = 0; i < 5; i++) sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	for (;;) {
-		ssize_t n = read(0, buf, sizeof buf - 1);
-		int e = errno;
+		struct pollfd pfd = {0, POLLIN, 0};
+		ssize_t n = -1;
+		int e = 0;
+		if (ppoll(&pfd, 1, NULL, &orig) < 0) e = errno;
+		else { n = read(0, buf, sizeof buf - 1); e = errno; }
 		for (int s = 1; s < 65; s++)
 			if (got[s]) {
 				printf("sig %d", s);
@@ -133,6 +143,7 @@ static int child_loop(int report) {
 		printf("line [%s]\n", buf);
 		fflush(stdout);
 	}
+	sigprocmask(SIG_SETMASK, &orig, 0);
 	printf("waiting for hangup\n");
 	fflush(stdout);
 	char r[128];
