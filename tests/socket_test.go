@@ -497,3 +497,53 @@ int main(void) {
 func TestSocketPathname(t *testing.T) {
 	sockDiff(t, "sockpath", sockPathC, "served a client: hi status 0")
 }
+
+const zeroWriteC = `
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+static void show(const char *what, long r) { printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : ""); }
+int main(void) {
+	signal(SIGPIPE, SIG_IGN);
+	char b[8];
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	show("dgram write 0", write(sv[0], "", 0));
+	show("dgram write 3", write(sv[0], "abc", 3));
+	show("dgram recv (empty first)", recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+	show("dgram recv", recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	show("seqpacket write 0", write(sv[0], "", 0));
+	show("seqpacket recv", recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	show("stream write 0", write(sv[0], "", 0));
+	show("stream recv", recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+	shutdown(sv[0], SHUT_WR);
+	show("stream write 0 after shutdown", write(sv[0], "", 0));
+	int u = socket(AF_UNIX, SOCK_STREAM, 0);
+	show("unconnected unix stream write 0", write(u, "", 0));
+	int tc = socket(AF_INET, SOCK_STREAM, 0);
+	show("unconnected tcp write 0", write(tc, "", 0));
+	int ud = socket(AF_INET, SOCK_DGRAM, 0);
+	show("unconnected udp write 0", write(ud, "", 0));
+	int p[2]; pipe(p);
+	show("pipe write 0", write(p[1], "", 0));
+	return 0;
+}
+`
+
+// TestSocketZeroWrite: write(fd, "", 0) reaches a socket (an empty
+// datagram or record, EPIPE after shutdown, ENOTCONN or EDESTADDRREQ
+// unconnected) but stays a no-op on a pipe.
+func TestSocketZeroWrite(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "zerowrite", zeroWriteC)
+	native, _ := diff(t, []string{bin})
+	if !strings.Contains(native.Stdout, "dgram recv (empty first): 0") {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
-	"glassbox/internal/net/netlink"
 	"glassbox/internal/vfs"
 )
 
@@ -79,11 +78,13 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 		if read {
 			return 0, nil
 		}
-		// A zero-length write is a no-op on streams, but a netlink socket
-		// refuses an empty message (sock_write_iter sends it).
-		if s, ok := f.Ops().(*netlink.Socket); ok {
-			_, err := s.Send(t, nil, nil, 0, t.PID())
-			return 0, err
+		// A zero-length write is a no-op on files and pipes, but a socket
+		// sends it: an empty datagram or record, EPIPE after shutdown,
+		// ENOTCONN unconnected, an error from netlink.
+		// Linux: net/socket.c (sock_write_iter has no zero-length check)
+		if s, err := sockOf(f); err == nil {
+			n, err := sendResult(t, 0, sendEmpty(t, s), 0)
+			return uint64(n), err
 		}
 		return 0, nil
 	}

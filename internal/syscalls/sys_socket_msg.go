@@ -57,6 +57,12 @@ func sendResult(t *kernel.Task, n int, err error, flags int) (int, error) {
 	return 0, restartable(err)
 }
 
+// sendEmpty sends a zero-length message on s for write(2).
+func sendEmpty(t *kernel.Task, s sock) error {
+	_, err := s.Send(t, nil, unixsock.SendOpts{})
+	return err
+}
+
 // sendTo resolves a destination for a send. Stream sockets refuse any
 // (EISCONN or EOPNOTSUPP, before checking it), seqpacket sockets ignore
 // it. Linux: net/unix/af_unix.c (unix_stream_sendmsg, unix_seqpacket_sendmsg)
