@@ -387,3 +387,72 @@ func TestCoreDump(t *testing.T) {
 		}
 	}
 }
+
+const orphanPgrpC = `
+#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+static int out;
+static void note(int s) {
+	const char *m = s == SIGHUP ? "G: SIGHUP\n" : s == SIGCONT ? "G: SIGCONT\n" : "G: ?\n";
+	write(out, m, strlen(m));
+}
+int main(int argc, char **argv) {
+	int keep_stopped = argc > 1; /* "running": G is not stopped, so nothing is sent */
+	int p[2];
+	pipe(p);
+	pid_t c = fork();
+	if (c == 0) {
+		setsid();
+		pid_t g = fork();
+		if (g == 0) {
+			out = p[1];
+			close(p[0]);
+			setpgid(0, 0);
+			struct sigaction sa = {0};
+			sa.sa_handler = note;
+			sigaction(SIGHUP, &sa, 0);
+			sigaction(SIGCONT, &sa, 0);
+			if (!keep_stopped) raise(SIGSTOP);
+			else write(out, "G: running\n", 11);
+			sleep(1);
+			write(out, "G: done\n", 8);
+			_exit(0);
+		}
+		int st;
+		if (!keep_stopped) {
+			waitpid(g, &st, WUNTRACED);
+			printf("C: G %s\n", WIFSTOPPED(st) ? "stopped" : "not stopped");
+		} else usleep(200000);
+		fflush(stdout);
+		_exit(0); /* G's group is orphaned now */
+	}
+	close(p[1]);
+	waitpid(c, 0, 0);
+	char buf[256];
+	ssize_t n, tot = 0;
+	while ((n = read(p[0], buf + tot, sizeof buf - 1 - tot)) > 0) tot += n;
+	buf[tot] = 0;
+	printf("%s", buf);
+	return 0;
+}
+`
+
+// TestOrphanedPgrpHangup: when the last process that could continue a
+// stopped job (its parent, in another group of the same session) exits,
+// the orphaned group gets SIGHUP and SIGCONT; a group without stopped
+// members gets nothing.
+func TestOrphanedPgrpHangup(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "orphanpgrp", orphanPgrpC)
+	native, _ := diff(t, []string{bin})
+	if !strings.Contains(native.Stdout, "G: SIGHUP") {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+	native, _ = diff(t, []string{bin, "running"})
+	if strings.Contains(native.Stdout, "SIGHUP") {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}

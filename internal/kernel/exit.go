@@ -114,6 +114,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	k.mu.Lock()
 	isInit := tg == k.init
 	initWoken := false
+	children := append([]*ThreadGroup(nil), tg.children...)
 	if !isInit && k.init != nil {
 		for _, c := range tg.children {
 			c.mu.Lock()
@@ -159,7 +160,9 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	if isInit {
 		close(k.done)
 		k.KillAll()
+		return
 	}
+	k.orphanCheck(tg, parent, children)
 }
 
 // notifyChildLocked wakes the process's waiters in wait4. Kernel.mu held.
