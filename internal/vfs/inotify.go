@@ -35,14 +35,14 @@ type Inotify struct {
 	next    int32
 	watches map[int32]fileKey
 	queue   []byte
-	changed chan struct{}
+	changes Changes
 	file    *File
 	cookie  uint32
 }
 
 // NewInotify returns an inotify file (flags: IN_NONBLOCK).
 func NewInotify(flags int) *File {
-	in := &Inotify{watches: map[int32]fileKey{}, changed: make(chan struct{}), next: 1}
+	in := &Inotify{watches: map[int32]fileKey{}, next: 1}
 	f := NewAnonFile(in, "anon_inode:inotify", unix.O_RDONLY|flags&unix.O_NONBLOCK)
 	in.file = f
 	return f
@@ -131,8 +131,7 @@ func (in *Inotify) queueLocked(wd int32, mask, cookie uint32, name string) {
 	binary.LittleEndian.PutUint32(ev[12:], uint32(n))
 	copy(ev[16:], name)
 	in.queue = append(in.queue, ev...)
-	close(in.changed)
-	in.changed = make(chan struct{})
+	in.changes.Notify()
 }
 
 // notify delivers mask (with name, for events in a watched directory) to
@@ -217,7 +216,7 @@ func (in *Inotify) Read(ctx Ctx, dst [][]byte, off int64) (int, error) {
 			in.mu.Unlock()
 			return n, nil
 		}
-		ch := in.changed
+		ch := in.changes.Chan()
 		in.mu.Unlock()
 		if in.file.Flags()&unix.O_NONBLOCK != 0 {
 			return 0, unix.EAGAIN
@@ -233,9 +232,9 @@ func (in *Inotify) Readiness() (uint32, <-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.queue) > 0 {
-		return unix.POLLIN, in.changed
+		return unix.POLLIN, in.changes.Chan()
 	}
-	return 0, in.changed
+	return 0, in.changes.Chan()
 }
 
 // Stat implements FileOps.

@@ -30,10 +30,10 @@ type fileKey struct{ dev, ino uint64 }
 type lockTable struct {
 	mu      sync.Mutex
 	locks   map[fileKey][]Lock
-	changed chan struct{}
+	changes Changes
 }
 
-var locks = &lockTable{locks: map[fileKey][]Lock{}, changed: make(chan struct{})}
+var locks = &lockTable{locks: map[fileKey][]Lock{}}
 
 func keyOf(f *File) (fileKey, error) {
 	st, err := f.ops.Stat(nil)
@@ -99,7 +99,7 @@ func SetLock(ctx Ctx, f *File, l Lock, owner any, unlock, wait bool) error {
 			locks.mu.Unlock()
 			return nil
 		}
-		ch := locks.changed
+		ch := locks.changes.Chan()
 		locks.mu.Unlock()
 		if !wait {
 			if l.flock {
@@ -138,8 +138,7 @@ func (lt *lockTable) removeLocked(k fileKey, l Lock) {
 	} else {
 		lt.locks[k] = keep
 	}
-	close(lt.changed)
-	lt.changed = make(chan struct{})
+	lt.changes.Notify()
 }
 
 // ReleasePOSIX drops every POSIX lock process pid holds on f's file (a

@@ -25,7 +25,7 @@ type EventFD struct {
 	mu        sync.Mutex
 	count     uint64
 	semaphore bool
-	changed   chan struct{}
+	changes   vfs.Changes
 	file      *vfs.File
 	ino       uint64
 }
@@ -34,7 +34,7 @@ type EventFD struct {
 // (EFD_SEMAPHORE, EFD_NONBLOCK; EFD_CLOEXEC is the caller's).
 func NewFile(initval uint64, flags int) *vfs.File {
 	e := &EventFD{count: initval, semaphore: flags&unix.EFD_SEMAPHORE != 0,
-		changed: make(chan struct{}), ino: nextIno.Add(1)}
+		ino: nextIno.Add(1)}
 	f := vfs.NewAnonFile(e, "anon_inode:[eventfd]", unix.O_RDWR|flags&unix.O_NONBLOCK)
 	e.file = f
 	return f
@@ -46,8 +46,7 @@ func (e *EventFD) IsStream() {}
 func (e *EventFD) nonblock() bool { return e.file.Flags()&unix.O_NONBLOCK != 0 }
 
 func (e *EventFD) notifyLocked() {
-	close(e.changed)
-	e.changed = make(chan struct{})
+	e.changes.Notify()
 }
 
 // Read implements vfs.FileOps. Linux: fs/eventfd.c (eventfd_read)
@@ -71,7 +70,7 @@ func (e *EventFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 			scatter(dst, b[:])
 			return 8, nil
 		}
-		ch := e.changed
+		ch := e.changes.Chan()
 		e.mu.Unlock()
 		if e.nonblock() {
 			return 0, unix.EAGAIN
@@ -100,7 +99,7 @@ func (e *EventFD) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 			e.mu.Unlock()
 			return 8, nil
 		}
-		ch := e.changed
+		ch := e.changes.Chan()
 		e.mu.Unlock()
 		if e.nonblock() {
 			return 0, unix.EAGAIN
@@ -122,7 +121,7 @@ func (e *EventFD) Readiness() (uint32, <-chan struct{}) {
 	if e.count < maxCount {
 		ev |= unix.POLLOUT
 	}
-	return ev, e.changed
+	return ev, e.changes.Chan()
 }
 
 // Stat implements vfs.FileOps.

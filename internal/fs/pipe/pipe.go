@@ -44,8 +44,7 @@ type Pipe struct {
 	// Ends ever opened, so a FIFO opener waiting for the other side sees
 	// one that came and went. Linux: fs/pipe.c (r_counter, w_counter)
 	readCount, writeCount uint64
-	changed               chan struct{}
-	watched               bool // someone holds changed; close it on the next change
+	changes               vfs.Changes
 	atime, mtime          unix.Timespec
 	ctime                 unix.Timespec
 }
@@ -64,7 +63,7 @@ func (p *Pipe) slot(i int) *buffer { return &p.bufs[(p.tail+i)%len(p.bufs)] }
 // credentials (nil ctx: root).
 func New(ctx vfs.Ctx) *Pipe {
 	now := unix.NsecToTimespec(time.Now().UnixNano())
-	p := &Pipe{ino: lastIno.Add(1), bufs: make([]buffer, DefaultSize/pageSize), changed: make(chan struct{}),
+	p := &Pipe{ino: lastIno.Add(1), bufs: make([]buffer, DefaultSize/pageSize),
 		atime: now, mtime: now, ctime: now}
 	if ctx != nil {
 		if c := ctx.Creds(); c != nil {
@@ -205,17 +204,12 @@ func (p *Pipe) Changed() <-chan struct{} {
 }
 
 func (p *Pipe) changedLocked() <-chan struct{} {
-	p.watched = true
-	return p.changed
+	return p.changes.Chan()
 }
 
 // notifyLocked wakes everyone waiting for a change.
 func (p *Pipe) notifyLocked() {
-	if p.watched {
-		close(p.changed)
-		p.changed = make(chan struct{})
-		p.watched = false
-	}
+	p.changes.Notify()
 }
 
 // Stat returns the pipe inode's attributes. Linux: fs/pipe.c (get_pipe_inode)

@@ -51,7 +51,7 @@ func waitBlocked(t *testing.T, p *Pipe) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		p.mu.Lock()
-		w := p.watched
+		w := p.changes.Waited()
 		p.mu.Unlock()
 		if w {
 			time.Sleep(5 * time.Millisecond) // let it settle into select

@@ -27,14 +27,14 @@ type TimerFD struct {
 	deadline time.Time
 	interval time.Duration
 	gen      int
-	changed  chan struct{}
+	changes  vfs.Changes
 	file     *vfs.File
 	ino      uint64
 }
 
 // NewFile returns a disarmed timerfd file (flags: TFD_NONBLOCK).
 func NewFile(clock, flags int) (*vfs.File, *TimerFD) {
-	t := &TimerFD{clock: clock, changed: make(chan struct{}), ino: nextIno.Add(1)}
+	t := &TimerFD{clock: clock, ino: nextIno.Add(1)}
 	f := vfs.NewAnonFile(t, "anon_inode:[timerfd]", unix.O_RDWR|flags&unix.O_NONBLOCK)
 	t.file = f
 	return f, t
@@ -53,8 +53,7 @@ func (t *TimerFD) Clock() int { return t.clock }
 func (t *TimerFD) IsStream() {}
 
 func (t *TimerFD) notifyLocked() {
-	close(t.changed)
-	t.changed = make(chan struct{})
+	t.changes.Notify()
 }
 
 func (t *TimerFD) leftLocked() time.Duration {
@@ -131,7 +130,7 @@ func (t *TimerFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 			}
 			return 8, nil
 		}
-		ch := t.changed
+		ch := t.changes.Chan()
 		t.mu.Unlock()
 		if t.file.Flags()&unix.O_NONBLOCK != 0 {
 			return 0, unix.EAGAIN
@@ -147,9 +146,9 @@ func (t *TimerFD) Readiness() (uint32, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.count > 0 {
-		return unix.POLLIN, t.changed
+		return unix.POLLIN, t.changes.Chan()
 	}
-	return 0, t.changed
+	return 0, t.changes.Chan()
 }
 
 // Stat implements vfs.FileOps.

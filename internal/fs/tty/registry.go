@@ -79,7 +79,7 @@ func (r *Registry) OpenMaster(ctx vfs.Ctx) (vfs.FileOps, error) {
 		return nil, unix.ENOSPC
 	}
 	t := &TTY{reg: r, index: idx, sess: sessionsOf(ctx), termios: defaultTermios(),
-		locked: true, masters: 1, changed: make(chan struct{})}
+		locked: true, masters: 1}
 	if ctx != nil {
 		t.uid = ctx.Creds().FSUID
 	}

@@ -64,24 +64,18 @@ type TTY struct {
 	col       int
 	fg, sid   int // foreground process group and session (0: none)
 	sigs      []pendingSig
-	changed   chan struct{}
-	watched   bool
+	changes   vfs.Changes
 }
 
 // Index is the pty number N of /dev/pts/N.
 func (t *TTY) Index() int { return t.index }
 
 func (t *TTY) changedLocked() <-chan struct{} {
-	t.watched = true
-	return t.changed
+	return t.changes.Chan()
 }
 
 func (t *TTY) notifyLocked() {
-	if t.watched {
-		close(t.changed)
-		t.changed = make(chan struct{})
-		t.watched = false
-	}
+	t.changes.Notify()
 }
 
 // unlockAndSignal releases t.mu, wakes waiters and sends the signals the

@@ -61,8 +61,7 @@ type Socket struct {
 	shut       int
 	err        unix.Errno // pending error (sk_err)
 	opts       options
-	changed    chan struct{}
-	watched    bool
+	changes    vfs.Changes
 
 	// TCP. inner is this end of the connection's socket pair, set once
 	// (under st.mu) when the connection is made and never changed.
@@ -110,7 +109,7 @@ func CheckType(typ, proto int) (int, error) {
 }
 
 func (st *Stack) newSocket(family, typ int) *Socket {
-	return &Socket{st: st, family: family, typ: typ, opts: defaultOptions(typ), changed: make(chan struct{})}
+	return &Socket{st: st, family: family, typ: typ, opts: defaultOptions(typ)}
 }
 
 // attach gives s an inode number, an owner and a file with the status
@@ -165,16 +164,11 @@ func (s *Socket) nonblock(flags int) bool {
 }
 
 func (s *Socket) changedLocked() <-chan struct{} {
-	s.watched = true
-	return s.changed
+	return s.changes.Chan()
 }
 
 func (s *Socket) notifyLocked() {
-	if s.watched {
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.watched = false
-	}
+	s.changes.Notify()
 }
 
 // takeErrLocked returns and clears the pending error. Linux: sock_error

@@ -68,8 +68,8 @@ type Socket struct {
 	err                unix.Errno
 	opts               options
 	maxRecv            int // largest receive buffer seen (nlk->max_recvmsg_len)
-	changed            chan struct{}
-	watched, released  bool
+	changes            vfs.Changes
+	released           bool
 	host               *hostConn
 	hostErr            error
 	sndShut, rcvShut   bool
@@ -100,7 +100,7 @@ func CheckType(typ, proto int) error {
 // NewFile returns the file of a new socket (type and protocol checked by
 // CheckType); fileFlags may hold O_NONBLOCK.
 func (ns *Namespace) NewFile(ctx vfs.Ctx, typ, proto, fileFlags int) *vfs.File {
-	s := &Socket{ns: ns, typ: typ, proto: proto, opts: defaultOptions(), changed: make(chan struct{})}
+	s := &Socket{ns: ns, typ: typ, proto: proto, opts: defaultOptions()}
 	s.ino = inoBase + lastIno.Add(1)
 	if c := ctx.Creds(); c != nil {
 		s.uid, s.gid = c.EUID, c.FSGID
@@ -161,16 +161,11 @@ func (s *Socket) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 }
 
 func (s *Socket) changedLocked() <-chan struct{} {
-	s.watched = true
-	return s.changed
+	return s.changes.Chan()
 }
 
 func (s *Socket) notifyLocked() {
-	if s.watched {
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.watched = false
-	}
+	s.changes.Notify()
 }
 
 // encodeAddr is a struct sockaddr_nl.

@@ -83,8 +83,7 @@ type Socket struct {
 	wmem       int        // true size of this socket's messages still queued
 	peerCred   Cred
 	opts       options
-	changed    chan struct{}
-	watched    bool
+	changes    vfs.Changes
 	peerWake   map[*Socket]bool // sockets to wake when our queue drains
 }
 
@@ -110,7 +109,7 @@ func ValidType(typ int) (int, error) {
 
 func (ns *Namespace) newSocket(typ int) *Socket {
 	return &Socket{ns: ns, typ: typ, backlog: MaxDgramQlen, peerCred: noCred,
-		opts: defaultOptions(), changed: make(chan struct{})}
+		opts: defaultOptions()}
 }
 
 // attach gives s an inode number, an owner and a file with the status
@@ -166,17 +165,12 @@ func (s *Socket) nonblock(flags int) bool {
 
 // changedLocked returns a channel closed at s's next change.
 func (s *Socket) changedLocked() <-chan struct{} {
-	s.watched = true
-	return s.changed
+	return s.changes.Chan()
 }
 
 // notifyLocked wakes everyone waiting for a change of s.
 func (s *Socket) notifyLocked() {
-	if s.watched {
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.watched = false
-	}
+	s.changes.Notify()
 }
 
 // wakePeersLocked wakes the sockets that wait for s's queue to drain.
