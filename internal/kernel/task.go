@@ -205,6 +205,12 @@ func (t *Task) main(setup func() error) {
 // what it needs, repeat.
 func (t *Task) run() {
 	for {
+		if m := t.mm; m != nil {
+			// Pages another task invalidated (truncation, hole punching).
+			if err := m.ApplyPending(t.thread); err != nil {
+				t.k.Logf("pid %d: %v", t.tid, err)
+			}
+		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
 			t.k.Logf("pid %d: %v", t.tid, err)

@@ -19,7 +19,12 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
 	c.users = 1
 	for _, v := range m.vmas.v {
+		if v.Flags&VMDontFork != 0 {
+			continue
+		}
 		nv := *v
+		// Locks are not inherited. Linux: kernel/fork.c (dup_mmap)
+		nv.Flags &^= VMLocked | VMLockOnFault
 		if nv.File != nil {
 			objRef(nv.File)
 		}
@@ -36,6 +41,13 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 		}
 		if nl.used > 0 {
 			c.pt.leaves[k] = nl
+		}
+	}
+	// The child has no pages where it has no VMA (MADV_DONTFORK) or gets
+	// the VMA empty (MADV_WIPEONFORK).
+	for _, v := range m.vmas.v {
+		if v.Flags&(VMDontFork|VMWipeOnFork) != 0 {
+			c.dropPages(nil, v.Start, v.End)
 		}
 	}
 	// Write-protect the parent's writable host mappings of private pages,

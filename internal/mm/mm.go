@@ -36,11 +36,15 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
+	pendingState  // invalidate.go
+	lockState     // mlock.go
 }
 
 // New returns an empty address space.
 func New(mf *memfile.File, layout platform.Layout) *MM {
-	return &MM{mf: mf, layout: layout, pt: newPageTable()}
+	m := &MM{mf: mf, layout: layout, pt: newPageTable()}
+	register(m)
+	return m
 }
 
 // Layout returns the fixed part of the address space.
@@ -304,8 +308,10 @@ func (m *MM) breakCOW(v *VMA, page uint64) (bool, error) {
 // Release frees everything the address space holds. The host side (the
 // stub) must already be gone or be going away.
 func (m *MM) Release() {
+	unregister(m)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncShared(0, m.layout.TaskSize)
 	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {
 		for _, p := range l.e {

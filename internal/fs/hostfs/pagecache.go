@@ -360,3 +360,23 @@ func (h *hfile) trimLocked() {
 		h.dirty.Store(false)
 	}
 }
+
+// Identity implements mm.Identifier: both views name the file, so
+// truncation reaches every mapping of it.
+func (m *mapObj) Identity() any { return m.h }
+
+// Lookup implements mm.Lookuper: the cached frame of page pg, if any.
+func (m *mapObj) Lookup(pg uint64) (memfile.Frame, bool) {
+	m.h.mu.Lock()
+	defer m.h.mu.Unlock()
+	fr, ok := m.h.pages[pg]
+	return fr, ok
+}
+
+// Sync implements mm.Syncer (msync, munmap, exit): the host file gets
+// what shared mappings stored.
+func (m *mapObj) Sync() error {
+	m.h.mu.Lock()
+	defer m.h.mu.Unlock()
+	return m.h.flushLocked()
+}

@@ -41,6 +41,8 @@ type Process interface {
 	FDs() []int
 	FD(n int) *vfs.File // without a reference; nil if closed
 	VMAs() []mm.VMA
+	// MM is the address space (smaps, pagemap), nil if there is none.
+	MM() *mm.MM
 	UID() uint32
 	GID() uint32
 	// Stat is the process's line of /proc/PID/stat; self says the reader
