@@ -179,3 +179,56 @@ func TestMem2PageCacheSharing(t *testing.T) {
 	}
 	check("bind private", flags, []string{bin, "/mnt/big.dat", "no", "private"})
 }
+
+// TestMem2Meminfo checks /proc/meminfo of the sandbox: locked and shared
+// memory the guest holds show, no swap, MemTotal no more than the host's.
+func TestMem2Meminfo(t *testing.T) {
+	bin := compileC(t, "mem2meminfo", mem2MeminfoC)
+	r := runGlassbox(t, nil, []string{bin})
+	if r.Code != 0 {
+		t.Fatalf("%s", r)
+	}
+	field := func(text, name string) int {
+		m := regexp.MustCompile(`(?m)^` + name + `:\s+(\d+) kB$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no %s in\n%s", name, text)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	host, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, max := field(r.Stdout, "MemTotal"), field(string(host), "MemTotal"); got <= 0 || got > max {
+		t.Errorf("MemTotal %d kB, host has %d kB", got, max)
+	}
+	if free, total := field(r.Stdout, "MemFree"), field(r.Stdout, "MemTotal"); free >= total {
+		t.Errorf("MemFree %d kB not below MemTotal %d kB", free, total)
+	}
+	for _, f := range []string{"Mlocked", "Shmem", "Cached"} {
+		if n := field(r.Stdout, f); n < 1024 {
+			t.Errorf("%s = %d kB, want at least the 1024 kB the guest holds", f, n)
+		}
+	}
+	for _, f := range []string{"SwapTotal", "SwapFree"} {
+		if n := field(r.Stdout, f); n != 0 {
+			t.Errorf("%s = %d kB, want 0 (no swap)", f, n)
+		}
+	}
+}
+
+// mem2MeminfoC holds 1 MiB of locked shared memory and prints /proc/meminfo.
+const mem2MeminfoC = `
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+int main() {
+	char *a = mmap(0, 1 << 20, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
+	memset(a, 1, 1 << 20);
+	if (mlock(a, 1 << 20) < 0) { perror("mlock"); return 1; }
+	FILE *f = fopen("/proc/meminfo", "r"); char l[256];
+	while (fgets(l, sizeof l, f)) fputs(l, stdout);
+	return 0;
+}
+`

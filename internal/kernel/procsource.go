@@ -61,6 +61,7 @@ func (s procSource) System() procfs.System {
 	return procfs.System{
 		Uptime: up, Idle: up * float64(runtime.NumCPU()), Processes: len(k.PIDs()), Threads: threads,
 		LastPID: last, MemUsed: k.cfg.MemFile.Stats().InUse * abi.PageSize, Hostname: k.Hostname(),
+		MemLimit: k.cfg.MemFile.Reserved(), Mem: mm.SystemTotals(),
 		Release: cstr(u.Release[:]), Version: cstr(u.Version[:]), BootTime: k.start.Unix(),
 		CPUTicks: uint64(cpu.Nanoseconds()) * abi.ClockTicks / 1e9,
 	}

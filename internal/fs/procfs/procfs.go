@@ -67,6 +67,8 @@ type System struct {
 	Threads         int
 	LastPID         int
 	MemUsed         uint64 // bytes of guest memory in use
+	MemLimit        uint64 // bytes the memory file may hold (0: no limit)
+	Mem             mm.Totals
 	Hostname        string
 	Release         string // uname -r
 	Version         string // uname -v
