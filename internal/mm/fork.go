@@ -15,6 +15,12 @@ import (
 func (m *MM) Fork(mp Mapper) (*MM, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.has.Load() {
+		// Don't hand the child pages that are being invalidated.
+		if err := m.applyPendingLocked(mp); err != nil {
+			return nil, err
+		}
+	}
 	c := New(m.mf, m.layout)
 	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
 	c.users = 1

@@ -71,7 +71,7 @@ func (m *MM) Mincore(addr, length uint64) ([]byte, error) {
 	end := pageRoundUp(addr + length)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]byte, 0, (end-addr)>>abi.PageShift)
+	out := make([]byte, 0, min((end-addr)>>abi.PageShift, 1<<16))
 	for a := addr; a < end; a += abi.PageSize {
 		v := m.vmas.find(a)
 		if v == nil {

@@ -119,12 +119,21 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return t.MM().Mmap(t.Mapper(), req)
 }
 
+// sysMincore answers in chunks, so a huge range costs no huge buffer.
 func sysMincore(t *kernel.Task, a kernel.Args) (uint64, error) {
-	vec, err := t.MM().Mincore(a[0], a[1])
-	if len(vec) > 0 {
-		if e := t.CopyOut(a[2], vec); e != nil {
-			return 0, unix.EFAULT
+	addr, length, vec := a[0], a[1], a[2]
+	const chunk = 1 << 16 // pages
+	for {
+		n := min(length, chunk<<abi.PageShift)
+		out, err := t.MM().Mincore(addr, n)
+		if len(out) > 0 {
+			if e := t.CopyOut(vec, out); e != nil {
+				return 0, unix.EFAULT
+			}
 		}
+		if err != nil || n == length {
+			return 0, err
+		}
+		addr, length, vec = addr+n, length-n, vec+uint64(len(out))
 	}
-	return 0, err
 }
