@@ -94,6 +94,12 @@ int main(int argc, char **argv) {
 	SHOW("remove shared anon", madvise(sa, 2*PG, MADV_REMOVE));
 	printf("after remove: %d %d\n", sa[0], sa[2*PG]);
 	SHOW("remove private", madvise(a, PG, MADV_REMOVE));
+	SHOW("remove private file", madvise(f, PG, MADV_REMOVE));
+	/* REMOVE on a shared file mapping punches a hole in the file. */
+	s[0] = 'h'; s[3*PG] = 'k';
+	SHOW("remove shared file", madvise(s, 2*PG, MADV_REMOVE));
+	char rb[2]; pread(fd, rb, 1, 0); pread(fd, rb + 1, 1, 3*PG);
+	printf("after remove: map %d %c, file %d %c\n", s[0], s[3*PG], rb[0], rb[1]);
 	/* DONTFORK: the child has no mapping there. */
 	char *d = mmap(0, 2*PG, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 	d[0] = 7;

@@ -46,7 +46,10 @@ func TestMem2Mincore(t *testing.T) {
 }
 
 func TestMem2Madvise(t *testing.T) {
-	diff(t, []string{compileC(t, "mem2madvise", mem2MadviseC), "/tmp"})
+	bin := compileC(t, "mem2madvise", mem2MadviseC)
+	diff(t, []string{bin, "/tmp"})
+	dir, flags := bindDir(t)
+	diffArgs(t, []string{bin, dir}, flags, []string{bin, "/mnt"})
 }
 
 func TestMem2Mremap(t *testing.T) {

@@ -149,14 +149,15 @@ func (m *MM) checkAdvice(addr, end uint64, advice int) error {
 				return unix.EINVAL
 			}
 		case unix.MADV_REMOVE:
-			if _, ok := v.File.(HolePuncher); !ok || !v.Shared {
+			// Linux: mm/madvise.c (madvise_remove)
+			if v.Flags&VMLocked != 0 || v.File == nil {
 				return unix.EINVAL
 			}
-			if v.Prot&unix.PROT_WRITE == 0 {
+			if !v.Shared || !writableObject(v.File) {
 				return unix.EACCES
 			}
-			if v.Flags&VMLocked != 0 {
-				return unix.EINVAL
+			if _, ok := v.File.(HolePuncher); !ok {
+				return unix.EOPNOTSUPP
 			}
 		}
 		return nil

@@ -380,3 +380,20 @@ func (m *mapObj) Sync() error {
 	defer m.h.mu.Unlock()
 	return m.h.flushLocked()
 }
+
+// PunchHole implements mm.HolePuncher (MADV_REMOVE on a shared mapping):
+// the host file gets a hole, the cached pages read it again.
+func (m *mapObj) PunchHole(off, length uint64) error {
+	h := m.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.rw {
+		return unix.EACCES
+	}
+	h.flushLocked()
+	if err := unix.Fallocate(h.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(off), int64(length)); err != nil {
+		return err
+	}
+	h.refreshLocked(off>>abi.PageShift, (off+length+pageSize-1)>>abi.PageShift)
+	return nil
+}
