@@ -63,6 +63,7 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 			continue
 		}
 		if err := m.protectRuns(mp, v.Start, v.End, v.Prot&^unix.PROT_WRITE); err != nil {
+			c.Release() // its frame references and its place among live spaces
 			return nil, err
 		}
 	}
