@@ -22,7 +22,8 @@
 // the guest. VMA flags (advice.go) carry madvise and mlock state; mincore,
 // smaps and pagemap read the page table (residency.go).
 //
-// Lock order: live (the registry of address spaces), then MM.mu, then
-// FileCache.mu / Shmem.mu / a file system's page-cache lock, then
-// memfile.File.mu. Invalidate must be called without an object's lock.
+// Lock order: MM.mu, then FileCache.mu / Shmem.mu / a file system's
+// page-cache lock, then memfile.File.mu. live (the registry of address
+// spaces) is a leaf: nothing is locked while it is held. Invalidate must
+// be called without an object's lock.
 package mm
