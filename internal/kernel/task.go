@@ -212,6 +212,12 @@ func (t *Task) run() {
 				t.k.Logf("pid %d: %v", t.tid, err)
 			}
 		}
+		if m := t.mm; m != nil {
+			// Pages another task invalidated (truncation, hole punching).
+			if err := m.ApplyPending(t.thread); err != nil {
+				t.k.Logf("pid %d: %v", t.tid, err)
+			}
+		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
 			t.k.Logf("pid %d: %v", t.tid, err)

@@ -21,5 +21,13 @@
 // the caller: in the ptrace platform only the task's own stub thread can
 // change its stub's mappings.
 //
-// Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu, then memfile.File.mu.
+// Objects shrinking or losing pages call Invalidate (invalidate.go), which
+// has every live address space drop those pages before its tasks next run
+// the guest. VMA flags (advice.go) carry madvise and mlock state; mincore,
+// smaps and pagemap read the page table (residency.go).
+//
+// Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu / a file system's
+// page-cache lock, then memfile.File.mu. live (the registry of address
+// spaces) is a leaf: nothing is locked while it is held. Invalidate must
+// be called without an object's lock.
 package mm

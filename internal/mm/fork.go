@@ -15,12 +15,23 @@ import (
 func (m *MM) Fork(mp Mapper) (*MM, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.has.Load() {
+		// Don't hand the child pages that are being invalidated.
+		if err := m.applyPendingLocked(mp); err != nil {
+			return nil, err
+		}
+	}
 	c := New(m.mf, m.layout)
 	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
 	c.users = 1
 	c.swap, c.clock = m.swap, m.clock
 	for _, v := range m.vmas.v {
+		if v.Flags&VMDontFork != 0 {
+			continue
+		}
 		nv := *v
+		// Locks are not inherited. Linux: kernel/fork.c (dup_mmap)
+		nv.Flags &^= VMLocked | VMLockOnFault
 		if nv.File != nil {
 			objRef(nv.File)
 		}
@@ -44,6 +55,13 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 			c.pt.leaves[k] = nl
 		}
 	}
+	// The child has no pages where it has no VMA (MADV_DONTFORK) or gets
+	// the VMA empty (MADV_WIPEONFORK).
+	for _, v := range m.vmas.v {
+		if v.Flags&(VMDontFork|VMWipeOnFork) != 0 {
+			c.dropPages(nil, v.Start, v.End)
+		}
+	}
 	// Write-protect the parent's writable host mappings of private pages,
 	// one host mprotect per contiguous run.
 	for _, v := range m.vmas.v {
@@ -51,6 +69,7 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 			continue
 		}
 		if err := m.protectRuns(mp, v.Start, v.End, v.Prot&^unix.PROT_WRITE); err != nil {
+			c.Release() // its frame references and its place among live spaces
 			return nil, err
 		}
 	}

@@ -39,6 +39,8 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
+	pendingState            // invalidate.go
+	lockState               // mlock.go
 	stale         staleHost // remote.go: host mappings another process made stale
 
 	cowNext uint64 // the page after the last copied run (cow.go)
@@ -51,7 +53,9 @@ type MM struct {
 
 // New returns an empty address space.
 func New(mf *memfile.File, layout platform.Layout) *MM {
-	return &MM{mf: mf, layout: layout, pt: newPageTable()}
+	m := &MM{mf: mf, layout: layout, pt: newPageTable()}
+	register(m)
+	return m
 }
 
 // Layout returns the fixed part of the address space.
@@ -352,8 +356,10 @@ func (m *MM) breakCOW(v *VMA, page uint64) (bool, error) {
 // Release frees everything the address space holds. The host side (the
 // stub) must already be gone or be going away.
 func (m *MM) Release() {
+	unregister(m)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncShared(0, m.layout.TaskSize)
 	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {
 		for _, p := range l.e {

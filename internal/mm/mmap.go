@@ -20,6 +20,8 @@ type MapRequest struct {
 	Off          uint64
 	Name         string
 	Dev, Ino     uint64
+	Flags        VMFlags // VMLocked for MAP_LOCKED
+	Populate     bool    // MAP_POPULATE
 }
 
 // Mmap creates a VMA and returns its address. Nothing is backed or mapped
@@ -63,8 +65,12 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 		}
 		addr = a
 	}
+	flags := r.Flags | m.newVMAFlags()
 	m.vmas.insert(&VMA{Start: addr, End: addr + length, Prot: r.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC),
-		Shared: r.Shared, File: r.File, Off: r.Off, Name: r.Name, Dev: r.Dev, Ino: r.Ino})
+		Shared: r.Shared, File: r.File, Off: r.Off, Name: r.Name, Dev: r.Dev, Ino: r.Ino, Flags: flags})
+	if r.Populate || flags&(VMLocked|VMLockOnFault) == VMLocked {
+		m.populateLocked(addr, addr+length)
+	}
 	return addr, nil
 }
 
@@ -137,6 +143,14 @@ func (m *MM) Munmap(mp Mapper, addr, length uint64) error {
 
 // unmapLocked drops VMAs, frames and host mappings in [start, end).
 func (m *MM) unmapLocked(mp Mapper, start, end uint64) error {
+	if m.has.Load() {
+		// Pending invalidations name addresses: settle them before the
+		// addresses change meaning.
+		if err := m.applyPendingLocked(mp); err != nil {
+			return err
+		}
+	}
+	m.syncShared(start, end)
 	if err := m.dropPages(mp, start, end); err != nil {
 		return err
 	}
@@ -255,7 +269,7 @@ func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 		if newEnd > m.layout.TaskSize || m.vmas.overlaps(oldEnd, newEnd) {
 			return m.brk
 		}
-		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]"})
+		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]", Flags: m.newVMAFlags()})
 	case newEnd < oldEnd:
 		if err := m.unmapLocked(mp, newEnd, oldEnd); err != nil {
 			return m.brk
@@ -263,50 +277,4 @@ func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 	}
 	m.brk = newBrk
 	return m.brk
-}
-
-// Madvise implements the advice that changes memory contents
-// (MADV_DONTNEED, MADV_FREE); other advice is accepted and ignored.
-func (m *MM) Madvise(mp Mapper, addr, length uint64, advice int) error {
-	if addr&abi.PageMask != 0 {
-		return unix.EINVAL
-	}
-	length, ok := abi.PageUp(length)
-	end := addr + length
-	if !ok || end < addr {
-		return unix.EINVAL
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch advice {
-	case unix.MADV_DONTNEED, unix.MADV_FREE:
-		if !m.vmas.covered(addr, end) {
-			return unix.ENOMEM
-		}
-		// Private pages revert to zero (anonymous) or to the file's
-		// contents; shared pages keep their data.
-		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < end; i++ {
-			v := m.vmas.v[i]
-			lo, hi := max(v.Start, addr), min(v.End, end)
-			var err error
-			if v.Shared {
-				err = m.unmapHost(mp, lo, hi)
-			} else {
-				err = m.dropPages(mp, lo, hi)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
-		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
-		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
-		unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, 22 /* MADV_POPULATE_READ */, 23 /* MADV_POPULATE_WRITE */ :
-		if !m.vmas.covered(addr, end) {
-			return unix.ENOMEM
-		}
-		return nil
-	}
-	return unix.EINVAL
 }

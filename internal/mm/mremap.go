@@ -8,40 +8,35 @@ import (
 
 // Mremap resizes and/or moves a mapping. Linux: mm/mremap.c
 func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64) (uint64, error) {
-	if old&abi.PageMask != 0 || flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.MREMAP_FIXED != 0 && flags&unix.MREMAP_MAYMOVE == 0 || flags&unix.MREMAP_DONTUNMAP != 0 {
+	if flags&unix.MREMAP_FIXED != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
+		return 0, unix.EINVAL
+	}
+	dontUnmap := flags&unix.MREMAP_DONTUNMAP != 0
+	if dontUnmap && (flags&unix.MREMAP_MAYMOVE == 0 || oldSize != newSize) {
+		return 0, unix.EINVAL
+	}
+	if old&abi.PageMask != 0 {
 		return 0, unix.EINVAL
 	}
 	oldSize, ok1 := abi.PageUp(oldSize)
 	newSize, ok2 := abi.PageUp(newSize)
-	if !ok1 || !ok2 || newSize == 0 || oldSize == 0 {
+	if !ok1 || !ok2 || newSize == 0 {
 		return 0, unix.EINVAL
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.vmas.find(old)
-	if v == nil || old+oldSize > v.End {
+	if v == nil {
 		return 0, unix.EFAULT
 	}
-	if flags&unix.MREMAP_FIXED != 0 {
-		if newAddr&abi.PageMask != 0 || newAddr < MinAddr || newAddr+newSize > m.layout.TaskSize {
-			return 0, unix.EINVAL
-		}
-		if newAddr < old+oldSize && old < newAddr+newSize {
-			return 0, unix.EINVAL
-		}
-		if err := m.unmapLocked(mp, newAddr, newAddr+newSize); err != nil {
-			return 0, err
-		}
-		if newSize < oldSize {
-			if err := m.unmapLocked(mp, old+newSize, old+oldSize); err != nil {
-				return 0, err
-			}
-			oldSize = newSize
-		}
-		return newAddr, m.move(mp, old, oldSize, newAddr, newSize)
+	if oldSize == 0 {
+		return 0, unix.EINVAL // duplicating a shared mapping is not supported
+	}
+	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+		return m.remapTo(mp, old, oldSize, newSize, flags, newAddr)
 	}
 	if newSize <= oldSize {
 		if newSize < oldSize {
@@ -51,10 +46,17 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 		}
 		return old, nil
 	}
+	if old+oldSize > v.End {
+		return 0, unix.EFAULT
+	}
 	// Grow in place if the VMA ends where the old range ends and the space
 	// after it is free.
-	if old+oldSize == v.End && old+newSize <= m.layout.TaskSize && !m.vmas.overlaps(v.End, old+newSize) {
+	if old+oldSize == v.End && old+newSize <= m.layout.TaskSize && old+newSize > old && !m.vmas.overlaps(v.End, old+newSize) {
+		oldEnd := v.End
 		v.End = old + newSize
+		if v.Flags&(VMLocked|VMLockOnFault) == VMLocked {
+			m.populateLocked(oldEnd, v.End)
+		}
 		return old, nil
 	}
 	if flags&unix.MREMAP_MAYMOVE == 0 {
@@ -64,12 +66,58 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	if err != nil {
 		return 0, err
 	}
-	return dst, m.move(mp, old, oldSize, dst, newSize)
+	return dst, m.move(mp, old, oldSize, dst, newSize, false)
+}
+
+// remapTo is mremap with MREMAP_FIXED or MREMAP_DONTUNMAP.
+// Linux: mm/mremap.c (mremap_to)
+func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64) (uint64, error) {
+	fixed := flags&unix.MREMAP_FIXED != 0
+	// The new address is checked even when it is only a hint.
+	if newAddr&abi.PageMask != 0 || newSize > m.layout.TaskSize || newAddr > m.layout.TaskSize-newSize {
+		return 0, unix.EINVAL
+	}
+	if old+oldSize > newAddr && newAddr+newSize > old {
+		return 0, unix.EINVAL
+	}
+	if fixed {
+		if newAddr < MinAddr {
+			return 0, unix.EPERM
+		}
+		if err := m.unmapLocked(mp, newAddr, newAddr+newSize); err != nil {
+			return 0, err
+		}
+	}
+	if oldSize > newSize {
+		if err := m.unmapLocked(mp, old+newSize, old+oldSize); err != nil {
+			return 0, err
+		}
+		oldSize = newSize
+	}
+	v := m.vmas.find(old)
+	if v == nil || old+oldSize > v.End {
+		return 0, unix.EFAULT
+	}
+	dst := newAddr
+	if !fixed {
+		var err error
+		if dst, err = m.findFree(abi.PageDown(newAddr), newSize); err != nil {
+			return 0, err
+		}
+	}
+	return dst, m.move(mp, old, oldSize, dst, newSize, flags&unix.MREMAP_DONTUNMAP != 0)
 }
 
 // move moves [old, old+oldSize) (inside one VMA) to dst with newSize bytes,
-// carrying its frames along.
-func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64) error {
+// carrying its frames along. With dontUnmap the old range stays mapped,
+// empty: private anonymous memory reads zeros there, file mappings the
+// file again. Linux: mm/mremap.c (move_vma)
+func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64, dontUnmap bool) error {
+	if m.has.Load() {
+		if err := m.applyPendingLocked(mp); err != nil {
+			return err
+		}
+	}
 	if err := m.unmapHost(mp, old, old+oldSize); err != nil {
 		return err
 	}
@@ -78,13 +126,22 @@ func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64) error {
 		return unix.EFAULT
 	}
 	v := m.vmas.v[i]
-	m.vmas.v = append(m.vmas.v[:i], m.vmas.v[i+1:]...)
+	nv := *v
+	if dontUnmap {
+		objRef(nv.File)
+		v.Flags &^= VMLocked | VMLockOnFault
+		m.vmas.mergeAround(i)
+	} else {
+		m.vmas.v = append(m.vmas.v[:i], m.vmas.v[i+1:]...)
+	}
 	m.pt.forRange(old, old+oldSize, func(a uint64, p pte) {
 		m.pt.set(a, 0)
 		m.pt.set(dst+(a-old), p&^(pteMapped|pteMapW))
 	})
-	nv := *v
 	nv.Start, nv.End = dst, dst+newSize
 	m.vmas.insert(&nv)
+	if newSize > oldSize && nv.Flags&(VMLocked|VMLockOnFault) == VMLocked {
+		m.populateLocked(dst+oldSize, dst+newSize)
+	}
 	return nil
 }

@@ -27,15 +27,30 @@ func init() {
 		return 0, t.MM().Madvise(t.Mapper(), a[0], a[1], a.Int(2))
 	})
 	reg(unix.SYS_MSYNC, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a[0]&abi.PageMask != 0 || a.Int(2)&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 {
-			return 0, unix.EINVAL
-		}
-		return 0, nil
+		return 0, t.MM().Msync(a[0], a[1], a.Int(2))
 	})
 	reg(unix.SYS_MINCORE, sysMincore)
-	for _, nr := range []int{unix.SYS_MLOCK, unix.SYS_MUNLOCK, unix.SYS_MLOCKALL, unix.SYS_MUNLOCKALL, unix.SYS_MLOCK2} {
-		reg(nr, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "no-op: nothing is swapped")
-	}
+	reg(unix.SYS_MLOCK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Mlock(a[0], a[1], 0, memlockLimit(t))
+	})
+	reg(unix.SYS_MLOCK2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Mlock(a[0], a[1], a.Int(2), memlockLimit(t))
+	})
+	reg(unix.SYS_MUNLOCK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Munlock(a[0], a[1])
+	})
+	reg(unix.SYS_MLOCKALL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Mlockall(a.Int(0), memlockLimit(t))
+	})
+	reg(unix.SYS_MUNLOCKALL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return 0, t.MM().Munlockall()
+	})
+}
+
+// memlockLimit is what the task may lock: RLIMIT_MEMLOCK, unlimited with
+// CAP_IPC_LOCK (root). Linux: mm/mlock.c (can_do_mlock)
+func memlockLimit(t *kernel.Task) mm.MemlockLimit {
+	return mm.MemlockLimit{Bytes: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur, Capable: t.Creds().EUID == 0}
 }
 
 func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -55,6 +70,10 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 		Fixed:     flags&unix.MAP_FIXED != 0,
 		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
 		Shared:    typ != unix.MAP_PRIVATE,
+		Populate:  flags&unix.MAP_POPULATE != 0,
+	}
+	if flags&unix.MAP_LOCKED != 0 {
+		req.Flags = mm.VMLocked
 	}
 	if flags&unix.MAP_ANONYMOUS != 0 {
 		if req.Shared {
@@ -103,31 +122,21 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return t.MM().Mmap(t.Mapper(), req)
 }
 
+// sysMincore answers in chunks, so a huge range costs no huge buffer.
 func sysMincore(t *kernel.Task, a kernel.Args) (uint64, error) {
-	addr, length := a[0], a[1]
-	if addr&abi.PageMask != 0 {
-		return 0, unix.EINVAL
-	}
-	end, ok := abi.PageUp(addr + length)
-	if !ok || end < addr {
-		return 0, unix.ENOMEM
-	}
-	vmas := t.MM().VMAs()
-	n := (end - addr) >> abi.PageShift
-	out := make([]byte, n)
-	for i := uint64(0); i < n; i++ {
-		pg := addr + i<<abi.PageShift
-		found := false
-		for _, v := range vmas {
-			if pg >= v.Start && pg < v.End {
-				found = true
-				break
+	addr, length, vec := a[0], a[1], a[2]
+	const chunk = 1 << 16 // pages
+	for {
+		n := min(length, chunk<<abi.PageShift)
+		out, err := t.MM().Mincore(addr, n)
+		if len(out) > 0 {
+			if e := t.CopyOut(vec, out); e != nil {
+				return 0, unix.EFAULT
 			}
 		}
-		if !found {
-			return 0, unix.ENOMEM
+		if err != nil || n == length {
+			return 0, err
 		}
-		out[i] = 1
+		addr, length, vec = addr+n, length-n, vec+uint64(len(out))
 	}
-	return 0, t.CopyOut(a[2], out)
 }

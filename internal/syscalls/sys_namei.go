@@ -116,7 +116,7 @@ func init() {
 		defer f.DecRef()
 		return 0, vfs.Fallocate(t, f, a.Int(1), int64(a[2]), int64(a[3]))
 	}, "tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE")
-	// Nothing glassbox holds is ever written back anywhere: syncing is done.
+	// Only host files hold anything to write back (shared mappings' stores).
 	syncFD := func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f, err := getFile(t, a.Int(0))
 		if err != nil {
@@ -125,6 +125,9 @@ func init() {
 		defer f.DecRef()
 		if f.Path().Dentry == nil {
 			return 0, unix.EINVAL // pipes, sockets, terminals have no fsync
+		}
+		if s, ok := f.Ops().(interface{ Fsync() error }); ok {
+			return 0, s.Fsync() // host files: what shared mappings stored
 		}
 		return 0, nil
 	}

@@ -360,3 +360,40 @@ func (h *hfile) trimLocked() {
 		h.dirty.Store(false)
 	}
 }
+
+// Identity implements mm.Identifier: both views name the file, so
+// truncation reaches every mapping of it.
+func (m *mapObj) Identity() any { return m.h }
+
+// Lookup implements mm.Lookuper: the cached frame of page pg, if any.
+func (m *mapObj) Lookup(pg uint64) (memfile.Frame, bool) {
+	m.h.mu.Lock()
+	defer m.h.mu.Unlock()
+	fr, ok := m.h.pages[pg]
+	return fr, ok
+}
+
+// Sync implements mm.Syncer (msync, munmap, exit): the host file gets
+// what shared mappings stored.
+func (m *mapObj) Sync() error {
+	m.h.mu.Lock()
+	defer m.h.mu.Unlock()
+	return m.h.flushLocked()
+}
+
+// PunchHole implements mm.HolePuncher (MADV_REMOVE on a shared mapping):
+// the host file gets a hole, the cached pages read it again.
+func (m *mapObj) PunchHole(off, length uint64) error {
+	h := m.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.rw {
+		return unix.EACCES
+	}
+	h.flushLocked()
+	if err := unix.Fallocate(h.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(off), int64(length)); err != nil {
+		return err
+	}
+	h.refreshLocked(off>>abi.PageShift, (off+length+pageSize-1)>>abi.PageShift)
+	return nil
+}

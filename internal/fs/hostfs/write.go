@@ -68,14 +68,20 @@ func (in *inode) takeStash() int {
 }
 
 // truncate sets the file's size through host descriptor fd.
+// Mappings lose their pages past the new end (SIGBUS on the next touch).
 func (h *hfile) truncate(fd int, size int64) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	old := h.size
 	h.flushLocked()
 	if err := unix.Ftruncate(fd, size); err != nil {
+		h.mu.Unlock()
 		return err
 	}
 	h.resizedLocked(size)
+	h.mu.Unlock()
+	if size < old {
+		mm.Invalidate(&h.ro, uint64(size+pageSize-1)&^(pageSize-1), ^uint64(0), true)
+	}
 	return nil
 }
 
@@ -160,6 +166,17 @@ func (o *wfileOps) Stat(ctx vfs.Ctx) (vfs.Stat, error) {
 		return vfs.Stat{}, err
 	}
 	return toStat(&st), nil
+}
+
+// Fsync writes back what shared mappings stored, then has the host sync.
+func (o *wfileOps) Fsync() error {
+	o.h.mu.Lock()
+	err := o.h.flushLocked()
+	o.h.mu.Unlock()
+	if err != nil {
+		return unix.EIO
+	}
+	return unix.Fsync(o.fd)
 }
 
 // Release implements vfs.FileOps: shared mappings' stores are written back

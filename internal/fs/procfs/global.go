@@ -79,7 +79,10 @@ func hostFile(path string) []byte {
 	return b
 }
 
-// meminfo keeps the host's total and reports the sandbox's use.
+// meminfo reports the sandbox: MemTotal is the memory limit (or the
+// host's total if that is smaller), the rest comes from the memory file and
+// the page tables (mm.SystemTotals). There is no swap yet.
+// Linux: fs/proc/meminfo.c
 func meminfo(s System) string {
 	total := uint64(0)
 	for _, line := range strings.Split(string(hostFile("/proc/meminfo")), "\n") {
@@ -87,16 +90,36 @@ func meminfo(s System) string {
 			fmt.Sscanf(strings.TrimPrefix(line, "MemTotal:"), "%d", &total)
 		}
 	}
-	used := s.MemUsed / 1024
+	if lim := s.MemLimit / 1024; lim > 0 && lim < total {
+		total = lim
+	}
+	kb := func(b uint64) uint64 { return b / 1024 }
+	used := kb(s.MemUsed)
 	free := uint64(0)
 	if total > used {
 		free = total - used
 	}
-	return fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n"+
-		"Buffers:        %8d kB\nCached:         %8d kB\nSwapCached:     %8d kB\nActive:         %8d kB\n"+
-		"Inactive:       %8d kB\nSwapTotal:      %8d kB\nSwapFree:       %8d kB\nShmem:          %8d kB\n"+
-		"AnonPages:      %8d kB\nMapped:         %8d kB\n",
-		total, free, free, 0, 0, 0, used, 0, 0, 0, 0, used, 0)
+	cached := kb(s.Mem.FileMapped + s.Mem.ShmemMapped)
+	var b strings.Builder
+	line := func(name string, v uint64) { fmt.Fprintf(&b, "%-16s%8d kB\n", name+":", v) }
+	line("MemTotal", total)
+	line("MemFree", free)
+	line("MemAvailable", free)
+	line("Buffers", 0)
+	line("Cached", cached)
+	line("SwapCached", 0)
+	line("Active", used)
+	line("Inactive", 0)
+	line("Unevictable", kb(s.Mem.Mlocked))
+	line("Mlocked", kb(s.Mem.Mlocked))
+	line("SwapTotal", 0)
+	line("SwapFree", 0)
+	line("Dirty", 0)
+	line("Writeback", 0)
+	line("AnonPages", kb(s.Mem.AnonPages))
+	line("Mapped", cached)
+	line("Shmem", kb(s.Mem.ShmemMapped))
+	return b.String()
 }
 
 // formatMounts renders /proc/mounts lines.

@@ -71,7 +71,9 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMounts(fs.src.Mounts(ctx)), nil }},
 		"mountinfo": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
 			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMountinfo(fs.src.Mounts(ctx)), nil }},
-		"smaps_rollup":  file(func() []byte { return smapsRollup(p) }),
+		"smaps_rollup":  file(func() []byte { return smapsRollup(p.MM()) }),
+		"smaps":         file(func() []byte { return smaps(p.MM()) }),
+		"pagemap":       pagemapFile(p, owned),
 		"oom_score_adj": file(func() []byte { return []byte("0\n") }),
 		"oom_score":     file(func() []byte { return []byte("0\n") }),
 		"cgroup":        file(func() []byte { return []byte("0::/\n") }),
@@ -206,21 +208,4 @@ func (fs *FS) fdinfoDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode 
 		return m
 	}
 	return d
-}
-
-// smapsRollup sums the process's memory as /proc/PID/smaps_rollup does
-// (resident pages only; glassbox doesn't split them by kind).
-func smapsRollup(p Process) []byte {
-	var rss uint64
-	fmt.Sscanf(p.Statm(), "%d %d", new(uint64), &rss)
-	kb := rss * 4
-	vmas := p.VMAs()
-	lo, hi := uint64(0), uint64(0)
-	if len(vmas) > 0 {
-		lo, hi = vmas[0].Start, vmas[len(vmas)-1].End
-	}
-	return []byte(fmt.Sprintf("%08x-%08x ---p 00000000 00:00 0%s[rollup]\nRss:            %8d kB\nPss:            %8d kB\n"+
-		"Shared_Clean:          0 kB\nShared_Dirty:          0 kB\nPrivate_Clean:         0 kB\nPrivate_Dirty:  %8d kB\n"+
-		"Referenced:     %8d kB\nAnonymous:      %8d kB\nSwap:                  0 kB\n",
-		lo, hi, strings.Repeat(" ", 34), kb, kb, kb, kb, kb))
 }

@@ -41,6 +41,8 @@ type Process interface {
 	FDs() []int
 	FD(n int) *vfs.File // without a reference; nil if closed
 	VMAs() []mm.VMA
+	// MM is the address space (smaps, pagemap), nil if there is none.
+	MM() *mm.MM
 	UID() uint32
 	GID() uint32
 	// Stat is the process's line of /proc/PID/stat; self says the reader
@@ -65,6 +67,8 @@ type System struct {
 	Threads         int
 	LastPID         int
 	MemUsed         uint64 // bytes of guest memory in use
+	MemLimit        uint64 // bytes the memory file may hold (0: no limit)
+	Mem             mm.Totals
 	Hostname        string
 	Release         string // uname -r
 	Version         string // uname -v

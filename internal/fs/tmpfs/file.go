@@ -97,21 +97,28 @@ func (f *File) setSizeLocked(size int64) {
 // SetAttr implements vfs.Setattrer.
 func (f *File) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if a.Valid&vfs.AttrSize != 0 {
 		if err := f.sizeCheckLocked(a.Size); err != nil {
+			f.mu.Unlock()
 			return err
 		}
 	}
 	if a.Valid&vfs.AttrMode != 0 && f.seals&SealExec != 0 && (f.mode^a.Mode)&0o111 != 0 {
+		f.mu.Unlock()
 		return unix.EPERM
 	}
+	shrunk := a.Valid&vfs.AttrSize != 0 && a.Size < f.fsize && f.mapped
 	if a.Valid&vfs.AttrSize != 0 && a.Size != f.fsize {
 		f.setSizeLocked(a.Size)
 		t := now()
 		f.mtime, f.ctime = t, t
 	}
 	f.setAttrLocked(a)
+	f.mu.Unlock()
+	if shrunk {
+		// Mappings lose their pages past the end (SIGBUS on the next touch).
+		mm.Invalidate(f, uint64(a.Size+pageSize-1)&^(pageSize-1), ^uint64(0), true)
+	}
 	return nil
 }
 
@@ -223,6 +230,9 @@ func (f *File) write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 // FALLOC_FL_KEEP_SIZE) and hole punching. Linux: mm/shmem.c (shmem_fallocate)
 func (f *File) Allocate(ctx vfs.Ctx, mode int, off, length int64) error {
 	end := off + length
+	if mode&unix.FALLOC_FL_PUNCH_HOLE != 0 && off >= 0 && length > 0 {
+		mm.Invalidate(f, uint64(off), uint64(end), false)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	// Linux: mm/shmem.c (shmem_fallocate)
@@ -363,4 +373,23 @@ func (o *fileOps) Release() {
 	o.f.opens--
 	o.f.maybeFreeLocked()
 	o.f.mu.Unlock()
+}
+
+// IsShmem tells smaps that the file's pages are shared memory.
+func (f *File) IsShmem() bool { return true }
+
+// Lookup implements mm.Lookuper.
+func (f *File) Lookup(pg uint64) (memfile.Frame, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fr, ok := f.frames[pg]
+	return fr, ok
+}
+
+// PunchHole implements mm.HolePuncher (MADV_REMOVE).
+func (f *File) PunchHole(off, length uint64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.punchLocked(int64(off), int64(off+length))
+	return nil
 }
