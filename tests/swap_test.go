@@ -193,3 +193,52 @@ func TestMemoryFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSwapViews: pages in swap show in /proc/self/status (VmSwap), smaps
+// (Swap), pagemap (bit 62), mincore (not resident) and /proc/meminfo
+// (SwapTotal/SwapFree), and come back intact.
+func TestSwapViews(t *testing.T) {
+	src := `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+static long field(const char *path, const char *name) {
+	FILE *f = fopen(path, "r");
+	char line[256];
+	long sum = 0, v;
+	size_t n = strlen(name);
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, name, n) == 0 && sscanf(line + n, " %ld", &v) == 1) sum += v;
+	fclose(f);
+	return sum;
+}
+int main(void) {
+	size_t n = 128 << 20;
+	unsigned char *p = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (size_t i = 0; i < n; i += 4096) p[i] = (unsigned char)(i >> 12);
+	printf("VmSwap > 0: %d\n", field("/proc/self/status", "VmSwap:") > 0);
+	printf("smaps Swap > 0: %d\n", field("/proc/self/smaps", "Swap:") > 0);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e;
+	pread(fd, &e, 8, (uintptr_t)p / 4096 * 8);
+	printf("pagemap first page: present %d swapped %d\n", (int)(e >> 63 & 1), (int)(e >> 62 & 1));
+	unsigned char vec;
+	mincore(p, 4096, &vec);
+	printf("mincore first page: %d\n", vec & 1);
+	long total = field("/proc/meminfo", "SwapTotal:"), fr = field("/proc/meminfo", "SwapFree:");
+	printf("SwapTotal %ld, some used: %d\n", total, fr < total);
+	long bad = 0;
+	for (size_t i = 0; i < n; i += 4096) bad += p[i] != (unsigned char)(i >> 12);
+	printf("bad %ld\n", bad);
+	return 0;
+}
+`
+	bin := compileC(t, "swapviews", src)
+	r := runGlassbox(t, []string{"--memory=64M", "--swap=256M"}, []string{bin})
+	expect(t, "swap views", r, "VmSwap > 0: 1\nsmaps Swap > 0: 1\npagemap first page: present 0 swapped 1\n"+
+		"mincore first page: 0\nSwapTotal 262144, some used: 1\nbad 0\n", 0)
+}

@@ -61,7 +61,8 @@ func (s procSource) System() procfs.System {
 	return procfs.System{
 		Uptime: up, Idle: up * float64(runtime.NumCPU()), Processes: len(k.PIDs()), Threads: threads,
 		LastPID: last, MemUsed: k.cfg.MemFile.Stats().InUse * abi.PageSize, Hostname: k.Hostname(),
-		MemLimit: k.cfg.MemFile.Reserved(), Mem: mm.SystemTotals(),
+		MemLimit: memLimit(k), Mem: mm.SystemTotals(),
+		SwapTotal: k.cfg.Swap.Stats().Slots * abi.PageSize, SwapUsed: k.cfg.Swap.Stats().Used * abi.PageSize,
 		Release: cstr(u.Release[:]), Version: cstr(u.Version[:]), BootTime: k.start.Unix(),
 		CPUTicks: uint64(cpu.Nanoseconds()) * abi.ClockTicks / 1e9,
 	}
@@ -302,15 +303,31 @@ func (p procProcess) Status(self bool) string {
 	}
 	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"+
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
-		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
+		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
 		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t0\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
 		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
-		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.threads(), rtQueueMax,
+		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(0), uint64(blocked), uint64(ign), uint64(cgt),
 		capEff, capEff, uint64(1<<41-1), nnp)
+}
+
+// memLimit is the sandbox's memory: --memory if given, else what the
+// memory file may grow to.
+func memLimit(k *Kernel) uint64 {
+	if l := k.cfg.MemFile.Limit(); l != 0 {
+		return l
+	}
+	return k.cfg.MemFile.Reserved()
+}
+
+func (p procProcess) swapKB() uint64 {
+	if m := p.mm(); m != nil {
+		return m.Swapped() * abi.PageSize / 1024
+	}
+	return 0
 }
 
 func (p procProcess) lockedKB() uint64 {

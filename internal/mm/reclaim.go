@@ -65,7 +65,7 @@ func (m *MM) evictLocked(mp Mapper, want int, keepLo, keepHi uint64) int {
 			if len(cand) >= want {
 				return
 			}
-			if v.Shared || v.End <= from || v.Start >= to {
+			if v.Shared || v.Flags&VMLocked != 0 || v.End <= from || v.Start >= to {
 				continue
 			}
 			m.pt.forRange(max(v.Start, from), min(v.End, to), func(a uint64, p pte) {

@@ -81,7 +81,7 @@ func hostFile(path string) []byte {
 
 // meminfo reports the sandbox: MemTotal is the memory limit (or the
 // host's total if that is smaller), the rest comes from the memory file and
-// the page tables (mm.SystemTotals). There is no swap yet.
+// the page tables (mm.SystemTotals), swap from the sandbox's swap area.
 // Linux: fs/proc/meminfo.c
 func meminfo(s System) string {
 	total := uint64(0)
@@ -112,8 +112,8 @@ func meminfo(s System) string {
 	line("Inactive", 0)
 	line("Unevictable", kb(s.Mem.Mlocked))
 	line("Mlocked", kb(s.Mem.Mlocked))
-	line("SwapTotal", 0)
-	line("SwapFree", 0)
+	line("SwapTotal", kb(s.SwapTotal))
+	line("SwapFree", kb(s.SwapTotal-s.SwapUsed))
 	line("Dirty", 0)
 	line("Writeback", 0)
 	line("AnonPages", kb(s.Mem.AnonPages))

@@ -68,6 +68,8 @@ type System struct {
 	LastPID         int
 	MemUsed         uint64 // bytes of guest memory in use
 	MemLimit        uint64 // bytes the memory file may hold (0: no limit)
+	SwapTotal       uint64 // bytes of swap (0: none)
+	SwapUsed        uint64
 	Mem             mm.Totals
 	Hostname        string
 	Release         string // uname -r
