@@ -242,3 +242,28 @@ int main(void) {
 	expect(t, "swap views", r, "VmSwap > 0: 1\nsmaps Swap > 0: 1\npagemap first page: present 0 swapped 1\n"+
 		"mincore first page: 0\nSwapTotal 262144, some used: 1\nbad 0\n", 0)
 }
+
+// TestSwapSkipsLocked: mlock'ed pages stay resident however hard the
+// rest of the address space is swapped.
+func TestSwapSkipsLocked(t *testing.T) {
+	src := `
+#include <stdio.h>
+#include <sys/mman.h>
+int main(void) {
+	size_t lk = 16 << 20, big = 256 << 20;
+	unsigned char *l = mmap(0, lk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *b = mmap(0, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mlock(l, lk)) { perror("mlock"); return 1; }
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < big; i += 4096) b[i] = (unsigned char)(i >> 12);
+	static unsigned char vec[(16 << 20) / 4096];
+	mincore(l, lk, vec);
+	int res = 0;
+	for (size_t i = 0; i < sizeof vec; i++) res += vec[i] & 1;
+	printf("locked pages resident: %d of %zu\n", res, sizeof vec);
+	return 0;
+}
+`
+	bin := compileC(t, "swaplocked", src)
+	diffWith(t, diffOpts{gbFlags: []string{"--memory=96M", "--swap=512M"}}, []string{bin})
+}
