@@ -14,7 +14,7 @@ const ntX86Xstate = 0x202
 func (t *thread) FPState() ([]byte, error) {
 	buf := make([]byte, 16<<10)
 	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	if err := ptrace(unix.PTRACE_GETREGSET, t.tid, ntX86Xstate, uintptr(unsafe.Pointer(&iov))); err != nil {
+	if err := ptracePtr(unix.PTRACE_GETREGSET, t.tid, ntX86Xstate, unsafe.Pointer(&iov)); err != nil {
 		return nil, err
 	}
 	return buf[:iov.Len], nil
@@ -27,5 +27,5 @@ func (t *thread) SetFPState(b []byte) error {
 		return unix.EINVAL
 	}
 	iov := unix.Iovec{Base: &b[0], Len: uint64(len(b))}
-	return ptrace(unix.PTRACE_SETREGSET, t.tid, ntX86Xstate, uintptr(unsafe.Pointer(&iov)))
+	return ptracePtr(unix.PTRACE_SETREGSET, t.tid, ntX86Xstate, unsafe.Pointer(&iov))
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -68,12 +69,12 @@ func quietSIGCHLD() {
 		mask     uint64
 	}
 	var sa sigaction
-	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptrOf(&sa), 8, 0, 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptr(unsafe.Pointer(&sa)), 8, 0, 0)
 	if e != 0 || sa.handler == 0 || sa.handler == 1 {
 		return
 	}
 	sa.flags |= 1 // SA_NOCLDSTOP
-	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptrOf(&sa), 0, 8, 0, 0)
+	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
 }
 
 // Layout implements platform.Platform. It is valid once the first address

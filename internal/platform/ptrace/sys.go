@@ -27,12 +27,30 @@ func ptrace(req int, tid int, addr, data uintptr) error {
 	}
 }
 
+// ptracePtr is ptrace with data pointing at Go memory. The pointer stays an
+// unsafe.Pointer until the syscall itself: turned into a uintptr any
+// earlier, it would not be updated when the goroutine's stack moves (the
+// stack grows at any call), and the kernel would read or write the old
+// stack — which once made PEEKUSR report 0 for an mmap that had worked.
+func ptracePtr(req int, tid int, addr uintptr, data unsafe.Pointer) error {
+	for {
+		_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, uintptr(data), 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
 func getRegs(tid int, r *unix.PtraceRegs) error {
-	return ptrace(unix.PTRACE_GETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+	return ptracePtr(unix.PTRACE_GETREGS, tid, 0, unsafe.Pointer(r))
 }
 
 func setRegs(tid int, r *unix.PtraceRegs) error {
-	return ptrace(unix.PTRACE_SETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+	return ptracePtr(unix.PTRACE_SETREGS, tid, 0, unsafe.Pointer(r))
 }
 
 // Offsets in struct user_regs_struct, for PEEKUSER/POKEUSER.
@@ -47,7 +65,7 @@ func pokeUser(tid int, off uintptr, val uint64) error {
 func peekUser(tid int, off uintptr) (uint64, error) {
 	var v uint64
 	// PTRACE_PEEKUSR via the raw syscall stores the word at *data.
-	err := ptrace(unix.PTRACE_PEEKUSR, tid, off, uintptr(unsafe.Pointer(&v)))
+	err := ptracePtr(unix.PTRACE_PEEKUSR, tid, off, unsafe.Pointer(&v))
 	return v, err
 }
 
@@ -62,7 +80,7 @@ type siginfo struct {
 }
 
 func getSiginfo(tid int, si *siginfo) error {
-	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+	return ptracePtr(unix.PTRACE_GETSIGINFO, tid, 0, unsafe.Pointer(si))
 }
 
 func resume(req int, tid int, sig int) error {

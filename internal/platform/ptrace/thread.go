@@ -2,7 +2,6 @@ package ptrace
 
 import (
 	"fmt"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -20,8 +19,6 @@ type thread struct {
 	cur  unix.PtraceRegs
 	dead bool
 }
-
-func uintptrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
 // ID implements platform.Thread.
 func (t *thread) ID() int { return t.tid }
