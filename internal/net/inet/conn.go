@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
@@ -162,7 +163,7 @@ func (s *Socket) Connect(ctx vfs.Ctx, b []byte) error {
 			// room in the accept queue is what the program observes.
 			ch := l.changedLocked()
 			st.mu.Unlock()
-			if err := wait(ctx, ch, until); err != nil {
+			if err := unixsock.Wait(ctx, ch, until); err != nil {
 				return err
 			}
 			st.mu.Lock()
@@ -287,7 +288,7 @@ func (s *Socket) Accept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, error) {
 		}
 		ch := s.changedLocked()
 		st.mu.Unlock()
-		if err := wait(ctx, ch, until); err != nil {
+		if err := unixsock.Wait(ctx, ch, until); err != nil {
 			return nil, nil, err
 		}
 		st.mu.Lock()

@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -185,31 +184,6 @@ func (s *Socket) conn() *unixsock.Socket {
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	return s.innerSock
-}
-
-// plainErrno is an errno the syscall layer must neither restart (EINTR
-// of a wait with a timeout) nor turn into SIGPIPE; it encodes as its
-// errno (errors.As), like internal/net/unix's.
-type plainErrno struct{ unix.Errno }
-
-func (e plainErrno) Unwrap() error { return e.Errno }
-
-// wait sleeps until ch is closed; a timeout becomes EAGAIN, a signal
-// EINTR (restartable unless a timeout was set).
-func wait(ctx vfs.Ctx, ch <-chan struct{}, until time.Time) error {
-	switch err := vfs.WaitAny(ctx, []<-chan struct{}{ch}, until); err {
-	case nil:
-		return nil
-	case unix.ETIMEDOUT:
-		return unix.EAGAIN
-	case unix.EINTR:
-		if !until.IsZero() {
-			return plainErrno{unix.EINTR}
-		}
-		return unix.EINTR
-	default:
-		return err
-	}
 }
 
 // Read implements vfs.FileOps: a recv without flags.

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
@@ -132,7 +133,7 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 		return 0, unix.EMSGSIZE
 	}
 	if s.shut&sendShutdown != 0 {
-		return 0, plainErrno{unix.EPIPE}
+		return 0, unixsock.PlainErrno(unix.EPIPE)
 	}
 	dst, srcIP, err := route(ap.Addr())
 	if err != nil {
@@ -191,7 +192,7 @@ func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) 
 		}
 		ch := s.changedLocked()
 		st.mu.Unlock()
-		if err := wait(ctx, ch, until); err != nil {
+		if err := unixsock.Wait(ctx, ch, until); err != nil {
 			return 0, 0, nil, err
 		}
 		st.mu.Lock()

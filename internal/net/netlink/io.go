@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
@@ -152,7 +153,7 @@ func (s *Socket) Recv(ctx vfs.Ctx, dst [][]byte, flags int) (int, int, []byte, e
 		ch := s.changedLocked()
 		dl := until.get(s.opts.rcvtimeo)
 		s.ns.mu.Unlock()
-		if err := wait(ctx, ch, dl); err != nil {
+		if err := unixsock.Wait(ctx, ch, dl); err != nil {
 			return 0, 0, nil, err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -316,27 +315,3 @@ const (
 	pollWrnorm = 0x100
 	pollWrband = 0x200
 )
-
-// wait sleeps until ch is closed; a timeout becomes EAGAIN, a signal
-// EINTR (returned as plainErrno when a timeout was set: not restarted).
-func wait(ctx vfs.Ctx, ch <-chan struct{}, until time.Time) error {
-	switch err := vfs.WaitAny(ctx, []<-chan struct{}{ch}, until); err {
-	case nil:
-		return nil
-	case unix.ETIMEDOUT:
-		return unix.EAGAIN
-	case unix.EINTR:
-		if !until.IsZero() {
-			return plainErrno{unix.EINTR}
-		}
-		return unix.EINTR
-	default:
-		return err
-	}
-}
-
-// plainErrno is an errno the syscall layer must not restart; it encodes
-// as its errno (errors.As), like internal/net/unix's.
-type plainErrno struct{ unix.Errno }
-
-func (e plainErrno) Unwrap() error { return e.Errno }

@@ -116,7 +116,7 @@ func (s *Socket) Connect(ctx vfs.Ctx, n *Name, cred Cred) error {
 			}
 			ch := other.changedLocked()
 			ns.mu.Unlock()
-			if err := wait(ctx, ch, until); err != nil {
+			if err := Wait(ctx, ch, until); err != nil {
 				return err
 			}
 			continue
@@ -257,7 +257,7 @@ func (s *Socket) Accept(ctx vfs.Ctx, fileFlags int) (*vfs.File, error) {
 		}
 		ch := s.changedLocked()
 		ns.mu.Unlock()
-		if err := wait(ctx, ch, until); err != nil {
+		if err := Wait(ctx, ch, until); err != nil {
 			return nil, err
 		}
 		ns.mu.Lock()

@@ -198,6 +198,10 @@ type plainErrno struct{ unix.Errno }
 
 func (e plainErrno) Unwrap() error { return e.Errno }
 
+// PlainErrno wraps e so that the syscall layer takes it as it is (see
+// plainErrno); the inet and netlink sockets use it too.
+func PlainErrno(e unix.Errno) error { return plainErrno{e} }
+
 // Errno returns err's errno, looking through plainErrno.
 func Errno(err error) unix.Errno {
 	switch e := err.(type) {

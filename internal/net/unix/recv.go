@@ -108,7 +108,7 @@ func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) 
 		}
 		ch := s.changedLocked()
 		ns.mu.Unlock()
-		if err := wait(ctx, ch, until); err != nil {
+		if err := Wait(ctx, ch, until); err != nil {
 			return res, err
 		}
 		ns.mu.Lock()
@@ -193,7 +193,7 @@ func (s *Socket) recvStreamLocked(ctx vfs.Ctx, dst [][]byte, flags int, nonblock
 			}
 			ch := s.changedLocked()
 			s.ns.mu.Unlock()
-			err := wait(ctx, ch, until)
+			err := Wait(ctx, ch, until)
 			s.ns.mu.Lock()
 			if err != nil {
 				return err

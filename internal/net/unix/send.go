@@ -130,7 +130,7 @@ func (s *Socket) waitSndbufLocked(ctx vfs.Ctx, nonblock bool, until time.Time) e
 		}
 		ch := s.changedLocked()
 		s.ns.mu.Unlock()
-		err := wait(ctx, ch, until)
+		err := Wait(ctx, ch, until)
 		s.ns.mu.Lock()
 		if err != nil {
 			return err
@@ -252,7 +252,7 @@ func (s *Socket) queueDgramLocked(ctx vfs.Ctx, other *Socket, m *message, o *Sen
 		}
 		ch := other.changedLocked()
 		ns.mu.Unlock()
-		err := wait(ctx, ch, until)
+		err := Wait(ctx, ch, until)
 		ns.mu.Lock()
 		if err != nil {
 			return nil, false, err

@@ -227,10 +227,11 @@ func deadline(t timeout) time.Time {
 	return time.Now().Add(t.d)
 }
 
-// wait sleeps until ch is closed. A timeout becomes EAGAIN; a signal
-// EINTR, which the syscall layer restarts unless a timeout was set.
+// Wait sleeps until ch is closed. A timeout becomes EAGAIN; a signal
+// EINTR, which the syscall layer restarts unless a timeout was set. Every
+// socket family waits this way.
 // Linux: include/net/sock.h (sock_intr_errno)
-func wait(ctx vfs.Ctx, ch <-chan struct{}, until time.Time) error {
+func Wait(ctx vfs.Ctx, ch <-chan struct{}, until time.Time) error {
 	switch err := vfs.WaitAny(ctx, []<-chan struct{}{ch}, until); err {
 	case nil:
 		return nil
