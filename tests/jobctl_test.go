@@ -230,3 +230,50 @@ func TestTerminalMixedStdio(t *testing.T) {
 		t.Errorf("glassbox: %q\nnative:   %q", gb, native)
 	}
 }
+
+// hangupObs runs shell in a tmux pane whose guest ignores SIGHUP and reads
+// the terminal; the pane is then killed (its terminal hangs up). It
+// returns what the guest wrote after its read ended.
+func hangupObs(t *testing.T, shellIn func(dir string) string) string {
+	dir := t.TempDir()
+	shell := shellIn(dir)
+	sock := filepath.Join(dir, "sock")
+	out := filepath.Join(dir, "out")
+	script := "#!/bin/sh\n" + shell + ` -c 'trap "" HUP; echo ready > ` + out + `.ready; cat; echo "cat ended: $?" > ` + out + "'\n"
+	writeFile(t, filepath.Join(dir, "run.sh"), script, 0o755)
+	cmd := exec.Command("tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", filepath.Join(dir, "run.sh"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(out + ".ready"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never started", shell)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let cat block in read
+	exec.Command("tmux", "-S", sock, "kill-server").Run()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(out); err == nil && len(b) > 0 {
+			return string(b)
+		}
+	}
+	return "(the guest never finished its read)"
+}
+
+// TestTerminalHangup: when the host terminal goes away, a guest that
+// ignores SIGHUP and reads the terminal sees end of file, as on Linux, so
+// the sandbox does not outlive its terminal.
+func TestTerminalHangup(t *testing.T) {
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	native := hangupObs(t, func(string) string { return "/bin/sh" })
+	gb := hangupObs(t, func(dir string) string { return glassboxBin + " run --bind " + dir + ":" + dir + " -- /bin/sh" })
+	if native != gb {
+		t.Errorf("after a hangup: native %q, glassbox %q", native, gb)
+	}
+}

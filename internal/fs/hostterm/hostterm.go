@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,6 +58,7 @@ type Terminal struct {
 	winch   chan os.Signal
 	started bool
 	stopped bool
+	hungUp  atomic.Bool
 }
 
 // Open allocates a pty in ptys for host terminal fd, with the host's
@@ -108,6 +110,17 @@ func (h *Terminal) Start() error {
 	return err
 }
 
+// HangUp is what a hangup of the host terminal (its window closed, the
+// ssh connection lost) does to the sandbox: the pty's master goes away, so
+// its session leader and foreground group get SIGHUP and SIGCONT and reads
+// of the terminal see end of file, as when a pty's master is closed.
+// Linux: drivers/tty/tty_io.c (tty_vhangup via pty_close)
+func (h *Terminal) HangUp() {
+	if !h.hungUp.Swap(true) {
+		h.m.Release()
+	}
+}
+
 // Stop ends the copying (after passing on the output the guest has
 // already written), restores the host terminal's modes and closes the
 // pty's master. Safe to call more than once.
@@ -122,7 +135,7 @@ func (h *Terminal) Stop() {
 		h.wg.Wait()
 		unix.IoctlSetTermios(h.fd, unix.TCSETSW, h.saved)
 	}
-	h.m.Release()
+	h.HangUp()
 }
 
 // resize copies the host's window size to the pty (SIGWINCH to the
@@ -164,7 +177,8 @@ func (h *Terminal) copyIn() {
 			continue
 		}
 		if n <= 0 {
-			return // the host terminal is gone
+			h.HangUp() // the host terminal is gone
+			return
 		}
 		if _, err := h.m.Write(h.ctx, [][]byte{buf[:n]}, 0); err != nil {
 			return
@@ -183,7 +197,7 @@ func (h *Terminal) copyOut() {
 			h.write(buf[:n])
 			continue
 		}
-		if h.ctx.Interrupted() {
+		if h.ctx.Interrupted() || h.hungUp.Load() {
 			return
 		}
 		if err == unix.EIO {

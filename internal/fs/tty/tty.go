@@ -199,11 +199,19 @@ func (t *TTY) slaveRead(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
 		return 0, nil
 	}
 	t.mu.Lock()
+	if t.hungup {
+		// A read begun after the hangup: end of file.
+		// Linux: tty_io.c (hung_up_tty_read)
+		t.mu.Unlock()
+		return 0, nil
+	}
 	var deadline time.Time
 	for {
 		if t.hungup {
+			// The master went away while this read waited.
+			// Linux: n_tty.c (n_tty_read: TTY_OTHER_CLOSED)
 			t.mu.Unlock()
-			return 0, nil
+			return 0, unix.EIO
 		}
 		canon := t.lflag(lICANON)
 		vmin, vtime := int(t.termios.Cc[vMIN]), int(t.termios.Cc[vTIME])
