@@ -21,7 +21,7 @@ func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) 
 			return 0, unix.EFAULT
 		}
 		lo, hi := m.window(v, page)
-		err := m.withReclaim(mp, lo, hi, func() error {
+		err := m.withReclaim(mp, page, lo, hi, func() error {
 			lo, hi := m.window(v, page) // narrower on the last try
 			return m.fill(v, lo, hi)
 		})
@@ -32,7 +32,7 @@ func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) 
 	}
 	if write && !v.Shared {
 		var cow bool
-		err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 			cow, err = m.breakCOW(v, page)
 			return err
 		})

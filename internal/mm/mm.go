@@ -126,7 +126,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 		// The host has the page: the access broke its protection.
 		if !exec && v.Prot&unix.PROT_WRITE != 0 && !p.mappedWritable() {
 			res.Access = "write"
-			err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+			err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 				res.COW, err = m.makeWritable(mp, v, page)
 				return err
 			})
@@ -148,7 +148,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
-	if err := m.withReclaim(mp, lo, hi, func() error { return m.populateAndMap(mp, v, page) }); err != nil {
+	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page) }); err != nil {
 		return res, err
 	}
 	res.Major = m.stats.MajorFaults != major
@@ -159,7 +159,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 		// A writable private file page (a program's .data): the first
 		// touch is most often a write. Copy it now rather than take a
 		// second trap for the write; a page that is only read costs a copy.
-		err := m.withReclaim(mp, page, page+abi.PageSize, func() (err error) {
+		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 			res.COW, err = m.makeWritable(mp, v, page)
 			return err
 		})

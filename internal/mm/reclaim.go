@@ -36,9 +36,11 @@ func (m *MM) SetSwap(s *Swap) {
 }
 
 // withReclaim runs fn, and while it fails for want of frames swaps out
-// pages outside [keepLo, keepHi) and runs it again. The last try narrows
-// fault windows to single pages. m.mu is held.
-func (m *MM) withReclaim(mp Mapper, keepLo, keepHi uint64, fn func() error) error {
+// pages outside [keepLo, keepHi) (the window fn fills around page) and
+// runs it again. If that is not enough, the last try narrows fault
+// windows to page alone and may evict the rest of the window. m.mu is
+// held.
+func (m *MM) withReclaim(mp Mapper, page, keepLo, keepHi uint64, fn func() error) error {
 	err := fn()
 	for try := 0; try < reclaimTries && errors.Is(err, memfile.ErrLimit); try++ {
 		if m.evictLocked(mp, evictBatch, keepLo, keepHi) == 0 {
@@ -47,7 +49,8 @@ func (m *MM) withReclaim(mp Mapper, keepLo, keepHi uint64, fn func() error) erro
 		err = fn()
 	}
 	if errors.Is(err, memfile.ErrLimit) {
-		m.narrow = true // one page may still fit
+		m.narrow = true
+		m.evictLocked(mp, evictBatch, page, page+abi.PageSize)
 		err = fn()
 		m.narrow = false
 	}
