@@ -267,3 +267,37 @@ int main(void) {
 	bin := compileC(t, "swaplocked", src)
 	diffWith(t, diffOpts{gbFlags: []string{"--memory=96M", "--swap=512M"}}, []string{bin})
 }
+
+const readBigC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+int main(void) {
+	size_t n = 256 << 20;
+	char *p = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/dev/zero", O_RDONLY);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r <= 0) { perror("read"); return 1; }
+		got += r;
+	}
+	printf("read %zu MiB\n", got >> 20);
+	return 0;
+}
+`
+
+// TestOOMInSyscall: memory the kernel needs for a system call (read into
+// untouched memory) counts as the program's: at the limit the OOM killer
+// runs, as for a fault; with swap the read completes.
+func TestOOMInSyscall(t *testing.T) {
+	bin := compileC(t, "readbig", readBigC)
+	r := runGlassbox(t, []string{"--memory=128M"}, []string{bin})
+	expect(t, "read 256 MiB under --memory=128M", r, "", 137)
+	if !strings.Contains(r.Stderr, "out of memory: killed pid 1") {
+		t.Errorf("no OOM line: %s", r.Stderr)
+	}
+	diffWith(t, diffOpts{gbFlags: []string{"--memory=128M", "--swap=512M"}}, []string{bin})
+}

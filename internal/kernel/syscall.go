@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
 	"glassbox/internal/trace"
 )
 
@@ -66,6 +67,12 @@ func (t *Task) doSyscall() {
 	} else {
 		t.k.reportUnsupported(nr)
 		err = unix.ENOSYS
+	}
+	if err != nil && errors.Is(err, memfile.ErrLimit) {
+		// Kernel work that needed memory found the sandbox at its limit
+		// with nothing to reclaim: as a fault would, call the OOM killer
+		// (the caller itself may be the victim). The call reports ENOMEM.
+		t.oom()
 	}
 	if err != ErrNoReturn {
 		t.regs.Rax = encodeResult(ret, err)
