@@ -389,13 +389,9 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.Int(1) != unix.SOL_SOCKET && !isInet {
 		return 0, unix.EOPNOTSUPP
 	}
-	var lb [4]byte
-	if err := t.CopyIn(a[4], lb[:]); err != nil {
-		return 0, unix.EFAULT
-	}
-	n := int(int32(binary.LittleEndian.Uint32(lb[:])))
-	if n < 0 {
-		return 0, unix.EINVAL
+	n, err := optLen(t, a[4])
+	if err != nil {
+		return 0, err
 	}
 	var v []byte
 	if isInet {
@@ -410,8 +406,7 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CopyOut(a[3], v[:n]); err != nil {
 		return 0, unix.EFAULT
 	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(n))
-	return 0, t.CopyOut(a[4], lb[:])
+	return 0, putOptLen(t, a[4], n)
 }
 
 func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -443,6 +438,27 @@ func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 // withSocket runs fn on the socket behind fd (EBADF, ENOTSOCK).
+// putOptLen stores getsockopt's result length.
+func putOptLen(t *kernel.Task, addr uint64, n int) error {
+	var lb [4]byte
+	binary.LittleEndian.PutUint32(lb[:], uint32(n))
+	return t.CopyOut(addr, lb[:])
+}
+
+// optLen reads getsockopt's optlen argument: EFAULT if unreadable,
+// EINVAL if negative. Linux: net/socket.c (do_sock_getsockopt)
+func optLen(t *kernel.Task, addr uint64) (int, error) {
+	var lb [4]byte
+	if err := t.CopyIn(addr, lb[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	n := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	return n, nil
+}
+
 func withSocket(t *kernel.Task, fd int, fn func(s sock) (uint64, error)) (uint64, error) {
 	s, f, err := getSocket(t, fd)
 	if err != nil {

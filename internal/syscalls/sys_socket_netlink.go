@@ -1,7 +1,6 @@
 package syscalls
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -81,13 +80,9 @@ func nlGetsockopt(t *kernel.Task, s nlSock, a kernel.Args) (uint64, error) {
 	if level != unix.SOL_SOCKET && level != unix.SOL_NETLINK {
 		return 0, unix.ENOPROTOOPT
 	}
-	var lb [4]byte
-	if err := t.CopyIn(a[4], lb[:]); err != nil {
-		return 0, unix.EFAULT
-	}
-	n := int(int32(binary.LittleEndian.Uint32(lb[:])))
-	if n < 0 {
-		return 0, unix.EINVAL
+	n, err := optLen(t, a[4])
+	if err != nil {
+		return 0, err
 	}
 	v, err := s.GetOption(level, a.Int(2))
 	if err != nil {
@@ -103,6 +98,5 @@ func nlGetsockopt(t *kernel.Task, s nlSock, a kernel.Args) (uint64, error) {
 	if level == unix.SOL_NETLINK && a.Int(2) == unix.NETLINK_LIST_MEMBERSHIPS {
 		m = len(v) // the size needed. Linux: netlink_getsockopt
 	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(m))
-	return 0, t.CopyOut(a[4], lb[:])
+	return 0, putOptLen(t, a[4], m)
 }

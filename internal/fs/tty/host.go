@@ -44,8 +44,12 @@ func (m *Master) OpenSlave(flags int) (vfs.FileOps, error) {
 
 // SetControlling makes the pair the controlling terminal of session sid
 // with foreground group pgid (the guest's first process, before it runs).
-func (m *Master) SetControlling(sid, pgid int) {
-	t := m.t
+func (m *Master) SetControlling(sid, pgid int) { m.t.claimCtty(sid, pgid) }
+
+// claimCtty makes t the controlling terminal of session sid, with
+// foreground group pgid, unless the session has one or t belongs to
+// another. Linux: tty_jobctrl.c (__proc_set_tty)
+func (t *TTY) claimCtty(sid, pgid int) {
 	t.reg.mu.Lock()
 	t.mu.Lock()
 	if t.reg.ctty[sid] == nil && t.sid == 0 {

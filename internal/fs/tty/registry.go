@@ -164,14 +164,7 @@ func (t *TTY) openSlave(ctx vfs.Ctx, flags int, st vfs.Stat) (vfs.FileOps, error
 		if s := sessionsOf(ctx); s != nil {
 			pid, pgid, sid := s.Caller(ctx)
 			if pid == sid {
-				t.reg.mu.Lock()
-				t.mu.Lock()
-				if t.reg.ctty[sid] == nil && t.sid == 0 {
-					t.sid, t.fg = sid, pgid
-					t.reg.ctty[sid] = t
-				}
-				t.mu.Unlock()
-				t.reg.mu.Unlock()
+				t.claimCtty(sid, pgid)
 			}
 		}
 	}
