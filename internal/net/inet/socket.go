@@ -154,13 +154,7 @@ func (s *Socket) Name() string { return "socket:[" + strconv.FormatUint(s.ino, 1
 
 // nonblock reports whether the file is in O_NONBLOCK mode or flags ask
 // for MSG_DONTWAIT.
-func (s *Socket) nonblock(flags int) bool {
-	if flags&unix.MSG_DONTWAIT != 0 {
-		return true
-	}
-	f := s.file.Load()
-	return f != nil && f.Flags()&unix.O_NONBLOCK != 0
-}
+func (s *Socket) nonblock(flags int) bool { return unixsock.NonBlocking(s.file.Load(), flags) }
 
 func (s *Socket) changedLocked() <-chan struct{} {
 	return s.changes.Chan()

@@ -159,10 +159,7 @@ func (s *Socket) Recv(ctx vfs.Ctx, dst [][]byte, flags int) (int, int, []byte, e
 	}
 }
 
-func (s *Socket) nonblock() bool {
-	f := s.file.Load()
-	return f != nil && f.Flags()&unix.O_NONBLOCK != 0
-}
+func (s *Socket) nonblock() bool { return unixsock.NonBlocking(s.file.Load(), 0) }
 
 // msg is one netlink message being built or relayed.
 type msg struct {

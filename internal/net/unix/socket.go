@@ -155,12 +155,13 @@ func (s *Socket) Name() string { return "socket:[" + strconv.FormatUint(s.ino, 1
 
 // nonblock reports whether the file is in O_NONBLOCK mode or flags ask
 // for MSG_DONTWAIT.
-func (s *Socket) nonblock(flags int) bool {
-	if flags&unix.MSG_DONTWAIT != 0 {
-		return true
-	}
-	f := s.file.Load()
-	return f != nil && f.Flags()&unix.O_NONBLOCK != 0
+func (s *Socket) nonblock(flags int) bool { return NonBlocking(s.file.Load(), flags) }
+
+// NonBlocking reports whether a socket call on f must not wait: f is in
+// O_NONBLOCK mode (nil: no file yet) or flags ask for MSG_DONTWAIT. Every
+// socket family asks this way.
+func NonBlocking(f *vfs.File, flags int) bool {
+	return flags&unix.MSG_DONTWAIT != 0 || f != nil && f.Flags()&unix.O_NONBLOCK != 0
 }
 
 // changedLocked returns a channel closed at s's next change.
