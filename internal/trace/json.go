@@ -16,8 +16,9 @@ type JSON struct {
 // NewJSON returns a sink writing JSON lines for the kinds in mask to w.
 func NewJSON(w io.Writer, mask Kind) *JSON { return &JSON{enc: json.NewEncoder(w), mask: mask} }
 
-// jsonEvent is the line format: fields that don't apply are left out.
-type jsonEvent struct {
+// JSONEvent is the line format: fields that don't apply are left out.
+// The dashboard sends the same fields.
+type JSONEvent struct {
 	Kind   string  `json:"kind"`
 	TimeUS float64 `json:"t_us"`
 	PID    int     `json:"pid,omitempty"`
@@ -32,18 +33,24 @@ type jsonEvent struct {
 	Pages  int     `json:"pages,omitempty"`
 }
 
-// Emit implements Sink.
-func (s *JSON) Emit(e *Event) {
-	if e.Kind&s.mask == 0 {
-		return
-	}
-	j := jsonEvent{Kind: e.Kind.String(), TimeUS: float64(e.Time.Nanoseconds()) / 1e3, PID: e.PID, TID: e.TID,
+// ToJSON renders e in the line format.
+func ToJSON(e *Event) JSONEvent {
+	j := JSONEvent{Kind: e.Kind.String(), TimeUS: float64(e.Time.Nanoseconds()) / 1e3, PID: e.PID, TID: e.TID,
 		Addr: e.Addr, Detail: e.Detail, Pages: e.Pages}
 	if e.Kind == Syscall {
 		nr := e.Nr
 		j.Nr, j.Name, j.Args, j.Result = &nr, e.Name, e.Args, e.Result
 		j.DurUS = float64(e.Dur.Nanoseconds()) / 1e3
 	}
+	return j
+}
+
+// Emit implements Sink.
+func (s *JSON) Emit(e *Event) {
+	if e.Kind&s.mask == 0 {
+		return
+	}
+	j := ToJSON(e)
 	s.mu.Lock()
 	s.enc.Encode(&j)
 	s.mu.Unlock()

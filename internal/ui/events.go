@@ -21,33 +21,14 @@ const ringSize = 8192
 // maxProcEvents bounds the process events kept for the view's history.
 const maxProcEvents = 100000
 
-// Event is one trace event as the page receives it (the field names of
-// `--trace-format=json`, plus a sequence number).
+// Event is one trace event as the page receives it: the fields of
+// `--trace-format=json` plus a sequence number.
 type Event struct {
-	Seq    uint64  `json:"seq"`
-	Kind   string  `json:"kind"`
-	TimeUS float64 `json:"t_us"`
-	PID    int     `json:"pid,omitempty"`
-	TID    int     `json:"tid,omitempty"`
-	Nr     *int    `json:"nr,omitempty"`
-	Name   string  `json:"name,omitempty"`
-	Args   string  `json:"args,omitempty"`
-	Result string  `json:"result,omitempty"`
-	DurUS  float64 `json:"dur_us,omitempty"`
-	Addr   uint64  `json:"addr,omitempty"`
-	Detail string  `json:"detail,omitempty"`
+	Seq uint64 `json:"seq"`
+	trace.JSONEvent
 }
 
-func toEvent(seq uint64, e *trace.Event) Event {
-	j := Event{Seq: seq, Kind: e.Kind.String(), TimeUS: float64(e.Time.Nanoseconds()) / 1e3, PID: e.PID,
-		TID: e.TID, Addr: e.Addr, Detail: e.Detail}
-	if e.Kind == trace.Syscall {
-		nr := e.Nr
-		j.Nr, j.Name, j.Args, j.Result = &nr, e.Name, e.Args, e.Result
-		j.DurUS = float64(e.Dur.Nanoseconds()) / 1e3
-	}
-	return j
-}
+func toEvent(seq uint64, e *trace.Event) Event { return Event{Seq: seq, JSONEvent: trace.ToJSON(e)} }
 
 // eventLog keeps the last ringSize events, every process event (for the
 // view's history) and per-process syscall counts.
