@@ -213,17 +213,27 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 		return err
 	}
 
+	if !t.deThread() {
+		// Another thread execs or the process exits: this task is being
+		// killed, so its exec ends here.
+		th.Release()
+		m.DropUser()
+		return unix.EINTR
+	}
 	// Point of no return.
-	t.deThread()
 	t.setCreds(c)
 	t.capsKept = false
-	if t.thread != nil {
-		t.thread.Release()
+	if old := t.thread; old != nil {
+		t.setThread(nil)
+		old.Release()
 	}
 	if t.mm != nil {
 		t.noteShmDetach()
-		t.mm.DropUser()
+		old := t.mm
+		t.setMM(nil)
+		old.DropUser()
 	}
+	t.waitOthers()
 	t.setThread(th)
 	t.setMM(m)
 	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
@@ -261,11 +271,19 @@ func commName(path string) string {
 }
 
 // deThread makes the exec'ing task the process's only one: the others are
-// told to exit (they finish on their own goroutines), and a non-leader
-// takes over the process id as its thread id. Linux: fs/exec.c (de_thread)
-func (t *Task) deThread() {
+// told to exit. It reports false if this task was told to exit first (by
+// exit_group, a fatal signal or another thread's exec): two threads that
+// exec at once must not wait for each other. Linux: fs/exec.c (de_thread)
+func (t *Task) deThread() bool {
 	tg := t.tg
 	tg.mu.Lock()
+	t.mu.Lock()
+	dying := t.exiting || t.pending.Has(abi.SIGKILL)
+	t.mu.Unlock()
+	if dying || tg.exited {
+		tg.mu.Unlock()
+		return false
+	}
 	var others []*Task
 	for _, o := range tg.tasks {
 		if o != t {
@@ -273,12 +291,33 @@ func (t *Task) deThread() {
 		}
 	}
 	tg.tasks = []*Task{t}
-	tg.mu.Unlock()
+	tg.dying = others
 	for _, o := range others {
 		o.mu.Lock()
 		o.exiting = true
 		o.mu.Unlock()
+	}
+	tg.mu.Unlock()
+	for _, o := range others {
 		o.wake()
+	}
+	return true
+}
+
+// waitOthers finishes de_thread once this task has let go of its old
+// thread and address space: it waits until every other thread of the
+// process is gone, so none of them runs another instruction or system
+// call once execve has returned, and then a non-leader takes over the
+// process id as its thread id. (The old thread must go first: the
+// platform may tie the other threads' teardown to it.)
+func (t *Task) waitOthers() {
+	tg := t.tg
+	tg.mu.Lock()
+	others := tg.dying
+	tg.dying = nil
+	tg.mu.Unlock()
+	for _, o := range others {
+		<-o.done
 	}
 	if t.tid != tg.pid {
 		k := t.k

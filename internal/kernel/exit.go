@@ -45,6 +45,7 @@ func (t *Task) exitThread(code int) {
 
 // finish tears the task down after its run loop ends.
 func (t *Task) finish() {
+	defer close(t.done)
 	t.exitRobustList()
 	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
 		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.

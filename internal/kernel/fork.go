@@ -187,10 +187,10 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 		return 0, unix.EAGAIN
 	}
 	tg := t.tg
-	tg.mu.Lock()
-	if tg.exited {
-		tg.mu.Unlock()
-		// The new host thread is counted; let it start and leave at once.
+	c := k.newThreadTask(t)
+	if c == nil {
+		// The process is exiting. The new host thread is counted; let it
+		// start and leave at once.
 		go func() {
 			runtime.LockOSThread()
 			if th, err := starter.Start(); err == nil {
@@ -199,8 +199,6 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 		}()
 		return 0, unix.EINTR
 	}
-	tg.mu.Unlock()
-	c := k.newThreadTask(tg)
 	c.setMM(t.mm)
 	c.mm.AddUser()
 	c.regs = t.regs

@@ -53,6 +53,9 @@ type ThreadGroup struct {
 	childEvent chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
+	// dying are the threads an exec in progress told to exit and waits
+	// for (exec.go). Guarded by mu.
+	dying []*Task
 
 	itimer    realTimer
 	cpuTimers cpuTimers
@@ -84,6 +87,7 @@ type Task struct {
 	creds  *vfs.Creds
 
 	intr chan struct{} // a token here means "stop waiting, look at signals"
+	done chan struct{} // closed when finish has torn the task down
 
 	mu            sync.Mutex
 	sigmask       abi.SigSet
@@ -128,22 +132,39 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 
 func (k *Kernel) newTask(tg *ThreadGroup) *Task { return k.newTaskTID(tg, tg.pid) }
 
-// newThreadTask adds a task with a fresh thread id to tg.
-func (k *Kernel) newThreadTask(tg *ThreadGroup) *Task {
+// newThreadTask adds a task with a fresh thread id to creator's process,
+// unless the process is exiting or creator was told to exit (by
+// exit_group or another thread's exec): then it returns nil. The check
+// and the addition happen under tg.mu, so a thread is either among those
+// exit_group and de_thread see, or never created.
+func (k *Kernel) newThreadTask(creator *Task) *Task {
+	tg := creator.tg
 	k.mu.Lock()
 	tid := k.nextPID
 	k.nextPID++
 	k.mu.Unlock()
-	return k.newTaskTID(tg, tid)
+	t := k.allocTask(tg, tid)
+	tg.mu.Lock()
+	creator.mu.Lock()
+	dying := creator.exiting || tg.exited
+	creator.mu.Unlock()
+	if !dying {
+		tg.tasks = append(tg.tasks, t)
+	}
+	tg.mu.Unlock()
+	if dying {
+		return nil
+	}
+	k.stats.threads.Add(1)
+	k.mu.Lock()
+	k.tasks[t.tid] = t
+	k.mu.Unlock()
+	return t
 }
 
 func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
-	if tid == tg.pid {
-		k.stats.processes.Add(1)
-	} else {
-		k.stats.threads.Add(1)
-	}
-	t := &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), rtQueue: map[int][]SigInfo{}}
+	k.stats.processes.Add(1)
+	t := k.allocTask(tg, tid)
 	k.mu.Lock()
 	k.tasks[t.tid] = t
 	k.mu.Unlock()
@@ -151,6 +172,10 @@ func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
 	tg.tasks = append(tg.tasks, t)
 	tg.mu.Unlock()
 	return t
+}
+
+func (k *Kernel) allocTask(tg *ThreadGroup, tid int) *Task {
+	return &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), done: make(chan struct{}), rtQueue: map[int][]SigInfo{}}
 }
 
 // Kernel returns the task's kernel.
@@ -206,6 +231,13 @@ func (t *Task) main(setup func() error) {
 // run is the task's loop: run the guest until it needs the kernel, do
 // what it needs, repeat.
 func (t *Task) run() {
+	// A signal (or exit_group) that came while the task was being
+	// created could not interrupt a platform thread that did not exist
+	// yet: look before the guest runs.
+	if t.checkSignals() {
+		t.finish()
+		return
+	}
 	for {
 		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
 			if err := m.FlushStale(t.thread); err != nil {

@@ -32,6 +32,7 @@ type File struct {
 	top     Frame  // frames below top have been handed out at least once
 	refs    []int32
 	pins    []int32
+	pinned  int // frames with pins > 0
 	zombie  map[Frame]bool   // refs == 0 but pinned: free at unpin
 	free    map[Frame]uint64 // free runs: start -> length
 	freeEnd map[Frame]Frame  // free runs: end -> start
@@ -91,6 +92,13 @@ func (f *File) Pinned(fr Frame) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.pins[fr] > 0
+}
+
+// PinnedFrames returns how many frames are pinned right now.
+func (f *File) PinnedFrames() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pinned
 }
 
 // FD is the memfd, to be mapped by stubs.
@@ -236,6 +244,9 @@ func (f *File) release(fr Frame, n uint64) {
 func (f *File) Pin(fr Frame) {
 	f.mu.Lock()
 	f.pins[fr]++
+	if f.pins[fr] == 1 {
+		f.pinned++
+	}
 	f.mu.Unlock()
 }
 
@@ -243,6 +254,9 @@ func (f *File) Pin(fr Frame) {
 func (f *File) Unpin(fr Frame) {
 	f.mu.Lock()
 	f.pins[fr]--
+	if f.pins[fr] == 0 {
+		f.pinned--
+	}
 	if f.pins[fr] == 0 && f.zombie[fr] {
 		delete(f.zombie, fr)
 		f.release(fr, 1)

@@ -112,7 +112,7 @@ func (m *MM) Madvise(mp Mapper, addr, length uint64, advice int) error {
 			}
 			if advice == madvPopulateWrite && !v.Shared {
 				for a := lo; a < hi; a += abi.PageSize {
-					if _, e := m.breakCOW(v, a); e != nil {
+					if e := m.ownPage(mp, v, a); e != nil {
 						return e
 					}
 				}

@@ -31,27 +31,37 @@ func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) 
 		p = m.pt.get(page)
 	}
 	if write && !v.Shared {
-		var cow bool
-		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
-			cow, err = m.breakCOW(v, page)
-			return err
+		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() error {
+			return m.ownPage(mp, v, page)
 		})
 		if err != nil {
 			return 0, err
 		}
 		p = m.pt.get(page)
-		if cow && p.mapped() {
-			// The host still maps the old frame here.
-			if mp == nil {
-				m.stale.add(m, page) // a remote write (remote.go)
-				return p.frame(), nil
-			}
-			if err := m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame()); err != nil {
-				return 0, err
-			}
-		}
 	}
 	return p.frame(), nil
+}
+
+// ownPage breaks copy-on-write for the present private page at page and
+// keeps the host in step: if the host maps the page, the new frame is
+// mapped there (mp nil: a remote access; the mapping is queued for the
+// owner to drop, remote.go) before the old frame is let go.
+func (m *MM) ownPage(mp Mapper, v *VMA, page uint64) error {
+	old, cow, err := m.breakCOW(v, page)
+	if err != nil || !cow {
+		return err
+	}
+	p := m.pt.get(page)
+	switch {
+	case !p.mapped():
+	case mp == nil:
+		m.stale.add(m, page, old)
+		return nil
+	default:
+		err = m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
+	}
+	m.mf.DecRef(old, 1)
+	return err
 }
 
 // rangeOK checks that [addr, addr+n) lies in the guest's half.

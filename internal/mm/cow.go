@@ -89,15 +89,22 @@ func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	olds := make([]memfile.Frame, n)
 	for i := 0; i < n; i++ {
 		a := page + uint64(i)<<abi.PageShift
-		old := m.pt.get(a).frame()
-		copy(m.mf.Bytes(nf+memfile.Frame(i), 1), m.mf.Bytes(old, 1))
-		m.mf.DecRef(old, 1)
+		olds[i] = m.pt.get(a).frame()
+		copy(m.mf.Bytes(nf+memfile.Frame(i), 1), m.mf.Bytes(olds[i], 1))
 		m.pt.set(a, mkpte(nf+memfile.Frame(i)))
 	}
 	m.stats.COWCopies += uint64(n)
 	m.cowNext, m.cowRun = page+uint64(n)<<abi.PageShift, max(want, 1)
 	end := page + uint64(n)<<abi.PageShift
-	return n, m.hostMap(mp, page, end, v.Prot, nf)
+	err = m.hostMap(mp, page, end, v.Prot, nf)
+	// The old frames are let go only now that the host no longer maps
+	// them here: until then this address space's other threads may still
+	// read them, so they must not be freed and handed to someone else.
+	for _, f := range olds {
+		m.mf.DecRef(f, 1)
+	}
+	return n, err
 }

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
 )
 
 // Fork returns a copy of m for a child process. VMAs are duplicated;
@@ -62,13 +63,18 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 			c.dropPages(nil, v.Start, v.End)
 		}
 	}
+	kept, err := m.copyPinned(c)
+	if err != nil {
+		c.Release()
+		return nil, err
+	}
 	// Write-protect the parent's writable host mappings of private pages,
 	// one host mprotect per contiguous run.
 	for _, v := range m.vmas.v {
 		if v.Shared || v.Prot&unix.PROT_WRITE == 0 {
 			continue
 		}
-		if err := m.protectRuns(mp, v.Start, v.End, v.Prot&^unix.PROT_WRITE); err != nil {
+		if err := m.protectRuns(mp, v.Start, v.End, v.Prot&^unix.PROT_WRITE, kept); err != nil {
 			c.Release() // its frame references and its place among live spaces
 			return nil, err
 		}
@@ -76,8 +82,51 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 	return c, nil
 }
 
-// protectRuns write-protects the host-writable pages of [start, end).
-func (m *MM) protectRuns(mp Mapper, start, end uint64, prot int) error {
+// copyPinned gives the child its own copy, made now, of every private
+// writable page whose frame is pinned for I/O, and leaves the parent's
+// page as it is (writable, not copy-on-write). A pin outlives m.mu: a
+// read(2) blocked in one thread writes into its pinned frame whenever the
+// data comes, possibly after another thread forked. Were the frame shared,
+// the parent's next write would copy the page as it was before the data
+// arrived and the data would reach the child alone. It returns the pages
+// the parent keeps writable.
+// Linux: mm/memory.c (copy_present_page: pinned anonymous pages are
+// copied at fork)
+func (m *MM) copyPinned(c *MM) (map[uint64]bool, error) {
+	if m.mf.PinnedFrames() == 0 {
+		// Only this address space's own tasks pin its frames, and they
+		// need m.mu to do it.
+		return nil, nil
+	}
+	var kept map[uint64]bool
+	var err error
+	for _, v := range m.vmas.v {
+		if v.Shared || v.Prot&unix.PROT_WRITE == 0 || v.Flags&(VMDontFork|VMWipeOnFork) != 0 {
+			continue
+		}
+		m.pt.forRange(v.Start, v.End, func(a uint64, p pte) {
+			if err != nil || !p.present() || !m.mf.Pinned(p.frame()) {
+				return
+			}
+			var nf memfile.Frame
+			if nf, err = m.mf.Alloc(1); err != nil {
+				return
+			}
+			copy(m.mf.Bytes(nf, 1), m.mf.Bytes(p.frame(), 1))
+			m.mf.DecRef(p.frame(), 1) // the child's reference, taken above
+			c.pt.set(a, mkpte(nf))
+			if kept == nil {
+				kept = map[uint64]bool{}
+			}
+			kept[a] = true
+		})
+	}
+	return kept, err
+}
+
+// protectRuns write-protects the host-writable pages of [start, end),
+// except those in keep.
+func (m *MM) protectRuns(mp Mapper, start, end uint64, prot int, keep map[uint64]bool) error {
 	lo, hi := uint64(0), uint64(0)
 	flush := func() error {
 		if hi > lo {
@@ -91,7 +140,7 @@ func (m *MM) protectRuns(mp Mapper, start, end uint64, prot int) error {
 	}
 	var err error
 	m.pt.forRange(start, end, func(a uint64, p pte) {
-		if err != nil || !p.mappedWritable() {
+		if err != nil || !p.mappedWritable() || keep[a] {
 			return
 		}
 		if hi != a {

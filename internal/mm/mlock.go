@@ -167,7 +167,7 @@ func (m *MM) populateLocked(start, end uint64) {
 					if p.mapped() {
 						continue // the host maps it: a write fault will copy it
 					}
-					if _, err := m.breakCOW(v, a); err != nil {
+					if err := m.ownPage(nil, v, a); err != nil {
 						return nil
 					}
 				}

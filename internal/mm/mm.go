@@ -123,8 +123,18 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 	page := abi.PageDown(addr)
 	p := m.pt.get(page)
 	if p.mapped() {
-		// The host has the page: the access broke its protection.
-		if !exec && v.Prot&unix.PROT_WRITE != 0 && !p.mappedWritable() {
+		// The host maps the page now. Another thread of this address
+		// space may have resolved the fault between the host raising it
+		// and this task taking m.mu (it mapped the page, or copied it on
+		// write): the fault is then spurious and the access is retried.
+		// Linux: mm/memory.c (handle_pte_fault: "spurious" faults)
+		if exec || p.mappedWritable() {
+			return res, m.remapPage(mp, v, page, p)
+		}
+		// The host mapping is read-only: a write to a copy-on-write page
+		// (or, for SEGV_MAPERR, an access of either kind that raced with
+		// the mapping; copying early is harmless then).
+		if v.Prot&unix.PROT_WRITE != 0 {
 			res.Access = "write"
 			err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 				res.COW, err = m.makeWritable(mp, v, page)
@@ -136,9 +146,10 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 			m.stats.MinorFaults++
 			return res, nil
 		}
-		if !exec && v.Prot&unix.PROT_WRITE == 0 {
-			res.Access = "write"
+		if code == abi.SEGV_MAPERR {
+			return res, m.remapPage(mp, v, page, p)
 		}
+		res.Access = "write"
 		res.Signo, res.Code = abi.SIGSEGV, abi.SEGV_ACCERR
 		return res, nil
 	}
@@ -173,6 +184,19 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 func pageRoundUp(a uint64) uint64 {
 	r, _ := abi.PageUp(a)
 	return r
+}
+
+// remapPage answers a spurious fault: the page table says the host maps
+// page in a way that allows the access. The page is mapped again as the
+// page table records it, so that the retried access cannot fault for the
+// same reason twice even if the host had lost the mapping.
+func (m *MM) remapPage(mp Mapper, v *VMA, page uint64, p pte) error {
+	prot := v.Prot
+	if !p.mappedWritable() {
+		prot &^= unix.PROT_WRITE
+	}
+	m.stats.MinorFaults++
+	return m.hostMap(mp, page, page+abi.PageSize, prot, p.frame())
 }
 
 // window returns the populate window around page within v.
@@ -318,39 +342,35 @@ func (m *MM) makeWritable(mp Mapper, v *VMA, page uint64) (int, error) {
 	if !v.Shared && m.mf.Refs(p.frame()) > 1 {
 		return m.copyRun(mp, v, page)
 	}
-	cow, err := m.breakCOW(v, page)
-	if err != nil {
-		return 0, err
+	if !v.Shared {
+		m.stats.COWReuses++
 	}
-	p = m.pt.get(page)
-	n := 0
-	if cow {
-		n = 1
-	}
-	return n, m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
+	return 0, m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
 }
 
 // breakCOW makes sure the private page's frame is referenced by this page
-// table only, copying it if needed. The page's host mapping, if any, is
-// left stale when a copy is made; callers remap it.
-func (m *MM) breakCOW(v *VMA, page uint64) (bool, error) {
+// table only, copying it if needed. When it copies, it returns the old
+// frame, whose reference the caller still holds: the host may map the old
+// frame at page, and the caller lets it go (DecRef) only once that
+// mapping is gone, so that no thread can see the frame after it is
+// freed and reused.
+func (m *MM) breakCOW(v *VMA, page uint64) (old memfile.Frame, copied bool, err error) {
 	p := m.pt.get(page)
 	if v.Shared {
-		return false, nil
+		return 0, false, nil
 	}
 	if m.mf.Refs(p.frame()) == 1 {
 		m.stats.COWReuses++
-		return false, nil
+		return 0, false, nil
 	}
 	nf, err := m.mf.Alloc(1)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	copy(m.mf.Bytes(nf, 1), m.mf.Bytes(p.frame(), 1))
-	m.mf.DecRef(p.frame(), 1)
 	m.pt.set(page, mkpte(nf)|p&(pteMapped|pteMapW))
 	m.stats.COWCopies++
-	return true, nil
+	return p.frame(), true, nil
 }
 
 // Release frees everything the address space holds. The host side (the
@@ -360,6 +380,7 @@ func (m *MM) Release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.syncShared(0, m.layout.TaskSize)
+	m.stale.drop(m)
 	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {
 		for _, p := range l.e {

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
 )
 
 // Access to another process's memory (process_vm_readv/writev). Only the
@@ -15,43 +16,61 @@ import (
 // owner unmaps it (FlushStale) before it next runs guest code, so its next
 // touch maps the new frame. Linux: mm/process_vm_access.c
 
-// staleHost lists pages whose host mapping shows an old frame.
+// staleHost lists pages whose host mapping shows an old frame. Each
+// entry keeps its frame's reference until the host mapping is gone, so
+// the owner's threads can never see that frame reused by someone else.
 type staleHost struct {
 	pending atomic.Bool
-	pages   []uint64 // guarded by MM.mu
+	pages   []stalePage // guarded by MM.mu
+}
+
+type stalePage struct {
+	addr uint64
+	old  memfile.Frame // the frame the host still maps at addr
 }
 
 // add forgets page's host mapping in the page table and queues its host
-// unmap; m.mu is held.
-func (s *staleHost) add(m *MM, page uint64) {
+// unmap, taking over the caller's reference to old; m.mu is held.
+func (s *staleHost) add(m *MM, page uint64, old memfile.Frame) {
 	m.pt.set(page, m.pt.get(page)&^(pteMapped|pteMapW))
-	s.pages = append(s.pages, page)
+	s.pages = append(s.pages, stalePage{page, old})
 	s.pending.Store(true)
+}
+
+// drop lets go of every queued frame (the host mappings are gone: the
+// stub died, or they were unmapped); m.mu is held.
+func (s *staleHost) drop(m *MM) {
+	for _, sp := range s.pages {
+		m.mf.DecRef(sp.old, 1)
+	}
+	s.pages = nil
+	s.pending.Store(false)
 }
 
 // HasStale reports whether FlushStale has work.
 func (m *MM) HasStale() bool { return m.stale.pending.Load() }
 
 // FlushStale removes the stale host mappings; mp must be a thread of this
-// address space. Pages mapped again since (by a fault) are left alone.
+// address space. Pages mapped again since (by a fault) were remapped to
+// their new frame already.
 func (m *MM) FlushStale(mp Mapper) error {
 	if !m.stale.pending.Load() {
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	pages := m.stale.pages
-	m.stale.pages = nil
-	m.stale.pending.Store(false)
-	for _, pg := range pages {
-		if m.pt.get(pg).mapped() {
-			continue
+	for len(m.stale.pages) > 0 {
+		sp := m.stale.pages[0]
+		if !m.pt.get(sp.addr).mapped() {
+			m.stats.HostMaps++
+			if err := mp.Unmap(sp.addr, abi.PageSize); err != nil {
+				return err
+			}
 		}
-		m.stats.HostMaps++
-		if err := mp.Unmap(pg, abi.PageSize); err != nil {
-			return err
-		}
+		m.mf.DecRef(sp.old, 1)
+		m.stale.pages = m.stale.pages[1:]
 	}
+	m.stale.drop(m)
 	return nil
 }
 

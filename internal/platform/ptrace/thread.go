@@ -18,6 +18,11 @@ type thread struct {
 	// how much to write back.
 	cur  unix.PtraceRegs
 	dead bool
+	// intr records an interrupt that arrived while the thread was
+	// stopped for an injected syscall (the stop had to be resumed without
+	// the signal): the next Switch reports it before running the guest,
+	// so that no Interrupt is ever lost.
+	intr bool
 }
 
 // ID implements platform.Thread.
@@ -27,6 +32,10 @@ func (t *thread) ID() int { return t.tid }
 func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	if t.dead {
 		return platform.Event{}, fmt.Errorf("stub %d is gone", t.tid)
+	}
+	if t.intr {
+		t.intr = false
+		return platform.Event{Kind: platform.EventInterrupt}, nil
 	}
 	if err := t.load(regs); err != nil {
 		return platform.Event{}, err
@@ -146,8 +155,8 @@ func (t *thread) syscallAt(pc, trapRIP uint64, nr uintptr, args ...uint64) (uint
 		if ws.StopSignal() == unix.SIGTRAP {
 			break
 		}
-		// An interrupt raced with the injection; it is only a hint, and
-		// the kernel rechecks for work before the next Switch.
+		// An interrupt raced with the injection: Switch reports it.
+		t.intr = true
 	}
 	rax, err := peekUser(t.tid, offRax)
 	if err != nil {

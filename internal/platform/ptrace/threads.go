@@ -75,7 +75,9 @@ func (n *newThread) Start() (platform.Thread, error) {
 		if ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_STOP {
 			break
 		}
-		// Some other stop came first (an interrupt meant for it): go on.
+		// Some other stop came first (an interrupt meant for it): go on,
+		// and let the first Switch report it.
+		t.intr = true
 		if err := ptrace(unix.PTRACE_CONT, n.tid, 0, 0); err != nil {
 			return fail(err)
 		}
