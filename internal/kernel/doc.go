@@ -7,6 +7,32 @@
 // handlers live in internal/syscalls and are reached through a Table the
 // kernel is given; the kernel never imports them.
 //
+// # Task life under concurrency
+//
+//   - A task's thread and address space (Task.thread, Task.mm) are changed
+//     only by the task's own goroutine, under Task.mu; other goroutines read
+//     them under Task.mu (memShared, wake).
+//   - Threads are added to a process only by newThreadTask, which adds the
+//     task to ThreadGroup.tasks under ThreadGroup.mu and only if its creator
+//     is not being told to exit: a thread exists for exit_group and
+//     de_thread, or not at all.
+//   - Telling a task to exit (exit_group, de_thread, SIGKILL) sets its
+//     exiting flag under its Task.mu and then wakes it: a token on intr for
+//     a wait in the kernel, and the platform's Interrupt for guest code. No
+//     wake is lost: a task checks its signals before the first instruction
+//     it runs, the platform reports an Interrupt that arrived while the
+//     thread was busy with an injected host call on the next Switch, and a
+//     wait selects on intr.
+//   - execve (de_thread): the exec'ing task marks every other thread of its
+//     process exiting under ThreadGroup.mu — unless it was itself told to
+//     exit first, in which case its exec ends — releases its old platform
+//     thread and address space, and waits until the others have finished
+//     (Task.done), so that no other thread runs a guest instruction or a
+//     system call after execve returns.
+//   - An address space is released when its last task drops it (after that
+//     task released its platform thread); its frames are then no longer
+//     mapped by any stub (see internal/mm's invariants).
+//
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
 // before Task.mu; mm, vfs and memfile locks are taken after all of these.
 package kernel

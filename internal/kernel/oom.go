@@ -69,7 +69,7 @@ func (k *Kernel) oomVictim() *ThreadGroup {
 		exited := tg.exited
 		var m *mm.MM
 		if len(tg.tasks) > 0 {
-			m = tg.tasks[0].mm
+			m = tg.tasks[0].memShared()
 		}
 		tg.mu.Unlock()
 		if exited || m == nil || mms[m] {

@@ -18,8 +18,11 @@ func (tg *ThreadGroup) SelfUsage() Usage {
 	for _, t := range tasks {
 		u.CPU += t.CPUTime()
 	}
-	if len(tasks) > 0 && tasks[0].mm != nil {
-		st := tasks[0].mm.Stats()
+	if len(tasks) == 0 {
+		return u
+	}
+	if m := tasks[0].memShared(); m != nil {
+		st := m.Stats()
 		u.MinFlt += st.MinorFaults
 		u.MajFlt += st.MajorFaults
 	}

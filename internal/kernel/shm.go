@@ -48,8 +48,8 @@ func (k *Kernel) SharedWritableMapped(obj any) bool {
 	k.mu.Lock()
 	mms := map[*mm.MM]bool{}
 	for _, t := range k.tasks {
-		if t.mm != nil {
-			mms[t.mm] = true
+		if m := t.memShared(); m != nil {
+			mms[m] = true
 		}
 	}
 	k.mu.Unlock()

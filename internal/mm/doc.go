@@ -26,6 +26,51 @@
 // the guest. VMA flags (advice.go) carry madvise and mlock state; mincore,
 // smaps and pagemap read the page table (residency.go).
 //
+// # Invariants under concurrency
+//
+// An address space is shared by the tasks (guest threads) of one process,
+// each running guest code on its own stub thread while others fault, make
+// system calls, fork or unmap. These hold at all times:
+//
+//  1. Who changes host mappings. A stub's host mappings change only under
+//     MM.mu, through the Mapper of a live thread of that same address space
+//     (any one of them: the stub threads share one host address space).
+//     Code that has no such thread (mp == nil: process_vm_writev from
+//     another process, Invalidate from a truncating one) only records the
+//     change (stale pages, pending ranges) and the owner's own threads apply
+//     it before they next run guest code. The page table's pteMapped and
+//     pteMapW bits say what the host maps; they change together with the
+//     host mapping, under MM.mu.
+//  2. When a frame may be reused. A frame is freed only when its reference
+//     count is zero and it is not pinned. Every pte that names a frame holds
+//     one reference, and so does every host mapping of it: code that points
+//     a pte at a new frame (a COW copy, breakCOW, a stale page) drops the
+//     old frame's reference only after the host mapping of the old frame is
+//     gone (replaced by MAP_FIXED or unmapped). Until then another thread of
+//     this address space may still read it, so it must not be handed to
+//     anyone else. dropPages unmaps before it releases; Release runs only
+//     after the last stub thread is gone.
+//  3. What a fault re-checks. The host reports a fault, then the task takes
+//     MM.mu: in between, other threads may have mapped the page, copied it
+//     on write, unmapped it or changed its protection. HandleFault therefore
+//     decides from the VMA and pte as they are under the lock: no VMA →
+//     SIGSEGV; the pte already allows the access (mapped, or mapped
+//     writable for a write) → the fault was spurious, the page is mapped
+//     again as the pte says and the access is retried; mapped read-only in
+//     a writable private VMA → copy on write (or reuse when this address
+//     space is the frame's only holder).
+//  4. What fork snapshots. Fork runs under the parent's MM.mu: the child's
+//     ptes name the parent's frames (one more reference each) and the
+//     parent's writable host mappings of private pages are write-protected
+//     before MM.mu is released, so from then on neither side can write a
+//     shared frame without a fault that copies it. A private page pinned
+//     for I/O (a read(2) blocked in another thread will still write into
+//     its frame) is copied into the child at once and stays the parent's,
+//     writable: the data it receives later belongs to the parent.
+//  5. Kernel accesses. CopyIn/CopyOut hold MM.mu for the whole copy and
+//     break COW before writing; Pin does the same for I/O that outlives the
+//     lock, and the pinned frame stays allocated until Unpin.
+//
 // Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu / a file system's
 // page-cache lock, then memfile.File.mu. live (the registry of address
 // spaces) is a leaf: nothing is locked while it is held. Invalidate must
