@@ -150,9 +150,7 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	case sig == abi.SIGCONT:
 		t.tg.continueGroup()
 	case defaultActionOf(sig) == actStop:
-		t.mu.Lock()
-		t.pending &^= abi.SigBit(abi.SIGCONT)
-		t.mu.Unlock()
+		t.tg.discardPending(abi.SigBit(abi.SIGCONT))
 	case sig == abi.SIGKILL:
 		t.tg.continueGroupQuiet()
 	}
