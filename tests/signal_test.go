@@ -202,49 +202,6 @@ int main(void) {
 }
 `
 
-const stopContCancelC = `#include <stdio.h>
-#include <signal.h>
-#include <unistd.h>
-#include <sys/wait.h>
-static void show(const char *when) {
-	sigset_t p; sigpending(&p);
-	printf("%s: TSTP=%d CONT=%d\n", when, sigismember(&p, SIGTSTP), sigismember(&p, SIGCONT));
-}
-int main(void) {
-	sigset_t blk; sigemptyset(&blk); sigaddset(&blk, SIGTSTP); sigaddset(&blk, SIGCONT);
-	sigprocmask(SIG_BLOCK, &blk, 0);
-	/* A stop signal and SIGCONT cancel each other's pending instances
-	 * when they are sent, even while the process is not stopped. */
-	kill(getpid(), SIGTSTP); show("tstp");
-	kill(getpid(), SIGCONT); show("tstp then cont");
-	kill(getpid(), SIGTSTP); show("cont then tstp");
-	kill(getpid(), SIGCONT); /* else the pending SIGTSTP stops us at the unblock */
-	sigprocmask(SIG_UNBLOCK, &blk, 0);
-	pid_t c = fork();
-	if (c == 0) {
-		sigprocmask(SIG_BLOCK, &blk, 0);
-		kill(getpid(), SIGTSTP); kill(getpid(), SIGCONT);
-		sigprocmask(SIG_UNBLOCK, &blk, 0); /* the SIGTSTP is gone: no stop */
-		_exit(7);
-	}
-	int st; waitpid(c, &st, WUNTRACED);
-	printf("child: exited=%d status=%d stopped=%d\n", WIFEXITED(st), WEXITSTATUS(st), WIFSTOPPED(st));
-	return 0;
-}
-`
-
-// TestStopContCancel: SIGCONT discards pending stop signals and a stop
-// signal discards a pending SIGCONT at the moment they are sent, whether
-// or not the process is stopped (a SIGCONT sent before a pending SIGSTOP
-// was acted on used to leave the process stopped for good).
-func TestStopContCancel(t *testing.T) {
-	t.Parallel()
-	prog := compileC(t, "stopcontcancel", stopContCancelC)
-	native, _ := diff(t, []string{prog})
-	expect(t, "native", native, "tstp: TSTP=1 CONT=0\ntstp then cont: TSTP=0 CONT=1\ncont then tstp: TSTP=1 CONT=0\n"+
-		"child: exited=1 status=7 stopped=0\n", 0)
-}
-
 // TestStopContSleep: a nanosleep stopped by SIGSTOP and continued (plus an
 // ignored SIGWINCH) resumes through restart_syscall and sleeps its full
 // time, returning 0.

@@ -23,6 +23,12 @@
 //     it runs, the platform reports an Interrupt that arrived while the
 //     thread was busy with an injected host call on the next Switch, and a
 //     wait selects on intr.
+//   - Process-directed signals wait in the process's shared queue
+//     (sigqueue.go) until a thread that does not block them (or waits for
+//     them in sigtimedwait) takes one; the sender wakes one such thread,
+//     and a thread that blocks more signals or exits wakes another one in
+//     its place, so a shared signal is never stranded on a thread that
+//     will not take it.
 //   - execve (de_thread): the exec'ing task marks every other thread of its
 //     process exiting under ThreadGroup.mu — unless it was itself told to
 //     exit first, in which case its exec ends — releases its old platform
@@ -34,5 +40,6 @@
 //     mapped by any stub (see internal/mm's invariants).
 //
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
-// before Task.mu; mm, vfs and memfile locks are taken after all of these.
+// before Task.mu before sharedSignals.mu (a leaf); mm, vfs and memfile
+// locks are taken after all of these.
 package kernel

@@ -278,7 +278,7 @@ func (t *Task) deThread() bool {
 	tg := t.tg
 	tg.mu.Lock()
 	t.mu.Lock()
-	dying := t.exiting || t.pending.Has(abi.SIGKILL)
+	dying := t.exiting || t.pendingLocked().Has(abi.SIGKILL)
 	t.mu.Unlock()
 	if dying || tg.exited {
 		tg.mu.Unlock()

@@ -83,6 +83,8 @@ func (t *Task) finish() {
 	status := tg.status
 	tg.mu.Unlock()
 	if !last {
+		// It may have been the thread woken for a shared signal.
+		tg.retargetShared()
 		return
 	}
 	// The process is gone: release what it held.

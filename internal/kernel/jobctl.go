@@ -60,9 +60,12 @@ func (tg *ThreadGroup) discardPending(set abi.SigSet) {
 	tg.mu.Unlock()
 	for _, o := range tasks {
 		o.mu.Lock()
-		o.pending &^= set
+		o.pending.discard(set)
 		o.mu.Unlock()
 	}
+	tg.shared.mu.Lock()
+	tg.shared.q.discard(set)
+	tg.shared.mu.Unlock()
 }
 
 // continueGroup discards the process's pending stop signals and resumes
@@ -105,7 +108,7 @@ func (tg *ThreadGroup) isStopped() bool {
 func (t *Task) stopWait() {
 	for t.tg.isStopped() {
 		t.mu.Lock()
-		dying := t.exiting || t.pending.Has(abi.SIGKILL)
+		dying := t.exiting || t.pendingLocked().Has(abi.SIGKILL)
 		t.mu.Unlock()
 		if dying {
 			return

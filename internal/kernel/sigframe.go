@@ -283,6 +283,16 @@ func (t *Task) SetTempSigMask(mask abi.SigSet) {
 // Linux: kernel/signal.c (do_sigtimedwait)
 func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error) {
 	set &^= abi.Unblockable
+	// While it waits, a shared signal of set may wake this thread even if
+	// it blocks it. Linux: kernel/signal.c (do_sigtimedwait: real_blocked)
+	t.mu.Lock()
+	t.waitSet = set
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.waitSet = 0
+		t.mu.Unlock()
+	}()
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
 		tm := time.NewTimer(time.Until(deadline))
@@ -291,16 +301,11 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 	}
 	for {
 		t.mu.Lock()
-		if ready := t.pending & set; ready != 0 {
-			for sig := 1; sig <= abi.NSIG; sig++ {
-				if ready.Has(sig) {
-					info := t.takePendingLocked(sig)
-					t.mu.Unlock()
-					return info, nil
-				}
-			}
+		if info, ok := t.takeSignalLocked(set); ok {
+			t.mu.Unlock()
+			return info, nil
 		}
-		other := t.exiting || t.pending&^t.sigmask&^set != 0
+		other := t.exiting || t.pendingLocked()&^t.sigmask&^set != 0
 		t.mu.Unlock()
 		if other {
 			return SigInfo{}, unix.EINTR

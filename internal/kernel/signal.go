@@ -77,18 +77,35 @@ func (t *Task) SigMask() abi.SigSet {
 }
 
 // SetSigMask replaces the blocked set (SIGKILL and SIGSTOP stay unblocked).
+// Shared signals the thread now blocks go to another thread that can take
+// them.
 func (t *Task) SetSigMask(m abi.SigSet) {
 	t.mu.Lock()
+	more := m&^abi.Unblockable&^t.sigmask != 0
 	t.sigmask = m &^ abi.Unblockable
 	t.mu.Unlock()
+	if more {
+		t.tg.retargetShared()
+	}
 }
 
-// Pending returns the pending set.
+// Pending returns the signals pending for the task: its own and its
+// process's (sigpending(2)).
 func (t *Task) Pending() abi.SigSet {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.pending
+	return t.pendingLocked()
 }
+
+// OwnPending returns only the thread's own pending signals (SigPnd).
+func (t *Task) OwnPending() abi.SigSet {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pending.set
+}
+
+// SharedPending returns the process's pending signals (ShdPnd).
+func (tg *ThreadGroup) SharedPending() abi.SigSet { return tg.shared.pending() }
 
 // AltStack returns the alternate signal stack.
 func (t *Task) AltStack() SigAltStack {
@@ -139,21 +156,27 @@ func (t *Task) SendSignal(sig int) {
 	t.SendSignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
 }
 
-// SendSignalInfo makes info.Signo pending for t with info and wakes it.
-// Standard signals coalesce: a second one while pending is lost; real-time
-// signals queue in order. SIGCONT resumes a stopped process at once, and
-// stop signals and SIGCONT cancel each other's pending instances.
-// Linux: kernel/signal.c (prepare_signal, __send_signal)
-func (t *Task) SendSignalInfo(info SigInfo) {
-	sig := int(info.Signo)
+// prepareSignal does what sending sig does at once, before it is queued:
+// SIGCONT resumes a stopped process, and stop signals and SIGCONT cancel
+// each other's pending instances. Linux: kernel/signal.c (prepare_signal)
+func (tg *ThreadGroup) prepareSignal(sig int) {
 	switch {
 	case sig == abi.SIGCONT:
-		t.tg.continueGroup()
+		tg.continueGroup()
 	case defaultActionOf(sig) == actStop:
-		t.tg.discardPending(abi.SigBit(abi.SIGCONT))
+		tg.discardPending(abi.SigBit(abi.SIGCONT))
 	case sig == abi.SIGKILL:
-		t.tg.continueGroupQuiet()
+		tg.continueGroupQuiet()
 	}
+}
+
+// SendSignalInfo makes info.Signo pending for t alone (a thread-directed
+// signal: tgkill, a fault, a thread's timer) and wakes it. Standard
+// signals coalesce: a second one while pending is lost; real-time
+// signals queue in order. Linux: kernel/signal.c (__send_signal)
+func (t *Task) SendSignalInfo(info SigInfo) {
+	sig := int(info.Signo)
+	t.tg.prepareSignal(sig)
 	t.mu.Lock()
 	if !t.sigmask.Has(sig) && t.tg.ignores(sig) {
 		// Ignored and not blocked: discarded at once, waking nobody.
@@ -161,56 +184,50 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 		t.mu.Unlock()
 		return
 	}
-	if sig >= abi.SIGRTMIN {
-		if len(t.rtQueue[sig]) < rtQueueMax {
-			t.rtQueue[sig] = append(t.rtQueue[sig], info)
-			t.pending |= abi.SigBit(sig)
-		}
-	} else if !t.pending.Has(sig) {
-		t.pending |= abi.SigBit(sig)
-		t.siginfo[sig] = info
-	}
+	t.pending.add(info)
 	t.noteSignalLocked()
 	t.mu.Unlock()
+	t.traceSent(info)
+	t.wake()
+}
+
+// SignalInfo sends a process-directed signal with its siginfo: it waits in
+// the process's shared queue for any thread that does not block it.
+func (tg *ThreadGroup) SignalInfo(info SigInfo) {
+	sig := int(info.Signo)
+	tg.prepareSignal(sig)
+	tg.mu.Lock()
+	var first *Task
+	if len(tg.tasks) > 0 {
+		first = tg.tasks[0]
+	}
+	tg.mu.Unlock()
+	if first == nil {
+		return
+	}
+	// As Linux, the thread the sender named (the main thread here)
+	// decides whether a blocked signal may be ignored: a blocked one is
+	// kept, as its handler may change before it is unblocked.
+	if !first.SigMask().Has(sig) && tg.ignores(sig) {
+		return
+	}
+	tg.queueShared(info)
+	first.traceSent(info)
+}
+
+func (t *Task) traceSent(info SigInfo) {
 	if tr := t.k.cfg.Tracer; tr.On(trace.Signal) {
 		from := "the kernel"
 		if info.Code <= 0 && info.PID != 0 {
 			from = "pid " + strconv.Itoa(int(info.PID))
 		}
 		tr.Emit(&trace.Event{Kind: trace.Signal, PID: t.tg.pid, TID: t.tid,
-			Detail: abi.SignalName(sig) + " sent by " + from})
+			Detail: abi.SignalName(int(info.Signo)) + " sent by " + from})
 	}
-	t.wake()
 }
 
 // rtQueueMax bounds each real-time signal's queue (RLIMIT_SIGPENDING-like).
 const rtQueueMax = 4096
-
-// takePending removes one instance of sig from t's pending set and returns
-// its siginfo. t.mu held.
-func (t *Task) takePendingLocked(sig int) SigInfo {
-	if sig >= abi.SIGRTMIN {
-		q := t.rtQueue[sig]
-		var info SigInfo
-		if len(q) > 0 {
-			info = q[0]
-			t.rtQueue[sig] = q[1:]
-			if info.Code == abi.SI_TIMER {
-				t.tg.timerDelivered(int(info.PID))
-			}
-		}
-		if len(t.rtQueue[sig]) == 0 {
-			t.pending &^= abi.SigBit(sig)
-		}
-		return info
-	}
-	t.pending &^= abi.SigBit(sig)
-	info := t.siginfo[sig]
-	if info.Code == abi.SI_TIMER {
-		t.tg.timerDelivered(int(info.PID))
-	}
-	return info
-}
 
 // wake interrupts a wait in the kernel or the guest running on the host.
 func (t *Task) wake() {
@@ -229,26 +246,20 @@ func (t *Task) wake() {
 // checkSignals acts on pending unblocked signals. It returns true when the
 // task must stop running (its process is exiting).
 func (t *Task) checkSignals() bool {
-	t.mu.Lock()
-	if t.exiting {
-		t.mu.Unlock()
-		return true
-	}
-	ready := t.pending &^ t.sigmask
-	t.mu.Unlock()
-	for sig := 1; ready != 0 && sig <= abi.NSIG; sig++ {
-		if !ready.Has(sig) {
-			continue
-		}
-		ready &^= abi.SigBit(sig)
+	for {
 		t.mu.Lock()
-		if !t.pending.Has(sig) || t.sigmask.Has(sig) {
+		if t.exiting {
 			t.mu.Unlock()
-			continue // a handler run meanwhile blocked it
+			return true
 		}
-		info := t.takePendingLocked(sig)
+		// One at a time, lowest first: a handler frame just built may
+		// block the next one.
+		info, ok := t.takeSignalLocked(^t.sigmask)
 		t.mu.Unlock()
-		if t.act(sig, &info) {
+		if !ok {
+			break
+		}
+		if t.act(int(info.Signo), &info) {
 			return true
 		}
 	}
@@ -321,8 +332,8 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 		t.mu.Unlock()
 	}
 	t.mu.Lock()
-	t.pending |= abi.SigBit(sig)
-	t.siginfo[sig] = SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr}
+	t.pending.discard(abi.SigBit(sig)) // this instance is the one that counts
+	t.pending.add(SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
 	t.mu.Unlock()
 }
 
@@ -331,7 +342,7 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 func (t *Task) Interrupted() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.exiting || t.pending&^t.sigmask != 0
+	return t.exiting || t.pendingLocked()&^t.sigmask != 0
 }
 
 // Sleep waits for d, or until interrupted (EINTR). It returns the time

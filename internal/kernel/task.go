@@ -69,6 +69,8 @@ type ThreadGroup struct {
 	nice                       int
 	nnp                        bool // no_new_privs
 
+	shared sharedSignals // process-directed pending signals (sigqueue.go)
+
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
 }
@@ -91,15 +93,14 @@ type Task struct {
 
 	mu            sync.Mutex
 	sigmask       abi.SigSet
-	pending       abi.SigSet
+	waitSet       abi.SigSet // signals rt_sigtimedwait waits for: woken for them though blocked
+	pending       sigQueue // thread-directed signals (sigqueue.go)
 	exiting       bool
 	oomRetries    int // OOM kills this task asked for in a row (oom.go)
 	clearChildTID uint64
 	robustHead    uint64
 	robustLen     uint64
 	altStack      SigAltStack
-	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
-	rtQueue       map[int][]SigInfo     // queued real-time signals, in order
 	sigArrived    chan struct{}         // closed at the next signal (signalfd waits)
 
 	// inSyscall is set between a syscall's dispatch and the check for
@@ -175,7 +176,7 @@ func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
 }
 
 func (k *Kernel) allocTask(tg *ThreadGroup, tid int) *Task {
-	return &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), done: make(chan struct{}), rtQueue: map[int][]SigInfo{}}
+	return &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Kernel returns the task's kernel.

@@ -1,0 +1,196 @@
+package kernel
+
+import (
+	"sync"
+
+	"glassbox/internal/abi"
+)
+
+// Pending signals live in two queues, as in Linux: each task's own
+// (thread-directed: tgkill, faults, timers aimed at a thread) and its
+// process's shared one (process-directed: kill, SIGCHLD, job control,
+// most timers). Any thread that does not block a shared signal may take
+// it; a thread takes its own signals first. So a process whose threads all
+// block a signal but one, which waits for it with sigwaitinfo or a
+// signalfd, gets it there; and a signal is never lost to a thread that is
+// exiting. Linux: kernel/signal.c (__send_signal, complete_signal,
+// dequeue_signal, retarget_shared_pending)
+
+// sigQueue is a set of pending signals with their siginfo: one instance
+// of each standard signal, the real-time ones queued in order.
+type sigQueue struct {
+	set  abi.SigSet
+	info [abi.NSIG + 1]SigInfo
+	rt   map[int][]SigInfo
+}
+
+// add queues info; a standard signal already pending is dropped.
+func (q *sigQueue) add(info SigInfo) {
+	sig := int(info.Signo)
+	if sig >= abi.SIGRTMIN {
+		if q.rt == nil {
+			q.rt = map[int][]SigInfo{}
+		}
+		if len(q.rt[sig]) < rtQueueMax {
+			q.rt[sig] = append(q.rt[sig], info)
+			q.set |= abi.SigBit(sig)
+		}
+		return
+	}
+	if !q.set.Has(sig) {
+		q.set |= abi.SigBit(sig)
+		q.info[sig] = info
+	}
+}
+
+// take removes one instance of sig (which must be pending) and returns
+// its siginfo.
+func (q *sigQueue) take(sig int) SigInfo {
+	if sig >= abi.SIGRTMIN {
+		var info SigInfo
+		if l := q.rt[sig]; len(l) > 0 {
+			info = l[0]
+			q.rt[sig] = l[1:]
+		}
+		if len(q.rt[sig]) == 0 {
+			q.set &^= abi.SigBit(sig)
+			delete(q.rt, sig)
+		}
+		return info
+	}
+	q.set &^= abi.SigBit(sig)
+	return q.info[sig]
+}
+
+// discard drops every pending instance of the signals in set.
+func (q *sigQueue) discard(set abi.SigSet) {
+	q.set &^= set
+	for sig := range q.rt {
+		if set.Has(sig) {
+			delete(q.rt, sig)
+		}
+	}
+}
+
+// sharedSignals is a process's shared queue. Its mutex is a leaf: it is
+// taken after Task.mu (and never the other way round).
+type sharedSignals struct {
+	mu sync.Mutex
+	q  sigQueue
+}
+
+func (s *sharedSignals) pending() abi.SigSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.q.set
+}
+
+// takeSignal removes the lowest signal of want that is pending for t, its
+// own queue first, then its process's. t.mu held.
+func (t *Task) takeSignalLocked(want abi.SigSet) (SigInfo, bool) {
+	if ready := t.pending.set & want; ready != 0 {
+		return t.finishTake(t.pending.take(lowestSignal(ready))), true
+	}
+	sh := &t.tg.shared
+	sh.mu.Lock()
+	ready := sh.q.set & want
+	if ready == 0 {
+		sh.mu.Unlock()
+		return SigInfo{}, false
+	}
+	info := sh.q.take(lowestSignal(ready))
+	sh.mu.Unlock()
+	return t.finishTake(info), true
+}
+
+// finishTake does what taking a signal implies beyond the queue.
+func (t *Task) finishTake(info SigInfo) SigInfo {
+	if info.Code == abi.SI_TIMER {
+		t.tg.timerDelivered(int(info.PID))
+	}
+	return info
+}
+
+// pendingLocked is what t could take: its own and its process's pending
+// signals. t.mu held.
+func (t *Task) pendingLocked() abi.SigSet {
+	return t.pending.set | t.tg.shared.pending()
+}
+
+func lowestSignal(s abi.SigSet) int {
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if s.Has(sig) {
+			return sig
+		}
+	}
+	return 0
+}
+
+// wantsSignal reports whether t may be woken to take sig: it does not
+// block it and is not on its way out. Linux: kernel/signal.c (wants_signal)
+func (t *Task) wantsSignal(sig int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.exiting && (sig == abi.SIGKILL || !t.sigmask.Has(sig) || t.waitSet.Has(sig))
+}
+
+// queueShared makes info pending for the whole process and wakes one
+// thread that can take it (the main thread if it can, as Linux prefers);
+// if every thread blocks it, it waits in the queue for one to unblock it.
+// Every thread's signalfd readers are told.
+func (tg *ThreadGroup) queueShared(info SigInfo) {
+	sig := int(info.Signo)
+	tg.shared.mu.Lock()
+	tg.shared.q.add(info)
+	tg.shared.mu.Unlock()
+	tg.mu.Lock()
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	var target *Task
+	for _, t := range tasks {
+		if target == nil && t.wantsSignal(sig) {
+			target = t
+		}
+		t.mu.Lock()
+		t.noteSignalLocked()
+		t.mu.Unlock()
+	}
+	if sig == abi.SIGKILL {
+		for _, t := range tasks {
+			t.wake()
+		}
+		return
+	}
+	if target != nil {
+		target.wake()
+	}
+}
+
+// retargetShared wakes, for each shared signal that is pending, a thread
+// that can take it: called when a thread blocks more signals or exits, as
+// it may have been the one woken for them.
+// Linux: kernel/signal.c (retarget_shared_pending)
+func (tg *ThreadGroup) retargetShared() {
+	pend := tg.shared.pending()
+	if pend == 0 {
+		return
+	}
+	tg.mu.Lock()
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.mu.Lock()
+		accepts := ^t.sigmask | t.waitSet
+		ok := !t.exiting && pend&accepts != 0
+		if ok {
+			pend &^= accepts
+		}
+		t.mu.Unlock()
+		if ok {
+			t.wake()
+		}
+		if pend == 0 {
+			return
+		}
+	}
+}
