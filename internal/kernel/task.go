@@ -94,14 +94,14 @@ type Task struct {
 	mu            sync.Mutex
 	sigmask       abi.SigSet
 	waitSet       abi.SigSet // signals rt_sigtimedwait waits for: woken for them though blocked
-	pending       sigQueue // thread-directed signals (sigqueue.go)
+	pending       sigQueue   // thread-directed signals (sigqueue.go)
 	exiting       bool
 	oomRetries    int // OOM kills this task asked for in a row (oom.go)
 	clearChildTID uint64
 	robustHead    uint64
 	robustLen     uint64
 	altStack      SigAltStack
-	sigArrived    chan struct{}         // closed at the next signal (signalfd waits)
+	sigArrived    chan struct{} // closed at the next signal (signalfd waits)
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.
