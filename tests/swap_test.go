@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
 }
 `
 
-// siblingSrc holds a little memory for a while and checks it is intact.
+// siblingSrc holds a little memory until its stdin says go (the hog is
+// gone by then) and checks it is intact.
 const siblingSrc = `
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ int main(void) {
 	size_t n = 8 << 20;
 	unsigned char *p = malloc(n);
 	for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 7);
-	usleep(1500 * 1000);
+	getchar();
 	for (size_t i = 0; i < n; i++) if (p[i] != (unsigned char)(i * 7)) { puts("sibling: corrupt"); return 1; }
 	puts("sibling ok");
 	return 0;
@@ -102,7 +103,7 @@ func majorFaults(t *testing.T, stderr string) (int, int) {
 func TestOOMKillsLargest(t *testing.T) {
 	hog := compileC(t, "hog", hogSrc)
 	sib := compileC(t, "sibling", siblingSrc)
-	script := sib + " & " + hog + " 512; echo hog=$?; wait"
+	script := "F=$(mktemp -u); mkfifo $F; " + sib + " <$F & exec 3>$F; " + hog + " 512; echo hog=$?; echo go >&3; wait"
 	r := runGlassbox(t, []string{"--memory=256M"}, []string{"/bin/sh", "-c", script})
 	expect(t, "sh under --memory=256M", r, "hog=137\nsibling ok\n", 0)
 	if !regexp.MustCompile(`glassbox: out of memory: killed pid \d+ \(hog[^)]*\)`).MatchString(r.Stderr) {
