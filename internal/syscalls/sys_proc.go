@@ -81,16 +81,20 @@ func init() {
 	reg(unix.SYS_ARCH_PRCTL, sysArchPrctl)
 	reg(unix.SYS_UNAME, sysUname)
 	reg(unix.SYS_PRLIMIT64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) != 0 && a.Int(0) != t.PID() {
-			return 0, unix.ESRCH
+		if uint32(a[1]) >= 16 {
+			return 0, unix.EINVAL // before the pid. Linux: kernel/sys.c (prlimit64)
 		}
-		return rlimit(t, a.Int(1), a[2], a[3])
+		tg, err := t.RlimitTarget(a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		return rlimit(t, tg, a.Int(1), a[2], a[3])
 	})
 	reg(unix.SYS_GETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, a.Int(0), 0, a[1])
+		return rlimit(t, t.ThreadGroup(), a.Int(0), 0, a[1])
 	})
 	reg(unix.SYS_SETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, a.Int(0), a[1], 0)
+		return rlimit(t, t.ThreadGroup(), a.Int(0), a[1], 0)
 	})
 	reg(unix.SYS_SYSINFO, sysSysinfo)
 	reg(unix.SYS_GETRANDOM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -227,11 +231,11 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		cstr(u.Version[:]), "x86_64", "(none)"))
 }
 
-func rlimit(t *kernel.Task, res int, newAddr, oldAddr uint64) (uint64, error) {
+// rlimit reads and changes limit res of process tg for the caller t.
+func rlimit(t *kernel.Task, tg *kernel.ThreadGroup, res int, newAddr, oldAddr uint64) (uint64, error) {
 	if res < 0 || res >= 16 {
 		return 0, unix.EINVAL
 	}
-	tg := t.ThreadGroup()
 	var nl kernel.Rlimit
 	if newAddr != 0 {
 		var b [16]byte

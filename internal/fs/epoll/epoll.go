@@ -6,6 +6,17 @@
 // kept up to date by callbacks: a wait scans the interest list and sleeps
 // on the change channels of the files it watches.
 //
+// No wake-up is lost: a waiter sleeps on the channels it took during its
+// scan, each taken under its file's lock together with the events it
+// reported (vfs.Poller), so a change after the scan closes one of them.
+// The interest list itself is the one thing those channels don't cover:
+// an epoll_ctl ADD or MOD from another thread (Go's netpoller registers
+// new descriptors while a thread sleeps in epoll_wait) must wake the
+// sleeper so it scans the new entry, whose readiness may already hold
+// (Linux reports it at once, even for EPOLLET). So scan also takes the
+// instance's own change channel (Instance.changes) under Instance.mu, and
+// Ctl notifies it under Instance.mu after changing the list.
+//
 // Lock order: Instance.mu, then whatever vfs.Readiness takes (file locks).
 package epoll
 
@@ -46,6 +57,7 @@ type Instance struct {
 	vfs.BaseOps
 	mu      sync.Mutex
 	entries map[key]*entry
+	changes vfs.Changes // notified when the interest list gains or re-arms an entry
 	ino     uint64
 }
 
@@ -106,9 +118,13 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 			return unix.ENOENT
 		}
 		delete(in.entries, k)
+		return nil
 	default:
 		return unix.EINVAL
 	}
+	// A thread already asleep in Wait did not scan this entry.
+	// Linux: fs/eventpoll.c (ep_insert, ep_modify: wake_up if ready)
+	in.changes.Notify()
 	return nil
 }
 
@@ -126,7 +142,7 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].fd < keys[j].fd })
 	var out []Event
-	var chans []<-chan struct{}
+	chans := []<-chan struct{}{in.changes.Chan()}
 	for _, e := range keys {
 		if e.disabled {
 			continue
