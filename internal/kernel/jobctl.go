@@ -65,6 +65,8 @@ func (tg *ThreadGroup) continueGroup() {
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
+	stops := abi.SigBit(abi.SIGSTOP) | abi.SigBit(abi.SIGTSTP) | abi.SigBit(abi.SIGTTIN) | abi.SigBit(abi.SIGTTOU)
+	tg.shared.discard(stops)
 	for _, o := range tasks {
 		o.mu.Lock()
 		// Pending stop signals are discarded by SIGCONT.

@@ -81,20 +81,13 @@ func init() {
 	reg(unix.SYS_ARCH_PRCTL, sysArchPrctl)
 	reg(unix.SYS_UNAME, sysUname)
 	reg(unix.SYS_PRLIMIT64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if uint32(a[1]) >= 16 {
-			return 0, unix.EINVAL // before the pid. Linux: kernel/sys.c (prlimit64)
-		}
-		tg, err := t.RlimitTarget(a.Int(0))
-		if err != nil {
-			return 0, err
-		}
-		return rlimit(t, tg, a.Int(1), a[2], a[3])
+		return rlimit(t, a.Int(0), a[1], a[2], a[3])
 	})
 	reg(unix.SYS_GETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, t.ThreadGroup(), a.Int(0), 0, a[1])
+		return rlimit(t, 0, a[0], 0, a[1])
 	})
 	reg(unix.SYS_SETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, t.ThreadGroup(), a.Int(0), a[1], 0)
+		return rlimit(t, 0, a[0], a[1], 0)
 	})
 	reg(unix.SYS_SYSINFO, sysSysinfo)
 	reg(unix.SYS_GETRANDOM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -231,11 +224,10 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		cstr(u.Version[:]), "x86_64", "(none)"))
 }
 
-// rlimit reads and changes limit res of process tg for the caller t.
-func rlimit(t *kernel.Task, tg *kernel.ThreadGroup, res int, newAddr, oldAddr uint64) (uint64, error) {
-	if res < 0 || res >= 16 {
-		return 0, unix.EINVAL
-	}
+// rlimit reads and changes limit res of process pid (0: the caller's),
+// checking in Linux's order: the new limit's memory, the process, the
+// resource number. Linux: kernel/sys.c (prlimit64, do_prlimit)
+func rlimit(t *kernel.Task, pid int, resArg, newAddr, oldAddr uint64) (uint64, error) {
 	var nl kernel.Rlimit
 	if newAddr != 0 {
 		var b [16]byte
@@ -243,6 +235,14 @@ func rlimit(t *kernel.Task, tg *kernel.ThreadGroup, res int, newAddr, oldAddr ui
 			return 0, err
 		}
 		nl = kernel.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
+	}
+	tg, err := t.RlimitTarget(pid)
+	if err != nil {
+		return 0, err
+	}
+	res := int(uint32(resArg))
+	if uint32(resArg) >= 16 {
+		return 0, unix.EINVAL
 	}
 	old := tg.Rlimit(res)
 	if newAddr != 0 {

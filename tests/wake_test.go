@@ -1,0 +1,323 @@
+package tests
+
+import "testing"
+
+// Lost wake-ups: a thread asleep in the kernel must see every event that
+// should end its sleep, whichever thread causes it and however the two
+// race. Each program bounds itself with alarm(), so a lost wake-up shows
+// as death by SIGALRM instead of a stalled run.
+
+const epollCtlWakeC = `
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static int ep;
+static void *waiter(void *arg) {
+	struct epoll_event out[4];
+	int n = epoll_wait(ep, out, 4, -1);
+	printf("%s: n=%d data=%lu\n", (char *)arg, n, n > 0 ? (unsigned long)out[0].data.u64 : 0);
+	return NULL;
+}
+
+int main(void) {
+	alarm(10);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	pthread_t t;
+	struct epoll_event ev;
+
+	/* Readiness that is there before EPOLL_CTL_ADD, edge-triggered. */
+	ep = epoll_create1(0);
+	pthread_create(&t, NULL, waiter, "ready before add");
+	usleep(50000);
+	int a[2]; pipe(a);
+	write(a[1], "x", 1);
+	ev = (struct epoll_event){.events = EPOLLIN | EPOLLET, .data.u64 = 1};
+	epoll_ctl(ep, EPOLL_CTL_ADD, a[0], &ev);
+	pthread_join(t, NULL);
+	close(ep);
+
+	/* Readiness that comes after the add. */
+	ep = epoll_create1(0);
+	pthread_create(&t, NULL, waiter, "ready after add");
+	usleep(50000);
+	int b[2]; pipe(b);
+	ev = (struct epoll_event){.events = EPOLLIN | EPOLLET, .data.u64 = 2};
+	epoll_ctl(ep, EPOLL_CTL_ADD, b[0], &ev);
+	usleep(50000);
+	write(b[1], "y", 1);
+	pthread_join(t, NULL);
+
+	/* A one-shot entry re-armed by EPOLL_CTL_MOD while it is ready. */
+	ev = (struct epoll_event){.events = EPOLLIN | EPOLLONESHOT, .data.u64 = 3};
+	epoll_ctl(ep, EPOLL_CTL_MOD, b[0], &ev);
+	struct epoll_event out[4];
+	printf("one-shot first: %d\n", epoll_wait(ep, out, 4, 0));
+	printf("one-shot disarmed: %d\n", epoll_wait(ep, out, 4, 0));
+	pthread_create(&t, NULL, waiter, "re-armed");
+	usleep(50000);
+	epoll_ctl(ep, EPOLL_CTL_MOD, b[0], &ev);
+	pthread_join(t, NULL);
+
+	/* A nested epoll sees an entry added to the inner one. */
+	int inner = epoll_create1(0);
+	int outer = epoll_create1(0);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = 4};
+	epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev);
+	ep = outer;
+	pthread_create(&t, NULL, waiter, "nested");
+	usleep(50000);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = 5};
+	epoll_ctl(inner, EPOLL_CTL_ADD, a[0], &ev);
+	pthread_join(t, NULL);
+	return 0;
+}
+`
+
+// TestEpollCtlWakesWaiter: an entry added (or a one-shot entry re-armed)
+// while another thread already sleeps in epoll_wait is reported to it,
+// whether its readiness was there before the add (edge-triggered too) or
+// comes after; a nested epoll sees an entry added to the inner one. Go's
+// netpoller registers each new descriptor while a thread sleeps in
+// epoll_wait: this is how `go test net` and os/exec stalled.
+func TestEpollCtlWakesWaiter(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "epollctlwake", epollCtlWakeC, "-dynamic", "-pthread")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 100 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
+const sharedSignalsC = `
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static pid_t main_tid;
+static volatile sig_atomic_t handled_in_main = -1;
+static pthread_barrier_t bar;
+
+static pid_t gettid_(void) { return syscall(SYS_gettid); }
+
+static void on_usr2(int sig) { handled_in_main = gettid_() == main_tid; }
+
+static void block(int sig) {
+	sigset_t s; sigemptyset(&s); sigaddset(&s, sig);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
+static int shdpnd_has(int sig) {
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256]; unsigned long long v = 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "ShdPnd: %llx", &v) == 1) break;
+	fclose(f);
+	return (v >> (sig - 1)) & 1;
+}
+
+/* 1: every thread blocks SIGUSR1; a second thread waits for it in sigwait. */
+static void *sigwaiter(void *arg) {
+	sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR1);
+	pthread_barrier_wait(&bar);
+	sigset_t p; sigpending(&p);
+	printf("thread sees it pending: %d\n", sigismember(&p, SIGUSR1));
+	int sig = 0;
+	int r = sigwait(&s, &sig);
+	printf("sigwait in thread: r=%d sig=%s\n", r, strsignal(sig));
+	return NULL;
+}
+
+/* 2: every thread blocks SIGUSR2; a second thread unblocks it later. */
+static void *unblocker(void *arg) {
+	pthread_barrier_wait(&bar);
+	sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	return NULL;
+}
+
+/* 3: a signalfd read in a second thread. */
+static void *fdreader(void *arg) {
+	int fd = *(int *)arg;
+	struct signalfd_siginfo si;
+	ssize_t n = read(fd, &si, sizeof si);
+	printf("signalfd in thread: n=%zd sig=%s\n", n, strsignal(si.ssi_signo));
+	return NULL;
+}
+
+/* 4: real-time signals queued to the process keep their order. */
+static void *rtwaiter(void *arg) {
+	sigset_t s; sigemptyset(&s); sigaddset(&s, SIGRTMIN + 1);
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < 3; i++) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&s, &si);
+		printf("rt %d: sig=RTMIN+%d value=%d\n", i, sig - SIGRTMIN, si.si_value.sival_int);
+	}
+	return NULL;
+}
+
+int main(void) {
+	alarm(10);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	main_tid = gettid_();
+	pthread_t t;
+
+	block(SIGUSR1);
+	pthread_barrier_init(&bar, NULL, 2);
+	pthread_create(&t, NULL, sigwaiter, NULL);
+	kill(getpid(), SIGUSR1);
+	printf("shared pending in status: %d\n", shdpnd_has(SIGUSR1));
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	sigset_t p; sigpending(&p);
+	printf("still pending: %d\n", sigismember(&p, SIGUSR1));
+
+	signal(SIGUSR2, on_usr2);
+	block(SIGUSR2);
+	pthread_create(&t, NULL, unblocker, NULL);
+	kill(getpid(), SIGUSR2);
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	printf("handled by the unblocking thread: %d\n", handled_in_main == 0);
+
+	sigset_t s; sigemptyset(&s); sigaddset(&s, SIGHUP);
+	block(SIGHUP);
+	int fd = signalfd(-1, &s, 0);
+	pthread_create(&t, NULL, fdreader, &fd);
+	usleep(50000);
+	kill(getpid(), SIGHUP);
+	pthread_join(t, NULL);
+
+	block(SIGRTMIN + 1);
+	pthread_create(&t, NULL, rtwaiter, NULL);
+	for (int i = 0; i < 3; i++) {
+		union sigval v = {.sival_int = 100 + i};
+		sigqueue(getpid(), SIGRTMIN + 1, v);
+	}
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	return 0;
+}
+`
+
+// TestProcessSignalsShared: a process-directed signal that every thread
+// blocks stays pending on the process (ShdPnd, sigpending in any thread)
+// and is taken by whichever thread waits for it (sigwait, signalfd) or
+// unblocks it; real-time signals queued to the process keep their order.
+func TestProcessSignalsShared(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "sigshared", sharedSignalsC, "-dynamic", "-pthread")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 200 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
+const prlimitOtherC = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(void) {
+	setvbuf(stdout, NULL, _IONBF, 0);
+	int p[2]; pipe(p);
+	pid_t child = fork();
+	if (child == 0) {
+		char c;
+		read(p[0], &c, 1); /* the parent has changed our limit */
+		struct rlimit r; getrlimit(RLIMIT_NOFILE, &r);
+		printf("child sees: cur=%llu max=%llu\n", (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
+		_exit(0);
+	}
+	struct rlimit old, nl = {.rlim_cur = 123, .rlim_max = 456};
+	int r = prlimit(child, RLIMIT_NOFILE, &nl, &old);
+	printf("prlimit child: %d (old cur>0: %d)\n", r, old.rlim_cur > 0);
+	struct rlimit got;
+	r = prlimit(child, RLIMIT_NOFILE, NULL, &got);
+	printf("read back: %d cur=%llu max=%llu\n", r, (unsigned long long)got.rlim_cur, (unsigned long long)got.rlim_max);
+	write(p[1], "x", 1);
+	waitpid(child, NULL, 0);
+	errno = 0;
+	r = prlimit(child, RLIMIT_NOFILE, NULL, &got);
+	printf("reaped child: %d %s\n", r, strerror(errno));
+	errno = 0;
+	r = prlimit(child, 999, NULL, &got);
+	printf("bad resource, no such pid: %d %s\n", r, strerror(errno));
+	r = prlimit(0, RLIMIT_NOFILE, NULL, &got);
+	printf("self: %d\n", r);
+	return 0;
+}
+`
+
+// TestPrlimitOtherProcess: prlimit64 reads and sets another process's
+// limits (Go's syscall tests and util-linux prlimit do), ESRCH before
+// EINVAL for a missing process.
+func TestPrlimitOtherProcess(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "prlimother", prlimitOtherC)
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 100 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
+const tcpWriteClosedC = `
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(void) {
+	alarm(20);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	bind(l, (struct sockaddr *)&a, sizeof a);
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&a, sizeof a);
+	int s = accept(l, NULL, NULL);
+	close(s);
+	usleep(50000);
+	/* One huge write: the closed peer's reset stops it short. */
+	size_t big = 64 << 20;
+	char *buf = calloc(1, big);
+	ssize_t n = send(c, buf, big, MSG_NOSIGNAL);
+	printf("first write: partial=%d\n", n > 0 && (size_t)n < big);
+	int writes = 1;
+	while ((n = send(c, buf, big, MSG_NOSIGNAL)) >= 0 && writes < 100)
+		writes++;
+	printf("then: %s after at most a few writes: %d\n", n < 0 ? (errno == EPIPE || errno == ECONNRESET ? "EPIPE/ECONNRESET" : strerror(errno)) : "no error", writes <= 3);
+	return 0;
+}
+`
+
+// TestTCPWriteAfterPeerClose: the first write after the peer closed is
+// cut short by the peer's reset and the next fails, so a writer looping
+// until its data is out (Go's Buffers.WriteTo, TestWritevError) sees the
+// error instead of a gigabyte "sent".
+func TestTCPWriteAfterPeerClose(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "tcpwriteclosed", tcpWriteClosedC)
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 50 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
