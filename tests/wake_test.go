@@ -90,6 +90,46 @@ func TestEpollCtlWakesWaiter(t *testing.T) {
 	}
 }
 
+const epollPolledC = `
+#include <poll.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+int main(void) {
+	int p[2]; pipe(p);
+	int q[2]; pipe(q);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 1}, out[4];
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	ev = (struct epoll_event){.events = EPOLLIN | EPOLLONESHOT, .data.u64 = 2};
+	epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev);
+	write(p[1], "x", 1);
+	write(q[1], "y", 1);
+	struct pollfd pf = {ep, POLLIN, 0};
+	int n = poll(&pf, 1, 1000);
+	printf("poll on epoll: %d %#x\n", n, pf.revents);
+	n = poll(&pf, 1, 1000);
+	printf("poll again: %d %#x\n", n, pf.revents);
+	n = epoll_wait(ep, out, 4, 100);
+	printf("epoll_wait after poll: %d\n", n);
+	n = epoll_wait(ep, out, 4, 0);
+	printf("epoll_wait again: %d\n", n);
+	return 0;
+}
+`
+
+// TestEpollPollDoesNotConsume: poll (or an outer epoll) asking whether an
+// epoll file is readable leaves its edge-triggered and one-shot events
+// for the epoll_wait that follows, which would otherwise sleep forever.
+func TestEpollPollDoesNotConsume(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "epollpolled", epollPolledC)
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 50 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
 const sharedSignalsC = `
 #define _GNU_SOURCE
 #include <pthread.h>

@@ -129,7 +129,11 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 }
 
 // scan collects up to max ready events and the channels to sleep on.
-func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
+// Only a wait that reports the events consumes them (an edge-triggered
+// entry's edge, a one-shot entry); a poll of the epoll file itself must
+// leave them for the epoll_wait it announces.
+// Linux: fs/eventpoll.c (ep_send_events vs ep_eventpoll_poll)
+func (in *Instance) scan(max int, consume bool) ([]Event, []<-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	keys := make([]*entry, 0, len(in.entries))
@@ -157,6 +161,9 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 			continue
 		}
 		out = append(out, Event{Events: ready, Data: e.data})
+		if !consume {
+			continue
+		}
 		if e.events&unix.EPOLLONESHOT != 0 {
 			e.disabled = true
 		}
@@ -173,7 +180,7 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 // interrupted (EINTR).
 func (in *Instance) Wait(ctx vfs.Ctx, max int, deadline time.Time, poll bool) ([]Event, error) {
 	for {
-		evs, chans := in.scan(max)
+		evs, chans := in.scan(max, true)
 		if len(evs) > 0 || poll {
 			return evs, nil
 		}
@@ -189,7 +196,7 @@ func (in *Instance) Wait(ctx vfs.Ctx, max int, deadline time.Time, poll bool) ([
 // Readiness implements vfs.Poller: an epoll file is readable when one of
 // its entries is ready.
 func (in *Instance) Readiness() (uint32, <-chan struct{}) {
-	evs, chans := in.scan(1)
+	evs, chans := in.scan(1, false)
 	if len(evs) > 0 {
 		return unix.POLLIN, nil
 	}
