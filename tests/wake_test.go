@@ -130,6 +130,81 @@ func TestEpollPollDoesNotConsume(t *testing.T) {
 	}
 }
 
+const futexInterruptedC = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static int word;
+static pid_t waiter_tid;
+static void on_usr1(int sig) {}
+
+static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
+
+static void *waiter(void *arg) {
+	waiter_tid = syscall(SYS_gettid);
+	struct timespec rel = {0, 400 * 1000 * 1000};
+	long r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0);
+	int e = errno;
+	/* A handler (even SA_RESTART) ends a timed futex wait with EINTR. */
+	printf("timed wait, handler: r=%ld %s\n", r, r < 0 ? strerrorname_np(e) : "");
+	return NULL;
+}
+
+int main(void) {
+	alarm(10);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_t t;
+	pthread_create(&t, NULL, waiter, NULL);
+	usleep(100000);
+	syscall(SYS_tgkill, getpid(), waiter_tid, SIGUSR1);
+	pthread_join(t, NULL);
+
+	/* Stopped and continued (no handler): the wait resumes with the same
+	   deadline and times out on time. */
+	pid_t child = fork();
+	if (child == 0) {
+		struct timespec rel = {0, 400 * 1000 * 1000};
+		double t0 = now();
+		long r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0);
+		int e = errno;
+		double dt = now() - t0;
+		printf("timed wait, stopped and continued: r=%ld %s, on time=%d\n", r, r < 0 ? strerrorname_np(e) : "", dt > 0.35 && dt < 0.6);
+		/* A fresh timeout after SIGCONT would end it at 0.75s. */
+		_exit(0);
+	}
+	usleep(100000);
+	kill(child, SIGSTOP);
+	usleep(250000);
+	kill(child, SIGCONT);
+	waitpid(child, NULL, 0);
+	return 0;
+}
+`
+
+// TestFutexWaitInterrupted: a timed FUTEX_WAIT that a handler interrupts
+// returns EINTR even with SA_RESTART (Go's runtime relies on it to look
+// at its timers again), and one resumed after a stop keeps its deadline
+// instead of starting a fresh timeout. Linux: futex_wait_restart.
+func TestFutexWaitInterrupted(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "futexintr", futexInterruptedC, "-dynamic", "-pthread")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 50 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
 const sharedSignalsC = `
 #define _GNU_SOURCE
 #include <pthread.h>
