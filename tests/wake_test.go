@@ -205,6 +205,117 @@ func TestFutexWaitInterrupted(t *testing.T) {
 	}
 }
 
+const waitsStoppedC = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
+static void on_usr1(int sig) {}
+
+static int do_epoll(void) {
+	int ep = epoll_create1(0), p[2]; pipe(p);
+	struct epoll_event ev = {.events = EPOLLIN}, out;
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	return epoll_wait(ep, &out, 1, 1000);
+}
+
+static int do_poll(void) {
+	int p[2]; pipe(p);
+	struct pollfd pf = {p[0], POLLIN, 0};
+	return poll(&pf, 1, 1000);
+}
+
+static int do_ppoll(void) {
+	int p[2]; pipe(p);
+	struct pollfd pf = {p[0], POLLIN, 0};
+	struct timespec ts = {1, 0};
+	return ppoll(&pf, 1, &ts, NULL);
+}
+
+static int do_select(void) {
+	struct timeval tv = {1, 0};
+	return select(0, NULL, NULL, NULL, &tv);
+}
+
+int main(void) {
+	alarm(20);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	/* Each wait (1s timeout) runs in a child stopped at 0.3s and
+	   continued at 0.8s. epoll_wait is never restarted (EINTR at 0.8s);
+	   poll resumes with its deadline (1s); ppoll and select with the time
+	   left when they stopped (1.5s); none starts afresh (1.8s). */
+	const char *names[] = {"epoll_wait", "poll", "ppoll", "select"};
+	int (*waits[])(void) = {do_epoll, do_poll, do_ppoll, do_select};
+	pid_t kids[4];
+	int out[4];
+	for (int i = 0; i < 4; i++) {
+		int p[2]; pipe(p);
+		out[i] = p[0];
+		if ((kids[i] = fork()) == 0) {
+			double t0 = now();
+			int r = waits[i]();
+			int e = errno;
+			double dt = now() - t0;
+			const char *when = dt < 0.9 ? "at the continue" : dt < 1.25 ? "at the deadline" : dt < 1.65 ? "after the time left" : "after a fresh timeout";
+			dprintf(p[1], "%s, stopped and continued: r=%d %s, ended %s\n", names[i], r, r < 0 ? strerrorname_np(e) : "-", when);
+			_exit(0);
+		}
+		close(p[1]);
+	}
+	usleep(300000);
+	for (int i = 0; i < 4; i++) kill(kids[i], SIGSTOP);
+	usleep(500000);
+	for (int i = 0; i < 4; i++) kill(kids[i], SIGCONT);
+	for (int i = 0; i < 4; i++) {
+		char buf[256];
+		ssize_t n = read(out[i], buf, sizeof buf);
+		if (n > 0) fwrite(buf, 1, n, stdout);
+		waitpid(kids[i], NULL, 0);
+	}
+
+	/* select writes back the time left. */
+	struct timeval tv = {0, 50 * 1000};
+	int r = select(0, NULL, NULL, NULL, &tv);
+	printf("select timed out: r=%d left=%ld.%06ld\n", r, (long)tv.tv_sec, (long)tv.tv_usec);
+	struct sigaction sa = {.sa_handler = on_usr1};
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		struct timeval tv = {5, 0};
+		int r = select(0, NULL, NULL, NULL, &tv);
+		int e = errno;
+		printf("select interrupted: r=%d %s, time left written back=%d\n", r, strerrorname_np(e), tv.tv_sec < 5 && tv.tv_sec >= 3);
+		_exit(0);
+	}
+	usleep(200000);
+	kill(child, SIGUSR1);
+	waitpid(child, NULL, 0);
+	return 0;
+}
+`
+
+// TestTimedWaitsStopped: timed waits interrupted without a handler (a
+// stop and a continue) end as Linux ends them: epoll_wait with EINTR,
+// poll at its deadline, ppoll and select after the time they had left
+// (written back to their timeout), never after a fresh timeout.
+func TestTimedWaitsStopped(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "waitstop", waitsStoppedC, "-dynamic")
+	native, _ := diff(t, []string{prog})
+	if native.Code != 0 || len(native.Stdout) < 200 {
+		t.Errorf("native run looks wrong: %s", native)
+	}
+}
+
 const sharedSignalsC = `
 #define _GNU_SOURCE
 #include <pthread.h>
