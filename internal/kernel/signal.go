@@ -188,10 +188,7 @@ func (t *Task) prepareSignal(sig int) bool {
 	case sig == abi.SIGCONT:
 		t.tg.continueGroup()
 	case defaultActionOf(sig) == actStop:
-		t.tg.shared.discard(abi.SigBit(abi.SIGCONT))
-		t.mu.Lock()
-		t.pending &^= abi.SigBit(abi.SIGCONT)
-		t.mu.Unlock()
+		t.tg.discardPending(abi.SigBit(abi.SIGCONT))
 	case sig == abi.SIGKILL:
 		t.tg.continueGroupQuiet()
 	}
