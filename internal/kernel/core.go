@@ -166,7 +166,7 @@ func (t *Task) prstatus(sig int, info *SigInfo) []byte {
 	le.PutUint32(b[0:], uint32(sig))
 	le.PutUint32(b[4:], uint32(info.Code))
 	le.PutUint16(b[12:], uint16(sig)) // pr_cursig
-	le.PutUint64(b[16:], uint64(t.privatePending()))
+	le.PutUint64(b[16:], uint64(t.Pending()))
 	le.PutUint64(b[24:], uint64(t.SigMask()))
 	le.PutUint32(b[32:], uint32(t.tid))
 	le.PutUint32(b[36:], uint32(t.tg.PPID()))

@@ -83,8 +83,6 @@ func (t *Task) finish() {
 	status := tg.status
 	tg.mu.Unlock()
 	if !last {
-		// The process's signals this thread did not take go to another.
-		tg.retargetShared(t, ^abi.SigSet(0))
 		return
 	}
 	// The process is gone: release what it held.

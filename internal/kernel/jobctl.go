@@ -47,30 +47,9 @@ func (t *Task) groupStop(sig int) {
 	}
 }
 
-// stopSignals are the signals whose default action stops a process.
-var stopSignals = abi.SigBit(abi.SIGSTOP) | abi.SigBit(abi.SIGTSTP) | abi.SigBit(abi.SIGTTIN) | abi.SigBit(abi.SIGTTOU)
-
-// discardPending drops the signals in set from every thread of the
-// process and from the process's own pending set: a stop signal cancels
-// a pending SIGCONT and SIGCONT cancels pending stop signals, in the
-// whole process, when they are sent. Linux: kernel/signal.c (prepare_signal)
-func (tg *ThreadGroup) discardPending(set abi.SigSet) {
-	tg.shared.discard(set)
-	tg.mu.Lock()
-	tasks := append([]*Task(nil), tg.tasks...)
-	tg.mu.Unlock()
-	for _, o := range tasks {
-		o.mu.Lock()
-		o.pending &^= set
-		o.mu.Unlock()
-	}
-}
-
-// continueGroup discards the process's pending stop signals and resumes
-// it if it is stopped, telling the parent (SIGCONT, at the time it is
-// sent, whatever its disposition).
+// continueGroup resumes a stopped process (SIGCONT, at the time it is
+// sent, whatever its disposition) and tells the parent.
 func (tg *ThreadGroup) continueGroup() {
-	tg.discardPending(stopSignals)
 	k := tg.k
 	k.mu.Lock()
 	if !tg.job.stopped {
@@ -87,6 +66,12 @@ func (tg *ThreadGroup) continueGroup() {
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, o := range tasks {
+		o.mu.Lock()
+		// Pending stop signals are discarded by SIGCONT.
+		for _, s := range []int{abi.SIGSTOP, abi.SIGTSTP, abi.SIGTTIN, abi.SIGTTOU} {
+			o.pending &^= abi.SigBit(s)
+		}
+		o.mu.Unlock()
 		o.wake()
 	}
 	if parent != nil && parent.Action(abi.SIGCHLD).Flags&abi.SA_NOCLDSTOP == 0 {

@@ -277,9 +277,8 @@ func (p procProcess) Status(self bool) string {
 	_, state := p.state(self)
 	var pending, blocked abi.SigSet
 	if t := tg.Leader(); t != nil {
-		pending, blocked = t.privatePending(), t.SigMask()
+		pending, blocked = t.Pending(), t.SigMask()
 	}
-	shared := tg.shared.get()
 	var ign, cgt abi.SigSet
 	for sig := 1; sig <= abi.NSIG; sig++ {
 		switch a := tg.Action(sig); a.Handler {
@@ -311,7 +310,7 @@ func (p procProcess) Status(self bool) string {
 		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
-		uint64(pending), uint64(shared), uint64(blocked), uint64(ign), uint64(cgt),
+		uint64(pending), uint64(0), uint64(blocked), uint64(ign), uint64(cgt),
 		capEff, capEff, uint64(1<<41-1), nnp)
 }
 

@@ -283,17 +283,6 @@ func (t *Task) SetTempSigMask(mask abi.SigSet) {
 // Linux: kernel/signal.c (do_sigtimedwait)
 func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error) {
 	set &^= abi.Unblockable
-	// While it waits, t can take the process's signals in set even if it
-	// blocks them (Linux unblocks them for the wait: real_blocked).
-	t.mu.Lock()
-	t.sigwaiting = set
-	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.sigwaiting = 0
-		t.mu.Unlock()
-		t.tg.retargetShared(t, set)
-	}()
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
 		tm := time.NewTimer(time.Until(deadline))
@@ -302,7 +291,7 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 	}
 	for {
 		t.mu.Lock()
-		if ready := t.pendingLocked() & set; ready != 0 {
+		if ready := t.pending & set; ready != 0 {
 			for sig := 1; sig <= abi.NSIG; sig++ {
 				if ready.Has(sig) {
 					info := t.takePendingLocked(sig)
@@ -311,7 +300,7 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 				}
 			}
 		}
-		other := t.exiting || t.pendingLocked()&^t.sigmask&^set != 0
+		other := t.exiting || t.pending&^t.sigmask&^set != 0
 		t.mu.Unlock()
 		if other {
 			return SigInfo{}, unix.EINTR

@@ -77,27 +77,14 @@ func (t *Task) SigMask() abi.SigSet {
 }
 
 // SetSigMask replaces the blocked set (SIGKILL and SIGSTOP stay unblocked).
-// Process-directed signals it newly blocks go to another thread.
 func (t *Task) SetSigMask(m abi.SigSet) {
 	t.mu.Lock()
-	newly := m &^ abi.Unblockable &^ t.sigmask
 	t.sigmask = m &^ abi.Unblockable
 	t.mu.Unlock()
-	if newly != 0 {
-		t.tg.retargetShared(t, newly)
-	}
 }
 
-// Pending returns the signals pending for t: its own and its process's
-// (rt_sigpending).
+// Pending returns the pending set.
 func (t *Task) Pending() abi.SigSet {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pendingLocked()
-}
-
-// privatePending returns the signals pending for t alone (SigPnd).
-func (t *Task) privatePending() abi.SigSet {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.pending
@@ -159,10 +146,23 @@ func (t *Task) SendSignal(sig int) {
 // Linux: kernel/signal.c (prepare_signal, __send_signal)
 func (t *Task) SendSignalInfo(info SigInfo) {
 	sig := int(info.Signo)
-	if !t.prepareSignal(sig) {
-		return
+	switch {
+	case sig == abi.SIGCONT:
+		t.tg.continueGroup()
+	case defaultActionOf(sig) == actStop:
+		t.mu.Lock()
+		t.pending &^= abi.SigBit(abi.SIGCONT)
+		t.mu.Unlock()
+	case sig == abi.SIGKILL:
+		t.tg.continueGroupQuiet()
 	}
 	t.mu.Lock()
+	if !t.sigmask.Has(sig) && t.tg.ignores(sig) {
+		// Ignored and not blocked: discarded at once, waking nobody.
+		// Linux: kernel/signal.c (sig_ignored)
+		t.mu.Unlock()
+		return
+	}
 	if sig >= abi.SIGRTMIN {
 		if len(t.rtQueue[sig]) < rtQueueMax {
 			t.rtQueue[sig] = append(t.rtQueue[sig], info)
@@ -174,55 +174,23 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	}
 	t.noteSignalLocked()
 	t.mu.Unlock()
-	t.traceSent(info)
-	t.wake()
-}
-
-// prepareSignal does what sending sig does before it is queued for t (or
-// t's process): SIGCONT resumes a stopped process, stop signals and
-// SIGCONT cancel each other's pending instances. It reports false when
-// sig is to be discarded: ignored and not blocked by t.
-// Linux: kernel/signal.c (prepare_signal, sig_ignored)
-func (t *Task) prepareSignal(sig int) bool {
-	switch {
-	case sig == abi.SIGCONT:
-		t.tg.continueGroup()
-	case defaultActionOf(sig) == actStop:
-		t.tg.discardPending(abi.SigBit(abi.SIGCONT))
-	case sig == abi.SIGKILL:
-		t.tg.continueGroupQuiet()
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	// Ignored and not blocked: discarded at once, waking nobody.
-	return t.sigmask.Has(sig) || !t.tg.ignores(sig)
-}
-
-// traceSent records that info was sent to t (or its process).
-func (t *Task) traceSent(info SigInfo) {
 	if tr := t.k.cfg.Tracer; tr.On(trace.Signal) {
 		from := "the kernel"
 		if info.Code <= 0 && info.PID != 0 {
 			from = "pid " + strconv.Itoa(int(info.PID))
 		}
 		tr.Emit(&trace.Event{Kind: trace.Signal, PID: t.tg.pid, TID: t.tid,
-			Detail: abi.SignalName(int(info.Signo)) + " sent by " + from})
+			Detail: abi.SignalName(sig) + " sent by " + from})
 	}
+	t.wake()
 }
 
 // rtQueueMax bounds each real-time signal's queue (RLIMIT_SIGPENDING-like).
 const rtQueueMax = 4096
 
-// takePendingLocked removes one instance of sig from t's pending set, or
-// else its process's, and returns its siginfo. t.mu held.
+// takePending removes one instance of sig from t's pending set and returns
+// its siginfo. t.mu held.
 func (t *Task) takePendingLocked(sig int) SigInfo {
-	if !t.pending.Has(sig) {
-		info, _ := t.tg.shared.take(sig)
-		if info.Code == abi.SI_TIMER {
-			t.tg.timerDelivered(int(info.PID))
-		}
-		return info
-	}
 	if sig >= abi.SIGRTMIN {
 		q := t.rtQueue[sig]
 		var info SigInfo
@@ -268,7 +236,7 @@ func (t *Task) checkSignals() bool {
 		t.mu.Unlock()
 		return true
 	}
-	ready := t.pendingLocked() &^ t.sigmask
+	ready := t.pending &^ t.sigmask
 	t.mu.Unlock()
 	for sig := 1; ready != 0 && sig <= abi.NSIG; sig++ {
 		if !ready.Has(sig) {
@@ -276,7 +244,7 @@ func (t *Task) checkSignals() bool {
 		}
 		ready &^= abi.SigBit(sig)
 		t.mu.Lock()
-		if !t.pendingLocked().Has(sig) || t.sigmask.Has(sig) {
+		if !t.pending.Has(sig) || t.sigmask.Has(sig) {
 			t.mu.Unlock()
 			continue // a handler run meanwhile blocked it
 		}
@@ -365,7 +333,7 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 func (t *Task) Interrupted() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.exiting || t.pendingLocked()&^t.sigmask != 0
+	return t.exiting || t.pending&^t.sigmask != 0
 }
 
 // Sleep waits for d, or until interrupted (EINTR). It returns the time

@@ -71,8 +71,6 @@ type ThreadGroup struct {
 
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
-
-	shared sharedPending // process-directed signals no thread has taken yet
 }
 
 // PID returns the process id.
@@ -103,7 +101,6 @@ type Task struct {
 	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
 	rtQueue       map[int][]SigInfo     // queued real-time signals, in order
 	sigArrived    chan struct{}         // closed at the next signal (signalfd waits)
-	sigwaiting    abi.SigSet            // the set a sigtimedwait in progress waits for
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.
