@@ -316,7 +316,7 @@ func TestTimedWaitsStopped(t *testing.T) {
 	}
 }
 
-const sharedSignalsC = `
+const processSignalsC = `
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -439,7 +439,7 @@ int main(void) {
 // unblocks it; real-time signals queued to the process keep their order.
 func TestProcessSignalsShared(t *testing.T) {
 	t.Parallel()
-	prog := compileC(t, "sigshared", sharedSignalsC, "-dynamic", "-pthread")
+	prog := compileC(t, "sigshared", processSignalsC, "-dynamic", "-pthread")
 	native, _ := diff(t, []string{prog})
 	if native.Code != 0 || len(native.Stdout) < 200 {
 		t.Errorf("native run looks wrong: %s", native)
