@@ -139,53 +139,61 @@ const futexInterruptedC = `
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 static int word;
-static pid_t waiter_tid;
+static volatile int waiter_tid, done;
 static void on_usr1(int sig) {}
 
 static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
 
 static void *waiter(void *arg) {
 	waiter_tid = syscall(SYS_gettid);
-	struct timespec rel = {0, 400 * 1000 * 1000};
+	struct timespec rel = {5, 0};
 	long r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0);
 	int e = errno;
+	done = 1;
 	/* A handler (even SA_RESTART) ends a timed futex wait with EINTR. */
 	printf("timed wait, handler: r=%ld %s\n", r, r < 0 ? strerrorname_np(e) : "");
 	return NULL;
 }
 
 int main(void) {
-	alarm(10);
+	alarm(20);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
 	sigaction(SIGUSR1, &sa, NULL);
 	pthread_t t;
 	pthread_create(&t, NULL, waiter, NULL);
-	usleep(100000);
-	syscall(SYS_tgkill, getpid(), waiter_tid, SIGUSR1);
+	while (!waiter_tid) usleep(1000);
+	/* Until one lands while it waits. */
+	while (!done) {
+		usleep(50000);
+		syscall(SYS_tgkill, getpid(), waiter_tid, SIGUSR1);
+	}
 	pthread_join(t, NULL);
 
-	/* Stopped and continued (no handler): the wait resumes with the same
-	   deadline and times out on time. */
+	/* Stopped at 0.5s and continued at 1.5s (no handler): the wait
+	   resumes with its deadline (2s); a fresh timeout would end at 3.5s. */
+	int ready[2]; pipe(ready);
 	pid_t child = fork();
 	if (child == 0) {
-		struct timespec rel = {0, 400 * 1000 * 1000};
+		struct timespec rel = {2, 0};
+		write(ready[1], "r", 1);
 		double t0 = now();
 		long r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0);
 		int e = errno;
 		double dt = now() - t0;
-		printf("timed wait, stopped and continued: r=%ld %s, on time=%d\n", r, r < 0 ? strerrorname_np(e) : "", dt > 0.35 && dt < 0.6);
-		/* A fresh timeout after SIGCONT would end it at 0.75s. */
+		printf("timed wait, stopped and continued: r=%ld %s, ended %s\n", r, r < 0 ? strerrorname_np(e) : "",
+			dt < 2.75 ? "at the deadline" : "after a fresh timeout");
 		_exit(0);
 	}
-	usleep(100000);
+	char c; read(ready[0], &c, 1);
+	usleep(500000);
 	kill(child, SIGSTOP);
-	usleep(250000);
+	usleep(1000000);
 	kill(child, SIGCONT);
 	waitpid(child, NULL, 0);
 	return 0;
@@ -225,55 +233,58 @@ static int do_epoll(void) {
 	int ep = epoll_create1(0), p[2]; pipe(p);
 	struct epoll_event ev = {.events = EPOLLIN}, out;
 	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
-	return epoll_wait(ep, &out, 1, 1000);
+	return epoll_wait(ep, &out, 1, 3000);
 }
 
 static int do_poll(void) {
 	int p[2]; pipe(p);
 	struct pollfd pf = {p[0], POLLIN, 0};
-	return poll(&pf, 1, 1000);
+	return poll(&pf, 1, 3000);
 }
 
 static int do_ppoll(void) {
 	int p[2]; pipe(p);
 	struct pollfd pf = {p[0], POLLIN, 0};
-	struct timespec ts = {1, 0};
+	struct timespec ts = {3, 0};
 	return ppoll(&pf, 1, &ts, NULL);
 }
 
 static int do_select(void) {
-	struct timeval tv = {1, 0};
+	struct timeval tv = {3, 0};
 	return select(0, NULL, NULL, NULL, &tv);
 }
 
 int main(void) {
 	alarm(20);
 	setvbuf(stdout, NULL, _IONBF, 0);
-	/* Each wait (1s timeout) runs in a child stopped at 0.3s and
-	   continued at 0.8s. epoll_wait is never restarted (EINTR at 0.8s);
-	   poll resumes with its deadline (1s); ppoll and select with the time
-	   left when they stopped (1.5s); none starts afresh (1.8s). */
+	/* Each wait (3s timeout) runs in a child stopped at 1s and continued
+	   at 2s. epoll_wait is never restarted (EINTR at 2s); poll resumes
+	   with its deadline (3s); ppoll and select with the time left when
+	   they stopped (4s); none starts afresh (5s). */
 	const char *names[] = {"epoll_wait", "poll", "ppoll", "select"};
 	int (*waits[])(void) = {do_epoll, do_poll, do_ppoll, do_select};
 	pid_t kids[4];
 	int out[4];
+	int ready[2]; pipe(ready);
 	for (int i = 0; i < 4; i++) {
 		int p[2]; pipe(p);
 		out[i] = p[0];
 		if ((kids[i] = fork()) == 0) {
+			write(ready[1], "r", 1);
 			double t0 = now();
 			int r = waits[i]();
 			int e = errno;
 			double dt = now() - t0;
-			const char *when = dt < 0.9 ? "at the continue" : dt < 1.25 ? "at the deadline" : dt < 1.65 ? "after the time left" : "after a fresh timeout";
+			const char *when = dt < 2.5 ? "at the continue" : dt < 3.5 ? "at the deadline" : dt < 4.5 ? "after the time left" : "after a fresh timeout";
 			dprintf(p[1], "%s, stopped and continued: r=%d %s, ended %s\n", names[i], r, r < 0 ? strerrorname_np(e) : "-", when);
 			_exit(0);
 		}
 		close(p[1]);
 	}
-	usleep(300000);
+	for (int i = 0; i < 4; i++) { char c; read(ready[0], &c, 1); }
+	usleep(1000000);
 	for (int i = 0; i < 4; i++) kill(kids[i], SIGSTOP);
-	usleep(500000);
+	usleep(1000000);
 	for (int i = 0; i < 4; i++) kill(kids[i], SIGCONT);
 	for (int i = 0; i < 4; i++) {
 		char buf[256];
@@ -291,14 +302,18 @@ int main(void) {
 	pid_t child = fork();
 	if (child == 0) {
 		struct timeval tv = {5, 0};
+		write(ready[1], "r", 1);
 		int r = select(0, NULL, NULL, NULL, &tv);
 		int e = errno;
 		printf("select interrupted: r=%d %s, time left written back=%d\n", r, strerrorname_np(e), tv.tv_sec < 5 && tv.tv_sec >= 3);
 		_exit(0);
 	}
-	usleep(200000);
-	kill(child, SIGUSR1);
-	waitpid(child, NULL, 0);
+	char c; read(ready[0], &c, 1);
+	/* Until one lands while it waits. */
+	do {
+		usleep(100000);
+		kill(child, SIGUSR1);
+	} while (waitpid(child, NULL, WNOHANG) == 0);
 	return 0;
 }
 `
