@@ -59,3 +59,22 @@ func (t *Task) FDLimit() int {
 	}
 	return int(l)
 }
+
+// RlimitTarget returns the process whose limits prlimit64(pid) reads or
+// changes: the caller's for pid 0, otherwise the process of thread pid,
+// if the caller's real uid and gid equal all of the target's or it is
+// privileged (the rule of process_vm_readv).
+// Linux: kernel/sys.c (prlimit64, check_prlimit_permission)
+func (t *Task) RlimitTarget(pid int) (*ThreadGroup, error) {
+	if pid == 0 {
+		return t.tg, nil
+	}
+	target := t.k.TaskByTID(pid)
+	if pid < 0 || target == nil {
+		return nil, unix.ESRCH
+	}
+	if !t.mayAccessMem(target) {
+		return nil, unix.EPERM
+	}
+	return target.tg, nil
+}

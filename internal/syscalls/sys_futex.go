@@ -47,11 +47,7 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 				deadline = time.Now().Add(d - time.Duration(now.Nano()))
 			}
 		}
-		err := t.FutexWait(addr, val, bitset, deadline, private)
-		if err == unix.EINTR {
-			return 0, abi.ERESTARTSYS
-		}
-		return 0, err
+		return futexWaitRestartable(t, addr, val, bitset, deadline, private)
 	case abi.FUTEX_WAKE, abi.FUTEX_WAKE_BITSET:
 		bitset := uint32(abi.FUTEX_BITSET_MATCH_ANY)
 		if cmd == abi.FUTEX_WAKE_BITSET {
@@ -74,4 +70,23 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(n), err
 	}
 	return 0, unix.ENOSYS
+}
+
+// futexWaitRestartable is FUTEX_WAIT interrupted by a signal: without a
+// timeout it restarts (unless a handler without SA_RESTART ran); with one
+// a handler makes it EINTR, and otherwise it resumes through
+// restart_syscall with the same absolute deadline, never a fresh timeout.
+// Linux: kernel/futex/waitwake.c (futex_wait, futex_wait_restart)
+func futexWaitRestartable(t *kernel.Task, addr uint64, val, bitset uint32, deadline time.Time, private bool) (uint64, error) {
+	err := t.FutexWait(addr, val, bitset, deadline, private)
+	if err != unix.EINTR {
+		return 0, err
+	}
+	if deadline.IsZero() {
+		return 0, abi.ERESTARTSYS
+	}
+	t.SetRestart(func(t *kernel.Task) (uint64, error) {
+		return futexWaitRestartable(t, addr, val, bitset, deadline, private)
+	})
+	return 0, abi.ERESTART_RESTARTBLOCK
 }

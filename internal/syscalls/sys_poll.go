@@ -15,11 +15,10 @@ import (
 
 func init() {
 	reg(unix.SYS_POLL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		var deadline time.Time
 		if ms := int32(a[2]); ms >= 0 {
-			deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+			return pollRestartable(t, a[0], a[1], time.Now().Add(time.Duration(ms)*time.Millisecond), ms == 0)
 		}
-		return doPoll(t, a[0], a[1], deadline, a.Int(2) == 0)
+		return doPoll(t, a[0], a[1], time.Time{}, false)
 	})
 	reg(unix.SYS_PPOLL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		deadline, now, err := timeoutArg(t, a[2])
@@ -29,7 +28,8 @@ func init() {
 		if err := tempMask(t, a[3], a[4]); err != nil {
 			return 0, err
 		}
-		return doPoll(t, a[0], a[1], deadline, now)
+		n, err := doPoll(t, a[0], a[1], deadline, now)
+		return n, timeLeft(t, a[2], deadline, false, err)
 	})
 	reg(unix.SYS_SELECT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		var deadline time.Time
@@ -45,7 +45,8 @@ func init() {
 			}
 			deadline, now = time.Now().Add(d), d == 0
 		}
-		return doSelect(t, a.Int(0), a[1], a[2], a[3], deadline, now)
+		n, err := doSelect(t, a.Int(0), a[1], a[2], a[3], deadline, now)
+		return n, timeLeft(t, a[4], deadline, true, err)
 	})
 	reg(unix.SYS_PSELECT6, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		deadline, now, err := timeoutArg(t, a[4])
@@ -61,7 +62,8 @@ func init() {
 				return 0, err
 			}
 		}
-		return doSelect(t, a.Int(0), a[1], a[2], a[3], deadline, now)
+		n, err := doSelect(t, a.Int(0), a[1], a[2], a[3], deadline, now)
+		return n, timeLeft(t, a[4], deadline, false, err)
 	})
 	reg(unix.SYS_EPOLL_CREATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if a.Int(0) <= 0 {
@@ -156,6 +158,41 @@ func tempMask(t *kernel.Task, addr, size uint64) error {
 func waitErr(err error) error {
 	if err == unix.EINTR {
 		return abi.ERESTARTNOHAND
+	}
+	return err
+}
+
+// pollRestartable is poll(2) with a timeout: interrupted, a handler makes
+// it EINTR, anything else resumes it through restart_syscall with the
+// same deadline. Linux: fs/select.c (do_restart_poll)
+func pollRestartable(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (uint64, error) {
+	n, err := doPoll(t, addr, nfds, deadline, now)
+	if err != abi.ERESTARTNOHAND {
+		return n, err
+	}
+	t.SetRestart(func(t *kernel.Task) (uint64, error) { return pollRestartable(t, addr, nfds, deadline, now) })
+	return 0, abi.ERESTART_RESTARTBLOCK
+}
+
+// timeLeft writes the time left before deadline back to the timeout of
+// select (a timeval at addr), pselect6 and ppoll (a timespec), as Linux
+// does on every return, so that a restart after a signal waits only for
+// the rest. If that write fails, an interrupted call is EINTR instead of
+// restarted. Linux: fs/select.c (poll_select_finish)
+func timeLeft(t *kernel.Task, addr uint64, deadline time.Time, isTimeval bool, err error) error {
+	if addr == 0 || deadline.IsZero() {
+		return err
+	}
+	left := max(time.Until(deadline), 0)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
+	frac := uint64(left % time.Second)
+	if isTimeval {
+		frac /= 1000
+	}
+	binary.LittleEndian.PutUint64(b[8:], frac)
+	if cerr := t.CopyOut(addr, b[:]); cerr != nil && err == abi.ERESTARTNOHAND {
+		return unix.EINTR
 	}
 	return err
 }
@@ -319,7 +356,8 @@ func epollWait(t *kernel.Task, a kernel.Args, deadline time.Time, now bool) (uin
 	}
 	evs, err := in.Wait(t, max, deadline, now)
 	if err != nil {
-		return 0, waitErr(err)
+		// Never restarted, even after a stop. Linux: fs/eventpoll.c (ep_poll)
+		return 0, err
 	}
 	b := make([]byte, 12*len(evs))
 	for i, e := range evs {

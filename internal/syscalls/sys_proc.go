@@ -81,16 +81,13 @@ func init() {
 	reg(unix.SYS_ARCH_PRCTL, sysArchPrctl)
 	reg(unix.SYS_UNAME, sysUname)
 	reg(unix.SYS_PRLIMIT64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) != 0 && a.Int(0) != t.PID() {
-			return 0, unix.ESRCH
-		}
-		return rlimit(t, a.Int(1), a[2], a[3])
+		return rlimit(t, a.Int(0), a[1], a[2], a[3])
 	})
 	reg(unix.SYS_GETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, a.Int(0), 0, a[1])
+		return rlimit(t, 0, a[0], 0, a[1])
 	})
 	reg(unix.SYS_SETRLIMIT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rlimit(t, a.Int(0), a[1], 0)
+		return rlimit(t, 0, a[0], a[1], 0)
 	})
 	reg(unix.SYS_SYSINFO, sysSysinfo)
 	reg(unix.SYS_GETRANDOM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -227,11 +224,10 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		cstr(u.Version[:]), "x86_64", "(none)"))
 }
 
-func rlimit(t *kernel.Task, res int, newAddr, oldAddr uint64) (uint64, error) {
-	if res < 0 || res >= 16 {
-		return 0, unix.EINVAL
-	}
-	tg := t.ThreadGroup()
+// rlimit reads and changes limit res of process pid (0: the caller's),
+// checking in Linux's order: the new limit's memory, the process, the
+// resource number. Linux: kernel/sys.c (prlimit64, do_prlimit)
+func rlimit(t *kernel.Task, pid int, resArg, newAddr, oldAddr uint64) (uint64, error) {
 	var nl kernel.Rlimit
 	if newAddr != 0 {
 		var b [16]byte
@@ -239,6 +235,14 @@ func rlimit(t *kernel.Task, res int, newAddr, oldAddr uint64) (uint64, error) {
 			return 0, err
 		}
 		nl = kernel.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
+	}
+	tg, err := t.RlimitTarget(pid)
+	if err != nil {
+		return 0, err
+	}
+	res := int(uint32(resArg))
+	if uint32(resArg) >= 16 {
+		return 0, unix.EINVAL
 	}
 	old := tg.Rlimit(res)
 	if newAddr != 0 {

@@ -1,12 +1,3 @@
-// Package epoll implements epoll instances: an interest list of (file,
-// descriptor) pairs and a wait that reports the ready ones, level- or
-// edge-triggered, optionally one-shot.
-//
-// Readiness comes from vfs.Readiness (vfs.Poller); there is no ready list
-// kept up to date by callbacks: a wait scans the interest list and sleeps
-// on the change channels of the files it watches.
-//
-// Lock order: Instance.mu, then whatever vfs.Readiness takes (file locks).
 package epoll
 
 import (
@@ -46,6 +37,7 @@ type Instance struct {
 	vfs.BaseOps
 	mu      sync.Mutex
 	entries map[key]*entry
+	changes vfs.Changes // notified when the interest list gains or re-arms an entry
 	ino     uint64
 }
 
@@ -106,14 +98,22 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 			return unix.ENOENT
 		}
 		delete(in.entries, k)
+		return nil
 	default:
 		return unix.EINVAL
 	}
+	// A thread already asleep in Wait did not scan this entry.
+	// Linux: fs/eventpoll.c (ep_insert, ep_modify: wake_up if ready)
+	in.changes.Notify()
 	return nil
 }
 
 // scan collects up to max ready events and the channels to sleep on.
-func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
+// Only a wait that reports the events consumes them (an edge-triggered
+// entry's edge, a one-shot entry); a poll of the epoll file itself must
+// leave them for the epoll_wait it announces.
+// Linux: fs/eventpoll.c (ep_send_events vs ep_eventpoll_poll)
+func (in *Instance) scan(max int, consume bool) ([]Event, []<-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	keys := make([]*entry, 0, len(in.entries))
@@ -126,7 +126,7 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].fd < keys[j].fd })
 	var out []Event
-	var chans []<-chan struct{}
+	chans := []<-chan struct{}{in.changes.Chan()}
 	for _, e := range keys {
 		if e.disabled {
 			continue
@@ -141,6 +141,9 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 			continue
 		}
 		out = append(out, Event{Events: ready, Data: e.data})
+		if !consume {
+			continue
+		}
 		if e.events&unix.EPOLLONESHOT != 0 {
 			e.disabled = true
 		}
@@ -157,7 +160,7 @@ func (in *Instance) scan(max int) ([]Event, []<-chan struct{}) {
 // interrupted (EINTR).
 func (in *Instance) Wait(ctx vfs.Ctx, max int, deadline time.Time, poll bool) ([]Event, error) {
 	for {
-		evs, chans := in.scan(max)
+		evs, chans := in.scan(max, true)
 		if len(evs) > 0 || poll {
 			return evs, nil
 		}
@@ -173,7 +176,7 @@ func (in *Instance) Wait(ctx vfs.Ctx, max int, deadline time.Time, poll bool) ([
 // Readiness implements vfs.Poller: an epoll file is readable when one of
 // its entries is ready.
 func (in *Instance) Readiness() (uint32, <-chan struct{}) {
-	evs, chans := in.scan(1)
+	evs, chans := in.scan(1, false)
 	if len(evs) > 0 {
 		return unix.POLLIN, nil
 	}

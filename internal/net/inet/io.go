@@ -34,27 +34,33 @@ func (s *Socket) SendTo(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, e
 		flags |= unix.MSG_DONTWAIT
 	}
 	n, err := c.Send(ctx, src, unixsock.SendOpts{Flags: flags &^ unix.MSG_NOSIGNAL})
-	if err == unix.EPIPE && s.peerClosed() {
-		// The peer closed: TCP still sends this write, and the peer's
-		// reset makes the next one EPIPE. Linux: tcp_reset (CLOSE_WAIT)
-		for _, b := range src {
-			n += len(b)
+	if err == unix.EPIPE {
+		if sndbuf, ok := s.peerClosed(); ok {
+			// The peer closed: TCP still sends what this write fits in
+			// the send buffer, and the peer's reset makes the next write
+			// EPIPE. Never more: a writer looping until its data is out
+			// (writev of a gigabyte) must get to see the error.
+			// Linux: tcp_sendmsg_locked, tcp_reset (CLOSE_WAIT)
+			for _, b := range src {
+				n += len(b)
+			}
+			return min(n, sndbuf), nil
 		}
-		return n, nil
 	}
 	return n, err
 }
 
 // peerClosed reports, the first time only, that a write found the
-// connection closed by the peer rather than shut down here.
-func (s *Socket) peerClosed() bool {
+// connection closed by the peer rather than shut down here, with the
+// socket's send buffer size.
+func (s *Socket) peerClosed() (int, bool) {
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	if s.shut&sendShutdown != 0 || s.reset {
-		return false
+		return 0, false
 	}
 	s.reset = true
-	return true
+	return s.opts.sndbuf, true
 }
 
 // RecvFrom receives into dst (recv, recvfrom, recvmsg, read) with
