@@ -55,8 +55,13 @@ type Config struct {
 	// Dir is the guest's working directory, a path inside the sandbox
 	// ("" means /).
 	Dir string
-	// Log receives glassbox' own diagnostics (default os.Stderr).
+	// Log receives glassbox' own lines (default os.Stderr): its errors,
+	// the dashboard's address, and with Verbose the diagnostics about the
+	// guest's run (unsupported calls, OOM kills) as they happen.
 	Log io.Writer
+	// Verbose writes diagnostics to Log; without it they only show in
+	// ExitStatus.Stats (Unsupported, OOMKills) and the trace.
+	Verbose bool
 	// UID and GID are the guest's first process's user and group ids
 	// (default 0: root inside the sandbox, whoever runs glassbox).
 	UID, GID uint32
@@ -309,7 +314,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	ptys := tty.NewRegistry(devfs.Dev)
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
-		Stdio: sio.files, Log: cfg.Log, Hostname: cfg.Hostname,
+		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys,
 	})

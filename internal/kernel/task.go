@@ -117,6 +117,9 @@ type Task struct {
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool
+	// unsupported is what the running syscall's handler reported as
+	// unsupported, for its trace event (ReportUnsupported).
+	unsupported string
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -241,18 +244,18 @@ func (t *Task) run() {
 	for {
 		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
 			if err := m.FlushStale(t.thread); err != nil {
-				t.k.Logf("pid %d: %v", t.tid, err)
+				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
 		if m := t.mm; m != nil {
 			// Pages another task invalidated (truncation, hole punching).
 			if err := m.ApplyPending(t.thread); err != nil {
-				t.k.Logf("pid %d: %v", t.tid, err)
+				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
-			t.k.Logf("pid %d: %v", t.tid, err)
+			t.k.Errorf("pid %d: %v", t.tid, err)
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
 			break
 		}
