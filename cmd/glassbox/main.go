@@ -50,7 +50,7 @@ flags:
                    out); by default glassbox adds nothing to PROG's output
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
-                   is printed); it stays up after PROG exits, until Ctrl-C
+                   is printed); it stays up after PROG exits by itself, until Ctrl-C
   --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G); past it pages
                    go to swap, or without swap the largest process is killed (OOM)
   --swap SIZE      a swap area of SIZE in a host temporary file (needs --memory)
@@ -197,7 +197,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
 	// Signals sent to glassbox go to the guest; glassbox ends when the
-	// guest's first process does.
+	// guest's first process does (and a dashboard does not linger).
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
