@@ -51,6 +51,9 @@ type ThreadGroup struct {
 	// childEvent is closed (and replaced) whenever a child becomes a
 	// zombie, so waiters in wait4 can sleep on it. Guarded by Kernel.mu.
 	childEvent chan struct{}
+	// pidfdWake is closed (and dropped) when the process becomes a
+	// zombie or is reaped, waking pidfd pollers. Guarded by Kernel.mu.
+	pidfdWake chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	// dying are the threads an exec in progress told to exit and waits
