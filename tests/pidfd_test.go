@@ -278,6 +278,45 @@ func TestPidfdSignalGetfdClone(t *testing.T) {
 	}
 }
 
+const pidfdCloneThreadC = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <time.h>
+static int child(void *a) {
+	struct timespec ts = {0, 100000000};
+	syscall(SYS_nanosleep, &ts, NULL);
+	syscall(SYS_exit, 0);
+	return 0;
+}
+int main(void) {
+	char *stack = malloc(1 << 16);
+	int pfd = -1;
+	int tid = clone(child, stack + (1 << 16), CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		CLONE_SYSVSEM | CLONE_PIDFD, NULL, &pfd);
+	printf("clone ok %d pidfd ok %d flags %o\n", tid > 0, pfd > 2, fcntl(pfd, F_GETFL));
+	struct pollfd p = {pfd, POLLIN, 0};
+	printf("poll now: %d\n", poll(&p, 1, 0));
+	int n = poll(&p, 1, 5000);
+	printf("poll: %d revents %x\n", n, p.revents);
+	return 0;
+}
+`
+
+// TestPidfdCloneThread: clone(CLONE_THREAD|CLONE_PIDFD) gives a thread
+// pidfd (PIDFD_THREAD in its flags) that polls readable and hung up once
+// the thread has exited.
+func TestPidfdCloneThread(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "pidfd-clone-thread", pidfdCloneThreadC)
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "clone ok 1 pidfd ok 1 flags 202\npoll now: 0\npoll: 1 revents 11\n", 0)
+}
+
 // compileGo builds a single-file Go program (statically, CGO_ENABLED=0)
 // and returns the path of the executable.
 func compileGo(t *testing.T, name, src string) string {
