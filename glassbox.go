@@ -55,8 +55,13 @@ type Config struct {
 	// Dir is the guest's working directory, a path inside the sandbox
 	// ("" means /).
 	Dir string
-	// Log receives glassbox' own diagnostics (default os.Stderr).
+	// Log receives glassbox' own lines (default os.Stderr): its errors,
+	// the dashboard's address, and with Verbose the diagnostics about the
+	// guest's run (unsupported calls, OOM kills) as they happen.
 	Log io.Writer
+	// Verbose writes diagnostics to Log; without it they only show in
+	// ExitStatus.Stats (Unsupported, OOMKills) and the trace.
+	Verbose bool
 	// UID and GID are the guest's first process's user and group ids
 	// (default 0: root inside the sandbox, whoever runs glassbox).
 	UID, GID uint32
@@ -85,12 +90,14 @@ type Config struct {
 	PassTerminal bool
 
 	// Signals, if set, carries signals to forward to the guest (the CLI
-	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives).
+	// sends SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives). Each is
+	// meant to end the run: once one has been forwarded, Run returns
+	// when the guest is gone, without lingering for the dashboard.
 	Signals <-chan os.Signal
 	// UI, if set, is a listen address (host:port; port 0 picks one) for a
-	// live web dashboard of the run. Its URL is written to Log; it keeps
-	// serving after the guest exits, until ctx is done or a signal
-	// arrives on Signals.
+	// live web dashboard of the run. Its URL is written to Log; after
+	// the guest exits by itself it keeps serving until ctx is done or a
+	// signal arrives on Signals.
 	UI string
 	// Net is the network policy of AF_INET/AF_INET6 sockets: "none"
 	// (default: a sandbox-private loopback) or "host" (real host sockets).
@@ -204,6 +211,10 @@ func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
 		defer term.Stop()
 	}
 	onTTY := isTerminal(orStd(cfg.Stdin, os.Stdin))
+	// stopped is set once a signal meant to end glassbox has come: it
+	// went to the guest, and glassbox ends with the guest (no dashboard
+	// lingers for a second one).
+	stopped := false
 wait:
 	for {
 		select {
@@ -211,6 +222,7 @@ wait:
 			break wait
 		case sig := <-cfg.Signals:
 			forward(k, sig, onTTY)
+			stopped = true
 		case <-ctx.Done():
 			k.KillAll()
 			<-k.Done()
@@ -228,7 +240,7 @@ wait:
 	if term != nil {
 		term.Stop()
 	}
-	if dash != nil {
+	if dash != nil && !stopped {
 		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
 		dash.Linger(ctx, cfg.Signals)
 	}
@@ -309,7 +321,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	ptys := tty.NewRegistry(devfs.Dev)
 	k := kernel.New(kernel.Config{
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
-		Stdio: sio.files, Log: cfg.Log, Hostname: cfg.Hostname,
+		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys,
 	})

@@ -169,8 +169,9 @@ type diffOpts struct {
 	gbFlags  []string // extra glassbox flags (not mirrored natively)
 }
 
-// diff runs argv natively and under glassbox and requires equal stdout and
-// exit status. It returns both results for further checks.
+// diff runs argv natively and under glassbox and requires equal stdout,
+// stderr and exit status (stderr unless glassbox was asked to print: see
+// gbPrints). It returns both results for further checks.
 func diff(t *testing.T, argv []string) (native, gb res) {
 	t.Helper()
 	return diffWith(t, diffOpts{}, argv)
@@ -192,8 +193,29 @@ func diffWith(t *testing.T, o diffOpts, argv []string) (native, gb res) {
 	if native.Stdout != gb.Stdout || native.Code != gb.Code {
 		t.Errorf("%q: glassbox differs from native\n===== native: %s\n===== glassbox %q: %s",
 			argv, native, flags, gb)
+	} else if native.Stderr != gb.Stderr && !gbPrints(flags) {
+		// Quiet by default: glassbox adds nothing to the guest's stderr.
+		t.Errorf("%q: glassbox's stderr differs from native\n===== native:\n%s\n===== glassbox %q:\n%s",
+			argv, native.Stderr, flags, gb.Stderr)
 	}
 	return native, gb
+}
+
+// gbPrints reports whether glassbox flags ask glassbox to write lines of
+// its own to stderr (--stats, --verbose, a trace without --trace-out).
+func gbPrints(flags []string) bool {
+	traceOut := false
+	for _, f := range flags {
+		traceOut = traceOut || strings.HasPrefix(f, "--trace-out")
+	}
+	for _, f := range flags {
+		switch {
+		case f == "--stats", f == "-v", f == "--verbose",
+			(f == "--trace" || strings.HasPrefix(f, "--trace=")) && !traceOut:
+			return true
+		}
+	}
+	return false
 }
 
 // compiled caches compileC results per test binary: key → *compileEntry.

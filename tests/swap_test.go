@@ -104,7 +104,7 @@ func TestOOMKillsLargest(t *testing.T) {
 	hog := compileC(t, "hog", hogSrc)
 	sib := compileC(t, "sibling", siblingSrc)
 	script := "F=$(mktemp -u); mkfifo $F; " + sib + " <$F & exec 3>$F; " + hog + " 512; echo hog=$?; echo go >&3; wait"
-	r := runGlassbox(t, []string{"--memory=256M"}, []string{"/bin/sh", "-c", script})
+	r := runGlassbox(t, []string{"--memory=256M", "--verbose"}, []string{"/bin/sh", "-c", script})
 	expect(t, "sh under --memory=256M", r, "hog=137\nsibling ok\n", 0)
 	if !regexp.MustCompile(`glassbox: out of memory: killed pid \d+ \(hog[^)]*\)`).MatchString(r.Stderr) {
 		t.Errorf("no OOM line naming hog in stderr:\n%s", r.Stderr)
@@ -297,8 +297,13 @@ func TestOOMInSyscall(t *testing.T) {
 	bin := compileC(t, "readbig", readBigC)
 	r := runGlassbox(t, []string{"--memory=128M"}, []string{bin})
 	expect(t, "read 256 MiB under --memory=128M", r, "", 137)
-	if !strings.Contains(r.Stderr, "out of memory: killed pid 1") {
-		t.Errorf("no OOM line: %s", r.Stderr)
+	if r.Stderr != "" {
+		t.Errorf("without --verbose glassbox wrote %q", r.Stderr)
+	}
+	r = runGlassbox(t, []string{"--memory=128M", "--verbose"}, []string{bin})
+	expect(t, "read 256 MiB under --memory=128M --verbose", r, "", 137)
+	if !strings.HasPrefix(r.Stderr, "glassbox: out of memory: killed pid 1 (") {
+		t.Errorf("--verbose: no OOM line: %s", r.Stderr)
 	}
 	diffWith(t, diffOpts{gbFlags: []string{"--memory=128M", "--swap=512M"}}, []string{bin})
 }

@@ -1,6 +1,6 @@
 // Command glassbox runs a Linux program inside glassbox' user-space kernel.
 //
-//	glassbox run [--root DIR] [--env K=V]... [--clear-env] [--trace[=KINDS]] [--] PROG [ARG...]
+//	glassbox run [--root DIR] [--env K=V]... [--clear-env] [--trace[=KINDS]] [-v] [--] PROG [ARG...]
 package main
 
 import (
@@ -42,11 +42,15 @@ flags:
   --trace-out FILE write the trace to FILE instead of stderr
   --trace-format F text (default) or json (one object per line)
   --timeout D      kill the guest after D (e.g. 10s, 2m); glassbox then exits 124
-  --stats          print counters (syscalls, faults, copy-on-write copies, peak memory)
-                   and a per-syscall table (calls, errors, time) at exit
+  --stats          print counters (syscalls, faults, copy-on-write copies, peak memory),
+                   the unsupported calls PROG made, and a per-syscall table (calls,
+                   errors, time) at exit
+  -v, --verbose    say what PROG met that glassbox lacks (unsupported syscalls and
+                   options), OOM kills, and how PROG ended (killed by SIGNAL, timed
+                   out); by default glassbox adds nothing to PROG's output
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
-                   is printed); it stays up after PROG exits, until Ctrl-C
+                   is printed); it stays up after PROG exits by itself, until Ctrl-C
   --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G); past it pages
                    go to swap, or without swap the largest process is killed (OOM)
   --swap SIZE      a swap area of SIZE in a host temporary file (needs --memory)
@@ -122,6 +126,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		tr       traceFlag
 		traceOut string
 		stats    bool
+		verbose  bool
 		timeout  time.Duration
 	)
 	fs.StringVar(&cfg.Root, "root", "", "")
@@ -146,6 +151,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.Var(&tr, "trace", "")
 	fs.StringVar(&traceOut, "trace-out", "", "")
 	fs.BoolVar(&stats, "stats", false, "")
+	fs.BoolVar(&verbose, "verbose", false, "")
+	fs.BoolVar(&verbose, "v", false, "")
 	fs.StringVar(&cfg.UI, "ui", "", "")
 	fs.DurationVar(&timeout, "timeout", 0, "")
 	fs.StringVar(&cfg.TraceFormat, "trace-format", "", "")
@@ -176,6 +183,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	cfg.Trace = tr.kinds
 	cfg.CountSyscalls = stats
+	cfg.Verbose = verbose
 	if traceOut != "" {
 		f, err := os.Create(traceOut)
 		if err != nil {
@@ -189,7 +197,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
 	// Signals sent to glassbox go to the guest; glassbox ends when the
-	// guest's first process does.
+	// guest's first process does (and a dashboard does not linger).
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
@@ -202,7 +210,10 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	st, err := glassbox.Run(ctx, cfg, argv)
 	if errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(stderr, "glassbox: %s timed out after %v\n", argv[0], timeout)
+		// As timeout(1): the status (124) says it; the line only with -v.
+		if verbose {
+			fmt.Fprintf(stderr, "glassbox: %s timed out after %v\n", argv[0], timeout)
+		}
 		if stats {
 			printStats(stderr, st)
 		}
@@ -219,7 +230,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 	if stats {
 		printStats(stderr, st)
 	}
-	if st.Signal != 0 {
+	// The exit status says 128+N; the line, as a shell's "Terminated",
+	// only when asked.
+	if st.Signal != 0 && verbose {
 		core := ""
 		if st.Core {
 			core = " (core dumped)"
@@ -319,6 +332,7 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 		fmt.Fprintf(w, " %s=%d", n, s.SignalsByName[n])
 	}
 	fmt.Fprintln(w)
+	printUnsupported(w, s.Unsupported)
 	if len(st.Syscalls) == 0 {
 		return
 	}
@@ -348,4 +362,22 @@ func errCount(n uint64) string {
 		return ""
 	}
 	return strconv.FormatUint(n, 10)
+}
+
+// printUnsupported lists the unsupported syscalls and options the guest
+// used, most used first, one line each.
+func printUnsupported(w io.Writer, m map[string]uint64) {
+	what := make([]string, 0, len(m))
+	for k := range m {
+		what = append(what, k)
+	}
+	sort.Slice(what, func(i, j int) bool {
+		if m[what[i]] != m[what[j]] {
+			return m[what[i]] > m[what[j]]
+		}
+		return what[i] < what[j]
+	})
+	for _, k := range what {
+		fmt.Fprintf(w, "glassbox: stats: unsupported %s calls=%d\n", k, m[k])
+	}
 }

@@ -149,6 +149,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	if isInit {
 		k.status = status
 	}
+	tg.notifyPidfdLocked()
 	k.mu.Unlock()
 	if sig != 0 {
 		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}

@@ -19,6 +19,9 @@ type CloneArgs struct {
 	ChildTID   uint64 // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID target
 	TLS        uint64 // CLONE_SETTLS: new fs base
 	ExitSignal int
+	// PidFD is where CLONE_PIDFD stores the child's pidfd (the caller
+	// has checked it is writable).
+	PidFD uint64
 }
 
 // Clone creates a child process (threads are CLONE_THREAD, see
@@ -100,6 +103,9 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(a.ParentTID, tidb[:])
+	}
+	if f&unix.CLONE_PIDFD != 0 {
+		t.clonePidFD(a.PidFD, ctg, nil)
 	}
 	k.mu.Lock()
 	ptg.children = append(ptg.children, ctg)
@@ -224,6 +230,9 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	}
 	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(a.ParentTID, tidb[:])
+	}
+	if a.Flags&unix.CLONE_PIDFD != 0 {
+		t.clonePidFD(a.PidFD, tg, c)
 	}
 	fp, _ := t.thread.FPState()
 	if tr := k.cfg.Tracer; tr.On(trace.Proc) {

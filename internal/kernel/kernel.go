@@ -25,8 +25,12 @@ type Config struct {
 	Tracer   *trace.Tracer
 	// Stdio are the guest's fds 0, 1 and 2 (each reference is taken over).
 	Stdio [3]*vfs.File
-	// Log receives glassbox' own diagnostics (unsupported syscalls...).
-	Log      io.Writer
+	// Log receives glassbox' own lines: its errors always, diagnostics
+	// about the guest's run (unsupported calls, OOM kills) with Verbose.
+	Log io.Writer
+	// Verbose writes the diagnostics (Logf) to Log as they happen;
+	// without it they are only counted (Stats.Unsupported...).
+	Verbose  bool
 	Hostname string
 	UID, GID uint32
 	// Cwd is the first process's working directory ("" means /).
@@ -53,7 +57,7 @@ type Kernel struct {
 	stats      kstats
 	perSyscall *perSyscall // nil unless Config.CountSyscalls
 
-	unsupported sync.Map // syscall names already reported
+	unsupported sync.Map // description → *atomic.Uint64: calls of it (ReportUnsupported)
 
 	ipc *ipc.Namespace // System V IPC (shm.go)
 }
@@ -86,8 +90,19 @@ func (k *Kernel) Hostname() string { return k.cfg.Hostname }
 // StartTime is when the sandbox started.
 func (k *Kernel) StartTime() time.Time { return k.start }
 
-// Logf writes one line of glassbox diagnostics.
+// Logf writes one line of diagnostics about the guest's run (an
+// unsupported call, an OOM kill, a core that could not be written), only
+// with Config.Verbose: natively the kernel says nothing on a program's
+// stderr about these, so neither does glassbox unless asked.
 func (k *Kernel) Logf(format string, args ...any) {
+	if k.cfg.Verbose {
+		k.Errorf(format, args...)
+	}
+}
+
+// Errorf writes one line about a failure of glassbox itself (the host
+// refused something glassbox needs to run the guest); always shown.
+func (k *Kernel) Errorf(format string, args ...any) {
 	if k.cfg.Log != nil {
 		fmt.Fprintf(k.cfg.Log, "glassbox: "+format+"\n", args...)
 	}

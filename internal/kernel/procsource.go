@@ -397,5 +397,13 @@ func (p procProcess) FDInfo(n int) (string, bool) {
 	if st, err := f.Stat(p.tg.k.HostCtx()); err == nil {
 		ino = st.Ino
 	}
-	return fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t0\nino:\t%d\n", pos, f.Flags(), ino), true
+	flags := f.Flags()
+	if cloexec, err := p.tg.fds.CloseOnExec(n); err == nil && cloexec {
+		flags |= unix.O_CLOEXEC // the descriptor's flag, shown with the file's
+	}
+	s := fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t0\nino:\t%d\n", pos, flags, ino)
+	if x, ok := f.Ops().(interface{ FDInfo() string }); ok {
+		s += x.FDInfo() // the file's own lines (a pidfd's Pid:)
+	}
+	return s, true
 }

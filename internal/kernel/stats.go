@@ -29,6 +29,10 @@ type Stats struct {
 	SocketBytes   uint64 // bytes sent on AF_UNIX sockets and loopback TCP
 	Wall          time.Duration
 	CPU           time.Duration // guest CPU time of every thread that has ended
+	// Unsupported counts calls of syscalls glassbox lacks and of options
+	// it does not support, by description ("syscall seccomp (317)",
+	// "prctl option 22").
+	Unsupported map[string]uint64
 }
 
 type kstats struct {
@@ -71,8 +75,9 @@ func (k *Kernel) Stats() Stats {
 			}
 			return m
 		}(),
-		Wall: time.Since(k.start),
-		CPU:  time.Duration(k.stats.cpuNanos.Load()),
+		Wall:        time.Since(k.start),
+		CPU:         time.Duration(k.stats.cpuNanos.Load()),
+		Unsupported: k.Unsupported(),
 	}
 }
 

@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"errors"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -90,6 +92,7 @@ func (t *Task) doSyscall() {
 			t.traceSyscall(nr, a, ret, err, d)
 		}
 	}
+	t.unsupported = ""
 }
 
 // encodeResult turns a handler's answer into rax.
@@ -112,22 +115,46 @@ func (t *Task) traceSyscall(nr int, a Args, ret uint64, err error, d time.Durati
 	if f := t.k.cfg.Syscalls.Format; f != nil {
 		args, result = f(t, nr, a, ret, err)
 	}
+	if t.unsupported != "" {
+		result += " (unsupported " + t.unsupported + ")"
+	}
 	t.k.cfg.Tracer.Emit(&trace.Event{Kind: trace.Syscall, PID: t.tg.pid, TID: t.tid, Nr: nr, Name: name,
 		Args: args, Result: result, Dur: d})
 }
 
-// reportUnsupported prints one line per unknown syscall name.
+// reportUnsupported counts a call of a syscall glassbox has no handler
+// for; the trace's syscall event (ENOSYS) already says it.
 func (k *Kernel) reportUnsupported(nr int) {
-	name := abi.SyscallName(nr)
-	if _, seen := k.unsupported.LoadOrStore(name, true); !seen {
-		k.Logf("unsupported syscall %s (%d)", name, nr)
+	k.ReportUnsupported("syscall " + abi.SyscallName(nr) + " (" + strconv.Itoa(nr) + ")")
+}
+
+// ReportUnsupported counts a partially supported call (an unknown ioctl,
+// a prctl option) under its description, for --stats; with Verbose the
+// first of each description is also written to the log.
+func (k *Kernel) ReportUnsupported(what string) {
+	c, seen := k.unsupported.Load(what)
+	if !seen {
+		c, seen = k.unsupported.LoadOrStore(what, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
+	if !seen {
+		k.Logf("unsupported %s", what)
 	}
 }
 
-// ReportUnsupported lets handlers report a partially supported call (an
-// unknown ioctl, a futex op) once per description.
-func (k *Kernel) ReportUnsupported(what string) {
-	if _, seen := k.unsupported.LoadOrStore(what, true); !seen {
-		k.Logf("unsupported %s", what)
-	}
+// ReportUnsupported is Kernel.ReportUnsupported from a syscall handler:
+// the call's trace event carries the description too.
+func (t *Task) ReportUnsupported(what string) {
+	t.k.ReportUnsupported(what)
+	t.unsupported = what
+}
+
+// Unsupported returns how often each unsupported call or option was used.
+func (k *Kernel) Unsupported() map[string]uint64 {
+	m := map[string]uint64{}
+	k.unsupported.Range(func(key, v any) bool {
+		m[key.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return m
 }

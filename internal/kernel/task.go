@@ -51,6 +51,9 @@ type ThreadGroup struct {
 	// childEvent is closed (and replaced) whenever a child becomes a
 	// zombie, so waiters in wait4 can sleep on it. Guarded by Kernel.mu.
 	childEvent chan struct{}
+	// pidfdWake is closed (and dropped) when the process becomes a
+	// zombie or is reaped, waking pidfd pollers. Guarded by Kernel.mu.
+	pidfdWake chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	// dying are the threads an exec in progress told to exit and waits
@@ -118,6 +121,9 @@ type Task struct {
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool
+	// unsupported is what the running syscall's handler reported as
+	// unsupported, for its trace event (ReportUnsupported).
+	unsupported string
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -242,18 +248,18 @@ func (t *Task) run() {
 	for {
 		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
 			if err := m.FlushStale(t.thread); err != nil {
-				t.k.Logf("pid %d: %v", t.tid, err)
+				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
 		if m := t.mm; m != nil {
 			// Pages another task invalidated (truncation, hole punching).
 			if err := m.ApplyPending(t.thread); err != nil {
-				t.k.Logf("pid %d: %v", t.tid, err)
+				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
-			t.k.Logf("pid %d: %v", t.tid, err)
+			t.k.Errorf("pid %d: %v", t.tid, err)
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
 			break
 		}

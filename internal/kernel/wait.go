@@ -93,6 +93,7 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 			}
 			if !noReap {
 				c.reaped = true
+				c.notifyPidfdLocked()
 				tg.removeChildLocked(c)
 				tg.addChildUsage(c)
 			}

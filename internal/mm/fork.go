@@ -26,6 +26,7 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 	c.brkStart, c.brk, c.mmapBase = m.brkStart, m.brk, m.mmapBase
 	c.users = 1
 	c.swap, c.clock = m.swap, m.clock
+	c.pkeys = m.pkeys
 	for _, v := range m.vmas.v {
 		if v.Flags&VMDontFork != 0 {
 			continue

@@ -49,6 +49,8 @@ type MM struct {
 	swap   *Swap  // nil: no swap area
 	clock  uint64 // where the next swap-out scan starts
 	narrow bool   // fault windows are one page (memory is that tight)
+
+	pkeys uint16 // protection keys allocated (pkey.go)
 }
 
 // New returns an empty address space.

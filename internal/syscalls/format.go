@@ -28,7 +28,7 @@ var specs = map[int]string{
 	217: "fxu", 218: "x", 228: "dx", 229: "dx", 230: "ddxx", 231: "d", 234: "ddS",
 	257: "fsOm", 262: "fsxd", 263: "fsd", 267: "fsou", 269: "fsd", 273: "xu", 292: "ffd",
 	293: "xd", 302: "ddxx", 318: "xux", 322: "fsxxd", 332: "fsdxx", 334: "xuxx", 435: "xu",
-	439: "fsdd",
+	439: "fsdd", 247: "ddxxx", 424: "fSxx", 434: "dx", 438: "ffx", 329: "xupd", 330: "xx", 331: "d",
 }
 
 func format(t *kernel.Task, nr int, a kernel.Args, ret uint64, err error) (string, string) {

@@ -169,7 +169,7 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
 		return fcntlSeals(t, f, cmd, a[2])
 	}
-	t.Kernel().ReportUnsupported("fcntl command " + itoa(cmd))
+	t.ReportUnsupported("fcntl command " + itoa(cmd))
 	return 0, unix.EINVAL
 }
 

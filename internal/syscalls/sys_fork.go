@@ -31,12 +31,20 @@ const cloneKnown = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE
 
 func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 	if ca.Flags&^uint64(cloneKnown) != 0 {
-		t.Kernel().ReportUnsupported("clone flags " + hex(ca.Flags&^uint64(cloneKnown)))
+		t.ReportUnsupported("clone flags " + hex(ca.Flags&^uint64(cloneKnown)))
 		return 0, unix.EINVAL
 	}
 	if ca.Flags&unix.CLONE_PIDFD != 0 {
-		t.Kernel().ReportUnsupported("clone(CLONE_PIDFD)")
-		return 0, unix.EINVAL
+		// Linux: kernel/fork.c (kernel_clone, copy_process)
+		if ca.Flags&unix.CLONE_DETACHED != 0 ||
+			ca.Flags&unix.CLONE_PARENT_SETTID != 0 && ca.PidFD == ca.ParentTID {
+			return 0, unix.EINVAL
+		}
+		// The pidfd's number is stored before the child exists; a bad
+		// address fails the clone.
+		if err := t.CopyOut(ca.PidFD, []byte{0xff, 0xff, 0xff, 0xff}); err != nil {
+			return 0, err
+		}
 	}
 	pid, err := t.Clone(ca)
 	return uint64(pid), err
@@ -46,7 +54,7 @@ func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 // argument order).
 func sysClone(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return clone(t, kernel.CloneArgs{Flags: a[0] &^ 0xff, Stack: a[1], ParentTID: a[2], ChildTID: a[3],
-		TLS: a[4], ExitSignal: int(a[0] & 0xff)})
+		TLS: a[4], ExitSignal: int(a[0] & 0xff), PidFD: a[2]})
 }
 
 // sysClone3 decodes struct clone_args. Linux: kernel/fork.c (copy_clone_args_from_user)
@@ -68,7 +76,7 @@ func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if size >= 80 && (u(8) != 0 || u(9) != 0) {
 		return 0, unix.EINVAL // set_tid
 	}
-	ca := kernel.CloneArgs{Flags: u(0), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
+	ca := kernel.CloneArgs{Flags: u(0), PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
 		TLS: u(7)}
 	if ca.ExitSignal > abi.NSIG || ca.Flags&0xff != 0 {
 		return 0, unix.EINVAL
@@ -134,9 +142,10 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 // Wait id types.
 const (
-	pAll  = 0
-	pPID  = 1
-	pPGID = 2
+	pAll   = 0
+	pPID   = 1
+	pPGID  = 2
+	pPIDFD = unix.P_PIDFD
 )
 
 func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -147,6 +156,7 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	w := kernel.WaitFor{All: opts&wAll != 0, Clone: opts&wClone != 0,
 		Exited: opts&wExited != 0, Stopped: opts&wUntraced != 0, Continued: opts&wContinued != 0}
+	nonblock := false
 	switch idtype {
 	case pAll:
 		w.Any = true
@@ -163,12 +173,29 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if id == 0 {
 			w.PGID = t.ThreadGroup().Pgid()
 		}
+	case pPIDFD:
+		// The pidfd's process, if it is a child. A non-blocking pidfd
+		// makes the wait WNOHANG, and EAGAIN when nothing has exited.
+		// Linux: kernel/exit.c (kernel_waitid)
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		p, f, err := getPidFD(t, id)
+		if err != nil {
+			return 0, err
+		}
+		nonblock = f.Flags()&unix.O_NONBLOCK != 0
+		f.DecRef()
+		w.PID = p.ID()
 	default:
 		return 0, unix.EINVAL
 	}
-	res, err := t.Wait(w, opts&wNoHang != 0, opts&wNoWait != 0)
+	res, err := t.Wait(w, opts&wNoHang != 0 || nonblock, opts&wNoWait != 0)
 	if err != nil {
 		return 0, err
+	}
+	if res.PID == 0 && nonblock && opts&wNoHang == 0 {
+		return 0, unix.EAGAIN
 	}
 	if a[2] != 0 {
 		// struct siginfo for SIGCHLD. Linux: kernel/exit.c (wait_task_zombie)

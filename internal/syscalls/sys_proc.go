@@ -347,7 +347,7 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.PR_SET_VMA:
 		return 0, unix.EINVAL
 	}
-	t.Kernel().ReportUnsupported("prctl option " + itoa(a.Int(0)))
+	t.ReportUnsupported("prctl option " + itoa(a.Int(0)))
 	return 0, unix.EINVAL
 }
 

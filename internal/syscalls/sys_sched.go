@@ -230,7 +230,7 @@ func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error
 		}
 		return 0, nil
 	}
-	tg := t.Kernel().ThreadGroupByPID(pid)
+	tg := t.Kernel().ProcessByPID(pid)
 	if tg == nil {
 		return 0, unix.ESRCH
 	}

@@ -175,7 +175,7 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	var targets []*kernel.ThreadGroup
 	switch {
 	case pid > 0:
-		tg := t.Kernel().ThreadGroupByPID(pid)
+		tg := t.Kernel().ProcessByPID(pid) // a zombie too: its signal is dropped
 		if tg == nil {
 			return 0, unix.ESRCH
 		}

@@ -135,7 +135,7 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 	case unix.AF_NETLINK:
 		if err := netlink.CheckType(typ, proto); err != nil {
 			if err == unix.EPROTONOSUPPORT {
-				t.Kernel().ReportUnsupported("netlink protocol " + strconv.Itoa(proto))
+				t.ReportUnsupported("netlink protocol " + strconv.Itoa(proto))
 			}
 			return 0, 0, err
 		}
@@ -144,7 +144,7 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 		}
 		return typ, flags, nil
 	default:
-		t.Kernel().ReportUnsupported("socket family " + strconv.Itoa(family))
+		t.ReportUnsupported("socket family " + strconv.Itoa(family))
 		return 0, 0, unix.EAFNOSUPPORT
 	}
 	if proto != 0 && proto != unix.AF_UNIX {

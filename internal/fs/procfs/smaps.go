@@ -1,9 +1,11 @@
 package procfs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -28,10 +30,22 @@ func smaps(m *mm.MM) []byte {
 		fmt.Fprintf(&b, "Size:           %8d kB\nKernelPageSize: %8d kB\nMMUPageSize:    %8d kB\n",
 			(u.End-u.Start)>>10, 4, 4)
 		writeUsage(&b, u, false)
-		fmt.Fprintf(&b, "THPeligible:    %8d\nVmFlags: %s\n", 0, vmFlags(u.VMA))
+		fmt.Fprintf(&b, "THPeligible:    %8d\n", 0)
+		if hostPkeys() {
+			fmt.Fprintf(&b, "ProtectionKey:  %8d\n", 0)
+		}
+		fmt.Fprintf(&b, "VmFlags: %s\n", vmFlags(u.VMA))
 	}
 	return []byte(b.String())
 }
+
+// hostPkeys reports whether the host kernel shows protection keys in smaps
+// (it does when the CPU has them enabled, arch_pkeys_enabled). glassbox
+// shows the line as the host does; every range has key 0, since glassbox
+// allocates none (syscalls/sys_pkey.go).
+var hostPkeys = sync.OnceValue(func() bool {
+	return bytes.Contains(hostFile("/proc/self/smaps"), []byte("\nProtectionKey:"))
+})
 
 // smapsRollup sums smaps over the address space.
 func smapsRollup(m *mm.MM) []byte {
