@@ -75,12 +75,12 @@ func sysSendfile(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !in.Readable() {
 		return 0, unix.EBADF
 	}
+	if a[2] != 0 && isStream(in) {
+		return 0, unix.ESPIPE // no pread on it
+	}
 	off, err := offArg(t, a[2])
 	if err != nil {
 		return 0, err
-	}
-	if off >= 0 && isStream(in) {
-		return 0, unix.ESPIPE
 	}
 	if !out.Writable() {
 		return 0, unix.EBADF
