@@ -34,7 +34,7 @@ func stressRounds() int {
 	if !stressLong() {
 		return 1
 	}
-	n := 20
+	n := 10
 	fmt.Sscan(os.Getenv("GLASSBOX_STRESS_ROUNDS"), &n)
 	return max(n, 1)
 }
@@ -89,7 +89,7 @@ func TestStressIORecords(t *testing.T) {
 	prog := ioStressProg(t)
 	per := "150"
 	if stressLong() {
-		per = "3000"
+		per = "2000"
 	}
 	for _, kind := range []string{"pipe", "dgram", "seqpacket"} {
 		for mode := range sigModes {
