@@ -200,7 +200,7 @@ static int files_main(const char *dir, long size) {
 
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
-	if (argc < 5) { fprintf(stderr, "usage: %s stream|records|files SIGMODE SIZE SEED [args]\n", argv[0]); return 2; }
+	if (argc < 5) { fprintf(stderr, "usage: %s stream|records|files|fanout SIGMODE SIZE SEED [args]\n", argv[0]); return 2; }
 	SIGMODE = atoi(argv[2]);
 	SIZE = atol(argv[3]);
 	SEED = (uint32_t)atol(argv[4]);
@@ -211,6 +211,7 @@ int main(int argc, char **argv) {
 		return records_main(k, atoi(argv[6]), SIZE);
 	}
 	if (!strcmp(argv[1], "files") && argc > 5) return files_main(argv[5], SIZE);
+	if (!strcmp(argv[1], "fanout") && argc > 5) return fanout_main(atoi(argv[5]), SIZE);
 	fprintf(stderr, "bad arguments\n");
 	return 2;
 }

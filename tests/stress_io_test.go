@@ -40,7 +40,7 @@ func stressRounds() int {
 }
 
 func ioStressProg(t *testing.T) string {
-	return compileC(t, "iostress", ioStressCommon+ioStressStream+ioStressRecords+ioStressFiles, "-pthread")
+	return compileC(t, "iostress", ioStressCommon+ioStressStream+ioStressRecords+ioStressFanout+ioStressFiles, "-pthread")
 }
 
 // stressDiff runs argv natively and under glassbox and requires the same
@@ -127,6 +127,27 @@ func TestStressIOFiles(t *testing.T) {
 			for seed := 1; seed <= stressRounds(); seed++ {
 				mode := seed % 3
 				stressDiff(t, diffOpts{gbFlags: d.flags}, []string{prog, "files", fmt.Sprint(mode), size, fmt.Sprint(seed), d.dir})
+			}
+		})
+	}
+}
+
+// TestStressIOFanout: writer threads and a forked writer against four
+// readers of one pipe (read, readv, splice to a pipe, splice to a file):
+// every record once, whole, and in each writer's order per reader.
+func TestStressIOFanout(t *testing.T) {
+	t.Parallel()
+	prog := ioStressProg(t)
+	per := "5000"
+	if stressLong() {
+		per = "50000"
+	}
+	for mode := range sigModes {
+		t.Run(sigModes[mode], func(t *testing.T) {
+			for seed := 1; seed <= stressRounds(); seed++ {
+				for nb := range 2 {
+					stressDiff(t, diffOpts{}, []string{prog, "fanout", fmt.Sprint(mode), per, fmt.Sprint(seed*10 + mode), fmt.Sprint(nb)})
+				}
 			}
 		})
 	}
