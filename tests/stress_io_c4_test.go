@@ -5,7 +5,7 @@ package tests
 // threads pwrite/pwritev interleaved blocks, append records with
 // O_APPEND, copy_file_range disjoint ranges, and sendfile/splice the file
 // through a socket and a pipe into another file; every result is read
-// back and checked. Then main.
+// back and checked.
 const ioStressFiles = `
 #define FT 4
 struct frun { const char *dir; int fd, afd, gfd; long size; atomic_long eintr; char err[160]; pthread_barrier_t bar; };
@@ -198,9 +198,13 @@ static int files_main(const char *dir, long size) {
 	return 0;
 }
 
+`
+
+// ioStressMain picks the part of the stress program argv[1] names.
+const ioStressMain = `
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
-	if (argc < 5) { fprintf(stderr, "usage: %s stream|records|files|fanout SIGMODE SIZE SEED [args]\n", argv[0]); return 2; }
+	if (argc < 5) { fprintf(stderr, "usage: %s stream|records|files|fanout|copyup SIGMODE SIZE SEED [args]\n", argv[0]); return 2; }
 	SIGMODE = atoi(argv[2]);
 	SIZE = atol(argv[3]);
 	SEED = (uint32_t)atol(argv[4]);
@@ -212,6 +216,7 @@ int main(int argc, char **argv) {
 	}
 	if (!strcmp(argv[1], "files") && argc > 5) return files_main(argv[5], SIZE);
 	if (!strcmp(argv[1], "fanout") && argc > 5) return fanout_main(atoi(argv[5]), SIZE);
+	if (!strcmp(argv[1], "copyup") && argc > 5) return copyup_main(argv[5], SIZE);
 	fprintf(stderr, "bad arguments\n");
 	return 2;
 }

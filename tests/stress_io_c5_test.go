@@ -156,3 +156,61 @@ static int fanout_main(int nonblock, long per) {
 	return 0;
 }
 `
+
+// ioStressCopyup: threads open one existing file for writing at the same
+// moment (under glassbox a host file below the in-memory layer: each
+// open may copy it up) and overwrite interleaved blocks; afterwards every
+// block must be new, the rest of the file untouched.
+const ioStressCopyup = `
+struct cu { const char *path; long size; pthread_barrier_t bar; char err[160]; };
+struct cuw { struct cu *c; int id; };
+static void *copyup_thread(void *a) {
+	struct cuw *w = a;
+	struct cu *c = w->c;
+	worker_begin();
+	pthread_barrier_wait(&c->bar);
+	int fd = open(c->path, w->id & 1 ? O_RDWR : O_WRONLY);
+	if (fd < 0) { snprintf(c->err, sizeof c->err, "open: %s", strerror(errno)); goto out; }
+	unsigned char b[BLK];
+	/* blocks id, id+FT, ... of the first half get the next seed's pattern */
+	for (long blk = w->id; (blk + 1) * BLK <= c->size / 2; blk += FT) {
+		fillpat(b, blk * BLK, BLK, SEED + 1);
+		ssize_t r;
+		do r = pwrite(fd, b, BLK, blk * BLK); while (r < 0 && errno == EINTR);
+		if (r != BLK) { snprintf(c->err, sizeof c->err, "pwrite: %s", strerror(errno)); break; }
+	}
+	close(fd);
+out:
+	worker_end();
+	return 0;
+}
+static int copyup_main(const char *path, long size) {
+	static struct cu c;
+	c.path = path; c.size = size;
+	pthread_barrier_init(&c.bar, 0, FT);
+	pest_start();
+	pthread_t th[FT];
+	struct cuw w[FT];
+	for (int i = 0; i < FT; i++) {
+		w[i] = (struct cuw){ &c, i };
+		if (pthread_create(&th[i], 0, copyup_thread, &w[i])) die("pthread_create");
+	}
+	for (int i = 0; i < FT; i++) pthread_join(th[i], 0);
+	pest_stop();
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	fstat(fd, &sb);
+	unsigned char *all = malloc(size), *want = malloc(size);
+	long got = pread(fd, all, size, 0), half = size / 2 / BLK * BLK;
+	fillpat(want, 0, half, SEED + 1);
+	fillpat(want + half, half, size - half, SEED);
+	long bad = -1;
+	for (long i = 0; i < size && bad < 0; i++) if (all[i] != want[i]) bad = i;
+	printf("copyup: size %ld, read %ld, fnv %016llx%s", (long)sb.st_size, got, (unsigned long long)fnv(FNV0, all, got > 0 ? got : 0),
+		bad >= 0 ? " CORRUPT" : "");
+	if (bad >= 0) printf(" at %ld (%s)", bad, all[bad] == pat(bad, SEED) ? "old data" : "neither");
+	if (c.err[0]) printf(" ERROR %s", c.err);
+	printf("\n");
+	return 0;
+}
+`
