@@ -117,13 +117,23 @@ func sysSendfile(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 // copyRange copies up to count bytes from in at inOff to out at outOff
-// (its position when outOff < 0) in chunks, stopping at the end of in or
-// at a short write. in is never a stream, so bytes out did not take are
-// simply not counted.
+// (its position when outOff < 0) in chunks, stopping at the end of in, at
+// a short write or at a signal. in is never a stream, so bytes out did
+// not take are simply not counted.
 func copyRange(t *kernel.Task, in *vfs.File, inOff int64, out *vfs.File, outOff int64, count uint64) (uint64, error) {
 	buf := make([]byte, min(count, 128<<10))
 	var total uint64
 	for total < count {
+		// A pending signal ends a long copy: with what was copied, or
+		// before anything with EINTR (restarted after an SA_RESTART
+		// handler). Linux: mm/shmem.c (shmem_file_splice_read),
+		// mm/filemap.c (filemap_splice_read) check signal_pending.
+		if t.Interrupted() {
+			if total > 0 {
+				break
+			}
+			return 0, unix.EINTR
+		}
 		chunk := buf[:min(uint64(len(buf)), count-total)]
 		n, err := in.Read(t, [][]byte{chunk}, inOff+int64(total))
 		if n == 0 || err != nil {
