@@ -77,8 +77,8 @@ func listen(network string) (net.Listener, string) {
 
 // fileToConnToFile: io.Copy(conn, file) on one side, io.Copy(file, conn)
 // on the other.
-func fileToConnToFile(network, dir string, seed int64) string {
-	data := pattern(size, seed)
+func fileToConnToFile(network, dir string, n, seed int64) string {
+	data := pattern(n, seed)
 	src, dst := tempFile(dir, data), tempFile(dir, nil)
 	l, addr := listen(network)
 	defer l.Close()
@@ -168,12 +168,13 @@ func main() {
 	out := make([]string, 6)
 	var wg sync.WaitGroup
 	jobs := []func() string{
-		func() string { return fileToConnToFile("tcp", dir, 1) },
-		func() string { return fileToConnToFile("unix", dir, 2) },
+		// The repro: a 10 MiB file into loopback TCP.
+		func() string { return fileToConnToFile("tcp", dir, 10<<20, 1) },
+		func() string { return fileToConnToFile("unix", dir, size, 2) },
 		func() string { return connToConn(3) },
 		func() string { return fileToFile(dir, 4) },
 		func() string { return pipeToFile(dir, 5) },
-		func() string { return fileToConnToFile("tcp", dir, 6) },
+		func() string { return fileToConnToFile("tcp", dir, size, 6) },
 	}
 	for i, j := range jobs {
 		wg.Add(1)
