@@ -8,6 +8,7 @@ import (
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
+	unixsock "glassbox/internal/net/unix"
 	"glassbox/internal/vfs"
 )
 
@@ -15,7 +16,15 @@ func init() {
 	reg(unix.SYS_SENDFILE, sysSendfile)
 	reg(unix.SYS_COPY_FILE_RANGE, sysCopyFileRange, "copies through a kernel buffer")
 	reg(unix.SYS_SPLICE, sysSplice, "copies through a kernel buffer; SPLICE_F_MOVE is a hint")
+	reg(unix.SYS_TEE, sysTee, "copies through a kernel buffer")
 }
+
+// Every copy here gives up bytes it took from its source only when its
+// destination has taken them: from a file it reads at a position and
+// advances it by what was written; out of a pipe it consumes what the
+// other side took (pipe.End.SpliceOut); into a pipe it reads no more than
+// the free slots hold (pipe.End.SpliceIn). Linux never drops a byte in
+// these paths either (it refuses unseekable sources where it could).
 
 // epipe raises SIGPIPE for a write that found no reader, as Linux does in
 // pipe_write and the socket send paths.
@@ -26,68 +35,113 @@ func epipe(t *kernel.Task, err error) error {
 	return err
 }
 
-// sysSendfile copies between two files through a kernel buffer.
-// Linux: fs/read_write.c (do_sendfile)
+// copyResult turns a copy's outcome into the syscall's: the count when
+// something moved (the error then waits for the next call), else the
+// error, SIGPIPE raised for EPIPE.
+func copyResult(t *kernel.Task, n uint64, err error) (uint64, error) {
+	if n > 0 {
+		return n, nil
+	}
+	return 0, restartable(epipe(t, err))
+}
+
+func isStream(f *vfs.File) bool {
+	_, ok := f.Ops().(vfs.Stream)
+	return ok
+}
+
+func pipeEnd(f *vfs.File) *pipe.End {
+	e, _ := f.Ops().(*pipe.End)
+	return e
+}
+
+// filePos returns f's position (sendfile, splice and copy_file_range
+// without an offset read at it and advance it by what was copied).
+func filePos(t *kernel.Task, f *vfs.File) int64 {
+	pos, _ := f.Seek(t, 0, unix.SEEK_CUR)
+	return pos
+}
+
+// sysSendfile copies from a file to a file, socket or pipe.
+// Linux: fs/read_write.c (do_sendfile), fs/splice.c (do_splice_direct,
+// splice_file_to_pipe)
 func sysSendfile(t *kernel.Task, a kernel.Args) (uint64, error) {
-	out, err := getFile(t, a.Int(0))
+	out, in, err := twoFiles(t, a.Int(0), a.Int(1))
 	if err != nil {
 		return 0, err
 	}
 	defer out.DecRef()
-	in, err := getFile(t, a.Int(1))
+	defer in.DecRef()
+	if !in.Readable() {
+		return 0, unix.EBADF
+	}
+	if a[2] != 0 && isStream(in) {
+		return 0, unix.ESPIPE // no pread on it
+	}
+	off, err := offArg(t, a[2])
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	if !in.Readable() || !out.Writable() {
+	if !out.Writable() {
 		return 0, unix.EBADF
 	}
-	if out.Flags()&unix.O_APPEND != 0 {
-		return 0, unix.EINVAL
+	count := min(a[3], maxRW)
+	inOff := off
+	if inOff < 0 && !isStream(in) {
+		inOff = filePos(t, in)
 	}
-	off := int64(-1)
-	if a[2] != 0 {
-		var b [8]byte
-		if err := t.CopyIn(a[2], b[:]); err != nil {
-			return 0, err
+	var n uint64
+	if oe := pipeEnd(out); oe != nil {
+		if pipeEnd(in) != nil {
+			return 0, unix.EINVAL // a pipe has no splice_read
 		}
-		off = int64(binary.LittleEndian.Uint64(b[:]))
-		if off < 0 {
+		n, err = spliceIn(t, in, inOff, oe, count, out.Flags()&unix.O_NONBLOCK != 0)
+	} else {
+		// The direct path needs a seekable source, so that what the
+		// destination does not take can be read again.
+		if isStream(in) || out.Flags()&unix.O_APPEND != 0 {
 			return 0, unix.EINVAL
 		}
+		n, err = copyRange(t, in, inOff, out, -1, count)
 	}
-	n, err := copyFile(t, out, in, off, -1, min(a[3], maxRW))
-	if a[2] != 0 && n > 0 {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], uint64(off)+n)
-		if cerr := t.CopyOut(a[2], b[:]); cerr != nil {
-			return 0, cerr
+	if n > 0 && inOff >= 0 {
+		if off >= 0 {
+			if cerr := putOff(t, a[2], off+int64(n)); cerr != nil {
+				return 0, cerr
+			}
+		} else {
+			in.Seek(t, inOff+int64(n), unix.SEEK_SET)
 		}
 	}
-	if n > 0 {
-		return n, nil
-	}
-	return 0, epipe(t, err)
+	return copyResult(t, n, err)
 }
 
-// copyFile moves up to count bytes from in (at inOff, or its position if
-// inOff < 0) to out (at outOff, or its position), in chunks. It stops at a
-// short read: a stream gives what it has.
-func copyFile(t *kernel.Task, out, in *vfs.File, inOff, outOff int64, count uint64) (uint64, error) {
+// copyRange copies up to count bytes from in at inOff to out at outOff
+// (its position when outOff < 0) in chunks, stopping at the end of in, at
+// a short write or at a signal. in is never a stream, so bytes out did
+// not take are simply not counted.
+func copyRange(t *kernel.Task, in *vfs.File, inOff int64, out *vfs.File, outOff int64, count uint64) (uint64, error) {
 	buf := make([]byte, min(count, 128<<10))
 	var total uint64
 	for total < count {
-		chunk := buf[:min(uint64(len(buf)), count-total)]
-		ro, wo := int64(-1), int64(-1)
-		if inOff >= 0 {
-			ro = inOff + int64(total)
+		// A pending signal ends a long copy: with what was copied, or
+		// before anything with EINTR (restarted after an SA_RESTART
+		// handler). Linux: mm/shmem.c (shmem_file_splice_read),
+		// mm/filemap.c (filemap_splice_read) check signal_pending.
+		if t.Interrupted() {
+			if total > 0 {
+				break
+			}
+			return 0, unix.EINTR
 		}
+		chunk := buf[:min(uint64(len(buf)), count-total)]
+		n, err := in.Read(t, [][]byte{chunk}, inOff+int64(total))
+		if n == 0 || err != nil {
+			return total, err
+		}
+		wo := int64(-1)
 		if outOff >= 0 {
 			wo = outOff + int64(total)
-		}
-		n, err := in.Read(t, [][]byte{chunk}, ro)
-		if n == 0 || err != nil {
-			return total, restartable(err)
 		}
 		w, err := out.Write(t, [][]byte{chunk[:n]}, wo)
 		total += uint64(w)
@@ -95,10 +149,51 @@ func copyFile(t *kernel.Task, out, in *vfs.File, inOff, outOff int64, count uint
 			return total, err
 		}
 		if n < len(chunk) {
-			break
+			break // the end of in
 		}
 	}
 	return total, nil
+}
+
+// spliceIn fills pipe end out from in: a file at inOff, or a stream
+// (inOff < 0). nonblock (SPLICE_F_NONBLOCK or out's O_NONBLOCK) makes the
+// wait for room EAGAIN; an AF_UNIX source then does not wait either,
+// where TCP waits by its own O_NONBLOCK only.
+// Linux: net/unix/af_unix.c (unix_stream_splice_read), net/ipv4/tcp.c
+// (tcp_splice_read)
+func spliceIn(t *kernel.Task, in *vfs.File, inOff int64, out *pipe.End, count uint64, nonblock bool) (uint64, error) {
+	skip := 0
+	if inOff >= 0 {
+		skip = int(inOff % 4096)
+	}
+	n, err := out.SpliceIn(t, int(count), skip, nonblock, func(dst [][]byte) (int, error) {
+		if inOff >= 0 {
+			return in.Read(t, dst, inOff)
+		}
+		if s, ok := unixsock.FromFile(in); ok && nonblock {
+			r, err := s.Recv(t, dst, unix.MSG_DONTWAIT, false)
+			dropFiles(r.Rights)
+			return r.N, err
+		}
+		return in.Read(t, dst, -1)
+	})
+	return uint64(n), err
+}
+
+// spliceOut empties pipe end in into out at outOff (its position when
+// outOff < 0, nothing for a stream).
+func spliceOut(t *kernel.Task, in *pipe.End, out *vfs.File, outOff int64, count uint64, nonblock bool) (uint64, error) {
+	var done int64
+	n, err := in.SpliceOut(t, int(count), nonblock, func(src [][]byte) (int, error) {
+		wo := int64(-1)
+		if outOff >= 0 {
+			wo = outOff + done
+		}
+		w, err := out.Write(t, src, wo)
+		done += int64(w)
+		return w, err
+	})
+	return uint64(n), err
 }
 
 // offArg reads an optional loff_t argument (-1 when absent).
@@ -140,39 +235,8 @@ func twoFiles(t *kernel.Task, a, b int) (*vfs.File, *vfs.File, error) {
 	return fa, fb, nil
 }
 
-// rangeCopy is the common part of copy_file_range and splice: optional
-// offsets that are advanced instead of the file positions.
-func rangeCopy(t *kernel.Task, in, out *vfs.File, inAddr, outAddr, count uint64) (uint64, error) {
-	if !in.Readable() || !out.Writable() {
-		return 0, unix.EBADF
-	}
-	inOff, err := offArg(t, inAddr)
-	if err != nil {
-		return 0, err
-	}
-	outOff, err := offArg(t, outAddr)
-	if err != nil {
-		return 0, err
-	}
-	n, err := copyFile(t, out, in, inOff, outOff, min(count, maxRW))
-	if n > 0 {
-		if inOff >= 0 {
-			if cerr := putOff(t, inAddr, inOff+int64(n)); cerr != nil {
-				return 0, cerr
-			}
-		}
-		if outOff >= 0 {
-			if cerr := putOff(t, outAddr, outOff+int64(n)); cerr != nil {
-				return 0, cerr
-			}
-		}
-		return n, nil
-	}
-	return 0, epipe(t, err)
-}
-
 // sysCopyFileRange copies between two regular files.
-// Linux: fs/read_write.c (vfs_copy_file_range)
+// Linux: fs/read_write.c (vfs_copy_file_range, generic_copy_file_checks)
 func sysCopyFileRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a[5] != 0 {
 		return 0, unix.EINVAL
@@ -183,40 +247,68 @@ func sysCopyFileRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	defer in.DecRef()
 	defer out.DecRef()
-	for _, f := range []*vfs.File{in, out} {
-		st, err := f.Stat(t)
-		if err != nil {
+	var st [2]vfs.Stat
+	for i, f := range []*vfs.File{in, out} {
+		if st[i], err = f.Stat(t); err != nil {
 			return 0, err
 		}
-		if st.IsDir() {
+		if st[i].IsDir() {
 			return 0, unix.EISDIR
 		}
-		if st.Type() != unix.S_IFREG {
+		if st[i].Type() != unix.S_IFREG {
 			return 0, unix.EINVAL
 		}
 	}
-	if out.Flags()&unix.O_APPEND != 0 {
+	if !in.Readable() || !out.Writable() || out.Flags()&unix.O_APPEND != 0 {
 		return 0, unix.EBADF
 	}
-	return rangeCopy(t, in, out, a[1], a[3], a[4])
-}
-
-// sysSplice moves data between a pipe and another file.
-// Linux: fs/splice.c (do_splice)
-func sysSplice(t *kernel.Task, a kernel.Args) (uint64, error) {
-	in, out, err := twoFiles(t, a.Int(0), a.Int(2))
+	inOff, err := offArg(t, a[1])
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	defer out.DecRef()
-	_, inPipe := pipe.FromOps(in.Ops())
-	_, outPipe := pipe.FromOps(out.Ops())
-	if !inPipe && !outPipe {
+	outOff, err := offArg(t, a[3])
+	if err != nil {
+		return 0, err
+	}
+	ownIn, ownOut := inOff < 0, outOff < 0
+	if ownIn {
+		inOff = filePos(t, in)
+	}
+	if ownOut {
+		outOff = filePos(t, out)
+	}
+	// Shorten to the end of in, then refuse overlapping ranges of one file.
+	count := min(a[4], maxRW)
+	if inOff >= st[0].Size {
+		count = 0
+	} else {
+		count = min(count, uint64(st[0].Size-inOff))
+	}
+	if st[0].Dev == st[1].Dev && st[0].Ino == st[1].Ino &&
+		outOff+int64(count) > inOff && outOff < inOff+int64(count) {
 		return 0, unix.EINVAL
 	}
-	if inPipe && a[1] != 0 || outPipe && a[3] != 0 {
-		return 0, unix.ESPIPE
+	if count == 0 {
+		return 0, nil
 	}
-	return rangeCopy(t, in, out, a[1], a[3], a[4])
+	n, err := copyRange(t, in, inOff, out, outOff, count)
+	if n > 0 {
+		if err := advance(t, in, a[1], ownIn, inOff+int64(n)); err != nil {
+			return 0, err
+		}
+		if err := advance(t, out, a[3], ownOut, outOff+int64(n)); err != nil {
+			return 0, err
+		}
+	}
+	return copyResult(t, n, err)
+}
+
+// advance stores a side's new offset: in the file position when the
+// caller gave no offset (own), else at the caller's loff_t.
+func advance(t *kernel.Task, f *vfs.File, addr uint64, own bool, off int64) error {
+	if own {
+		_, err := f.Seek(t, off, unix.SEEK_SET)
+		return err
+	}
+	return putOff(t, addr, off)
 }

@@ -18,7 +18,22 @@
 // Readiness for poll: Pipe.Readable, Pipe.Writable and End.Events say what
 // would block; Pipe.Changed gives a channel closed on the next change.
 //
+// Splice (splice.go): splice, tee and sendfile move bytes between a pipe
+// and another file without ever dropping one that the other side did not
+// take. A splice out of a pipe claims its reading side (Pipe.rbusy) while
+// the other file writes the bytes offered in place, then consumes only
+// what was written; a splice into a pipe claims its writing side
+// (Pipe.wbusy) while its source fills free slots. Readers wait while the
+// reading side is claimed, writers while the writing side is, as Linux's
+// readers and writers wait for the pipe mutex a splice holds.
+//
 // Lock order: Pipe.mu is a leaf. The status flags are read (taking
 // vfs.File's lock) before Pipe.mu is taken, never while it is held, and no
-// lock is held while waiting.
+// lock is held while waiting. A claim is a flag under Pipe.mu, set and
+// cleared by its holder only; waiting for one is interruptible. Claims go
+// input side first: pipe-to-pipe takes the input's rbusy, then the
+// output's wbusy only if it is free and has room (else it lets go of the
+// input and waits with nothing claimed), so no claim waits for another in
+// a cycle. A holder may block in the other file (a socket's send or
+// receive) with its claim held, as Linux blocks holding the mutex.
 package pipe

@@ -44,9 +44,17 @@ type Pipe struct {
 	// Ends ever opened, so a FIFO opener waiting for the other side sees
 	// one that came and went. Linux: fs/pipe.c (r_counter, w_counter)
 	readCount, writeCount uint64
-	changes               vfs.Changes
-	atime, mtime          unix.Timespec
-	ctime                 unix.Timespec
+	// A splice out of the pipe claims its reading side (rbusy) while the
+	// bytes it offered are written elsewhere, and one into the pipe claims
+	// its writing side (wbusy, reserving that many free slots) while its
+	// source fills them: Linux holds the pipe's mutex across both, so
+	// nobody else reads or adds bytes meanwhile and none are lost when
+	// the other side takes only part. Waits on a claim are interruptible.
+	rbusy, wbusy bool
+	reserved     int
+	changes      vfs.Changes
+	atime, mtime unix.Timespec
+	ctime        unix.Timespec
 }
 
 // buffer is one slot of the ring. Linux: include/linux/pipe_fs_i.h
@@ -54,6 +62,7 @@ type buffer struct {
 	page     []byte // pageSize bytes once used; kept for the slot's reuse
 	off, len int
 	packet   bool // written in O_DIRECT mode: read whole, never merged
+	nomerge  bool // spliced or teed in: later writes never top it up
 }
 
 // slot returns the i-th occupied (or, at nbufs, the next free) buffer.
@@ -164,7 +173,7 @@ func (p *Pipe) SetSize(arg uint32, privileged bool) (int, error) {
 	if slots > len(p.bufs) && size > MaxSize && !privileged {
 		return 0, unix.EPERM
 	}
-	if slots < p.nbufs {
+	if slots < p.nbufs+p.reserved {
 		return 0, unix.EBUSY
 	}
 	nb := make([]buffer, slots)

@@ -28,6 +28,34 @@ func wait(ctx vfs.Ctx, ch <-chan struct{}) error {
 	}
 }
 
+// waitLocked waits (dropping p.mu) for the pipe's next change.
+func (p *Pipe) waitLocked(ctx vfs.Ctx) error {
+	ch := p.changedLocked()
+	p.mu.Unlock()
+	err := wait(ctx, ch)
+	p.mu.Lock()
+	return err
+}
+
+// waitReadableLocked waits (dropping p.mu) until bytes are held and no
+// splice claims the reading side; eof says there are none and no writer.
+func (p *Pipe) waitReadableLocked(ctx vfs.Ctx, nonblock bool) (eof bool, err error) {
+	for p.rbusy || p.nbufs == 0 {
+		if !p.rbusy {
+			if p.writers == 0 {
+				return true, nil
+			}
+			if nonblock {
+				return false, unix.EAGAIN
+			}
+		}
+		if err := p.waitLocked(ctx); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
 // read moves held bytes into dst, waiting for some unless nonblock. It
 // takes what is there without waiting for more, and no more than one
 // packet. Linux: fs/pipe.c (pipe_read)
@@ -37,21 +65,9 @@ func (p *Pipe) read(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
 		return 0, nil
 	}
 	p.mu.Lock()
-	for p.nbufs == 0 {
-		if p.writers == 0 {
-			p.mu.Unlock()
-			return 0, nil // EOF
-		}
-		if nonblock {
-			p.mu.Unlock()
-			return 0, unix.EAGAIN
-		}
-		ch := p.changedLocked()
+	if eof, err := p.waitReadableLocked(ctx, nonblock); eof || err != nil {
 		p.mu.Unlock()
-		if err := wait(ctx, ch); err != nil {
-			return 0, err
-		}
-		p.mu.Lock()
+		return 0, err
 	}
 	c := cursor{bufs: dst}
 	done := 0
@@ -99,8 +115,14 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 	done := 0
 	var err error
 	p.mu.Lock()
+	for p.wbusy { // a splice is filling the free slots
+		if werr := p.waitLocked(ctx); werr != nil {
+			p.mu.Unlock()
+			return 0, werr
+		}
+	}
 	if chars := want % pageSize; chars > 0 && p.nbufs > 0 && p.readers > 0 && !packet {
-		if b := p.slot(p.nbufs - 1); !b.packet && b.off+b.len+chars <= pageSize {
+		if b := p.slot(p.nbufs - 1); !b.packet && !b.nomerge && b.off+b.len+chars <= pageSize {
 			c.copyIn(b.page[b.off+b.len : b.off+b.len+chars])
 			b.len += chars
 			p.n += chars
@@ -112,6 +134,15 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			err = unix.EPIPE
 			break
 		}
+		if p.wbusy {
+			if werr := p.waitLocked(ctx); werr != nil {
+				if done == 0 {
+					err = werr
+				}
+				break
+			}
+			continue
+		}
 		if p.nbufs < len(p.bufs) {
 			b := p.slot(p.nbufs)
 			if b.page == nil {
@@ -119,7 +150,7 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			}
 			m := min(pageSize, want-done)
 			c.copyIn(b.page[:m])
-			b.off, b.len, b.packet = 0, m, packet
+			b.off, b.len, b.packet, b.nomerge = 0, m, packet, false
 			p.nbufs++
 			p.n += m
 			done += m

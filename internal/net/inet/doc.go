@@ -22,7 +22,8 @@
 // MSG_PEEK/WAITALL/DONTWAIT, EOF after shutdown or close, EPIPE, and
 // ECONNRESET when a socket is closed with unread data (Linux sends a RST
 // then too) are those of AF_UNIX streams, which behave as TCP does on
-// loopback. The inet Socket owns everything before the connection exists
+// loopback. Only the inner send buffer is TCP's: megabytes, as Linux's
+// autotuning grows it, or SO_SNDBUF plus a receive window once set. The inet Socket owns everything before the connection exists
 // (bind, listen, the accept queue, connect, refusals) and the addresses.
 // The inner files are never installed in an fd table; the inet Socket's
 // file status flags (O_NONBLOCK) become MSG_DONTWAIT on each inner call,

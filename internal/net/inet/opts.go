@@ -9,8 +9,12 @@ import (
 // Buffer defaults and limits of a Linux host with default sysctls.
 // Linux: net/ipv4/tcp.c (tcp_wmem, tcp_rmem), net/core/sock.c
 const (
-	tcpSndbuf  = 16384  // net.ipv4.tcp_wmem[1]
-	tcpRcvbuf  = 131072 // net.ipv4.tcp_rmem[1]
+	tcpSndbuf  = 16384   // net.ipv4.tcp_wmem[1]
+	tcpRcvbuf  = 131072  // net.ipv4.tcp_rmem[1]
+	tcpWmemMax = 4 << 20 // net.ipv4.tcp_wmem[2], where autotuning stops
+	// tcpWindow is about what a loopback receiver that does not read
+	// still takes beyond the sender's buffer (its advertised window).
+	tcpWindow  = 65536
 	udpBuf     = 212992 // net.core.{w,r}mem_default
 	wmemMax    = 212992 // net.core.wmem_max
 	rmemMax    = 212992 // net.core.rmem_max
@@ -38,6 +42,7 @@ type timeout = unixsock.Timeout
 // options are a socket's settings at every level.
 type options struct {
 	sndbuf, rcvbuf       int
+	sndbufLocked         bool // SO_SNDBUF was set: no autotuning
 	rcvlowat, priority   int32
 	linger               bool
 	lingerSecs           int32

@@ -144,6 +144,8 @@ func (s *Socket) setSocketOptLocked(name int, val []byte, privileged bool) error
 			n = max(int64(min(v, math.MaxInt32/2)), 0)
 		}
 		o.sndbuf = max(int(n)*2, minSndbuf)
+		o.sndbufLocked = true
+		s.applySndbufLocked()
 	case unix.SO_RCVBUF, unix.SO_RCVBUFFORCE:
 		n := int64(min(uint32(v), rmemMax))
 		if name == unix.SO_RCVBUFFORCE {
@@ -222,4 +224,21 @@ func (s *Socket) replayLocked() {
 	for name, val := range s.opts.fwd {
 		_ = s.innerSock.SetOption(name, val, false)
 	}
+	s.applySndbufLocked()
+}
+
+// applySndbufLocked sizes the inner socket's send buffer, which bounds
+// what a connection holds unread. Linux grows a TCP send buffer up to
+// tcp_wmem[2] (so a loopback writer gets megabytes ahead of its reader)
+// unless SO_SNDBUF fixed it; then the receiver's window still takes some.
+// Linux: net/ipv4/tcp_input.c (tcp_sndbuf_expand)
+func (s *Socket) applySndbufLocked() {
+	if s.innerSock == nil {
+		return
+	}
+	n := tcpWmemMax
+	if s.opts.sndbufLocked {
+		n = s.opts.sndbuf + tcpWindow
+	}
+	_ = s.innerSock.SetOption(unix.SO_SNDBUFFORCE, unixsock.IntBytes(int32(n/2)), true)
 }
