@@ -323,7 +323,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
-		Terminals: ptys,
+		Terminals: ptys, InitSession: sio.ttyFD >= 0,
 	})
 	sio.attachTerminal(k, ptys)
 	cfg.stdio = sio

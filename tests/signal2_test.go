@@ -106,3 +106,37 @@ func TestSharedSignals(t *testing.T) {
 	expect(t, "native", native, "sigwait got 10\nsignalfd got 12 pid_ok=1\npending: USR1=0 USR2=1\nmain sigwait got 12\n"+
 		"survivor got 10 after the main thread exited\nchild exit=0\n", 0)
 }
+
+const noCttyC = `#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <termios.h>
+int main(void) {
+	int m = posix_openpt(O_RDWR);
+	grantpt(m); unlockpt(m);
+	int s = open(ptsname(m), O_RDWR); /* no O_NOCTTY */
+	int tty = open("/dev/tty", O_RDWR);
+	printf("slave %s, /dev/tty %s\n", s >= 0 ? "opened" : strerror(errno), tty >= 0 ? "opened" : strerror(errno));
+	printf("tcgetsid: %s\n", tcgetsid(s) < 0 ? strerror(errno) : "a session");
+	close(m); /* a hangup: SIGHUP only if s were our controlling terminal */
+	char c;
+	printf("read after hangup: %zd\n", read(s, &c, 1));
+	return 0;
+}
+`
+
+// TestNoCtty: the first process of a run without a host terminal is not
+// a session leader (as a program a shell starts), so opening a pty slave
+// does not make it its controlling terminal and the master's close does
+// not hang it up (Go's net and os tests open ptys this way).
+func TestNoCtty(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "noctty", noCttyC)
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "slave opened, /dev/tty No such device or address\ntcgetsid: Inappropriate ioctl for device\n"+
+		"read after hangup: 0\n", 0)
+}

@@ -39,6 +39,13 @@ type Config struct {
 	CountSyscalls bool
 	// Terminals hears when a session leader exits (nil: nobody).
 	Terminals Terminals
+	// InitSession makes the first process the leader of its own session
+	// (it gets the sandbox terminal as its controlling terminal). Without
+	// it the first process is, like a program a shell started, a member of
+	// a session whose leader is outside the sandbox (session id 0, as a
+	// PID namespace shows it), so opening a terminal never makes it the
+	// process's controlling terminal.
+	InitSession bool
 }
 
 // Kernel is one sandbox.
@@ -147,6 +154,9 @@ func (k *Kernel) Start(path string, argv, envv []string) error {
 		}
 	}
 	tg := k.newThreadGroup(nil)
+	if !k.cfg.InitSession {
+		tg.sid = 0
+	}
 	t := k.newTask(tg)
 	tg.fds = vfs.NewFDTable()
 	for i, f := range k.cfg.Stdio {
