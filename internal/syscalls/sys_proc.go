@@ -136,17 +136,6 @@ func init() {
 		runtime.Gosched()
 		return 0, nil
 	})
-	reg(unix.SYS_SCHED_GETAFFINITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		size := uint64((runtime.NumCPU() + 63) / 64 * 8)
-		if a[1] < size || a[1]&7 != 0 {
-			return 0, unix.EINVAL
-		}
-		b := make([]byte, size)
-		for i := 0; i < runtime.NumCPU(); i++ {
-			b[i/8] |= 1 << (i % 8)
-		}
-		return size, t.CopyOut(a[2], b)
-	})
 	reg(unix.SYS_PRCTL, sysPrctl)
 	reg(unix.SYS_PERSONALITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if uint32(a[0]) == 0xffffffff || a[0] == 0 {
@@ -352,6 +341,9 @@ func execve(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uint64, flag
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return 0, err
+	}
+	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
+		return 0, unix.ENOENT // Linux: fs/namei.c (getname_flags), before the flags
 	}
 	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL
