@@ -80,6 +80,12 @@ func init() {
 		"ENOSYS: glibc then runs without restartable sequences")
 	reg(unix.SYS_ARCH_PRCTL, sysArchPrctl)
 	reg(unix.SYS_UNAME, sysUname)
+	reg(unix.SYS_SETHOSTNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return setUTSName(t, a[0], a.Int(1), false)
+	}, "the sandbox's own name")
+	reg(unix.SYS_SETDOMAINNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return setUTSName(t, a[0], a.Int(1), true)
+	}, "the sandbox's own name")
 	reg(unix.SYS_PRLIMIT64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if a.Int(0) != 0 && a.Int(0) != t.PID() {
 			return 0, unix.ESRCH
@@ -213,7 +219,24 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return string(b)
 	}
 	return 0, t.CopyOut(a[0], abi.Utsname("Linux", t.Kernel().Hostname(), cstr(u.Release[:]),
-		cstr(u.Version[:]), "x86_64", "(none)"))
+		cstr(u.Version[:]), "x86_64", t.Kernel().Domainname()))
+}
+
+// setUTSName is sethostname and setdomainname: the sandbox's own names.
+// Linux: kernel/sys.c (sethostname)
+func setUTSName(t *kernel.Task, addr uint64, n int, domain bool) (uint64, error) {
+	if !t.Capable() {
+		return 0, unix.EPERM
+	}
+	if n < 0 || n > 64 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, n)
+	if err := t.CopyIn(addr, b); err != nil {
+		return 0, err
+	}
+	t.Kernel().SetUTSName(string(b), domain)
+	return 0, nil
 }
 
 func rlimit(t *kernel.Task, res int, newAddr, oldAddr uint64) (uint64, error) {
