@@ -362,6 +362,16 @@ int main(int argc, char **argv) {
 	SHOW("read reset", read(c, buf, sizeof buf));
 	SHOW("read after reset", read(c, buf, sizeof buf));
 	close(c);
+	/* closed with unread data: the next write reports the reset, then EPIPE */
+	c = pair(l, &a, &s);
+	SHOW("send", send(c, "unread", 6, 0));
+	usleep(100000);
+	close(s);
+	usleep(100000);
+	SHOW("write after reset", send(c, "x", 1, MSG_NOSIGNAL));
+	SHOW("write after reset 2", send(c, "x", 1, MSG_NOSIGNAL));
+	SHOW("read after write reset", read(c, buf, sizeof buf));
+	close(c);
 	/* SO_LINGER 0: a reset */
 	c = pair(l, &a, &s);
 	struct linger lg = {1, 0};

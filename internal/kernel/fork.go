@@ -92,6 +92,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	t.mu.Lock()
 	c.sigmask = t.sigmask
 	c.altStack = t.altStack
+	c.affinity = t.affinity
 	t.mu.Unlock()
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
@@ -218,6 +219,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	c.setCreds(t.creds)
 	t.mu.Lock()
 	c.sigmask = t.sigmask
+	c.affinity = t.affinity
 	t.mu.Unlock()
 	c.altStack = SigAltStack{Flags: ssDisable}
 	var tidb [4]byte

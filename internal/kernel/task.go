@@ -118,6 +118,9 @@ type Task struct {
 	// keepCaps is PR_SET_KEEPCAPS; capsKept says the task keeps root's
 	// capabilities after leaving euid 0 (until exec).
 	keepCaps, capsKept bool
+	// affinity is the CPU set sched_setaffinity gave (nil: the host's);
+	// never changed in place (affinity.go).
+	affinity *cpuSet
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool
