@@ -298,6 +298,9 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	tg.envStart, tg.envEnd = res.EnvStart, res.EnvEnd
 	tg.mu.Unlock()
 	tg.fds.ExecClose(tg.pid)
+	tg.mu.Lock()
+	tg.sharesVM = false
+	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()
 	tg.stopPosixTimers()
