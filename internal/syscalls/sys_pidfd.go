@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/fs/procfs"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
 )
@@ -28,12 +29,22 @@ func getPidFD(t *kernel.Task, fd int) (*kernel.PidFD, *vfs.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, ok := kernel.PidFDOf(f)
-	if !ok {
-		f.DecRef()
-		return nil, nil, unix.EBADF
+	if p, ok := kernel.PidFDOf(f); ok {
+		return p, f, nil
 	}
-	return p, f, nil
+	if in := f.Path().Inode(); in != nil {
+		if pid, ok := procfs.PIDOf(in); ok {
+			f.DecRef()
+			pf, err := t.PidFDOpen(pid, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			p, _ := kernel.PidFDOf(pf)
+			return p, pf, nil
+		}
+	}
+	f.DecRef()
+	return nil, nil, unix.EBADF
 }
 
 func sysPidfdOpen(t *kernel.Task, a kernel.Args) (uint64, error) {
