@@ -180,7 +180,7 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
-		p, f, err := getPidFD(t, id)
+		p, f, err := getPidFD(t, id, false)
 		if err != nil {
 			return 0, err
 		}

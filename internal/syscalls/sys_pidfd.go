@@ -23,8 +23,10 @@ const (
 )
 
 // getPidFD returns the pidfd at fd (EBADF if fd is not open or not a
-// pidfd); the caller must DecRef the file.
-func getPidFD(t *kernel.Task, fd int) (*kernel.PidFD, *vfs.File, error) {
+// pidfd); the caller must DecRef the file. With procDir, an open
+// /proc/PID directory is taken as a pidfd of PID, as pidfd_send_signal
+// takes it. Linux: kernel/signal.c (pidfd_to_pid)
+func getPidFD(t *kernel.Task, fd int, procDir bool) (*kernel.PidFD, *vfs.File, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return nil, nil, err
@@ -32,8 +34,8 @@ func getPidFD(t *kernel.Task, fd int) (*kernel.PidFD, *vfs.File, error) {
 	if p, ok := kernel.PidFDOf(f); ok {
 		return p, f, nil
 	}
-	if in := f.Path().Inode(); in != nil {
-		if pid, ok := procfs.PIDOf(in); ok {
+	if pth := f.Path(); procDir && pth.Dentry != nil {
+		if pid, ok := procfs.PIDOf(pth.Inode()); ok {
 			f.DecRef()
 			pf, err := t.PidFDOpen(pid, 0)
 			if err != nil {
@@ -78,7 +80,7 @@ func sysPidfdSendSignal(t *kernel.Task, a kernel.Args) (uint64, error) {
 	default:
 		var f *vfs.File
 		var err error
-		if p, f, err = getPidFD(t, fd); err != nil {
+		if p, f, err = getPidFD(t, fd, true); err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
@@ -103,7 +105,7 @@ func sysPidfdGetfd(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a[2] != 0 {
 		return 0, unix.EINVAL
 	}
-	p, pf, err := getPidFD(t, a.Int(0))
+	p, pf, err := getPidFD(t, a.Int(0), false)
 	if err != nil {
 		return 0, err
 	}
