@@ -83,7 +83,7 @@ func portsFree(p, n int) bool {
 func inetDiff(t *testing.T, name, src string, wants ...string) {
 	t.Parallel()
 	bin := compileC(t, name, inetPrelude+src, "-dynamic", "-Wno-unused-function", "-Wno-unused-variable")
-	native, _ := diff(t, []string{bin, strconv.Itoa(inetPort(t))})
+	native, _ := diffWith(t, diffOpts{freshNet: true}, []string{bin, strconv.Itoa(inetPort(t))})
 	for _, w := range wants {
 		if native.Code != 0 || !strings.Contains(native.Stdout, w) {
 			t.Errorf("native run looks wrong (no %q): %s", w, native)
