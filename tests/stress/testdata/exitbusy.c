@@ -2,15 +2,15 @@
  *
  * Each iteration forks a child that starts threads running guest code,
  * parked in system calls (read on a pipe, a condition variable, nanosleep,
- * poll, sigwaitinfo), faulting fresh pages in a loop, and creating
- * threads. Once all run, the child ends one of several ways: exit_group
+ * poll, sigwaitinfo, vfork), faulting fresh pages in a loop, and
+ * creating threads. Once all run, the child ends one of several ways: exit_group
  * from main, exit() from another thread (stdio flushed), main's
  * pthread_exit followed by a thread's _exit, a fatal signal, or return
  * from main. The parent checks each child's status and output. */
 #include "common.h"
 #include <poll.h>
 
-enum { SPIN, PIPE, COND, SLEEP, POLL, SIGWAIT, FAULT, CREATE, NKIND };
+enum { SPIN, PIPE, COND, SLEEP, POLL, SIGWAIT, FAULT, CREATE, VFORK, NKIND };
 static volatile long started, faults, spins, created;
 static int never[2];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -60,6 +60,16 @@ static void *busy(void *arg) {
 			munmap(p, 64 * PAGE);
 			__atomic_add_fetch(&faults, 1, __ATOMIC_RELEASE);
 		}
+	case VFORK: {
+		/* parked in vfork: the child sleeps a little before exec'ing */
+		char *argv[] = {"/bin/sh", "-c", "sleep 0.1; exec true", 0};
+		pid_t pid = vfork();
+		if (pid == 0) {
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		for (;;) pause();
+	}
 	case CREATE:
 		for (;;) {
 			pthread_t t;
