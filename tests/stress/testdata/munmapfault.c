@@ -4,8 +4,9 @@
  * PROT_NONE page give SIGSEGV with the exact address and SEGV_MAPERR /
  * SEGV_ACCERR; a read of a PROT_WRITE-less page is fine, a write is not.
  * Then the race: readers and writers touch a region while another thread
- * unmaps it, maps it again (zeroed) and fills part of it, or makes it
- * PROT_NONE and back, and a fourth thread maps and fills scratch memory
+ * unmaps it, maps it again (zeroed) and fills part of it, makes it
+ * PROT_NONE and back, drops it with MADV_DONTNEED, or moves it away and
+ * back with mremap, and a fourth thread maps and fills scratch memory
  * with a foreign pattern. Every value read must be 0, a filler word or a
  * writer word for that index (never a foreign or shifted word: that would
  * be a reused frame); every SIGSEGV must name the exact address touched
@@ -139,7 +140,7 @@ int main(int argc, char **argv) {
 	t[3] = spawn(writer, (void *)1);
 	t[4] = spawn(foreign, 0);
 	for (int k = 0; k < n; k++) {
-		switch (k % 4) {
+		switch (k % 5) {
 		case 0: case 1:
 			CHECK(munmap((void *)R, NP * PAGE) == 0, "munmap");
 			sched_yield();
@@ -153,6 +154,13 @@ int main(int argc, char **argv) {
 			break;
 		case 3:
 			CHECK(madvise((void *)R, NP * PAGE, MADV_DONTNEED) == 0, "madvise");
+			break;
+		case 4: /* move the pages away and back: same contents, same place */
+			CHECK(mremap((void *)R, NP * PAGE, NP * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)0x110000000000ul) ==
+				      (void *)0x110000000000ul, "mremap: %s", strerror(errno));
+			sched_yield();
+			CHECK(mremap((void *)0x110000000000ul, NP * PAGE, NP * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)R) ==
+				      (void *)R, "mremap back: %s", strerror(errno));
 			break;
 		}
 		if (k % 64 == 0) sched_yield();
