@@ -2,8 +2,8 @@
  *
  * Each iteration forks a child whose threads spin, fault, sleep in read(),
  * wait on a condition variable and create threads; then one non-main
- * thread (or two at once, in some iterations) calls execve of this
- * program. The new image must have the old pid, be single-threaded (its
+ * thread (or two at once, in some iterations; in others the main thread
+ * has left with pthread_exit) calls execve of this program. The new image must have the old pid, be single-threaded (its
  * tid is its pid, /proc/self/status says Threads: 1), have its arguments,
  * and exit with its code; the parent checks the status. */
 #include "common.h"
@@ -80,7 +80,13 @@ static int target(char **argv) {
 int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "--target") == 0) return target(argv);
 	int n = iters(argc, argv, 20);
-	self = "/proc/self/exe";
+	/* not /proc/self/exe at exec time: with the leader gone (pthread_exit)
+	 * /proc/self/exe is unreadable on Linux */
+	static char path[4096];
+	ssize_t l = readlink("/proc/self/exe", path, sizeof path - 1);
+	CHECK(l > 0, "readlink: %s", strerror(errno));
+	path[l] = 0;
+	self = path;
 	for (int it = 0; it < n; it++) {
 		fflush(stdout);
 		pid_t pid = fork();
@@ -93,6 +99,7 @@ int main(int argc, char **argv) {
 			spawn(execer, (void *)(long)it);
 			if (it % 3 == 1) spawn(execer, (void *)(long)it); /* two threads race to exec */
 			__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+			if (it % 3 == 2) pthread_exit(0); /* the exec'ing thread takes over a gone leader's pid */
 			for (;;) pause();
 		}
 		int st = xwaitpid(pid);
