@@ -47,8 +47,10 @@ func stressMode(t *testing.T) (long bool, runs int, timeout time.Duration) {
 // TestStress runs the concurrency and memory-integrity stress programs
 // (tests/stress: issue 13's repros verbatim, fork/exit/exec/munmap/
 // mprotect/madvise/signal races in C, Go, python3 and node) natively and
-// under glassbox; stdout and exit status must be identical. Each program
-// checks its own invariants and prints only what every correct run prints.
+// under glassbox; stdout and exit status must be identical, and glassbox
+// must not crash (nor report a data race, when GLASSBOX_BIN is a -race
+// build). Each program checks its own invariants and prints only what
+// every correct run prints.
 func TestStress(t *testing.T) {
 	long, runs, timeout := stressMode(t)
 	stressOnce.Do(func() {
@@ -86,10 +88,6 @@ func TestStress(t *testing.T) {
 				}
 				if d := stress.Differs(native, gb, false); d != "" {
 					t.Fatalf("%q run %d of %d: %s\n%s", argv, i+1, runs, d, stress.Report(native, gb))
-				}
-				if strings.Contains(gb.Stderr, "goroutine ") && strings.Contains(gb.Stderr, "panic") ||
-					strings.Contains(gb.Stderr, "fatal error:") {
-					t.Fatalf("%q: glassbox crashed with a Go stack trace:\n%s", argv, gb.Stderr)
 				}
 			}
 		})

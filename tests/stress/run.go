@@ -73,7 +73,23 @@ func Differs(native, gb Result, withStderr bool) string {
 	if withStderr && native.Stderr != gb.Stderr {
 		d = append(d, "stderr differs")
 	}
+	if c := Crashed(gb.Stderr); c != "" {
+		d = append(d, c)
+	}
 	return strings.Join(d, "; ")
+}
+
+// Crashed says whether glassbox' stderr shows a failure of glassbox itself
+// (a Go panic or fatal error, or a data race found by a -race build).
+func Crashed(stderr string) string {
+	switch {
+	case strings.Contains(stderr, "WARNING: DATA RACE"):
+		return "glassbox has a data race (-race build)"
+	case strings.Contains(stderr, "goroutine ") && strings.Contains(stderr, "panic"),
+		strings.Contains(stderr, "fatal error:"):
+		return "glassbox crashed with a Go stack trace"
+	}
+	return ""
 }
 
 // Report renders both results for a failure message.
