@@ -75,14 +75,14 @@ func TestStress(t *testing.T) {
 			}
 			argv := c.Argv(stressBuilt, n)
 			for i := 0; i < runs; i++ {
-				native, err := stress.Run(argv, nil, timeout)
+				native, err := stress.Run(argv, nil, timeout, false)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if native.TimedOut || native.Code != 0 || strings.Contains(native.Stdout, "FAIL") {
 					t.Fatalf("%q: the native run itself fails (a defect of the program):\n%s", argv, stress.Report(native, native))
 				}
-				gb, err := stress.Run(stress.Glassbox(glassboxBin, argv), nil, timeout)
+				gb, err := stress.Run(stress.Glassbox(glassboxBin, argv), nil, timeout, true)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -20,8 +20,10 @@ type Result struct {
 }
 
 // Run runs argv with env (nil: inherit) for at most timeout, in its own
-// process group (a timeout kills everything it started).
-func Run(argv, env []string, timeout time.Duration) (Result, error) {
+// process group (a timeout kills everything it started). With dump, a
+// stalled process first gets SIGABRT, on which a Go program (glassbox)
+// writes every goroutine's stack to its stderr: the stall's evidence.
+func Run(argv, env []string, timeout time.Duration, dump bool) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -29,8 +31,14 @@ func Run(argv, env []string, timeout time.Duration) (Result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	cmd.Cancel = func() error {
+		if dump {
+			syscall.Kill(cmd.Process.Pid, syscall.SIGABRT)
+			time.Sleep(3 * time.Second)
+		}
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	err := cmd.Run()
 	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start)}

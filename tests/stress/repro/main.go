@@ -10,8 +10,10 @@
 //
 // A run differs when glassbox' stdout, stderr or exit status is not the
 // native one of the same iteration (-stdout compares only stdout and exit
-// status), or when it stalls past -timeout. Each differing run's outputs
-// are saved under -out. The exit status is 1 if any run differed.
+// status), or when it stalls past -timeout (glassbox then gets SIGABRT
+// first, so its stderr holds every goroutine's stack). Each differing
+// run's outputs are saved under -out. The exit status is 1 if any run
+// differed.
 package main
 
 import (
@@ -123,12 +125,12 @@ func runCase(c stress.Case, argv []string, gb string, n int, timeout time.Durati
 	)
 	for i := 1; i <= n; i++ {
 		runs = i
-		native, err := stress.Run(argv, nil, timeout)
+		native, err := stress.Run(argv, nil, timeout, false)
 		if err != nil {
 			fatalf("%s: %v", c.Name, err)
 		}
 		nativeVariants[fmt.Sprintf("%d\x00%s", native.Code, native.Stdout)] = true
-		g, err := stress.Run(stress.Glassbox(gb, argv), nil, timeout)
+		g, err := stress.Run(stress.Glassbox(gb, argv), nil, timeout, true)
 		if err != nil {
 			fatalf("%s: %v", c.Name, err)
 		}
@@ -145,7 +147,7 @@ func runCase(c stress.Case, argv []string, gb string, n int, timeout time.Durati
 		f := filepath.Join(out, fmt.Sprintf("%s-run%d.txt", c.Name, i))
 		os.WriteFile(f, []byte(shellQuote(argv)+"\n"+d+"\n"+stress.Report(native, g)), 0o644)
 		if len(bad) == 1 {
-			fmt.Printf("  run %d differs: %s\n%s", i, d, indent(stress.Report(native, g)))
+			fmt.Printf("  run %d differs: %s (all of it in %s)\n%s", i, d, f, indent(head(stress.Report(native, g), 60)))
 		}
 		if !keep {
 			break
@@ -164,6 +166,15 @@ func runCase(c stress.Case, argv []string, gb string, n int, timeout time.Durati
 		fmt.Printf("    %s\n", b)
 	}
 	return false
+}
+
+// head returns the first n lines of s.
+func head(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return strings.Join(lines[:n], "") + fmt.Sprintf("[... %d more lines]\n", len(lines)-n)
 }
 
 func indent(s string) string {
