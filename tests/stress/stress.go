@@ -102,7 +102,7 @@ var Cases = []Case{
 	{Name: "execthread", Short: 10, Long: 200,
 		What: "C: execve from a non-main thread (sometimes two at once) while the others run",
 		argv: cProg("execthread")},
-	{Name: "munmapfault", Short: 200, Long: 20000,
+	{Name: "munmapfault", Short: 200, Long: 3000,
 		What: "C: munmap/mprotect/MADV_DONTNEED racing with faults; exact SIGSEGV addresses and codes",
 		argv: cProg("munmapfault")},
 	{Name: "mprotectcow", Short: 5, Long: 200,
