@@ -4,9 +4,11 @@
  * read a pipe, wait on a condition variable, fault pages in a loop, block
  * and unblock the signal, sit in poll). Two sender threads queue real-time
  * signals with rt_tgsigqueueinfo to every thread, each with a value, and
- * kill() the process with another real-time signal; real-time signals are
- * queued, so every thread's handler count and value sum must match exactly
- * what was sent to it, and the process-directed ones must add up. A burst
+ * kill() the process with another real-time signal, and sigqueue() a third
+ * one that every thread blocks and a dedicated thread takes with
+ * sigwaitinfo; real-time signals are queued, so every thread's handler
+ * count and value sum must match exactly what was sent to it, and the
+ * process-directed ones must add up. A burst
  * of SIGUSR1 (not queued) must arrive at least once per thread. */
 #include "common.h"
 #include <poll.h>
@@ -34,6 +36,23 @@ static void on_rt(int sig, siginfo_t *si, void *uc) {
 static void on_proc(int sig, siginfo_t *si, void *uc) {
 	CHECK(si->si_code == SI_USER, "process signal: si_code %d, want SI_USER", si->si_code);
 	__atomic_add_fetch(&procwide, 1, __ATOMIC_RELEASE);
+}
+
+/* The dedicated signal thread: every thread blocks SIGRTMIN+2, this one
+ * takes it with sigwaitinfo. */
+static volatile long waited, waitsent;
+static void *sigwaiter(void *arg) {
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGRTMIN + 2);
+	for (;;) {
+		siginfo_t si;
+		int r = sigwaitinfo(&s, &si);
+		if (r < 0 && errno == EINTR) continue;
+		CHECK(r == SIGRTMIN + 2, "sigwaitinfo: %d %s", r, strerror(errno));
+		if (si.si_value.sival_int < 0) return 0;
+		__atomic_add_fetch(&waited, 1, __ATOMIC_RELEASE);
+	}
 }
 
 static void on_usr1(int sig) {
@@ -116,6 +135,13 @@ static void *rtsender(void *arg) {
 			CHECK(syscall(SYS_rt_tgsigqueueinfo, getpid(), tids[t], SIGRTMIN, &si) == 0,
 			      "rt_tgsigqueueinfo: %s", strerror(errno));
 		}
+		if (r % 3 == s) {
+			while (__atomic_load_n(&waitsent, __ATOMIC_ACQUIRE) - __atomic_load_n(&waited, __ATOMIC_ACQUIRE) > OUTSTANDING)
+				sched_yield();
+			__atomic_add_fetch(&waitsent, 1, __ATOMIC_RELEASE);
+			union sigval v = {.sival_int = r};
+			CHECK(sigqueue(getpid(), SIGRTMIN + 2, v) == 0, "sigqueue: %s", strerror(errno));
+		}
 		if (r % 4 == s) {
 			while (__atomic_load_n(&procsent, __ATOMIC_ACQUIRE) - __atomic_load_n(&procwide, __ATOMIC_ACQUIRE) > OUTSTANDING)
 				sched_yield();
@@ -129,6 +155,11 @@ static void *rtsender(void *arg) {
 int main(int argc, char **argv) {
 	nrounds = iters(argc, argv, 200);
 	CHECK(pipe(wake) == 0, "pipe");
+	sigset_t w2;
+	sigemptyset(&w2);
+	sigaddset(&w2, SIGRTMIN + 2);
+	pthread_sigmask(SIG_BLOCK, &w2, 0);
+	pthread_t sw = spawn(sigwaiter, 0);
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_rt;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -146,12 +177,17 @@ int main(int argc, char **argv) {
 	sigemptyset(&all);
 	sigaddset(&all, SIGRTMIN + 1);
 	pthread_sigmask(SIG_BLOCK, &all, 0);
+	/* SIGRTMIN+2 is blocked everywhere before the workers start */
 	wait_until(&ready, NT);
 	pthread_t s[NS];
 	for (int i = 0; i < NS; i++) s[i] = spawn(rtsender, (void *)(long)i);
 	for (int i = 0; i < NS; i++) join(s[i]);
 	for (int t = 0; t < NT; t++) wait_until(&got[t], sent[t]);
 	wait_until(&procwide, procsent);
+	wait_until(&waited, waitsent);
+	union sigval last = {.sival_int = -1};
+	sigqueue(getpid(), SIGRTMIN + 2, last);
+	join(sw);
 	for (int k = 0; k < 50; k++)
 		for (int t = 0; t < NT; t++) pthread_kill(pts[t], SIGUSR1);
 	for (int t = 0; t < NT; t++) {
@@ -165,5 +201,6 @@ int main(int argc, char **argv) {
 	for (int t = 0; t < NT; t++)
 		printf("thread %d: %ld signals (sent %ld), values %ld (sent %ld)\n", t, got[t], sent[t], sum[t], sentsum[t]);
 	printf("process-directed: %ld (sent %ld)\n", procwide, procsent);
+	printf("to the sigwaitinfo thread: %ld (sent %ld)\n", waited, waitsent);
 	return 0;
 }
