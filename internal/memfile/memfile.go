@@ -32,7 +32,7 @@ type File struct {
 	top     Frame  // frames below top have been handed out at least once
 	refs    []int32
 	pins    []int32
-	pinned  int // frames with pins > 0
+	pinned  int              // frames with pins > 0
 	zombie  map[Frame]bool   // refs == 0 but pinned: free at unpin
 	free    map[Frame]uint64 // free runs: start -> length
 	freeEnd map[Frame]Frame  // free runs: end -> start
