@@ -43,6 +43,8 @@ type ThreadGroup struct {
 	sid      int
 	// shared holds signals sent to the process as a whole (sigshared.go).
 	shared sigShared
+	// stopFlag mirrors job.stopped for the run loop's cheap check.
+	stopFlag atomic.Bool
 
 	// Process life, guarded by Kernel.mu: exitSignal is sent to the
 	// parent when the process ends (0: none); zombie is set when its last
@@ -120,6 +122,8 @@ type Task struct {
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool
+	// inGuest is set while the task may run guest code (jobctl.go).
+	inGuest atomic.Bool
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -253,7 +257,20 @@ func (t *Task) run() {
 				t.k.Logf("pid %d: %v", t.tid, err)
 			}
 		}
+		// A group stop in progress waits for the threads inside the
+		// guest; one entering it now must stop first (jobctl.go).
+		t.inGuest.Store(true)
+		if t.tg.stopFlag.Load() {
+			t.inGuest.Store(false)
+			t.tg.stopProgress()
+			if t.checkSignals() {
+				break
+			}
+			continue
+		}
 		ev, err := t.thread.Switch(&t.regs)
+		t.inGuest.Store(false)
+		t.tg.stopProgress()
 		if err != nil {
 			t.k.Logf("pid %d: %v", t.tid, err)
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})

@@ -114,7 +114,7 @@ var Cases = []Case{
 	{Name: "tgkill", Short: 100, Long: 3000,
 		What: "C: queued real-time signals to every thread (counts and values must match), SIGUSR1 bursts",
 		argv: cProg("tgkill")},
-	{Name: "stopcont", Short: 20, Long: 500,
+	{Name: "stopcont", Short: 40, Long: 500,
 		What: "C: SIGSTOP/SIGCONT to a process whose threads spin, fault and sleep: all of them stop, all go on",
 		argv: cProg("stopcont")},
 	{Name: "vforkthreads", Short: 10, Long: 200,

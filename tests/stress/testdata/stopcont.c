@@ -1,21 +1,21 @@
 /* stopcont: SIGSTOP and SIGCONT to a process whose threads are busy.
  *
- * The child's threads spin, fault pages in, sleep in nanosleep and wait on
- * a pipe, each bumping a counter in shared memory. The parent stops the
+ * The child's eight threads spin, fault pages in, sleep in nanosleep and
+ * yield, each bumping a counter in shared memory. The parent stops the
  * child over and over: once waitpid reports the stop, no counter may move
  * until SIGCONT (every thread stops, not just one), and after SIGCONT
  * every running thread moves again. A SIGCHLD handler in the parent
  * counts the stop/continue notifications it gets (at least one). */
 #include "common.h"
 
-#define NT 4
+#define NT 8
 static volatile long *ctr;
 static volatile long sigchld;
 
 static void *worker(void *arg) {
 	int k = (int)(long)arg;
 	for (;;) {
-		switch (k) {
+		switch (k % 4) {
 		case 0:
 			for (volatile int i = 0; i < 1000; i++) {}
 			break;
