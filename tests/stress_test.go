@@ -19,9 +19,9 @@ var (
 )
 
 // stressMode reads GLASSBOX_STRESS: "long" runs every program at its long
-// size GLASSBOX_STRESS_RUNS times (default 10), which takes many minutes:
+// size GLASSBOX_STRESS_RUNS times (default 3), about an hour on two CPUs:
 //
-//	GLASSBOX_STRESS=long go test -count=1 -timeout 2h -run TestStress ./tests/
+//	GLASSBOX_STRESS=long go test -count=1 -timeout 4h -run TestStress ./tests/
 //
 // Otherwise each program runs once at its short size (~30 s in all).
 func stressMode(t *testing.T) (long bool, runs int, timeout time.Duration) {
@@ -29,7 +29,7 @@ func stressMode(t *testing.T) (long bool, runs int, timeout time.Duration) {
 	case "", "short":
 		return false, 1, runTimeout
 	case "long":
-		runs = 10
+		runs = 3
 		if s := os.Getenv("GLASSBOX_STRESS_RUNS"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 {
