@@ -8,12 +8,5 @@
 // kernel is given; the kernel never imports them.
 //
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
-// before Task.mu before sigShared.mu (a process's shared pending signals,
-// a leaf); mm, vfs and memfile locks are taken after all of these.
-//
-// Signals: a signal sent to a process (kill, SIGCHLD, timers, terminal
-// signals) joins the process's shared pending set and wakes one thread
-// that can take it; a signal sent to a thread (tgkill, a fault) joins that
-// thread's own. A thread takes its own signals first, then shared ones,
-// when it checks its signals, in sigtimedwait and on a signalfd.
+// before Task.mu; mm, vfs and memfile locks are taken after all of these.
 package kernel

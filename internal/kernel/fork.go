@@ -259,3 +259,21 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 func (tg *ThreadGroup) sendToProcess(sig int) {
 	tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
 }
+
+// SignalInfo sends a process-directed signal with its siginfo.
+func (tg *ThreadGroup) SignalInfo(info SigInfo) {
+	sig := int(info.Signo)
+	tg.mu.Lock()
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	if len(tasks) == 0 {
+		return
+	}
+	for _, t := range tasks {
+		if !t.SigMask().Has(sig) {
+			t.SendSignalInfo(info)
+			return
+		}
+	}
+	tasks[0].SendSignalInfo(info)
+}

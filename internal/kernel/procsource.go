@@ -275,10 +275,9 @@ func (p procProcess) Status(self bool) string {
 	c := p.creds()
 	_, _, vsize, rss, _ := p.usage()
 	_, state := p.state(self)
-	var pending, shared, blocked abi.SigSet
+	var pending, blocked abi.SigSet
 	if t := tg.Leader(); t != nil {
-		pending, shared = t.PendingOwn()
-		blocked = t.SigMask()
+		pending, blocked = t.Pending(), t.SigMask()
 	}
 	var ign, cgt abi.SigSet
 	for sig := 1; sig <= abi.NSIG; sig++ {
@@ -311,7 +310,7 @@ func (p procProcess) Status(self bool) string {
 		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
-		uint64(pending), uint64(shared), uint64(blocked), uint64(ign), uint64(cgt),
+		uint64(pending), uint64(0), uint64(blocked), uint64(ign), uint64(cgt),
 		capEff, capEff, uint64(1<<41-1), nnp)
 }
 

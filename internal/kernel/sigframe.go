@@ -289,19 +289,9 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 		defer tm.Stop()
 		timer = tm.C
 	}
-	// While it waits, a signal sent to the process that every thread
-	// blocks picks this task (Linux unblocks the set for the wait:
-	// do_sigtimedwait's real_blocked).
-	defer func() {
-		t.mu.Lock()
-		t.sigwaiting = 0
-		t.mu.Unlock()
-	}()
 	for {
 		t.mu.Lock()
-		t.sigwaiting = set
-		pending := t.pendingLocked()
-		if ready := pending & set; ready != 0 {
+		if ready := t.pending & set; ready != 0 {
 			for sig := 1; sig <= abi.NSIG; sig++ {
 				if ready.Has(sig) {
 					info := t.takePendingLocked(sig)
@@ -310,7 +300,7 @@ func (t *Task) SigTimedWait(set abi.SigSet, deadline time.Time) (SigInfo, error)
 				}
 			}
 		}
-		other := t.exiting || pending&^t.sigmask&^set != 0
+		other := t.exiting || t.pending&^t.sigmask&^set != 0
 		t.mu.Unlock()
 		if other {
 			return SigInfo{}, unix.EINTR

@@ -83,20 +83,11 @@ func (t *Task) SetSigMask(m abi.SigSet) {
 	t.mu.Unlock()
 }
 
-// Pending returns the pending set: the task's own signals and its
-// process's shared ones (what sigpending reports).
+// Pending returns the pending set.
 func (t *Task) Pending() abi.SigSet {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.pendingLocked()
-}
-
-// PendingOwn returns the task's own pending set and its process's shared
-// one (/proc's SigPnd and ShdPnd).
-func (t *Task) PendingOwn() (own, shared abi.SigSet) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pending, t.tg.shared.set()
+	return t.pending
 }
 
 // AltStack returns the alternate signal stack.
@@ -155,7 +146,16 @@ func (t *Task) SendSignal(sig int) {
 // Linux: kernel/signal.c (prepare_signal, __send_signal)
 func (t *Task) SendSignalInfo(info SigInfo) {
 	sig := int(info.Signo)
-	t.tg.prepareSignal(sig)
+	switch {
+	case sig == abi.SIGCONT:
+		t.tg.continueGroup()
+	case defaultActionOf(sig) == actStop:
+		t.mu.Lock()
+		t.pending &^= abi.SigBit(abi.SIGCONT)
+		t.mu.Unlock()
+	case sig == abi.SIGKILL:
+		t.tg.continueGroupQuiet()
+	}
 	t.mu.Lock()
 	if !t.sigmask.Has(sig) && t.tg.ignores(sig) {
 		// Ignored and not blocked: discarded at once, waking nobody.
@@ -175,38 +175,22 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	t.noteSignalLocked()
 	t.mu.Unlock()
 	if tr := t.k.cfg.Tracer; tr.On(trace.Signal) {
+		from := "the kernel"
+		if info.Code <= 0 && info.PID != 0 {
+			from = "pid " + strconv.Itoa(int(info.PID))
+		}
 		tr.Emit(&trace.Event{Kind: trace.Signal, PID: t.tg.pid, TID: t.tid,
-			Detail: abi.SignalName(sig) + " sent by " + signalSender(info)})
+			Detail: abi.SignalName(sig) + " sent by " + from})
 	}
 	t.wake()
-}
-
-// signalSender names who sent a signal, for traces.
-func signalSender(info SigInfo) string {
-	if info.Code <= 0 && info.PID != 0 {
-		return "pid " + strconv.Itoa(int(info.PID))
-	}
-	return "the kernel"
 }
 
 // rtQueueMax bounds each real-time signal's queue (RLIMIT_SIGPENDING-like).
 const rtQueueMax = 4096
 
-// pendingLocked is every signal pending for t: its own and its process's
-// shared ones. t.mu held.
-func (t *Task) pendingLocked() abi.SigSet { return t.pending | t.tg.shared.set() }
-
-// takePending removes one instance of sig from t's pending set, or else
-// from its process's shared one, and returns its siginfo. t.mu held.
-// Linux: kernel/signal.c (dequeue_signal: the task's own queue first)
+// takePending removes one instance of sig from t's pending set and returns
+// its siginfo. t.mu held.
 func (t *Task) takePendingLocked(sig int) SigInfo {
-	if !t.pending.Has(sig) {
-		info, _ := t.tg.shared.take(sig)
-		if info.Code == abi.SI_TIMER {
-			t.tg.timerDelivered(int(info.PID))
-		}
-		return info
-	}
 	if sig >= abi.SIGRTMIN {
 		q := t.rtQueue[sig]
 		var info SigInfo
@@ -252,7 +236,7 @@ func (t *Task) checkSignals() bool {
 		t.mu.Unlock()
 		return true
 	}
-	ready := t.pendingLocked() &^ t.sigmask
+	ready := t.pending &^ t.sigmask
 	t.mu.Unlock()
 	for sig := 1; ready != 0 && sig <= abi.NSIG; sig++ {
 		if !ready.Has(sig) {
@@ -260,7 +244,7 @@ func (t *Task) checkSignals() bool {
 		}
 		ready &^= abi.SigBit(sig)
 		t.mu.Lock()
-		if !t.pendingLocked().Has(sig) || t.sigmask.Has(sig) {
+		if !t.pending.Has(sig) || t.sigmask.Has(sig) {
 			t.mu.Unlock()
 			continue // a handler run meanwhile blocked it
 		}
@@ -349,7 +333,7 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 func (t *Task) Interrupted() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.exiting || t.pendingLocked()&^t.sigmask != 0
+	return t.exiting || t.pending&^t.sigmask != 0
 }
 
 // Sleep waits for d, or until interrupted (EINTR). It returns the time

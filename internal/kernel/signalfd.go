@@ -116,7 +116,7 @@ func (s *SignalFD) Stat(vfs.Ctx) (vfs.Stat, error) {
 func (t *Task) dequeueFrom(mask abi.SigSet) (SigInfo, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ready := t.pendingLocked() & mask
+	ready := t.pending & mask
 	for sig := 1; ready != 0 && sig <= abi.NSIG; sig++ {
 		if ready.Has(sig) {
 			return t.takePendingLocked(sig), true

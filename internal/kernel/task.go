@@ -41,8 +41,6 @@ type ThreadGroup struct {
 	auxv     []uint64 // as given at exec (key, value pairs)
 	pgid     int
 	sid      int
-	// shared holds signals sent to the process as a whole (sigshared.go).
-	shared sigShared
 	// stopFlag mirrors job.stopped for the run loop's cheap check.
 	stopFlag atomic.Bool
 
@@ -105,7 +103,6 @@ type Task struct {
 	siginfo       [abi.NSIG + 1]SigInfo // of each pending standard signal
 	rtQueue       map[int][]SigInfo     // queued real-time signals, in order
 	sigArrived    chan struct{}         // closed at the next signal (signalfd waits)
-	sigwaiting    abi.SigSet            // the set a sigtimedwait in progress waits for
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.
