@@ -29,10 +29,13 @@ func (t *Task) exitGroup(s ExitStatus) {
 }
 
 // exitThread ends only this task (exit(2)); the last one ends the process.
+// A task an exec has already taken out of tg.tasks (de_thread) is never
+// the last: the exec'ing task lives on, and the process's status is not
+// this thread's to set.
 func (t *Task) exitThread(code int) {
 	tg := t.tg
 	tg.mu.Lock()
-	last := len(tg.tasks) == 1
+	last := len(tg.tasks) == 1 && tg.tasks[0] == t
 	if last && !tg.exited {
 		tg.exited = true
 		tg.status = ExitStatus{Code: code}

@@ -62,6 +62,10 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		t.noteShmFork(cm)
 	}
 	ptg := t.tg
+	// The child's pid first: newThreadGroup takes Kernel.mu, which comes
+	// before ThreadGroup.mu (wait4 holds Kernel.mu and takes the parent's
+	// tg.mu to add a reaped child's usage).
+	ctg := k.newThreadGroup(ptg)
 	ptg.mu.Lock()
 	if ptg.exited {
 		ptg.mu.Unlock()
@@ -71,7 +75,6 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		}
 		return 0, unix.EINTR
 	}
-	ctg := k.newThreadGroup(ptg)
 	ctg.fds = ptg.fds.Fork()
 	ctg.fsc = ptg.fsc.Fork()
 	if f&unix.CLONE_FS != 0 {

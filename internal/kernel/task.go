@@ -41,6 +41,8 @@ type ThreadGroup struct {
 	auxv     []uint64 // as given at exec (key, value pairs)
 	pgid     int
 	sid      int
+	// stopFlag mirrors job.stopped for the run loop's cheap check.
+	stopFlag atomic.Bool
 
 	// Process life, guarded by Kernel.mu: exitSignal is sent to the
 	// parent when the process ends (0: none); zombie is set when its last
@@ -130,6 +132,8 @@ type Task struct {
 	// unsupported is what the running syscall's handler reported as
 	// unsupported, for its trace event (ReportUnsupported).
 	unsupported string
+	// inGuest is set while the task may run guest code (jobctl.go).
+	inGuest atomic.Bool
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -264,7 +268,20 @@ func (t *Task) run() {
 				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
+		// A group stop in progress waits for the threads inside the
+		// guest; one entering it now must stop first (jobctl.go).
+		t.inGuest.Store(true)
+		if t.tg.stopFlag.Load() {
+			t.inGuest.Store(false)
+			t.tg.stopProgress()
+			if t.checkSignals() {
+				break
+			}
+			continue
+		}
 		ev, err := t.thread.Switch(&t.regs)
+		t.inGuest.Store(false)
+		t.tg.stopProgress()
 		if err != nil {
 			t.k.Errorf("pid %d: %v", t.tid, err)
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
