@@ -129,11 +129,14 @@ type Config struct {
 	// (0: no bound).
 	MaxTasks int
 	// CreateMountPoints makes mount points that the root lacks (/proc,
-	// /dev, /sys, /tmp and the targets of Binds and Tmpfs, with their
-	// parents) in the in-memory layer, as an OCI runtime does; without
-	// it a missing bind target is an error and a missing /proc, /dev,
-	// /sys or /tmp is left out.
+	// /dev, /sys and the targets of Binds and Tmpfs, with their parents)
+	// in the in-memory layer, as an OCI runtime does; without it a
+	// missing bind target is an error and a missing /proc, /dev or /sys
+	// is left out. (/tmp gets its tmpfs only where the root has one.)
 	CreateMountPoints bool
+	// ReadOnlyRoot makes the root itself read-only (EROFS), as an OCI
+	// root.readonly does; mounts on it keep their own modes.
+	ReadOnlyRoot bool
 }
 
 // Rlimit is one resource limit (Resource is RLIMIT_NOFILE...; soft and
@@ -310,7 +313,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	cfg.ptys = ptys
 	ctx := k.HostCtx()
 	if cfg.CreateMountPoints {
-		for _, at := range []string{"/proc", "/dev", "/sys", "/tmp"} {
+		for _, at := range []string{"/proc", "/dev", "/sys"} {
 			if err := makeMountPoint(ctx, ns, at, true); err != nil {
 				return nil, &Error{"mount point " + at, err}
 			}
@@ -326,6 +329,10 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		if err := mountTmpfs(k, ns, at, cfg.CreateMountPoints); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.ReadOnlyRoot {
+		// Set before any guest runs (the mount points above are made).
+		ns.Root().Mount.Flags |= unix.MS_RDONLY
 	}
 	return k, nil
 }
