@@ -298,7 +298,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
 		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges,
-		MaxTasks: cfg.MaxTasks, Domainname: cfg.Domainname, Umask: 0o022,
+		MaxTasks: cfg.MaxTasks, Umask: 0o022,
 	}
 	if cfg.Umask != nil {
 		kc.Umask = *cfg.Umask
@@ -308,13 +308,15 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		kc.Hold = cfg.hold
 	}
 	k := kernel.New(kc)
+	if cfg.Domainname != "" {
+		setDomainname(k, cfg.Domainname)
+	}
 	sio.attachTerminal(k, ptys)
 	cfg.stdio = sio
 	cfg.ptys = ptys
-	ctx := k.HostCtx()
 	if cfg.CreateMountPoints {
 		for _, at := range []string{"/proc", "/dev", "/sys"} {
-			if err := makeMountPoint(ctx, ns, at, true); err != nil {
+			if err := makeMountPoint(rootCtx, ns, at, true); err != nil {
 				return nil, &Error{"mount point " + at, err}
 			}
 		}
@@ -335,6 +337,17 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		ns.Root().Mount.Flags |= unix.MS_RDONLY
 	}
 	return k, nil
+}
+
+// setDomainname gives the sandbox its NIS domain name where the kernel
+// has settable UTS names (SetUTSName, as setdomainname(2) uses); without
+// them the name is logged as not applied.
+func setDomainname(k *kernel.Kernel, name string) {
+	if u, ok := any(k).(interface{ SetUTSName(string, bool) }); ok {
+		u.SetUTSName(name, true)
+		return
+	}
+	k.Logf("domainname %q: not applied (this kernel has no settable UTS names)", name)
 }
 
 func orStd(f, def *os.File) *os.File {

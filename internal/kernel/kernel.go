@@ -60,9 +60,6 @@ type Config struct {
 	// as a pids cgroup does: fork and clone fail with EAGAIN at the
 	// bound (0: no bound).
 	MaxTasks int
-	// Domainname is what uname reports as the NIS domain ("" reads
-	// "(none)").
-	Domainname string
 }
 
 // Kernel is one sandbox.
@@ -110,14 +107,6 @@ func (k *Kernel) Tracer() *trace.Tracer { return k.cfg.Tracer }
 
 // Hostname returns the sandbox's host name.
 func (k *Kernel) Hostname() string { return k.cfg.Hostname }
-
-// Domainname returns the sandbox's NIS domain name ("(none)" when unset).
-func (k *Kernel) Domainname() string {
-	if k.cfg.Domainname == "" {
-		return "(none)"
-	}
-	return k.cfg.Domainname
-}
 
 // StartTime is when the sandbox started.
 func (k *Kernel) StartTime() time.Time { return k.start }

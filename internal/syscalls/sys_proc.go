@@ -221,7 +221,7 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return string(b)
 	}
 	return 0, t.CopyOut(a[0], abi.Utsname("Linux", t.Kernel().Hostname(), cstr(u.Release[:]),
-		cstr(u.Version[:]), "x86_64", t.Kernel().Domainname()))
+		cstr(u.Version[:]), "x86_64", "(none)"))
 }
 
 // rlimit reads and changes limit res of process pid (0: the caller's),
