@@ -272,8 +272,13 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 	}
 	creds := &vfs.Creds{UID: e.UID, GID: e.GID, EUID: e.UID, EGID: e.GID, SUID: e.UID, SGID: e.GID,
 		FSUID: e.UID, FSGID: e.GID, Groups: e.Groups}
+	termFD := -1 // our own copy of the host terminal, for as long as term runs
 	if ttyFD >= 0 {
-		if term, err = hostterm.Open(ttyFD, s.cfg.ptys, k.TTYSessions(), creds); err != nil {
+		if termFD, err = unix.FcntlInt(uintptr(ttyFD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			return nil, &Error{"terminal", err}
+		}
+		if term, err = hostterm.Open(termFD, s.cfg.ptys, k.TTYSessions(), creds); err != nil {
+			unix.Close(termFD)
 			return nil, &Error{"terminal", err}
 		}
 	}
@@ -309,6 +314,7 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 	if err != nil {
 		if term != nil {
 			term.Stop()
+			unix.Close(termFD)
 		}
 		return nil, &Error{e.Argv[0], err}
 	}
@@ -322,6 +328,7 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 		<-kp.Done()
 		if term != nil {
 			term.Stop()
+			unix.Close(termFD)
 		}
 		close(p.done)
 	}()

@@ -178,7 +178,11 @@ func (g *globals) execDetached(id string, proc *specs.Process, console, pidFile 
 		args = append(args, "--console-socket", console)
 	}
 	cmd := exec.Command(self, append(args, id)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if !proc.Terminal || console == "" {
+		// The process's stdio (a terminal process gets the pty, and the
+		// helper keeps none of ours open).
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	cmd.ExtraFiles = []*os.File{procR, readyW} // fds 3 and 4
 	// Its own session, so a terminal it gets becomes its controlling
 	// one (and its window-size changes reach it).
@@ -223,6 +227,11 @@ func (g *globals) cmdExecHelper(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The helper leads a session whose controlling terminal is the
+	// process's pty: a hangup of it (the engine closing the master, or
+	// our own close after a failure) must not end the helper. Once the
+	// process runs, SIGHUP is forwarded to it (execClient).
+	signal.Ignore(unix.SIGHUP)
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
 	procIn, ready := os.NewFile(3, "process"), os.NewFile(4, "ready")

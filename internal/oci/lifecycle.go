@@ -106,7 +106,13 @@ func (g *globals) create(id string, o createOpts) (*exec.Cmd, error) {
 		args = append(args, "--console-socket", o.console)
 	}
 	cmd := exec.Command(self, append(args, id)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if !pl.tty || o.console == "" {
+		// The container's stdio. (With a console socket the container
+		// gets the pty, and the sandbox process keeps none of ours:
+		// engines read create's output until it is closed, as
+		// containerd's shim does.)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	cmd.ExtraFiles = []*os.File{wr} // fd 3: readiness
 	if !o.foreground {
 		// Its own session: no terminal signals from the engine's, and a
