@@ -79,7 +79,7 @@ func podman(t *testing.T) ([]string, string) {
 			return
 		}
 		busyboxRootfs(t, dir)
-		name := "localhost/glassbox-test-busybox:" + strconv.Itoa(os.Getpid())
+		name := "localhost/glassbox-test-busybox:latest" // re-imported by each run
 		tar := exec.Command("tar", "-C", filepath.Join(dir, "rootfs"), "-c", ".")
 		imp := exec.Command(p, "import", "-", name)
 		imp.Stdin, _ = tar.StdoutPipe()
@@ -154,6 +154,21 @@ func TestPodmanVolume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ro")); err == nil {
 		t.Error("a read-only volume was written")
 	}
+}
+
+// The network podman prepared: with its bridge the container's sockets
+// live in the engine's namespace (its veth shows, through glassbox'
+// netlink); with --network=none only the sandbox's private loopback.
+// No traffic leaves the machine's loopback.
+func TestPodmanNetwork(t *testing.T) {
+	pm, img := podman(t)
+	list := []string{"/bin/sh", "-c", "ip -o -4 addr show | while read n dev rest; do echo $dev; done"}
+	r := engineRun(t, "", podmanCmd(pm, append([]string{"run", "--rm", "--ulimit", "nofile=1024:1024", img}, list...)...)...)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "lo\n") || !strings.Contains(r.Stdout, "eth0\n") {
+		t.Errorf("podman run (bridge): want lo and the engine's eth0\n%s", r)
+	}
+	r = engineRun(t, "", podmanCmd(pm, append(append(append([]string(nil), podmanRunArgs...), img), list...)...)...)
+	expect(t, "podman run --network=none", r, "lo\n", 0)
 }
 
 // -t: the container's stdio is a terminal of the sandbox.

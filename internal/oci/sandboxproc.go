@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 
@@ -74,6 +75,14 @@ func (g *globals) sandboxMain(id, bundle, console string, ready func()) (int, er
 	cfg.Hold = true
 	cfg.Log = g.log.Writer()
 	cfg.PassTerminal = !pl.tty // no terminal asked for: stdio as given
+	if pl.traceOut != "" {
+		f, err := os.OpenFile(pl.traceOut, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return 0, fmt.Errorf("annotation org.glassbox.trace-out: %v", err)
+		}
+		defer f.Close()
+		cfg.TraceOut = f
+	}
 	if pl.tty && console != "" {
 		master, slave, err := openPTY()
 		if err != nil {

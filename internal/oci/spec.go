@@ -42,6 +42,9 @@ type sandboxPlan struct {
 	netns string // a network namespace to enter first ("" none)
 	tty   bool
 	size  *specs.Box
+	// traceOut is the host file the trace goes to (annotation
+	// org.glassbox.trace-out), opened by the sandbox process.
+	traceOut string
 }
 
 // plan maps spec onto a glassbox.Config. What glassbox does not apply is
@@ -75,6 +78,14 @@ func plan(spec *specs.Spec, bundle string, log *logger) (*sandboxPlan, error) {
 	}
 	if l := spec.Linux; l != nil {
 		mapLinux(p, l, log)
+	}
+	if kinds := spec.Annotations["org.glassbox.trace"]; kinds != "" {
+		// The glass box: --trace for a container, to a host file.
+		p.cfg.Trace, p.traceOut = kinds, spec.Annotations["org.glassbox.trace-out"]
+		if p.traceOut == "" {
+			log.Warnf("annotation org.glassbox.trace needs org.glassbox.trace-out (a host file); no trace")
+			p.cfg.Trace = ""
+		}
 	}
 	if spec.Hooks != nil {
 		h := spec.Hooks
