@@ -158,10 +158,29 @@ func setArgs(args ...string) func(map[string]any) {
 func TestOCILifecycle(t *testing.T) {
 	root := t.TempDir()
 	marker := t.TempDir()
+	hookDir := t.TempDir()
+	hook := func(name string) map[string]any {
+		// A hook gets the state on stdin; it records it, with its args.
+		return map[string]any{"path": "/bin/sh", "args": []any{"sh", "-c", `cat > "$0/$1"`, hookDir, name}}
+	}
 	bundle := ociBundle(t, func(c map[string]any) {
 		setArgs("/bin/sh", "-c", "touch /m/ran; exec sleep 1000")(c)
 		c["mounts"] = append(c["mounts"].([]any), map[string]any{"destination": "/m", "type": "bind", "source": marker, "options": []any{"rbind", "rw"}})
+		c["hooks"] = map[string]any{"createRuntime": []any{hook("createRuntime")}, "poststart": []any{hook("poststart")},
+			"poststop": []any{hook("poststop")}}
 	})
+	hookState := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(hookDir, name))
+		if err != nil {
+			return "(did not run)"
+		}
+		var st struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		json.Unmarshal(b, &st)
+		return st.ID + " " + st.Status
+	}
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	if r := ociCmd(t, root, "create", "--bundle", bundle, "--pid-file", pidFile, "c1"); r.Code != 0 || r.Stdout != "" {
 		t.Fatalf("create: %s", r)
@@ -182,11 +201,20 @@ func TestOCILifecycle(t *testing.T) {
 	if r := ociCmd(t, root, "create", "--bundle", bundle, "c1"); r.Code == 0 || !strings.Contains(r.Stderr, "already exists") {
 		t.Errorf("create of an existing id: %s", r)
 	}
+	if got := hookState("createRuntime"); got != "c1 created" {
+		t.Errorf("createRuntime hook: %s", got)
+	}
+	if got := hookState("poststart"); got != "(did not run)" {
+		t.Errorf("poststart hook before start: %s", got)
+	}
 	if r := ociCmd(t, root, "start", "c1"); r.Code != 0 {
 		t.Fatalf("start: %s", r)
 	}
 	if st, _ := ociState(t, root, "c1"); st != "running" {
 		t.Errorf("after start: %s", st)
+	}
+	if got := hookState("poststart"); got != "c1 running" {
+		t.Errorf("poststart hook: %s", got)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -215,6 +243,9 @@ func TestOCILifecycle(t *testing.T) {
 	if r := ociCmd(t, root, "delete", "c1"); r.Code != 0 {
 		t.Fatalf("delete: %s", r)
 	}
+	if got := hookState("poststop"); got != "c1 stopped" {
+		t.Errorf("poststop hook: %s", got)
+	}
 	if _, err := os.Stat(filepath.Join(root, "c1")); !os.IsNotExist(err) {
 		t.Errorf("delete left %s/c1 (%v)", root, err)
 	}
@@ -231,11 +262,11 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestOCIRunMapping(t *testing.T) {
 	root := t.TempDir()
 	bundle := ociBundle(t, func(c map[string]any) {
-		setArgs("/bin/sh", "-c", `echo "$FOO" "$(hostname)" "$(pwd)" "$(id -u):$(id -g)" "$(ulimit -n)"; exit 7`)(c)
+		setArgs("/bin/sh", "-c", `echo "$FOO" "$(hostname)" "$(pwd)" "$(id -u):$(id -g):$(id -G)" "$(ulimit -n)"; exit 7`)(c)
 		p := c["process"].(map[string]any)
 		p["env"] = []any{"PATH=/bin", "FOO=from-config"}
 		p["cwd"] = "/tmp"
-		p["user"] = map[string]any{"uid": 1000, "gid": 1000}
+		p["user"] = map[string]any{"uid": 1000, "gid": 1000, "additionalGids": []any{44, 55}}
 		p["rlimits"] = []any{map[string]any{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}}
 		c["hostname"] = "boxname"
 		c["root"].(map[string]any)["readonly"] = false
@@ -244,7 +275,7 @@ func TestOCIRunMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := ociCmd(t, root, "run", "--bundle", bundle, "r1")
-	expect(t, "oci run", r, "from-config boxname /tmp 1000:1000 256\n", 7)
+	expect(t, "oci run", r, "from-config boxname /tmp 1000:1000:1000 44 55 256\n", 7)
 	if r.Stderr != "" {
 		t.Errorf("stderr: %q", r.Stderr)
 	}
