@@ -319,3 +319,79 @@ func TestContainerd(t *testing.T) {
 	ctr("task", "rm", "gb-2")
 	ctr("container", "rm", "gb-2")
 }
+
+// Docker: a dockerd of the test's own (data, exec root and socket in a
+// temporary directory, no bridge, no iptables) with glassbox as a runtime
+// through daemon.json, as the README says.
+func TestDocker(t *testing.T) {
+	dockerd, err := exec.LookPath("dockerd")
+	if err != nil {
+		t.Skip("dockerd is not installed: apt-get install -y docker.io (scripts/setup installs it)")
+	}
+	client := "/usr/bin/docker" // Debian's, matching its dockerd
+	if _, err := os.Stat(client); err != nil {
+		if client, err = exec.LookPath("docker"); err != nil {
+			t.Skip("no docker client: apt-get install -y docker.io")
+		}
+	}
+	needRoot(t, "dockerd")
+	if buildErr != nil {
+		t.Fatalf("glassbox unavailable: %v", buildErr)
+	}
+	dir, err := os.MkdirTemp("", "glassbox-docker-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	writeFile(t, filepath.Join(dir, "daemon.json"), `{"runtimes": {"glassbox": {"path": "`+glassboxBin+`"}}}`, 0o644)
+	sock := "unix://" + filepath.Join(dir, "docker.sock")
+	logf, _ := os.Create(filepath.Join(dir, "dockerd.log"))
+	defer logf.Close()
+	d := exec.Command(dockerd, "--config-file", filepath.Join(dir, "daemon.json"), "--data-root", filepath.Join(dir, "data"),
+		"--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "pid"), "-H", sock,
+		"--bridge=none", "--iptables=false", "--ip6tables=false")
+	d.Stdout, d.Stderr = logf, logf
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { d.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			d.Process.Kill()
+			<-done
+		}
+	})
+	docker := func(stdin string, args ...string) res {
+		return engineRun(t, stdin, append([]string{client, "-H", sock}, args...)...)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for docker("", "version").Code != 0 {
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
+			t.Fatalf("dockerd did not come up:\n%s", b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var tarball bytes.Buffer
+	tar := exec.Command("tar", "-C", busyboxRootfs(t, t.TempDir()), "-c", ".")
+	tar.Stdout = &tarball
+	if err := tar.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if r := docker(tarball.String(), "import", "-", "glassbox-test-busybox:latest"); r.Code != 0 {
+		t.Fatalf("docker import: %s", r)
+	}
+	vol := t.TempDir()
+	r := docker("", "run", "--runtime=glassbox", "--rm", "--network=none", "-e", "FOO=bar", "-v", vol+":/data",
+		"glassbox-test-busybox", "/bin/sh", "-c", "echo $FOO; echo written > /data/f; exit 3")
+	expect(t, "docker run --runtime=glassbox", r, "bar\n", 3)
+	if b, _ := os.ReadFile(filepath.Join(vol, "f")); string(b) != "written\n" {
+		t.Errorf("docker -v: the write did not reach the host (%q)", b)
+	}
+	r = docker("", "run", "--runtime=glassbox", "--rm", "-t", "--network=none", "glassbox-test-busybox", "tty")
+	expect(t, "docker run -t", r, "/dev/pts/0\r\n", 0)
+}
