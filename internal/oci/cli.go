@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -75,6 +76,12 @@ func ParseGlobals(args []string) (*Globals, []string, error) {
 	}
 	if g.Root == "" {
 		g.Root = DefaultRoot
+	}
+	if g.Root == DefaultRoot && os.Geteuid() != 0 {
+		// As runc without root: the user's own runtime directory.
+		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			g.Root = filepath.Join(d, "glassbox")
+		}
 	}
 	l, err := openLog(g.Log, g.LogFormat, g.Debug)
 	if err != nil {

@@ -5,7 +5,8 @@ func Help(cmd string) string { return helps[cmd] }
 
 // GlobalHelp describes the flags before the command.
 const GlobalHelp = `global flags (before the command, as runc takes them):
-  --root DIR          container state (default /run/glassbox)
+  --root DIR          container state (default /run/glassbox; without root,
+                      $XDG_RUNTIME_DIR/glassbox)
   --log FILE          glassbox' own lines (errors, what config.json asks that glassbox
                       does not apply) go to FILE; never to a container's output
   --log-format F      text (default) or json (one {"level","msg","time"} object a line)

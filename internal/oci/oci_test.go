@@ -240,3 +240,40 @@ func TestLogJSON(t *testing.T) {
 	var nl *logger
 	nl.Warnf("a nil logger drops lines")
 }
+
+// A control socket whose path is longer than sun_path allows (a
+// Kubernetes container's: /run/containerd/runc/k8s.io/<64 hex>/) is
+// reached through /proc/self/fd.
+func TestControlSocketLongPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("k", 60), strings.Repeat("f", 64))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if len(filepath.Join(dir, controlSock)) <= 108 {
+		t.Fatalf("the path is short: %d", len(dir))
+	}
+	l, err := listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if st, err := os.Stat(filepath.Join(dir, controlSock)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("socket: %v %v", st, err)
+	}
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		cn := conn{c}
+		var req request
+		fds, _ := cn.recv(&req)
+		closeFDs(fds)
+		cn.send(response{OK: true, PID: req.Signal})
+	}()
+	resp, err := call(dir, request{Op: "kill", Signal: 42})
+	if err != nil || resp.PID != 42 {
+		t.Fatalf("call: %+v %v", resp, err)
+	}
+}
