@@ -38,7 +38,6 @@
 //   - An address space is released when its last task drops it (after that
 //     task released its platform thread); its frames are then no longer
 //     mapped by any stub (see internal/mm's invariants).
-//
 //   - A process the host starts (hostproc.go: the first one, or a further
 //     one for Sandbox.Exec) has no parent inside; its ThreadGroup.hostDone
 //     is closed under Kernel.mu when it becomes a zombie, after its status
