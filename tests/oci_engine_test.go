@@ -136,6 +136,22 @@ func TestPodmanEnvHostname(t *testing.T) {
 	expect(t, "podman run -e --hostname", r, "bar baz\nboxhost\nboxhost\n", 0)
 }
 
+// --read-only (with podman's tmpfs on /tmp, /run, /var/tmp), --user and
+// --pids-limit.
+func TestPodmanOptions(t *testing.T) {
+	pm, img := podman(t)
+	r := engineRun(t, "", podmanCmd(pm, append(podmanRunArgs, "--read-only", img,
+		"/bin/sh", "-c", "touch /x 2>/dev/null || echo root-refused; touch /tmp/y /run/z /var/tmp/w && echo tmpfs-ok")...)...)
+	expect(t, "podman run --read-only", r, "root-refused\ntmpfs-ok\n", 0)
+	r = engineRun(t, "", podmanCmd(pm, append(podmanRunArgs, "--user", "1000:1001", img, "/bin/sh", "-c", "id -u; id -g")...)...)
+	expect(t, "podman run --user", r, "1000\n1001\n", 0)
+	r = engineRun(t, "", podmanCmd(pm, append(podmanRunArgs, "--pids-limit", "4", img,
+		"/bin/sh", "-c", "for i in 1 2 3 4 5 6; do sleep 2 & done")...)...)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "can't fork") { // busybox sh gives up with status 2
+		t.Errorf("podman run --pids-limit 4: want a refused fork\n%s", r)
+	}
+}
+
 // -v HOSTDIR:/data: the container reads the host's files and its writes
 // reach the host; :ro refuses them.
 func TestPodmanVolume(t *testing.T) {

@@ -157,6 +157,7 @@ func TestPlan(t *testing.T) {
 			{Destination: "/data", Type: "bind", Source: "/host/data", Options: []string{"rbind", "ro"}},
 			{Destination: "/etc/hosts", Source: "/host/hosts", Options: []string{"bind"}},
 			{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
+			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"},
 			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue"},
 			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup"},
 			{Destination: "/dev/null", Type: "bind", Source: "/dev/null", Options: []string{"bind"}},
@@ -191,7 +192,7 @@ func TestPlan(t *testing.T) {
 	if string(binds) != `[{"Host":"/host/shm","Guest":"/dev/shm","ReadOnly":false},{"Host":"/host/data","Guest":"/data","ReadOnly":true},{"Host":"/host/hosts","Guest":"/etc/hosts","ReadOnly":false}]` {
 		t.Errorf("binds: %s", binds)
 	}
-	if strings.Join(c.Tmpfs, ",") != "/run" {
+	if strings.Join(c.Tmpfs, ",") != "/run,/tmp" {
 		t.Errorf("tmpfs: %q", c.Tmpfs)
 	}
 	if !hasEnv(c.Env, "HOME") {

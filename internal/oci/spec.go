@@ -204,7 +204,7 @@ func mapMount(c *glassbox.Config, m specs.Mount, log *logger) {
 			log.Warnf("mount %s: glassbox' own /proc, /sys and /dev hold no tmpfs; skipped", dest)
 			return
 		}
-		if dest != "/dev/shm" && dest != "/tmp" { // glassbox mounts one at these anyway
+		if dest != "/dev/shm" { // glassbox' /dev has one
 			c.Tmpfs = append(c.Tmpfs, dest)
 		}
 		for _, o := range m.Options {
