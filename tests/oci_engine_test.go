@@ -79,7 +79,11 @@ func podman(t *testing.T) ([]string, string) {
 			return
 		}
 		busyboxRootfs(t, dir)
-		name := "localhost/glassbox-test-busybox:latest" // re-imported by each run
+		name := "localhost/glassbox-test-busybox:latest"
+		podmanImage.name = name
+		if exec.Command(p, "image", "exists", name).Run() == nil {
+			return // imported by an earlier run
+		}
 		tar := exec.Command("tar", "-C", filepath.Join(dir, "rootfs"), "-c", ".")
 		imp := exec.Command(p, "import", "-", name)
 		imp.Stdin, _ = tar.StdoutPipe()
@@ -95,7 +99,6 @@ func podman(t *testing.T) ([]string, string) {
 		if err := imp.Wait(); err != nil {
 			podmanImage.err = fmt.Errorf("podman import: %v\n%s", err, msg.String())
 		}
-		podmanImage.name = name
 	})
 	if podmanImage.err != nil {
 		t.Fatal(podmanImage.err)
@@ -283,6 +286,8 @@ func TestContainerd(t *testing.T) {
 		}
 	})
 	ns := "glassbox-test-" + strconv.Itoa(os.Getpid())
+	// The runc shim keeps the runtime's state under /run/containerd/runc/NS.
+	t.Cleanup(func() { os.RemoveAll(filepath.Join("/run/containerd/runc", ns)) })
 	ctr := func(args ...string) res {
 		return engineRun(t, "", append([]string{"ctr", "--address", sock, "--namespace", ns}, args...)...)
 	}
