@@ -109,6 +109,18 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	p := &Process{tg: tg, done: make(chan struct{})}
 	tg.hostDone = p.done
 	t := k.newTask(tg)
+	if !isInit {
+		// The first process may have ended since StartProcess looked.
+		// processExited closes done before its KillAll lists the tasks,
+		// so either that list has this task (now in the pid table) or
+		// done is closed by now: then it dies before its first
+		// instruction.
+		select {
+		case <-k.done:
+			t.SendSignal(abi.SIGKILL)
+		default:
+		}
+	}
 	tg.fds = vfs.NewFDTable()
 	for i, f := range spec.Stdio {
 		if f != nil {
