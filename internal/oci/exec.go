@@ -256,8 +256,11 @@ func (g *globals) cmdExecHelper(args []string) error {
 		code, err = execClient(d.path, &proc, *console, true, func(pid int) { say(readyMsg{OK: true, PID: pid}) })
 	}
 	if err != nil {
-		say(readyMsg{Error: err.Error()})
-		return err
+		if said {
+			return err // after the start: nobody else reports it
+		}
+		say(readyMsg{Error: err.Error()}) // exec --detach reports it
+		return exitCode(1)
 	}
 	if code != 0 {
 		return exitCode(code)

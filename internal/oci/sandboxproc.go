@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -107,11 +108,7 @@ func (g *globals) sandboxMain(id, bundle, console string, ready func()) (int, er
 	cfg.Signals = sigs
 	s, err := glassbox.Start(context.Background(), cfg, pl.argv)
 	if err != nil {
-		var ge *glassbox.Error
-		if errors.As(err, &ge) {
-			return 0, errors.New(ge.Error())
-		}
-		return 0, err
+		return 0, startError(pl.argv[0], err)
 	}
 	sv, err := serve(d.path, s, cfg.Root, g.log)
 	if err != nil {
@@ -123,4 +120,14 @@ func (g *globals) sandboxMain(id, bundle, console string, ready func()) (int, er
 	st, _ := s.Wait()
 	sv.close()
 	return st.ShellCode(), nil
+}
+
+// startError words a program that could not be found as runc does
+// (engines map it to status 127).
+func startError(prog string, err error) error {
+	var ge *glassbox.Error
+	if errors.As(err, &ge) && ge.Op == prog && strings.Contains(ge.Error(), "command not found") {
+		return fmt.Errorf("exec: %q: executable file not found in $PATH", prog)
+	}
+	return err
 }

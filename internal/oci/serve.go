@@ -4,6 +4,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,6 +19,10 @@ type server struct {
 	dir    string
 	rootfs string // the rootfs on the host (for HOME from its /etc/passwd)
 	log    *logger
+	conns  sync.WaitGroup // connections being answered
+
+	mu     sync.Mutex
+	closed bool // no more connections are counted (guarded by mu)
 }
 
 // serve starts answering the control socket in dir for s.
@@ -30,10 +36,25 @@ func serve(dir string, s *glassbox.Sandbox, rootfs string, log *logger) (*server
 	return sv, nil
 }
 
-// close stops answering and removes the socket.
+// close stops answering and removes the socket, after the answers
+// under way are sent (a kill that ended the sandbox still gets its
+// reply; an exec's ends with its process, which the sandbox's end
+// ended), waiting a few seconds at most.
 func (sv *server) close() {
+	sv.mu.Lock()
+	sv.closed = true
+	sv.mu.Unlock()
 	sv.l.Close()
 	os.Remove(filepath.Join(sv.dir, controlSock))
+	done := make(chan struct{})
+	go func() {
+		sv.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
 }
 
 func (sv *server) accept() {
@@ -42,7 +63,18 @@ func (sv *server) accept() {
 		if err != nil {
 			return
 		}
-		go sv.handle(c)
+		sv.mu.Lock()
+		if sv.closed {
+			sv.mu.Unlock()
+			c.Close()
+			return
+		}
+		sv.conns.Add(1)
+		sv.mu.Unlock()
+		go func() {
+			defer sv.conns.Done()
+			sv.handle(c)
+		}()
 	}
 }
 
@@ -110,7 +142,7 @@ func (sv *server) exec(cn conn, req request, fds []int) {
 	p, err := sv.s.Exec(e)
 	closeAll() // Exec lent copies
 	if err != nil {
-		cn.send(response{Error: err.Error()})
+		cn.send(response{Error: startError(e.Argv[0], err).Error()})
 		return
 	}
 	if err := cn.send(response{OK: true, PID: p.PID()}); err != nil {
