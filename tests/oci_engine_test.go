@@ -129,6 +129,12 @@ func TestPodmanRun(t *testing.T) {
 	expect(t, "podman run, killed by SIGKILL", r, "", 137)
 	r = engineRun(t, "line-in\n", podmanCmd(pm, append(podmanRunArgs, "-i", img, "/bin/sh", "-c", "read x; echo got $x")...)...)
 	expect(t, "podman run -i", r, "got line-in\n", 0)
+	// A program that is not there: podman's 127, as with runc.
+	for _, prog := range []string{"no-such-program", "/no/such/program"} {
+		if r := engineRun(t, "", podmanCmd(pm, append(podmanRunArgs, img, prog)...)...); r.Code != 127 {
+			t.Errorf("podman run %s: want status 127\n%s", prog, r)
+		}
+	}
 }
 
 // -e variables and --hostname reach the container.
