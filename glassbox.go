@@ -26,7 +26,6 @@ import (
 	"glassbox/internal/platform/ptrace"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
-	"glassbox/internal/ui"
 	"glassbox/internal/vfs"
 )
 
@@ -83,6 +82,8 @@ type Config struct {
 	synced []*hostfs.FS // writable binds, synced after the run
 	swap   *mm.Swap
 	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
+	ptys   *tty.Registry
+	hold   chan struct{} // closed by Release (with Hold)
 
 	// PassTerminal lends a host terminal to the guest as it is (its
 	// fds 0-2 pass through; no controlling terminal, no job control)
@@ -105,6 +106,44 @@ type Config struct {
 	// Publish lists ports of the private loopback served on the host's
 	// 127.0.0.1, as "HOSTPORT:GUESTPORT" (--net=none only).
 	Publish []string
+	// Hold loads the first process but keeps it before its first
+	// instruction until Sandbox.Release (an OCI runtime's create, then
+	// start).
+	Hold bool
+	// Groups are the first process's supplementary groups.
+	Groups []uint32
+	// Umask is the first process's file mode creation mask (nil: 022).
+	Umask *uint32
+	// Rlimits set resource limits of the first process (others are the
+	// host's, as glassbox inherited them).
+	Rlimits []Rlimit
+	// NoNewPrivileges sets PR_SET_NO_NEW_PRIVS on the first process.
+	NoNewPrivileges bool
+	// Domainname is what uname reports as the NIS domain ("(none)").
+	Domainname string
+	// Tmpfs lists guest directories that get an empty in-memory file
+	// system of their own (mounted after Binds).
+	Tmpfs []string
+	// MaxTasks bounds the processes and threads of the sandbox, as a
+	// pids cgroup does: fork and clone fail with EAGAIN at the bound
+	// (0: no bound).
+	MaxTasks int
+	// CreateMountPoints makes mount points that the root lacks (/proc,
+	// /dev, /sys and the targets of Binds and Tmpfs, with their parents)
+	// in the in-memory layer, as an OCI runtime does; without it a
+	// missing bind target is an error and a missing /proc, /dev or /sys
+	// is left out. (/tmp gets its tmpfs only where the root has one.)
+	CreateMountPoints bool
+	// ReadOnlyRoot makes the root itself read-only (EROFS), as an OCI
+	// root.readonly does; mounts on it keep their own modes.
+	ReadOnlyRoot bool
+}
+
+// Rlimit is one resource limit (Resource is RLIMIT_NOFILE...; soft and
+// hard values, ^uint64(0) meaning unlimited).
+type Rlimit struct {
+	Resource   int
+	Soft, Hard uint64
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -162,89 +201,16 @@ func errText(err error) string {
 // guest environment has no PATH.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Run runs argv in a new sandbox and waits for it. Cancelling ctx kills
-// every guest process; Run then returns the status with an *Error
-// wrapping ctx.Err() (context.DeadlineExceeded for a timeout).
+// Run runs argv in a new sandbox and waits for it: Start, then Wait.
+// Cancelling ctx kills every guest process; Run then returns the status
+// with an *Error wrapping ctx.Err() (context.DeadlineExceeded for a
+// timeout).
 func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
-	if len(argv) == 0 || argv[0] == "" {
-		return ExitStatus{}, &Error{"run", errors.New("no program given")}
-	}
-	k, err := build(&cfg)
-	if cfg.swap != nil {
-		defer cfg.swap.Close()
-	}
+	s, err := Start(ctx, cfg, argv)
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	if cfg.Dir != "" {
-		ns := k.Namespace()
-		if _, err := ns.Walk(k.HostCtx(), ns.Root(), ns.Root(), cfg.Dir, vfs.Follow|vfs.MustDir); err != nil {
-			return ExitStatus{}, &Error{"working directory " + cfg.Dir, err}
-		}
-	}
-	path, err := lookPath(k, argv[0], cfg.Env)
-	if err != nil {
-		return ExitStatus{}, &Error{argv[0], err}
-	}
-	var dash *ui.Server
-	if cfg.UI != "" {
-		if dash, err = ui.Start(k, cfg.UI, ui.Options{}); err != nil {
-			return ExitStatus{}, &Error{"dashboard", err}
-		}
-		defer dash.Close()
-		fmt.Fprintf(cfg.Log, "glassbox: dashboard at %s\n", dash.URL())
-	}
-	if err := syscalls.SetupNet(k, cfg.Net, cfg.Publish); err != nil {
-		return ExitStatus{}, &Error{"network", err}
-	}
-	if err := k.Start(path, argv, cfg.Env); err != nil {
-		<-k.Done()
-		return ExitStatus{}, &Error{argv[0], err}
-	}
-	// The host terminal goes raw only now that the guest is about to
-	// run; its modes come back when the guest is gone.
-	term := cfg.stdio.term
-	if term != nil {
-		if err := term.Start(); err != nil {
-			fmt.Fprintf(cfg.Log, "glassbox: terminal: %v\n", err)
-		}
-		defer term.Stop()
-	}
-	onTTY := isTerminal(orStd(cfg.Stdin, os.Stdin))
-	// stopped is set once a signal meant to end glassbox has come: it
-	// went to the guest, and glassbox ends with the guest (no dashboard
-	// lingers for a second one).
-	stopped := false
-wait:
-	for {
-		select {
-		case <-k.Done():
-			break wait
-		case sig := <-cfg.Signals:
-			forward(k, sig, onTTY)
-			stopped = true
-		case <-ctx.Done():
-			k.KillAll()
-			<-k.Done()
-			if term != nil {
-				term.Stop()
-			}
-			s := k.Wait()
-			syncBinds(cfg.synced)
-			return ExitStatus{Code: s.Code, Signal: s.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()},
-				&Error{"run", ctx.Err()}
-		}
-	}
-	s := k.Wait()
-	syncBinds(cfg.synced)
-	if term != nil {
-		term.Stop()
-	}
-	if dash != nil && !stopped {
-		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
-		dash.Linger(ctx, cfg.Signals)
-	}
-	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats(), Syscalls: k.SyscallCounts()}, nil
+	return s.Wait()
 }
 
 // build assembles a kernel from cfg: memory file, platform, mounts, stdio.
@@ -319,21 +285,69 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	}
 	sio := hostStdio(cfg)
 	ptys := tty.NewRegistry(devfs.Dev)
-	k := kernel.New(kernel.Config{
+	var rl map[int]kernel.Rlimit
+	for _, r := range cfg.Rlimits {
+		if rl == nil {
+			rl = map[int]kernel.Rlimit{}
+		}
+		rl[r.Resource] = kernel.Rlimit{Cur: r.Soft, Max: r.Hard}
+	}
+	kc := kernel.Config{
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
-	})
+		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges,
+		MaxTasks: cfg.MaxTasks, Umask: 0o022,
+	}
+	if cfg.Umask != nil {
+		kc.Umask = *cfg.Umask
+	}
+	if cfg.Hold {
+		cfg.hold = make(chan struct{})
+		kc.Hold = cfg.hold
+	}
+	k := kernel.New(kc)
+	if cfg.Domainname != "" {
+		setDomainname(k, cfg.Domainname)
+	}
 	sio.attachTerminal(k, ptys)
 	cfg.stdio = sio
+	cfg.ptys = ptys
+	if cfg.CreateMountPoints {
+		for _, at := range []string{"/proc", "/dev", "/sys"} {
+			if err := makeMountPoint(rootCtx, ns, at, true); err != nil {
+				return nil, &Error{"mount point " + at, err}
+			}
+		}
+	}
 	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
-	binds, err := mountBinds(k, ns, mf, cfg.Binds)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints)
 	if err != nil {
 		return nil, err
 	}
 	cfg.synced = binds
+	for _, at := range cfg.Tmpfs {
+		if err := mountTmpfs(k, ns, at, cfg.CreateMountPoints); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ReadOnlyRoot {
+		// Set before any guest runs (the mount points above are made).
+		ns.Root().Mount.Flags |= unix.MS_RDONLY
+	}
 	return k, nil
+}
+
+// setDomainname gives the sandbox its NIS domain name where the kernel
+// has settable UTS names (SetUTSName, as setdomainname(2) uses); without
+// them the name is logged as not applied.
+func setDomainname(k *kernel.Kernel, name string) {
+	if u, ok := any(k).(interface{ SetUTSName(string, bool) }); ok {
+		u.SetUTSName(name, true)
+		return
+	}
+	k.Logf("domainname %q: not applied (this kernel has no settable UTS names)", name)
 }
 
 func orStd(f, def *os.File) *os.File {

@@ -1,6 +1,8 @@
-// Command glassbox runs a Linux program inside glassbox' user-space kernel.
+// Command glassbox runs a Linux program inside glassbox' user-space kernel,
+// and is an OCI runtime (runc's command line) for container engines.
 //
 //	glassbox run [--root DIR] [--env K=V]... [--clear-env] [--trace[=KINDS]] [-v] [--] PROG [ARG...]
+//	glassbox [--root STATEDIR] [--log FILE] create|start|state|kill|delete|run|exec|ps|list|features|spec ...
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,15 +23,27 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"glassbox"
+	"glassbox/internal/oci"
 )
 
+// version is glassbox' version.
+const version = "0.2.0"
+
 const usage = `usage: glassbox run [flags] [--] PROG [ARG...]
+       glassbox [global flags] COMMAND [flags] ID ...   (an OCI runtime, as runc)
+       glassbox help [COMMAND]
 
 Runs PROG inside glassbox: every system call it makes is answered by
 glassbox' own kernel, never by the host's.
 
-flags:
+commands: run, exec, ps, kill, state, list (any sandbox started with
+--name); create, start, delete, features, spec (for container engines).
+"glassbox help COMMAND" describes one; "man glassbox" all of them.
+
+run flags:
   --root DIR       the directory the program sees as / (default: the host's /, read-only)
   --bind HOST:GUEST     mount a host directory read-write at GUEST (writes reach the host)
   --ro-bind HOST:GUEST  the same, read-only
@@ -61,6 +76,9 @@ flags:
   --pass-tty       lend the host terminal to PROG as it is (default: PROG gets a
                    terminal of the sandbox's own, copied to and from the host's, with
                    job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
+  --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
+                   NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
+                   (state under the global --root, default /run/glassbox)
 `
 
 func main() {
@@ -73,18 +91,54 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(args []string, stderr io.Writer) int {
-	if len(args) == 0 {
+	g, rest, err := oci.ParseGlobals(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
+		return 2
+	}
+	if g.Version {
+		fmt.Fprintf(os.Stdout, "glassbox version %s\nspec: %s\ngo: %s\n", version, specs.Version, runtime.Version())
+		return 0
+	}
+	if g.Help {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.GlobalHelp)
+		return 0
+	}
+	if len(rest) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
+	switch rest[0] {
 	case "run":
-		return cmdRun(args[1:], stderr)
+		if oci.IsOCIRun(rest[1:]) {
+			return oci.Main(g, rest, os.Stdout, stderr)
+		}
+		return cmdRun(g, rest[1:], stderr)
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(os.Stdout, usage)
+		return cmdHelp(rest[1:], stderr)
+	}
+	if oci.IsCommand(rest[0]) {
+		return oci.Main(g, rest, os.Stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "glassbox: unknown command %q (try: glassbox run -- PROG, or glassbox help)\n", rest[0])
+	return 2
+}
+
+// cmdHelp prints the usage of one command, or the general one.
+func cmdHelp(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.GlobalHelp)
 		return 0
 	}
-	fmt.Fprintf(stderr, "glassbox: unknown command %q (try: glassbox run -- PROG)\n", args[0])
+	if args[0] == "run" {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.Help("run"))
+		return 0
+	}
+	if h := oci.Help(args[0]); h != "" {
+		fmt.Fprint(os.Stdout, h)
+		return 0
+	}
+	fmt.Fprintf(stderr, "glassbox: no help for %q (commands: run, exec, ps, kill, state, list, create, start, delete, features, spec)\n", args[0])
 	return 2
 }
 
@@ -116,7 +170,7 @@ func (t *traceFlag) Set(v string) error {
 	return nil
 }
 
-func cmdRun(args []string, stderr io.Writer) int {
+func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -128,7 +182,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 		stats    bool
 		verbose  bool
 		timeout  time.Duration
+		name     string
 	)
+	fs.StringVar(&name, "name", "", "")
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
 	bindFlag := func(ro bool) func(string) error {
@@ -208,7 +264,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	st, err := glassbox.Run(ctx, cfg, argv)
+	st, err := startWait(ctx, g, name, cfg, argv)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// As timeout(1): the status (124) says it; the line only with -v.
 		if verbose {
@@ -240,6 +296,25 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "glassbox: %s killed by %s%s\n", argv[0], st.SignalName(), core)
 	}
 	return st.ShellCode()
+}
+
+// startWait runs argv as glassbox.Run does; with a name, the sandbox is
+// reachable under it (glassbox exec NAME ...) until it ends.
+func startWait(ctx context.Context, g *oci.Globals, name string, cfg glassbox.Config, argv []string) (glassbox.ExitStatus, error) {
+	s, err := glassbox.Start(ctx, cfg, argv)
+	if err != nil {
+		return glassbox.ExitStatus{}, err
+	}
+	if name != "" {
+		unregister, err := g.Register(name, s, cfg, argv)
+		if err != nil {
+			s.Signal(int(syscall.SIGKILL), true)
+			s.Wait()
+			return glassbox.ExitStatus{}, &glassbox.Error{Op: "--name " + name, Err: err}
+		}
+		defer unregister()
+	}
+	return s.Wait()
 }
 
 // mergeEnv applies K=V settings over env, replacing earlier values.

@@ -153,6 +153,9 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		k.status = status
 	}
 	tg.notifyPidfdLocked()
+	if tg.hostDone != nil {
+		close(tg.hostDone)
+	}
 	k.mu.Unlock()
 	if sig != 0 {
 		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}

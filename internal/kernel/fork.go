@@ -26,12 +26,28 @@ type CloneArgs struct {
 	PidFD uint64
 }
 
+// tasksAtLimit reports whether the sandbox has Config.MaxTasks tasks.
+// Tasks that clone at the same moment may each pass before any of them
+// is counted, so the bound can be overshot by as many at most. Linux
+// charges the pids cgroup exactly: kernel/cgroup/pids.c (pids_can_fork)
+func (k *Kernel) tasksAtLimit() bool {
+	if k.cfg.MaxTasks <= 0 {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.tasks) >= k.cfg.MaxTasks
+}
+
 // Clone creates a child process (threads are CLONE_THREAD, see
 // cloneThread). It returns the child's pid in the parent; the child
 // returns 0 from the same syscall in its own copy of the address space.
 // Linux: kernel/fork.c (copy_process)
 func (t *Task) Clone(a CloneArgs) (int, error) {
 	f := a.Flags
+	if t.k.tasksAtLimit() {
+		return 0, unix.EAGAIN
+	}
 	if f&unix.CLONE_THREAD != 0 {
 		return t.cloneThread(a)
 	}

@@ -46,6 +46,20 @@ type Config struct {
 	// PID namespace shows it), so opening a terminal never makes it the
 	// process's controlling terminal.
 	InitSession bool
+	// Groups, Rlimits and NoNewPrivs are the first process's
+	// supplementary groups, limits other than the host's, and
+	// PR_SET_NO_NEW_PRIVS.
+	Groups     []uint32
+	Rlimits    map[int]Rlimit
+	NoNewPrivs bool
+	Umask      uint32
+	// Hold, if set, keeps the first process loaded but before its first
+	// instruction until it is closed (an OCI runtime's create and start).
+	Hold <-chan struct{}
+	// MaxTasks bounds the tasks (processes and threads) of the sandbox,
+	// as a pids cgroup does: fork and clone fail with EAGAIN at the
+	// bound (0: no bound).
+	MaxTasks int
 }
 
 // Kernel is one sandbox.
@@ -138,43 +152,6 @@ func (s ExitStatus) ShellCode() int {
 		return 128 + s.Signal
 	}
 	return s.Code & 0xff
-}
-
-// Start creates the first process (pid 1) running argv[0] with envv and
-// returns at once; Wait waits for it.
-func (k *Kernel) Start(path string, argv, envv []string) error {
-	root := k.cfg.NS.Root()
-	cwd := root
-	if k.cfg.Cwd != "" {
-		var err error
-		if cwd, err = k.cfg.NS.Walk(k.HostCtx(), root, root, k.cfg.Cwd, vfs.Follow|vfs.MustDir); err != nil {
-			return err
-		}
-	}
-	tg := k.newThreadGroup(nil)
-	if !k.cfg.InitSession {
-		tg.sid = 0
-	}
-	t := k.newTask(tg)
-	tg.fds = vfs.NewFDTable()
-	for i, f := range k.cfg.Stdio {
-		if f != nil {
-			tg.fds.InstallAt(i, f, false, 1<<20)
-		}
-	}
-	tg.fsc = &FSContext{root: root, cwd: cwd, umask: 0o022}
-	t.setCreds(&vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
-		SUID: k.cfg.UID, SGID: k.cfg.GID, FSUID: k.cfg.UID, FSGID: k.cfg.GID})
-	k.mu.Lock()
-	k.init = tg
-	k.mu.Unlock()
-	errc := make(chan error, 1)
-	go t.main(func() error {
-		err := t.execve(path, argv, envv)
-		errc <- err
-		return err
-	})
-	return <-errc
 }
 
 // Wait blocks until the first process exits and returns its status.

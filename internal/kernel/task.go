@@ -81,6 +81,10 @@ type ThreadGroup struct {
 
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
+
+	// hostDone, for a process the host started (hostproc.go), is closed
+	// when it has exited, under Kernel.mu.
+	hostDone chan struct{}
 }
 
 // PID returns the process id.
@@ -238,7 +242,9 @@ func (t *Task) main(setup func() error) {
 	// which also takes any stub still attached to it down (PDEATHSIG).
 	if setup != nil {
 		if err := setup(); err != nil {
-			t.exitGroup(ExitStatus{Code: 127})
+			if err != errHeldExit { // else a signal already chose the status
+				t.exitGroup(ExitStatus{Code: 127})
+			}
 			t.finish()
 			return
 		}
