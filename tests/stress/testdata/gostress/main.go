@@ -5,7 +5,7 @@
 // GC running, and os/signal with signals sent to the process while
 // goroutines are busy. Output is deterministic.
 //
-// usage: gostress forkexec|sync|signal [N]
+// usage: gostress forkexec|sync|signal|iocopy|dialaccept [N]
 package main
 
 import (
@@ -35,6 +35,10 @@ func main() {
 		syncShapes(n)
 	case "signal":
 		signals(n)
+	case "iocopy":
+		ioCopyTCP(n)
+	case "dialaccept":
+		dialAccept(n)
 	case "exit":
 		code, _ := strconv.Atoi(os.Args[2])
 		os.Exit(code)
