@@ -32,13 +32,17 @@ func (t *Task) exitGroup(s ExitStatus) {
 // A task an exec has already taken out of tg.tasks (de_thread) is never
 // the last: the exec'ing task lives on, and the process's status is not
 // this thread's to set.
-func (t *Task) exitThread(code int) {
+func (t *Task) exitThread(code int) { t.exitThreadStatus(ExitStatus{Code: code}) }
+
+// exitThreadStatus ends only this task; if it is the last, the process
+// ends with s.
+func (t *Task) exitThreadStatus(s ExitStatus) {
 	tg := t.tg
 	tg.mu.Lock()
 	last := len(tg.tasks) == 1 && tg.tasks[0] == t
 	if last && !tg.exited {
 		tg.exited = true
-		tg.status = ExitStatus{Code: code}
+		tg.status = s
 	}
 	tg.mu.Unlock()
 	t.mu.Lock()

@@ -131,6 +131,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	c.altStack = t.altStack
 	c.affinity = t.affinity
 	t.mu.Unlock()
+	c.seccomp.Store(t.seccomp.Load())
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
 	}

@@ -138,6 +138,9 @@ type Task struct {
 	unsupported string
 	// inGuest is set while the task may run guest code (jobctl.go).
 	inGuest atomic.Bool
+	// seccomp is the task's seccomp mode and filters (nil: none); see
+	// seccomp.go for who stores it.
+	seccomp atomic.Pointer[seccompState]
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -171,6 +174,7 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	dying := creator.exiting || tg.exited
 	creator.mu.Unlock()
 	if !dying {
+		t.seccomp.Store(creator.seccomp.Load())
 		tg.tasks = append(tg.tasks, t)
 	}
 	tg.mu.Unlock()

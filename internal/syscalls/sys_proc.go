@@ -323,7 +323,11 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return u64(t.ThreadGroup().NoNewPrivs()), nil
 	case unix.PR_SET_DUMPABLE, unix.PR_SET_PDEATHSIG, unix.PR_SET_CHILD_SUBREAPER:
 		return 0, nil
-	case unix.PR_GET_SECCOMP, unix.PR_GET_CHILD_SUBREAPER:
+	case unix.PR_GET_SECCOMP:
+		return uint64(t.SeccompMode()), nil
+	case unix.PR_SET_SECCOMP:
+		return prctlSeccomp(t, a)
+	case unix.PR_GET_CHILD_SUBREAPER:
 		return 0, nil
 	case unix.PR_GET_SECUREBITS:
 		return 0, nil
