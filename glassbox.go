@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/bpf"
 	"glassbox/internal/fs/devfs"
 	"glassbox/internal/fs/hostfs"
 	"glassbox/internal/fs/overlay"
@@ -84,6 +85,8 @@ type Config struct {
 	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
 	ptys   *tty.Registry
 	hold   chan struct{} // closed by Release (with Hold)
+	// seccomp is Seccomp, checked.
+	seccomp *bpf.Program
 
 	// PassTerminal lends a host terminal to the guest as it is (its
 	// fds 0-2 pass through; no controlling terminal, no job control)
@@ -119,6 +122,11 @@ type Config struct {
 	Rlimits []Rlimit
 	// NoNewPrivileges sets PR_SET_NO_NEW_PRIVS on the first process.
 	NoNewPrivileges bool
+	// Seccomp is a classic BPF seccomp filter (struct sock_filter
+	// instructions, checked as Linux checks them) that the first process
+	// and every process Exec starts run under from their first
+	// instruction, as runc applies a container's seccomp profile.
+	Seccomp []unix.SockFilter
 	// Domainname is what uname reports as the NIS domain ("(none)").
 	Domainname string
 	// Tmpfs lists guest directories that get an empty in-memory file
@@ -224,6 +232,13 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if cfg.MemoryLimit == 0 {
 		cfg.MemoryLimit = 64 << 30
 	}
+	if len(cfg.Seccomp) > 0 {
+		p, err := bpf.Check(cfg.Seccomp)
+		if err != nil {
+			return nil, &Error{"seccomp filter", err}
+		}
+		cfg.seccomp = p
+	}
 	st, err := os.Stat(cfg.Root)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, unwrapPathErr(err)}
@@ -297,7 +312,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
-		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges,
+		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp,
 		MaxTasks: cfg.MaxTasks, Umask: 0o022,
 	}
 	if cfg.Umask != nil {

@@ -297,7 +297,8 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 		files[i] = lendCopy(i, f)
 	}
 	spec := kernel.ProcessSpec{Path: path, Argv: e.Argv, Env: e.Env, Cwd: e.Dir, Stdio: files,
-		UID: e.UID, GID: e.GID, Groups: e.Groups, Umask: 0o022, NoNewPrivs: e.NoNewPrivileges, NewSession: true}
+		UID: e.UID, GID: e.GID, Groups: e.Groups, Umask: 0o022, NoNewPrivs: e.NoNewPrivileges, NewSession: true,
+		Seccomp: s.cfg.seccomp}
 	if e.Umask != nil {
 		spec.Umask = *e.Umask
 	}

@@ -93,7 +93,7 @@ func TestQuietUnsupported(t *testing.T) {
 }
 
 // TestQuietPrograms: real programs whose calls glassbox does not fully
-// support (node: pkey_alloc; man: seccomp and PR_SET_SECCOMP; Go's os/exec:
+// support, or did not (node: pkey_alloc; man: its seccomp filters; Go's os/exec:
 // pidfds; python3's subprocess: vfork and pidfds; gcc: its driver's
 // posix_spawn of cc1, as and collect2) print exactly what they print
 // natively, on stdout and stderr.

@@ -174,6 +174,25 @@ func loadsAfterStores(insns []Insn) bool {
 // Run executes p on data (a seccomp_data as the guest would see it, in
 // little-endian order) and returns the filter's 32-bit answer.
 func (p *Program) Run(data *[DataSize]byte) uint32 {
+	r, _ := p.run(data, false)
+	return r
+}
+
+// ConstantFor runs p for a call whose number and architecture are known
+// and nothing else: ok is false if the answer depends on the instruction
+// pointer or the arguments (the program loaded one of them). Linux builds
+// its seccomp action cache the same way. Linux: kernel/seccomp.c
+// (seccomp_cache_prepare_bitmap)
+func (p *Program) ConstantFor(nr, arch uint32) (ret uint32, ok bool) {
+	var d [DataSize]byte
+	binary.LittleEndian.PutUint32(d[0:], nr)
+	binary.LittleEndian.PutUint32(d[4:], arch)
+	return p.run(&d, true)
+}
+
+// run executes p; with onlyHeader a load past seccomp_data's nr and arch
+// stops it with ok false.
+func (p *Program) run(data *[DataSize]byte, onlyHeader bool) (uint32, bool) {
 	var a, x uint32
 	var mem [memWords]uint32
 	insns := p.insns
@@ -181,6 +200,9 @@ func (p *Program) Run(data *[DataSize]byte) uint32 {
 		in := insns[pc]
 		switch in.Code {
 		case clsLD | ldW | mABS:
+			if onlyHeader && in.K >= 8 {
+				return 0, false
+			}
 			a = binary.LittleEndian.Uint32(data[in.K:])
 		case clsLD | mIMM:
 			a = in.K
@@ -199,9 +221,9 @@ func (p *Program) Run(data *[DataSize]byte) uint32 {
 		case clsMISC | miscTXA:
 			a = x
 		case clsRET | rvK:
-			return in.K
+			return in.K, true
 		case clsRET | rvA:
-			return a
+			return a, true
 		case clsALU | aNEG:
 			a = -a
 		case clsJMP | jJA:
@@ -228,7 +250,7 @@ func (p *Program) Run(data *[DataSize]byte) uint32 {
 				a *= v
 			case aDIV:
 				if v == 0 {
-					return 0 // Linux: a division by zero ends the program with 0
+					return 0, true // Linux: a division by zero ends the program with 0
 				}
 				a /= v
 			case aAND:
@@ -244,7 +266,7 @@ func (p *Program) Run(data *[DataSize]byte) uint32 {
 			}
 		}
 	}
-	return 0 // unreachable for a checked program: its last instruction returns
+	return 0, true // unreachable for a checked program: its last instruction returns
 }
 
 func jumpTaken(op uint16, a, v uint32) bool {

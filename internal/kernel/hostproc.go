@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/bpf"
 	"glassbox/internal/vfs"
 )
 
@@ -22,6 +23,7 @@ type ProcessSpec struct {
 	Umask      uint32          // file mode creation mask
 	Rlimits    map[int]Rlimit  // limits other than the defaults
 	NoNewPrivs bool            // PR_SET_NO_NEW_PRIVS from the start
+	Seccomp    *bpf.Program    // a seccomp filter from the start (nil: none)
 	NewSession bool            // lead a session of its own (else session id 0)
 	OnPID      func(pid int)   // called with the pid before the program is loaded
 	Hold       <-chan struct{} // if set, loaded but held before its first instruction until closed
@@ -62,7 +64,7 @@ var errHeldExit = errors.New("exited while held")
 func (k *Kernel) Start(path string, argv, envv []string) error {
 	_, err := k.startProcess(ProcessSpec{Path: path, Argv: argv, Env: envv, Cwd: k.cfg.Cwd,
 		Stdio: k.cfg.Stdio, UID: k.cfg.UID, GID: k.cfg.GID, Groups: k.cfg.Groups, Umask: k.cfg.Umask,
-		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, NewSession: k.cfg.InitSession,
+		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, Seccomp: k.cfg.Seccomp, NewSession: k.cfg.InitSession,
 		Hold: k.cfg.Hold}, true)
 	return err
 }
@@ -109,6 +111,9 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	p := &Process{tg: tg, done: make(chan struct{})}
 	tg.hostDone = p.done
 	t := k.newTask(tg)
+	if spec.Seccomp != nil {
+		t.seccomp.Store(&seccompState{mode: unix.SECCOMP_MODE_FILTER, filter: newSeccompFilter(spec.Seccomp, nil)})
+	}
 	if !isInit {
 		// The first process may have ended since StartProcess looked.
 		// processExited closes done before its KillAll lists the tasks,

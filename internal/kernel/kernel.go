@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"glassbox/internal/bpf"
 	"glassbox/internal/ipc"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
@@ -53,6 +54,9 @@ type Config struct {
 	Rlimits    map[int]Rlimit
 	NoNewPrivs bool
 	Umask      uint32
+	// Seccomp, if set, is a filter every process the host starts runs
+	// under from its first instruction (a container's seccomp profile).
+	Seccomp *bpf.Program
 	// Hold, if set, keeps the first process loaded but before its first
 	// instruction until it is closed (an OCI runtime's create and start).
 	Hold <-chan struct{}

@@ -39,6 +39,28 @@ type seccompFilter struct {
 	prev  *seccompFilter
 	count int // filters on this chain, this one included (Seccomp_filters)
 	path  int // instructions on the chain, +4 per older filter (MAX_INSNS_PER_PATH)
+	// allowed marks the call numbers every filter of the chain allows
+	// whatever their arguments: the dispatcher runs no filter for them.
+	allowed [MaxSyscall / 64]uint64
+}
+
+// newSeccompFilter puts prog on top of prev and works out which calls the
+// chain allows unconditionally.
+func newSeccompFilter(prog *bpf.Program, prev *seccompFilter) *seccompFilter {
+	f := &seccompFilter{prog: prog, prev: prev, count: 1, path: prog.Len()}
+	if prev != nil {
+		f.count = prev.count + 1
+		f.path = prev.path + 4 + prog.Len()
+	}
+	for nr := 0; nr < MaxSyscall; nr++ {
+		if prev != nil && prev.allowed[nr/64]&(1<<(nr%64)) == 0 {
+			continue
+		}
+		if r, ok := prog.ConstantFor(uint32(nr), auditArchX86_64); ok && r == unix.SECCOMP_RET_ALLOW {
+			f.allowed[nr/64] |= 1 << (nr % 64)
+		}
+	}
+	return f
 }
 
 // maxInsnsPerPath bounds a chain's instructions (256 KiB of them).
@@ -93,6 +115,9 @@ func (t *Task) seccompEntry(st *seccompState, nr int) bool {
 		t.seccompTrace(nr, "strict mode: SIGKILL")
 		t.seccompKill(abi.SIGKILL, true)
 		return false
+	}
+	if nr >= 0 && nr < MaxSyscall && st.filter.allowed[nr/64]&(1<<(nr%64)) != 0 {
+		return true
 	}
 	var d [bpf.DataSize]byte
 	le := binary.LittleEndian
@@ -231,11 +256,7 @@ func (t *Task) SeccompFilter(flags uint, fprog uint64) (uint64, error) {
 		}
 		prev = st.filter
 	}
-	f := &seccompFilter{prog: prog, prev: prev, count: 1, path: prog.Len()}
-	if prev != nil {
-		f.count = prev.count + 1
-		f.path = prev.path + 4 + prog.Len()
-	}
+	f := newSeccompFilter(prog, prev)
 	if f.path > maxInsnsPerPath {
 		return 0, unix.ENOMEM
 	}

@@ -67,7 +67,7 @@ func (g *globals) cmdFeatures(args []string, stdout io.Writer) error {
 	if _, err := parse(newFlags("features"), args); err != nil {
 		return err
 	}
-	no := false
+	no, yes := false, true
 	f := features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -76,9 +76,14 @@ func (g *globals) cmdFeatures(args []string, stdout io.Writer) error {
 		Linux: &features.Linux{
 			Namespaces: []string{"pid", "network", "ipc", "uts", "mount"},
 			Cgroup:     &features.Cgroup{V1: &no, V2: &no, Systemd: &no, SystemdUser: &no},
-			Seccomp:    &features.Seccomp{Enabled: &no},
-			Apparmor:   &features.Apparmor{Enabled: &no},
-			Selinux:    &features.Selinux{Enabled: &no},
+			Seccomp: &features.Seccomp{Enabled: &yes,
+				Actions: []string{string(specs.ActKill), string(specs.ActKillProcess), string(specs.ActKillThread),
+					string(specs.ActTrap), string(specs.ActErrno), string(specs.ActTrace), string(specs.ActAllow), string(specs.ActLog)},
+				Operators: []string{string(specs.OpNotEqual), string(specs.OpLessThan), string(specs.OpLessEqual),
+					string(specs.OpEqualTo), string(specs.OpGreaterEqual), string(specs.OpGreaterThan), string(specs.OpMaskedEqual)},
+				Archs: []string{string(specs.ArchX86_64)}},
+			Apparmor: &features.Apparmor{Enabled: &no},
+			Selinux:  &features.Selinux{Enabled: &no},
 		},
 		Annotations: map[string]string{"org.glassbox.kernel": "user-space (ptrace)", "org.glassbox.sandbox": "true"},
 	}

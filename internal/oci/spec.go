@@ -78,6 +78,15 @@ func plan(spec *specs.Spec, bundle string, log *logger) (*sandboxPlan, error) {
 	}
 	if l := spec.Linux; l != nil {
 		mapLinux(p, l, log)
+		if l.Seccomp != nil {
+			// An unusable profile stops the container, as in runc:
+			// running it unconfined would be worse.
+			prog, err := compileSeccomp(l.Seccomp, log)
+			if err != nil {
+				return nil, fmt.Errorf("linux.seccomp: %w", err)
+			}
+			c.Seccomp = prog
+		}
 	}
 	if kinds := spec.Annotations["org.glassbox.trace"]; kinds != "" {
 		// The glass box: --trace for a container, to a host file.
@@ -270,9 +279,6 @@ func mapLinux(p *sandboxPlan, l *specs.Linux, log *logger) {
 				break
 			}
 		}
-	}
-	if l.Seccomp != nil {
-		log.Warnf("linux.seccomp: the profile is not applied (every system call is answered by glassbox' own kernel)")
 	}
 	if len(l.Sysctl) > 0 {
 		log.Warnf("linux.sysctl: not applied")
