@@ -80,10 +80,13 @@ type Config struct {
 	Swap uint64
 
 	synced []*hostfs.FS // writable binds, synced after the run
-	swap   *mm.Swap
-	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
-	ptys   *tty.Registry
-	hold   chan struct{} // closed by Release (with Hold)
+	// closers give back what the sandbox holds on the host (descriptors,
+	// the memory file's mapping), last first, once the guest is gone.
+	closers []func()
+	swap    *mm.Swap
+	stdio   *stdio // the guest's fds 0-2 and the terminal taken over
+	ptys    *tty.Registry
+	hold    chan struct{} // closed by Release (with Hold)
 
 	// PassTerminal lends a host terminal to the guest as it is (its
 	// fds 0-2 pass through; no controlling terminal, no job control)
@@ -235,6 +238,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"memory file", err}
 	}
+	cfg.closers = append(cfg.closers, mf.Close)
 	mf.SetLimit(cfg.Memory)
 	if cfg.Swap != 0 {
 		if cfg.Memory == 0 {
@@ -248,12 +252,14 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
+	cfg.closers = append(cfg.closers, plat.Close)
 	// The root: the host directory, read-only, under an in-memory layer
 	// that takes the guest's changes (copy-up, whiteouts).
 	lower, err := hostfs.New(cfg.Root, true, mf)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
+	cfg.closers = append(cfg.closers, lower.Close)
 	upper := tmpfs.New(mf, tmpfs.Options{})
 	root, err := overlay.New(upper.Root().(vfs.Dir), lower.Root().(vfs.Dir))
 	if err != nil {
@@ -322,7 +328,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		}
 	}
 	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
-	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints, &cfg.closers)
 	if err != nil {
 		return nil, err
 	}
@@ -434,4 +440,12 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// closeAll runs the closers, last first.
+func (cfg *Config) closeAll() {
+	for i := len(cfg.closers) - 1; i >= 0; i-- {
+		cfg.closers[i]()
+	}
+	cfg.closers = nil
 }

@@ -163,6 +163,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		var th platform.Thread
 		var err error
@@ -293,6 +294,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 			Detail: fmt.Sprintf("clone: thread %d", c.tid)})
 	}
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		th, err := starter.Start()
 		if err == nil && fp != nil {

@@ -139,6 +139,7 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 		spec.OnPID(tg.pid)
 	}
 	errc := make(chan error, 1)
+	t.k.running.Add(1)
 	go t.main(func() error {
 		err := t.execve(spec.Path, spec.Argv, spec.Env)
 		errc <- err

@@ -73,6 +73,7 @@ type Kernel struct {
 	init    *ThreadGroup
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
+	running sync.WaitGroup // task goroutines that have not returned
 
 	futex      futexTable
 	stats      kstats
@@ -162,3 +163,8 @@ func (k *Kernel) Wait() ExitStatus {
 
 // Done is closed when the first process has exited.
 func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// WaitTasks waits until every task's goroutine has returned (after Done,
+// the other processes are being killed and may still be tearing down):
+// then nothing of the kernel touches guest memory or the platform.
+func (k *Kernel) WaitTasks() { k.running.Wait() }
