@@ -71,9 +71,11 @@ type Config struct {
 	Binds []Bind
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
-	// Memory bounds the guest's resident memory in bytes (0: no bound
-	// but MemoryLimit). At the bound, pages go to swap if there is any,
-	// else the OOM killer ends the largest process.
+	// Memory bounds the guest's resident memory in bytes (0: half the
+	// host's RAM). Everything the guest makes glassbox hold in the memory
+	// file counts (anonymous pages, tmpfs and overlay data, file caches).
+	// At the bound, pages go to swap if there is any, else the OOM killer
+	// ends the largest process; file writes fail with ENOSPC.
 	Memory uint64
 	// Swap is the size in bytes of a swap area glassbox keeps in a host
 	// temporary file (0: none). It needs Memory.
@@ -129,8 +131,12 @@ type Config struct {
 	Tmpfs []string
 	// MaxTasks bounds the processes and threads of the sandbox, as a
 	// pids cgroup does: fork and clone fail with EAGAIN at the bound
-	// (0: no bound).
+	// (0: DefaultMaxTasks; negative: no bound).
 	MaxTasks int
+	// CPUTime bounds the CPU time of all the sandbox's processes
+	// together, as RLIMIT_CPU does one's (0: none): at the bound every
+	// process gets SIGXCPU, a second of CPU time later SIGKILL.
+	CPUTime time.Duration
 	// CreateMountPoints makes mount points that the root lacks (/proc,
 	// /dev, /sys and the targets of Binds and Tmpfs, with their parents)
 	// in the in-memory layer, as an OCI runtime does; without it a
@@ -200,6 +206,18 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// DefaultMaxTasks is Config.MaxTasks when none is given.
+const DefaultMaxTasks = 4096
+
+// defaultMemory is Config.Memory when none is given: half the host's RAM.
+func defaultMemory() uint64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil || si.Totalram == 0 {
+		return 4 << 30
+	}
+	return uint64(si.Totalram) * uint64(si.Unit) / 2
+}
+
 // DefaultPath is used to find a program named without a slash when the
 // guest environment has no PATH.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -227,6 +245,12 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if cfg.MemoryLimit == 0 {
 		cfg.MemoryLimit = 64 << 30
 	}
+	switch {
+	case cfg.MaxTasks == 0:
+		cfg.MaxTasks = DefaultMaxTasks
+	case cfg.MaxTasks < 0:
+		cfg.MaxTasks = 0 // the kernel's "no bound"
+	}
 	st, err := os.Stat(cfg.Root)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, unwrapPathErr(err)}
@@ -239,7 +263,6 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		return nil, &Error{"memory file", err}
 	}
 	cfg.closers = append(cfg.closers, mf.Close)
-	mf.SetLimit(cfg.Memory)
 	if cfg.Swap != 0 {
 		if cfg.Memory == 0 {
 			return nil, &Error{"swap", errors.New("needs a memory limit (--memory)")}
@@ -248,6 +271,10 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			return nil, &Error{"swap file", err}
 		}
 	}
+	if cfg.Memory == 0 {
+		cfg.Memory = defaultMemory()
+	}
+	mf.SetLimit(cfg.Memory)
 	plat, err := ptrace.New(mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
@@ -304,7 +331,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
 		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges,
-		MaxTasks: cfg.MaxTasks, Umask: 0o022,
+		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022,
 	}
 	if cfg.Umask != nil {
 		kc.Umask = *cfg.Umask

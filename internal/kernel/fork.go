@@ -48,6 +48,11 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if t.k.tasksAtLimit() {
 		return 0, unix.EAGAIN
 	}
+	select {
+	case <-t.k.done: // the sandbox is ending: no new tasks
+		return 0, unix.EAGAIN
+	default:
+	}
 	if f&unix.CLONE_THREAD != 0 {
 		return t.cloneThread(a)
 	}

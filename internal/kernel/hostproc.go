@@ -64,6 +64,9 @@ func (k *Kernel) Start(path string, argv, envv []string) error {
 		Stdio: k.cfg.Stdio, UID: k.cfg.UID, GID: k.cfg.GID, Groups: k.cfg.Groups, Umask: k.cfg.Umask,
 		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, NewSession: k.cfg.InitSession,
 		Hold: k.cfg.Hold}, true)
+	if err == nil && k.cfg.CPUTime > 0 {
+		go k.watchCPU()
+	}
 	return err
 }
 
