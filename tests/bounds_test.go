@@ -125,4 +125,3 @@ func TestBoundNofile(t *testing.T) {
 	native, _ := diff(t, []string{compileC(t, "nofile", nofileC)})
 	expect(t, "native", native, "highest fd 99, then Too many open files\nraise soft above hard: -1\n", 0)
 }
-
