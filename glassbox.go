@@ -72,19 +72,24 @@ type Config struct {
 	Binds []Bind
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
-	// Memory bounds the guest's resident memory in bytes (0: no bound
-	// but MemoryLimit). At the bound, pages go to swap if there is any,
-	// else the OOM killer ends the largest process.
+	// Memory bounds the guest's resident memory in bytes (0: half the
+	// host's RAM). Everything the guest makes glassbox hold in the memory
+	// file counts (anonymous pages, tmpfs and overlay data, file caches).
+	// At the bound, pages go to swap if there is any, else the OOM killer
+	// ends the largest process; file writes fail with ENOSPC.
 	Memory uint64
 	// Swap is the size in bytes of a swap area glassbox keeps in a host
 	// temporary file (0: none). It needs Memory.
 	Swap uint64
 
 	synced []*hostfs.FS // writable binds, synced after the run
-	swap   *mm.Swap
-	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
-	ptys   *tty.Registry
-	hold   chan struct{} // closed by Release (with Hold)
+	// closers give back what the sandbox holds on the host (descriptors,
+	// the memory file's mapping), last first, once the guest is gone.
+	closers []func()
+	swap    *mm.Swap
+	stdio   *stdio // the guest's fds 0-2 and the terminal taken over
+	ptys    *tty.Registry
+	hold    chan struct{} // closed by Release (with Hold)
 	// seccomp is Seccomp, checked.
 	seccomp *bpf.Program
 
@@ -134,8 +139,12 @@ type Config struct {
 	Tmpfs []string
 	// MaxTasks bounds the processes and threads of the sandbox, as a
 	// pids cgroup does: fork and clone fail with EAGAIN at the bound
-	// (0: no bound).
+	// (0: DefaultMaxTasks; negative: no bound).
 	MaxTasks int
+	// CPUTime bounds the CPU time of all the sandbox's processes
+	// together, as RLIMIT_CPU does one's (0: none): at the bound every
+	// process gets SIGXCPU, a second of CPU time later SIGKILL.
+	CPUTime time.Duration
 	// CreateMountPoints makes mount points that the root lacks (/proc,
 	// /dev, /sys and the targets of Binds and Tmpfs, with their parents)
 	// in the in-memory layer, as an OCI runtime does; without it a
@@ -205,6 +214,18 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// DefaultMaxTasks is Config.MaxTasks when none is given.
+const DefaultMaxTasks = 4096
+
+// defaultMemory is Config.Memory when none is given: half the host's RAM.
+func defaultMemory() uint64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil || si.Totalram == 0 {
+		return 4 << 30
+	}
+	return uint64(si.Totalram) * uint64(si.Unit) / 2
+}
+
 // DefaultPath is used to find a program named without a slash when the
 // guest environment has no PATH.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -239,6 +260,12 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		}
 		cfg.seccomp = p
 	}
+	switch {
+	case cfg.MaxTasks == 0:
+		cfg.MaxTasks = DefaultMaxTasks
+	case cfg.MaxTasks < 0:
+		cfg.MaxTasks = 0 // the kernel's "no bound"
+	}
 	st, err := os.Stat(cfg.Root)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, unwrapPathErr(err)}
@@ -250,7 +277,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"memory file", err}
 	}
-	mf.SetLimit(cfg.Memory)
+	cfg.closers = append(cfg.closers, mf.Close)
 	if cfg.Swap != 0 {
 		if cfg.Memory == 0 {
 			return nil, &Error{"swap", errors.New("needs a memory limit (--memory)")}
@@ -259,16 +286,22 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			return nil, &Error{"swap file", err}
 		}
 	}
+	if cfg.Memory == 0 {
+		cfg.Memory = defaultMemory()
+	}
+	mf.SetLimit(cfg.Memory)
 	plat, err := ptrace.New(mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
+	cfg.closers = append(cfg.closers, plat.Close)
 	// The root: the host directory, read-only, under an in-memory layer
 	// that takes the guest's changes (copy-up, whiteouts).
 	lower, err := hostfs.New(cfg.Root, true, mf)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
+	cfg.closers = append(cfg.closers, lower.Close)
 	upper := tmpfs.New(mf, tmpfs.Options{})
 	root, err := overlay.New(upper.Root().(vfs.Dir), lower.Root().(vfs.Dir))
 	if err != nil {
@@ -313,7 +346,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
 		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp,
-		MaxTasks: cfg.MaxTasks, Umask: 0o022,
+		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022,
 	}
 	if cfg.Umask != nil {
 		kc.Umask = *cfg.Umask
@@ -337,7 +370,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		}
 	}
 	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
-	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints, &cfg.closers)
 	if err != nil {
 		return nil, err
 	}
@@ -449,4 +482,12 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// closeAll runs the closers, last first.
+func (cfg *Config) closeAll() {
+	for i := len(cfg.closers) - 1; i >= 0; i-- {
+		cfg.closers[i]()
+	}
+	cfg.closers = nil
 }

@@ -48,10 +48,11 @@ func ParseBind(s string, readOnly bool) (Bind, error) {
 }
 
 // mountBinds mounts each bind and returns the writable file systems, which
-// must be synced when the guest is gone. A bind of a host file mounts that
+// must be synced when the guest is gone; every file system's Close goes
+// on closers. A bind of a host file mounts that
 // one file over a guest file. With create, missing targets are made in
 // the in-memory layer first.
-func mountBinds(k *kernel.Kernel, ns *vfs.Namespace, mf *memfile.File, binds []Bind, create bool) ([]*hostfs.FS, error) {
+func mountBinds(k *kernel.Kernel, ns *vfs.Namespace, mf *memfile.File, binds []Bind, create bool, closers *[]func()) ([]*hostfs.FS, error) {
 	var out []*hostfs.FS
 	for _, b := range binds {
 		host, err := filepath.Abs(b.Host)
@@ -79,6 +80,7 @@ func mountBinds(k *kernel.Kernel, ns *vfs.Namespace, mf *memfile.File, binds []B
 		if err != nil {
 			return nil, &Error{"bind " + b.Host, err}
 		}
+		*closers = append(*closers, fs.Close)
 		root := fs.Root()
 		if !dir {
 			if root, err = root.(vfs.Dir).Lookup(rootCtx, filepath.Base(host)); err != nil {

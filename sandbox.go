@@ -49,6 +49,12 @@ func Start(ctx context.Context, cfg Config, argv []string) (*Sandbox, error) {
 		if cfg.swap != nil {
 			cfg.swap.Close()
 		}
+		defer func() {
+			if k != nil {
+				k.WaitTasks()
+			}
+			cfg.closeAll()
+		}()
 		if s.dash != nil {
 			s.dash.Close()
 		}
@@ -115,6 +121,11 @@ func (s *Sandbox) Release() {
 func (s *Sandbox) wait(ctx context.Context) {
 	defer close(s.done)
 	cfg, k := &s.cfg, s.k
+	// After the dashboard's and swap's closes, before Wait returns.
+	defer func() {
+		k.WaitTasks()
+		cfg.closeAll()
+	}()
 	if cfg.swap != nil {
 		defer cfg.swap.Close()
 	}

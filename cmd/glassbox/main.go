@@ -66,8 +66,14 @@ run flags:
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
                    is printed); it stays up after PROG exits by itself, until Ctrl-C
-  --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G); past it pages
-                   go to swap, or without swap the largest process is killed (OOM)
+  --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G; default half the
+                   host's RAM): guest pages, /tmp and other in-memory files count; past
+                   it pages go to swap, or without swap the largest process is killed
+                   (OOM), and file writes fail with ENOSPC
+  --pids N         bound the sandbox's processes and threads (default 4096); fork and
+                   clone fail with EAGAIN at the bound
+  --cpu-time D     bound the CPU time of all the sandbox's processes together (e.g. 30s):
+                   at D every process gets SIGXCPU, one CPU second later SIGKILL
   --swap SIZE      a swap area of SIZE in a host temporary file (needs --memory)
   --net=none|host  none (default): AF_INET/AF_INET6 on a sandbox-private loopback only;
                    host: real host sockets (the guest reaches the host's network)
@@ -215,6 +221,22 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Net, "net", "none", "")
 	fs.Func("memory", "", func(v string) error { return parseSize(v, &cfg.Memory) })
 	fs.Func("swap", "", func(v string) error { return parseSize(v, &cfg.Swap) })
+	fs.Func("pids", "", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("want a positive number of processes, got %q", v)
+		}
+		cfg.MaxTasks = n
+		return nil
+	})
+	fs.Func("cpu-time", "", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a duration like 30s or 2m, got %q", v)
+		}
+		cfg.CPUTime = d
+		return nil
+	})
 	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	if err := fs.Parse(args); err != nil {

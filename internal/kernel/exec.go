@@ -241,6 +241,14 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	rand.Read(rnd[:])
 	nosuid := exePath.Mount != nil && exePath.Mount.Flags&unix.MS_NOSUID != 0
 	c, secure := t.execCreds(img.st.Mode, img.st.UID, img.st.GID, nosuid)
+	// The interpreter's file is open while it is mapped, like the
+	// executable's (its mappings hold what they need).
+	var interp *image
+	defer func() {
+		if interp != nil {
+			interp.f.DecRef()
+		}
+	}()
 	res, err := loader.Load(loader.Args{
 		MM: m, Mapper: th, Exe: img,
 		OpenInterp: func(p string) (loader.Image, error) {
@@ -248,6 +256,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 			if err != nil {
 				return nil, err
 			}
+			interp = im
 			return im, nil
 		},
 		Argv: argv, Envv: envv, ExecFn: execfn,

@@ -161,7 +161,10 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		close(tg.hostDone)
 	}
 	k.mu.Unlock()
-	if sig != 0 {
+	// clone's exit signal is CSIGNAL's byte, unchecked: one past the
+	// last signal makes a child whose end is waitable but signals nobody.
+	// Linux: kernel/signal.c (do_notify_parent: valid_signal(sig) && sig)
+	if sig > 0 && sig <= abi.NSIG {
 		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
 		if status.Signal != 0 {
 			info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)

@@ -48,6 +48,11 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if t.k.tasksAtLimit() {
 		return 0, unix.EAGAIN
 	}
+	select {
+	case <-t.k.done: // the sandbox is ending: no new tasks
+		return 0, unix.EAGAIN
+	default:
+	}
 	if f&unix.CLONE_THREAD != 0 {
 		return t.cloneThread(a)
 	}
@@ -164,6 +169,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		var th platform.Thread
 		var err error
@@ -294,6 +300,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 			Detail: fmt.Sprintf("clone: thread %d", c.tid)})
 	}
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		th, err := starter.Start()
 		if err == nil && fp != nil {

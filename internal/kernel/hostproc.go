@@ -66,6 +66,9 @@ func (k *Kernel) Start(path string, argv, envv []string) error {
 		Stdio: k.cfg.Stdio, UID: k.cfg.UID, GID: k.cfg.GID, Groups: k.cfg.Groups, Umask: k.cfg.Umask,
 		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, Seccomp: k.cfg.Seccomp, NewSession: k.cfg.InitSession,
 		Hold: k.cfg.Hold}, true)
+	if err == nil && k.cfg.CPUTime > 0 {
+		go k.watchCPU()
+	}
 	return err
 }
 
@@ -144,6 +147,7 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 		spec.OnPID(tg.pid)
 	}
 	errc := make(chan error, 1)
+	t.k.running.Add(1)
 	go t.main(func() error {
 		err := t.execve(spec.Path, spec.Argv, spec.Env)
 		errc <- err

@@ -64,6 +64,9 @@ type Config struct {
 	// as a pids cgroup does: fork and clone fail with EAGAIN at the
 	// bound (0: no bound).
 	MaxTasks int
+	// CPUTime bounds the CPU time of the whole sandbox (0: none): at the
+	// bound every process gets SIGXCPU, a second of CPU later SIGKILL.
+	CPUTime time.Duration
 }
 
 // Kernel is one sandbox.
@@ -77,6 +80,7 @@ type Kernel struct {
 	init    *ThreadGroup
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
+	running sync.WaitGroup // task goroutines that have not returned
 
 	futex      futexTable
 	stats      kstats
@@ -166,3 +170,26 @@ func (k *Kernel) Wait() ExitStatus {
 
 // Done is closed when the first process has exited.
 func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// WaitTasks waits, once Done is closed, until every task's goroutine
+// has returned: then nothing of the kernel touches guest memory or the
+// platform. The other processes are being killed; one caught in the
+// middle of a fork may still add a child the kill did not see, so the
+// kill is repeated until none is left (each round leaves at most the
+// children of forks already under way, and those children fork no more).
+func (k *Kernel) WaitTasks() {
+	<-k.done
+	gone := make(chan struct{})
+	go func() {
+		k.running.Wait()
+		close(gone)
+	}()
+	for {
+		select {
+		case <-gone:
+			return
+		case <-time.After(50 * time.Millisecond):
+			k.KillAll()
+		}
+	}
+}

@@ -241,6 +241,7 @@ func (t *Task) Interrupt() <-chan struct{} { return t.intr }
 // platform needs the tracer to stay one thread), runs setup (execve for the
 // first task) and then the run loop.
 func (t *Task) main(setup func() error) {
+	defer t.k.running.Done()
 	runtime.LockOSThread()
 	// Never unlocked: when this goroutine ends, Go retires the thread,
 	// which also takes any stub still attached to it down (PDEATHSIG).
