@@ -300,6 +300,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	tg.fds.ExecClose(tg.pid)
 	tg.mu.Lock()
 	tg.sharesVM = false
+	tg.attrs.execed = true
 	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()

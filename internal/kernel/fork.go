@@ -83,6 +83,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	ctg.attrs = ptg.forkAttrs()
 	ctg.sharesVM = shareVM
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal

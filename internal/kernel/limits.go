@@ -78,3 +78,6 @@ func (t *Task) RlimitTarget(pid int) (*ThreadGroup, error) {
 	}
 	return target.tg, nil
 }
+
+// FileSizeLimit implements vfs.FileSizeLimiter: RLIMIT_FSIZE's soft limit.
+func (t *Task) FileSizeLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_FSIZE).Cur }

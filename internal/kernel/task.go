@@ -74,6 +74,7 @@ type ThreadGroup struct {
 	majDead, majChildren       uint64
 	nice                       int
 	nnp                        bool // no_new_privs
+	attrs                      procAttrs
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 
@@ -141,6 +142,7 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{}), start: time.Now()}
 	tg.sigp.Store(newSigHandlers())
 	tg.rlimits = defaultRlimits()
+	tg.attrs.timerSlack = defaultTimerSlack
 	return tg
 }
 

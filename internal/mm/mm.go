@@ -483,3 +483,12 @@ func (m *MM) NameAt(addr uint64) string {
 	}
 	return v.Name
 }
+
+// Accessible reports whether addr lies in a mapping that can be read
+// (what get_user_pages asks of a shared futex's address).
+func (m *MM) Accessible(addr uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.vmas.find(addr)
+	return v != nil && v.Prot&unix.PROT_READ != 0
+}

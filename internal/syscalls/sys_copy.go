@@ -29,8 +29,11 @@ func init() {
 // epipe raises SIGPIPE for a write that found no reader, as Linux does in
 // pipe_write and the socket send paths.
 func epipe(t *kernel.Task, err error) error {
-	if err == unix.EPIPE {
+	switch err {
+	case unix.EPIPE:
 		t.SendSignal(abi.SIGPIPE)
+	case unix.EFBIG:
+		t.SendSignal(abi.SIGXFSZ) // past RLIMIT_FSIZE
 	}
 	return err
 }

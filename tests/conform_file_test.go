@@ -1,0 +1,165 @@
+package tests
+
+import "testing"
+
+// conformFileC: fsync on FIFOs and devices (EINVAL), O_PATH descriptors
+// refused by fsync, ioctl, socket calls and epoll_ctl (EBADF), pwrite on
+// an O_APPEND file appending, the fcntl owner, signal and lease commands,
+// and RLIMIT_FSIZE (a write cut at the limit, EFBIG and SIGXFSZ past it).
+// Linux: fs/sync.c, fs/fcntl.c, fs/locks.c, mm/filemap.c
+const conformFileC = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#define R(what, expr) do { errno = 0; long _r = (long)(expr); \
+	printf("%-36s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); fflush(stdout); } while (0)
+
+static int xfsz;
+static void onxfsz(int s) { (void)s; xfsz++; }
+
+int main(int argc, char **argv) {
+	char dir[] = "/tmp/conform-file-XXXXXX", path[64], buf[64];
+	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+	/* fsync and fdatasync only on regular files and directories */
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	mkfifo(path, 0600);
+	int ff = open(path, O_RDWR | O_NONBLOCK);
+	R("fsync FIFO", fsync(ff));
+	R("fdatasync FIFO", fdatasync(ff));
+	R("lseek FIFO", lseek(ff, 0, SEEK_SET));
+	R("read empty FIFO O_RDWR|O_NONBLOCK", read(ff, buf, sizeof buf));
+	R("write FIFO", write(ff, "abc", 3));
+	R("read FIFO", read(ff, buf, sizeof buf));
+	int p[2], sv[2];
+	pipe(p);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	int dn = open("/dev/null", O_RDWR);
+	R("fsync pipe", fsync(p[0]));
+	R("fsync socket", fsync(sv[0]));
+	R("fsync /dev/null", fsync(dn));
+	R("fdatasync /dev/null", fdatasync(dn));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	R("fsync directory", fsync(dfd));
+	R("fsync bad fd", fsync(999));
+	/* O_PATH descriptors are EBADF to calls that need an open file */
+	int op = open(dir, O_PATH);
+	R("fsync O_PATH", fsync(op));
+	R("ioctl FIONREAD O_PATH", ioctl(op, FIONREAD, &argc));
+	R("ioctl FIOCLEX O_PATH", ioctl(op, FIOCLEX));
+	R("accept O_PATH", accept(op, NULL, NULL));
+	R("getsockopt O_PATH", getsockopt(op, SOL_SOCKET, SO_TYPE, buf, (socklen_t[]){4}));
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	R("epoll_ctl ADD O_PATH", epoll_ctl(ep, EPOLL_CTL_ADD, op, &ev));
+	int epp = open("/proc/self/fd/0", O_PATH);
+	R("epoll_ctl on O_PATH epoll", epoll_ctl(epp, EPOLL_CTL_ADD, p[0], &ev));
+	/* pwrite on an O_APPEND file appends and leaves the offset alone */
+	snprintf(path, sizeof path, "%s/app", dir);
+	int fd = open(path, O_CREAT | O_RDWR | O_APPEND, 0644);
+	write(fd, "abcdef", 6);
+	lseek(fd, 2, SEEK_SET);
+	R("pwrite O_APPEND at 0", pwrite(fd, "XY", 2, 0));
+	R("offset after", lseek(fd, 0, SEEK_CUR));
+	struct iovec iov = {"Z", 1};
+	R("pwritev O_APPEND at 1", pwritev(fd, &iov, 1, 1));
+	memset(buf, 0, sizeof buf);
+	pread(fd, buf, sizeof buf - 1, 0);
+	printf("content %s\n", buf);
+	/* owners, signals and leases */
+	struct f_owner_ex ox = {.type = 7, .pid = 7};
+	R("F_GETOWN fresh", fcntl(fd, F_GETOWN));
+	R("F_GETOWN_EX fresh", fcntl(fd, F_GETOWN_EX, &ox));
+	printf("  type %d pid %d\n", ox.type, ox.pid);
+	R("F_SETOWN self", fcntl(fd, F_SETOWN, getpid()));
+	printf("  F_GETOWN is self %d\n", fcntl(fd, F_GETOWN) == getpid());
+	fcntl(fd, F_GETOWN_EX, &ox);
+	printf("  ex type %d self %d\n", ox.type, ox.pid == getpid());
+	R("F_SETOWN -pgrp", fcntl(fd, F_SETOWN, -getpgrp()));
+	printf("  F_GETOWN is -pgrp %d\n", fcntl(fd, F_GETOWN) == -getpgrp());
+	fcntl(fd, F_GETOWN_EX, &ox);
+	printf("  ex type %d pgrp %d\n", ox.type, ox.pid == getpgrp());
+	R("F_SETOWN no such pid", fcntl(fd, F_SETOWN, 999999));
+	ox.type = 9; ox.pid = 0;
+	R("F_SETOWN_EX bad type", fcntl(fd, F_SETOWN_EX, &ox));
+	ox.type = F_OWNER_TID; ox.pid = getpid();
+	R("F_SETOWN_EX tid", fcntl(fd, F_SETOWN_EX, &ox));
+	printf("  F_GETOWN is tid %d\n", fcntl(fd, F_GETOWN) == getpid());
+	R("F_SETOWN_EX bad pointer", fcntl(fd, F_SETOWN_EX, (void *)8));
+	R("F_GETOWN_EX bad pointer", fcntl(fd, F_GETOWN_EX, (void *)8));
+	R("F_SETOWN 0", fcntl(fd, F_SETOWN, 0));
+	R("F_GETOWN", fcntl(fd, F_GETOWN));
+	R("F_GETSIG", fcntl(fd, F_GETSIG));
+	R("F_SETSIG USR1", fcntl(fd, F_SETSIG, SIGUSR1));
+	R("F_GETSIG", fcntl(fd, F_GETSIG));
+	R("F_SETSIG 65", fcntl(fd, F_SETSIG, 65));
+	R("F_GETLEASE", fcntl(fd, F_GETLEASE));
+	R("F_SETLEASE RDLCK on O_RDWR", fcntl(fd, F_SETLEASE, F_RDLCK));
+	R("F_SETLEASE bad type", fcntl(fd, F_SETLEASE, 7));
+	R("F_SETLEASE UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
+	int ro = open(path, O_RDONLY);
+	R("F_SETLEASE pipe", fcntl(p[0], F_SETLEASE, F_UNLCK));
+	R("F_GETLEASE pipe", fcntl(p[0], F_GETLEASE));
+	close(fd);
+	R("F_SETLEASE RDLCK", fcntl(ro, F_SETLEASE, F_RDLCK));
+	R("F_GETLEASE", fcntl(ro, F_GETLEASE));
+	R("F_SETLEASE UNLCK", fcntl(ro, F_SETLEASE, F_UNLCK));
+	R("F_GETLEASE", fcntl(ro, F_GETLEASE));
+	close(ro);
+	/* RLIMIT_FSIZE: writes stop at the limit; past it EFBIG and SIGXFSZ */
+	signal(SIGXFSZ, onxfsz);
+	snprintf(path, sizeof path, "%s/lim", dir);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	struct rlimit rl = {10, RLIM_INFINITY};
+	setrlimit(RLIMIT_FSIZE, &rl);
+	R("write 6", write(fd, "012345", 6));
+	R("write 6 more (cut)", write(fd, "abcdef", 6));
+	R("write past limit", write(fd, "x", 1));
+	printf("  SIGXFSZ %d\n", xfsz);
+	R("pwrite at 8", pwrite(fd, "PQRS", 4, 8));
+	R("pwrite at 10", pwrite(fd, "PQRS", 4, 10));
+	R("pwrite at 100", pwrite(fd, "PQRS", 4, 100));
+	printf("  SIGXFSZ %d\n", xfsz);
+	R("write to pipe", write(p[1], "0123456789abcdef", 16));
+	R("write to /dev/null", write(dn, "0123456789abcdef", 16));
+	struct stat st;
+	fstat(fd, &st);
+	printf("size %ld\n", (long)st.st_size);
+	close(fd);
+	pid_t c = fork();
+	if (c == 0) {
+		signal(SIGXFSZ, SIG_DFL);
+		int f2 = open(path, O_WRONLY | O_APPEND);
+		write(f2, "y", 1);
+		_exit(0);
+	}
+	int ws;
+	waitpid(c, &ws, 0);
+	printf("default SIGXFSZ kills: %d sig %d\n", WIFSIGNALED(ws), WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+	rl.rlim_cur = RLIM_INFINITY;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/app", dir); unlink(path);
+	snprintf(path, sizeof path, "%s/fifo", dir); unlink(path);
+	rmdir(dir);
+	return 0;
+}
+`
+
+func TestConformFile(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "conformfile", conformFileC)
+	diff(t, []string{prog})
+	diffAsUser(t, prog)
+}
