@@ -6,17 +6,15 @@ import (
 	"testing"
 )
 
-// diffAsUser runs prog natively as uid and gid 1000 (setpriv, no
-// supplementary groups) and under glassbox --uid 1000 --gid 1000, and
-// requires the same stdout and exit status. The program is copied where
-// uid 1000 may execute it.
-func diffAsUser(t *testing.T, prog string, args ...string) {
+// userCopy copies prog into a fresh directory uid 1000 may enter and
+// returns the copy's path; the directory goes when the test ends.
+func userCopy(t *testing.T, prog string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "conform-user-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -26,9 +24,23 @@ func diffAsUser(t *testing.T, prog string, args ...string) {
 	}
 	exe := filepath.Join(dir, filepath.Base(prog))
 	writeFile(t, exe, string(b), 0o755)
-	argv := append([]string{exe}, args...)
-	native := runNative(t, append([]string{"setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups"}, argv...))
-	gb := runGlassbox(t, []string{"--uid", "1000", "--gid", "1000"}, argv)
+	return exe
+}
+
+// asUser is the native argv prefix that runs a program as uid and gid
+// 1000 without supplementary groups; glassbox gets userFlags.
+var (
+	asUser    = []string{"setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups"}
+	userFlags = []string{"--uid", "1000", "--gid", "1000"}
+)
+
+// diffAsUser runs prog natively as uid 1000 (setpriv) and under glassbox
+// --uid 1000 --gid 1000, and requires the same stdout and exit status.
+func diffAsUser(t *testing.T, prog string, args ...string) {
+	t.Helper()
+	argv := append([]string{userCopy(t, prog)}, args...)
+	native := runNative(t, append(append([]string{}, asUser...), argv...))
+	gb := runGlassbox(t, userFlags, argv)
 	if native.Stdout != gb.Stdout || native.Code != gb.Code {
 		t.Errorf("%q as uid 1000: glassbox differs from native\n===== native: %s\n===== glassbox: %s", argv, native, gb)
 	}

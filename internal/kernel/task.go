@@ -75,6 +75,7 @@ type ThreadGroup struct {
 	nice                       int
 	nnp                        bool // no_new_privs
 	attrs                      procAttrs
+	semUndo                    *semUndo // SEM_UNDO list (shm.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 
@@ -143,6 +144,7 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	tg.sigp.Store(newSigHandlers())
 	tg.rlimits = defaultRlimits()
 	tg.attrs.timerSlack = defaultTimerSlack
+	tg.semUndo = &semUndo{users: 1}
 	return tg
 }
 

@@ -11,8 +11,8 @@ import (
 
 // addGlobal adds the system-wide files. Their numbers are the sandbox's:
 // its processes, its memory, its uptime; hardware facts (cpuinfo, total
-// memory) are the host's.
-func (fs *FS) addGlobal() {
+// memory) are the host's. kernelExtra joins /proc/sys/kernel.
+func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 	gen := func(f func(s System) string) vfs.Inode {
 		return synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return []byte(f(fs.src.System())), nil })
 	}
@@ -36,7 +36,7 @@ func (fs *FS) addGlobal() {
 	g["cpuinfo"] = synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return hostFile("/proc/cpuinfo"), nil })
 	g["filesystems"] = fixed("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\tpipefs\n\thostfs\n")
 	g["sys"] = synth.Static(Dev, 0o555, map[string]vfs.Inode{
-		"kernel": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+		"kernel": synth.Static(Dev, 0o555, merge(kernelExtra, map[string]vfs.Inode{
 			"pid_max":     fixed("4194304\n"),
 			"ostype":      fixed("Linux\n"),
 			"osrelease":   gen(func(s System) string { return s.Release + "\n" }),
@@ -47,7 +47,7 @@ func (fs *FS) addGlobal() {
 				"boot_id": fixed(bootID + "\n"),
 				"uuid":    fixed(bootID + "\n"),
 			}),
-		}),
+		})),
 		"vm": synth.Static(Dev, 0o555, map[string]vfs.Inode{
 			"overcommit_memory": fixed("0\n"),
 			"max_map_count":     fixed("65530\n"),
@@ -61,6 +61,14 @@ func (fs *FS) addGlobal() {
 			"unix": synth.Static(Dev, 0o555, map[string]vfs.Inode{"max_dgram_qlen": fixed("512\n")}),
 		}),
 	})
+}
+
+// merge adds extra's entries to m.
+func merge(extra, m map[string]vfs.Inode) map[string]vfs.Inode {
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // bootID names this sandbox's boot, fixed per glassbox process.

@@ -3,6 +3,7 @@ package procfs
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -100,7 +101,12 @@ type FS struct {
 // cpuinfo...) the caller generates.
 func New(src Source, extra map[string]vfs.Inode) *FS {
 	fs := &FS{src: src, global: map[string]vfs.Inode{}}
+	kernelExtra := map[string]vfs.Inode{}
 	for k, v := range extra {
+		if name, ok := strings.CutPrefix(k, "sys/kernel/"); ok {
+			kernelExtra[name] = v
+			continue
+		}
 		fs.global[k] = v
 	}
 	fs.global["self"] = &synth.Link{Attr: synth.NewAttr(Dev, unix.S_IFLNK|0o777),
@@ -120,7 +126,7 @@ func New(src Source, extra map[string]vfs.Inode) *FS {
 			return fmt.Sprintf("%d/task/%d", pid, tid), nil
 		}}
 	fs.global["mounts"] = synth.NewLink(Dev, "self/mounts")
-	fs.addGlobal()
+	fs.addGlobal(kernelExtra)
 	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list}}
 	return fs
 }
