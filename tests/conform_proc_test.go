@@ -143,15 +143,24 @@ int main(int argc, char **argv) {
 	waitpid(c, NULL, 0);
 	R("personality PER_LINUX", personality(PER_LINUX));
 	/* setpgid: EACCES once the child has exec'd */
+	int ex[2];
+	pipe2(ex, O_CLOEXEC); /* EOF once the child has exec'd */
 	c = fork();
-	if (c == 0) { execl("/bin/sleep", "sleep", "1", (char *)NULL); _exit(1); }
+	if (c == 0) { close(ex[0]); execl("/bin/sleep", "sleep", "1", (char *)NULL); _exit(1); }
+	close(ex[1]);
+	char exb;
+	read(ex[0], &exb, 1);
+	close(ex[0]);
+	int hold[2];
+	pipe(hold);
 	pid_t c2 = fork();
-	if (c2 == 0) { sleep(1); _exit(0); }
-	usleep(300000);
+	if (c2 == 0) { close(hold[1]); read(hold[0], &exb, 1); _exit(0); }
+	close(hold[0]);
 	R("setpgid exec'd child", setpgid(c, c));
 	R("setpgid forked child", setpgid(c2, c2));
 	R("setpgid no such child", setpgid(999999, 0));
 	R("setpgid negative pgid", setpgid(0, -1));
+	close(hold[1]);
 	waitpid(c, NULL, 0); waitpid(c2, NULL, 0);
 	/* execve with a NULL or empty argv: argc is 1, argv[0] "" */
 	for (int k = 0; k < 2; k++) {

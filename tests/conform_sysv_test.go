@@ -76,6 +76,29 @@ static void cat(const char *path) {
 	fclose(f);
 }
 
+/* blocked waits until pid sleeps in the kernel (its msgrcv or msgsnd) */
+static void blocked(pid_t pid) {
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		if (!f) break;
+		int n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n > 0 ? n : 0] = 0;
+		char *rp = strrchr(buf, ')');
+		if (rp && rp[2] == 'S') return;
+		usleep(10000);
+	}
+	printf("pid never blocked\n");
+}
+
+/* waiting polls semctl(s, num, cmd) until it gives want */
+static void waiting(int s, int num, int cmd, int want) {
+	for (int i = 0; i < 1000 && semctl(s, num, cmd) != want; i++)
+		usleep(10000);
+}
+
 static void onalrm(int s) { (void)s; }
 static void alarm_in(int ms, int restart) {
 	struct sigaction sa = {.sa_handler = onalrm, .sa_flags = restart ? SA_RESTART : 0};
@@ -139,7 +162,7 @@ static void msgs(int root) {
 		printf("child received %ld: %ld %s\n", n, r.type, r.text);
 		_exit(0);
 	}
-	usleep(200000);
+	blocked(c);
 	m.type = 5; strcpy(m.text, "not for the child");
 	msgsnd(q, &m, 18, 0);
 	m.type = 7; strcpy(m.text, "for the child");
@@ -156,9 +179,10 @@ static void msgs(int root) {
 	R("msgsnd 4 NOWAIT", msgsnd(q, &m, 4, IPC_NOWAIT));
 	c = fork();
 	if (c == 0) { long n = msgsnd(q, &m, 4, 0); printf("blocked sender done %ld\n", n); fflush(stdout); _exit(0); }
-	usleep(200000);
-	R("msgrcv frees space", msgrcv(q, &m, 64, 0, 0));
-	waitpid(c, NULL, 0);
+	blocked(c);
+	long freed = msgrcv(q, &m, 64, 0, 0);
+	waitpid(c, NULL, 0); /* the child prints first */
+	R("msgrcv frees space", freed);
 	R("msgrcv the sender's", msgrcv(q, &m, 64, 0, 0));
 	ds.msg_qbytes = 20000;
 	R("IPC_SET qbytes over msgmnb", msgctl(q, IPC_SET, &ds));
@@ -173,9 +197,10 @@ static void msgs(int root) {
 	/* IPC_RMID wakes a blocked receiver with EIDRM */
 	c = fork();
 	if (c == 0) { errno = 0; long n = msgrcv(p, &m, 64, 0, 0); printf("removed under receiver: %ld %s\n", n, strerror(errno)); fflush(stdout); _exit(0); }
-	usleep(200000);
-	R("IPC_RMID private", msgctl(p, IPC_RMID, NULL));
+	blocked(c);
+	long rm = msgctl(p, IPC_RMID, NULL);
 	waitpid(c, NULL, 0);
+	R("IPC_RMID private", rm);
 	R("msgsnd removed", msgsnd(p, &m, 4, 0));
 	struct msginfo mi;
 	R("IPC_INFO", msgctl(0, IPC_INFO, (struct msqid_ds *)&mi));
@@ -211,6 +236,7 @@ static void msgs(int root) {
 static int sem_get(int id, int n) { return semctl(id, n, GETVAL); }
 
 static void sems(int root) {
+	long rm;
 	union semun u;
 	struct semid_ds ds;
 	struct sembuf op[2];
@@ -273,12 +299,12 @@ static void sems(int root) {
 	if (c == 0) { struct sembuf o = {0, -2, 0}; long r = semop(s, &o, 1); printf("child -2 done %ld\n", r); fflush(stdout); _exit(0); }
 	pid_t z = fork();
 	if (z == 0) { struct sembuf o = {1, 0, 0}; long r = semop(s, &o, 1); printf("child wait-zero done %ld\n", r); fflush(stdout); _exit(0); }
-	usleep(200000);
+	waiting(s, 0, GETNCNT, 1);
+	waiting(s, 1, GETZCNT, 1);
 	R("GETNCNT 0", semctl(s, 0, GETNCNT));
 	R("GETZCNT 1", semctl(s, 1, GETZCNT));
 	u.val = 1;
 	semctl(s, 0, SETVAL, u);
-	usleep(100000);
 	R("GETNCNT 0 still", semctl(s, 0, GETNCNT));
 	op[0] = (struct sembuf){0, 1, 0};
 	semop(s, op, 1);
@@ -293,17 +319,21 @@ static void sems(int root) {
 	if (c == 0) { struct sembuf o = {0, 2, SEM_UNDO}; semop(s, &o, 1); _exit(0); }
 	waitpid(c, NULL, 0);
 	R("after child +2 UNDO exit", sem_get(s, 0));
+	int go[2];
+	pipe(go);
 	c = fork();
-	if (c == 0) { struct sembuf o = {0, 4, SEM_UNDO}; semop(s, &o, 1); usleep(200000); _exit(0); }
-	usleep(100000);
+	if (c == 0) { struct sembuf o = {0, 4, SEM_UNDO}; char x; semop(s, &o, 1); read(go[0], &x, 1); _exit(0); }
+	waiting(s, 0, GETVAL, 7);
 	op[0] = (struct sembuf){0, -6, 0};
 	semop(s, op, 1);
+	write(go[1], "x", 1);
 	waitpid(c, NULL, 0);
 	R("undo clamped at 0", sem_get(s, 0));
 	c = fork();
-	if (c == 0) { struct sembuf o = {0, 5, SEM_UNDO}; semop(s, &o, 1); usleep(200000); _exit(0); }
-	usleep(100000);
+	if (c == 0) { struct sembuf o = {0, 5, SEM_UNDO}; char x; semop(s, &o, 1); read(go[0], &x, 1); _exit(0); }
+	waiting(s, 0, GETVAL, 5);
 	u.val = 9; semctl(s, 0, SETVAL, u);
+	write(go[1], "x", 1);
 	waitpid(c, NULL, 0);
 	R("SETVAL cleared the undo", sem_get(s, 0));
 	op[0] = (struct sembuf){0, -32767, SEM_UNDO};
@@ -349,9 +379,10 @@ static void sems(int root) {
 	/* IPC_RMID wakes a waiter with EIDRM */
 	c = fork();
 	if (c == 0) { struct sembuf o = {2, -1, 0}; errno = 0; long r = semop(s, &o, 1); printf("removed under waiter: %ld %s\n", r, strerror(errno)); fflush(stdout); _exit(0); }
-	usleep(200000);
-	R("IPC_RMID", semctl(s, 0, IPC_RMID));
+	waiting(s, 2, GETNCNT, 1);
+	rm = semctl(s, 0, IPC_RMID);
 	waitpid(c, NULL, 0);
+	R("IPC_RMID", rm);
 	R("GETVAL removed", semctl(s, 0, GETVAL));
 	int s2 = semget(77, 1, IPC_CREAT | 0600);
 	printf("next id %d\n", s2);

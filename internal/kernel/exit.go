@@ -100,6 +100,7 @@ func (t *Task) finish() {
 	tg.releaseVfork()
 	tg.stopTimers()
 	tg.exitSemUndo()
+	tg.releaseExe()
 	// A session leader's end takes the session's controlling terminal
 	// away. Linux: kernel/exit.c (do_exit: disassociate_ctty(1))
 	if tm := k.cfg.Terminals; tm != nil && tg.pid == tg.Sid() {

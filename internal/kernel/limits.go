@@ -36,6 +36,16 @@ func (tg *ThreadGroup) Rlimit(res int) Rlimit {
 
 // SetRlimit changes limit res. Raising the hard limit needs root.
 func (tg *ThreadGroup) SetRlimit(t *Task, res int, r Rlimit) error {
+	if err := tg.setRlimit(t, res, r); err != nil {
+		return err
+	}
+	if res == unix.RLIMIT_CPU {
+		tg.armCPULimit()
+	}
+	return nil
+}
+
+func (tg *ThreadGroup) setRlimit(t *Task, res int, r Rlimit) error {
 	if r.Cur > r.Max {
 		return unix.EINVAL
 	}

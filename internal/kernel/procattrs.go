@@ -1,5 +1,7 @@
 package kernel
 
+import "time"
+
 // Process attributes that prctl, personality and ioprio set and read
 // back. Linux keeps some of them per thread (pdeath_signal, timer_slack,
 // ioprio); glassbox keeps them per process, which is what a
@@ -86,3 +88,7 @@ func (tg *ThreadGroup) IOPrio() int { return tg.attrsCopy().ioprio }
 
 // SetIOPrio records it (ioprio_set).
 func (tg *ThreadGroup) SetIOPrio(p int) { tg.setAttrs(func(a *procAttrs) { a.ioprio = p }) }
+
+// Uptime is how long the sandbox has run: its "boot" was its start, as
+// /proc/uptime says.
+func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }

@@ -120,3 +120,10 @@ func (tg *ThreadGroup) exitSemUndo() {
 		tg.k.ipc.ExitUndo(list, tg.pid)
 	}
 }
+
+// current is the list, nil until the process first uses SEM_UNDO.
+func (h *semUndo) current() *ipc.UndoList {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.list
+}

@@ -76,6 +76,8 @@ type ThreadGroup struct {
 	nnp                        bool // no_new_privs
 	attrs                      procAttrs
 	semUndo                    *semUndo // SEM_UNDO list (shm.go)
+	exeKey                     vfs.ExeKey
+	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 

@@ -18,7 +18,6 @@ func init() {
 	reg(unix.SYS_SCHED_SETATTR, sysSchedSetattr, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE accepted; the nice value is recorded")
 	reg(unix.SYS_IOPRIO_GET, sysIoprioGet)
 	reg(unix.SYS_IOPRIO_SET, sysIoprioSet, "recorded, not applied")
-	reg(unix.SYS_REBOOT, sysReboot, "EPERM for every valid command: the sandbox cannot reboot or halt")
 }
 
 // checkPolicy validates a policy and its priority for the unprivileged
@@ -292,32 +291,4 @@ func ioprioTargets(t *kernel.Task, which, who int) ([]*kernel.Task, error) {
 		return nil, unix.EINVAL
 	}
 	return prioTargets(t, which-1, who)
-}
-
-// reboot(2) magic numbers and commands. Linux: include/uapi/linux/reboot.h
-const (
-	rebootMagic1 = 0xfee1dead
-)
-
-// sysReboot answers as Linux answers a container's root: the checks
-// pass, and the machine is not the sandbox's to reboot (EPERM).
-// Linux: kernel/reboot.c (reboot), kernel/pid_namespace.c (reboot_pid_ns)
-func sysReboot(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if !t.Capable() {
-		return 0, unix.EPERM
-	}
-	switch uint32(a[1]) {
-	case 672274793, 85072278, 369367448, 537993216: // LINUX_REBOOT_MAGIC2, 2A, 2B, 2C
-	default:
-		return 0, unix.EINVAL
-	}
-	if uint32(a[0]) != rebootMagic1 {
-		return 0, unix.EINVAL
-	}
-	switch uint32(a[2]) {
-	case unix.LINUX_REBOOT_CMD_RESTART, unix.LINUX_REBOOT_CMD_RESTART2, unix.LINUX_REBOOT_CMD_POWER_OFF,
-		unix.LINUX_REBOOT_CMD_HALT, unix.LINUX_REBOOT_CMD_CAD_ON, unix.LINUX_REBOOT_CMD_CAD_OFF:
-		return 0, unix.EPERM
-	}
-	return 0, unix.EINVAL
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -277,7 +278,9 @@ func sysSysinfo(t *kernel.Task, a kernel.Args) (uint64, error) {
 	unix.Sysinfo(&si)
 	b := make([]byte, 112)
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], uint64(si.Uptime))
+	// The sandbox's uptime, rounded up. Linux: kernel/sys.c (do_sysinfo)
+	up := t.Kernel().Uptime()
+	le.PutUint64(b[0:], uint64((up+time.Second-1)/time.Second))
 	for i := 0; i < 3; i++ {
 		le.PutUint64(b[8+8*i:], si.Loads[i])
 	}

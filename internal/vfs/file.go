@@ -59,6 +59,8 @@ type File struct {
 	refs atomic.Int64
 	// lockedOFD is set once the description has owned an OFD or flock lock.
 	lockedOFD atomic.Bool
+	// writer is the key of the regular file it holds write access to.
+	writer *fileKey
 
 	mu      sync.Mutex
 	flags   int // O_ACCMODE and status flags
@@ -110,6 +112,9 @@ func (f *File) DecRef() {
 			}
 		}
 		f.ops.Release()
+		if f.writer != nil {
+			putAccess(*f.writer, -1)
+		}
 	}
 }
 
