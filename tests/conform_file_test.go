@@ -163,3 +163,76 @@ func TestConformFile(t *testing.T) {
 	diff(t, []string{prog})
 	diffAsUser(t, prog)
 }
+
+// conformDeadlockC: F_SETLKW that would wait for a process waiting for
+// the caller is EDEADLK; the other waiter gets its lock once the caller
+// lets go. Linux: fs/locks.c (posix_locks_deadlock)
+const conformDeadlockC = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static int lk(int fd, int type, int start, int cmd) {
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = 1};
+	return fcntl(fd, cmd, &fl);
+}
+
+/* sleeping waits until pid sleeps in the kernel */
+static void sleeping(pid_t pid) {
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		if (!f) break;
+		int n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n > 0 ? n : 0] = 0;
+		char *rp = strrchr(buf, ')');
+		if (rp && rp[2] == 'S') return;
+		usleep(10000);
+	}
+	printf("never slept\n");
+}
+
+int main(void) {
+	char path[] = "/tmp/conform-deadlock-XXXXXX";
+	int fd = mkstemp(path);
+	write(fd, "01234567", 8);
+	int go[2], done[2];
+	pipe(go);
+	pipe(done);
+	lk(fd, F_WRLCK, 0, F_SETLK);
+	pid_t c = fork();
+	if (c == 0) {
+		lk(fd, F_WRLCK, 1, F_SETLK);
+		write(done[1], "x", 1);
+		errno = 0;
+		int r = lk(fd, F_WRLCK, 0, F_SETLKW); /* waits for the parent */
+		printf("child's F_SETLKW on byte 0 = %d %s\n", r, r ? strerror(errno) : "");
+		fflush(stdout);
+		_exit(0);
+	}
+	char x;
+	read(done[0], &x, 1);
+	sleeping(c);
+	errno = 0;
+	int r = lk(fd, F_WRLCK, 1, F_SETLKW);
+	printf("parent's F_SETLKW on byte 1 = %d %s\n", r, r ? strerror(errno) : "");
+	r = lk(fd, F_RDLCK, 1, F_SETLK);
+	printf("F_SETLK (no wait) = %d %s\n", r, r ? strerror(errno) : "");
+	lk(fd, F_UNLCK, 0, F_SETLK);
+	waitpid(c, NULL, 0);
+	unlink(path);
+	return 0;
+}
+`
+
+func TestConformLockDeadlock(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "conformdeadlock", conformDeadlockC)
+	diff(t, []string{prog})
+}

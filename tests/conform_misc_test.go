@@ -202,3 +202,22 @@ func TestConformMisc(t *testing.T) {
 	diff(t, []string{prog})
 	diffAsUser(t, prog)
 }
+
+// procSysScript reads the /proc/sys entries programs look at and the
+// host kernel's configuration; natively in a fresh IPC namespace, as the
+// sandbox has its own IPC limits.
+const procSysScript = `for f in kernel/version kernel/tainted kernel/pid_max kernel/threads-max kernel/cap_last_cap \
+	kernel/overflowuid kernel/overflowgid fs/inotify/max_user_watches fs/inotify/max_user_instances \
+	fs/inotify/max_queued_events fs/lease-break-time fs/leases-enable fs/pipe-user-pages-soft \
+	fs/pipe-user-pages-hard vm/max_map_count kernel/msgmax kernel/msgmnb kernel/msgmni kernel/sem \
+	kernel/shmmax kernel/shmall kernel/shmmni; do printf "%s: " $f; cat /proc/sys/$f; done
+zcat /proc/config.gz | grep -c ^CONFIG_; ls -l /proc/config.gz | cut -c1-10`
+
+func TestConformProcSys(t *testing.T) {
+	t.Parallel()
+	native := runNative(t, []string{"unshare", "-i", "/bin/sh", "-c", procSysScript})
+	gb := runGlassbox(t, nil, []string{"/bin/sh", "-c", procSysScript})
+	if native.Stdout != gb.Stdout || native.Code != gb.Code {
+		t.Errorf("glassbox differs from native\n===== native: %s\n===== glassbox: %s", native, gb)
+	}
+}
