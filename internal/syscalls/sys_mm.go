@@ -76,6 +76,13 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if flags&unix.MAP_LOCKED != 0 {
 		req.Flags = mm.VMLocked
 	}
+	if flags&unix.MAP_GROWSDOWN != 0 {
+		// Only private anonymous memory grows. Linux: mm/mmap.c (do_mmap)
+		if req.Shared || flags&unix.MAP_ANONYMOUS == 0 {
+			return 0, unix.EINVAL
+		}
+		req.Flags |= mm.VMGrowsDown
+	}
 	if flags&unix.MAP_ANONYMOUS != 0 {
 		if req.Shared {
 			size, ok := abi.PageUp(length)
