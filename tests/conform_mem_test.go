@@ -119,3 +119,75 @@ func TestConformTimerCreate(t *testing.T) {
 	prog := compileC(t, "conformtimer", conformTimerC)
 	diff(t, []string{prog})
 }
+
+// conformProcMemC: /proc/PID/mem reads and writes the address space at
+// the offset, EIO at an unmapped start, a short count at the end of a
+// mapping; another process needs ptrace's access (EACCES for uid 1000
+// against root). Linux: fs/proc/base.c (mem_open, mem_rw)
+const conformProcMemC = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#define R(what, expr) do { errno = 0; long _r = (long)(expr); \
+	printf("%-40s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); fflush(stdout); } while (0)
+
+static char secret[32] = "the parent's secret";
+
+int main(void) {
+	int fd = open("/proc/self/mem", O_RDWR);
+	printf("open /proc/self/mem O_RDWR: %d\n", fd >= 0);
+	char buf[64] = {0};
+	R("pread own secret", pread(fd, buf, 19, (off_t)(unsigned long)secret));
+	printf("  %s\n", buf); fflush(stdout);
+	R("pwrite own secret", pwrite(fd, "THE", 3, (off_t)(unsigned long)secret));
+	printf("  %s\n", secret); fflush(stdout);
+	R("pread unmapped", pread(fd, buf, 8, 0x1000));
+	char *m = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m + 4096, 4096);
+	memset(m, 'm', 4096);
+	R("pread across the end of a mapping", pread(fd, buf, 16, (off_t)(unsigned long)(m + 4096 - 8)));
+	R("lseek to the secret", lseek(fd, (off_t)(unsigned long)secret, SEEK_SET) == (off_t)(unsigned long)secret);
+	memset(buf, 0, sizeof buf);
+	R("read at the position", read(fd, buf, 3));
+	printf("  %s\n", buf); fflush(stdout);
+	close(fd);
+	pid_t c = fork();
+	if (c == 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/mem", getppid());
+		int pf = open(path, O_RDONLY);
+		memset(buf, 0, sizeof buf);
+		errno = 0;
+		long n = pf < 0 ? -1 : pread(pf, buf, 19, (off_t)(unsigned long)secret);
+		printf("child reads the parent: %ld %s %s\n", n, n < 0 ? strerror(errno) : "", buf);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	if (geteuid() == 0) {
+		c = fork();
+		if (c == 0) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%d/mem", getppid());
+			setgid(1000);
+			setuid(1000);
+			R("uid 1000 opens root's mem", open(path, O_RDONLY));
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+	}
+	return 0;
+}
+`
+
+func TestConformProcMem(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "conformprocmem", conformProcMemC)
+	diff(t, []string{prog})
+	diffAsUser(t, prog)
+}

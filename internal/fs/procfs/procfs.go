@@ -59,6 +59,10 @@ type Process interface {
 	Threads() []int
 	// FDInfo is /proc/PID/fdinfo/N (false if n is not open).
 	FDInfo(n int) (string, bool)
+	// OpenMem opens the address space for the caller behind ctx
+	// (/proc/PID/mem): a copier (write: into the process) and its
+	// release, or EACCES.
+	OpenMem(ctx vfs.Ctx) (rw func(addr uint64, b []byte, write bool) (int, error), release func(), err error)
 }
 
 // System is what the system-wide files report: the sandbox's own view.
