@@ -1,6 +1,12 @@
 package tests
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+)
 
 // conformFileC: fsync on FIFOs and devices (EINVAL), O_PATH descriptors
 // refused by fsync, ioctl, socket calls and epoll_ctl (EBADF), pwrite on
@@ -235,4 +241,86 @@ func TestConformLockDeadlock(t *testing.T) {
 	t.Parallel()
 	prog := compileC(t, "conformdeadlock", conformDeadlockC)
 	diff(t, []string{prog})
+}
+
+// conformSeekC: SEEK_DATA and SEEK_HOLE on tmpfs find the pages that
+// hold data. Linux: mm/shmem.c (shmem_file_llseek)
+const conformSeekC = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define R(what, expr) do { errno = 0; long _r = (long)(expr); \
+	printf("%-40s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); } while (0)
+
+int main(void) {
+	/* tmpfs knows its holes page by page */
+	int fd = open("/dev/shm/conform-seek", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	unlink("/dev/shm/conform-seek");
+	pwrite(fd, "x", 1, 100000);
+	pwrite(fd, "y", 1, 10);
+	R("SEEK_DATA 0", lseek(fd, 0, SEEK_DATA));
+	R("SEEK_HOLE 0", lseek(fd, 0, SEEK_HOLE));
+	R("SEEK_DATA 5000", lseek(fd, 5000, SEEK_DATA));
+	R("SEEK_HOLE 99000", lseek(fd, 99000, SEEK_HOLE));
+	R("SEEK_DATA 99000", lseek(fd, 99000, SEEK_DATA));
+	R("position", lseek(fd, 0, SEEK_CUR));
+	R("SEEK_DATA at size", lseek(fd, 100001, SEEK_DATA));
+	R("SEEK_HOLE at size", lseek(fd, 100001, SEEK_HOLE));
+	R("SEEK_DATA negative", lseek(fd, -1, SEEK_DATA));
+	ftruncate(fd, 200000);
+	R("SEEK_DATA past the last page", lseek(fd, 102400, SEEK_DATA));
+	R("SEEK_HOLE in the grown tail", lseek(fd, 150000, SEEK_HOLE));
+	char page[8192];
+	memset(page, 'd', sizeof page);
+	int dense = open("/dev/shm/conform-dense", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	unlink("/dev/shm/conform-dense");
+	write(dense, page, 5000);
+	R("dense SEEK_HOLE", lseek(dense, 0, SEEK_HOLE));
+	R("dense SEEK_DATA 4999", lseek(dense, 4999, SEEK_DATA));
+	return 0;
+}
+`
+
+func TestConformSeekHole(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "conformseek", conformSeekC)
+	diff(t, []string{prog})
+}
+
+// TestConformStdoutFile: with its stdout a regular file, the guest's cat
+// (which tries copy_file_range first) writes what it reads, as natively.
+func TestConformStdoutFile(t *testing.T) {
+	t.Parallel()
+	script := `f=$(mktemp /tmp/conform-stdout-XXXXXX); echo hello > $f; cat $f; rm $f`
+	out := func(argv ...string) string {
+		t.Helper()
+		f, err := os.CreateTemp("", "conform-stdout-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdout = f
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%q: %v\n%s", argv, err, stderr.String())
+		}
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + stderr.String()
+	}
+	native := out("/bin/sh", "-c", script)
+	gb := out(glassboxBin, "run", "--", "/bin/sh", "-c", script)
+	if native != gb {
+		t.Errorf("stdout file: native %q, glassbox %q", native, gb)
+	}
 }

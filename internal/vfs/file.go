@@ -266,6 +266,12 @@ func (f *File) limitWrite(ctx Ctx, pos int64, src [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
+// HoleSeeker is file data that knows its holes (SEEK_DATA, SEEK_HOLE).
+// Without it the whole file is data, as POSIX allows.
+type HoleSeeker interface {
+	SeekHoleData(off int64, hole bool) (int64, error)
+}
+
 // Stat returns the file's attributes.
 func (f *File) Stat(ctx Ctx) (Stat, error) { return f.ops.Stat(ctx) }
 
@@ -285,6 +291,13 @@ func (f *File) Seek(ctx Ctx, off int64, whence int) (int64, error) {
 		st, err := f.ops.Stat(ctx)
 		if err != nil {
 			return 0, err
+		}
+		if hd, ok := f.ops.(HoleSeeker); ok && whence != unix.SEEK_END {
+			n, err := hd.SeekHoleData(off, whence == unix.SEEK_HOLE)
+			if err == nil {
+				f.pos = n
+			}
+			return n, err
 		}
 		switch whence {
 		case unix.SEEK_END:
