@@ -412,7 +412,7 @@ func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace, dev devfs.Options) {
 		at, fstype string
 		root       vfs.Inode
 	}{
-		{"/proc", "proc", procfs.New(k.ProcSource(), map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}).Root()},
+		{"/proc", "proc", procfs.New(k.ProcSource(), procExtra(k)).Root()},
 		{"/dev", "devtmpfs", devfs.New(dev)},
 		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
 	}
@@ -490,4 +490,14 @@ func (cfg *Config) closeAll() {
 		cfg.closers[i]()
 	}
 	cfg.closers = nil
+}
+
+// procExtra is what the kernel's IPC namespace adds to /proc: sysvipc and
+// the IPC limits in /proc/sys/kernel.
+func procExtra(k *kernel.Kernel) map[string]vfs.Inode {
+	m := map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}
+	for name, in := range ipc.Sysctls(procfs.Dev) {
+		m["sys/kernel/"+name] = in
+	}
+	return m
 }

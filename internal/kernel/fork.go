@@ -11,6 +11,7 @@ import (
 	"glassbox/internal/mm"
 	"glassbox/internal/platform"
 	"glassbox/internal/trace"
+	"glassbox/internal/vfs"
 )
 
 // CloneArgs are clone(2)/clone3(2)'s arguments.
@@ -107,6 +108,9 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	ctg.attrs = ptg.forkAttrs()
+	ctg.semUndo = forkSemUndo(ptg.semUndo, f&unix.CLONE_SYSVSEM != 0)
+	ctg.exeKey, ctg.exeDenied = ptg.exeKey, ptg.exeDenied && vfs.DenyWrite(ptg.exeKey) == nil
 	ctg.sharesVM = shareVM
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal
@@ -192,6 +196,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if err := <-started; err != nil {
 		return 0, unix.EAGAIN
 	}
+	ctg.armCPULimit() // an inherited RLIMIT_CPU
 	if vforkDone != nil {
 		// Linux waits killably; a fatal signal to the parent ends the wait.
 		t.waitVfork(vforkDone)

@@ -166,7 +166,11 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	}
 	t.SetSigMask(mask)
 	if a.Flags&abi.SA_RESETHAND != 0 {
-		t.tg.SetAction(sig, SigAction{})
+		// Only the handler goes back to SIG_DFL; the flags and mask stay.
+		// Linux: kernel/signal.c (get_signal, SA_ONESHOT)
+		na := a
+		na.Handler = SigDfl
+		t.tg.SetAction(sig, na)
 	}
 	return nil
 }

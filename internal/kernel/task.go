@@ -76,6 +76,10 @@ type ThreadGroup struct {
 	majDead, majChildren       uint64
 	nice                       int
 	nnp                        bool // no_new_privs
+	attrs                      procAttrs
+	semUndo                    *semUndo // SEM_UNDO list (shm.go)
+	exeKey                     vfs.ExeKey
+	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 
@@ -152,6 +156,8 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{}), start: time.Now()}
 	tg.sigp.Store(newSigHandlers())
 	tg.rlimits = defaultRlimits()
+	tg.attrs.timerSlack = defaultTimerSlack
+	tg.semUndo = &semUndo{users: 1}
 	return tg
 }
 

@@ -53,45 +53,16 @@ func init() {
 		}
 		return 0, t.CopyOut(a[1], make([]byte, 4))
 	})
-	reg(unix.SYS_SCHED_SETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if _, err := findTask(t, a.Int(0)); err != nil {
-			return 0, err
-		}
-		switch a.Int(1) &^ unix.SCHED_RESET_ON_FORK {
-		case schedOther, unix.SCHED_BATCH, unix.SCHED_IDLE:
-			return 0, nil
-		case unix.SCHED_FIFO, unix.SCHED_RR:
-			return 0, unix.EPERM // real-time scheduling is not offered
-		}
-		return 0, unix.EINVAL
-	})
-	reg(unix.SYS_SCHED_SETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		_, err := findTask(t, a.Int(0))
-		return 0, err
-	})
+	reg(unix.SYS_SCHED_SETSCHEDULER, sysSchedSetscheduler)
+	reg(unix.SYS_SCHED_SETPARAM, sysSchedSetparam)
 	reg(unix.SYS_SCHED_GET_PRIORITY_MAX, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return schedPrio(a.Int(0), 99)
 	})
 	reg(unix.SYS_SCHED_GET_PRIORITY_MIN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return schedPrio(a.Int(0), 1)
 	})
-	reg(unix.SYS_GETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) < 0 || a.Int(0) > 2 {
-			return 0, unix.EINVAL
-		}
-		return uint64(20 - t.ThreadGroup().Nice()), nil // Linux returns 20 - nice
-	}, "the caller's own nice value for any target")
-	reg(unix.SYS_SETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) < 0 || a.Int(0) > 2 {
-			return 0, unix.EINVAL
-		}
-		nice := max(-20, min(19, a.Int(2)))
-		if nice < t.ThreadGroup().Nice() && t.Creds().EUID != 0 {
-			return 0, unix.EACCES
-		}
-		t.ThreadGroup().SetNice(nice)
-		return 0, nil
-	}, "recorded, not applied")
+	reg(unix.SYS_GETPRIORITY, sysGetpriority)
+	reg(unix.SYS_SETPRIORITY, sysSetpriority, "recorded, not applied")
 	reg(unix.SYS_GET_MEMPOLICY, sysGetMempolicy, "one node, default policy")
 	reg(unix.SYS_SET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")

@@ -12,7 +12,7 @@ import (
 // Linux: kernel/seccomp.c (do_seccomp, prctl_set_seccomp)
 
 func init() {
-	reg(unix.SYS_SECCOMP, sysSeccomp)
+	reg(unix.SYS_SECCOMP, sysSeccomp, "no user notification: NEW_LISTENER and GET_NOTIF_SIZES are EINVAL")
 }
 
 func sysSeccomp(t *kernel.Task, a kernel.Args) (uint64, error) {

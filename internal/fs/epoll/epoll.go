@@ -66,6 +66,9 @@ func (in *Instance) Stat(vfs.Ctx) (vfs.Stat, error) {
 
 // Release implements vfs.FileOps.
 func (in *Instance) Release() {
+	registry.mu.Lock()
+	delete(registry.m, in)
+	registry.mu.Unlock()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.entries = nil
@@ -85,6 +88,12 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 	if _, ok := f.Ops().(vfs.Poller); !ok {
 		return unix.EPERM // regular files and directories can't be watched
 	}
+	tin, nested := FromFile(f)
+	if nested && op == unix.EPOLL_CTL_ADD {
+		// Loop and depth checks hold nestMu until the entry is in.
+		nestMu.Lock()
+		defer nestMu.Unlock()
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	k := key{fd, f}
@@ -93,6 +102,20 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 	case unix.EPOLL_CTL_ADD:
 		if e != nil {
 			return unix.EEXIST
+		}
+		if nested {
+			in.mu.Unlock()
+			err := loopCheck(in, tin)
+			in.mu.Lock()
+			if err != nil {
+				return err
+			}
+			if in.entries[k] != nil {
+				return unix.EEXIST
+			}
+			registry.mu.Lock()
+			registry.m[in] = true
+			registry.mu.Unlock()
 		}
 		in.entries[k] = &entry{key: k, events: ev.Events | always, data: ev.Data}
 	case unix.EPOLL_CTL_MOD:
