@@ -45,12 +45,13 @@ func Start(ctx context.Context, cfg Config, argv []string) (*Sandbox, error) {
 	}
 	s := &Sandbox{argv: argv, stopped: make(chan struct{}), done: make(chan struct{})}
 	k, err := build(&cfg)
+	started := false // the first process was started (k.Done will close)
 	fail := func(e error) (*Sandbox, error) {
 		if cfg.swap != nil {
 			cfg.swap.Close()
 		}
 		defer func() {
-			if k != nil {
+			if started {
 				k.WaitTasks()
 			}
 			cfg.closeAll()
@@ -83,6 +84,7 @@ func Start(ctx context.Context, cfg Config, argv []string) (*Sandbox, error) {
 	if err := syscalls.SetupNet(k, cfg.Net, cfg.Publish); err != nil {
 		return fail(&Error{"network", err})
 	}
+	started = true
 	if err := k.Start(path, argv, cfg.Env); err != nil {
 		<-k.Done()
 		return fail(&Error{argv[0], err})

@@ -254,7 +254,10 @@ func hangupObs(t *testing.T, shellIn func(dir string) string) string {
 			t.Fatalf("%s never started", shell)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let cat block in read
+	// Let cat block in read: a read that starts after the hangup sees
+	// end of file (exit 0) where one already waiting gets EIO (exit 1),
+	// natively and inside glassbox alike.
+	time.Sleep(time.Second)
 	exec.Command("tmux", "-S", sock, "kill-server").Run()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if b, err := os.ReadFile(out); err == nil && len(b) > 0 {
