@@ -23,7 +23,9 @@ import (
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
+	"glassbox/internal/platform"
 	"glassbox/internal/platform/ptrace"
+	"glassbox/internal/platform/seccomp"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
 	"glassbox/internal/ui"
@@ -105,6 +107,11 @@ type Config struct {
 	// Publish lists ports of the private loopback served on the host's
 	// 127.0.0.1, as "HOSTPORT:GUESTPORT" (--net=none only).
 	Publish []string
+	// Platform is how guest threads run: "ptrace" (stub threads under
+	// PTRACE_SYSEMU) or "seccomp" (stub threads trapping through a seccomp
+	// filter into a handler that hands each trap to glassbox over shared
+	// memory). "" means ptrace.
+	Platform string
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -278,7 +285,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			return nil, &Error{"swap file", err}
 		}
 	}
-	plat, err := ptrace.New(mf.FD())
+	plat, err := newPlatform(cfg.Platform, mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
@@ -334,6 +341,17 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	}
 	cfg.synced = binds
 	return k, nil
+}
+
+// newPlatform creates the platform named by name over the memory file.
+func newPlatform(name string, memfd int) (platform.Platform, error) {
+	switch name {
+	case "", "ptrace":
+		return ptrace.New(memfd)
+	case "seccomp":
+		return seccomp.New(memfd)
+	}
+	return nil, fmt.Errorf("unknown platform %q (ptrace or seccomp)", name)
 }
 
 func orStd(f, def *os.File) *os.File {

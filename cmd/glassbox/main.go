@@ -61,6 +61,9 @@ flags:
   --pass-tty       lend the host terminal to PROG as it is (default: PROG gets a
                    terminal of the sandbox's own, copied to and from the host's, with
                    job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
+  --platform=ptrace|seccomp  how guest threads run: under ptrace, or trapping
+                   through seccomp into a handler that talks to glassbox over shared
+                   memory (default: $GLASSBOX_PLATFORM, else ptrace)
 `
 
 func main() {
@@ -161,6 +164,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.Func("swap", "", func(v string) error { return parseSize(v, &cfg.Swap) })
 	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
+	fs.StringVar(&cfg.Platform, "platform", os.Getenv("GLASSBOX_PLATFORM"), "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)

@@ -1,0 +1,310 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
+)
+
+// process is one stub process: one host address space.
+type process struct {
+	p   *Platform
+	pid int
+	// ctl is glassbox' read-write mapping of the control memfd: the
+	// command page (read-only in the stub) and the slots.
+	ctl  []byte
+	resR int // read end of the result pipe (the stub writes fd 2)
+
+	// cmdMu serialises commands to the syscall thread; seq and sysCPU
+	// are guarded by it.
+	cmdMu  sync.Mutex
+	seq    uint32
+	sysCPU int
+
+	// mu guards threads, used and zombie.
+	mu      sync.Mutex
+	threads int    // live and starting threads
+	used    []bool // slot in use by a thread glassbox knows
+	zombie  []int  // slots of released threads, reusable once their state is stDead
+
+	dead       atomic.Bool   // the stub process is gone
+	reaperDone chan struct{} // closed when the reaper has marked the slots
+	killOnce   sync.Once
+}
+
+var errGone = errors.New("stub process is gone")
+
+// NewAddressSpace implements platform.Platform. The caller's goroutine must
+// be locked to its OS thread for life and is the only one that may use the
+// returned Thread.
+func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+	proc, err := p.newProcess()
+	if err != nil {
+		return nil, err
+	}
+	st, err := proc.newThread()
+	if err != nil {
+		proc.kill()
+		return nil, err
+	}
+	t, err := st.Start()
+	if err != nil {
+		proc.kill()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (p *Platform) newProcess() (*process, error) {
+	ctlFD, err := unix.MemfdCreate("glassbox-ctl", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	defer unix.Close(ctlFD)
+	if err := unix.Ftruncate(ctlFD, ctlSize); err != nil {
+		return nil, fmt.Errorf("control memfd: %w", err)
+	}
+	ctl, err := unix.Mmap(ctlFD, 0, ctlSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping control memfd: %w", err)
+	}
+	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, used: make([]bool, maxSlots),
+		reaperDone: make(chan struct{})}
+	p.writeSetup(ctl)
+
+	var res [2]int
+	if err := unix.Pipe2(res[:], unix.O_CLOEXEC); err != nil {
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	proc.resR = res[0]
+	deathR, deathW, err := os.Pipe()
+	if err != nil {
+		unix.Close(res[0])
+		unix.Close(res[1])
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	pid, err := spawn(p.stubExe, []uintptr{uintptr(p.memfd), uintptr(ctlFD), uintptr(res[1]), deathW.Fd()})
+	unix.Close(res[1])
+	deathW.Close()
+	if err != nil {
+		deathR.Close()
+		unix.Close(res[0])
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("starting stub: %w", err)
+	}
+	proc.pid = pid
+	go proc.reap(deathR)
+	// The stub reports the end of its set-up like a command's result.
+	if err := proc.result(); err != nil {
+		proc.kill()
+		return nil, fmt.Errorf("stub set-up: %w", err)
+	}
+	return proc, nil
+}
+
+// writeSetup fills the command page's set-up part.
+func (p *Platform) writeSetup(ctl []byte) {
+	le := binary.LittleEndian
+	le.PutUint64(ctl[setupVDSO:], uint64(len(p.vdso)))
+	for i, v := range p.vdso {
+		o := setupVDSO + 8 + 24*i
+		le.PutUint64(ctl[o:], v.rel)
+		le.PutUint64(ctl[o+8:], v.size)
+		le.PutUint64(ctl[o+16:], v.target)
+	}
+	a := p.stub.a
+	le.PutUint64(ctl[sigact:], a.addr("handler"))
+	le.PutUint64(ctl[sigact+8:], saFlags)
+	le.PutUint64(ctl[sigact+16:], a.addr("restorer"))
+	le.PutUint64(ctl[sigact+24:], ^uint64(0))
+	le.PutUint64(ctl[maskAll:], ^uint64(0))
+	le.PutUint64(ctl[maskBoot:], bootMask())
+	le.PutUint32(ctl[spinWait:], p.spin)
+	for i := 0; i < 256; i++ {
+		ctl[byteTable+i] = byte(i)
+	}
+}
+
+// reap waits for the stub's end (the death pipe's write end is held by
+// the stub alone) and marks every slot dead, waking whoever waits on one.
+func (proc *process) reap(f *os.File) {
+	var b [1]byte
+	for {
+		if _, err := f.Read(b[:]); err != nil {
+			break
+		}
+	}
+	f.Close()
+	proc.dead.Store(true)
+	proc.mu.Lock()
+	for i, u := range proc.used {
+		if u {
+			w := proc.word(i)
+			atomic.StoreUint32(w, stDead)
+			futexWake(w)
+		}
+	}
+	proc.mu.Unlock()
+	close(proc.reaperDone)
+}
+
+// word returns slot i's state word in glassbox' mapping.
+func (proc *process) word(i int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&proc.ctl[slotOff(i)+hdrState]))
+}
+
+// command has the syscall thread run op with args and returns the
+// syscall's result: nil, or the errno it failed with. It returns only once
+// the syscall has returned in the stub.
+func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
+	proc.cmdMu.Lock()
+	defer proc.cmdMu.Unlock()
+	if proc.dead.Load() {
+		return errGone
+	}
+	if cpu != proc.sysCPU {
+		// Serve this caller on its own CPU: a wake-up across CPUs costs
+		// far more than moving the syscall thread.
+		if unix.SchedSetaffinity(proc.pid, cpuSet(cpu)) == nil {
+			proc.sysCPU = cpu
+		}
+	}
+	le := binary.LittleEndian
+	le.PutUint64(proc.ctl[cmdOp:], op)
+	for i, a := range args {
+		le.PutUint64(proc.ctl[cmdArgs+8*i:], a)
+	}
+	le.PutUint64(proc.ctl[cmdSS:], ss)
+	le.PutUint64(proc.ctl[cmdSlot:], slot)
+	proc.seq++
+	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
+	atomic.StoreUint32(w, proc.seq)
+	futexWake(w)
+	return proc.result()
+}
+
+// result reads the syscall thread's one-byte report: 0 for success, else
+// the errno. End of file means the stub is gone.
+func (proc *process) result() error {
+	var b [1]byte
+	for {
+		n, err := unix.Read(proc.resR, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			proc.dead.Store(true)
+			return errGone
+		}
+		if b[0] != 0 {
+			return unix.Errno(b[0])
+		}
+		return nil
+	}
+}
+
+// kill destroys the stub process, reaps it and frees glassbox' side.
+func (proc *process) kill() { proc.killOnce.Do(proc.doKill) }
+
+func (proc *process) doKill() {
+	unix.Kill(proc.pid, unix.SIGKILL)
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		break
+	}
+	<-proc.reaperDone
+	unix.Close(proc.resR)
+	unix.Munmap(proc.ctl)
+}
+
+// allocSlot picks a free slot (under mu).
+func (proc *process) allocSlot() (int, error) {
+	for j, i := range proc.zombie {
+		if atomic.LoadUint32(proc.word(i)) == stDead {
+			proc.zombie = append(proc.zombie[:j], proc.zombie[j+1:]...)
+			proc.used[i] = true
+			return i, nil
+		}
+	}
+	for i, u := range proc.used {
+		if !u && !proc.isZombie(i) {
+			proc.used[i] = true
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("stub %d: no free thread slot", proc.pid)
+}
+
+func (proc *process) isZombie(i int) bool {
+	for _, z := range proc.zombie {
+		if z == i {
+			return true
+		}
+	}
+	return false
+}
+
+// newThread has the syscall thread clone a guest thread into a fresh slot.
+func (proc *process) newThread() (*starter, error) {
+	proc.mu.Lock()
+	if proc.dead.Load() {
+		proc.mu.Unlock()
+		return nil, errGone
+	}
+	i, err := proc.allocSlot()
+	if err != nil {
+		proc.mu.Unlock()
+		return nil, err
+	}
+	proc.threads++
+	proc.mu.Unlock()
+
+	le := binary.LittleEndian
+	base := slotOff(i)
+	// The state starts at stResume: Start waits for the ready trap.
+	atomic.StoreUint32(proc.word(i), stResume)
+	le.PutUint32(proc.ctl[base+hdrTID:], 0)
+	ss := stackTs + 24*i
+	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
+	le.PutUint32(proc.ctl[ss+8:], 0)
+	le.PutUint64(proc.ctl[ss+16:], altSize)
+	args := [6]uint64{threadCloneFlags, 0, slotAddr(i) + hdrTID, slotAddr(i) + hdrState}
+	cpu := proc.p.pickCPU()
+	if err := proc.command(cpu, opClone, args, ctlRO+uint64(ss), slotAddr(i)); err != nil {
+		proc.mu.Lock()
+		proc.used[i] = false
+		atomic.StoreUint32(proc.word(i), stDead)
+		proc.threads--
+		proc.mu.Unlock()
+		return nil, fmt.Errorf("stub clone: %w", err)
+	}
+	return &starter{proc: proc, slot: i, cpu: cpu}, nil
+}
+
+// release forgets slot i: its thread was asked to exit (or never started).
+// It returns true when no thread is left.
+func (proc *process) release(i int) bool {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	proc.used[i] = false
+	proc.zombie = append(proc.zombie, i)
+	proc.threads--
+	return proc.threads == 0
+}
