@@ -83,7 +83,7 @@ func portsFree(p, n int) bool {
 func inetDiff(t *testing.T, name, src string, wants ...string) {
 	t.Parallel()
 	bin := compileC(t, name, inetPrelude+src, "-dynamic", "-Wno-unused-function", "-Wno-unused-variable")
-	native, _ := diff(t, []string{bin, strconv.Itoa(inetPort(t))})
+	native, _ := diffWith(t, diffOpts{freshNet: true}, []string{bin, strconv.Itoa(inetPort(t))})
 	for _, w := range wants {
 		if native.Code != 0 || !strings.Contains(native.Stdout, w) {
 			t.Errorf("native run looks wrong (no %q): %s", w, native)
@@ -361,6 +361,16 @@ int main(int argc, char **argv) {
 	waitin(c);
 	SHOW("read reset", read(c, buf, sizeof buf));
 	SHOW("read after reset", read(c, buf, sizeof buf));
+	close(c);
+	/* closed with unread data: the next write reports the reset, then EPIPE */
+	c = pair(l, &a, &s);
+	SHOW("send", send(c, "unread", 6, 0));
+	usleep(100000);
+	close(s);
+	usleep(100000);
+	SHOW("write after reset", send(c, "x", 1, MSG_NOSIGNAL));
+	SHOW("write after reset 2", send(c, "x", 1, MSG_NOSIGNAL));
+	SHOW("read after write reset", read(c, buf, sizeof buf));
 	close(c);
 	/* SO_LINGER 0: a reset */
 	c = pair(l, &a, &s);

@@ -181,6 +181,11 @@ type diffOpts struct {
 	env      []string // K=V: set natively, passed to glassbox as --env K=V
 	clearEnv bool     // natively only env; glassbox gets --clear-env
 	gbFlags  []string // extra glassbox flags (not mirrored natively)
+	// freshNet runs the native side in a network namespace of its own
+	// with lo up: the world the private loopback (--net=none) gives the
+	// guest. The host's own loopback may differ from a fresh one (this
+	// machine's has IPv6 disabled, a new namespace has ::1).
+	freshNet bool
 }
 
 // diff runs argv natively and under glassbox and requires equal stdout,
@@ -194,11 +199,15 @@ func diff(t *testing.T, argv []string) (native, gb res) {
 func diffWith(t *testing.T, o diffOpts, argv []string) (native, gb res) {
 	t.Helper()
 	flags := append([]string(nil), o.gbFlags...)
+	nargv := argv
+	if o.freshNet {
+		nargv = append(freshNetPrefix(t), argv...)
+	}
 	if o.clearEnv {
-		native = run(t, argv, append([]string{}, o.env...))
+		native = run(t, nargv, append([]string{}, o.env...))
 		flags = append(flags, "--clear-env")
 	} else {
-		native = runNative(t, argv, o.env...)
+		native = runNative(t, nargv, o.env...)
 	}
 	for _, kv := range o.env {
 		flags = append(flags, "--env", kv)
@@ -213,6 +222,29 @@ func diffWith(t *testing.T, o diffOpts, argv []string) (native, gb res) {
 			argv, native.Stderr, flags, gb.Stderr)
 	}
 	return native, gb
+}
+
+var freshNetOnce struct {
+	sync.Once
+	err error
+}
+
+// freshNetPrefix returns the argv prefix that runs a program natively in
+// a new network namespace with lo up (see diffOpts.freshNet); the test
+// fails when the host cannot make one.
+func freshNetPrefix(t *testing.T) []string {
+	t.Helper()
+	prefix := []string{"unshare", "-n", "sh", "-c", `/usr/sbin/ip link set lo up && exec "$@"`, "sh"}
+	freshNetOnce.Do(func() {
+		out, err := exec.Command(prefix[0], append(prefix[1:], "true")...).CombinedOutput()
+		if err != nil {
+			freshNetOnce.err = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if freshNetOnce.err != nil {
+		t.Fatalf("cannot run natively in a new network namespace (run the tests as root, with util-linux and iproute2 installed): %v", freshNetOnce.err)
+	}
+	return prefix
 }
 
 // gbPrints reports whether glassbox flags ask glassbox to write lines of

@@ -51,14 +51,15 @@ int main(int argc, char **argv) {
 `
 
 // TestNetlinkGetifaddrs: with --net=none getifaddrs lists lo exactly as
-// the host lists its lo (AF_PACKET, 127.0.0.1/8, ::1/128) and nothing
+// a fresh network namespace lists its lo (AF_PACKET, 127.0.0.1/8, ::1/128) and nothing
 // else; with --net=host the host's whole list. if_nametoindex (an ioctl
 // on an AF_UNIX socket) and if_nameindex (netlink) agree with it.
 func TestNetlinkGetifaddrs(t *testing.T) {
 	bin := compileC(t, "getifaddrs", getifaddrsSrc)
-	diff(t, []string{bin, "lo"})
+	fresh := diffOpts{freshNet: true}
+	diffWith(t, fresh, []string{bin, "lo"})
 	gb := runGlassbox(t, nil, []string{bin})
-	lo := runNative(t, []string{bin, "lo"})
+	lo := runNative(t, append(freshNetPrefix(t), bin, "lo"))
 	expect(t, "getifaddrs --net=none", gb, lo.Stdout, 0)
 	if !strings.Contains(lo.Stdout, "lo fam=2 addr=127.0.0.1 mask=255.0.0.0 flags=0x10049 data=0 index=1") {
 		t.Errorf("native lo is not as expected:\n%s", lo.Stdout)
@@ -66,7 +67,8 @@ func TestNetlinkGetifaddrs(t *testing.T) {
 	diffWith(t, diffOpts{gbFlags: []string{"--net=host"}}, []string{bin})
 }
 
-// TestNetlinkIPLo: iproute2 inside the sandbox sees lo as the host's lo.
+// TestNetlinkIPLo: iproute2 inside the sandbox sees lo as a fresh network
+// namespace's lo.
 func TestNetlinkIPLo(t *testing.T) {
 	for _, argv := range [][]string{
 		{"/usr/sbin/ip", "-o", "addr", "show", "lo"},
@@ -76,7 +78,7 @@ func TestNetlinkIPLo(t *testing.T) {
 		{"/usr/sbin/ip", "route", "show", "table", "local", "dev", "lo"},
 		{"/usr/sbin/ip", "-6", "route", "show", "table", "local", "dev", "lo"},
 	} {
-		diff(t, argv)
+		diffWith(t, diffOpts{freshNet: true}, argv)
 	}
 	// The whole sandbox is lo: no other link, no main-table route.
 	expect(t, "ip -o link", runGlassbox(t, nil, []string{"/usr/sbin/ip", "-o", "link"}),

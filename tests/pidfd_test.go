@@ -415,3 +415,22 @@ func TestPidfdGoOsExec(t *testing.T) {
 		t.Errorf("unsupported calls:\n%s", grepLines(tr.Stderr, "unsupported"))
 	}
 }
+
+// TestPidfdProcDir: an open /proc/PID directory works as a pidfd
+// (CPython's test_signal uses one); /proc itself does not.
+func TestPidfdProcDir(t *testing.T) {
+	t.Parallel()
+	py := `import os, signal, errno
+fd = os.open(f'/proc/{os.getpid()}', os.O_DIRECTORY)
+try:
+    signal.pidfd_send_signal(fd, signal.SIGINT)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt")
+try:
+    signal.pidfd_send_signal(os.open('/proc', os.O_DIRECTORY), signal.SIGINT)
+except OSError as e:
+    print("/proc:", errno.errorcode[e.errno])
+`
+	native, _ := diff(t, []string{"python3", "-c", py})
+	expect(t, "native", native, "KeyboardInterrupt\n/proc: EBADF\n", 0)
+}

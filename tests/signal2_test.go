@@ -140,3 +140,37 @@ func TestNoCtty(t *testing.T) {
 	expect(t, "native", native, "slave opened, /dev/tty No such device or address\ntcgetsid: Inappropriate ioctl for device\n"+
 		"read after hangup: 0\n", 0)
 }
+
+const suspendPendingC = `#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+static volatile sig_atomic_t got;
+static void h(int s) { got++; }
+int main(void) {
+	signal(SIGUSR1, h);
+	sigset_t blk, old; sigemptyset(&blk); sigaddset(&blk, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &blk, &old);
+	/* Sent while blocked: it waits; unblocking it in the wait itself
+	 * must deliver it at once. */
+	kill(getpid(), SIGUSR1);
+	int r = sigsuspend(&old);
+	printf("sigsuspend %d %s got %d\n", r, strerror(errno), got);
+	kill(getpid(), SIGUSR1);
+	r = ppoll(0, 0, &(struct timespec){5, 0}, &old);
+	printf("ppoll %d %s got %d\n", r, strerror(errno), got);
+	return 0;
+}
+`
+
+// TestSuspendPending: a process-directed signal sent while blocked is
+// delivered as soon as sigsuspend or ppoll unblocks it (it used to wait
+// for a wake-up that no sender gave).
+func TestSuspendPending(t *testing.T) {
+	t.Parallel()
+	prog := compileC(t, "suspendpending", suspendPendingC)
+	native, _ := diff(t, []string{prog})
+	expect(t, "native", native, "sigsuspend -1 Interrupted system call got 1\nppoll -1 Interrupted system call got 2\n", 0)
+}

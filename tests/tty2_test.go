@@ -262,3 +262,35 @@ func TestTTYProcStat(t *testing.T) {
 		"with a ctty: tty_nr set major 136 minor is the pty 1 tpgid own group\n"+
 		"background child: tty_nr set major 136 minor is the pty 1 tpgid other\n", 0)
 }
+
+// tcflowSrc: TCXONC takes TCOOFF..TCION; anything else is EINVAL (CPython's
+// test_termios test_tcflow_errors).
+const tcflowSrc = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+int main(void) {
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	grantpt(m); unlockpt(m);
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	long args[] = {-1, 4, 100, TCOON};
+	for (int i = 0; i < 4; i++) {
+		int r = ioctl(s, TCXONC, args[i]);
+		printf("TCXONC %ld: %s\n", args[i], r ? strerrorname_np(errno) : "0");
+	}
+	int r = ioctl(open("/dev/null", O_RDWR), TCXONC, TCOON);
+	printf("TCXONC on /dev/null: %s\n", r ? strerrorname_np(errno) : "0");
+	return 0;
+}
+`
+
+func TestTTYFlowControlArgs(t *testing.T) {
+	diff(t, []string{compileC(t, "tcflow", tcflowSrc)})
+}

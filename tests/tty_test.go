@@ -222,6 +222,7 @@ const ptyRunSrc = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -245,26 +246,36 @@ int main(int argc, char **argv) {
 		execv(argv[3], argv + 3);
 		_exit(127);
 	}
+	/* Hold the slave open too: when the last slave closes, Linux may drop
+	   what the master has not read yet (the echo of a ^C that killed the
+	   shell). Read until the child is gone and the pty has been quiet. */
+	int hold = open(name, O_RDWR | O_NOCTTY);
 	static char out[65536];
 	size_t n = 0;
-	int sent = 0;
+	int sent = 0, st, done = 0;
 	for (;;) {
 		out[n] = 0;
 		if (!sent && strstr(out, argv[1])) {
 			write(m, argv[2], strlen(argv[2]));
 			sent = 1;
 		}
+		struct pollfd pf = {m, POLLIN, 0};
+		if (poll(&pf, 1, 300) == 0) {
+			if (done) break;
+			if (waitpid(pid, &st, WNOHANG) == pid) done = 1;
+			continue;
+		}
 		ssize_t r = read(m, out + n, sizeof out - 1 - n);
 		if (r <= 0) break;
 		n += r;
 	}
+	close(hold);
 	out[n] = 0;
 	for (char *p = out; *p; p++) {
 		if (*p == '\r') continue;
 		putchar(*p);
 	}
-	int st;
-	waitpid(pid, &st, 0);
+	if (!done) waitpid(pid, &st, 0);
 	if (WIFSIGNALED(st)) printf("killed by %d\n", WTERMSIG(st));
 	else printf("exit %d\n", WEXITSTATUS(st));
 	return 0;

@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"crypto/rand"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -66,11 +67,33 @@ func (im *image) DevIno() (uint64, uint64) {
 }
 
 // openExec opens path for execution: a regular file the caller may
-// execute, on a mount that allows it.
+// execute, on a mount that allows it. With AT_EMPTY_PATH an empty path
+// names dirfd's own file (fexecve); with AT_SYMLINK_NOFOLLOW a final
+// symlink is not followed, and a symlink is never executed (ELOOP).
+// Linux: fs/exec.c (do_open_execat)
 func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, error) {
-	p, err := t.Walk(dirfd, path, vfs.Follow)
-	if err != nil {
-		return nil, vfs.Path{}, err
+	var p vfs.Path
+	if path == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd == AtFDCWD {
+		p = t.tg.fsc.Cwd()
+	} else if path == "" && flags&unix.AT_EMPTY_PATH != 0 {
+		f, err := t.tg.fds.Get(dirfd)
+		if err != nil {
+			return nil, vfs.Path{}, err
+		}
+		p = f.Path()
+		f.DecRef()
+		if p.Dentry == nil {
+			return nil, vfs.Path{}, unix.EACCES
+		}
+	} else {
+		walk := vfs.Follow
+		if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+			walk = 0
+		}
+		var err error
+		if p, err = t.Walk(dirfd, path, walk); err != nil {
+			return nil, vfs.Path{}, err
+		}
 	}
 	st, err := p.Inode().Stat()
 	if err != nil {
@@ -78,6 +101,9 @@ func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, er
 	}
 	if st.IsDir() {
 		return nil, vfs.Path{}, unix.EACCES
+	}
+	if st.Type() == unix.S_IFLNK {
+		return nil, vfs.Path{}, unix.ELOOP
 	}
 	if st.Type() != unix.S_IFREG {
 		return nil, vfs.Path{}, unix.EACCES
@@ -110,8 +136,24 @@ func (t *Task) Execve(dirfd int, path string, argv, envv []string, flags int) er
 	return t.execveAt(dirfd, path, argv, envv, flags)
 }
 
+// execveAt runs execve and execveat. A path relative to a descriptor is
+// named "/dev/fd/N[/path]" (in AT_EXECFN and a script's argv); a script
+// reached that way through a close-on-exec descriptor could not open
+// itself: ENOENT. Executing a descriptor itself (fexecve) takes the
+// command name from the file's own name. Linux: fs/exec.c (alloc_bprm,
+// begin_new_exec), fs/binfmt_script.c (load_script)
 func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) error {
-	execfn := path
+	execfn, fdPath, commFromFile := path, false, false
+	if dirfd != AtFDCWD && !strings.HasPrefix(path, "/") {
+		fdPath = true
+		execfn = "/dev/fd/" + strconv.Itoa(dirfd)
+		if path == "" {
+			commFromFile = true
+		} else {
+			execfn += "/" + path
+		}
+	}
+	name := execfn // the name a script's interpreter gets
 	var img *image
 	var exePath vfs.Path
 	for depth := 0; ; depth++ {
@@ -127,6 +169,11 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 			if depth >= maxInterpDepth {
 				return unix.ELOOP
 			}
+			if depth == 0 && fdPath {
+				if cloexec, _ := t.tg.fds.CloseOnExec(dirfd); cloexec {
+					return unix.ENOENT
+				}
+			}
 			interp, arg, ok := parseShebang(hdr[2:n])
 			if !ok {
 				return unix.ENOEXEC
@@ -137,13 +184,13 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 			if arg != "" {
 				nargv = append(nargv, arg)
 			}
-			nargv = append(nargv, path)
+			nargv = append(nargv, name)
 			if len(argv) > 1 {
 				nargv = append(nargv, argv[1:]...)
 			}
 			argv = nargv
-			path = interp
-			dirfd = AtFDCWD
+			path, name = interp, interp
+			dirfd, flags = AtFDCWD, 0
 			continue
 		}
 		if !loader.IsELF(hdr[:n]) {
@@ -153,7 +200,11 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 		break
 	}
 	defer img.f.DecRef()
-	return t.load(img, exePath, execfn, argv, envv)
+	comm := commName(execfn)
+	if commFromFile {
+		comm = commName(exePath.Dentry.Name())
+	}
+	return t.load(img, exePath, execfn, comm, argv, envv)
 }
 
 // parseShebang splits a "#!" line into interpreter and optional argument.
@@ -176,7 +227,7 @@ func parseShebang(b []byte) (string, string, bool) {
 
 // load builds the new address space and, once nothing can fail any more,
 // switches the task over to it.
-func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []string) error {
+func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, envv []string) error {
 	k := t.k
 	th, err := k.cfg.Platform.NewAddressSpace()
 	if err != nil {
@@ -241,12 +292,15 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn string, argv, envv []st
 	tg.mu.Lock()
 	tg.exe = exePath
 	tg.exeName = img.name
-	tg.comm = commName(execfn)
+	tg.comm = comm
 	tg.argStart, tg.argEnd = res.ArgStart, res.ArgEnd
 	tg.auxv = res.Auxv
 	tg.envStart, tg.envEnd = res.EnvStart, res.EnvEnd
 	tg.mu.Unlock()
 	tg.fds.ExecClose(tg.pid)
+	tg.mu.Lock()
+	tg.sharesVM = false
+	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()
 	tg.stopPosixTimers()

@@ -8,6 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/mm"
+	"glassbox/internal/platform"
 	"glassbox/internal/trace"
 )
 
@@ -36,27 +38,37 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
 		return 0, unix.EINVAL
 	}
-	if f&unix.CLONE_VM != 0 && f&unix.CLONE_VFORK == 0 {
-		// A process sharing memory with its parent but not waited for:
-		// not supported (no libc uses it).
-		t.k.ReportUnsupported("clone(CLONE_VM without CLONE_VFORK or CLONE_THREAD)")
-		return 0, unix.ENOSYS
-	}
 	k := t.k
-	// The child gets a copy of the address space even for CLONE_VM|
-	// CLONE_VFORK: the parent sleeps until the child execs or exits, so
-	// the only difference a program can see is that the child's writes
-	// do not reach the parent.
-	cm, err := t.mm.Fork(t.thread)
-	if err != nil {
-		return 0, err
+	// CLONE_VM (vfork, posix_spawn): the child runs in the parent's
+	// address space, as a further thread of the parent's host process, so
+	// its writes reach the parent and it needs no copy and takes no
+	// copy-on-write faults. Otherwise it gets a copy-on-write copy.
+	shareVM := f&unix.CLONE_VM != 0
+	var cm *mm.MM
+	var starter platform.ThreadStarter
+	if shareVM {
+		var err error
+		if starter, err = t.thread.NewThread(); err != nil {
+			k.Logf("vfork: %v", err)
+			return 0, unix.EAGAIN
+		}
+		cm = t.mm
+		cm.AddUser()
+	} else {
+		var err error
+		if cm, err = t.mm.Fork(t.thread); err != nil {
+			return 0, err
+		}
+		t.noteShmFork(cm)
 	}
-	t.noteShmFork(cm)
 	ptg := t.tg
 	ptg.mu.Lock()
 	if ptg.exited {
 		ptg.mu.Unlock()
 		cm.DropUser()
+		if starter != nil {
+			go startAndRelease(starter)
+		}
 		return 0, unix.EINTR
 	}
 	ctg := k.newThreadGroup(ptg)
@@ -71,11 +83,17 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	ctg.sharesVM = shareVM
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal
-	ptg.sig.mu.Lock()
-	ctg.sig.act = ptg.sig.act
-	ptg.sig.mu.Unlock()
+	if f&unix.CLONE_SIGHAND != 0 {
+		ctg.sigp.Store(ptg.handlers()) // one table: sigaction in either is seen by both
+	} else {
+		ph, ch := ptg.handlers(), ctg.handlers()
+		ph.mu.Lock()
+		ch.act = ph.act
+		ph.mu.Unlock()
+	}
 
 	c := k.newTask(ctg)
 	c.setMM(cm)
@@ -92,6 +110,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	t.mu.Lock()
 	c.sigmask = t.sigmask
 	c.altStack = t.altStack
+	c.affinity = t.affinity
 	t.mu.Unlock()
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
@@ -99,7 +118,11 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	var tidb [4]byte
 	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))
 	if f&unix.CLONE_CHILD_SETTID != 0 {
-		cm.CopyOut(nil, a.ChildTID, tidb[:])
+		var mp mm.Mapper // a copy has no live thread yet
+		if shareVM {
+			mp = t.thread
+		}
+		cm.CopyOut(mp, a.ChildTID, tidb[:])
 	}
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(a.ParentTID, tidb[:])
@@ -122,7 +145,13 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
 	go c.main(func() error {
-		th, err := k.cfg.Platform.NewAddressSpace()
+		var th platform.Thread
+		var err error
+		if starter != nil {
+			th, err = starter.Start()
+		} else {
+			th, err = k.cfg.Platform.NewAddressSpace()
+		}
 		if err == nil && fp != nil {
 			th.SetFPState(fp)
 		}
@@ -142,6 +171,15 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		t.waitVfork(vforkDone)
 	}
 	return ctg.pid, nil
+}
+
+// startAndRelease starts a platform thread nobody will use and ends it
+// (it was counted when it was created).
+func startAndRelease(s platform.ThreadStarter) {
+	runtime.LockOSThread()
+	if th, err := s.Start(); err == nil {
+		th.Release()
+	}
 }
 
 func cloneKind(f uint64) string {
@@ -197,12 +235,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	if c == nil {
 		// The process is exiting. The new host thread is counted; let it
 		// start and leave at once.
-		go func() {
-			runtime.LockOSThread()
-			if th, err := starter.Start(); err == nil {
-				th.Release()
-			}
-		}()
+		go startAndRelease(starter)
 		return 0, unix.EINTR
 	}
 	c.setMM(t.mm)
@@ -218,6 +251,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	c.setCreds(t.creds)
 	t.mu.Lock()
 	c.sigmask = t.sigmask
+	c.affinity = t.affinity
 	t.mu.Unlock()
 	c.altStack = SigAltStack{Flags: ssDisable}
 	var tidb [4]byte

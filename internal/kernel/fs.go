@@ -37,6 +37,13 @@ func (c *FSContext) SetCwd(p vfs.Path) {
 	c.mu.Unlock()
 }
 
+// SetRoot changes the root directory (chroot).
+func (c *FSContext) SetRoot(p vfs.Path) {
+	c.mu.Lock()
+	c.root = p
+	c.mu.Unlock()
+}
+
 // Umask returns the umask.
 func (c *FSContext) Umask() uint32 {
 	c.mu.Lock()

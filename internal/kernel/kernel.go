@@ -67,6 +67,7 @@ type Kernel struct {
 	unsupported sync.Map // description → *atomic.Uint64: calls of it (ReportUnsupported)
 
 	ipc *ipc.Namespace // System V IPC (shm.go)
+	uts utsNames       // host and domain names (uts.go)
 }
 
 // New returns a kernel with no processes.
@@ -90,9 +91,6 @@ func (k *Kernel) MemFile() *memfile.File { return k.cfg.MemFile }
 
 // Tracer returns the event stream (may be nil).
 func (k *Kernel) Tracer() *trace.Tracer { return k.cfg.Tracer }
-
-// Hostname returns the sandbox's host name.
-func (k *Kernel) Hostname() string { return k.cfg.Hostname }
 
 // StartTime is when the sandbox started.
 func (k *Kernel) StartTime() time.Time { return k.start }

@@ -37,6 +37,12 @@ func (t *Task) noteShmFork(child *mm.MM) {
 // noteShmDetach records the task's process as the last to use its
 // segments before it drops its address space (exit, exec).
 func (t *Task) noteShmDetach() {
+	t.tg.mu.Lock()
+	borrowed := t.tg.sharesVM
+	t.tg.mu.Unlock()
+	if borrowed {
+		return // the parent's address space: it stays attached
+	}
 	for _, s := range shmSegments(t.mm) {
 		s.Detaching(t.tg.pid)
 	}

@@ -40,33 +40,45 @@ type sigHandlers struct {
 
 func newSigHandlers() *sigHandlers { return &sigHandlers{} }
 
+// handlers returns the process's disposition table. The pointer changes
+// only at exec (unsharing a table shared with CLONE_SIGHAND), so it is
+// read atomically; the table's contents are guarded by its mu.
+func (tg *ThreadGroup) handlers() *sigHandlers { return tg.sigp.Load() }
+
 // Action returns the disposition of sig.
 func (tg *ThreadGroup) Action(sig int) SigAction {
-	tg.sig.mu.Lock()
-	defer tg.sig.mu.Unlock()
-	return tg.sig.act[sig]
+	h := tg.handlers()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.act[sig]
 }
 
 // SetAction changes the disposition of sig and returns the old one.
 func (tg *ThreadGroup) SetAction(sig int, a SigAction) SigAction {
-	tg.sig.mu.Lock()
-	defer tg.sig.mu.Unlock()
-	old := tg.sig.act[sig]
+	h := tg.handlers()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := h.act[sig]
 	a.Mask &^= abi.Unblockable
-	tg.sig.act[sig] = a
+	h.act[sig] = a
 	return old
 }
 
 // resetHandlersForExec sets caught signals back to SIG_DFL (ignored ones
 // stay ignored). Linux: fs/exec.c (flush_signal_handlers)
+// The process gets a table of its own: one shared with CLONE_SIGHAND is
+// left to the others. Linux: fs/exec.c (unshare_sighand)
 func (tg *ThreadGroup) resetHandlersForExec() {
-	tg.sig.mu.Lock()
-	defer tg.sig.mu.Unlock()
-	for i := range tg.sig.act {
-		if tg.sig.act[i].Handler != SigIgn {
-			tg.sig.act[i] = SigAction{}
+	own := newSigHandlers()
+	h := tg.handlers()
+	h.mu.Lock()
+	for i, a := range h.act {
+		if a.Handler == SigIgn {
+			own.act[i] = a
 		}
 	}
+	h.mu.Unlock()
+	tg.sigp.Store(own)
 }
 
 // SigMask returns the blocked set.
@@ -79,11 +91,25 @@ func (t *Task) SigMask() abi.SigSet {
 // SetSigMask replaces the blocked set (SIGKILL and SIGSTOP stay unblocked).
 // Shared signals the thread now blocks go to another thread that can take
 // them.
+//
+// A signal that was pending but blocked and is deliverable under the new
+// mask leaves a token on intr, as its sender would have: a wait that set
+// the mask (sigsuspend, ppoll, pselect, epoll_pwait) must not sleep
+// through it. A process-directed signal sent while every thread blocked
+// it woke nobody.
 func (t *Task) SetSigMask(m abi.SigSet) {
+	m &^= abi.Unblockable
 	t.mu.Lock()
-	more := m&^abi.Unblockable&^t.sigmask != 0
-	t.sigmask = m &^ abi.Unblockable
+	more := m&^t.sigmask != 0
+	freed := t.sigmask &^ m & t.pendingLocked()
+	t.sigmask = m
 	t.mu.Unlock()
+	if freed != 0 {
+		select {
+		case t.intr <- struct{}{}:
+		default:
+		}
+	}
 	if more {
 		t.tg.retargetShared()
 	}

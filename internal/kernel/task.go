@@ -27,7 +27,7 @@ type ThreadGroup struct {
 	children []*ThreadGroup // guarded by Kernel.mu
 	fds      *vfs.FDTable
 	fsc      *FSContext
-	sig      *sigHandlers
+	sigp     atomic.Pointer[sigHandlers] // dispositions (shared with CLONE_SIGHAND); see handlers
 	exited   bool
 	status   ExitStatus
 	exe      vfs.Path
@@ -59,6 +59,9 @@ type ThreadGroup struct {
 	// dying are the threads an exec in progress told to exit and waits
 	// for (exec.go). Guarded by mu.
 	dying []*Task
+	// sharesVM: the process runs in its parent's address space (CLONE_VM,
+	// vfork) until it execs. Guarded by mu.
+	sharesVM bool
 
 	itimer    realTimer
 	cpuTimers cpuTimers
@@ -118,6 +121,9 @@ type Task struct {
 	// keepCaps is PR_SET_KEEPCAPS; capsKept says the task keeps root's
 	// capabilities after leaving euid 0 (until exec).
 	keepCaps, capsKept bool
+	// affinity is the CPU set sched_setaffinity gave (nil: the host's);
+	// never changed in place (affinity.go).
+	affinity *cpuSet
 	// inKernel is set while the task runs a syscall handler (for the
 	// state /proc reports).
 	inKernel atomic.Bool
@@ -131,8 +137,9 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	pid := k.nextPID
 	k.nextPID++
 	k.mu.Unlock()
-	tg := &ThreadGroup{k: k, pid: pid, parent: parent, sig: newSigHandlers(), pgid: pid, sid: pid,
+	tg := &ThreadGroup{k: k, pid: pid, parent: parent, pgid: pid, sid: pid,
 		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{}), start: time.Now()}
+	tg.sigp.Store(newSigHandlers())
 	tg.rlimits = defaultRlimits()
 	return tg
 }

@@ -130,6 +130,13 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef()
+	if f.Flags()&unix.O_PATH != 0 {
+		switch cmd {
+		case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL:
+		default:
+			return 0, unix.EBADF // Linux: fs/fcntl.c (check_fcntl_cmd)
+		}
+	}
 	switch cmd {
 	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
 		min := a.Int(2)
@@ -168,8 +175,31 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return fcntlLock(t, f, cmd, a[2])
 	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
 		return fcntlSeals(t, f, cmd, a[2])
+	case unix.F_NOTIFY:
+		return fcntlNotify(t, f, uint32(a[2]))
 	}
 	t.ReportUnsupported("fcntl command " + itoa(cmd))
+	return 0, unix.EINVAL
+}
+
+const dnMultishot = 0x80000000 // DN_MULTISHOT, not in x/sys/unix
+
+// fcntlNotify is dnotify: removing a watch (a mask of at most
+// DN_MULTISHOT) succeeds, as there is none; a watch on a directory is
+// refused as by a kernel built or set without dnotify (EINVAL; inotify is
+// there). Linux: fs/notify/dnotify/dnotify.c (fcntl_dirnotify)
+func fcntlNotify(t *kernel.Task, f *vfs.File, mask uint32) (uint64, error) {
+	if mask&^dnMultishot == 0 {
+		return 0, nil
+	}
+	st, err := f.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	if !st.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	t.Kernel().ReportUnsupported("fcntl F_NOTIFY (dnotify)")
 	return 0, unix.EINVAL
 }
 

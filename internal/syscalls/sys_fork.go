@@ -16,8 +16,8 @@ func init() {
 	})
 	reg(unix.SYS_VFORK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
-	}, "the child gets a copy of memory; the parent waits for exec or exit")
-	reg(unix.SYS_CLONE, sysClone, "processes and vfork; threads are not yet supported")
+	}, "the child runs in the parent's memory; the parent waits for exec or exit")
+	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children; no namespaces")
 	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
 	reg(unix.SYS_WAIT4, sysWait4, "rusage reported as zeros")
 	reg(unix.SYS_WAITID, sysWaitid, "rusage reported as zeros")
@@ -180,7 +180,7 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
-		p, f, err := getPidFD(t, id)
+		p, f, err := getPidFD(t, id, false)
 		if err != nil {
 			return 0, err
 		}

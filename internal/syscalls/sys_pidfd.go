@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/fs/procfs"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
 )
@@ -22,18 +23,30 @@ const (
 )
 
 // getPidFD returns the pidfd at fd (EBADF if fd is not open or not a
-// pidfd); the caller must DecRef the file.
-func getPidFD(t *kernel.Task, fd int) (*kernel.PidFD, *vfs.File, error) {
+// pidfd); the caller must DecRef the file. With procDir, an open
+// /proc/PID directory is taken as a pidfd of PID, as pidfd_send_signal
+// takes it. Linux: kernel/signal.c (pidfd_to_pid)
+func getPidFD(t *kernel.Task, fd int, procDir bool) (*kernel.PidFD, *vfs.File, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, ok := kernel.PidFDOf(f)
-	if !ok {
-		f.DecRef()
-		return nil, nil, unix.EBADF
+	if p, ok := kernel.PidFDOf(f); ok {
+		return p, f, nil
 	}
-	return p, f, nil
+	if pth := f.Path(); procDir && pth.Dentry != nil {
+		if pid, ok := procfs.PIDOf(pth.Inode()); ok {
+			f.DecRef()
+			pf, err := t.PidFDOpen(pid, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			p, _ := kernel.PidFDOf(pf)
+			return p, pf, nil
+		}
+	}
+	f.DecRef()
+	return nil, nil, unix.EBADF
 }
 
 func sysPidfdOpen(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -67,7 +80,7 @@ func sysPidfdSendSignal(t *kernel.Task, a kernel.Args) (uint64, error) {
 	default:
 		var f *vfs.File
 		var err error
-		if p, f, err = getPidFD(t, fd); err != nil {
+		if p, f, err = getPidFD(t, fd, true); err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
@@ -92,7 +105,7 @@ func sysPidfdGetfd(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a[2] != 0 {
 		return 0, unix.EINVAL
 	}
-	p, pf, err := getPidFD(t, a.Int(0))
+	p, pf, err := getPidFD(t, a.Int(0), false)
 	if err != nil {
 		return 0, err
 	}

@@ -80,6 +80,12 @@ func init() {
 		"ENOSYS: glibc then runs without restartable sequences")
 	reg(unix.SYS_ARCH_PRCTL, sysArchPrctl)
 	reg(unix.SYS_UNAME, sysUname)
+	reg(unix.SYS_SETHOSTNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return setUTSName(t, a[0], a.Int(1), false)
+	}, "the sandbox's own name")
+	reg(unix.SYS_SETDOMAINNAME, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return setUTSName(t, a[0], a.Int(1), true)
+	}, "the sandbox's own name")
 	reg(unix.SYS_PRLIMIT64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return rlimit(t, a.Int(0), a[1], a[2], a[3])
 	})
@@ -132,17 +138,6 @@ func init() {
 	reg(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		runtime.Gosched()
 		return 0, nil
-	})
-	reg(unix.SYS_SCHED_GETAFFINITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		size := uint64((runtime.NumCPU() + 63) / 64 * 8)
-		if a[1] < size || a[1]&7 != 0 {
-			return 0, unix.EINVAL
-		}
-		b := make([]byte, size)
-		for i := 0; i < runtime.NumCPU(); i++ {
-			b[i/8] |= 1 << (i % 8)
-		}
-		return size, t.CopyOut(a[2], b)
 	})
 	reg(unix.SYS_PRCTL, sysPrctl)
 	reg(unix.SYS_PERSONALITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -221,7 +216,24 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return string(b)
 	}
 	return 0, t.CopyOut(a[0], abi.Utsname("Linux", t.Kernel().Hostname(), cstr(u.Release[:]),
-		cstr(u.Version[:]), "x86_64", "(none)"))
+		cstr(u.Version[:]), "x86_64", t.Kernel().Domainname()))
+}
+
+// setUTSName is sethostname and setdomainname: the sandbox's own names.
+// Linux: kernel/sys.c (sethostname)
+func setUTSName(t *kernel.Task, addr uint64, n int, domain bool) (uint64, error) {
+	if !t.Capable() {
+		return 0, unix.EPERM
+	}
+	if n < 0 || n > 64 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, n)
+	if err := t.CopyIn(addr, b); err != nil {
+		return 0, err
+	}
+	t.Kernel().SetUTSName(string(b), domain)
+	return 0, nil
 }
 
 // rlimit reads and changes limit res of process pid (0: the caller's),
@@ -356,6 +368,9 @@ func execve(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uint64, flag
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return 0, err
+	}
+	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
+		return 0, unix.ENOENT // Linux: fs/namei.c (getname_flags), before the flags
 	}
 	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL

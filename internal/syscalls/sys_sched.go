@@ -3,6 +3,7 @@ package syscalls
 import (
 	"encoding/binary"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -13,12 +14,24 @@ import (
 func init() {
 	reg(unix.SYS_GETRUSAGE, sysGetrusage, "user time only (system time reported as 0)")
 	reg(unix.SYS_TIMES, sysTimes)
-	reg(unix.SYS_SCHED_SETAFFINITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+	reg(unix.SYS_SCHED_GETAFFINITY, sysSchedGetaffinity)
+	reg(unix.SYS_SCHED_SETAFFINITY, sysSchedSetaffinity, "recorded: guest threads run where the host schedules them")
+	// Every guest thread is SCHED_OTHER, as is the host thread that runs
+	// it: the host's answer for that thread is the guest's.
+	// Linux: kernel/sched/syscalls.c (sched_rr_get_interval)
+	reg(unix.SYS_SCHED_RR_GET_INTERVAL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a.Int(0) < 0 {
+			return 0, unix.EINVAL
+		}
 		if _, err := findTask(t, a.Int(0)); err != nil {
 			return 0, err
 		}
-		return 0, nil
-	}, "accepted and ignored: guest threads run where the host schedules them")
+		var ts unix.Timespec
+		if _, _, errno := unix.RawSyscall(unix.SYS_SCHED_RR_GET_INTERVAL, 0, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
+			return 0, errno
+		}
+		return 0, putTimespec(t, a[1], ts)
+	})
 	reg(unix.SYS_GETCPU, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		var b [4]byte
 		for _, p := range []uint64{a[0], a[1]} {
@@ -109,6 +122,64 @@ func schedPrio(policy int, rt uint64) (uint64, error) {
 		return 0, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// sysSchedGetaffinity copies out the task's CPU set, as many bytes as the
+// host's cpumask (or len, if smaller).
+// Linux: kernel/sched/syscalls.c (sched_getaffinity)
+func sysSchedGetaffinity(t *kernel.Task, a kernel.Args) (uint64, error) {
+	size := uint64(uint32(a[1]))
+	if size*8 < uint64(kernel.NrCPUIDs()) || size&7 != 0 {
+		return 0, unix.EINVAL
+	}
+	o, err := findProcessByPID(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	set := o.Affinity()
+	n := min(size, uint64(kernel.CPUMaskSize()))
+	b := make([]byte, n)
+	for cpu := 0; cpu < len(b)*8; cpu++ {
+		if set.IsSet(cpu) {
+			b[cpu/8] |= 1 << (cpu % 8)
+		}
+	}
+	return n, t.CopyOut(a[2], b)
+}
+
+// sysSchedSetaffinity records a CPU set: bytes past len are zero, bytes
+// past the host's cpumask ignored; only the owner (or root) may change
+// another task's. Linux: kernel/sched/syscalls.c (sched_setaffinity,
+// get_user_cpu_mask)
+func sysSchedSetaffinity(t *kernel.Task, a kernel.Args) (uint64, error) {
+	b := make([]byte, min(uint64(uint32(a[1])), uint64(kernel.CPUMaskSize())))
+	if err := t.CopyIn(a[2], b); err != nil {
+		return 0, err
+	}
+	var set unix.CPUSet
+	for cpu := 0; cpu < len(b)*8; cpu++ {
+		if b[cpu/8]&(1<<(cpu%8)) != 0 {
+			set.Set(cpu)
+		}
+	}
+	o, err := findProcessByPID(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	if c, oc := t.Creds(), o.Creds(); c.EUID != oc.EUID && c.EUID != oc.UID && !t.Capable() {
+		return 0, unix.EPERM
+	}
+	return 0, o.SetAffinity(set)
+}
+
+// findProcessByPID resolves a tid argument (0 = the caller) where
+// Linux looks it up without a sign check: a negative one names nobody.
+// Linux: kernel/sched/syscalls.c (find_process_by_pid)
+func findProcessByPID(t *kernel.Task, tid int) (*kernel.Task, error) {
+	if tid < 0 {
+		return nil, unix.ESRCH
+	}
+	return findTask(t, tid)
 }
 
 // findTask resolves a tid argument (0 = the caller).

@@ -82,6 +82,21 @@ func init() {
 		t.FS().SetCwd(p)
 		return 0, nil
 	})
+	// Linux: fs/open.c (chroot)
+	reg(unix.SYS_CHROOT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		p, err := walkPath(t, kernel.AtFDCWD, a[0], vfs.Follow|vfs.MustDir)
+		if err != nil {
+			return 0, err
+		}
+		if err := vfs.MayAccess(t, p.Inode(), vfs.MayExec); err != nil {
+			return 0, err
+		}
+		if !t.Capable() {
+			return 0, unix.EPERM
+		}
+		t.FS().SetRoot(p)
+		return 0, nil
+	})
 	reg(unix.SYS_UMASK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(t.FS().SetUmask(uint32(a[0]))), nil
 	})
@@ -297,8 +312,15 @@ func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64
 	return uint64(len(out)), nil
 }
 
+// sysGetcwd answers the working directory's name from the root; one
+// outside the root (after chroot) is "(unreachable)" and its name from the
+// sandbox's top. Linux: fs/d_path.c (getcwd)
 func sysGetcwd(t *kernel.Task, a kernel.Args) (uint64, error) {
-	name := t.PathName(t.FS().Cwd())
+	fsc := t.FS()
+	name, reached := ns(t).PathNameReach(fsc.Root(), fsc.Cwd())
+	if !reached {
+		name = "(unreachable)" + name
+	}
 	if uint64(len(name)+1) > a[1] {
 		return 0, unix.ERANGE
 	}

@@ -27,6 +27,11 @@ func init() {
 			return 0, nil
 		}
 		var ts unix.Timespec
+		if clk < 0 {
+			// A CPU clock's resolution depends only on which time it
+			// counts: ask the host about its own clock of that kind.
+			clk = cpuClockID(0, clk&cpuClockWhichMask, false)
+		}
 		if err := unix.ClockGetres(int32(hostClock(clk)), &ts); err != nil {
 			ts = unix.Timespec{Nsec: 1}
 		}
@@ -65,8 +70,11 @@ func init() {
 	})
 	reg(unix.SYS_CLOCK_NANOSLEEP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		clk, flags := a.Int(0), a.Int(1)
-		if clk == unix.CLOCK_THREAD_CPUTIME_ID {
-			return 0, unix.EINVAL
+		switch {
+		case clk == unix.CLOCK_THREAD_CPUTIME_ID:
+			return 0, unix.EOPNOTSUPP // Linux: kernel/time/posix-timers.c (no nsleep)
+		case clk < 0 && clk&cpuClockPerThread != 0:
+			return 0, unix.EINVAL // Linux: kernel/time/posix-cpu-timers.c (posix_cpu_nsleep)
 		}
 		now, err := clockNow(t, clk)
 		if err != nil {
@@ -128,8 +136,14 @@ func clockNow(t *kernel.Task, clk int) (unix.Timespec, error) {
 		unix.CLOCK_TAI:
 		err := unix.ClockGettime(int32(hostClock(clk)), &ts)
 		return ts, err
-	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		return unix.NsecToTimespec(t.ThreadGroup().SelfUsage().CPU.Nanoseconds()), nil
+	case unix.CLOCK_THREAD_CPUTIME_ID:
 		return unix.NsecToTimespec(t.CPUTime().Nanoseconds()), nil
+	}
+	if clk < 0 {
+		d, err := cpuClockNow(t, clk)
+		return unix.NsecToTimespec(d.Nanoseconds()), err
 	}
 	return ts, unix.EINVAL
 }

@@ -198,12 +198,21 @@ func (n *Namespace) parentOf(root, cur Path) Path {
 
 // PathName returns the absolute name of p as seen from root, as getcwd and
 // /proc/PID/fd report it. A path outside root is reported from the
-// namespace root.
+// namespace root. Linux: fs/d_path.c (d_path)
 func (n *Namespace) PathName(root, p Path) string {
+	name, _ := n.PathNameReach(root, p)
+	return name
+}
+
+// PathNameReach is PathName, and whether p is below root (else the name
+// is from the namespace root). Linux: fs/d_path.c (prepend_path)
+func (n *Namespace) PathNameReach(root, p Path) (string, bool) {
 	var parts []string
+	reached := true
 	for p != root {
 		if p.Dentry == p.Mount.root {
 			if p.Mount.parent == nil {
+				reached = false
 				break
 			}
 			p = Path{p.Mount.parent, p.Mount.point}
@@ -213,12 +222,12 @@ func (n *Namespace) PathName(root, p Path) string {
 		p = Path{p.Mount, p.Dentry.parent}
 	}
 	if len(parts) == 0 {
-		return "/"
+		return "/", reached
 	}
 	var b strings.Builder
 	for i := len(parts) - 1; i >= 0; i-- {
 		b.WriteByte('/')
 		b.WriteString(parts[i])
 	}
-	return b.String()
+	return b.String(), reached
 }

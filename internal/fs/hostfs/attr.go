@@ -25,11 +25,15 @@ func (f wfile) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error { return f.setAttr(a) }
 // to change: EOPNOTSUPP, as fchmodat(AT_SYMLINK_NOFOLLOW) answers.
 func (l wlink) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error { return l.setAttr(a) }
 
-// StatFS implements vfs.StatFSer.
-func (f wfile) StatFS() (unix.Statfs_t, error) { return f.statFS() }
+// StatFS implements vfs.StatFSer: the host file system's numbers, on a
+// read-only file system too.
+func (d dirInode) StatFS() (unix.Statfs_t, error) { return d.statFS() }
 
 // StatFS implements vfs.StatFSer.
-func (l wlink) StatFS() (unix.Statfs_t, error) { return l.statFS() }
+func (f fileInode) StatFS() (unix.Statfs_t, error) { return f.statFS() }
+
+// StatFS implements vfs.StatFSer.
+func (l linkInode) StatFS() (unix.Statfs_t, error) { return l.statFS() }
 
 // setAttr applies a: owner, then mode (chown may have dropped setuid bits,
 // which a.Mode accounts for), then size, then times.

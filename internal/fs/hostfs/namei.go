@@ -339,10 +339,6 @@ func (d *inode) setChildLocked(name string, c *inode) {
 	d.children[name] = c
 }
 
-// StatFS implements vfs.StatFSer: the host's numbers for the file system
-// holding the directory.
-func (d wdir) StatFS() (unix.Statfs_t, error) { return d.statFS() }
-
 func (in *inode) statFS() (unix.Statfs_t, error) {
 	var s unix.Statfs_t
 	err := in.withFD(func(fd int) error { return unix.Fstatfs(fd, &s) })

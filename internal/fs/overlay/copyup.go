@@ -22,7 +22,8 @@ func (fs *FS) copyUp(ctx vfs.Ctx, n *node, limit int64) error {
 // copyUpLocked copies n's parents and then n to the upper layer: a
 // directory without its entries, a symlink's target, a regular file's
 // data, then mode, owner and times. The upper parent's times are put back:
-// a copy-up changes nothing the guest can see. The node takes the upper
+// a copy-up changes nothing the guest can see. Extended attributes go
+// along (xattr.go). The node takes the upper
 // object only when it is complete, so readers use the lower until then.
 // Callers hold fs.wmu. Linux: fs/overlayfs/copy_up.c (ovl_copy_up_flags,
 // ovl_copy_up_one, ovl_copy_up_data, ovl_set_attr)
@@ -60,7 +61,11 @@ func (fs *FS) copyUpLocked(ctx vfs.Ctx, n *node, limit int64) error {
 	if st.Type() != unix.S_IFLNK {
 		a.Valid, a.Mode = a.Valid|vfs.AttrMode, st.Mode&0o7777
 	}
-	ust, err := u.Stat()
+	err = copyXattrs(ctx, n.lower, u)
+	var ust vfs.Stat
+	if err == nil {
+		ust, err = u.Stat()
+	}
 	if err == nil {
 		if s, ok := u.(vfs.Setattrer); ok {
 			err = s.SetAttr(ctx, &a)

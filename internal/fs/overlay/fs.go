@@ -104,14 +104,25 @@ func (fs *FS) allocLocked() uint64 {
 	return fs.nextIno - 1
 }
 
-// statfs reports the upper's numbers under overlayfs' magic.
-// Linux: fs/overlayfs/super.c (ovl_statfs)
+// statfs answers for the whole tree: the upper's free space and inodes
+// (what the guest can still write), with the lower's used blocks and
+// files counted as used, so the root looks like the host file system it
+// shows, holding the host's files, with the sandbox's room left. (Linux's
+// overlayfs reports the upper's numbers alone, which with an in-memory
+// upper would describe an empty disk.) Linux: fs/overlayfs/super.c
+// (ovl_statfs)
 func (fs *FS) statfs() (unix.Statfs_t, error) {
 	s := unix.Statfs_t{Bsize: 4096, Frsize: 4096, Namelen: vfs.NameMax}
 	if sf, ok := fs.upper.(vfs.StatFSer); ok {
 		var err error
 		if s, err = sf.StatFS(); err != nil {
 			return s, err
+		}
+	}
+	if sf, ok := fs.root.lower.(vfs.StatFSer); ok && s.Frsize > 0 {
+		if l, err := sf.StatFS(); err == nil && l.Blocks >= l.Bfree && l.Files >= l.Ffree {
+			s.Blocks += (l.Blocks - l.Bfree) * uint64(l.Frsize) / uint64(s.Frsize)
+			s.Files += l.Files - l.Ffree
 		}
 	}
 	s.Type = Magic

@@ -41,6 +41,7 @@ func (fs *FS) addGlobal() {
 			"ostype":      fixed("Linux\n"),
 			"osrelease":   gen(func(s System) string { return s.Release + "\n" }),
 			"hostname":    gen(func(s System) string { return s.Hostname + "\n" }),
+			"domainname":  gen(func(s System) string { return s.Domainname + "\n" }),
 			"ngroups_max": fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
 				"boot_id": fixed(bootID + "\n"),

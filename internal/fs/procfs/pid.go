@@ -80,7 +80,27 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 	}
 	d := synth.Static(Dev, 0o555, ch)
 	d.Attr = owned(d.Attr)
-	return d
+	return &pidDir{Dir: d, pid: pid}
+}
+
+// pidDir is /proc/PID, which also names its process: an open descriptor
+// of it works as a pidfd. Linux: kernel/pid.c (pidfd_get_pid: a /proc/PID
+// directory is accepted where a pidfd is).
+type pidDir struct {
+	*synth.Dir
+	pid int
+}
+
+// ProcPID returns the process id the directory describes.
+func (d *pidDir) ProcPID() int { return d.pid }
+
+// PIDOf returns the process a /proc/PID directory names.
+func PIDOf(in vfs.Inode) (int, bool) {
+	d, ok := in.(*pidDir)
+	if !ok {
+		return 0, false
+	}
+	return d.pid, true
 }
 
 func (fs *FS) fdDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {

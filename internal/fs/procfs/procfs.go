@@ -72,6 +72,7 @@ type System struct {
 	SwapUsed        uint64
 	Mem             mm.Totals
 	Hostname        string
+	Domainname      string
 	Release         string // uname -r
 	Version         string // uname -v
 	BootTime        int64  // unix seconds

@@ -23,7 +23,7 @@
 //
 // Lock order: vfs Dentry.mu → FS.mu (the tree: every Dir's entries,
 // parent and removed flag, the whiteouts) → node.mu (one inode's
-// attributes, and a File's size and frames) → memfile.File.mu. mm calls
+// attributes and extended attributes, and a File's size and frames) → memfile.File.mu. mm calls
 // File.Translate with MM.mu held, so MM.mu → node.mu; nothing here takes
 // MM.mu. FS.mu is never taken with a node.mu held, and never while calling
 // into the lower layer except for lookups, which do not call back.

@@ -19,6 +19,8 @@ type node struct {
 	nlink                      uint64
 	size                       int64 // directories and symlinks; File keeps its own
 	atime, mtime, ctime, btime unix.Timespec
+	xattrs                     map[string][]byte // extended attributes (xattr.go)
+	xattrUsed                  int               // bytes of their names and values
 }
 
 // inode is a tmpfs inode of any type.

@@ -89,7 +89,14 @@ func (t *TTY) ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64, master 
 		t.setTermiosLocked(parseTermios(b))
 		t.unlockAndSignal()
 		return 0, nil
-	case tcsbrk, tcsbrkp, tcxonc, tiocexcl, tiocnxcl:
+	case tcxonc:
+		// Flow control is accepted and not acted on; an unknown action
+		// is EINVAL. Linux: drivers/tty/tty_ioctl.c (n_tty_ioctl_helper)
+		if arg > unix.TCION {
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	case tcsbrk, tcsbrkp, tiocexcl, tiocnxcl:
 		return 0, nil
 	case tcflsh:
 		t.mu.Lock()

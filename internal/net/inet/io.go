@@ -34,6 +34,11 @@ func (s *Socket) SendTo(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, e
 		flags |= unix.MSG_DONTWAIT
 	}
 	n, err := c.Send(ctx, src, unixsock.SendOpts{Flags: flags &^ unix.MSG_NOSIGNAL})
+	if err == unix.EPIPE && s.peerReset(c) {
+		// The peer closed with data unread: its RST came back at once, and
+		// the send reports it (then EPIPE). Linux: tcp_reset, sk_stream_error
+		return n, unix.ECONNRESET
+	}
 	if err == unix.EPIPE {
 		if sndbuf, ok := s.peerClosed(); ok {
 			// The peer closed: TCP still sends what this write fits in
@@ -48,6 +53,25 @@ func (s *Socket) SendTo(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, e
 		}
 	}
 	return n, err
+}
+
+// peerReset takes a reset the peer's close left pending on the inner
+// stream (it closed with data unread) and reports whether there was one.
+func (s *Socket) peerReset(c *unixsock.Socket) bool {
+	err := c.TakeError()
+	if err == nil {
+		return false
+	}
+	if err != unix.ECONNRESET {
+		if e, ok := err.(unix.Errno); ok {
+			c.SetError(e) // not ours: leave it for whoever asks next
+		}
+		return false
+	}
+	s.st.mu.Lock()
+	s.reset = true
+	s.st.mu.Unlock()
+	return true
 }
 
 // peerClosed reports, the first time only, that a write found the
