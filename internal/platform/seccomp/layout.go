@@ -36,12 +36,12 @@ const (
 	cmdSlot   = 0x048 // uint64: clone: the new thread's slot
 	setupVDSO = 0x080 // uint64 count, then 4 × {rel to AT_SYSINFO_EHDR, size, target}
 	maxVDSO   = 4
-	sigact    = 0x100 // struct kernel_sigaction for the stub's handler
-	maskAll   = 0x120 // uint64 sigset: every signal
-	maskBoot  = 0x128 // uint64 sigset: a new thread's mask until its first trap
-	spinWait  = 0x130 // uint32: how many times the handler polls before it sleeps
-	rlimZero  = 0x140 // struct rlimit {0, 0}
-	byteTable = 0x200 // 256 bytes, byte i = i: what the syscall thread writes
+	sigact    = 0x100  // struct kernel_sigaction for the stub's handler
+	maskAll   = 0x120  // uint64 sigset: every signal
+	maskBoot  = 0x128  // uint64 sigset: a new thread's mask until its first trap
+	spinWait  = 0x130  // uint32: how many times the handler polls before it sleeps
+	rlimZero  = 0x140  // struct rlimit {0, 0}
+	byteTable = 0x200  // 256 bytes, byte i = i: what the syscall thread writes
 	stackTs   = 0x1000 // maxSlots × stack_t: each slot's sigaltstack
 )
 

@@ -29,16 +29,29 @@ type process struct {
 	seq    uint32
 	sysCPU int
 
-	// mu guards threads, used and zombie.
+	// mu guards threads and slots.
 	mu      sync.Mutex
-	threads int    // live and starting threads
-	used    []bool // slot in use by a thread glassbox knows
-	zombie  []int  // slots of released threads, reusable once their state is stDead
+	threads int         // live and starting threads
+	slots   []slotState // what glassbox knows of each slot
 
 	dead       atomic.Bool   // the stub process is gone
 	reaperDone chan struct{} // closed when the reaper has marked the slots
 	killOnce   sync.Once
+
+	// sigMu orders signals to the stub's threads before its reaping: once
+	// reaped is set the pid may name another process, so nothing is sent.
+	sigMu  sync.Mutex
+	reaped bool
 }
+
+// slotState is glassbox' record of a slot.
+type slotState uint8
+
+const (
+	slotFree   slotState = iota
+	slotUsed             // a thread glassbox knows lives in it
+	slotZombie           // its thread was released; free once its state word is stDead
+)
 
 var errGone = errors.New("stub process is gone")
 
@@ -76,7 +89,7 @@ func (p *Platform) newProcess() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
-	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, used: make([]bool, maxSlots),
+	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots),
 		reaperDone: make(chan struct{})}
 	p.writeSetup(ctl)
 
@@ -147,8 +160,8 @@ func (proc *process) reap(f *os.File) {
 	f.Close()
 	proc.dead.Store(true)
 	proc.mu.Lock()
-	for i, u := range proc.used {
-		if u {
+	for i, st := range proc.slots {
+		if st == slotUsed {
 			w := proc.word(i)
 			atomic.StoreUint32(w, stDead)
 			futexWake(w)
@@ -190,7 +203,47 @@ func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64
 	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
 	atomic.StoreUint32(w, proc.seq)
 	futexWake(w)
-	return proc.result()
+	err := proc.result()
+	if err != nil && op != opClone && err != errGone {
+		// A mapping change that failed (ENOMEM at the host's map count, a
+		// bad request) leaves the host's mappings other than mm recorded
+		// them: a frame mm is about to reuse may still be mapped here.
+		// The stub cannot be trusted any more; it goes, and its guest
+		// with it.
+		proc.signal(0, unix.SIGKILL)
+		proc.dead.Store(true)
+		return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
+	}
+	return err
+}
+
+func opName(op uint64) string {
+	switch op {
+	case opMmap:
+		return "mmap"
+	case opMunmap:
+		return "munmap"
+	case opMprotect:
+		return "mprotect"
+	case opClone:
+		return "clone"
+	}
+	return "command"
+}
+
+// signal sends sig to thread tid of the stub (0: the whole process),
+// unless the stub has been reaped.
+func (proc *process) signal(tid int, sig unix.Signal) {
+	proc.sigMu.Lock()
+	defer proc.sigMu.Unlock()
+	if proc.reaped {
+		return
+	}
+	if tid == 0 {
+		unix.Kill(proc.pid, sig)
+		return
+	}
+	unix.Tgkill(proc.pid, tid, sig)
 }
 
 // result reads the syscall thread's one-byte report: 0 for success, else
@@ -220,7 +273,10 @@ func (proc *process) result() error {
 func (proc *process) kill() { proc.killOnce.Do(proc.doKill) }
 
 func (proc *process) doKill() {
+	proc.sigMu.Lock()
 	unix.Kill(proc.pid, unix.SIGKILL)
+	proc.reaped = true
+	proc.sigMu.Unlock()
 	var ws unix.WaitStatus
 	for {
 		_, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil)
@@ -235,30 +291,20 @@ func (proc *process) doKill() {
 }
 
 // allocSlot picks a free slot (under mu).
+// A zombie slot is reused only once its thread has ended (the host
+// cleared its state word at the thread's exit), so that a new thread's
+// slot is never also an old thread's signal stack.
 func (proc *process) allocSlot() (int, error) {
-	for j, i := range proc.zombie {
-		if atomic.LoadUint32(proc.word(i)) == stDead {
-			proc.zombie = append(proc.zombie[:j], proc.zombie[j+1:]...)
-			proc.used[i] = true
-			return i, nil
+	for i, st := range proc.slots {
+		if st == slotZombie && atomic.LoadUint32(proc.word(i)) == stDead {
+			st = slotFree
 		}
-	}
-	for i, u := range proc.used {
-		if !u && !proc.isZombie(i) {
-			proc.used[i] = true
+		if st == slotFree {
+			proc.slots[i] = slotUsed
 			return i, nil
 		}
 	}
 	return 0, fmt.Errorf("stub %d: no free thread slot", proc.pid)
-}
-
-func (proc *process) isZombie(i int) bool {
-	for _, z := range proc.zombie {
-		if z == i {
-			return true
-		}
-	}
-	return false
 }
 
 // newThread has the syscall thread clone a guest thread into a fresh slot.
@@ -289,7 +335,7 @@ func (proc *process) newThread() (*starter, error) {
 	cpu := proc.p.pickCPU()
 	if err := proc.command(cpu, opClone, args, ctlRO+uint64(ss), slotAddr(i)); err != nil {
 		proc.mu.Lock()
-		proc.used[i] = false
+		proc.slots[i] = slotFree
 		atomic.StoreUint32(proc.word(i), stDead)
 		proc.threads--
 		proc.mu.Unlock()
@@ -303,8 +349,7 @@ func (proc *process) newThread() (*starter, error) {
 func (proc *process) release(i int) bool {
 	proc.mu.Lock()
 	defer proc.mu.Unlock()
-	proc.used[i] = false
-	proc.zombie = append(proc.zombie, i)
+	proc.slots[i] = slotZombie
 	proc.threads--
 	return proc.threads == 0
 }

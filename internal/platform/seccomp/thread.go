@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -55,7 +56,7 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	ev, err := t.readFrame(regs)
 	if err != nil {
 		t.dead = true
-		unix.Kill(t.proc.pid, unix.SIGKILL)
+		t.proc.signal(0, unix.SIGKILL)
 		return platform.Event{}, err
 	}
 	if ev.Kind == platform.EventInterrupt {
@@ -65,15 +66,33 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 }
 
 // wait waits until the thread has trapped (or is gone).
+//
+// The state word is guest-writable. While glassbox waits, the only values
+// glassbox or the handler put there are resume (with or without the
+// sleeper flag), trapped (likewise) and dead; anything else was written by
+// the guest, which loses its stub. glassbox sleeps only on a value it wrote
+// itself, and never for good once an interrupt is pending: then it wakes
+// every few milliseconds and wakes the handler's side of the word too,
+// in case the guest left the handler asleep on a value of its own making.
 func (t *thread) wait() error {
 	w := t.word()
 	spin := t.proc.p.spin
 	for n := uint32(0); ; n++ {
 		v := atomic.LoadUint32(w)
-		if v&^flagSleeper == stTrapped {
+		switch v &^ flagSleeper {
+		case stTrapped:
 			return nil
+		case stResume:
+		default:
+			if v == stDead || t.proc.dead.Load() {
+				t.dead = true
+				return fmt.Errorf("stub thread %d is gone", t.tid)
+			}
+			t.dead = true
+			t.proc.signal(0, unix.SIGKILL)
+			return fmt.Errorf("stub thread %d: state word %#x written by the guest: stub killed", t.tid, v)
 		}
-		if v == stDead || t.proc.dead.Load() {
+		if t.proc.dead.Load() {
 			t.dead = true
 			return fmt.Errorf("stub thread %d is gone", t.tid)
 		}
@@ -86,19 +105,30 @@ func (t *thread) wait() error {
 			}
 			v = stResume | flagSleeper
 		}
-		futexWait(w, v)
+		if !t.intr.Load() {
+			futexWait(w, v, 0)
+			continue
+		}
+		futexWait(w, v, kickInterval)
+		futexWake(w)
 	}
 }
+
+// kickInterval is how often a wait with an interrupt pending wakes the
+// handler's side of the word.
+const kickInterval = 5 * time.Millisecond
 
 // Interrupt implements platform.Thread. A thread that runs the guest gets
 // the interrupt signal; one that is in glassbox' hands reports the
 // interrupt at its next Switch instead. Switch sets running before it
 // looks at intr and Interrupt sets intr before it looks at running, so
-// one of them always sees the other.
+// one of them always sees the other. The wake lets a wait already asleep
+// see intr (see wait).
 func (t *thread) Interrupt() {
 	t.intr.Store(true)
 	if t.running.Load() {
-		unix.Tgkill(t.proc.pid, t.tid, sigInterrupt)
+		t.proc.signal(t.tid, sigInterrupt)
+		futexWake(t.word())
 	}
 }
 
@@ -115,10 +145,11 @@ func (t *thread) Release() {
 		return
 	}
 	if !t.dead {
+		// Wake the handler whatever the word held: the guest may have
+		// cleared the sleeper flag.
 		w := t.word()
-		if atomic.SwapUint32(w, stExit)&flagSleeper != 0 {
-			futexWake(w)
-		}
+		atomic.StoreUint32(w, stExit)
+		futexWake(w)
 		t.dead = true
 	}
 }
