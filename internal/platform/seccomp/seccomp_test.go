@@ -80,3 +80,25 @@ func TestSyscallTrapAndFault(t *testing.T) {
 		t.Fatalf("got %+v, want MAPERR fault at 0x30000", ev)
 	}
 }
+
+// BenchmarkAddressSpace: creating a stub process up to its first thread's
+// ready trap, and tearing it down.
+func BenchmarkAddressSpace(b *testing.B) {
+	runtime.LockOSThread()
+	fd, err := unix.MemfdCreate("test-mem", unix.MFD_CLOEXEC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(fd)
+	p, err := New(fd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		th, err := p.NewAddressSpace()
+		if err != nil {
+			b.Fatal(err)
+		}
+		th.Release()
+	}
+}
