@@ -33,6 +33,10 @@ type Platform struct {
 	fp     fpInfo
 	fpErr  error
 
+	// warm holds a stub made ahead (see NewAddressSpace).
+	warmOnce sync.Once
+	warm     chan warmStub
+
 	nextCPU atomic.Uint32
 	ncpu    int
 	// spin is how many times each side polls the state word before it

@@ -34,9 +34,9 @@ type process struct {
 	threads int         // live and starting threads
 	slots   []slotState // what glassbox knows of each slot
 
-	dead       atomic.Bool   // the stub process is gone
-	reaperDone chan struct{} // closed when the reaper has marked the slots
-	killOnce   sync.Once
+	dead     atomic.Bool // the stub process is gone
+	killOnce sync.Once
+	unmapped bool // ctl is unmapped (under mu)
 
 	// sigMu orders signals to the stub's threads before its reaping: once
 	// reaped is set the pid may name another process, so nothing is sent.
@@ -58,7 +58,51 @@ var errGone = errors.New("stub process is gone")
 // NewAddressSpace implements platform.Platform. The caller's goroutine must
 // be locked to its OS thread for life and is the only one that may use the
 // returned Thread.
+//
+// Stubs are made ahead: a warm one (process and first thread, waiting at
+// its ready trap) is taken, and the next one is made in the background, so
+// that fork and exec wait for a stub only when they come faster than
+// stubs can be made.
 func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+	p.warmOnce.Do(func() {
+		p.warm = make(chan warmStub, 1)
+		go p.warmer()
+	})
+	var t *thread
+	if w, ok := <-p.warm; ok && w.err == nil {
+		t = w.t
+	} else {
+		var err error
+		if t, err = p.coldStub(); err != nil {
+			return nil, err
+		}
+	}
+	t.bind(p.pickCPU())
+	return t, nil
+}
+
+// warmStub is a stub made ahead, or why making one failed.
+type warmStub struct {
+	t   *thread
+	err error
+}
+
+// warmer makes stubs ahead until making one fails (then NewAddressSpace
+// makes each itself and reports its error).
+func (p *Platform) warmer() {
+	for {
+		t, err := p.coldStub()
+		p.warm <- warmStub{t, err}
+		if err != nil {
+			close(p.warm)
+			return
+		}
+	}
+}
+
+// coldStub makes a stub process and its first thread, up to the thread's
+// ready trap.
+func (p *Platform) coldStub() (*thread, error) {
 	proc, err := p.newProcess()
 	if err != nil {
 		return nil, err
@@ -68,7 +112,7 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 		proc.kill()
 		return nil, err
 	}
-	t, err := st.Start()
+	t, err := st.await()
 	if err != nil {
 		proc.kill()
 		return nil, err
@@ -89,8 +133,7 @@ func (p *Platform) newProcess() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
-	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots),
-		reaperDone: make(chan struct{})}
+	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots)}
 	p.writeSetup(ctl)
 
 	var res [2]int
@@ -158,8 +201,17 @@ func (proc *process) reap(f *os.File) {
 		}
 	}
 	f.Close()
+	proc.markDead()
+}
+
+// markDead records the stub's end and wakes every waiter on a slot.
+func (proc *process) markDead() {
 	proc.dead.Store(true)
 	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	if proc.unmapped {
+		return
+	}
 	for i, st := range proc.slots {
 		if st == slotUsed {
 			w := proc.word(i)
@@ -167,8 +219,6 @@ func (proc *process) reap(f *os.File) {
 			futexWake(w)
 		}
 	}
-	proc.mu.Unlock()
-	close(proc.reaperDone)
 }
 
 // word returns slot i's state word in glassbox' mapping.
@@ -285,9 +335,13 @@ func (proc *process) doKill() {
 		}
 		break
 	}
-	<-proc.reaperDone
-	unix.Close(proc.resR)
+	// The stub is reaped: none of its threads maps anything any more.
+	proc.markDead()
+	proc.mu.Lock()
+	proc.unmapped = true
 	unix.Munmap(proc.ctl)
+	proc.mu.Unlock()
+	unix.Close(proc.resR)
 }
 
 // allocSlot picks a free slot (under mu).

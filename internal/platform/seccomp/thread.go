@@ -187,10 +187,20 @@ type starter struct {
 // Start implements platform.ThreadStarter: it waits for the new thread's
 // ready trap. The calling goroutine must be locked to its OS thread.
 func (s *starter) Start() (platform.Thread, error) {
+	t, err := s.await()
+	if err != nil {
+		return nil, err
+	}
+	t.bind(s.cpu)
+	return t, nil
+}
+
+// await waits for the new thread's ready trap and checks it. It may run on
+// any goroutine.
+func (s *starter) await() (*thread, error) {
 	proc := s.proc
-	pinSelf(s.cpu)
 	t := &thread{proc: proc, slot: s.slot, cpu: s.cpu}
-	fail := func(err error) (platform.Thread, error) {
+	fail := func(err error) (*thread, error) {
 		t.Release()
 		return nil, err
 	}
@@ -222,4 +232,13 @@ func (s *starter) Start() (platform.Thread, error) {
 		return fail(fmt.Errorf("stub %d: new thread's first trap is not its ready trap (%v at %#x)", proc.pid, ev.Kind, regs.Rip))
 	}
 	return t, nil
+}
+
+// bind puts the calling OS thread and the stub thread on cpu: a hand-off
+// between them is then a switch on one run queue (the syscall thread
+// follows whichever thread sends it a command).
+func (t *thread) bind(cpu int) {
+	t.cpu = cpu
+	pinSelf(cpu)
+	unix.SchedSetaffinity(t.tid, cpuSet(cpu))
 }
