@@ -110,7 +110,8 @@ type Config struct {
 	// Platform is how guest threads run: "ptrace" (stub threads under
 	// PTRACE_SYSEMU) or "seccomp" (stub threads trapping through a seccomp
 	// filter into a handler that hands each trap to glassbox over shared
-	// memory). "" means ptrace.
+	// memory). "" means the fastest that works on this host: seccomp if a
+	// first stub comes up, else ptrace (said only with Verbose).
 	Platform string
 }
 
@@ -285,7 +286,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			return nil, &Error{"swap file", err}
 		}
 	}
-	plat, err := newPlatform(cfg.Platform, mf.FD())
+	plat, err := newPlatform(cfg, mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
@@ -343,15 +344,28 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	return k, nil
 }
 
-// newPlatform creates the platform named by name over the memory file.
-func newPlatform(name string, memfd int) (platform.Platform, error) {
-	switch name {
-	case "", "ptrace":
+// newPlatform creates the platform cfg names over the memory file. With
+// none named it probes the seccomp platform once (its first stub, which
+// the first process then uses) and falls back to ptrace.
+func newPlatform(cfg *Config, memfd int) (platform.Platform, error) {
+	switch cfg.Platform {
+	case "ptrace":
 		return ptrace.New(memfd)
 	case "seccomp":
 		return seccomp.New(memfd)
+	case "":
+		p, err := seccomp.New(memfd)
+		if err == nil {
+			if err = p.Probe(); err == nil {
+				return p, nil
+			}
+		}
+		if cfg.Verbose && cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "glassbox: the seccomp platform does not work here (%v): using ptrace\n", err)
+		}
+		return ptrace.New(memfd)
 	}
-	return nil, fmt.Errorf("unknown platform %q (ptrace or seccomp)", name)
+	return nil, fmt.Errorf("unknown platform %q (ptrace or seccomp)", cfg.Platform)
 }
 
 func orStd(f, def *os.File) *os.File {

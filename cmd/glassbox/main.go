@@ -63,7 +63,8 @@ flags:
                    job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
   --platform=ptrace|seccomp  how guest threads run: under ptrace, or trapping
                    through seccomp into a handler that talks to glassbox over shared
-                   memory (default: $GLASSBOX_PLATFORM, else ptrace)
+                   memory (default: $GLASSBOX_PLATFORM, else the fastest that works
+                   here: seccomp, or ptrace where seccomp cannot run)
 `
 
 func main() {

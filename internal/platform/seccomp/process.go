@@ -68,6 +68,28 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 		p.warm = make(chan warmStub, 1)
 		go p.warmer()
 	})
+	return p.takeStub()
+}
+
+// Probe makes the first stub now, so that a platform that cannot work on
+// this host says so before any guest runs. NewAddressSpace uses the stub.
+func (p *Platform) Probe() error {
+	var err error
+	p.warmOnce.Do(func() {
+		p.warm = make(chan warmStub, 1)
+		var t *thread
+		if t, err = p.coldStub(); err != nil {
+			close(p.warm)
+			return
+		}
+		p.warm <- warmStub{t: t}
+		go p.warmer()
+	})
+	return err
+}
+
+// takeStub takes a warm stub (or makes one) for the calling thread.
+func (p *Platform) takeStub() (platform.Thread, error) {
 	var t *thread
 	if w, ok := <-p.warm; ok && w.err == nil {
 		t = w.t
