@@ -3,7 +3,8 @@
 // something needs the kernel (a syscall, a fault, a synchronous signal, an
 // interrupt) and maps pieces of the memory file into its address space.
 //
-// The only implementation today is platform/ptrace. Nothing here imports
+// Implementations: platform/ptrace (PTRACE_SYSEMU) and platform/seccomp
+// (seccomp traps into a handler in the stub). Nothing here imports
 // other glassbox packages except abi.
 //
 // Threading rule: every method of a Thread except Interrupt must be called
