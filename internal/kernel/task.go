@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -266,7 +267,11 @@ func (t *Task) run() {
 		}
 		ev, err := t.thread.Switch(&t.regs)
 		if err != nil {
-			t.k.Errorf("pid %d: %v", t.tid, err)
+			if errors.Is(err, platform.ErrGuest) {
+				t.k.Logf("pid %d: %v", t.tid, err)
+			} else {
+				t.k.Errorf("pid %d: %v", t.tid, err)
+			}
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
 			break
 		}

@@ -102,12 +102,12 @@ func (t *thread) frameAt(fpSize int) (uc, fp int, err error) {
 	ucAddr := le.Uint64(proc.ctl[base+hdrUC:])
 	lo, hi := slotAddr(t.slot)+altStack, slotAddr(t.slot)+slotSize
 	if ucAddr < lo+8 || ucAddr > hi-ucEnd {
-		return 0, 0, fmt.Errorf("stub %d: signal frame out of its slot", t.tid)
+		return 0, 0, fmt.Errorf("stub thread %d: signal frame out of its slot: %w", t.tid, platform.ErrGuest)
 	}
 	uc = base + int(ucAddr-slotAddr(t.slot))
 	fpAddr := le.Uint64(proc.ctl[uc+ucFPState:])
 	if fpAddr%64 != 0 || fpAddr < lo || fpAddr > hi-uint64(fpSize)-4 {
-		return 0, 0, fmt.Errorf("stub %d: XSAVE area out of its slot", t.tid)
+		return 0, 0, fmt.Errorf("stub thread %d: XSAVE area out of its slot: %w", t.tid, platform.ErrGuest)
 	}
 	return uc, base + int(fpAddr-slotAddr(t.slot)), nil
 }

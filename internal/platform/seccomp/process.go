@@ -34,7 +34,9 @@ type process struct {
 	threads int         // live and starting threads
 	slots   []slotState // what glassbox knows of each slot
 
-	dead     atomic.Bool // the stub process is gone
+	dead atomic.Bool // the stub process is gone
+	// byGuest says glassbox killed the stub for something its guest did.
+	byGuest  atomic.Bool
 	killOnce sync.Once
 	unmapped bool // ctl is unmapped (under mu)
 
@@ -301,6 +303,20 @@ func opName(op uint64) string {
 		return "clone"
 	}
 	return "command"
+}
+
+// guestKill kills the stub for something its guest did.
+func (proc *process) guestKill() {
+	proc.byGuest.Store(true)
+	proc.signal(0, unix.SIGKILL)
+}
+
+// goneErr is the error of a thread whose stub is gone.
+func (proc *process) goneErr(tid int) error {
+	if proc.byGuest.Load() {
+		return fmt.Errorf("stub thread %d is gone: %w", tid, platform.ErrGuest)
+	}
+	return fmt.Errorf("stub thread %d is gone", tid)
 }
 
 // signal sends sig to thread tid of the stub (0: the whole process),

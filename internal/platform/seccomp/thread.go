@@ -36,7 +36,7 @@ func (t *thread) word() *uint32 { return t.proc.word(t.slot) }
 // Switch implements platform.Thread.
 func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	if t.dead {
-		return platform.Event{}, fmt.Errorf("stub thread %d is gone", t.tid)
+		return platform.Event{}, t.proc.goneErr(t.tid)
 	}
 	t.writeFrame(regs)
 	t.running.Store(true)
@@ -56,7 +56,7 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	ev, err := t.readFrame(regs)
 	if err != nil {
 		t.dead = true
-		t.proc.signal(0, unix.SIGKILL)
+		t.proc.guestKill()
 		return platform.Event{}, err
 	}
 	if ev.Kind == platform.EventInterrupt {
@@ -84,17 +84,22 @@ func (t *thread) wait() error {
 			return nil
 		case stResume:
 		default:
-			if v == stDead || t.proc.dead.Load() {
-				t.dead = true
-				return fmt.Errorf("stub thread %d is gone", t.tid)
-			}
 			t.dead = true
-			t.proc.signal(0, unix.SIGKILL)
-			return fmt.Errorf("stub thread %d: state word %#x written by the guest: stub killed", t.tid, v)
+			if t.proc.dead.Load() {
+				return t.proc.goneErr(t.tid)
+			}
+			t.proc.guestKill()
+			if v == stDead {
+				// The host cleared the word: the thread ended while its
+				// process lives on, which only a guest jump to the
+				// handler's exit does.
+				return fmt.Errorf("stub thread %d ended: %w", t.tid, platform.ErrGuest)
+			}
+			return fmt.Errorf("stub thread %d: state word %#x: %w", t.tid, v, platform.ErrGuest)
 		}
 		if t.proc.dead.Load() {
 			t.dead = true
-			return fmt.Errorf("stub thread %d is gone", t.tid)
+			return t.proc.goneErr(t.tid)
 		}
 		if n < spin {
 			continue
