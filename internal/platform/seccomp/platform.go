@@ -33,9 +33,12 @@ type Platform struct {
 	fp     fpInfo
 	fpErr  error
 
-	// warm holds a stub made ahead (see NewAddressSpace).
-	warmOnce sync.Once
-	warm     chan warmStub
+	// warm holds a stub made ahead (see NewAddressSpace); takes counts
+	// the address spaces made.
+	warmOnce   sync.Once
+	warm       chan warmStub
+	warmerOnce sync.Once
+	takes      atomic.Int32
 
 	nextCPU atomic.Uint32
 	ncpu    int

@@ -61,16 +61,33 @@ var errGone = errors.New("stub process is gone")
 // be locked to its OS thread for life and is the only one that may use the
 // returned Thread.
 //
-// Stubs are made ahead: a warm one (process and first thread, waiting at
-// its ready trap) is taken, and the next one is made in the background, so
-// that fork and exec wait for a stub only when they come faster than
-// stubs can be made.
+// From the second address space on, stubs are made ahead: a warm one
+// (process and first thread, waiting at its ready trap) is taken, and the
+// next one is made in the background, so that fork and exec wait for a
+// stub only when they come faster than stubs can be made. The first one
+// is Probe's, if it ran (a run of one process makes one stub).
 func (p *Platform) NewAddressSpace() (platform.Thread, error) {
-	p.warmOnce.Do(func() {
-		p.warm = make(chan warmStub, 1)
-		go p.warmer()
-	})
-	return p.takeStub()
+	p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
+	var w warmStub
+	ok := false
+	if p.takes.Add(1) >= 2 {
+		p.warmerOnce.Do(func() { go p.warmer() })
+		w, ok = <-p.warm
+	} else {
+		select {
+		case w, ok = <-p.warm:
+		default:
+		}
+	}
+	t := w.t
+	if !ok || w.err != nil {
+		var err error
+		if t, err = p.coldStub(); err != nil {
+			return nil, err
+		}
+	}
+	t.bind(p.pickCPU())
+	return t, nil
 }
 
 // Probe makes the first stub now, so that a platform that cannot work on
@@ -85,24 +102,8 @@ func (p *Platform) Probe() error {
 			return
 		}
 		p.warm <- warmStub{t: t}
-		go p.warmer()
 	})
 	return err
-}
-
-// takeStub takes a warm stub (or makes one) for the calling thread.
-func (p *Platform) takeStub() (platform.Thread, error) {
-	var t *thread
-	if w, ok := <-p.warm; ok && w.err == nil {
-		t = w.t
-	} else {
-		var err error
-		if t, err = p.coldStub(); err != nil {
-			return nil, err
-		}
-	}
-	t.bind(p.pickCPU())
-	return t, nil
 }
 
 // warmStub is a stub made ahead, or why making one failed.
