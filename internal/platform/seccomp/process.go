@@ -132,7 +132,9 @@ func (p *Platform) coldStub() (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := proc.newThread()
+	// The stub's first thread: its CPU is chosen when it is taken, so
+	// that address spaces take CPUs in turn as the ptrace platform's do.
+	st, err := proc.newThread(-1)
 	if err != nil {
 		proc.kill()
 		return nil, err
@@ -260,7 +262,7 @@ func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64
 	if proc.dead.Load() {
 		return errGone
 	}
-	if cpu != proc.sysCPU {
+	if cpu >= 0 && cpu != proc.sysCPU {
 		// Serve this caller on its own CPU: a wake-up across CPUs costs
 		// far more than moving the syscall thread.
 		if unix.SchedSetaffinity(proc.pid, cpuSet(cpu)) == nil {
@@ -401,7 +403,10 @@ func (proc *process) allocSlot() (int, error) {
 }
 
 // newThread has the syscall thread clone a guest thread into a fresh slot.
-func (proc *process) newThread() (*starter, error) {
+//
+// The new thread starts on cpu (the syscall thread moves there to clone
+// it), or wherever the syscall thread is if cpu is -1.
+func (proc *process) newThread(cpu int) (*starter, error) {
 	proc.mu.Lock()
 	if proc.dead.Load() {
 		proc.mu.Unlock()
@@ -425,7 +430,6 @@ func (proc *process) newThread() (*starter, error) {
 	le.PutUint32(proc.ctl[ss+8:], 0)
 	le.PutUint64(proc.ctl[ss+16:], altSize)
 	args := [6]uint64{threadCloneFlags, 0, slotAddr(i) + hdrTID, slotAddr(i) + hdrState}
-	cpu := proc.p.pickCPU()
 	if err := proc.command(cpu, opClone, args, ctlRO+uint64(ss), slotAddr(i)); err != nil {
 		proc.mu.Lock()
 		proc.slots[i] = slotFree

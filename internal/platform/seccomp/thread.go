@@ -179,7 +179,7 @@ func (t *thread) NewThread() (platform.ThreadStarter, error) {
 	if t.dead {
 		return nil, errGone
 	}
-	return t.proc.newThread()
+	return t.proc.newThread(t.proc.p.pickCPU())
 }
 
 // starter is a cloned stub thread on its way to its ready trap.
