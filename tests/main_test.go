@@ -10,7 +10,7 @@
 // GLASSBOX_BIN=/path/to/glassbox runs the suite against a prebuilt binary
 // instead of building glassbox/cmd/glassbox.
 //
-// GLASSBOX_PLATFORM=ptrace|seccomp runs every glassbox of the suite on that
+// GLASSBOX_PLATFORM=ptrace|seccomp|auto runs every glassbox of the suite on that
 // platform: glassbox takes its default --platform from the variable, so it
 // reaches the runs made through shell command lines too. The suite must
 // pass on every platform.
@@ -64,12 +64,12 @@ func testMain(m *testing.M) int {
 		buildErr = buildGlassbox(glassboxBin)
 	}
 	switch pl := os.Getenv("GLASSBOX_PLATFORM"); pl {
-	case "", "ptrace", "seccomp":
+	case "", "ptrace", "seccomp", "auto":
 		if pl != "" {
 			fmt.Fprintln(os.Stderr, "tests: glassbox platform:", pl)
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "tests: GLASSBOX_PLATFORM=%q is not a platform (ptrace or seccomp)\n", pl)
+		fmt.Fprintf(os.Stderr, "tests: GLASSBOX_PLATFORM=%q is not a platform (ptrace, seccomp or auto)\n", pl)
 		return 1
 	}
 	if buildErr != nil {

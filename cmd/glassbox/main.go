@@ -61,10 +61,10 @@ flags:
   --pass-tty       lend the host terminal to PROG as it is (default: PROG gets a
                    terminal of the sandbox's own, copied to and from the host's, with
                    job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
-  --platform=ptrace|seccomp  how guest threads run: under ptrace, or trapping
-                   through seccomp into a handler that talks to glassbox over shared
-                   memory (default: $GLASSBOX_PLATFORM, else the fastest that works
-                   here: seccomp, or ptrace where seccomp cannot run)
+  --platform=ptrace|seccomp|auto  how guest threads run: under ptrace, or
+                   trapping through seccomp into a handler that talks to glassbox over
+                   shared memory; auto: seccomp where it works here, else ptrace
+                   (default: $GLASSBOX_PLATFORM, else ptrace)
 `
 
 func main() {
