@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/bpf"
 	"glassbox/internal/fs/devfs"
 	"glassbox/internal/fs/hostfs"
 	"glassbox/internal/fs/overlay"
@@ -28,7 +29,6 @@ import (
 	"glassbox/internal/platform/seccomp"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
-	"glassbox/internal/ui"
 	"glassbox/internal/vfs"
 )
 
@@ -74,17 +74,26 @@ type Config struct {
 	Binds []Bind
 	// MemoryLimit bounds the memory file in bytes (default 64 GiB).
 	MemoryLimit uint64
-	// Memory bounds the guest's resident memory in bytes (0: no bound
-	// but MemoryLimit). At the bound, pages go to swap if there is any,
-	// else the OOM killer ends the largest process.
+	// Memory bounds the guest's resident memory in bytes (0: half the
+	// host's RAM). Everything the guest makes glassbox hold in the memory
+	// file counts (anonymous pages, tmpfs and overlay data, file caches).
+	// At the bound, pages go to swap if there is any, else the OOM killer
+	// ends the largest process; file writes fail with ENOSPC.
 	Memory uint64
 	// Swap is the size in bytes of a swap area glassbox keeps in a host
 	// temporary file (0: none). It needs Memory.
 	Swap uint64
 
 	synced []*hostfs.FS // writable binds, synced after the run
-	swap   *mm.Swap
-	stdio  *stdio // the guest's fds 0-2 and the terminal taken over
+	// closers give back what the sandbox holds on the host (descriptors,
+	// the memory file's mapping), last first, once the guest is gone.
+	closers []func()
+	swap    *mm.Swap
+	stdio   *stdio // the guest's fds 0-2 and the terminal taken over
+	ptys    *tty.Registry
+	hold    chan struct{} // closed by Release (with Hold)
+	// seccomp is Seccomp, checked.
+	seccomp *bpf.Program
 
 	// PassTerminal lends a host terminal to the guest as it is (its
 	// fds 0-2 pass through; no controlling terminal, no job control)
@@ -114,6 +123,53 @@ type Config struct {
 	// a first stub comes up, else ptrace (said only with Verbose). "" means
 	// ptrace until the seccomp platform passes the whole test suite.
 	Platform string
+	// Hold loads the first process but keeps it before its first
+	// instruction until Sandbox.Release (an OCI runtime's create, then
+	// start).
+	Hold bool
+	// Groups are the first process's supplementary groups.
+	Groups []uint32
+	// Umask is the first process's file mode creation mask (nil: 022).
+	Umask *uint32
+	// Rlimits set resource limits of the first process (others are the
+	// host's, as glassbox inherited them).
+	Rlimits []Rlimit
+	// NoNewPrivileges sets PR_SET_NO_NEW_PRIVS on the first process.
+	NoNewPrivileges bool
+	// Seccomp is a classic BPF seccomp filter (struct sock_filter
+	// instructions, checked as Linux checks them) that the first process
+	// and every process Exec starts run under from their first
+	// instruction, as runc applies a container's seccomp profile.
+	Seccomp []unix.SockFilter
+	// Domainname is what uname reports as the NIS domain ("(none)").
+	Domainname string
+	// Tmpfs lists guest directories that get an empty in-memory file
+	// system of their own (mounted after Binds).
+	Tmpfs []string
+	// MaxTasks bounds the processes and threads of the sandbox, as a
+	// pids cgroup does: fork and clone fail with EAGAIN at the bound
+	// (0: DefaultMaxTasks; negative: no bound).
+	MaxTasks int
+	// CPUTime bounds the CPU time of all the sandbox's processes
+	// together, as RLIMIT_CPU does one's (0: none): at the bound every
+	// process gets SIGXCPU, a second of CPU time later SIGKILL.
+	CPUTime time.Duration
+	// CreateMountPoints makes mount points that the root lacks (/proc,
+	// /dev, /sys and the targets of Binds and Tmpfs, with their parents)
+	// in the in-memory layer, as an OCI runtime does; without it a
+	// missing bind target is an error and a missing /proc, /dev or /sys
+	// is left out. (/tmp gets its tmpfs only where the root has one.)
+	CreateMountPoints bool
+	// ReadOnlyRoot makes the root itself read-only (EROFS), as an OCI
+	// root.readonly does; mounts on it keep their own modes.
+	ReadOnlyRoot bool
+}
+
+// Rlimit is one resource limit (Resource is RLIMIT_NOFILE...; soft and
+// hard values, ^uint64(0) meaning unlimited).
+type Rlimit struct {
+	Resource   int
+	Soft, Hard uint64
 }
 
 // ExitStatus is how the guest's first process ended, with counters of
@@ -167,93 +223,32 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// DefaultMaxTasks is Config.MaxTasks when none is given.
+const DefaultMaxTasks = 4096
+
+// defaultMemory is Config.Memory when none is given: half the host's RAM.
+func defaultMemory() uint64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil || si.Totalram == 0 {
+		return 4 << 30
+	}
+	return uint64(si.Totalram) * uint64(si.Unit) / 2
+}
+
 // DefaultPath is used to find a program named without a slash when the
 // guest environment has no PATH.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Run runs argv in a new sandbox and waits for it. Cancelling ctx kills
-// every guest process; Run then returns the status with an *Error
-// wrapping ctx.Err() (context.DeadlineExceeded for a timeout).
+// Run runs argv in a new sandbox and waits for it: Start, then Wait.
+// Cancelling ctx kills every guest process; Run then returns the status
+// with an *Error wrapping ctx.Err() (context.DeadlineExceeded for a
+// timeout).
 func Run(ctx context.Context, cfg Config, argv []string) (ExitStatus, error) {
-	if len(argv) == 0 || argv[0] == "" {
-		return ExitStatus{}, &Error{"run", errors.New("no program given")}
-	}
-	k, err := build(&cfg)
-	if cfg.swap != nil {
-		defer cfg.swap.Close()
-	}
+	s, err := Start(ctx, cfg, argv)
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	if cfg.Dir != "" {
-		ns := k.Namespace()
-		if _, err := ns.Walk(k.HostCtx(), ns.Root(), ns.Root(), cfg.Dir, vfs.Follow|vfs.MustDir); err != nil {
-			return ExitStatus{}, &Error{"working directory " + cfg.Dir, err}
-		}
-	}
-	path, err := lookPath(k, argv[0], cfg.Env)
-	if err != nil {
-		return ExitStatus{}, &Error{argv[0], err}
-	}
-	var dash *ui.Server
-	if cfg.UI != "" {
-		if dash, err = ui.Start(k, cfg.UI, ui.Options{}); err != nil {
-			return ExitStatus{}, &Error{"dashboard", err}
-		}
-		defer dash.Close()
-		fmt.Fprintf(cfg.Log, "glassbox: dashboard at %s\n", dash.URL())
-	}
-	if err := syscalls.SetupNet(k, cfg.Net, cfg.Publish); err != nil {
-		return ExitStatus{}, &Error{"network", err}
-	}
-	if err := k.Start(path, argv, cfg.Env); err != nil {
-		<-k.Done()
-		return ExitStatus{}, &Error{argv[0], err}
-	}
-	// The host terminal goes raw only now that the guest is about to
-	// run; its modes come back when the guest is gone.
-	term := cfg.stdio.term
-	if term != nil {
-		if err := term.Start(); err != nil {
-			fmt.Fprintf(cfg.Log, "glassbox: terminal: %v\n", err)
-		}
-		defer term.Stop()
-	}
-	onTTY := isTerminal(orStd(cfg.Stdin, os.Stdin))
-	// stopped is set once a signal meant to end glassbox has come: it
-	// went to the guest, and glassbox ends with the guest (no dashboard
-	// lingers for a second one).
-	stopped := false
-wait:
-	for {
-		select {
-		case <-k.Done():
-			break wait
-		case sig := <-cfg.Signals:
-			forward(k, sig, onTTY)
-			stopped = true
-		case <-ctx.Done():
-			k.KillAll()
-			<-k.Done()
-			if term != nil {
-				term.Stop()
-			}
-			s := k.Wait()
-			syncBinds(cfg.synced)
-			return ExitStatus{Code: s.Code, Signal: s.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()},
-				&Error{"run", ctx.Err()}
-		}
-	}
-	s := k.Wait()
-	syncBinds(cfg.synced)
-	if term != nil {
-		term.Stop()
-	}
-	if dash != nil && !stopped {
-		fmt.Fprintf(cfg.Log, "glassbox: %s has exited; the dashboard stays at %s until Ctrl-C\n", argv[0], dash.URL())
-		dash.Linger(ctx, cfg.Signals)
-	}
-	return ExitStatus{Code: s.Code, Signal: s.Signal, Core: s.Core, Stats: k.Stats(), Syscalls: k.SyscallCounts()}, nil
+	return s.Wait()
 }
 
 // build assembles a kernel from cfg: memory file, platform, mounts, stdio.
@@ -267,6 +262,19 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if cfg.MemoryLimit == 0 {
 		cfg.MemoryLimit = 64 << 30
 	}
+	if len(cfg.Seccomp) > 0 {
+		p, err := bpf.Check(cfg.Seccomp)
+		if err != nil {
+			return nil, &Error{"seccomp filter", err}
+		}
+		cfg.seccomp = p
+	}
+	switch {
+	case cfg.MaxTasks == 0:
+		cfg.MaxTasks = DefaultMaxTasks
+	case cfg.MaxTasks < 0:
+		cfg.MaxTasks = 0 // the kernel's "no bound"
+	}
 	st, err := os.Stat(cfg.Root)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, unwrapPathErr(err)}
@@ -278,7 +286,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"memory file", err}
 	}
-	mf.SetLimit(cfg.Memory)
+	cfg.closers = append(cfg.closers, mf.Close)
 	if cfg.Swap != 0 {
 		if cfg.Memory == 0 {
 			return nil, &Error{"swap", errors.New("needs a memory limit (--memory)")}
@@ -287,16 +295,22 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 			return nil, &Error{"swap file", err}
 		}
 	}
+	if cfg.Memory == 0 {
+		cfg.Memory = defaultMemory()
+	}
+	mf.SetLimit(cfg.Memory)
 	plat, err := newPlatform(cfg, mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
+	cfg.closers = append(cfg.closers, plat.Close)
 	// The root: the host directory, read-only, under an in-memory layer
 	// that takes the guest's changes (copy-up, whiteouts).
 	lower, err := hostfs.New(cfg.Root, true, mf)
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
+	cfg.closers = append(cfg.closers, lower.Close)
 	upper := tmpfs.New(mf, tmpfs.Options{})
 	root, err := overlay.New(upper.Root().(vfs.Dir), lower.Root().(vfs.Dir))
 	if err != nil {
@@ -328,27 +342,70 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	}
 	sio := hostStdio(cfg)
 	ptys := tty.NewRegistry(devfs.Dev)
-	k := kernel.New(kernel.Config{
+	var rl map[int]kernel.Rlimit
+	for _, r := range cfg.Rlimits {
+		if rl == nil {
+			rl = map[int]kernel.Rlimit{}
+		}
+		rl[r.Resource] = kernel.Rlimit{Cur: r.Soft, Max: r.Hard}
+	}
+	kc := kernel.Config{
 		Platform: plat, MemFile: mf, Swap: cfg.swap, NS: ns, Syscalls: syscalls.NewTable(), Tracer: tr,
 		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
-	})
+		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp,
+		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022,
+	}
+	if cfg.Umask != nil {
+		kc.Umask = *cfg.Umask
+	}
+	if cfg.Hold {
+		cfg.hold = make(chan struct{})
+		kc.Hold = cfg.hold
+	}
+	k := kernel.New(kc)
+	if cfg.Domainname != "" {
+		setDomainname(k, cfg.Domainname)
+	}
 	sio.attachTerminal(k, ptys)
 	cfg.stdio = sio
+	cfg.ptys = ptys
+	if cfg.CreateMountPoints {
+		for _, at := range []string{"/proc", "/dev", "/sys"} {
+			if err := makeMountPoint(rootCtx, ns, at, true); err != nil {
+				return nil, &Error{"mount point " + at, err}
+			}
+		}
+	}
 	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
-	binds, err := mountBinds(k, ns, mf, cfg.Binds)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints, &cfg.closers)
 	if err != nil {
 		return nil, err
 	}
 	cfg.synced = binds
+	for _, at := range cfg.Tmpfs {
+		if err := mountTmpfs(k, ns, at, cfg.CreateMountPoints); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ReadOnlyRoot {
+		// Set before any guest runs (the mount points above are made).
+		ns.Root().Mount.Flags |= unix.MS_RDONLY
+	}
 	return k, nil
+}
+
+// closablePlatform is a platform whose host resources end with the sandbox.
+type closablePlatform interface {
+	platform.Platform
+	Close()
 }
 
 // newPlatform creates the platform cfg names over the memory file. "auto"
 // probes the seccomp platform once (its first stub, which the first
 // process then uses) and falls back to ptrace.
-func newPlatform(cfg *Config, memfd int) (platform.Platform, error) {
+func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 	switch cfg.Platform {
 	case "", "ptrace":
 		return ptrace.New(memfd)
@@ -360,6 +417,7 @@ func newPlatform(cfg *Config, memfd int) (platform.Platform, error) {
 			if err = p.Probe(); err == nil {
 				return p, nil
 			}
+			p.Close()
 		}
 		if cfg.Verbose && cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, "glassbox: the seccomp platform does not work here (%v): using ptrace\n", err)
@@ -367,6 +425,17 @@ func newPlatform(cfg *Config, memfd int) (platform.Platform, error) {
 		return ptrace.New(memfd)
 	}
 	return nil, fmt.Errorf("unknown platform %q (ptrace, seccomp or auto)", cfg.Platform)
+}
+
+// setDomainname gives the sandbox its NIS domain name where the kernel
+// has settable UTS names (SetUTSName, as setdomainname(2) uses); without
+// them the name is logged as not applied.
+func setDomainname(k *kernel.Kernel, name string) {
+	if u, ok := any(k).(interface{ SetUTSName(string, bool) }); ok {
+		u.SetUTSName(name, true)
+		return
+	}
+	k.Logf("domainname %q: not applied (this kernel has no settable UTS names)", name)
 }
 
 func orStd(f, def *os.File) *os.File {
@@ -383,7 +452,7 @@ func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace, dev devfs.Options) {
 		at, fstype string
 		root       vfs.Inode
 	}{
-		{"/proc", "proc", procfs.New(k.ProcSource(), map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}).Root()},
+		{"/proc", "proc", procfs.New(k.ProcSource(), procExtra(k)).Root()},
 		{"/dev", "devtmpfs", devfs.New(dev)},
 		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
 	}
@@ -453,4 +522,22 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// closeAll runs the closers, last first.
+func (cfg *Config) closeAll() {
+	for i := len(cfg.closers) - 1; i >= 0; i-- {
+		cfg.closers[i]()
+	}
+	cfg.closers = nil
+}
+
+// procExtra is what the kernel's IPC namespace adds to /proc: sysvipc and
+// the IPC limits in /proc/sys/kernel.
+func procExtra(k *kernel.Kernel) map[string]vfs.Inode {
+	m := map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}
+	for name, in := range ipc.Sysctls(procfs.Dev) {
+		m["sys/kernel/"+name] = in
+	}
+	return m
 }

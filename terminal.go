@@ -63,6 +63,25 @@ func lend(i int, f *os.File) *vfs.File {
 	return vfs.NewAnonFile(hostio.New(int(f.Fd()), false), name, fl&unix.O_ACCMODE)
 }
 
+// lendCopy lends a duplicate of host descriptor f as guest fd i, closed
+// when the guest's last reference goes (nil when f is closed).
+func lendCopy(i int, f *os.File) *vfs.File {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		unix.Close(fd)
+		return nil
+	}
+	name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		name = fmt.Sprintf("host:[%d]", i)
+	}
+	return vfs.NewAnonFile(hostio.New(fd, true), name, fl&unix.O_ACCMODE)
+}
+
 // attachTerminal gives the guest the sandbox terminal standing for the
 // host one: its slave as each fd that was the host terminal, and as the
 // controlling terminal of the first process's session. If the pty can't

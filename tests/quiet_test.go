@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -91,11 +93,17 @@ func TestQuietUnsupported(t *testing.T) {
 }
 
 // TestQuietPrograms: real programs whose calls glassbox does not fully
-// support (node: pkey_alloc; man: seccomp and PR_SET_SECCOMP; Go's os/exec:
-// pidfds) print exactly what they print natively, on stdout and stderr.
+// support, or did not (node: pkey_alloc; man: its seccomp filters; Go's os/exec:
+// pidfds; python3's subprocess: vfork and pidfds; gcc: its driver's
+// posix_spawn of cc1, as and collect2) print exactly what they print
+// natively, on stdout and stderr.
 func TestQuietPrograms(t *testing.T) {
 	t.Parallel()
-	for _, tool := range []string{"node", "man"} {
+	src := filepath.Join(t.TempDir(), "warn.c")
+	if err := os.WriteFile(src, []byte("int main(void) { int unused; return 0; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"node", "man", "python3", "gcc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: the test needs it (apt-get install nodejs man-db)", tool)
 		}
@@ -104,6 +112,8 @@ func TestQuietPrograms(t *testing.T) {
 		{"node", "-e", `const c=require("child_process"); console.log(c.execSync("echo hi").toString().trim()); console.error("e"); setTimeout(()=>console.log("timer"),100)`},
 		{"man", "-P", "cat", "ls"},
 		{"/bin/sh", "-c", "ls /nonexistent; echo status $?"},
+		{"python3", "-c", `import subprocess,sys,threading; t=threading.Thread(target=print, args=("thread",)); t.start(); t.join(); print(subprocess.run(["echo","hi"],capture_output=True).stdout); sys.stderr.write("e\n")`},
+		{"/bin/sh", "-c", "gcc -Wall -o /dev/null " + src + " && echo built"},
 	} {
 		native, _ := diffWith(t, diffOpts{env: []string{"MANWIDTH=80"}}, argv)
 		if native.Code != 0 || native.Stdout == "" {

@@ -19,14 +19,19 @@ const jobC = `#include <stdio.h>
 static int order[16], n;
 static void rt(int s, siginfo_t *si, void *u) { order[n++] = si->si_value.sival_int; }
 int main(void) {
+	int go[2]; char c;
+	pipe(go);
 	pid_t p = fork();
-	if (p == 0) { raise(SIGSTOP); printf("child resumed\n"); fflush(stdout); _exit(3); }
+	/* the child exits only after the parent saw it continue: were it
+	 * already a zombie, waitpid(WCONTINUED) would report the exit */
+	if (p == 0) { raise(SIGSTOP); printf("child resumed\n"); fflush(stdout); read(go[0], &c, 1); _exit(3); }
 	int st;
 	waitpid(p, &st, WUNTRACED);
 	printf("stopped=%d sig=%d\n", WIFSTOPPED(st), WSTOPSIG(st));
 	kill(p, SIGCONT);
 	waitpid(p, &st, WCONTINUED);
 	printf("continued=%d\n", WIFCONTINUED(st));
+	write(go[1], "x", 1);
 	waitpid(p, &st, 0);
 	printf("exited=%d code=%d\n", WIFEXITED(st), WEXITSTATUS(st));
 	/* waitid with WSTOPPED */

@@ -1,6 +1,8 @@
-// Command glassbox runs a Linux program inside glassbox' user-space kernel.
+// Command glassbox runs a Linux program inside glassbox' user-space kernel,
+// and is an OCI runtime (runc's command line) for container engines.
 //
 //	glassbox run [--root DIR] [--env K=V]... [--clear-env] [--trace[=KINDS]] [-v] [--] PROG [ARG...]
+//	glassbox [--root STATEDIR] [--log FILE] create|start|state|kill|delete|run|exec|ps|list|features|spec ...
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,15 +23,27 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"glassbox"
+	"glassbox/internal/oci"
 )
 
+// version is glassbox' version.
+const version = "0.2.0"
+
 const usage = `usage: glassbox run [flags] [--] PROG [ARG...]
+       glassbox [global flags] COMMAND [flags] ID ...   (an OCI runtime, as runc)
+       glassbox help [COMMAND]
 
 Runs PROG inside glassbox: every system call it makes is answered by
 glassbox' own kernel, never by the host's.
 
-flags:
+commands: run, exec, ps, kill, state, list (any sandbox started with
+--name); create, start, delete, features, spec (for container engines).
+"glassbox help COMMAND" describes one; "man glassbox" all of them.
+
+run flags:
   --root DIR       the directory the program sees as / (default: the host's /, read-only)
   --bind HOST:GUEST     mount a host directory read-write at GUEST (writes reach the host)
   --ro-bind HOST:GUEST  the same, read-only
@@ -51,8 +66,14 @@ flags:
   --ui ADDR        serve a live dashboard (process tree, fds, pipes, memory maps,
                    events) at ADDR, e.g. 127.0.0.1:8080 (port 0 picks one; the URL
                    is printed); it stays up after PROG exits by itself, until Ctrl-C
-  --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G); past it pages
-                   go to swap, or without swap the largest process is killed (OOM)
+  --memory SIZE    bound the sandbox's resident memory (e.g. 256M, 2G; default half the
+                   host's RAM): guest pages, /tmp and other in-memory files count; past
+                   it pages go to swap, or without swap the largest process is killed
+                   (OOM), and file writes fail with ENOSPC
+  --pids N         bound the sandbox's processes and threads (default 4096); fork and
+                   clone fail with EAGAIN at the bound
+  --cpu-time D     bound the CPU time of all the sandbox's processes together (e.g. 30s):
+                   at D every process gets SIGXCPU, one CPU second later SIGKILL
   --swap SIZE      a swap area of SIZE in a host temporary file (needs --memory)
   --net=none|host  none (default): AF_INET/AF_INET6 on a sandbox-private loopback only;
                    host: real host sockets (the guest reaches the host's network)
@@ -65,6 +86,9 @@ flags:
                    trapping through seccomp into a handler that talks to glassbox over
                    shared memory; auto: seccomp where it works here, else ptrace
                    (default: $GLASSBOX_PLATFORM, else ptrace)
+  --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
+                   NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
+                   (state under the global --root, default /run/glassbox)
 `
 
 func main() {
@@ -77,18 +101,54 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(args []string, stderr io.Writer) int {
-	if len(args) == 0 {
+	g, rest, err := oci.ParseGlobals(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
+		return 2
+	}
+	if g.Version {
+		fmt.Fprintf(os.Stdout, "glassbox version %s\nspec: %s\ngo: %s\n", version, specs.Version, runtime.Version())
+		return 0
+	}
+	if g.Help {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.GlobalHelp)
+		return 0
+	}
+	if len(rest) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
+	switch rest[0] {
 	case "run":
-		return cmdRun(args[1:], stderr)
+		if oci.IsOCIRun(rest[1:]) {
+			return oci.Main(g, rest, os.Stdout, stderr)
+		}
+		return cmdRun(g, rest[1:], stderr)
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(os.Stdout, usage)
+		return cmdHelp(rest[1:], stderr)
+	}
+	if oci.IsCommand(rest[0]) {
+		return oci.Main(g, rest, os.Stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "glassbox: unknown command %q (try: glassbox run -- PROG, or glassbox help)\n", rest[0])
+	return 2
+}
+
+// cmdHelp prints the usage of one command, or the general one.
+func cmdHelp(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.GlobalHelp)
 		return 0
 	}
-	fmt.Fprintf(stderr, "glassbox: unknown command %q (try: glassbox run -- PROG)\n", args[0])
+	if args[0] == "run" {
+		fmt.Fprint(os.Stdout, usage+"\n"+oci.Help("run"))
+		return 0
+	}
+	if h := oci.Help(args[0]); h != "" {
+		fmt.Fprint(os.Stdout, h)
+		return 0
+	}
+	fmt.Fprintf(stderr, "glassbox: no help for %q (commands: run, exec, ps, kill, state, list, create, start, delete, features, spec)\n", args[0])
 	return 2
 }
 
@@ -120,7 +180,7 @@ func (t *traceFlag) Set(v string) error {
 	return nil
 }
 
-func cmdRun(args []string, stderr io.Writer) int {
+func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -132,7 +192,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 		stats    bool
 		verbose  bool
 		timeout  time.Duration
+		name     string
 	)
+	fs.StringVar(&name, "name", "", "")
 	fs.StringVar(&cfg.Root, "root", "", "")
 	fs.StringVar(&cfg.Dir, "dir", "", "")
 	bindFlag := func(ro bool) func(string) error {
@@ -163,6 +225,22 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Net, "net", "none", "")
 	fs.Func("memory", "", func(v string) error { return parseSize(v, &cfg.Memory) })
 	fs.Func("swap", "", func(v string) error { return parseSize(v, &cfg.Swap) })
+	fs.Func("pids", "", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("want a positive number of processes, got %q", v)
+		}
+		cfg.MaxTasks = n
+		return nil
+	})
+	fs.Func("cpu-time", "", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a duration like 30s or 2m, got %q", v)
+		}
+		cfg.CPUTime = d
+		return nil
+	})
 	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	fs.StringVar(&cfg.Platform, "platform", os.Getenv("GLASSBOX_PLATFORM"), "")
@@ -213,7 +291,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	st, err := glassbox.Run(ctx, cfg, argv)
+	st, err := startWait(ctx, g, name, cfg, argv)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// As timeout(1): the status (124) says it; the line only with -v.
 		if verbose {
@@ -245,6 +323,25 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "glassbox: %s killed by %s%s\n", argv[0], st.SignalName(), core)
 	}
 	return st.ShellCode()
+}
+
+// startWait runs argv as glassbox.Run does; with a name, the sandbox is
+// reachable under it (glassbox exec NAME ...) until it ends.
+func startWait(ctx context.Context, g *oci.Globals, name string, cfg glassbox.Config, argv []string) (glassbox.ExitStatus, error) {
+	s, err := glassbox.Start(ctx, cfg, argv)
+	if err != nil {
+		return glassbox.ExitStatus{}, err
+	}
+	if name != "" {
+		unregister, err := g.Register(name, s, cfg, argv)
+		if err != nil {
+			s.Signal(int(syscall.SIGKILL), true)
+			s.Wait()
+			return glassbox.ExitStatus{}, &glassbox.Error{Op: "--name " + name, Err: err}
+		}
+		defer unregister()
+	}
+	return s.Wait()
 }
 
 // mergeEnv applies K=V settings over env, replacing earlier values.

@@ -28,7 +28,8 @@ const (
 	ShmLocked  = 0o2000
 )
 
-// Namespace is one IPC namespace's shared memory.
+// Namespace is one IPC namespace: shared memory, message queues and
+// semaphore sets.
 type Namespace struct {
 	mf *memfile.File
 
@@ -38,11 +39,15 @@ type Namespace struct {
 	lastIdx int
 	seq     int
 	pages   uint64 // shm_tot
+
+	msg msgNS
+	sem semNS
 }
 
 // NewNamespace returns an empty namespace whose segments live in mf.
 func NewNamespace(mf *memfile.File) *Namespace {
-	return &Namespace{mf: mf, segs: map[int]*Segment{}, keys: map[int32]*Segment{}, lastIdx: -1}
+	return &Namespace{mf: mf, segs: map[int]*Segment{}, keys: map[int32]*Segment{}, lastIdx: -1,
+		msg: msgNS{ids: newIDSet[*Queue]()}, sem: semNS{ids: newIDSet[*SemSet]()}}
 }
 
 // Segment is one shared memory segment. Its fields are guarded by

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"glassbox/internal/abi"
 )
 
@@ -73,7 +75,7 @@ func (tg *ThreadGroup) watchCPU() {
 		used := now - ct.last
 		ct.last = now
 		var fire []int
-		armed := false
+		armed, limitSig := false, tg.cpuLimitLocked(now)
 		for i := range ct.t {
 			c := &ct.t[i]
 			if c.value <= 0 {
@@ -86,12 +88,15 @@ func (tg *ThreadGroup) watchCPU() {
 			}
 			armed = armed || c.value > 0
 		}
-		if gone || !armed {
+		if gone || !armed && !tg.cpuLimited() {
 			ct.running = false
 			ct.mu.Unlock()
 			return
 		}
 		ct.mu.Unlock()
+		if limitSig != 0 {
+			tg.SignalInfo(SigInfo{Signo: int32(limitSig), Code: abi.SI_KERNEL})
+		}
 		for _, i := range fire {
 			sig := abi.SIGVTALRM
 			if i == 1 {
@@ -99,5 +104,49 @@ func (tg *ThreadGroup) watchCPU() {
 			}
 			tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
 		}
+	}
+}
+
+// cpuLimited reports whether RLIMIT_CPU's soft limit is finite.
+func (tg *ThreadGroup) cpuLimited() bool {
+	return tg.Rlimit(unix.RLIMIT_CPU).Cur != unix.RLIM_INFINITY
+}
+
+// cpuLimitLocked applies RLIMIT_CPU to the process's CPU time: SIGKILL at
+// the hard limit; at the soft limit SIGXCPU, and the soft limit moves on
+// by a second so the next comes a second later. It returns the signal to
+// send (0: none). cpuTimers.mu held.
+// Linux: kernel/time/posix-cpu-timers.c (check_process_timers)
+func (tg *ThreadGroup) cpuLimitLocked(used time.Duration) int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	l := &tg.rlimits[unix.RLIMIT_CPU]
+	if l.Cur == unix.RLIM_INFINITY {
+		return 0
+	}
+	secs := uint64(used / time.Second)
+	if l.Max != unix.RLIM_INFINITY && secs >= l.Max {
+		return abi.SIGKILL
+	}
+	if secs >= l.Cur {
+		l.Cur++
+		return abi.SIGXCPU
+	}
+	return 0
+}
+
+// armCPULimit starts the CPU watcher for a finite RLIMIT_CPU (after
+// setrlimit, or in a fork child that inherited one).
+func (tg *ThreadGroup) armCPULimit() {
+	if !tg.cpuLimited() {
+		return
+	}
+	ct := &tg.cpuTimers
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if !ct.running {
+		ct.running = true
+		ct.last = tg.SelfUsage().CPU
+		go tg.watchCPU()
 	}
 }

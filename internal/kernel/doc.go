@@ -38,6 +38,10 @@
 //   - An address space is released when its last task drops it (after that
 //     task released its platform thread); its frames are then no longer
 //     mapped by any stub (see internal/mm's invariants).
+//   - A process the host starts (hostproc.go: the first one, or a further
+//     one for Sandbox.Exec) has no parent inside; its ThreadGroup.hostDone
+//     is closed under Kernel.mu when it becomes a zombie, after its status
+//     is final, so a host waiter reads the status without a lock race.
 //
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
 // before Task.mu before sharedSignals.mu (a leaf); mm, vfs and memfile

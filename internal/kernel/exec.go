@@ -25,6 +25,19 @@ type image struct {
 	f    *vfs.File
 	name string
 	st   vfs.Stat // the file's attributes when it was opened
+	// denied: the image holds a DenyWrite on its file until it is
+	// dropped or the process adopts it (exe.go).
+	denied bool
+}
+
+// drop closes the image and undoes its DenyWrite unless the process
+// adopted it.
+func (im *image) drop() {
+	im.f.DecRef()
+	if im.denied {
+		im.denied = false
+		vfs.AllowWrite(vfs.KeyOf(&im.st))
+	}
 }
 
 func (im *image) ReadAt(p []byte, off int64) (int, error) {
@@ -123,7 +136,11 @@ func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, er
 		return nil, vfs.Path{}, err
 	}
 	f := vfs.NewFile(ops, p, unix.O_RDONLY)
-	return &image{t: t, f: f, name: t.PathName(p), st: st}, p, nil
+	if err := vfs.DenyWrite(vfs.KeyOf(&st)); err != nil {
+		f.DecRef()
+		return nil, vfs.Path{}, err
+	}
+	return &image{t: t, f: f, name: t.PathName(p), st: st, denied: true}, p, nil
 }
 
 // execve replaces the process image. On error the old image is intact.
@@ -165,7 +182,7 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 		var hdr [256]byte
 		n, _ := img.f.Ops().Read(t, [][]byte{hdr[:]}, 0)
 		if n >= 2 && hdr[0] == '#' && hdr[1] == '!' {
-			img.f.DecRef()
+			img.drop()
 			if depth >= maxInterpDepth {
 				return unix.ELOOP
 			}
@@ -194,12 +211,12 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 			continue
 		}
 		if !loader.IsELF(hdr[:n]) {
-			img.f.DecRef()
+			img.drop()
 			return unix.ENOEXEC
 		}
 		break
 	}
-	defer img.f.DecRef()
+	defer img.drop()
 	comm := commName(execfn)
 	if commFromFile {
 		comm = commName(exePath.Dentry.Name())
@@ -241,6 +258,14 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	rand.Read(rnd[:])
 	nosuid := exePath.Mount != nil && exePath.Mount.Flags&unix.MS_NOSUID != 0
 	c, secure := t.execCreds(img.st.Mode, img.st.UID, img.st.GID, nosuid)
+	// The interpreter's file is open while it is mapped, like the
+	// executable's (its mappings hold what they need).
+	var interp *image
+	defer func() {
+		if interp != nil {
+			interp.f.DecRef()
+		}
+	}()
 	res, err := loader.Load(loader.Args{
 		MM: m, Mapper: th, Exe: img,
 		OpenInterp: func(p string) (loader.Image, error) {
@@ -248,6 +273,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 			if err != nil {
 				return nil, err
 			}
+			interp = im
 			return im, nil
 		},
 		Argv: argv, Envv: envv, ExecFn: execfn,
@@ -289,6 +315,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	t.setMM(m)
 	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
 	tg := t.tg
+	tg.adoptExe(img)
 	tg.mu.Lock()
 	tg.exe = exePath
 	tg.exeName = img.name
@@ -300,6 +327,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	tg.fds.ExecClose(tg.pid)
 	tg.mu.Lock()
 	tg.sharesVM = false
+	tg.attrs.execed = true
 	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()

@@ -29,13 +29,20 @@ func (t *Task) exitGroup(s ExitStatus) {
 }
 
 // exitThread ends only this task (exit(2)); the last one ends the process.
-func (t *Task) exitThread(code int) {
+// A task an exec has already taken out of tg.tasks (de_thread) is never
+// the last: the exec'ing task lives on, and the process's status is not
+// this thread's to set.
+func (t *Task) exitThread(code int) { t.exitThreadStatus(ExitStatus{Code: code}) }
+
+// exitThreadStatus ends only this task; if it is the last, the process
+// ends with s.
+func (t *Task) exitThreadStatus(s ExitStatus) {
 	tg := t.tg
 	tg.mu.Lock()
-	last := len(tg.tasks) == 1
+	last := len(tg.tasks) == 1 && tg.tasks[0] == t
 	if last && !tg.exited {
 		tg.exited = true
-		tg.status = ExitStatus{Code: code}
+		tg.status = s
 	}
 	tg.mu.Unlock()
 	t.mu.Lock()
@@ -99,6 +106,8 @@ func (t *Task) finish() {
 	}
 	tg.releaseVfork()
 	tg.stopTimers()
+	tg.exitSemUndo()
+	tg.releaseExe()
 	// A session leader's end takes the session's controlling terminal
 	// away. Linux: kernel/exit.c (do_exit: disassociate_ctty(1))
 	if tm := k.cfg.Terminals; tm != nil && tg.pid == tg.Sid() {
@@ -118,18 +127,19 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	isInit := tg == k.init
 	initWoken := false
 	children := append([]*ThreadGroup(nil), tg.children...)
-	if !isInit && k.init != nil {
+	reaper := k.reaperLocked(tg)
+	if !isInit && reaper != nil {
 		for _, c := range tg.children {
 			c.mu.Lock()
-			c.parent = k.init
+			c.parent = reaper
 			c.mu.Unlock()
-			k.init.children = append(k.init.children, c)
+			reaper.children = append(reaper.children, c)
 			initWoken = initWoken || c.zombie
 		}
 		tg.children = nil
 	}
 	if initWoken {
-		k.init.notifyChildLocked()
+		reaper.notifyChildLocked()
 	}
 	tg.zombie = true
 	parent := tg.parent
@@ -150,8 +160,14 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		k.status = status
 	}
 	tg.notifyPidfdLocked()
+	if tg.hostDone != nil {
+		close(tg.hostDone)
+	}
 	k.mu.Unlock()
-	if sig != 0 {
+	// clone's exit signal is CSIGNAL's byte, unchecked: one past the
+	// last signal makes a child whose end is waitable but signals nobody.
+	// Linux: kernel/signal.c (do_notify_parent: valid_signal(sig) && sig)
+	if sig > 0 && sig <= abi.NSIG {
 		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
 		if status.Signal != 0 {
 			info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)
@@ -166,7 +182,32 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		k.KillAll()
 		return
 	}
+	// Linux: kernel/exit.c (reparent_leader's caller, forget_original_parent)
+	for _, c := range children {
+		if sig := c.PdeathSig(); sig != 0 {
+			c.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(tg.pid)})
+		}
+	}
 	k.orphanCheck(tg, parent, children)
+}
+
+// reaperLocked is who adopts tg's children: the nearest living ancestor
+// marked PR_SET_CHILD_SUBREAPER, else init. Kernel.mu held.
+// Linux: kernel/exit.c (find_new_reaper)
+func (k *Kernel) reaperLocked(tg *ThreadGroup) *ThreadGroup {
+	tg.mu.Lock()
+	p := tg.parent
+	tg.mu.Unlock()
+	for p != nil && p != k.init {
+		p.mu.Lock()
+		sub, gone, next := p.attrs.subreaper, p.exited, p.parent
+		p.mu.Unlock()
+		if sub && !gone && !p.zombie {
+			return p
+		}
+		p = next
+	}
+	return k.init
 }
 
 // notifyChildLocked wakes the process's waiters in wait4. Kernel.mu held.

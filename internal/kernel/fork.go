@@ -11,6 +11,7 @@ import (
 	"glassbox/internal/mm"
 	"glassbox/internal/platform"
 	"glassbox/internal/trace"
+	"glassbox/internal/vfs"
 )
 
 // CloneArgs are clone(2)/clone3(2)'s arguments.
@@ -26,12 +27,33 @@ type CloneArgs struct {
 	PidFD uint64
 }
 
+// tasksAtLimit reports whether the sandbox has Config.MaxTasks tasks.
+// Tasks that clone at the same moment may each pass before any of them
+// is counted, so the bound can be overshot by as many at most. Linux
+// charges the pids cgroup exactly: kernel/cgroup/pids.c (pids_can_fork)
+func (k *Kernel) tasksAtLimit() bool {
+	if k.cfg.MaxTasks <= 0 {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.tasks) >= k.cfg.MaxTasks
+}
+
 // Clone creates a child process (threads are CLONE_THREAD, see
 // cloneThread). It returns the child's pid in the parent; the child
 // returns 0 from the same syscall in its own copy of the address space.
 // Linux: kernel/fork.c (copy_process)
 func (t *Task) Clone(a CloneArgs) (int, error) {
 	f := a.Flags
+	if t.k.tasksAtLimit() {
+		return 0, unix.EAGAIN
+	}
+	select {
+	case <-t.k.done: // the sandbox is ending: no new tasks
+		return 0, unix.EAGAIN
+	default:
+	}
 	if f&unix.CLONE_THREAD != 0 {
 		return t.cloneThread(a)
 	}
@@ -62,6 +84,10 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		t.noteShmFork(cm)
 	}
 	ptg := t.tg
+	// The child's pid first: newThreadGroup takes Kernel.mu, which comes
+	// before ThreadGroup.mu (wait4 holds Kernel.mu and takes the parent's
+	// tg.mu to add a reaped child's usage).
+	ctg := k.newThreadGroup(ptg)
 	ptg.mu.Lock()
 	if ptg.exited {
 		ptg.mu.Unlock()
@@ -71,7 +97,6 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		}
 		return 0, unix.EINTR
 	}
-	ctg := k.newThreadGroup(ptg)
 	ctg.fds = ptg.fds.Fork()
 	ctg.fsc = ptg.fsc.Fork()
 	if f&unix.CLONE_FS != 0 {
@@ -83,6 +108,9 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	ctg.attrs = ptg.forkAttrs()
+	ctg.semUndo = forkSemUndo(ptg.semUndo, f&unix.CLONE_SYSVSEM != 0)
+	ctg.exeKey, ctg.exeDenied = ptg.exeKey, ptg.exeDenied && vfs.DenyWrite(ptg.exeKey) == nil
 	ctg.sharesVM = shareVM
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal
@@ -112,6 +140,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	c.altStack = t.altStack
 	c.affinity = t.affinity
 	t.mu.Unlock()
+	c.seccomp.Store(t.seccomp.Load())
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
 	}
@@ -144,6 +173,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		var th platform.Thread
 		var err error
@@ -166,6 +196,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if err := <-started; err != nil {
 		return 0, unix.EAGAIN
 	}
+	ctg.armCPULimit() // an inherited RLIMIT_CPU
 	if vforkDone != nil {
 		// Linux waits killably; a fatal signal to the parent ends the wait.
 		t.waitVfork(vforkDone)
@@ -274,6 +305,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 			Detail: fmt.Sprintf("clone: thread %d", c.tid)})
 	}
 	started := make(chan error, 1)
+	c.k.running.Add(1)
 	go c.main(func() error {
 		th, err := starter.Start()
 		if err == nil && fp != nil {

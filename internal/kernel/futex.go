@@ -42,6 +42,16 @@ func (ft *futexTable) key(t *Task, addr uint64, private bool) futexKey {
 	return futexKey{mm: t.mm, addr: addr}
 }
 
+// checkKey is get_futex_key's fault check: a shared futex must be in
+// readable memory (EFAULT), a private one only below the task size.
+// Linux: kernel/futex/core.c (get_futex_key)
+func (t *Task) checkKey(addr uint64, private bool) error {
+	if addr >= t.mm.Layout().TaskSize || !private && !t.mm.Accessible(addr) {
+		return unix.EFAULT
+	}
+	return nil
+}
+
 // readWord reads the 32-bit futex word at addr.
 func (t *Task) readWord(addr uint64) (uint32, error) {
 	var b [4]byte
@@ -146,6 +156,9 @@ func (t *Task) FutexWake(addr uint64, n int, bitset uint32, private bool) (int, 
 	if addr&3 != 0 {
 		return 0, unix.EINVAL
 	}
+	if err := t.checkKey(addr, private); err != nil {
+		return 0, err
+	}
 	ft := &t.k.futex
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
@@ -158,6 +171,11 @@ func (t *Task) FutexWake(addr uint64, n int, bitset uint32, private bool) (int, 
 func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32, private bool) (int, error) {
 	if addr&3 != 0 || addr2&3 != 0 {
 		return 0, unix.EINVAL
+	}
+	for _, ad := range []uint64{addr, addr2} {
+		if err := t.checkKey(ad, private); err != nil {
+			return 0, err
+		}
 	}
 	ft := &t.k.futex
 	ft.mu.Lock()

@@ -12,13 +12,17 @@ import (
 type jobState struct {
 	stopped       bool
 	stopSig       int
+	stopDone      bool // every thread has stopped: the stop was reported
 	stopReport    bool // a stop the parent has not collected (WUNTRACED)
 	contReport    bool // a continue the parent has not collected (WCONTINUED)
 	stopRequested bool
 }
 
-// groupStop stops every thread of the process with sig and tells the
-// parent. The calling task then sleeps in stopWait.
+// groupStop stops every thread of the process with sig. The parent hears
+// of it (wait, SIGCHLD) only once no thread runs guest code any more
+// (stopProgress), as Linux notifies it when the last thread has stopped.
+// The calling task then sleeps in stopWait.
+// Linux: kernel/signal.c (do_signal_stop, do_notify_parent_cldstop)
 func (t *Task) groupStop(sig int) {
 	k := t.k
 	tg := t.tg
@@ -27,11 +31,8 @@ func (t *Task) groupStop(sig int) {
 		k.mu.Unlock()
 		return
 	}
-	tg.job = jobState{stopped: true, stopSig: sig, stopReport: true}
-	parent := tg.parent
-	if parent != nil {
-		parent.notifyChildLocked()
-	}
+	tg.job = jobState{stopped: true, stopSig: sig}
+	tg.stopFlag.Store(true)
 	k.mu.Unlock()
 	t.traceSignal(sig, "default: stop")
 	tg.mu.Lock()
@@ -42,6 +43,40 @@ func (t *Task) groupStop(sig int) {
 			o.wake()
 		}
 	}
+	tg.stopProgress()
+}
+
+// stopProgress completes a group stop in progress once no thread of the
+// process is inside the guest: it tells the parent. A thread that leaves
+// the guest calls it; a thread about to enter the guest first sets
+// inGuest, then looks at stopFlag, while groupStop sets stopFlag, then
+// looks at every inGuest, so one of the two always sees the other.
+func (tg *ThreadGroup) stopProgress() {
+	if !tg.stopFlag.Load() {
+		return
+	}
+	k := tg.k
+	k.mu.Lock()
+	if !tg.job.stopped || tg.job.stopDone {
+		k.mu.Unlock()
+		return
+	}
+	tg.mu.Lock()
+	for _, o := range tg.tasks {
+		if o.inGuest.Load() {
+			tg.mu.Unlock()
+			k.mu.Unlock()
+			return
+		}
+	}
+	tg.mu.Unlock()
+	tg.job.stopDone, tg.job.stopReport = true, true
+	sig := tg.job.stopSig
+	parent := tg.parent
+	if parent != nil {
+		parent.notifyChildLocked()
+	}
+	k.mu.Unlock()
 	if parent != nil && parent.Action(abi.SIGCHLD).Flags&abi.SA_NOCLDSTOP == 0 {
 		parent.SignalInfo(SigInfo{Signo: abi.SIGCHLD, Code: abi.CLD_STOPPED, PID: int32(tg.pid), Status: int32(sig)})
 	}
@@ -79,9 +114,12 @@ func (tg *ThreadGroup) continueGroup() {
 		k.mu.Unlock()
 		return
 	}
-	tg.job = jobState{contReport: true}
+	// A stop that never completed was never reported: nor is its end.
+	reported := tg.job.stopDone
+	tg.job = jobState{contReport: reported}
+	tg.stopFlag.Store(false)
 	parent := tg.parent
-	if parent != nil {
+	if parent != nil && reported {
 		parent.notifyChildLocked()
 	}
 	k.mu.Unlock()
@@ -91,7 +129,7 @@ func (tg *ThreadGroup) continueGroup() {
 	for _, o := range tasks {
 		o.wake()
 	}
-	if parent != nil && parent.Action(abi.SIGCHLD).Flags&abi.SA_NOCLDSTOP == 0 {
+	if parent != nil && reported && parent.Action(abi.SIGCHLD).Flags&abi.SA_NOCLDSTOP == 0 {
 		parent.SignalInfo(SigInfo{Signo: abi.SIGCHLD, Code: abi.CLD_CONTINUED, PID: int32(tg.pid), Status: abi.SIGCONT})
 	}
 }
@@ -123,5 +161,6 @@ func (tg *ThreadGroup) continueGroupQuiet() {
 	k := tg.k
 	k.mu.Lock()
 	tg.job.stopped = false
+	tg.stopFlag.Store(false)
 	k.mu.Unlock()
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"glassbox/internal/bpf"
 	"glassbox/internal/ipc"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
@@ -46,6 +47,26 @@ type Config struct {
 	// PID namespace shows it), so opening a terminal never makes it the
 	// process's controlling terminal.
 	InitSession bool
+	// Groups, Rlimits and NoNewPrivs are the first process's
+	// supplementary groups, limits other than the host's, and
+	// PR_SET_NO_NEW_PRIVS.
+	Groups     []uint32
+	Rlimits    map[int]Rlimit
+	NoNewPrivs bool
+	Umask      uint32
+	// Seccomp, if set, is a filter every process the host starts runs
+	// under from its first instruction (a container's seccomp profile).
+	Seccomp *bpf.Program
+	// Hold, if set, keeps the first process loaded but before its first
+	// instruction until it is closed (an OCI runtime's create and start).
+	Hold <-chan struct{}
+	// MaxTasks bounds the tasks (processes and threads) of the sandbox,
+	// as a pids cgroup does: fork and clone fail with EAGAIN at the
+	// bound (0: no bound).
+	MaxTasks int
+	// CPUTime bounds the CPU time of the whole sandbox (0: none): at the
+	// bound every process gets SIGXCPU, a second of CPU later SIGKILL.
+	CPUTime time.Duration
 }
 
 // Kernel is one sandbox.
@@ -59,6 +80,7 @@ type Kernel struct {
 	init    *ThreadGroup
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
+	running sync.WaitGroup // task goroutines that have not returned
 
 	futex      futexTable
 	stats      kstats
@@ -140,43 +162,6 @@ func (s ExitStatus) ShellCode() int {
 	return s.Code & 0xff
 }
 
-// Start creates the first process (pid 1) running argv[0] with envv and
-// returns at once; Wait waits for it.
-func (k *Kernel) Start(path string, argv, envv []string) error {
-	root := k.cfg.NS.Root()
-	cwd := root
-	if k.cfg.Cwd != "" {
-		var err error
-		if cwd, err = k.cfg.NS.Walk(k.HostCtx(), root, root, k.cfg.Cwd, vfs.Follow|vfs.MustDir); err != nil {
-			return err
-		}
-	}
-	tg := k.newThreadGroup(nil)
-	if !k.cfg.InitSession {
-		tg.sid = 0
-	}
-	t := k.newTask(tg)
-	tg.fds = vfs.NewFDTable()
-	for i, f := range k.cfg.Stdio {
-		if f != nil {
-			tg.fds.InstallAt(i, f, false, 1<<20)
-		}
-	}
-	tg.fsc = &FSContext{root: root, cwd: cwd, umask: 0o022}
-	t.setCreds(&vfs.Creds{UID: k.cfg.UID, GID: k.cfg.GID, EUID: k.cfg.UID, EGID: k.cfg.GID,
-		SUID: k.cfg.UID, SGID: k.cfg.GID, FSUID: k.cfg.UID, FSGID: k.cfg.GID})
-	k.mu.Lock()
-	k.init = tg
-	k.mu.Unlock()
-	errc := make(chan error, 1)
-	go t.main(func() error {
-		err := t.execve(path, argv, envv)
-		errc <- err
-		return err
-	})
-	return <-errc
-}
-
 // Wait blocks until the first process exits and returns its status.
 func (k *Kernel) Wait() ExitStatus {
 	<-k.done
@@ -185,3 +170,26 @@ func (k *Kernel) Wait() ExitStatus {
 
 // Done is closed when the first process has exited.
 func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// WaitTasks waits, once Done is closed, until every task's goroutine
+// has returned: then nothing of the kernel touches guest memory or the
+// platform. The other processes are being killed; one caught in the
+// middle of a fork may still add a child the kill did not see, so the
+// kill is repeated until none is left (each round leaves at most the
+// children of forks already under way, and those children fork no more).
+func (k *Kernel) WaitTasks() {
+	<-k.done
+	gone := make(chan struct{})
+	go func() {
+		k.running.Wait()
+		close(gone)
+	}()
+	for {
+		select {
+		case <-gone:
+			return
+		case <-time.After(50 * time.Millisecond):
+			k.KillAll()
+		}
+	}
+}

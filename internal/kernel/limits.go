@@ -36,6 +36,16 @@ func (tg *ThreadGroup) Rlimit(res int) Rlimit {
 
 // SetRlimit changes limit res. Raising the hard limit needs root.
 func (tg *ThreadGroup) SetRlimit(t *Task, res int, r Rlimit) error {
+	if err := tg.setRlimit(t, res, r); err != nil {
+		return err
+	}
+	if res == unix.RLIMIT_CPU {
+		tg.armCPULimit()
+	}
+	return nil
+}
+
+func (tg *ThreadGroup) setRlimit(t *Task, res int, r Rlimit) error {
 	if r.Cur > r.Max {
 		return unix.EINVAL
 	}
@@ -78,3 +88,6 @@ func (t *Task) RlimitTarget(pid int) (*ThreadGroup, error) {
 	}
 	return target.tg, nil
 }
+
+// FileSizeLimit implements vfs.FileSizeLimiter: RLIMIT_FSIZE's soft limit.
+func (t *Task) FileSizeLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_FSIZE).Cur }

@@ -44,6 +44,9 @@ func (t *Task) Setpgid(pid, pgid int) error {
 		if target.Sid() != self.Sid() {
 			return unix.EPERM
 		}
+		if target.attrsCopy().execed {
+			return unix.EACCES // Linux: kernel/sys.c (setpgid, PF_FORKNOEXEC)
+		}
 	}
 	if pgid == 0 {
 		pgid = target.pid

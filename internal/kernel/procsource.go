@@ -297,6 +297,7 @@ func (p procProcess) Status(self bool) string {
 	if c.EUID == 0 {
 		capEff = 1<<41 - 1
 	}
+	scMode, scFilters := p.seccompStatus()
 	nnp := 0
 	if tg.noNewPrivs() {
 		nnp = 1
@@ -305,13 +306,13 @@ func (p procProcess) Status(self bool) string {
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
 		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
-		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t0\n"+
+		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
 		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
-		capEff, capEff, uint64(1<<41-1), nnp)
+		capEff, capEff, uint64(1<<41-1), nnp, scMode, scFilters)
 }
 
 // memLimit is the sandbox's memory: --memory if given, else what the
@@ -406,4 +407,12 @@ func (p procProcess) FDInfo(n int) (string, bool) {
 		s += x.FDInfo() // the file's own lines (a pidfd's Pid:)
 	}
 	return s, true
+}
+
+// seccompStatus is the leader's seccomp mode and filter count.
+func (p procProcess) seccompStatus() (mode, filters int) {
+	if t := p.tg.Leader(); t != nil {
+		return t.seccompStatus()
+	}
+	return 0, 0
 }

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/mm"
+	"glassbox/internal/vfs"
 )
 
 // mayAccessMem is ptrace's PTRACE_MODE_ATTACH_REALCREDS rule: the same
@@ -62,4 +63,32 @@ func (k *Kernel) KickMM(m *mm.MM) {
 			th.Interrupt()
 		}
 	}
+}
+
+// OpenMem implements procfs.Process: /proc/PID/mem opened by the task
+// behind ctx, which needs ptrace's attach access to the process. It
+// returns the copier and its release; a zombie has no memory (EACCES too
+// in Linux's mm_access). Linux: fs/proc/base.c (proc_mem_open, mem_rw)
+func (p procProcess) OpenMem(ctx vfs.Ctx) (func(addr uint64, b []byte, write bool) (int, error), func(), error) {
+	t, ok := ctx.(*Task)
+	target := p.tg.Leader()
+	if !ok || target == nil {
+		return nil, nil, unix.EACCES
+	}
+	if !t.mayAccessMem(target) {
+		return nil, nil, unix.EACCES
+	}
+	m := target.memShared()
+	if m == nil || !m.TryAddUser() {
+		return nil, nil, unix.EACCES
+	}
+	k := t.k
+	rw := func(addr uint64, b []byte, write bool) (int, error) {
+		n, err := m.RemoteCopy(addr, b, write)
+		if write && n > 0 {
+			k.KickMM(m)
+		}
+		return n, err
+	}
+	return rw, m.DropUser, nil
 }

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/ipc"
@@ -67,4 +69,61 @@ func (k *Kernel) SharedWritableMapped(obj any) bool {
 		}
 	}
 	return false
+}
+
+// semUndo holds a process's SEM_UNDO list; CLONE_SYSVSEM shares it, and
+// the last process to leave applies it. Linux: ipc/sem.c (copy_semundo, exit_sem)
+type semUndo struct {
+	mu    sync.Mutex
+	list  *ipc.UndoList
+	users int
+}
+
+// SemUndo returns the process's undo list, made on first use.
+func (tg *ThreadGroup) SemUndo() *ipc.UndoList {
+	tg.mu.Lock()
+	h := tg.semUndo
+	tg.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.list == nil {
+		h.list = ipc.NewUndoList()
+	}
+	return h.list
+}
+
+// forkSemUndo gives a child the parent's list (CLONE_SYSVSEM) or its own.
+func forkSemUndo(parent *semUndo, share bool) *semUndo {
+	if !share || parent == nil {
+		return &semUndo{users: 1}
+	}
+	parent.mu.Lock()
+	parent.users++
+	parent.mu.Unlock()
+	return parent
+}
+
+// exitSemUndo applies the list when the last process sharing it ends.
+func (tg *ThreadGroup) exitSemUndo() {
+	tg.mu.Lock()
+	h := tg.semUndo
+	tg.mu.Unlock()
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.users--
+	list := h.list
+	last := h.users == 0
+	h.mu.Unlock()
+	if last && list != nil {
+		tg.k.ipc.ExitUndo(list, tg.pid)
+	}
+}
+
+// current is the list, nil until the process first uses SEM_UNDO.
+func (h *semUndo) current() *ipc.UndoList {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.list
 }

@@ -16,8 +16,10 @@ type SigInfo struct {
 	PID                int32  // sender (kill, SIGCHLD)
 	UID                uint32 // sender's uid
 	Status             int32  // SIGCHLD: exit code or signal
-	Addr               uint64 // SIGSEGV/SIGBUS/SIGILL/SIGFPE: faulting address
+	Addr               uint64 // SIGSEGV/SIGBUS/SIGILL/SIGFPE: faulting address; SIGSYS: call address
 	Value              uint64 // sigqueue value
+	Syscall            int32  // SIGSYS (seccomp): the call's number
+	Arch               uint32 // SIGSYS (seccomp): AUDIT_ARCH_*
 }
 
 // Encode lays info out as the 128-byte siginfo_t.
@@ -29,6 +31,10 @@ func (si *SigInfo) Encode() []byte {
 	le.PutUint32(b[4:], uint32(si.Errno))
 	le.PutUint32(b[8:], uint32(si.Code))
 	switch {
+	case si.Signo == abi.SIGSYS && si.Code == sysSeccomp:
+		le.PutUint64(b[16:], si.Addr)
+		le.PutUint32(b[24:], uint32(si.Syscall))
+		le.PutUint32(b[28:], si.Arch)
 	case si.Addr != 0 || isFaultSignal(int(si.Signo)) && si.Code > 0:
 		le.PutUint64(b[16:], si.Addr)
 	default:
@@ -160,7 +166,11 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	}
 	t.SetSigMask(mask)
 	if a.Flags&abi.SA_RESETHAND != 0 {
-		t.tg.SetAction(sig, SigAction{})
+		// Only the handler goes back to SIG_DFL; the flags and mask stay.
+		// Linux: kernel/signal.c (get_signal, SA_ONESHOT)
+		na := a
+		na.Handler = SigDfl
+		t.tg.SetAction(sig, na)
 	}
 	return nil
 }

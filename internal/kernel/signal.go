@@ -349,6 +349,13 @@ func (t *Task) traceSignal(sig int, what string) {
 // syncSignal handles a signal raised by a guest instruction (fault, trap):
 // it cannot be blocked or ignored. Linux: kernel/signal.c (force_sig_info)
 func (t *Task) syncSignal(sig, code int, addr uint64) {
+	t.forceSignal(SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+}
+
+// forceSignal queues info for t as a synchronous signal: if it is blocked
+// or ignored, its action is reset to the default and it is unblocked.
+func (t *Task) forceSignal(info SigInfo) {
+	sig := int(info.Signo)
 	a := t.tg.Action(sig)
 	blocked := t.SigMask().Has(sig)
 	if blocked || a.Handler == SigIgn {
@@ -359,7 +366,7 @@ func (t *Task) syncSignal(sig, code int, addr uint64) {
 	}
 	t.mu.Lock()
 	t.pending.discard(abi.SigBit(sig)) // this instance is the one that counts
-	t.pending.add(SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+	t.pending.add(info)
 	t.mu.Unlock()
 }
 

@@ -150,5 +150,10 @@ func encodeSignalfdInfo(si *SigInfo) []byte {
 	le.PutUint32(b[44:], uint32(si.Value)) // ssi_int
 	le.PutUint64(b[48:], si.Value)         // ssi_ptr
 	le.PutUint64(b[72:], si.Addr)
+	if si.Signo == abi.SIGSYS && si.Code == sysSeccomp {
+		le.PutUint32(b[84:], uint32(si.Syscall)) // ssi_syscall
+		le.PutUint64(b[88:], si.Addr)            // ssi_call_addr
+		le.PutUint32(b[96:], si.Arch)            // ssi_arch
+	}
 	return b
 }

@@ -61,6 +61,16 @@ func (t *Task) doSyscall() {
 	var ret uint64
 	var err error
 	var sc *Syscall
+	if st := t.seccomp.Load(); st != nil && !t.seccompEntry(st, nr) {
+		if tracing {
+			r, e := t.regs.Rax, error(nil)
+			if v := int64(r); v < 0 && v >= -4095 {
+				r, e = 0, unix.Errno(-v)
+			}
+			t.traceSyscall(nr, a, r, e, time.Since(start))
+		}
+		return
+	}
 	if nr >= 0 && nr < MaxSyscall && t.k.cfg.Syscalls.Calls[nr].Fn != nil {
 		sc = &t.k.cfg.Syscalls.Calls[nr]
 		t.inKernel.Store(true)

@@ -42,6 +42,8 @@ type ThreadGroup struct {
 	auxv     []uint64 // as given at exec (key, value pairs)
 	pgid     int
 	sid      int
+	// stopFlag mirrors job.stopped for the run loop's cheap check.
+	stopFlag atomic.Bool
 
 	// Process life, guarded by Kernel.mu: exitSignal is sent to the
 	// parent when the process ends (0: none); zombie is set when its last
@@ -75,11 +77,19 @@ type ThreadGroup struct {
 	majDead, majChildren       uint64
 	nice                       int
 	nnp                        bool // no_new_privs
+	attrs                      procAttrs
+	semUndo                    *semUndo // SEM_UNDO list (shm.go)
+	exeKey                     vfs.ExeKey
+	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
+
+	// hostDone, for a process the host started (hostproc.go), is closed
+	// when it has exited, under Kernel.mu.
+	hostDone chan struct{}
 }
 
 // PID returns the process id.
@@ -131,6 +141,11 @@ type Task struct {
 	// unsupported is what the running syscall's handler reported as
 	// unsupported, for its trace event (ReportUnsupported).
 	unsupported string
+	// inGuest is set while the task may run guest code (jobctl.go).
+	inGuest atomic.Bool
+	// seccomp is the task's seccomp mode and filters (nil: none); see
+	// seccomp.go for who stores it.
+	seccomp atomic.Pointer[seccompState]
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -142,6 +157,8 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 		exitSignal: int(abi.SIGCHLD), childEvent: make(chan struct{}), start: time.Now()}
 	tg.sigp.Store(newSigHandlers())
 	tg.rlimits = defaultRlimits()
+	tg.attrs.timerSlack = defaultTimerSlack
+	tg.semUndo = &semUndo{users: 1}
 	return tg
 }
 
@@ -164,6 +181,7 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	dying := creator.exiting || tg.exited
 	creator.mu.Unlock()
 	if !dying {
+		t.seccomp.Store(creator.seccomp.Load())
 		tg.tasks = append(tg.tasks, t)
 	}
 	tg.mu.Unlock()
@@ -230,12 +248,15 @@ func (t *Task) Interrupt() <-chan struct{} { return t.intr }
 // platform needs the tracer to stay one thread), runs setup (execve for the
 // first task) and then the run loop.
 func (t *Task) main(setup func() error) {
+	defer t.k.running.Done()
 	runtime.LockOSThread()
 	// Never unlocked: when this goroutine ends, Go retires the thread,
 	// which also takes any stub still attached to it down (PDEATHSIG).
 	if setup != nil {
 		if err := setup(); err != nil {
-			t.exitGroup(ExitStatus{Code: 127})
+			if err != errHeldExit { // else a signal already chose the status
+				t.exitGroup(ExitStatus{Code: 127})
+			}
 			t.finish()
 			return
 		}
@@ -265,7 +286,20 @@ func (t *Task) run() {
 				t.k.Errorf("pid %d: %v", t.tid, err)
 			}
 		}
+		// A group stop in progress waits for the threads inside the
+		// guest; one entering it now must stop first (jobctl.go).
+		t.inGuest.Store(true)
+		if t.tg.stopFlag.Load() {
+			t.inGuest.Store(false)
+			t.tg.stopProgress()
+			if t.checkSignals() {
+				break
+			}
+			continue
+		}
 		ev, err := t.thread.Switch(&t.regs)
+		t.inGuest.Store(false)
+		t.tg.stopProgress()
 		if err != nil {
 			if errors.Is(err, platform.ErrGuest) {
 				t.k.Logf("pid %d: %v", t.tid, err)

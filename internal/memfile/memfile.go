@@ -279,3 +279,17 @@ func (f *File) ResidentBytes() uint64 {
 	}
 	return uint64(st.Blocks) * 512
 }
+
+// Close unmaps the file from glassbox and closes it, giving its memory
+// back to the host. Nothing may use the file's frames afterwards: the
+// sandbox and every guest are gone.
+func (f *File) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fd < 0 {
+		return
+	}
+	unix.Munmap(f.mem)
+	unix.Close(f.fd)
+	f.mem, f.fd = nil, -1
+}

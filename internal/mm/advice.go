@@ -18,6 +18,7 @@ const (
 	VMHugePage                        // MADV_HUGEPAGE
 	VMNoHugePage                      // MADV_NOHUGEPAGE
 	VMMergeable                       // MADV_MERGEABLE
+	VMGrowsDown                       // MAP_GROWSDOWN: a fault just below extends it
 )
 
 // Advice values newer than x/sys/unix knows.

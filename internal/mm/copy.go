@@ -191,7 +191,7 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 		if l > n {
 			l = n
 		}
-		fr, err := m.prepare(mp, page, write)
+		fr, err := m.prepare(mp, page, write || m.sharedWritable(page))
 		if err != nil {
 			p.Unpin()
 			return nil, err
@@ -210,6 +210,25 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 	}
 	flush()
 	return p, nil
+}
+
+// sharedWritable reports whether page is a private writable page whose
+// frame is shared copy-on-write. Pin gives such a page its own frame even
+// when the host only reads it: the pin outlives m.mu, and a write(2)
+// blocked on a full pipe reads the rest of its buffer later, as Linux
+// copies from the user's page when the space comes. Had the pinned frame
+// stayed shared, the writer's process writing that buffer meanwhile would
+// have copied the page and the I/O would have sent the old bytes.
+func (m *MM) sharedWritable(page uint64) bool {
+	v := m.vmas.find(page)
+	if v == nil || v.Shared || v.Prot&unix.PROT_WRITE == 0 {
+		return false
+	}
+	p := m.pt.get(page)
+	if !p.present() {
+		return v.File != nil // filled from the file's cache: shared
+	}
+	return m.mf.Refs(p.frame()) > 1
 }
 
 // fixedBytes returns a copy of [addr, addr+n) when it lies inside one of

@@ -115,6 +115,9 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 	}
 	v := m.vmas.find(addr)
 	if v == nil {
+		v = m.growDownLocked(addr)
+	}
+	if v == nil {
 		res.Signo, res.Code = abi.SIGSEGV, abi.SEGV_MAPERR
 		return res, nil
 	}
@@ -203,7 +206,8 @@ func (m *MM) remapPage(mp Mapper, v *VMA, page uint64, p pte) error {
 
 // window returns the populate window around page within v.
 func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
-	if m.narrow {
+	if m.narrow || v.Flags&VMLockOnFault != 0 {
+		// MLOCK_ONFAULT locks what is touched, page by page.
 		return page, page + abi.PageSize
 	}
 	size := uint64(anonWindow)
@@ -482,4 +486,41 @@ func (m *MM) NameAt(addr uint64) string {
 		return "anonymous"
 	}
 	return v.Name
+}
+
+// Accessible reports whether addr lies in a mapping that can be read
+// (what get_user_pages asks of a shared futex's address).
+func (m *MM) Accessible(addr uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.vmas.find(addr)
+	return v != nil && v.Prot&unix.PROT_READ != 0
+}
+
+// stackGuardGap is the room a growing stack keeps from the mapping below.
+// Linux: mm/mmap.c (stack_guard_gap)
+const stackGuardGap = 256 << abi.PageShift
+
+// growDownLocked extends the MAP_GROWSDOWN mapping just above addr down
+// to addr's page, unless that comes within the guard gap of the mapping
+// below. It returns the grown VMA, or nil. m.mu held.
+// Linux: mm/mmap.c (expand_downwards)
+func (m *MM) growDownLocked(addr uint64) *VMA {
+	i := m.vmas.firstEndingAfter(addr)
+	if i >= len(m.vmas.v) {
+		return nil
+	}
+	v := m.vmas.v[i]
+	if v.Flags&VMGrowsDown == 0 || addr < abi.PageSize {
+		return nil
+	}
+	page := abi.PageDown(addr)
+	if i > 0 {
+		if prev := m.vmas.v[i-1]; prev.Flags&VMGrowsDown == 0 && prev.Prot != unix.PROT_NONE &&
+			(page < prev.End || page-prev.End < stackGuardGap) {
+			return nil
+		}
+	}
+	v.Start = page // anonymous: no offset to keep in step
+	return v
 }

@@ -29,8 +29,11 @@ func init() {
 // epipe raises SIGPIPE for a write that found no reader, as Linux does in
 // pipe_write and the socket send paths.
 func epipe(t *kernel.Task, err error) error {
-	if err == unix.EPIPE {
+	switch err {
+	case unix.EPIPE:
 		t.SendSignal(abi.SIGPIPE)
+	case unix.EFBIG:
+		t.SendSignal(abi.SIGXFSZ) // past RLIMIT_FSIZE
 	}
 	return err
 }
@@ -261,6 +264,14 @@ func sysCopyFileRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if !in.Readable() || !out.Writable() || out.Flags()&unix.O_APPEND != 0 {
 		return 0, unix.EBADF
+	}
+	// A host regular file glassbox passes through as a stream (stdio)
+	// has no offsets to copy at: EXDEV, which callers answer with
+	// read and write, as for file systems that can't copy between them.
+	for _, f := range []*vfs.File{in, out} {
+		if _, ok := f.Ops().(vfs.Stream); ok {
+			return 0, unix.EXDEV
+		}
 	}
 	inOff, err := offArg(t, a[1])
 	if err != nil {

@@ -159,8 +159,9 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.F_SETFL:
 		f.SetStatusFlags(a.Int(2))
 		return 0, nil
-	case unix.F_GETOWN, unix.F_SETOWN:
-		return 0, nil
+	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETOWN_EX, unix.F_SETOWN_EX, unix.F_GETSIG, unix.F_SETSIG,
+		unix.F_GETLEASE, unix.F_SETLEASE:
+		return fcntlOwner(t, f, cmd, a[2])
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		p, ok := pipe.FromOps(f.Ops())
 		if !ok {
@@ -205,7 +206,7 @@ func fcntlNotify(t *kernel.Task, f *vfs.File, mask uint32) (uint64, error) {
 
 func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	fd, cmd := a.Int(0), uint32(a[1])
-	f, err := getFile(t, fd)
+	f, err := getFileIO(t, fd)
 	if err != nil {
 		return 0, err
 	}

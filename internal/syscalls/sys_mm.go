@@ -23,6 +23,7 @@ func init() {
 	reg(unix.SYS_MREMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4])
 	})
+	reg(unix.SYS_REMAP_FILE_PAGES, sysRemapFilePages, "emulated by mapping the range again, as Linux does")
 	reg(unix.SYS_MADVISE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.MM().Madvise(t.Mapper(), a[0], a[1], a.Int(2))
 	})
@@ -74,6 +75,13 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if flags&unix.MAP_LOCKED != 0 {
 		req.Flags = mm.VMLocked
+	}
+	if flags&unix.MAP_GROWSDOWN != 0 {
+		// Only private anonymous memory grows. Linux: mm/mmap.c (do_mmap)
+		if req.Shared || flags&unix.MAP_ANONYMOUS == 0 {
+			return 0, unix.EINVAL
+		}
+		req.Flags |= mm.VMGrowsDown
 	}
 	if flags&unix.MAP_ANONYMOUS != 0 {
 		if req.Shared {
@@ -139,4 +147,45 @@ func sysMincore(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		addr, length, vec = addr+n, length-n, vec+uint64(len(out))
 	}
+}
+
+// sysRemapFilePages emulates the deprecated call as Linux now does: the
+// range of a shared file mapping is mapped again at page offset pgoff.
+// Linux: mm/mmap.c (remap_file_pages)
+func sysRemapFilePages(t *kernel.Task, a kernel.Args) (uint64, error) {
+	start, size, prot, pgoff := a[0], a[1], a[2], a[3]
+	if prot != 0 { // flags other than MAP_NONBLOCK are ignored
+		return 0, unix.EINVAL
+	}
+	start, size = start&^abi.PageMask, size&^abi.PageMask
+	if start+size <= start || pgoff+size>>abi.PageShift < pgoff {
+		return 0, unix.EINVAL
+	}
+	var v *mm.VMA
+	for _, x := range t.MM().VMAs() {
+		if x.Start <= start && start < x.End {
+			x := x
+			v = &x
+			break
+		}
+	}
+	if v == nil || !v.Shared || v.File == nil || start+size > v.End {
+		return 0, unix.EINVAL
+	}
+	type counted interface {
+		IncRef()
+		DecRef()
+	}
+	if c, ok := v.File.(counted); ok {
+		c.IncRef() // the new mapping's reference
+	}
+	req := mm.MapRequest{Addr: start, Length: size, Prot: v.Prot, Fixed: true, Shared: true, File: v.File,
+		Off: pgoff << abi.PageShift, Name: v.Name, Dev: v.Dev, Ino: v.Ino, Flags: v.Flags}
+	if _, err := t.MM().Mmap(t.Mapper(), req); err != nil {
+		if c, ok := v.File.(counted); ok {
+			c.DecRef()
+		}
+		return 0, err
+	}
+	return 0, nil
 }

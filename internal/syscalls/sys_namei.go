@@ -118,13 +118,20 @@ func init() {
 	}, "tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE")
 	// Only host files hold anything to write back (shared mappings' stores).
 	syncFD := func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
 		if f.Path().Dentry == nil {
 			return 0, unix.EINVAL // pipes, sockets, terminals have no fsync
+		}
+		// FIFOs and devices have no fsync either: only regular files
+		// and directories do. Linux: fs/sync.c (vfs_fsync_range)
+		if st, err := f.Path().Dentry.Inode().Stat(); err == nil {
+			if m := st.Mode & unix.S_IFMT; m != unix.S_IFREG && m != unix.S_IFDIR {
+				return 0, unix.EINVAL
+			}
 		}
 		if s, ok := f.Ops().(interface{ Fsync() error }); ok {
 			return 0, s.Fsync() // host files: what shared mappings stored

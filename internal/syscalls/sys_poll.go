@@ -315,7 +315,7 @@ func epollCreate(t *kernel.Task, flags int) (uint64, error) {
 }
 
 func sysEpollCtl(t *kernel.Task, a kernel.Args) (uint64, error) {
-	ef, err := getFile(t, a.Int(0))
+	ef, err := getFileIO(t, a.Int(0))
 	if err != nil {
 		return 0, err
 	}
@@ -324,7 +324,7 @@ func sysEpollCtl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !ok {
 		return 0, unix.EINVAL
 	}
-	f, err := getFile(t, a.Int(2))
+	f, err := getFileIO(t, a.Int(2))
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -134,18 +135,19 @@ func init() {
 	})
 	reg(unix.SYS_SETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.Setpgid(a.Int(0), a.Int(1))
-	}, "EACCES after the child's exec is not enforced")
+	})
 	reg(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		runtime.Gosched()
 		return 0, nil
 	})
 	reg(unix.SYS_PRCTL, sysPrctl)
+	// Linux: kernel/exec_domain.c (personality)
 	reg(unix.SYS_PERSONALITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if uint32(a[0]) == 0xffffffff || a[0] == 0 {
-			return 0, nil
+		if uint32(a[0]) == 0xffffffff {
+			return uint64(t.ThreadGroup().Personality()), nil
 		}
-		return 0, unix.EINVAL
-	}, "only PER_LINUX")
+		return uint64(t.ThreadGroup().SetPersonality(uint32(a[0]))), nil
+	}, "recorded and inherited; ADDR_NO_RANDOMIZE and READ_IMPLIES_EXEC do not change the layout or protections")
 }
 
 func putU32s(t *kernel.Task, addrs []uint64, vals []uint32) error {
@@ -276,7 +278,9 @@ func sysSysinfo(t *kernel.Task, a kernel.Args) (uint64, error) {
 	unix.Sysinfo(&si)
 	b := make([]byte, 112)
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], uint64(si.Uptime))
+	// The sandbox's uptime, rounded up. Linux: kernel/sys.c (do_sysinfo)
+	up := t.Kernel().Uptime()
+	le.PutUint64(b[0:], uint64((up+time.Second-1)/time.Second))
 	for i := 0; i < 3; i++ {
 		le.PutUint64(b[8+8*i:], si.Loads[i])
 	}
@@ -321,10 +325,41 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case unix.PR_GET_NO_NEW_PRIVS:
 		return u64(t.ThreadGroup().NoNewPrivs()), nil
-	case unix.PR_SET_DUMPABLE, unix.PR_SET_PDEATHSIG, unix.PR_SET_CHILD_SUBREAPER:
+	case unix.PR_SET_DUMPABLE:
 		return 0, nil
-	case unix.PR_GET_SECCOMP, unix.PR_GET_CHILD_SUBREAPER:
+	case unix.PR_SET_PDEATHSIG:
+		if a[1] > abi.NSIG {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetPdeathSig(int(a[1]))
 		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		return 0, putU32s(t, []uint64{a[1]}, []uint32{uint32(t.ThreadGroup().PdeathSig())})
+	case unix.PR_SET_CHILD_SUBREAPER:
+		t.ThreadGroup().SetSubreaper(a[1] != 0)
+		return 0, nil
+	case unix.PR_GET_CHILD_SUBREAPER:
+		return 0, putU32s(t, []uint64{a[1]}, []uint32{uint32(u64(t.ThreadGroup().Subreaper()))})
+	case unix.PR_SET_TIMERSLACK:
+		t.ThreadGroup().SetTimerSlack(a[1])
+		return 0, nil
+	case unix.PR_GET_TIMERSLACK:
+		return t.ThreadGroup().TimerSlack(), nil
+	case unix.PR_SET_THP_DISABLE:
+		if a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetTHPDisable(a[1] != 0)
+		return 0, nil
+	case unix.PR_GET_THP_DISABLE:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return u64(t.ThreadGroup().THPDisable()), nil
+	case unix.PR_GET_SECCOMP:
+		return uint64(t.SeccompMode()), nil
+	case unix.PR_SET_SECCOMP:
+		return prctlSeccomp(t, a)
 	case unix.PR_GET_SECUREBITS:
 		return 0, nil
 	case unix.PR_GET_KEEPCAPS:
@@ -349,8 +384,6 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, unix.EPERM
 		}
 		return 0, unix.EINVAL
-	case unix.PR_GET_PDEATHSIG:
-		return 0, putU32s(t, []uint64{a[1]}, []uint32{0})
 	case unix.PR_CAPBSET_READ:
 		if a[1] > 40 {
 			return 0, unix.EINVAL
@@ -386,6 +419,11 @@ func execve(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uint64, flag
 	envv, err := readStrings(t, envpAddr, &budget)
 	if err != nil {
 		return 0, err
+	}
+	if len(argv) == 0 {
+		// An empty argv gets "" as argv[0], so argc is never 0.
+		// Linux: fs/exec.c (do_execveat_common)
+		argv = []string{""}
 	}
 	if err := t.Execve(dirfd, path, argv, envv, flags); err != nil {
 		return 0, err

@@ -123,6 +123,13 @@ func sysTimerCreate(t *kernel.Task, a kernel.Args) (uint64, error) {
 			if ev.Signo < 1 || ev.Signo > abi.NSIG {
 				return 0, unix.EINVAL
 			}
+			// The thread must be one of the caller's.
+			// Linux: kernel/time/posix-timers.c (good_sigevent)
+			if ev.Notify == kernel.SigevThreadID {
+				if o := t.Kernel().TaskByTID(ev.TID); o == nil || o.ThreadGroup() != t.ThreadGroup() {
+					return 0, unix.EINVAL
+				}
+			}
 		default:
 			return 0, unix.EINVAL
 		}

@@ -53,56 +53,17 @@ func init() {
 		}
 		return 0, t.CopyOut(a[1], make([]byte, 4))
 	})
-	reg(unix.SYS_SCHED_SETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if _, err := findTask(t, a.Int(0)); err != nil {
-			return 0, err
-		}
-		switch a.Int(1) &^ unix.SCHED_RESET_ON_FORK {
-		case schedOther, unix.SCHED_BATCH, unix.SCHED_IDLE:
-			return 0, nil
-		case unix.SCHED_FIFO, unix.SCHED_RR:
-			return 0, unix.EPERM // real-time scheduling is not offered
-		}
-		return 0, unix.EINVAL
-	})
-	reg(unix.SYS_SCHED_SETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		_, err := findTask(t, a.Int(0))
-		return 0, err
-	})
+	reg(unix.SYS_SCHED_SETSCHEDULER, sysSchedSetscheduler)
+	reg(unix.SYS_SCHED_SETPARAM, sysSchedSetparam)
 	reg(unix.SYS_SCHED_GET_PRIORITY_MAX, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return schedPrio(a.Int(0), 99)
 	})
 	reg(unix.SYS_SCHED_GET_PRIORITY_MIN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return schedPrio(a.Int(0), 1)
 	})
-	reg(unix.SYS_GETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) < 0 || a.Int(0) > 2 {
-			return 0, unix.EINVAL
-		}
-		return uint64(20 - t.ThreadGroup().Nice()), nil // Linux returns 20 - nice
-	}, "the caller's own nice value for any target")
-	reg(unix.SYS_SETPRIORITY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) < 0 || a.Int(0) > 2 {
-			return 0, unix.EINVAL
-		}
-		nice := max(-20, min(19, a.Int(2)))
-		if nice < t.ThreadGroup().Nice() && t.Creds().EUID != 0 {
-			return 0, unix.EACCES
-		}
-		t.ThreadGroup().SetNice(nice)
-		return 0, nil
-	}, "recorded, not applied")
-	reg(unix.SYS_GET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a[0] != 0 {
-			if err := t.CopyOut(a[0], make([]byte, 4)); err != nil { // MPOL_DEFAULT
-				return 0, err
-			}
-		}
-		if a[1] != 0 && a[2] > 0 {
-			return 0, t.CopyOut(a[1], make([]byte, (a[2]+63)/64*8))
-		}
-		return 0, nil
-	}, "one node, default policy")
+	reg(unix.SYS_GETPRIORITY, sysGetpriority)
+	reg(unix.SYS_SETPRIORITY, sysSetpriority, "recorded, not applied")
+	reg(unix.SYS_GET_MEMPOLICY, sysGetMempolicy, "one node, default policy")
 	reg(unix.SYS_SET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
@@ -312,3 +273,33 @@ func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error
 }
 
 const schedOther = 0 // SCHED_OTHER (x/sys calls it SCHED_NORMAL)
+
+// sysGetMempolicy reports the default policy on one node, with an empty
+// node mask as long as the guest's maxnode asks for.
+// Linux: mm/mempolicy.c (kernel_get_mempolicy, copy_nodes_to_user)
+func sysGetMempolicy(t *kernel.Task, a kernel.Args) (uint64, error) {
+	const flagsKnown = 1 | 2 | 4 // MPOL_F_NODE, MPOL_F_ADDR, MPOL_F_MEMS_ALLOWED
+	if a[4]&^flagsKnown != 0 {
+		return 0, unix.EINVAL
+	}
+	if a[1] != 0 && a[2] < 1 { // maxnode below nr_node_ids
+		return 0, unix.EINVAL
+	}
+	// ALIGN(maxnode-1, 64)/8 bytes, computed without wrapping.
+	n := (a[2] - 1) / 64 * 8
+	if (a[2]-1)%64 != 0 {
+		n += 8
+	}
+	if a[1] != 0 && n > abi.PageSize {
+		return 0, unix.EINVAL
+	}
+	if a[0] != 0 {
+		if err := t.CopyOut(a[0], make([]byte, 4)); err != nil { // MPOL_DEFAULT
+			return 0, err
+		}
+	}
+	if a[1] != 0 && n > 0 {
+		return 0, t.CopyOut(a[1], make([]byte, n))
+	}
+	return 0, nil
+}

@@ -42,6 +42,9 @@ func init() {
 		return tkill(t, -1, a.Int(0), a.Int(1))
 	})
 	reg(unix.SYS_TGKILL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a.Int(0) <= 0 {
+			return 0, unix.EINVAL // Linux: kernel/signal.c (tgkill)
+		}
 		return tkill(t, a.Int(0), a.Int(1), a.Int(2))
 	})
 }

@@ -94,7 +94,7 @@ func unixNS(t *kernel.Task) *unixsock.Namespace {
 // getSocket returns the socket behind fd and its file (for the caller to
 // DecRef): EBADF, or ENOTSOCK for another kind of file.
 func getSocket(t *kernel.Task, fd int) (sock, *vfs.File, error) {
-	f, err := getFile(t, fd)
+	f, err := getFileIO(t, fd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"golang.org/x/sys/unix"
+
 	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
@@ -42,6 +44,17 @@ func List() []kernel.Syscall {
 
 // getFile returns the open file behind fd; the caller must DecRef it.
 func getFile(t *kernel.Task, fd int) (*vfs.File, error) { return t.FDs().Get(fd) }
+
+// getFileIO is getFile for calls that need a file opened for I/O: an
+// O_PATH descriptor is EBADF to them. Linux: include/linux/file.h (fdget)
+func getFileIO(t *kernel.Task, fd int) (*vfs.File, error) {
+	f, err := t.FDs().Get(fd)
+	if err == nil && f.Flags()&unix.O_PATH != 0 {
+		f.DecRef()
+		return nil, unix.EBADF
+	}
+	return f, err
+}
 
 func statFields(s *vfs.Stat) abi.StatFields {
 	return abi.StatFields{

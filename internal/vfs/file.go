@@ -59,11 +59,14 @@ type File struct {
 	refs atomic.Int64
 	// lockedOFD is set once the description has owned an OFD or flock lock.
 	lockedOFD atomic.Bool
+	// writer is the key of the regular file it holds write access to.
+	writer *fileKey
 
 	mu      sync.Mutex
 	flags   int // O_ACCMODE and status flags
 	pos     int64
 	dirents []DirEntry
+	extra   fileExtra
 }
 
 // NewFile returns a file description with one reference.
@@ -109,6 +112,9 @@ func (f *File) DecRef() {
 			}
 		}
 		f.ops.Release()
+		if f.writer != nil {
+			putAccess(*f.writer, -1)
+		}
 	}
 }
 
@@ -178,27 +184,92 @@ func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 	if !f.Writable() || f.isPath() {
 		return 0, unix.EBADF
 	}
-	if off >= 0 {
-		if _, ok := f.ops.(Stream); ok {
+	if _, ok := f.ops.(Stream); ok {
+		if off >= 0 {
 			return 0, unix.ESPIPE
 		}
-		return f.ops.Write(ctx, src, off)
-	}
-	if _, ok := f.ops.(Stream); ok {
 		return f.ops.Write(ctx, src, -1)
+	}
+	if off >= 0 && f.flags&unix.O_APPEND == 0 {
+		src, err := f.limitWrite(ctx, off, src)
+		if err != nil {
+			return 0, err
+		}
+		return f.ops.Write(ctx, src, off)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.flags&unix.O_APPEND != 0 {
+		// pwrite on an O_APPEND file appends too and leaves the
+		// position alone. Linux: mm/filemap.c (generic_write_checks)
+		src, err := f.limitWrite(ctx, -1, src)
+		if err != nil {
+			return 0, err
+		}
 		n, err := f.ops.Write(ctx, src, -1)
+		if off >= 0 {
+			return n, err
+		}
 		if st, serr := f.ops.Stat(ctx); serr == nil {
 			f.pos = st.Size
 		}
 		return n, err
 	}
+	src, err := f.limitWrite(ctx, f.pos, src)
+	if err != nil {
+		return 0, err
+	}
 	n, err := f.ops.Write(ctx, src, f.pos)
 	f.pos += int64(n)
 	return n, err
+}
+
+// FileSizeLimiter is a Ctx with a file size limit (RLIMIT_FSIZE).
+type FileSizeLimiter interface {
+	FileSizeLimit() uint64
+}
+
+// limitWrite applies the caller's file size limit to a write of src at
+// pos (-1: the end) of a regular file: EFBIG at or past the limit, else
+// src cut to end there. Linux: mm/filemap.c (generic_write_check_limits)
+func (f *File) limitWrite(ctx Ctx, pos int64, src [][]byte) ([][]byte, error) {
+	l, ok := ctx.(FileSizeLimiter)
+	if !ok {
+		return src, nil
+	}
+	lim := l.FileSizeLimit()
+	if lim >= 1<<63 {
+		return src, nil
+	}
+	st, err := f.ops.Stat(ctx)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return src, nil
+	}
+	if pos < 0 {
+		pos = st.Size
+	}
+	if uint64(pos) >= lim {
+		return nil, unix.EFBIG
+	}
+	room := lim - uint64(pos)
+	var out [][]byte
+	for _, b := range src {
+		if room == 0 {
+			break
+		}
+		if uint64(len(b)) > room {
+			b = b[:room]
+		}
+		room -= uint64(len(b))
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// HoleSeeker is file data that knows its holes (SEEK_DATA, SEEK_HOLE).
+// Without it the whole file is data, as POSIX allows.
+type HoleSeeker interface {
+	SeekHoleData(off int64, hole bool) (int64, error)
 }
 
 // Stat returns the file's attributes.
@@ -220,6 +291,13 @@ func (f *File) Seek(ctx Ctx, off int64, whence int) (int64, error) {
 		st, err := f.ops.Stat(ctx)
 		if err != nil {
 			return 0, err
+		}
+		if hd, ok := f.ops.(HoleSeeker); ok && whence != unix.SEEK_END {
+			n, err := hd.SeekHoleData(off, whence == unix.SEEK_HOLE)
+			if err == nil {
+				f.pos = n
+			}
+			return n, err
 		}
 		switch whence {
 		case unix.SEEK_END:

@@ -11,7 +11,8 @@ import (
 
 // inotify: watches on directories and files, fed by the vfs operations
 // that change them. Events: IN_CREATE, IN_DELETE, IN_MOVED_FROM/TO,
-// IN_MODIFY, IN_ATTRIB (not yet), IN_CLOSE_WRITE/NOWRITE.
+// IN_MODIFY, IN_ATTRIB (link counts only), IN_CLOSE_WRITE/NOWRITE,
+// IN_DELETE_SELF and IN_IGNORED.
 // Linux: fs/notify/inotify/inotify_user.c
 //
 // Lock order: Inotify.mu, then watchers.mu; both leaves otherwise.
@@ -248,5 +249,52 @@ func (in *Inotify) Release() {
 	in.mu.Unlock()
 	for wd, k := range ws {
 		dropWatch(k, in, wd)
+	}
+}
+
+// notifyKey is notify for an object known by its key (it may be gone).
+func notifyKey(k fileKey, mask uint32) {
+	watchers.mu.Lock()
+	ws := append([]*watch(nil), watchers.m[k]...)
+	watchers.mu.Unlock()
+	for _, w := range ws {
+		if w.mask&mask&unix.IN_ALL_EVENTS == 0 {
+			continue
+		}
+		w.in.mu.Lock()
+		w.in.queueLocked(w.wd, mask, 0, "")
+		w.in.mu.Unlock()
+	}
+}
+
+// removedLink reports that a name of the object st describes went away:
+// IN_ATTRIB (its link count changed) unless it is a directory, and when
+// that was its last name, IN_DELETE_SELF followed by IN_IGNORED as its
+// watches end. Linux: include/linux/fsnotify.h (fsnotify_link_count,
+// fsnotify_inoderemove), fs/notify/inotify/inotify_fsnotify.c
+func removedLink(st *Stat) {
+	if watchers.n.Load() == 0 {
+		return
+	}
+	k := fileKey{st.Dev, st.Ino}
+	if !st.IsDir() {
+		notifyKey(k, unix.IN_ATTRIB)
+		if st.Nlink > 1 {
+			return
+		}
+	}
+	notifyKey(k, unix.IN_DELETE_SELF)
+	watchers.mu.Lock()
+	ws := watchers.m[k]
+	delete(watchers.m, k)
+	watchers.n.Add(-int64(len(ws)))
+	watchers.mu.Unlock()
+	for _, w := range ws {
+		w.in.mu.Lock()
+		if _, ok := w.in.watches[w.wd]; ok {
+			delete(w.in.watches, w.wd)
+			w.in.queueLocked(w.wd, unix.IN_IGNORED, 0, "")
+		}
+		w.in.mu.Unlock()
 	}
 }

@@ -31,9 +31,44 @@ type lockTable struct {
 	mu      sync.Mutex
 	locks   map[fileKey][]Lock
 	changes Changes
+	// waiting is what each process blocked in F_SETLKW asks for, for
+	// deadlock detection.
+	waiting map[int]lockWait
 }
 
-var locks = &lockTable{locks: map[fileKey][]Lock{}}
+type lockWait struct {
+	k fileKey
+	l Lock
+}
+
+var locks = &lockTable{locks: map[fileKey][]Lock{}, waiting: map[int]lockWait{}}
+
+// maxDeadlockSteps bounds the walk along waiting processes.
+// Linux: fs/locks.c (MAX_DEADLK_ITERATIONS)
+const maxDeadlockSteps = 10
+
+// deadlockLocked reports whether process me waiting for a lock that
+// blocker's owner holds would close a cycle of processes waiting for
+// each other's POSIX locks. Linux: fs/locks.c (posix_locks_deadlock)
+func (lt *lockTable) deadlockLocked(me int, blocker Lock) bool {
+	for i := 0; i < maxDeadlockSteps; i++ {
+		pid, ok := blocker.owner.(int)
+		if !ok || blocker.flock {
+			return false
+		}
+		if pid == me {
+			return true
+		}
+		w, waits := lt.waiting[pid]
+		if !waits {
+			return false
+		}
+		if blocker, ok = lt.conflict(w.k, w.l); !ok {
+			return false
+		}
+	}
+	return false
+}
 
 func keyOf(f *File) (fileKey, error) {
 	st, err := f.ops.Stat(nil)
@@ -86,6 +121,9 @@ func SetLock(ctx Ctx, f *File, l Lock, owner any, unlock, wait bool) error {
 	if owner == any(f) {
 		f.lockedOFD.Store(true)
 	}
+	if wait && !l.flock {
+		defer doneWaiting(owner)
+	}
 	for {
 		locks.mu.Lock()
 		if unlock {
@@ -100,16 +138,34 @@ func SetLock(ctx Ctx, f *File, l Lock, owner any, unlock, wait bool) error {
 			return nil
 		}
 		ch := locks.changes.Chan()
-		locks.mu.Unlock()
 		if !wait {
+			locks.mu.Unlock()
 			if l.flock {
 				return unix.EWOULDBLOCK
 			}
 			return unix.EAGAIN
 		}
+		pid, posix := owner.(int)
+		if posix && !l.flock {
+			if o, _ := locks.conflict(k, l); locks.deadlockLocked(pid, o) {
+				locks.mu.Unlock()
+				return unix.EDEADLK
+			}
+			locks.waiting[pid] = lockWait{k, l}
+		}
+		locks.mu.Unlock()
 		if err := WaitAny(ctx, []<-chan struct{}{ch}, time.Time{}); err != nil {
 			return err
 		}
+	}
+}
+
+// doneWaiting forgets what owner waited for (SetLock's return).
+func doneWaiting(owner any) {
+	if pid, ok := owner.(int); ok {
+		locks.mu.Lock()
+		delete(locks.waiting, pid)
+		locks.mu.Unlock()
 	}
 }
 

@@ -147,11 +147,26 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if !ok {
 		return nil, unix.ENXIO
 	}
+	var wkey *fileKey
+	if acc == unix.O_WRONLY || acc == unix.O_RDWR {
+		if st, err := in.Stat(); err == nil && st.Type() == unix.S_IFREG {
+			k := KeyOf(&st)
+			if err := getWriteAccess(k); err != nil {
+				return nil, err
+			}
+			wkey = &k
+		}
+	}
 	ops, err := op.Open(ctx, flags)
 	if err != nil {
+		if wkey != nil {
+			putAccess(*wkey, -1)
+		}
 		return nil, err
 	}
 	keep := unix.O_ACCMODE | unix.O_APPEND | unix.O_NONBLOCK | unix.O_DIRECT | unix.O_NOATIME |
 		unix.O_LARGEFILE | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	return NewFile(ops, p, flags&keep), nil
+	f := NewFile(ops, p, flags&keep)
+	f.writer = wkey
+	return f, nil
 }

@@ -316,7 +316,11 @@ func (n *Namespace) Unlink(ctx Ctx, root, start Path, path string) error {
 	if !ok {
 		return unix.EROFS
 	}
-	return changed(parent, name, u.Unlink(ctx, name), unix.IN_DELETE)
+	err = u.Unlink(ctx, name)
+	if err == nil {
+		removedLink(&st) // the object hears first. Linux: fs/namei.c (vfs_unlink)
+	}
+	return changed(parent, name, err, unix.IN_DELETE)
 }
 
 // Rmdir implements rmdir(2). Linux: fs/namei.c (do_rmdir)
@@ -351,7 +355,11 @@ func (n *Namespace) Rmdir(ctx Ctx, root, start Path, path string) error {
 	if !ok {
 		return unix.EROFS
 	}
-	return changed(parent, name, u.Rmdir(ctx, name), unix.IN_DELETE|unix.IN_ISDIR)
+	err = u.Rmdir(ctx, name)
+	if err == nil {
+		removedLink(&st)
+	}
+	return changed(parent, name, err, unix.IN_DELETE|unix.IN_ISDIR)
 }
 
 // Rename implements renameat2(2). Linux: fs/namei.c (do_renameat2,

@@ -39,11 +39,17 @@ type Instance struct {
 	entries map[key]*entry
 	changes vfs.Changes // notified when the interest list gains or re-arms an entry
 	ino     uint64
+	// merged is the change channel Readiness hands out while its one
+	// merging goroutine runs (nil: none runs); closed ends that goroutine
+	// when the instance is released.
+	merged    chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // NewFile returns a new epoll file.
 func NewFile() (*vfs.File, *Instance) {
-	in := &Instance{entries: map[key]*entry{}, ino: nextIno.Add(1)}
+	in := &Instance{entries: map[key]*entry{}, ino: nextIno.Add(1), closed: make(chan struct{})}
 	return vfs.NewAnonFile(in, "anon_inode:[eventpoll]", unix.O_RDWR), in
 }
 
@@ -60,9 +66,13 @@ func (in *Instance) Stat(vfs.Ctx) (vfs.Stat, error) {
 
 // Release implements vfs.FileOps.
 func (in *Instance) Release() {
+	registry.mu.Lock()
+	delete(registry.m, in)
+	registry.mu.Unlock()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.entries = nil
+	in.closeOnce.Do(func() { close(in.closed) })
 }
 
 // Always-reported events.
@@ -78,6 +88,12 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 	if _, ok := f.Ops().(vfs.Poller); !ok {
 		return unix.EPERM // regular files and directories can't be watched
 	}
+	tin, nested := FromFile(f)
+	if nested && op == unix.EPOLL_CTL_ADD {
+		// Loop and depth checks hold nestMu until the entry is in.
+		nestMu.Lock()
+		defer nestMu.Unlock()
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	k := key{fd, f}
@@ -86,6 +102,20 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 	case unix.EPOLL_CTL_ADD:
 		if e != nil {
 			return unix.EEXIST
+		}
+		if nested {
+			in.mu.Unlock()
+			err := loopCheck(in, tin)
+			in.mu.Lock()
+			if err != nil {
+				return err
+			}
+			if in.entries[k] != nil {
+				return unix.EEXIST
+			}
+			registry.mu.Lock()
+			registry.m[in] = true
+			registry.mu.Unlock()
 		}
 		in.entries[k] = &entry{key: k, events: ev.Events | always, data: ev.Data}
 	case unix.EPOLL_CTL_MOD:
@@ -180,20 +210,44 @@ func (in *Instance) Readiness() (uint32, <-chan struct{}) {
 	if len(evs) > 0 {
 		return unix.POLLIN, nil
 	}
-	// Merge the change channels into one. The merging goroutine lives
-	// until one of them changes (nested epoll is rare).
-	out := make(chan struct{})
-	if len(chans) > 0 {
-		go func() {
-			vfs.WaitAny(neverCtx{}, chans, time.Time{})
-			close(out)
-		}()
+	// Merge the change channels into one, watched by at most one
+	// goroutine per instance (a guest polling an epoll file in a loop
+	// must not pile them up). A channel merged from an earlier scan still
+	// closes at the next change: a change to the interest list since then
+	// notifies in.changes, which every scan watches.
+	if len(chans) == 0 {
+		return 0, make(chan struct{})
 	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.merged != nil {
+		return 0, in.merged
+	}
+	out := make(chan struct{})
+	in.merged = out
+	go func() {
+		vfs.WaitAny(releaseCtx{in.closed}, chans, time.Time{})
+		in.mu.Lock()
+		if in.merged == out {
+			in.merged = nil
+		}
+		in.mu.Unlock()
+		close(out)
+	}()
 	return 0, out
 }
 
-type neverCtx struct{}
+// releaseCtx interrupts the merging goroutine when its instance is
+// released.
+type releaseCtx struct{ closed <-chan struct{} }
 
-func (neverCtx) Creds() *vfs.Creds          { return nil }
-func (neverCtx) Interrupt() <-chan struct{} { return nil }
-func (neverCtx) Interrupted() bool          { return false }
+func (releaseCtx) Creds() *vfs.Creds            { return nil }
+func (c releaseCtx) Interrupt() <-chan struct{} { return c.closed }
+func (c releaseCtx) Interrupted() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}

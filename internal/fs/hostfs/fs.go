@@ -23,7 +23,9 @@ type FS struct {
 	mu     sync.Mutex
 	lru    *list.List // of *inode with fd >= 0, most recent at front
 	caches map[cacheKey]*mm.FileCache
+	cfds   []int             // the page caches' host descriptors
 	files  map[devIno]*hfile // writable file systems: open or mapped files
+	closed bool              // Close ran: every lookup fails
 }
 
 type cacheKey struct {
@@ -50,6 +52,44 @@ func New(dir string, readOnly bool, mf *memfile.File) (*FS, error) {
 		files: map[devIno]*hfile{}}
 	fs.root = &inode{fs: fs, dev: st.Dev, ino: st.Ino, mode: st.Mode, fd: fd, pinned: 1 << 30}
 	return fs, nil
+}
+
+// Close closes every host descriptor the file system holds: the O_PATH
+// descriptors of its inodes (the root's too), the page caches' and the
+// writable files'. The guest must be gone (call Sync first on a writable
+// one); afterwards every operation that needs the host fails with EIO.
+func (fs *FS) Close() {
+	fs.mu.Lock()
+	if fs.closed {
+		fs.mu.Unlock()
+		return
+	}
+	fs.closed = true
+	for e := fs.lru.Front(); e != nil; e = e.Next() {
+		in := e.Value.(*inode)
+		unix.Close(in.fd)
+		in.fd, in.elem = -1, nil
+	}
+	fs.lru.Init()
+	unix.Close(fs.root.fd)
+	fs.root.fd = -1
+	for _, fd := range fs.cfds {
+		unix.Close(fd)
+	}
+	fs.cfds = nil
+	hs := make([]*hfile, 0, len(fs.files))
+	for _, h := range fs.files {
+		hs = append(hs, h)
+	}
+	fs.mu.Unlock()
+	for _, h := range hs { // fs.mu nests inside h.mu, never around it
+		h.mu.Lock()
+		if h.fd >= 0 {
+			unix.Close(h.fd)
+			h.fd = -1
+		}
+		h.mu.Unlock()
+	}
 }
 
 // Root returns the root inode.
@@ -94,6 +134,10 @@ func (in *inode) withFD(fn func(fd int) error) error {
 func (in *inode) pin() (int, error) {
 	fs := in.fs
 	fs.mu.Lock()
+	if fs.closed {
+		fs.mu.Unlock()
+		return -1, unix.EIO
+	}
 	if in.fd >= 0 {
 		in.pinned++
 		if in.elem != nil {
@@ -167,6 +211,7 @@ func (fs *FS) cache(fd int, st *unix.Stat_t) (*mm.FileCache, error) {
 	}
 	c := mm.NewFileCache(fs.mf, fdReader(dup), uint64(st.Size))
 	fs.caches[k] = c
+	fs.cfds = append(fs.cfds, dup)
 	return c, nil
 }
 

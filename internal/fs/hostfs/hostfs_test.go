@@ -145,9 +145,9 @@ func TestFileIO(t *testing.T) {
 
 	a := e.open("/f", unix.O_WRONLY|unix.O_APPEND, 0)
 	e.write(a, "!", -1)
-	e.write(a, "?", 0) // vfs: pwrite goes where it is told
+	e.write(a, "?", 0) // pwrite on an O_APPEND file appends, as Linux's does
 	a.DecRef()
-	if got := e.hostData("f"); got != "?ello world!" {
+	if got := e.hostData("f"); got != "hello world!?" {
 		t.Fatalf("after append: %q", got)
 	}
 	tr := e.open("/f", unix.O_WRONLY|unix.O_TRUNC, 0)

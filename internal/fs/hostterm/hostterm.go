@@ -138,6 +138,10 @@ func (h *Terminal) Stop() {
 	h.HangUp()
 }
 
+// Resize copies the host terminal's window size to the pty now (for a
+// host terminal whose SIGWINCH goes to another process, which says so).
+func (h *Terminal) Resize() { h.resize() }
+
 // resize copies the host's window size to the pty (SIGWINCH to the
 // guest's foreground group when it changed).
 func (h *Terminal) resize() {

@@ -11,8 +11,8 @@ import (
 
 // addGlobal adds the system-wide files. Their numbers are the sandbox's:
 // its processes, its memory, its uptime; hardware facts (cpuinfo, total
-// memory) are the host's.
-func (fs *FS) addGlobal() {
+// memory) are the host's. kernelExtra joins /proc/sys/kernel.
+func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 	gen := func(f func(s System) string) vfs.Inode {
 		return synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return []byte(f(fs.src.System())), nil })
 	}
@@ -34,20 +34,38 @@ func (fs *FS) addGlobal() {
 			cpu, cpu, s.ContextSwitches, s.BootTime, s.LastPID)
 	})
 	g["cpuinfo"] = synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return hostFile("/proc/cpuinfo"), nil })
+	// The kernel's build configuration is the host kernel's: tools read
+	// it to learn what the kernel offers.
+	if _, err := os.Stat("/proc/config.gz"); err == nil {
+		g["config.gz"] = synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return hostFile("/proc/config.gz"), nil })
+	}
+	// host is a /proc/sys entry whose value is the host kernel's: a limit
+	// or fact the sandbox does not change.
+	host := func(name string) vfs.Inode {
+		return synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return hostFile("/proc/sys/" + name), nil })
+	}
 	g["filesystems"] = fixed("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\tpipefs\n\thostfs\n")
 	g["sys"] = synth.Static(Dev, 0o555, map[string]vfs.Inode{
-		"kernel": synth.Static(Dev, 0o555, map[string]vfs.Inode{
-			"pid_max":     fixed("4194304\n"),
-			"ostype":      fixed("Linux\n"),
-			"osrelease":   gen(func(s System) string { return s.Release + "\n" }),
-			"hostname":    gen(func(s System) string { return s.Hostname + "\n" }),
-			"domainname":  gen(func(s System) string { return s.Domainname + "\n" }),
-			"ngroups_max": fixed("65536\n"),
+		"kernel": synth.Static(Dev, 0o555, merge(kernelExtra, map[string]vfs.Inode{
+			"pid_max":      host("kernel/pid_max"),
+			"version":      host("kernel/version"),
+			"tainted":      host("kernel/tainted"),
+			"threads-max":  host("kernel/threads-max"),
+			"cap_last_cap": host("kernel/cap_last_cap"),
+			"overflowuid":  host("kernel/overflowuid"),
+			"overflowgid":  host("kernel/overflowgid"),
+			"ostype":       fixed("Linux\n"),
+			"osrelease":    gen(func(s System) string { return s.Release + "\n" }),
+			"hostname":     gen(func(s System) string { return s.Hostname + "\n" }),
+			"domainname":   gen(func(s System) string { return s.Domainname + "\n" }),
+			"ngroups_max":  fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"boot_id": fixed(bootID + "\n"),
-				"uuid":    fixed(bootID + "\n"),
+				"boot_id":       fixed(bootID + "\n"),
+				"uuid":          fixed(bootID + "\n"),
+				"entropy_avail": host("kernel/random/entropy_avail"),
+				"poolsize":      host("kernel/random/poolsize"),
 			}),
-		}),
+		})),
 		"vm": synth.Static(Dev, 0o555, map[string]vfs.Inode{
 			"overcommit_memory": fixed("0\n"),
 			"max_map_count":     fixed("65530\n"),
@@ -56,11 +74,30 @@ func (fs *FS) addGlobal() {
 			"pipe-max-size": fixed("1048576\n"),
 			"file-max":      fixed("9223372036854775807\n"),
 			"nr_open":       fixed("1048576\n"),
+			"inotify": synth.Static(Dev, 0o555, map[string]vfs.Inode{
+				"max_user_watches":   host("fs/inotify/max_user_watches"),
+				"max_user_instances": host("fs/inotify/max_user_instances"),
+				"max_queued_events":  host("fs/inotify/max_queued_events"),
+			}),
+			"lease-break-time":     host("fs/lease-break-time"),
+			"leases-enable":        host("fs/leases-enable"),
+			"pipe-user-pages-soft": host("fs/pipe-user-pages-soft"),
+			"pipe-user-pages-hard": host("fs/pipe-user-pages-hard"),
+			"protected_symlinks":   host("fs/protected_symlinks"),
+			"protected_hardlinks":  host("fs/protected_hardlinks"),
 		}),
 		"net": synth.Static(Dev, 0o555, map[string]vfs.Inode{
 			"unix": synth.Static(Dev, 0o555, map[string]vfs.Inode{"max_dgram_qlen": fixed("512\n")}),
 		}),
 	})
+}
+
+// merge adds extra's entries to m.
+func merge(extra, m map[string]vfs.Inode) map[string]vfs.Inode {
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // bootID names this sandbox's boot, fixed per glassbox process.

@@ -74,6 +74,7 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		"smaps_rollup":  file(func() []byte { return smapsRollup(p.MM()) }),
 		"smaps":         file(func() []byte { return smaps(p.MM()) }),
 		"pagemap":       pagemapFile(p, owned),
+		"mem":           memFile(p, owned),
 		"oom_score_adj": file(func() []byte { return []byte("0\n") }),
 		"oom_score":     file(func() []byte { return []byte("0\n") }),
 		"cgroup":        file(func() []byte { return []byte("0::/\n") }),

@@ -3,6 +3,7 @@ package procfs
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -58,6 +59,10 @@ type Process interface {
 	Threads() []int
 	// FDInfo is /proc/PID/fdinfo/N (false if n is not open).
 	FDInfo(n int) (string, bool)
+	// OpenMem opens the address space for the caller behind ctx
+	// (/proc/PID/mem): a copier (write: into the process) and its
+	// release, or EACCES.
+	OpenMem(ctx vfs.Ctx) (rw func(addr uint64, b []byte, write bool) (int, error), release func(), err error)
 }
 
 // System is what the system-wide files report: the sandbox's own view.
@@ -100,7 +105,12 @@ type FS struct {
 // cpuinfo...) the caller generates.
 func New(src Source, extra map[string]vfs.Inode) *FS {
 	fs := &FS{src: src, global: map[string]vfs.Inode{}}
+	kernelExtra := map[string]vfs.Inode{}
 	for k, v := range extra {
+		if name, ok := strings.CutPrefix(k, "sys/kernel/"); ok {
+			kernelExtra[name] = v
+			continue
+		}
 		fs.global[k] = v
 	}
 	fs.global["self"] = &synth.Link{Attr: synth.NewAttr(Dev, unix.S_IFLNK|0o777),
@@ -120,7 +130,7 @@ func New(src Source, extra map[string]vfs.Inode) *FS {
 			return fmt.Sprintf("%d/task/%d", pid, tid), nil
 		}}
 	fs.global["mounts"] = synth.NewLink(Dev, "self/mounts")
-	fs.addGlobal()
+	fs.addGlobal(kernelExtra)
 	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list}}
 	return fs
 }

@@ -393,3 +393,35 @@ func (f *File) PunchHole(off, length uint64) error {
 	f.punchLocked(int64(off), int64(off+length))
 	return nil
 }
+
+// SeekHoleData implements vfs.HoleSeeker: a page without a frame is a
+// hole. Linux: mm/shmem.c (shmem_file_llseek), mm/filemap.c
+// (mapping_seek_hole_data)
+func (o *fileOps) SeekHoleData(off int64, hole bool) (int64, error) {
+	f := o.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off < 0 || off >= f.fsize {
+		return 0, unix.ENXIO
+	}
+	pg := uint64(off >> pageShift)
+	if hole {
+		for {
+			if _, ok := f.frames[pg]; !ok {
+				break
+			}
+			pg++
+		}
+		return min(max(off, int64(pg)<<pageShift), f.fsize), nil
+	}
+	next, found := uint64(0), false
+	for p := range f.frames {
+		if p >= pg && (!found || p < next) {
+			next, found = p, true
+		}
+	}
+	if !found || int64(next)<<pageShift >= f.fsize {
+		return 0, unix.ENXIO
+	}
+	return max(off, int64(next)<<pageShift), nil
+}

@@ -100,6 +100,11 @@ func CheckType(typ, proto int) (int, error) {
 			return 0, unix.EPROTONOSUPPORT
 		}
 	case unix.SOCK_RAW:
+		if proto == 0 {
+			// IPPROTO_IP matches only a wildcard entry, and raw has
+			// none. Linux: net/ipv4/af_inet.c (inet_create)
+			return 0, unix.EPROTONOSUPPORT
+		}
 		return 0, unix.EPERM // no CAP_NET_RAW in the sandbox
 	default:
 		return 0, unix.ESOCKTNOSUPPORT

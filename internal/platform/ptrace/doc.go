@@ -6,7 +6,9 @@
 // vDSO (with its vvar pages) to a fixed address shared by every stub, unmaps
 // the stub's stack, and installs a seccomp filter that kills the stub on any
 // host syscall not issued from the stub's own syscall instruction or not in
-// a short allow-list (mmap, munmap, mprotect, madvise, mremap, clone, exit).
+// a short allow-list (mmap, munmap, mprotect, madvise, mremap, exit; clone
+// and pause only at the clone site, where a new thread sleeps until its
+// tracer attaches).
 // Guest syscalls never reach that filter: PTRACE_SYSEMU stops them before
 // the host runs them. Guest memory exists only in the memory file; the stub
 // maps pieces of it (fd 0 in the stub) when the kernel asks.

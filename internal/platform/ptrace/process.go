@@ -290,3 +290,11 @@ func ownVDSO(size uint64) []byte {
 	}
 	return nil
 }
+
+// Close closes the stub image's descriptor; no stub may start afterwards.
+func (p *Platform) Close() {
+	if p.stubFD >= 0 {
+		unix.Close(p.stubFD)
+		p.stubFD = -1
+	}
+}

@@ -1,7 +1,10 @@
 package ptrace
 
 import (
+	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +96,70 @@ func TestSeccompKillsStrayHostSyscall(t *testing.T) {
 	// getpid is not on the stub's allow-list.
 	if _, err := th.(*thread).syscall(unix.SYS_GETPID); err == nil {
 		t.Fatal("injected getpid survived the seccomp filter")
+	}
+}
+
+// threadState returns the state letter and CPU ticks (utime+stime) of a
+// host thread from /proc/PID/task/TID/stat.
+func threadState(t *testing.T, pid, tid int) (string, int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	var ut, st int
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return f[0], ut + st
+}
+
+// A new stub thread waits for its tracer asleep, not spinning: it starts
+// on its creator's CPU, which the tracers that must attach it share (a
+// spinning thread cost every guest thread creation a whole time slice).
+// Once started it runs guest code.
+func TestNewThreadSleepsUntilStarted(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, getpidLoop)
+	defer th.Release()
+	st, err := th.NewThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := st.(*newThread)
+	state, _ := threadState(t, nt.proc.pid, nt.tid)
+	for i := 0; state != "S" && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+		state, _ = threadState(t, nt.proc.pid, nt.tid)
+	}
+	_, before := threadState(t, nt.proc.pid, nt.tid)
+	time.Sleep(300 * time.Millisecond)
+	state, after := threadState(t, nt.proc.pid, nt.tid)
+	if state != "S" || after-before > 2 {
+		t.Errorf("new thread waiting for its tracer: state %s, %d CPU ticks in 300ms; want S (asleep), ~0", state, after-before)
+	}
+	type result struct {
+		ev  platform.Event
+		rax uint64
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		runtime.LockOSThread() // the tracer's OS thread ends with the goroutine
+		t2, err := st.Start()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		var regs platform.Regs
+		regs.Rip, regs.Rsp, regs.Cs, regs.Ss, regs.Eflags = 0x10000, 0x20000, 0x33, 0x2b, 0x202
+		ev, err := t2.Switch(&regs)
+		t2.Release()
+		done <- result{ev, regs.Orig_rax, err}
+	}()
+	r := <-done
+	if r.err != nil || r.ev.Kind != platform.EventSyscall || r.rax != 39 {
+		t.Fatalf("started thread: event %v orig_rax %d err %v, want syscall 39", r.ev.Kind, r.rax, r.err)
 	}
 }
 

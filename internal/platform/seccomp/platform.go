@@ -38,7 +38,10 @@ type Platform struct {
 	warmOnce   sync.Once
 	warm       chan warmStub
 	warmerOnce sync.Once
+	warmerDone chan struct{} // closed when the warmer has ended
 	takes      atomic.Int32
+	closing    chan struct{} // closed by Close
+	closeOnce  sync.Once
 
 	nextCPU atomic.Uint32
 	ncpu    int
@@ -75,6 +78,7 @@ func New(memfd int) (*Platform, error) {
 		stubExe: fmt.Sprintf("/proc/self/fd/%d", fd),
 		stub:    s,
 		ncpu:    runtime.NumCPU(),
+		closing: make(chan struct{}),
 	}
 	if err := p.learnLayout(); err != nil {
 		unix.Close(fd)

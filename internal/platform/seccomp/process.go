@@ -71,7 +71,10 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 	var w warmStub
 	ok := false
 	if p.takes.Add(1) >= 2 {
-		p.warmerOnce.Do(func() { go p.warmer() })
+		p.warmerOnce.Do(func() {
+			p.warmerDone = make(chan struct{})
+			go p.warmer()
+		})
 		w, ok = <-p.warm
 	} else {
 		select {
@@ -113,16 +116,56 @@ type warmStub struct {
 }
 
 // warmer makes stubs ahead until making one fails (then NewAddressSpace
-// makes each itself and reports its error).
+// makes each itself and reports its error) or the platform is closed.
 func (p *Platform) warmer() {
+	defer close(p.warmerDone)
 	for {
+		select {
+		case <-p.closing:
+			return
+		default:
+		}
 		t, err := p.coldStub()
-		p.warm <- warmStub{t, err}
+		select {
+		case p.warm <- warmStub{t, err}:
+		case <-p.closing:
+			if t != nil {
+				t.proc.kill()
+			}
+			return
+		}
 		if err != nil {
 			close(p.warm)
 			return
 		}
 	}
+}
+
+// Close ends the stubs made ahead and closes the stub image: no stub may
+// start afterwards. Address spaces in use are their threads' to release.
+func (p *Platform) Close() {
+	p.closeOnce.Do(func() {
+		close(p.closing)
+		p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
+		started := true
+		p.warmerOnce.Do(func() { started = false })
+		if started {
+			<-p.warmerDone
+		}
+		for drained := false; !drained; {
+			select {
+			case w, ok := <-p.warm:
+				if !ok {
+					drained = true
+				} else if w.t != nil {
+					w.t.proc.kill()
+				}
+			default:
+				drained = true
+			}
+		}
+		unix.Close(p.stubFD)
+	})
 }
 
 // coldStub makes a stub process and its first thread, up to the thread's

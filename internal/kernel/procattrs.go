@@ -1,0 +1,94 @@
+package kernel
+
+import "time"
+
+// Process attributes that prctl, personality and ioprio set and read
+// back. Linux keeps some of them per thread (pdeath_signal, timer_slack,
+// ioprio); glassbox keeps them per process, which is what a
+// single-threaded caller (the common case) observes.
+// Linux: kernel/sys.c (prctl), kernel/exec_domain.c (personality)
+type procAttrs struct {
+	personality uint32
+	subreaper   bool
+	pdeathSig   int
+	timerSlack  uint64 // nanoseconds
+	thpDisable  bool
+	ioprio      int
+	// execed: the process has called execve since fork (setpgid then
+	// refuses to move it: EACCES). Linux: PF_FORKNOEXEC
+	execed bool
+}
+
+// defaultTimerSlack is the slack a process starts with (50µs).
+const defaultTimerSlack = 50000
+
+// forkAttrs is what a fork child inherits: all but the parent-death
+// signal, the subreaper mark and the exec mark. Called with tg.mu held.
+func (tg *ThreadGroup) forkAttrs() procAttrs {
+	a := tg.attrs
+	a.pdeathSig, a.subreaper, a.execed = 0, false, false
+	return a
+}
+
+// Attr returns a copy of the process's attributes.
+func (tg *ThreadGroup) attrsCopy() procAttrs {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.attrs
+}
+
+func (tg *ThreadGroup) setAttrs(f func(a *procAttrs)) {
+	tg.mu.Lock()
+	f(&tg.attrs)
+	tg.mu.Unlock()
+}
+
+// Personality returns the execution domain flags.
+func (tg *ThreadGroup) Personality() uint32 { return tg.attrsCopy().personality }
+
+// SetPersonality sets them and returns the old value.
+func (tg *ThreadGroup) SetPersonality(p uint32) uint32 {
+	var old uint32
+	tg.setAttrs(func(a *procAttrs) { old, a.personality = a.personality, p })
+	return old
+}
+
+// Subreaper reports PR_GET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) Subreaper() bool { return tg.attrsCopy().subreaper }
+
+// SetSubreaper records PR_SET_CHILD_SUBREAPER (orphans still go to the
+// sandbox's init).
+func (tg *ThreadGroup) SetSubreaper(on bool) { tg.setAttrs(func(a *procAttrs) { a.subreaper = on }) }
+
+// PdeathSig is the signal the process gets when its parent dies.
+func (tg *ThreadGroup) PdeathSig() int { return tg.attrsCopy().pdeathSig }
+
+// SetPdeathSig records PR_SET_PDEATHSIG.
+func (tg *ThreadGroup) SetPdeathSig(sig int) { tg.setAttrs(func(a *procAttrs) { a.pdeathSig = sig }) }
+
+// TimerSlack returns PR_GET_TIMERSLACK's value.
+func (tg *ThreadGroup) TimerSlack() uint64 { return tg.attrsCopy().timerSlack }
+
+// SetTimerSlack sets it; 0 restores the default.
+func (tg *ThreadGroup) SetTimerSlack(ns uint64) {
+	if ns == 0 {
+		ns = defaultTimerSlack
+	}
+	tg.setAttrs(func(a *procAttrs) { a.timerSlack = ns })
+}
+
+// THPDisable reports PR_GET_THP_DISABLE.
+func (tg *ThreadGroup) THPDisable() bool { return tg.attrsCopy().thpDisable }
+
+// SetTHPDisable records PR_SET_THP_DISABLE.
+func (tg *ThreadGroup) SetTHPDisable(on bool) { tg.setAttrs(func(a *procAttrs) { a.thpDisable = on }) }
+
+// IOPrio returns the I/O priority (ioprio_get).
+func (tg *ThreadGroup) IOPrio() int { return tg.attrsCopy().ioprio }
+
+// SetIOPrio records it (ioprio_set).
+func (tg *ThreadGroup) SetIOPrio(p int) { tg.setAttrs(func(a *procAttrs) { a.ioprio = p }) }
+
+// Uptime is how long the sandbox has run: its "boot" was its start, as
+// /proc/uptime says.
+func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }

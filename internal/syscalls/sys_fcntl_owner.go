@@ -1,0 +1,125 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
+)
+
+// fcntlOwner implements the owner, signal and lease commands. The owner
+// and signal are recorded and read back; no SIGIO is sent, and no lease
+// is ever broken. Linux: fs/fcntl.c (f_setown, f_getown_ex), fs/locks.c
+// (fcntl_setlease)
+func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error) {
+	switch cmd {
+	case unix.F_GETOWN:
+		o := f.Owner()
+		if o.Type == fOwnerPGRP {
+			return uint64(-o.PID), nil
+		}
+		return uint64(o.PID), nil
+	case unix.F_SETOWN:
+		who := int(int32(arg))
+		typ := fOwnerPID
+		if who < 0 {
+			if who == -1<<31 {
+				return 0, unix.EINVAL
+			}
+			typ, who = fOwnerPGRP, -who
+		}
+		if err := ownerExists(t, typ, who); err != nil {
+			return 0, err
+		}
+		f.SetOwner(vfs.Owner{Type: typ, PID: who})
+		return 0, nil
+	case unix.F_GETOWN_EX:
+		o := f.Owner()
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, uint32(o.Type))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.PID))
+		return 0, t.CopyOut(arg, b)
+	case unix.F_SETOWN_EX:
+		b := make([]byte, 8)
+		if err := t.CopyIn(arg, b); err != nil {
+			return 0, err
+		}
+		typ, who := int(int32(binary.LittleEndian.Uint32(b))), int(int32(binary.LittleEndian.Uint32(b[4:])))
+		switch typ {
+		case fOwnerTID, fOwnerPID, fOwnerPGRP:
+		default:
+			return 0, unix.EINVAL
+		}
+		if err := ownerExists(t, typ, who); err != nil {
+			return 0, err
+		}
+		f.SetOwner(vfs.Owner{Type: typ, PID: who})
+		return 0, nil
+	case unix.F_GETSIG:
+		return uint64(f.Sig()), nil
+	case unix.F_SETSIG:
+		if arg > abi.NSIG {
+			return 0, unix.EINVAL
+		}
+		f.SetSig(int(arg))
+		return 0, nil
+	case unix.F_GETLEASE:
+		return uint64(f.Lease()), nil
+	}
+	// F_SETLEASE. Linux: fs/locks.c (generic_setlease, check_conflicting_open)
+	typ := int(arg)
+	switch typ {
+	case unix.F_RDLCK, unix.F_WRLCK, unix.F_UNLCK:
+	default:
+		return 0, unix.EINVAL
+	}
+	st, err := f.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
+	if st.UID != t.Creds().FSUID && !t.Capable() {
+		return 0, unix.EACCES
+	}
+	if typ == unix.F_RDLCK && f.Writable() {
+		return 0, unix.EAGAIN // the file is open for writing
+	}
+	return 0, f.SetLease(typ)
+}
+
+// ownerExists is ESRCH for an owner id that names nobody (0 is no owner).
+func ownerExists(t *kernel.Task, typ, who int) error {
+	if who == 0 {
+		return nil
+	}
+	k := t.Kernel()
+	switch typ {
+	case fOwnerTID:
+		if k.TaskByTID(who) != nil {
+			return nil
+		}
+	case fOwnerPID:
+		if k.ThreadGroupByPID(who) != nil {
+			return nil
+		}
+	case fOwnerPGRP:
+		for _, pid := range k.PIDs() {
+			if tg := k.ThreadGroupByPID(pid); tg != nil && tg.Pgid() == who {
+				return nil
+			}
+		}
+	}
+	return unix.ESRCH
+}
+
+// Owner types of struct f_owner_ex. Linux: include/uapi/asm-generic/fcntl.h
+const (
+	fOwnerTID  = 0
+	fOwnerPID  = 1
+	fOwnerPGRP = 2
+)

@@ -1,0 +1,73 @@
+package vfs
+
+import "golang.org/x/sys/unix"
+
+// Owner is a file's F_SETOWN owner: a thread, a process or a process
+// group (Type is F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP).
+// Linux: fs/fcntl.c (f_setown, f_getown_ex)
+type Owner struct {
+	Type int
+	PID  int
+}
+
+// fileExtra is the fcntl state few files use: owner, signal, lease.
+type fileExtra struct {
+	owner  Owner
+	sig    int
+	lease  int // F_RDLCK or F_WRLCK, when leased
+	leased bool
+}
+
+// Owner returns the file's owner ({F_OWNER_TID, 0} when none is set).
+func (f *File) Owner() Owner {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.extra.owner
+}
+
+// SetOwner sets it.
+func (f *File) SetOwner(o Owner) {
+	f.mu.Lock()
+	f.extra.owner = o
+	f.mu.Unlock()
+}
+
+// Sig returns F_GETSIG's value.
+func (f *File) Sig() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.extra.sig
+}
+
+// SetSig records F_SETSIG.
+func (f *File) SetSig(s int) {
+	f.mu.Lock()
+	f.extra.sig = s
+	f.mu.Unlock()
+}
+
+// Lease returns F_GETLEASE's value.
+func (f *File) Lease() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.extra.leased {
+		return unix.F_UNLCK
+	}
+	return f.extra.lease
+}
+
+// SetLease records F_SETLEASE's type; F_UNLCK drops the lease, EAGAIN
+// when there is none. Linux: fs/locks.c (generic_delete_lease)
+func (f *File) SetLease(typ int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if typ == unix.F_UNLCK {
+		if !f.extra.leased {
+			return unix.EAGAIN
+		}
+		f.extra.leased = false
+		return nil
+	}
+	f.extra.lease, f.extra.leased = typ, true
+	return nil
+}

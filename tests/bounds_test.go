@@ -1,0 +1,127 @@
+package tests
+
+import (
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// peakRSS runs glassbox with args and returns its result and its peak
+// resident set in KiB (glassbox' own: its stubs are one page each).
+func peakRSS(t *testing.T, args ...string) (res, int64) {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatalf("glassbox unavailable: %v", buildErr)
+	}
+	cmd := exec.Command(glassboxBin, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(runTimeout):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Fatalf("glassbox %q did not end within %v", args, runTimeout)
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	r := res{Stdout: out.String(), Stderr: errb.String(), Code: ws.ExitStatus()}
+	if ws.Signaled() {
+		t.Fatalf("glassbox itself was killed by %v\n%s", ws.Signal(), r)
+	}
+	return r, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+// TestBoundForkBomb: a fork bomb under --pids gets EAGAIN at the bound
+// (bash says so and retries) and --timeout ends everything: glassbox
+// exits 124 and leaves no process behind.
+func TestBoundForkBomb(t *testing.T) {
+	r, rss := peakRSS(t, "run", "--pids", "32", "--timeout", "5s", "--", "bash", "-c", ":(){ :|:& };:; sleep 60")
+	if r.Code != 124 {
+		t.Fatalf("exit %d, want 124 (timed out)\n%s", r.Code, r)
+	}
+	t.Logf("glassbox peak RSS %d KiB", rss)
+}
+
+// TestBoundTmpFiller: a guest filling /tmp meets --memory as ENOSPC, and
+// glassbox' own memory stays near the bound.
+func TestBoundTmpFiller(t *testing.T) {
+	r, rss := peakRSS(t, "run", "--memory", "64M", "--", "sh", "-c",
+		"dd if=/dev/zero of=/tmp/big bs=1M count=200 2>&1 | grep -o 'No space left on device'; ls -s /tmp/big | cut -d' ' -f1")
+	lines := strings.Fields(r.Stdout)
+	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "No space left on device\n") {
+		t.Fatalf("want dd to fail with ENOSPC\n%s", r)
+	}
+	kib, _ := strconv.Atoi(lines[len(lines)-1])
+	if kib > 64<<10 || kib < 32<<10 {
+		t.Errorf("/tmp/big holds %d KiB, want between 32 and 64 MiB", kib)
+	}
+	if rss > (64+160)<<10 {
+		t.Errorf("glassbox peak RSS %d KiB with --memory 64M", rss)
+	}
+	t.Logf("glassbox peak RSS %d KiB", rss)
+}
+
+// TestBoundDefaultMemory: without --memory the sandbox's memory is half
+// the host's RAM (what /proc/meminfo shows as MemTotal inside).
+func TestBoundDefaultMemory(t *testing.T) {
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d", uint64(si.Totalram)*uint64(si.Unit)/2/1024)
+	r := runGlassbox(t, nil, []string{"sh", "-c", "head -1 /proc/meminfo"})
+	if f := strings.Fields(r.Stdout); len(f) < 2 || f[1] != want {
+		t.Fatalf("MemTotal inside: %q, want %s kB", r.Stdout, want)
+	}
+}
+
+// TestBoundCPUTime: --cpu-time sends SIGXCPU to a spinning guest (which
+// dies of it), and SIGKILL a CPU second later to one that catches it.
+func TestBoundCPUTime(t *testing.T) {
+	r := runGlassbox(t, []string{"--cpu-time", "500ms", "--timeout", "50s"}, []string{"sh", "-c", "while :; do :; done"})
+	if r.Code != 128+24 {
+		t.Errorf("spinner: exit %d, want 152 (SIGXCPU)\n%s", r.Code, r)
+	}
+	r = runGlassbox(t, []string{"--cpu-time", "500ms", "--timeout", "50s"},
+		[]string{"sh", "-c", `trap "echo caught XCPU" XCPU; while :; do :; done`})
+	if r.Code != 128+9 || r.Stdout != "caught XCPU\n" {
+		t.Errorf("spinner catching SIGXCPU: want its line and exit 137\n%s", r)
+	}
+}
+
+const nofileC = `#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+int main(void) {
+	struct rlimit rl = {100, 100};
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1;
+	int n = 0, fd;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		n = fd;
+	printf("highest fd %d, then %s\n", n, strerror(errno));
+	rl.rlim_cur = 200;
+	printf("raise soft above hard: %d\n", setrlimit(RLIMIT_NOFILE, &rl));
+	return 0;
+}
+`
+
+// TestBoundNofile: RLIMIT_NOFILE bounds each process's descriptors
+// (EMFILE), as natively.
+func TestBoundNofile(t *testing.T) {
+	t.Parallel()
+	native, _ := diff(t, []string{compileC(t, "nofile", nofileC)})
+	expect(t, "native", native, "highest fd 99, then Too many open files\nraise soft above hard: -1\n", 0)
+}
