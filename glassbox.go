@@ -24,7 +24,9 @@ import (
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
+	"glassbox/internal/platform"
 	"glassbox/internal/platform/ptrace"
+	"glassbox/internal/platform/seccomp"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
 	"glassbox/internal/vfs"
@@ -114,6 +116,13 @@ type Config struct {
 	// Publish lists ports of the private loopback served on the host's
 	// 127.0.0.1, as "HOSTPORT:GUESTPORT" (--net=none only).
 	Publish []string
+	// Platform is how guest threads run: "ptrace" (stub threads under
+	// PTRACE_SYSEMU) or "seccomp" (stub threads trapping through a seccomp
+	// filter into a handler that hands each trap to glassbox over shared
+	// memory). "auto" means the fastest that works on this host: seccomp if
+	// a first stub comes up, else ptrace (said only with Verbose). "" means
+	// ptrace until the seccomp platform passes the whole test suite.
+	Platform string
 	// Hold loads the first process but keeps it before its first
 	// instruction until Sandbox.Release (an OCI runtime's create, then
 	// start).
@@ -290,7 +299,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		cfg.Memory = defaultMemory()
 	}
 	mf.SetLimit(cfg.Memory)
-	plat, err := ptrace.New(mf.FD())
+	plat, err := newPlatform(cfg, mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
@@ -385,6 +394,37 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		ns.Root().Mount.Flags |= unix.MS_RDONLY
 	}
 	return k, nil
+}
+
+// closablePlatform is a platform whose host resources end with the sandbox.
+type closablePlatform interface {
+	platform.Platform
+	Close()
+}
+
+// newPlatform creates the platform cfg names over the memory file. "auto"
+// probes the seccomp platform once (its first stub, which the first
+// process then uses) and falls back to ptrace.
+func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
+	switch cfg.Platform {
+	case "", "ptrace":
+		return ptrace.New(memfd)
+	case "seccomp":
+		return seccomp.New(memfd)
+	case "auto":
+		p, err := seccomp.New(memfd)
+		if err == nil {
+			if err = p.Probe(); err == nil {
+				return p, nil
+			}
+			p.Close()
+		}
+		if cfg.Verbose && cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "glassbox: the seccomp platform does not work here (%v): using ptrace\n", err)
+		}
+		return ptrace.New(memfd)
+	}
+	return nil, fmt.Errorf("unknown platform %q (ptrace, seccomp or auto)", cfg.Platform)
 }
 
 // setDomainname gives the sandbox its NIS domain name where the kernel

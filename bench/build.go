@@ -29,6 +29,9 @@ type env struct {
 	data     string // the 64 MiB data file
 	strace   string // strace binary, "" when the host has none
 	timeout  time.Duration
+	// platforms are the glassbox platforms to run, one column each; ""
+	// is glassbox' default.
+	platforms []string
 }
 
 // prog is the path of the compiled C workload name.
@@ -38,6 +41,10 @@ func (e *env) prog(name string) string { return filepath.Join(e.bin, name) }
 // selected workloads use and writes the data file if one needs it.
 func prepare(dir string, o options, ws []workload) (*env, error) {
 	e := &env{dir: dir, bin: filepath.Join(dir, "bin"), timeout: o.timeout}
+	e.platforms = []string{""}
+	if o.platform != "" {
+		e.platforms = strings.Split(o.platform, ",")
+	}
 	e.data = filepath.Join(dir, "data.bin")
 	if p, err := exec.LookPath("strace"); err == nil {
 		e.strace = p

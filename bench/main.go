@@ -19,6 +19,7 @@
 //	go run ./bench -n 3         # median of 3
 //	go run ./bench -only getpid # one workload (or a group such as "startup")
 //	go run ./bench -list        # the workloads and what they measure
+//	go run ./bench -platform ptrace,seccomp # both platforms side by side
 //
 // A workload that fails under glassbox (non-zero exit, timeout, output
 // that differs from the native run) is reported as a FAIL row with its
@@ -41,6 +42,7 @@ type options struct {
 	keep     bool
 	glassbox string
 	list     bool
+	platform string
 }
 
 func main() {
@@ -51,6 +53,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, data file, traces)")
 	flag.StringVar(&o.glassbox, "glassbox", "", "use this glassbox binary instead of building one")
 	flag.BoolVar(&o.list, "list", false, "list the workloads and exit")
+	flag.StringVar(&o.platform, "platform", "", "comma-separated glassbox platforms to run side by side, e.g. ptrace,seccomp (default: glassbox' own default)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
@@ -99,7 +102,7 @@ func run(o options) error {
 			counts = append(counts, countSyscalls(e, w))
 		}
 	}
-	printTable(os.Stdout, rows, o.n)
+	printTable(os.Stdout, rows, o.n, e.platforms)
 	printSyscallCounts(os.Stdout, counts)
 	printFailures(os.Stdout, rows)
 	return nil

@@ -71,8 +71,9 @@ func revision(e *env) string {
 }
 
 // printTable prints one line per workload: median wall times, their
-// ratio and, where the workload has one, the per-operation figure.
-func printTable(w io.Writer, rows []row, n int) {
+// ratio and, where the workload has one, the per-operation figure; with
+// several platforms, one glassbox column of each kind per platform.
+func printTable(w io.Writer, rows []row, n int, platforms []string) {
 	fmt.Fprintf(w, "median of %d runs each (wall = process start to exit)\n\n", n)
 	// Names are padded by hand so they stay left-aligned; the numbers
 	// are right-aligned. A failure's reason trails the last column.
@@ -80,31 +81,66 @@ func printTable(w io.Writer, rows []row, n int) {
 	for _, r := range rows {
 		width = max(width, len(r.w.name))
 	}
+	col := func(what string, i int) string {
+		if platforms[i] == "" {
+			return what
+		}
+		return what + " " + platforms[i]
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\tnative\tglassbox\tratio\tper-op native\tper-op glassbox\tslowdown\t\n", width, "workload")
+	hdr := []string{"native"}
+	for i := range platforms {
+		hdr = append(hdr, col("glassbox", i))
+	}
+	for i := range platforms {
+		hdr = append(hdr, col("ratio", i))
+	}
+	hdr = append(hdr, "per-op native")
+	for i := range platforms {
+		hdr = append(hdr, col("per-op", i))
+	}
+	for i := range platforms {
+		hdr = append(hdr, col("slowdown", i))
+	}
+	fmt.Fprintf(tw, "%-*s\t%s\t\n", width, "workload", strings.Join(hdr, "\t"))
 	for _, r := range rows {
 		if r.fail != "" {
-			nat, gb := "-", "FAIL"
-			if r.failSide == "native" {
-				nat, gb = "FAIL", "-"
-			}
-			fmt.Fprintf(tw, "%-*s\t%s\t%s\t-\t\t\t\t  %s: %s\n", width, r.w.name,
-				nat, gb, r.failSide, r.failSummary())
+			fmt.Fprintf(tw, "%-*s\t%s\t  %s: %s\n", width, r.w.name,
+				strings.TrimSuffix(strings.Repeat("-\t", len(hdr)), "\t"), r.failSide, r.failSummary())
 			continue
 		}
-		perN, perG, slow := "", "", ""
-		if m := r.w.metric; m != nil {
-			perN = fmtNum(r.native.op) + " " + m.unit
-			perG = fmtNum(r.guest.op) + " " + m.unit
-			ratio := r.guest.op / r.native.op
+		cells := []string{fmtDur(r.native.wall)}
+		for _, g := range r.guests {
+			cells = append(cells, fmtDur(g.wall))
+		}
+		for _, g := range r.guests {
+			cells = append(cells, fmtRatio(float64(g.wall)/float64(r.native.wall)))
+		}
+		m := r.w.metric
+		if m != nil {
+			cells = append(cells, fmtNum(r.native.op)+" "+m.unit)
+		} else {
+			cells = append(cells, "")
+		}
+		for _, g := range r.guests {
+			if m != nil {
+				cells = append(cells, fmtNum(g.op)+" "+m.unit)
+			} else {
+				cells = append(cells, "")
+			}
+		}
+		for _, g := range r.guests {
+			if m == nil {
+				cells = append(cells, "")
+				continue
+			}
+			ratio := g.op / r.native.op
 			if m.higherBetter {
 				ratio = 1 / ratio
 			}
-			slow = fmtRatio(ratio)
+			cells = append(cells, fmtRatio(ratio))
 		}
-		fmt.Fprintf(tw, "%-*s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", width, r.w.name,
-			fmtDur(r.native.wall), fmtDur(r.guest.wall),
-			fmtRatio(float64(r.guest.wall)/float64(r.native.wall)), perN, perG, slow)
+		fmt.Fprintf(tw, "%-*s\t%s\t\n", width, r.w.name, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nratio = glassbox/native wall time; slowdown = glassbox/native per-op cost (native/glassbox for MB/s)")

@@ -29,13 +29,15 @@ type stats struct {
 	op   float64 // the workload's metric; 0 without one
 }
 
-// row is one workload's outcome: the two sides, or why it failed.
+// row is one workload's outcome: native and one column per glassbox
+// platform, or why it failed.
 type row struct {
-	w             workload
-	native, guest stats
-	failSide      string // "native" or "glassbox" if a run failed
-	fail          string // what went wrong, one line
-	failOut       string // the failed run's output
+	w        workload
+	native   stats
+	guests   []stats // one per platform, in the order of env.platforms
+	failSide string  // "native" or "glassbox[/platform]" if a run failed
+	fail     string  // what went wrong, one line
+	failOut  string  // the failed run's output
 }
 
 // failSummary is one line about the failure: the error and the first
@@ -107,13 +109,26 @@ func runOnce(e *env, w workload, argv []string) (result, error) {
 	return r, nil
 }
 
-// measure runs w once natively and once under glassbox untimed (to warm
-// caches and to compare their outputs), then n timed times each,
-// interleaved, and returns the medians.
+// measure runs w once natively and once under glassbox on each platform
+// untimed (to warm caches and to compare their outputs), then n timed
+// times each, interleaved, and returns the medians.
 func measure(e *env, w workload, n int) row {
 	rw := row{w: w}
 	native := w.argv(e)
-	guest := glassboxArgv(e, w.gbFlags, native)
+	var guests [][]string
+	for _, pl := range e.platforms {
+		flags := w.gbFlags
+		if pl != "" {
+			flags = append([]string{"--platform=" + pl}, flags...)
+		}
+		guests = append(guests, glassboxArgv(e, flags, native))
+	}
+	side := func(i int) string {
+		if e.platforms[i] == "" {
+			return "glassbox"
+		}
+		return "glassbox/" + e.platforms[i]
+	}
 	fail := func(side string, err error) row {
 		rw.failSide = side
 		rw.fail, rw.failOut, _ = strings.Cut(err.Error(), "\n")
@@ -127,31 +142,39 @@ func measure(e *env, w workload, n int) row {
 	if err != nil {
 		return fail("native", err)
 	}
-	gr, err := runOnce(e, w, guest)
-	if err != nil {
-		return fail("glassbox", err)
-	}
-	if w.selfTimed && nr.check != gr.check {
-		return fail("glassbox", fmt.Errorf("check value %s, natively %s", gr.check, nr.check))
-	}
-	if w.sameStdout && nr.stdout != gr.stdout {
-		return fail("glassbox", fmt.Errorf("output differs:\nnative:   %q\nglassbox: %q",
-			tail(nr.stdout, 5), tail(gr.stdout, 5)))
+	for i, guest := range guests {
+		gr, err := runOnce(e, w, guest)
+		if err != nil {
+			return fail(side(i), err)
+		}
+		if w.selfTimed && nr.check != gr.check {
+			return fail(side(i), fmt.Errorf("check value %s, natively %s", gr.check, nr.check))
+		}
+		if w.sameStdout && nr.stdout != gr.stdout {
+			return fail(side(i), fmt.Errorf("output differs:\nnative:   %q\nglassbox: %q",
+				tail(nr.stdout, 5), tail(gr.stdout, 5)))
+		}
 	}
 
-	var nrs, grs []result
-	for i := 0; i < n; i++ {
+	nrs := []result{}
+	grs := make([][]result, len(guests))
+	for k := 0; k < n; k++ {
 		r, err := runOnce(e, w, native)
 		if err != nil {
 			return fail("native", err)
 		}
 		nrs = append(nrs, r)
-		if r, err = runOnce(e, w, guest); err != nil {
-			return fail("glassbox", err)
+		for i, guest := range guests {
+			if r, err = runOnce(e, w, guest); err != nil {
+				return fail(side(i), err)
+			}
+			grs[i] = append(grs[i], r)
 		}
-		grs = append(grs, r)
 	}
-	rw.native, rw.guest = medians(w, nrs), medians(w, grs)
+	rw.native = medians(w, nrs)
+	for i := range guests {
+		rw.guests = append(rw.guests, medians(w, grs[i]))
+	}
 	return rw
 }
 

@@ -88,6 +88,14 @@ func workloads() []workload {
 			selfTimed: true,
 		},
 		{
+			name: "shell-loop",
+			desc: "`/bin/sh -c 'for i in $(seq 200); do /bin/true; done'`: 200 fork+exec+wait, wall time",
+			argv: func(e *env) []string {
+				return []string{"/bin/sh", "-c", "for i in $(seq 200); do /bin/true; done"}
+			},
+			sameStdout: true,
+		},
+		{
 			name:    "swap-in",
 			desc:    "write 1 GiB, then read one byte per page; glassbox runs with --memory=256M --swap=2G, so the timed read pass swaps pages in; MB/s",
 			csrc:    "swapin",

@@ -9,6 +9,11 @@
 //
 // GLASSBOX_BIN=/path/to/glassbox runs the suite against a prebuilt binary
 // instead of building glassbox/cmd/glassbox.
+//
+// GLASSBOX_PLATFORM=ptrace|seccomp|auto runs every glassbox of the suite on that
+// platform: glassbox takes its default --platform from the variable, so it
+// reaches the runs made through shell command lines too. The suite must
+// pass on every platform.
 package tests
 
 import (
@@ -57,6 +62,15 @@ func testMain(m *testing.M) int {
 	} else {
 		glassboxBin = filepath.Join(dir, "glassbox")
 		buildErr = buildGlassbox(glassboxBin)
+	}
+	switch pl := os.Getenv("GLASSBOX_PLATFORM"); pl {
+	case "", "ptrace", "seccomp", "auto":
+		if pl != "" {
+			fmt.Fprintln(os.Stderr, "tests: glassbox platform:", pl)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "tests: GLASSBOX_PLATFORM=%q is not a platform (ptrace, seccomp or auto)\n", pl)
+		return 1
 	}
 	if buildErr != nil {
 		// Keep going: the native halves of the tests still run, and every

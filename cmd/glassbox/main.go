@@ -82,6 +82,10 @@ run flags:
   --pass-tty       lend the host terminal to PROG as it is (default: PROG gets a
                    terminal of the sandbox's own, copied to and from the host's, with
                    job control: Ctrl-C/Ctrl-Z reach PROG's foreground job)
+  --platform=ptrace|seccomp|auto  how guest threads run: under ptrace, or
+                   trapping through seccomp into a handler that talks to glassbox over
+                   shared memory; auto: seccomp where it works here, else ptrace
+                   (default: $GLASSBOX_PLATFORM, else ptrace)
   --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
                    NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
                    (state under the global --root, default /run/glassbox)
@@ -239,6 +243,7 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	})
 	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
+	fs.StringVar(&cfg.Platform, "platform", os.Getenv("GLASSBOX_PLATFORM"), "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)

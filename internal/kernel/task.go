@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -300,7 +301,11 @@ func (t *Task) run() {
 		t.inGuest.Store(false)
 		t.tg.stopProgress()
 		if err != nil {
-			t.k.Errorf("pid %d: %v", t.tid, err)
+			if errors.Is(err, platform.ErrGuest) {
+				t.k.Logf("pid %d: %v", t.tid, err)
+			} else {
+				t.k.Errorf("pid %d: %v", t.tid, err)
+			}
 			t.exitGroup(ExitStatus{Signal: abi.SIGKILL})
 			break
 		}

@@ -19,7 +19,8 @@
 //
 // Every change to host mappings goes through a platform.Mapper supplied by
 // the caller: in the ptrace platform only the task's own stub thread can
-// change its stub's mappings.
+// change its stub's mappings; in the seccomp platform the stub's syscall
+// thread does, on a request of one of the address space's threads.
 //
 // Objects shrinking or losing pages call Invalidate (invalidate.go), which
 // has every live address space drop those pages before its tasks next run

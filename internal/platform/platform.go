@@ -3,7 +3,8 @@
 // something needs the kernel (a syscall, a fault, a synchronous signal, an
 // interrupt) and maps pieces of the memory file into its address space.
 //
-// The only implementation today is platform/ptrace. Nothing here imports
+// Implementations: platform/ptrace (PTRACE_SYSEMU) and platform/seccomp
+// (seccomp traps into a handler in the stub). Nothing here imports
 // other glassbox packages except abi.
 //
 // Threading rule: every method of a Thread except Interrupt must be called
@@ -11,7 +12,18 @@
 // life); Interrupt may be called from anywhere.
 package platform
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrGuest marks (errors.Is) a Switch error the guest caused itself — on
+// the seccomp platform, by writing over its own stub's shared pages or
+// jumping into the stub's code — rather than a failure of glassbox or the
+// host. The thread is lost either way; the kernel kills the guest's
+// process and says why only when verbose.
+var ErrGuest = errors.New("the guest broke its own stub")
 
 // Regs is the x86-64 general register file as ptrace sees it (including
 // orig_rax, fs_base and gs_base).

@@ -1,0 +1,70 @@
+// Package seccomp runs guest threads in stub processes that trap every
+// guest syscall through a seccomp filter (SECCOMP_RET_TRAP) into a signal
+// handler of the stub's own, which hands the trap to glassbox over memory
+// the two share. No ptrace is involved at any point.
+//
+// # A stub process
+//
+// The stub is a one-page static ELF that stub.go assembles (asm.go is the
+// assembler; filter.go builds the seccomp programs from the addresses of
+// the stub's syscall sites). glassbox fork+execs it with four descriptors:
+// the memory file (fd 0), a control memfd (fd 1), the write end of a
+// result pipe (fd 2) and the write end of a death pipe (fd 3). The stub's
+// first thread sets the process up from its own code — maps the control
+// memfd (its first part read-only: the command page; the rest read-write:
+// one slot per guest thread), moves the host's vDSO pieces to the address
+// the ptrace platform uses too, drops its stack, installs the handler for
+// the trap signals, installs the base filter — and then becomes the
+// syscall thread: it never runs guest code, and serves glassbox' commands
+// (mmap, munmap, mprotect of the memory file; clone of a guest thread)
+// posted on the read-only command page, keeping its state in registers
+// only. Each result is one byte, taken from a read-only table, written to
+// the result pipe; a failed mapping change kills the stub (mm's record of
+// the host mappings would be wrong).
+//
+// A guest thread is cloned by the syscall thread, sets its signal stack to
+// its slot, adds the guest filter (everything but the handler's futex,
+// rt_sigreturn and exit traps) and makes a "ready" syscall that traps. From
+// then on every guest syscall, fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+// SIGTRAP) and interrupt (SIGUSR2 from glassbox) enters the handler on the
+// slot's stack with every signal blocked. The handler stores the frame's
+// address and fs/gs bases in the slot header, sets the slot's state word to
+// trapped, and waits for resume; glassbox reads the registers from the
+// frame's mcontext, the FP/AVX state from its XSAVE area, writes back what
+// the kernel wants (the syscall result, a signal frame's registers, a new
+// image) and sets resume; the handler returns with rt_sigreturn.
+//
+// # Hand-off
+//
+// The slot's state word is a shared futex. Each side flags itself as a
+// sleeper before it sleeps, so the other side makes the wake syscall only
+// when someone sleeps. Each guest thread's stub thread runs on the CPU of
+// the glassbox OS thread that serves it: on these machines a futex hand-off
+// on one CPU costs far less than any wake-up or spinning across CPUs (see
+// docs/ARCHITECTURE.md for the numbers). Platform.SetSpin sets a bounded
+// poll before either side sleeps (0 by default).
+//
+// # Containment
+//
+// Everything a guest thread can write — its slot, its frame, the state
+// word, the other slots of its process — glassbox reads once, validates
+// (the frame must lie in the slot, the XSAVE header must be one Linux
+// accepts) and treats as the guest's registers. A state word with a value
+// neither side writes costs the guest its stub. The guest can call the
+// handler or any stub code, but its filter traps every syscall except the
+// handler's futex, rt_sigreturn and exit: the only host calls it can make
+// change its own thread. It cannot write the command page, make the syscall
+// thread replay a command (the last sequence number lives in a register),
+// or forge a result (it cannot write to a pipe). A foreign architecture's
+// syscall kills the stub.
+//
+// # Locks
+//
+// process.cmdMu serialises commands (and guards seq, sysCPU); process.mu
+// guards the slot table and the thread count; process.sigMu orders signals
+// to the stub's threads before its reaping (after it, the pid may belong
+// to another process). cmdMu is never held with mu or sigMu except that a
+// failed command signals the stub under cmdMu; mu and sigMu are leaves.
+// thread's fields are its owner goroutine's, except running and intr
+// (atomics shared with Interrupt).
+package seccomp

@@ -1,0 +1,90 @@
+package seccomp
+
+// Fixed layout of every stub process. The stub's code page and the vDSO sit
+// where the ptrace platform puts them, so guests see the same address space
+// on both platforms; the control areas lie above them, all above the guest's
+// TASK_SIZE.
+const (
+	StubBase = 0x7ff000000000 // guest TASK_SIZE: guests map below this
+	codeOff  = 0x100          // the stub's code, after the ELF headers
+	codePage = 0x1000
+	vdsoArea = StubBase + 0x10000 // the host's vvar and vDSO pages, moved here
+	vdsoMax  = 0x100000 - 0x10000 // room for them
+
+	// The control memfd, one per stub process, shared with glassbox. Its
+	// first ctlROSize bytes are mapped read-only in the stub at ctlRO
+	// (commands for the syscall thread, set-up data); the rest, the
+	// per-thread slots, read-write at slotsBase.
+	ctlRO     = StubBase + 0x100000
+	ctlROSize = 0x20000
+	slotsBase = StubBase + 0x200000
+	slotSize  = 0x8000 // one guest thread: header, then its signal stack
+	maxSlots  = 4096
+	slotsSize = maxSlots * slotSize
+	areaEnd   = slotsBase + slotsSize // the stub's areas end here
+	ctlSize   = ctlROSize + slotsSize // the control memfd's size
+	// userTop is the end of the x86-64 user address space (4-level paging).
+	userTop = 0x7ffffffff000
+)
+
+// The read-only command page (offsets into the control memfd).
+const (
+	cmdSeq    = 0x000 // uint32: glassbox bumps it to post a command (futex word)
+	cmdOp     = 0x008 // uint64: opMmap...
+	cmdArgs   = 0x010 // 6 × uint64: the syscall's arguments
+	cmdSS     = 0x040 // uint64: clone: address of the new thread's stack_t
+	cmdSlot   = 0x048 // uint64: clone: the new thread's slot
+	setupVDSO = 0x080 // uint64 count, then 4 × {rel to AT_SYSINFO_EHDR, size, target}
+	maxVDSO   = 4
+	sigact    = 0x100  // struct kernel_sigaction for the stub's handler
+	maskAll   = 0x120  // uint64 sigset: every signal
+	maskBoot  = 0x128  // uint64 sigset: a new thread's mask until its first trap
+	spinWait  = 0x130  // uint32: how many times the handler polls before it sleeps
+	rlimZero  = 0x140  // struct rlimit {0, 0}
+	byteTable = 0x200  // 256 bytes, byte i = i: what the syscall thread writes
+	stackTs   = 0x1000 // maxSlots × stack_t: each slot's sigaltstack
+)
+
+// Commands for the syscall thread.
+const (
+	opMmap     = 1
+	opMunmap   = 2
+	opMprotect = 3
+	opClone    = 4
+)
+
+// A slot's header (offsets from the slot's base). Everything in a slot is
+// writable by the guest: glassbox validates what it reads here.
+const (
+	hdrState = 0x00 // uint32 futex word: stDead, stTrapped, stResume, stExit (| flagSleeper)
+	hdrTID   = 0x04 // int32: the host tid (CLONE_PARENT_SETTID)
+	hdrUC    = 0x08 // uint64: the handler's ucontext pointer
+	hdrFS    = 0x10 // uint64: fs_base at the trap / to load on resume
+	hdrGS    = 0x18 // uint64: gs_base likewise
+	altStack = 0x1000
+	altSize  = slotSize - altStack
+)
+
+// Values of a slot's state word.
+const (
+	stDead      = 0 // the thread is gone (CLONE_CHILD_CLEARTID) or never was
+	stTrapped   = 1 // the handler holds a trap frame and waits for glassbox
+	stResume    = 2 // glassbox answered: return into the frame
+	stExit      = 3 // glassbox asks the thread to end
+	flagSleeper = 0x100
+	stateMask   = 0xff
+)
+
+// The host clone flags of a new stub thread: same memory, files and
+// handlers; its tid stored in its slot, and the slot's state word cleared
+// (with a futex wake) when it ends.
+const threadCloneFlags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | // VM FS FILES SIGHAND THREAD SYSVSEM
+	0x100000 | 0x200000 // PARENT_SETTID CHILD_CLEARTID
+
+// readyNR is the syscall a new thread makes to trap the first time.
+const readyNR = 39 // getpid
+
+func slotAddr(i int) uint64 { return slotsBase + uint64(i)*slotSize }
+
+// slotOff is slot i's offset in the control memfd.
+func slotOff(i int) int { return ctlROSize + i*slotSize }

@@ -1,0 +1,267 @@
+package seccomp
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
+)
+
+// Platform is the seccomp platform. One per glassbox kernel.
+type Platform struct {
+	memfd   int // the memory file, every stub's fd 0
+	stubFD  int // sealed memfd holding the stub ELF
+	stubExe string
+	stub    *stub
+
+	layout platform.Layout
+	vdso   []vdsoPiece
+
+	// fp describes the host's signal-frame XSAVE image, learned from the
+	// first ready trap (before any guest code exists).
+	fpOnce sync.Once
+	fp     fpInfo
+	fpErr  error
+
+	// warm holds a stub made ahead (see NewAddressSpace); takes counts
+	// the address spaces made.
+	warmOnce   sync.Once
+	warm       chan warmStub
+	warmerOnce sync.Once
+	warmerDone chan struct{} // closed when the warmer has ended
+	takes      atomic.Int32
+	closing    chan struct{} // closed by Close
+	closeOnce  sync.Once
+
+	nextCPU atomic.Uint32
+	ncpu    int
+	// spin is how many times each side polls the state word before it
+	// sleeps on it (0: sleep at once).
+	spin uint32
+}
+
+type vdsoPiece struct {
+	rel    uint64 // start minus the [vdso] start (two's complement)
+	size   uint64
+	target uint64
+}
+
+// New returns a seccomp platform whose stubs map guest memory from memfd.
+func New(memfd int) (*Platform, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	s := buildStub()
+	img := s.image()
+	fd, err := unix.MemfdCreate("glassbox-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if _, err := unix.Pwrite(fd, img, 0); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("writing stub: %w", err)
+	}
+	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_WRITE|unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL)
+	p := &Platform{
+		memfd:   memfd,
+		stubFD:  fd,
+		stubExe: fmt.Sprintf("/proc/self/fd/%d", fd),
+		stub:    s,
+		ncpu:    runtime.NumCPU(),
+		closing: make(chan struct{}),
+	}
+	if err := p.learnLayout(); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return p, nil
+}
+
+// Available reports whether this host can run the platform: x86-64 with
+// the FSGSBASE instructions enabled for user space (the handler saves and
+// restores fs_base and gs_base with them).
+func Available() error {
+	if runtime.GOARCH != "amd64" {
+		return fmt.Errorf("seccomp platform: needs x86-64")
+	}
+	b, err := os.ReadFile("/proc/self/auxv")
+	if err != nil {
+		return fmt.Errorf("seccomp platform: %w", err)
+	}
+	const atHWCAP2, hwcap2FSGSBASE = 26, 2
+	for i := 0; i+16 <= len(b); i += 16 {
+		if binary.LittleEndian.Uint64(b[i:]) == atHWCAP2 {
+			if binary.LittleEndian.Uint64(b[i+8:])&hwcap2FSGSBASE != 0 {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("seccomp platform: the kernel does not enable FSGSBASE")
+}
+
+// Layout implements platform.Platform.
+func (p *Platform) Layout() platform.Layout { return p.layout }
+
+// SetSpin sets how many times each side of a hand-off polls before it
+// sleeps (for measurements; 0 by default).
+func (p *Platform) SetSpin(n uint32) { p.spin = n }
+
+type mapLine struct {
+	start, end uint64
+	prot       int
+	name       string
+}
+
+func readMaps(pid int) ([]mapLine, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []mapLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 5 {
+			continue
+		}
+		se := strings.SplitN(fs[0], "-", 2)
+		s, _ := strconv.ParseUint(se[0], 16, 64)
+		e, _ := strconv.ParseUint(se[1], 16, 64)
+		m := mapLine{start: s, end: e}
+		if fs[1][0] == 'r' {
+			m.prot |= unix.PROT_READ
+		}
+		if fs[1][1] == 'w' {
+			m.prot |= unix.PROT_WRITE
+		}
+		if fs[1][2] == 'x' {
+			m.prot |= unix.PROT_EXEC
+		}
+		if len(fs) >= 6 {
+			m.name = fs[5]
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// learnLayout reads glassbox' own vDSO pieces ([vvar], [vvar_vclock],
+// [vdso] on current kernels): every process of this kernel gets the same
+// ones, at the same offsets from one another. Each stub moves its own to
+// vdsoArea, where the ptrace platform puts them too.
+func (p *Platform) learnLayout() error {
+	maps, err := readMaps(os.Getpid())
+	if err != nil {
+		return err
+	}
+	var group []mapLine
+	var vdsoStart uint64
+	for _, m := range maps {
+		if strings.HasPrefix(m.name, "[vvar") || m.name == "[vdso]" {
+			group = append(group, m)
+			if m.name == "[vdso]" {
+				vdsoStart = m.start
+			}
+		}
+	}
+	l := platform.Layout{TaskSize: StubBase}
+	l.Pieces = append(l.Pieces, platform.Piece{Start: StubBase, End: StubBase + codePage,
+		Prot: unix.PROT_READ | unix.PROT_EXEC, Name: "[glassbox-stub]"})
+	if len(group) > 0 && vdsoStart != 0 {
+		base := group[0].start
+		if span := group[len(group)-1].end - base; span > vdsoMax || len(group) > maxVDSO {
+			return fmt.Errorf("host vDSO area too large (%#x bytes, %d pieces)", span, len(group))
+		}
+		for _, m := range group {
+			v := vdsoPiece{rel: m.start - vdsoStart, size: m.end - m.start, target: vdsoArea + (m.start - base)}
+			p.vdso = append(p.vdso, v)
+			pc := platform.Piece{Start: v.target, End: v.target + v.size, Prot: m.prot, Name: m.name}
+			if m.name == "[vdso]" {
+				pc.Data = readSelf(m.start, m.end-m.start)
+				l.VDSO = v.target
+			}
+			l.Pieces = append(l.Pieces, pc)
+		}
+	}
+	p.layout = l
+	return nil
+}
+
+// readSelf reads glassbox' own memory (its vDSO image: what the guest
+// reads at its vDSO address).
+func readSelf(addr, size uint64) []byte {
+	f, err := os.Open("/proc/self/mem")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, int64(addr)); err != nil {
+		return nil
+	}
+	return b
+}
+
+// The spawner is one goroutine locked to its OS thread for good: every
+// stub is its child, so the stubs' PDEATHSIG fires only when glassbox
+// itself ends (a stub's parent is the thread that forked it).
+type spawnReq struct {
+	path  string
+	files []uintptr
+	reply chan spawnRes
+}
+
+type spawnRes struct {
+	pid int
+	err error
+}
+
+var (
+	spawnOnce sync.Once
+	spawnCh   chan spawnReq
+)
+
+func spawn(path string, files []uintptr) (int, error) {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread()
+			for r := range spawnCh {
+				attr := &syscall.ProcAttr{
+					Files: r.files,
+					Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+				}
+				pid, err := syscall.ForkExec(r.path, []string{"glassbox-stub"}, attr)
+				r.reply <- spawnRes{pid, err}
+			}
+		}()
+	})
+	reply := make(chan spawnRes, 1)
+	spawnCh <- spawnReq{path, files, reply}
+	r := <-reply
+	return r.pid, r.err
+}
+
+func cpuSet(cpu int) *unix.CPUSet {
+	var s unix.CPUSet
+	s.Set(cpu)
+	return &s
+}
+
+// pinSelf binds the calling OS thread to cpu. A guest thread's stub thread
+// runs on the same CPU, so a hand-off is a switch between two threads of
+// one run queue rather than a wake-up across CPUs.
+func pinSelf(cpu int) { unix.SchedSetaffinity(0, cpuSet(cpu)) }
+
+func (p *Platform) pickCPU() int { return int(p.nextCPU.Add(1)-1) % p.ncpu }

@@ -1,0 +1,495 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
+)
+
+// process is one stub process: one host address space.
+type process struct {
+	p   *Platform
+	pid int
+	// ctl is glassbox' read-write mapping of the control memfd: the
+	// command page (read-only in the stub) and the slots.
+	ctl  []byte
+	resR int // read end of the result pipe (the stub writes fd 2)
+
+	// cmdMu serialises commands to the syscall thread; seq and sysCPU
+	// are guarded by it.
+	cmdMu  sync.Mutex
+	seq    uint32
+	sysCPU int
+
+	// mu guards threads and slots.
+	mu      sync.Mutex
+	threads int         // live and starting threads
+	slots   []slotState // what glassbox knows of each slot
+
+	dead atomic.Bool // the stub process is gone
+	// byGuest says glassbox killed the stub for something its guest did.
+	byGuest  atomic.Bool
+	killOnce sync.Once
+	unmapped bool // ctl is unmapped (under mu)
+
+	// sigMu orders signals to the stub's threads before its reaping: once
+	// reaped is set the pid may name another process, so nothing is sent.
+	sigMu  sync.Mutex
+	reaped bool
+}
+
+// slotState is glassbox' record of a slot.
+type slotState uint8
+
+const (
+	slotFree   slotState = iota
+	slotUsed             // a thread glassbox knows lives in it
+	slotZombie           // its thread was released; free once its state word is stDead
+)
+
+var errGone = errors.New("stub process is gone")
+
+// NewAddressSpace implements platform.Platform. The caller's goroutine must
+// be locked to its OS thread for life and is the only one that may use the
+// returned Thread.
+//
+// From the second address space on, stubs are made ahead: a warm one
+// (process and first thread, waiting at its ready trap) is taken, and the
+// next one is made in the background, so that fork and exec wait for a
+// stub only when they come faster than stubs can be made. The first one
+// is Probe's, if it ran (a run of one process makes one stub).
+func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+	p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
+	var w warmStub
+	ok := false
+	if p.takes.Add(1) >= 2 {
+		p.warmerOnce.Do(func() {
+			p.warmerDone = make(chan struct{})
+			go p.warmer()
+		})
+		w, ok = <-p.warm
+	} else {
+		select {
+		case w, ok = <-p.warm:
+		default:
+		}
+	}
+	t := w.t
+	if !ok || w.err != nil {
+		var err error
+		if t, err = p.coldStub(); err != nil {
+			return nil, err
+		}
+	}
+	t.bind(p.pickCPU())
+	return t, nil
+}
+
+// Probe makes the first stub now, so that a platform that cannot work on
+// this host says so before any guest runs. NewAddressSpace uses the stub.
+func (p *Platform) Probe() error {
+	var err error
+	p.warmOnce.Do(func() {
+		p.warm = make(chan warmStub, 1)
+		var t *thread
+		if t, err = p.coldStub(); err != nil {
+			close(p.warm)
+			return
+		}
+		p.warm <- warmStub{t: t}
+	})
+	return err
+}
+
+// warmStub is a stub made ahead, or why making one failed.
+type warmStub struct {
+	t   *thread
+	err error
+}
+
+// warmer makes stubs ahead until making one fails (then NewAddressSpace
+// makes each itself and reports its error) or the platform is closed.
+func (p *Platform) warmer() {
+	defer close(p.warmerDone)
+	for {
+		select {
+		case <-p.closing:
+			return
+		default:
+		}
+		t, err := p.coldStub()
+		select {
+		case p.warm <- warmStub{t, err}:
+		case <-p.closing:
+			if t != nil {
+				t.proc.kill()
+			}
+			return
+		}
+		if err != nil {
+			close(p.warm)
+			return
+		}
+	}
+}
+
+// Close ends the stubs made ahead and closes the stub image: no stub may
+// start afterwards. Address spaces in use are their threads' to release.
+func (p *Platform) Close() {
+	p.closeOnce.Do(func() {
+		close(p.closing)
+		p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
+		started := true
+		p.warmerOnce.Do(func() { started = false })
+		if started {
+			<-p.warmerDone
+		}
+		for drained := false; !drained; {
+			select {
+			case w, ok := <-p.warm:
+				if !ok {
+					drained = true
+				} else if w.t != nil {
+					w.t.proc.kill()
+				}
+			default:
+				drained = true
+			}
+		}
+		unix.Close(p.stubFD)
+	})
+}
+
+// coldStub makes a stub process and its first thread, up to the thread's
+// ready trap.
+func (p *Platform) coldStub() (*thread, error) {
+	proc, err := p.newProcess()
+	if err != nil {
+		return nil, err
+	}
+	// The stub's first thread: its CPU is chosen when it is taken, so
+	// that address spaces take CPUs in turn as the ptrace platform's do.
+	st, err := proc.newThread(-1)
+	if err != nil {
+		proc.kill()
+		return nil, err
+	}
+	t, err := st.await()
+	if err != nil {
+		proc.kill()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (p *Platform) newProcess() (*process, error) {
+	ctlFD, err := unix.MemfdCreate("glassbox-ctl", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	defer unix.Close(ctlFD)
+	if err := unix.Ftruncate(ctlFD, ctlSize); err != nil {
+		return nil, fmt.Errorf("control memfd: %w", err)
+	}
+	ctl, err := unix.Mmap(ctlFD, 0, ctlSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping control memfd: %w", err)
+	}
+	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots)}
+	p.writeSetup(ctl)
+
+	var res [2]int
+	if err := unix.Pipe2(res[:], unix.O_CLOEXEC); err != nil {
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	proc.resR = res[0]
+	deathR, deathW, err := os.Pipe()
+	if err != nil {
+		unix.Close(res[0])
+		unix.Close(res[1])
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	pid, err := spawn(p.stubExe, []uintptr{uintptr(p.memfd), uintptr(ctlFD), uintptr(res[1]), deathW.Fd()})
+	unix.Close(res[1])
+	deathW.Close()
+	if err != nil {
+		deathR.Close()
+		unix.Close(res[0])
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("starting stub: %w", err)
+	}
+	proc.pid = pid
+	go proc.reap(deathR)
+	// The stub reports the end of its set-up like a command's result.
+	if err := proc.result(); err != nil {
+		proc.kill()
+		return nil, fmt.Errorf("stub set-up: %w", err)
+	}
+	return proc, nil
+}
+
+// writeSetup fills the command page's set-up part.
+func (p *Platform) writeSetup(ctl []byte) {
+	le := binary.LittleEndian
+	le.PutUint64(ctl[setupVDSO:], uint64(len(p.vdso)))
+	for i, v := range p.vdso {
+		o := setupVDSO + 8 + 24*i
+		le.PutUint64(ctl[o:], v.rel)
+		le.PutUint64(ctl[o+8:], v.size)
+		le.PutUint64(ctl[o+16:], v.target)
+	}
+	a := p.stub.a
+	le.PutUint64(ctl[sigact:], a.addr("handler"))
+	le.PutUint64(ctl[sigact+8:], saFlags)
+	le.PutUint64(ctl[sigact+16:], a.addr("restorer"))
+	le.PutUint64(ctl[sigact+24:], ^uint64(0))
+	le.PutUint64(ctl[maskAll:], ^uint64(0))
+	le.PutUint64(ctl[maskBoot:], bootMask())
+	le.PutUint32(ctl[spinWait:], p.spin)
+	for i := 0; i < 256; i++ {
+		ctl[byteTable+i] = byte(i)
+	}
+}
+
+// reap waits for the stub's end (the death pipe's write end is held by
+// the stub alone) and marks every slot dead, waking whoever waits on one.
+func (proc *process) reap(f *os.File) {
+	var b [1]byte
+	for {
+		if _, err := f.Read(b[:]); err != nil {
+			break
+		}
+	}
+	f.Close()
+	proc.markDead()
+}
+
+// markDead records the stub's end and wakes every waiter on a slot.
+func (proc *process) markDead() {
+	proc.dead.Store(true)
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	if proc.unmapped {
+		return
+	}
+	for i, st := range proc.slots {
+		if st == slotUsed {
+			w := proc.word(i)
+			atomic.StoreUint32(w, stDead)
+			futexWake(w)
+		}
+	}
+}
+
+// word returns slot i's state word in glassbox' mapping.
+func (proc *process) word(i int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&proc.ctl[slotOff(i)+hdrState]))
+}
+
+// command has the syscall thread run op with args and returns the
+// syscall's result: nil, or the errno it failed with. It returns only once
+// the syscall has returned in the stub.
+func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
+	proc.cmdMu.Lock()
+	defer proc.cmdMu.Unlock()
+	if proc.dead.Load() {
+		return errGone
+	}
+	if cpu >= 0 && cpu != proc.sysCPU {
+		// Serve this caller on its own CPU: a wake-up across CPUs costs
+		// far more than moving the syscall thread.
+		if unix.SchedSetaffinity(proc.pid, cpuSet(cpu)) == nil {
+			proc.sysCPU = cpu
+		}
+	}
+	le := binary.LittleEndian
+	le.PutUint64(proc.ctl[cmdOp:], op)
+	for i, a := range args {
+		le.PutUint64(proc.ctl[cmdArgs+8*i:], a)
+	}
+	le.PutUint64(proc.ctl[cmdSS:], ss)
+	le.PutUint64(proc.ctl[cmdSlot:], slot)
+	proc.seq++
+	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
+	atomic.StoreUint32(w, proc.seq)
+	futexWake(w)
+	err := proc.result()
+	if err != nil && op != opClone && err != errGone {
+		// A mapping change that failed (ENOMEM at the host's map count, a
+		// bad request) leaves the host's mappings other than mm recorded
+		// them: a frame mm is about to reuse may still be mapped here.
+		// The stub cannot be trusted any more; it goes, and its guest
+		// with it.
+		proc.signal(0, unix.SIGKILL)
+		proc.dead.Store(true)
+		return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
+	}
+	return err
+}
+
+func opName(op uint64) string {
+	switch op {
+	case opMmap:
+		return "mmap"
+	case opMunmap:
+		return "munmap"
+	case opMprotect:
+		return "mprotect"
+	case opClone:
+		return "clone"
+	}
+	return "command"
+}
+
+// guestKill kills the stub for something its guest did.
+func (proc *process) guestKill() {
+	proc.byGuest.Store(true)
+	proc.signal(0, unix.SIGKILL)
+}
+
+// goneErr is the error of a thread whose stub is gone.
+func (proc *process) goneErr(tid int) error {
+	if proc.byGuest.Load() {
+		return fmt.Errorf("stub thread %d is gone: %w", tid, platform.ErrGuest)
+	}
+	return fmt.Errorf("stub thread %d is gone", tid)
+}
+
+// signal sends sig to thread tid of the stub (0: the whole process),
+// unless the stub has been reaped.
+func (proc *process) signal(tid int, sig unix.Signal) {
+	proc.sigMu.Lock()
+	defer proc.sigMu.Unlock()
+	if proc.reaped {
+		return
+	}
+	if tid == 0 {
+		unix.Kill(proc.pid, sig)
+		return
+	}
+	unix.Tgkill(proc.pid, tid, sig)
+}
+
+// result reads the syscall thread's one-byte report: 0 for success, else
+// the errno. End of file means the stub is gone.
+func (proc *process) result() error {
+	var b [1]byte
+	for {
+		n, err := unix.Read(proc.resR, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			proc.dead.Store(true)
+			return errGone
+		}
+		if b[0] != 0 {
+			return unix.Errno(b[0])
+		}
+		return nil
+	}
+}
+
+// kill destroys the stub process, reaps it and frees glassbox' side.
+func (proc *process) kill() { proc.killOnce.Do(proc.doKill) }
+
+func (proc *process) doKill() {
+	proc.sigMu.Lock()
+	unix.Kill(proc.pid, unix.SIGKILL)
+	proc.reaped = true
+	proc.sigMu.Unlock()
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		break
+	}
+	// The stub is reaped: none of its threads maps anything any more.
+	proc.markDead()
+	proc.mu.Lock()
+	proc.unmapped = true
+	unix.Munmap(proc.ctl)
+	proc.mu.Unlock()
+	unix.Close(proc.resR)
+}
+
+// allocSlot picks a free slot (under mu).
+// A zombie slot is reused only once its thread has ended (the host
+// cleared its state word at the thread's exit), so that a new thread's
+// slot is never also an old thread's signal stack.
+func (proc *process) allocSlot() (int, error) {
+	for i, st := range proc.slots {
+		if st == slotZombie && atomic.LoadUint32(proc.word(i)) == stDead {
+			st = slotFree
+		}
+		if st == slotFree {
+			proc.slots[i] = slotUsed
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("stub %d: no free thread slot", proc.pid)
+}
+
+// newThread has the syscall thread clone a guest thread into a fresh slot.
+//
+// The new thread starts on cpu (the syscall thread moves there to clone
+// it), or wherever the syscall thread is if cpu is -1.
+func (proc *process) newThread(cpu int) (*starter, error) {
+	proc.mu.Lock()
+	if proc.dead.Load() {
+		proc.mu.Unlock()
+		return nil, errGone
+	}
+	i, err := proc.allocSlot()
+	if err != nil {
+		proc.mu.Unlock()
+		return nil, err
+	}
+	proc.threads++
+	proc.mu.Unlock()
+
+	le := binary.LittleEndian
+	base := slotOff(i)
+	// The state starts at stResume: Start waits for the ready trap.
+	atomic.StoreUint32(proc.word(i), stResume)
+	le.PutUint32(proc.ctl[base+hdrTID:], 0)
+	ss := stackTs + 24*i
+	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
+	le.PutUint32(proc.ctl[ss+8:], 0)
+	le.PutUint64(proc.ctl[ss+16:], altSize)
+	args := [6]uint64{threadCloneFlags, 0, slotAddr(i) + hdrTID, slotAddr(i) + hdrState}
+	if err := proc.command(cpu, opClone, args, ctlRO+uint64(ss), slotAddr(i)); err != nil {
+		proc.mu.Lock()
+		proc.slots[i] = slotFree
+		atomic.StoreUint32(proc.word(i), stDead)
+		proc.threads--
+		proc.mu.Unlock()
+		return nil, fmt.Errorf("stub clone: %w", err)
+	}
+	return &starter{proc: proc, slot: i, cpu: cpu}, nil
+}
+
+// release forgets slot i: its thread was asked to exit (or never started).
+// It returns true when no thread is left.
+func (proc *process) release(i int) bool {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	proc.slots[i] = slotZombie
+	proc.threads--
+	return proc.threads == 0
+}

@@ -1,0 +1,484 @@
+package seccomp
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// The stub is a one-page static ELF that this file writes: a few hundred
+// bytes of code (the listing below) and two seccomp filters. It needs no
+// stack and keeps its loop state in registers only, because the guest can
+// write every writable page of the process.
+//
+// Threads of a stub process:
+//
+//   - The syscall thread (the process's first thread). It sets the process
+//     up, then serves glassbox' commands from the read-only command page:
+//     mmap, munmap, mprotect of the memory file (fd 0) and clone of new
+//     guest threads. It reports each result by writing one byte, taken
+//     from a read-only table, to a pipe (fd 2) whose read end only
+//     glassbox holds. It never runs guest code, and the guest cannot write
+//     what it reads, so a map request can come only from glassbox and its
+//     completion can be reported only by it.
+//   - Guest threads, cloned by the syscall thread. Each sets its signal
+//     stack (its slot), installs the guest filter and traps once ("ready").
+//     From then on it runs guest code; every syscall, fault or interrupt
+//     enters the handler on the signal stack, which hands the frame to
+//     glassbox through the slot's state word and returns into whatever
+//     glassbox left in the frame with rt_sigreturn.
+
+// Signals the stub handles. Interrupt is glassbox' tgkill of a thread.
+const (
+	sigInterrupt = unix.SIGUSR2
+)
+
+var trapSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, sigInterrupt}
+
+func sigBit(s unix.Signal) uint64 { return 1 << (uint(s) - 1) }
+
+// guestMask is a guest thread's host signal mask while it runs guest code:
+// everything blocked but the traps and the interrupt.
+func guestMask() uint64 {
+	m := ^uint64(0)
+	for _, s := range trapSignals {
+		m &^= sigBit(s)
+	}
+	return m
+}
+
+// bootMask is a new thread's mask from before its filter is installed
+// until its first trap: the interrupt stays blocked (an interrupt before
+// the ready trap could otherwise be answered with guest registers).
+func bootMask() uint64 { return guestMask() | sigBit(sigInterrupt) }
+
+// Syscall numbers and flags the listing uses.
+const (
+	nrWrite        = 1
+	nrMmap         = 9
+	nrMprotect     = 10
+	nrMunmap       = 11
+	nrRtSigaction  = 13
+	nrRtSigprocmsk = 14
+	nrRtSigreturn  = 15
+	nrMremap       = 25
+	nrClose        = 3
+	nrClone        = 56
+	nrExit         = 60
+	nrSigaltstack  = 131
+	nrPrctl        = 157
+	nrSetrlimit    = 160
+	nrFutex        = 202
+	nrExitGroup    = 231
+	nrSeccomp      = 317
+
+	futexOpWait = 0
+	futexOpWake = 1
+
+	mapSharedFixed = unix.MAP_SHARED | unix.MAP_FIXED
+	saFlags        = abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER
+)
+
+// stub is the assembled program.
+type stub struct {
+	code  []byte // placed at StubBase+codeOff
+	a     *asm
+	progB uint64 // address of the base filter's sock_fprog
+	progG uint64 // address of the guest filter's sock_fprog
+}
+
+// sysErrCheck jumps to fail when %rax holds -errno.
+func sysErrCheck(a *asm, fail string) {
+	a.cmpImm(rax, -4095)
+	a.jcc(condAE, fail)
+}
+
+// buildStub assembles the stub's code.
+func buildStub() *stub {
+	a := newAsm(StubBase + codeOff)
+
+	// --- Entry: the process's first thread sets the process up. ------
+	// %rsp points at argc; find AT_SYSINFO_EHDR (33) in the auxv.
+	a.label("entry")
+	a.xor32(r15, r15)
+	a.mov(rax, rsp)
+	a.addImm(rax, 8) // skip argc
+	a.label("argv")
+	a.load64(rdx, rax, 0)
+	a.addImm(rax, 8)
+	a.test(rdx, rdx)
+	a.jcc(condNE, "argv")
+	a.label("envp")
+	a.load64(rdx, rax, 0)
+	a.addImm(rax, 8)
+	a.test(rdx, rdx)
+	a.jcc(condNE, "envp")
+	a.label("auxv")
+	a.load64(rdx, rax, 0)
+	a.test(rdx, rdx)
+	a.jcc(condE, "auxv_done")
+	a.cmpImm(rdx, 33)
+	a.jcc(condNE, "auxv_next")
+	a.load64(r15, rax, 8)
+	a.label("auxv_next")
+	a.addImm(rax, 16)
+	a.jmp("auxv")
+	a.label("auxv_done")
+
+	// mmap(ctlRO, ctlROSize, PROT_READ, MAP_SHARED|MAP_FIXED, 1, 0)
+	a.movImm64(rdi, ctlRO)
+	a.movImm32(rsi, ctlROSize)
+	a.movImm32(rdx, unix.PROT_READ)
+	a.movImm32(r10, mapSharedFixed)
+	a.movImm32(r8, 1)
+	a.xor32(r9, r9)
+	a.movImm32(rax, nrMmap)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	// mmap(slotsBase, slotsSize, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, 1, ctlROSize)
+	a.movImm64(rdi, slotsBase)
+	a.movImm32(rsi, slotsSize)
+	a.movImm32(rdx, unix.PROT_READ|unix.PROT_WRITE)
+	a.movImm32(r10, mapSharedFixed)
+	a.movImm32(r8, 1)
+	a.movImm32(r9, ctlROSize)
+	a.movImm32(rax, nrMmap)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+
+	// Move the host's vvar/vDSO pieces: mremap(ehdr+rel, size, size,
+	// MREMAP_MAYMOVE|MREMAP_FIXED, target) for each listed one.
+	a.movImm64(r14, ctlRO)
+	a.load64(rbx, r14, setupVDSO)
+	a.lea(r13, r14, setupVDSO+8)
+	a.label("vdso")
+	a.test(rbx, rbx)
+	a.jcc(condE, "vdso_done")
+	a.test(r15, r15)
+	a.jcc(condE, "fail")
+	a.load64(rdi, r13, 0)
+	a.add(rdi, r15)
+	a.load64(rsi, r13, 8)
+	a.mov(rdx, rsi)
+	a.movImm32(r10, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED)
+	a.load64(r8, r13, 16)
+	a.movImm32(rax, nrMremap)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	a.addImm(r13, 24)
+	a.subImm(rbx, 1)
+	a.jmp("vdso")
+	a.label("vdso_done")
+
+	// Drop everything above the stub's areas (the host stack, whatever
+	// the loader put there) and the control memfd's descriptor.
+	a.movImm64(rdi, areaEnd)
+	a.movImm64(rsi, userTop-areaEnd)
+	a.movImm32(rax, nrMunmap)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	a.movImm32(rdi, 1)
+	a.movImm32(rax, nrClose)
+	a.syscall("")
+	// No core dumps of a stub: setrlimit(RLIMIT_CORE, {0, 0}).
+	a.movImm32(rdi, unix.RLIMIT_CORE)
+	a.lea(rsi, r14, rlimZero)
+	a.movImm32(rax, nrSetrlimit)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	// The handler for every trap signal.
+	for _, s := range trapSignals {
+		a.movImm32(rdi, uint32(s))
+		a.lea(rsi, r14, sigact)
+		a.xor32(rdx, rdx)
+		a.movImm32(r10, 8)
+		a.movImm32(rax, nrRtSigaction)
+		a.syscall("")
+		sysErrCheck(a, "fail")
+	}
+	// This thread blocks every signal for good.
+	a.xor32(rdi, rdi) // SIG_BLOCK
+	a.lea(rsi, r14, maskAll)
+	a.xor32(rdx, rdx)
+	a.movImm32(r10, 8)
+	a.movImm32(rax, nrRtSigprocmsk)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	a.movImm32(rdi, unix.PR_SET_NO_NEW_PRIVS)
+	a.movImm32(rsi, 1)
+	a.xor32(rdx, rdx)
+	a.xor32(r10, r10)
+	a.xor32(r8, r8)
+	a.movImm32(rax, nrPrctl)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	// seccomp(SECCOMP_SET_MODE_FILTER, 0, &progB): patched below.
+	a.movImm32(rdi, 1)
+	a.xor32(rsi, rsi)
+	a.label("progB_imm")
+	a.movImm64(rdx, 0)
+	a.movImm32(rax, nrSeccomp)
+	a.syscall("")
+	sysErrCheck(a, "fail")
+	// Set up: report success (result 0) and serve commands.
+	a.xor32(r12, r12) // the last command served
+	a.xor32(rax, rax)
+	a.jmp("report")
+
+	a.label("fail")
+	a.mov(rdi, rax)
+	a.neg(rdi)
+	a.movImm32(rax, nrExitGroup)
+	a.syscall("")
+	a.ud2()
+
+	// --- The syscall thread's loop. r14 = ctlRO, r12 = last seq. ------
+	a.label("wait")
+	a.load32(rax, r14, cmdSeq)
+	a.cmp32(rax, r12)
+	a.jcc(condNE, "command")
+	// futex(&cmdSeq, FUTEX_WAIT, last, NULL)
+	a.lea(rdi, r14, cmdSeq)
+	a.xor32(rsi, rsi)
+	a.mov(rdx, r12)
+	a.xor32(r10, r10)
+	a.movImm32(rax, nrFutex)
+	a.syscall("st_futex")
+	a.jmp("wait")
+
+	a.label("command")
+	a.mov(r12, rax)
+	a.load64(rdi, r14, cmdArgs+0)
+	a.load64(rsi, r14, cmdArgs+8)
+	a.load64(rdx, r14, cmdArgs+16)
+	a.load64(r10, r14, cmdArgs+24)
+	a.load64(r8, r14, cmdArgs+32)
+	a.load64(r9, r14, cmdArgs+40)
+	a.load64(rax, r14, cmdOp)
+	a.cmpImm(rax, opMmap)
+	a.jcc(condE, "do_mmap")
+	a.cmpImm(rax, opMunmap)
+	a.jcc(condE, "do_munmap")
+	a.cmpImm(rax, opMprotect)
+	a.jcc(condE, "do_mprotect")
+	a.cmpImm(rax, opClone)
+	a.jcc(condE, "do_clone")
+	a.movImm64(rax, negErrno(unix.EINVAL))
+	a.jmp("report")
+
+	a.label("do_mmap")
+	a.movImm32(rax, nrMmap)
+	a.syscall("st_mmap")
+	a.jmp("report")
+	a.label("do_munmap")
+	a.movImm32(rax, nrMunmap)
+	a.syscall("st_munmap")
+	a.jmp("report")
+	a.label("do_mprotect")
+	a.movImm32(rax, nrMprotect)
+	a.syscall("st_mprotect")
+	a.jmp("report")
+	a.label("do_clone")
+	a.load64(rbx, r14, cmdSS)   // the child's stack_t, kept in a register
+	a.load64(r13, r14, cmdSlot) // and its slot
+	a.movImm32(rax, nrClone)
+	a.syscall("st_clone")
+	a.test(rax, rax)
+	a.jcc(condE, "boot")
+	// fall through to report (rax: the child's tid or -errno)
+
+	// report: write(2, &byteTable[errno or 0], 1)
+	a.label("report")
+	a.xor32(rsi, rsi)
+	a.cmpImm(rax, -4095)
+	a.jcc(condB, "report_ok")
+	a.mov(rsi, rax)
+	a.neg(rsi)
+	a.andImm(rsi, 0xff)
+	a.label("report_ok")
+	a.add(rsi, r14)
+	a.addImm(rsi, byteTable)
+	a.movImm32(rdi, 2)
+	a.movImm32(rdx, 1)
+	a.movImm32(rax, nrWrite)
+	a.syscall("st_write")
+	a.jmp("wait")
+
+	// --- A new guest thread (rax = 0, rbx = &stack_t, r13 = slot). ----
+	a.label("boot")
+	a.mov(rdi, rbx)
+	a.xor32(rsi, rsi)
+	a.movImm32(rax, nrSigaltstack)
+	a.syscall("boot_sigaltstack")
+	sysErrCheck(a, "boot_fail")
+	a.movImm32(rdi, unix.SIG_SETMASK)
+	a.lea(rsi, r14, maskBoot)
+	a.xor32(rdx, rdx)
+	a.movImm32(r10, 8)
+	a.movImm32(rax, nrRtSigprocmsk)
+	a.syscall("boot_sigmask")
+	sysErrCheck(a, "boot_fail")
+	a.movImm32(rdi, 1)
+	a.xor32(rsi, rsi)
+	a.label("progG_imm")
+	a.movImm64(rdx, 0)
+	a.movImm32(rax, nrSeccomp)
+	a.syscall("boot_seccomp")
+	sysErrCheck(a, "boot_fail")
+	// The ready trap: the guest filter sends SIGSYS for it, and glassbox
+	// answers it with the guest's registers.
+	a.movImm32(rax, readyNR)
+	a.syscall("ready")
+	a.ud2()
+	a.label("boot_fail")
+	a.xor32(rdi, rdi)
+	a.movImm32(rax, nrExit)
+	a.syscall("boot_exit")
+	a.ud2()
+
+	// --- The handler (all signals blocked, on the slot's stack). ------
+	// rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
+	// r12 keeps the kernel's ucontext pointer, r13 the slot.
+	a.label("handler")
+	a.mov(r12, rdx)
+	a.mov(r13, rsp)
+	a.andImm(r13, -slotSize)
+	a.store64(r13, hdrUC, rdx)
+	a.rdfsbase(rax)
+	a.store64(r13, hdrFS, rax)
+	a.rdgsbase(rax)
+	a.store64(r13, hdrGS, rax)
+	a.movImm32(rax, stTrapped)
+	a.xchg32(r13, hdrState, rax)
+	a.test32imm(rax, flagSleeper)
+	a.jcc(condE, "h_spin")
+	// futex(&state, FUTEX_WAKE, 1): glassbox sleeps on the word.
+	a.lea(rdi, r13, hdrState)
+	a.movImm32(rsi, futexOpWake)
+	a.movImm32(rdx, 1)
+	a.movImm32(rax, nrFutex)
+	a.syscall("h_wake")
+	a.label("h_spin")
+	a.movImm64(r14, ctlRO)
+	a.load32(rbx, r14, spinWait)
+	a.label("h_poll")
+	a.load32(rax, r13, hdrState)
+	a.label("h_check")
+	a.mov(rdx, rax) // glassbox may have flagged itself a sleeper
+	a.andImm(rdx, stateMask)
+	a.cmp32imm(rdx, stResume)
+	a.jcc(condE, "h_resume")
+	a.cmp32imm(rdx, stExit)
+	a.jcc(condE, "h_exit")
+	a.test(rbx, rbx)
+	a.jcc(condE, "h_sleep")
+	a.subImm(rbx, 1)
+	a.pause()
+	a.jmp("h_poll")
+	a.label("h_sleep")
+	// Announce the sleeper (trapped → trapped|sleeper) and wait while the
+	// word holds what we saw; any other value is waited out as it is.
+	a.cmp32imm(rax, stTrapped)
+	a.jcc(condNE, "h_futex")
+	a.movImm32(rcx, stTrapped|flagSleeper)
+	a.cmpxchg32(r13, hdrState, rcx)
+	a.jcc(condNE, "h_check")
+	a.mov(rax, rcx)
+	a.label("h_futex")
+	a.mov(rdx, rax)
+	a.lea(rdi, r13, hdrState)
+	a.xor32(rsi, rsi) // FUTEX_WAIT
+	a.xor32(r10, r10)
+	a.movImm32(rax, nrFutex)
+	a.syscall("h_wait")
+	a.jmp("h_poll")
+	a.label("h_resume")
+	a.load64(rax, r13, hdrFS)
+	a.wrfsbase(rax)
+	a.load64(rax, r13, hdrGS)
+	a.wrgsbase(rax)
+	// rt_sigreturn reads its frame at %rsp-8: the ucontext follows the
+	// 8-byte return address at the frame's start.
+	a.mov(rsp, r12)
+	a.movImm32(rax, nrRtSigreturn)
+	a.syscall("h_sigreturn")
+	a.ud2()
+	a.label("h_exit")
+	a.xor32(rdi, rdi)
+	a.movImm32(rax, nrExit)
+	a.syscall("h_exit")
+	a.ud2()
+
+	// The restorer named in the sigaction (never used: the handler
+	// returns by itself) points at a ud2.
+	a.label("restorer")
+	a.ud2()
+
+	s := &stub{a: a}
+	s.code = a.finish()
+	return s
+}
+
+// image returns the stub ELF: one PT_LOAD of R+X at StubBase whose memory
+// size covers every fixed area of the stub (so the host kernel puts the
+// stub's own vDSO and stack elsewhere), the code, and the filters'
+// programs after it.
+func (s *stub) image() []byte {
+	b := make([]byte, codePage)
+	le := binary.LittleEndian
+	copy(b, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	le.PutUint16(b[16:], 2)  // ET_EXEC
+	le.PutUint16(b[18:], 62) // EM_X86_64
+	le.PutUint32(b[20:], 1)
+	le.PutUint64(b[24:], s.a.addr("entry"))
+	le.PutUint64(b[32:], 64) // e_phoff
+	le.PutUint16(b[52:], 64) // e_ehsize
+	le.PutUint16(b[54:], 56) // e_phentsize
+	le.PutUint16(b[56:], 1)  // e_phnum
+	ph := b[64:]
+	le.PutUint32(ph[0:], 1) // PT_LOAD
+	le.PutUint32(ph[4:], 5) // PF_R|PF_X
+	le.PutUint64(ph[8:], 0)
+	le.PutUint64(ph[16:], StubBase)
+	le.PutUint64(ph[24:], StubBase)
+	le.PutUint64(ph[32:], codePage)
+	le.PutUint64(ph[40:], areaEnd-StubBase)
+	le.PutUint64(ph[48:], 0x1000)
+
+	copy(b[codeOff:], s.code)
+	off := (codeOff + len(s.code) + 15) &^ 15
+	put := func(prog []bpfInsn) uint64 {
+		fprog := off
+		le.PutUint16(b[fprog:], uint16(len(prog)))
+		le.PutUint64(b[fprog+8:], StubBase+uint64(fprog+16))
+		for i, in := range prog {
+			o := fprog + 16 + 8*i
+			le.PutUint16(b[o:], in.code)
+			b[o+2] = in.jt
+			b[o+3] = in.jf
+			le.PutUint32(b[o+4:], in.k)
+		}
+		off = fprog + 16 + 8*len(prog)
+		if off > codePage {
+			panic("seccomp: stub does not fit its page")
+		}
+		return StubBase + uint64(fprog)
+	}
+	s.progB = put(baseFilter(s.a))
+	s.progG = put(guestFilter(s.a))
+	// Patch the filters' addresses into the movabs immediates (2 bytes of
+	// REX+opcode, then the 8-byte value).
+	for _, p := range []struct {
+		label string
+		addr  uint64
+	}{{"progB_imm", s.progB}, {"progG_imm", s.progG}} {
+		at := codeOff + int(s.a.addr(p.label)-(StubBase+codeOff)) + 2
+		le.PutUint64(b[at:], p.addr)
+	}
+	return b
+}
+
+// negErrno is -e as a register holds it.
+func negErrno(e unix.Errno) uint64 { return -uint64(e) }

@@ -1,0 +1,249 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
+)
+
+// thread is one guest thread: a stub thread and its slot.
+type thread struct {
+	proc *process
+	slot int
+	tid  int
+	cpu  int
+	// uc and fp are the validated offsets in proc.ctl of the current
+	// frame's ucontext and XSAVE image (0 before the first trap).
+	uc, fp int
+	// running is set while the guest runs (between the hand-off and the
+	// next trap); intr is an interrupt not yet reported. See Interrupt.
+	running  atomic.Bool
+	intr     atomic.Bool
+	dead     bool
+	released bool
+}
+
+// ID implements platform.Thread.
+func (t *thread) ID() int { return t.tid }
+
+func (t *thread) word() *uint32 { return t.proc.word(t.slot) }
+
+// Switch implements platform.Thread.
+func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
+	if t.dead {
+		return platform.Event{}, t.proc.goneErr(t.tid)
+	}
+	t.writeFrame(regs)
+	t.running.Store(true)
+	if t.intr.Swap(false) {
+		t.running.Store(false)
+		return platform.Event{Kind: platform.EventInterrupt}, nil
+	}
+	w := t.word()
+	if atomic.SwapUint32(w, stResume)&flagSleeper != 0 {
+		futexWake(w)
+	}
+	err := t.wait()
+	t.running.Store(false)
+	if err != nil {
+		return platform.Event{}, err
+	}
+	ev, err := t.readFrame(regs)
+	if err != nil {
+		t.dead = true
+		t.proc.guestKill()
+		return platform.Event{}, err
+	}
+	if ev.Kind == platform.EventInterrupt {
+		t.intr.Store(false)
+	}
+	return ev, nil
+}
+
+// wait waits until the thread has trapped (or is gone).
+//
+// The state word is guest-writable. While glassbox waits, the only values
+// glassbox or the handler put there are resume (with or without the
+// sleeper flag), trapped (likewise) and dead; anything else was written by
+// the guest, which loses its stub. glassbox sleeps only on a value it wrote
+// itself, and never for good once an interrupt is pending: then it wakes
+// every few milliseconds and wakes the handler's side of the word too,
+// in case the guest left the handler asleep on a value of its own making.
+func (t *thread) wait() error {
+	w := t.word()
+	spin := t.proc.p.spin
+	for n := uint32(0); ; n++ {
+		v := atomic.LoadUint32(w)
+		switch v &^ flagSleeper {
+		case stTrapped:
+			return nil
+		case stResume:
+		default:
+			t.dead = true
+			if t.proc.dead.Load() {
+				return t.proc.goneErr(t.tid)
+			}
+			t.proc.guestKill()
+			if v == stDead {
+				// The host cleared the word: the thread ended while its
+				// process lives on, which only a guest jump to the
+				// handler's exit does.
+				return fmt.Errorf("stub thread %d ended: %w", t.tid, platform.ErrGuest)
+			}
+			return fmt.Errorf("stub thread %d: state word %#x: %w", t.tid, v, platform.ErrGuest)
+		}
+		if t.proc.dead.Load() {
+			t.dead = true
+			return t.proc.goneErr(t.tid)
+		}
+		if n < spin {
+			continue
+		}
+		if v == stResume {
+			if !atomic.CompareAndSwapUint32(w, stResume, stResume|flagSleeper) {
+				continue
+			}
+			v = stResume | flagSleeper
+		}
+		if !t.intr.Load() {
+			futexWait(w, v, 0)
+			continue
+		}
+		futexWait(w, v, kickInterval)
+		futexWake(w)
+	}
+}
+
+// kickInterval is how often a wait with an interrupt pending wakes the
+// handler's side of the word.
+const kickInterval = 5 * time.Millisecond
+
+// Interrupt implements platform.Thread. A thread that runs the guest gets
+// the interrupt signal; one that is in glassbox' hands reports the
+// interrupt at its next Switch instead. Switch sets running before it
+// looks at intr and Interrupt sets intr before it looks at running, so
+// one of them always sees the other. The wake lets a wait already asleep
+// see intr (see wait).
+func (t *thread) Interrupt() {
+	t.intr.Store(true)
+	if t.running.Load() {
+		t.proc.signal(t.tid, sigInterrupt)
+		futexWake(t.word())
+	}
+}
+
+// Release implements platform.Thread. The last thread takes the stub
+// process down; others are asked to exit.
+func (t *thread) Release() {
+	if t.released {
+		return
+	}
+	t.released = true
+	if t.proc.release(t.slot) {
+		t.proc.kill()
+		t.dead = true
+		return
+	}
+	if !t.dead {
+		// Wake the handler whatever the word held: the guest may have
+		// cleared the sleeper flag.
+		w := t.word()
+		atomic.StoreUint32(w, stExit)
+		futexWake(w)
+		t.dead = true
+	}
+}
+
+// Map implements platform.Mapper.
+func (t *thread) Map(addr, length uint64, prot int, off uint64) error {
+	return t.proc.command(t.cpu, opMmap, [6]uint64{addr, length, uint64(prot), mapSharedFixed, 0, off}, 0, 0)
+}
+
+// Unmap implements platform.Mapper.
+func (t *thread) Unmap(addr, length uint64) error {
+	return t.proc.command(t.cpu, opMunmap, [6]uint64{addr, length}, 0, 0)
+}
+
+// Protect implements platform.Mapper.
+func (t *thread) Protect(addr, length uint64, prot int) error {
+	return t.proc.command(t.cpu, opMprotect, [6]uint64{addr, length, uint64(prot)}, 0, 0)
+}
+
+// NewThread implements platform.Thread.
+func (t *thread) NewThread() (platform.ThreadStarter, error) {
+	if t.dead {
+		return nil, errGone
+	}
+	return t.proc.newThread(t.proc.p.pickCPU())
+}
+
+// starter is a cloned stub thread on its way to its ready trap.
+type starter struct {
+	proc *process
+	slot int
+	cpu  int
+}
+
+// Start implements platform.ThreadStarter: it waits for the new thread's
+// ready trap. The calling goroutine must be locked to its OS thread.
+func (s *starter) Start() (platform.Thread, error) {
+	t, err := s.await()
+	if err != nil {
+		return nil, err
+	}
+	t.bind(s.cpu)
+	return t, nil
+}
+
+// await waits for the new thread's ready trap and checks it. It may run on
+// any goroutine.
+func (s *starter) await() (*thread, error) {
+	proc := s.proc
+	t := &thread{proc: proc, slot: s.slot, cpu: s.cpu}
+	fail := func(err error) (*thread, error) {
+		t.Release()
+		return nil, err
+	}
+	if err := t.wait(); err != nil {
+		return fail(err)
+	}
+	tid := int(int32(binary.LittleEndian.Uint32(proc.ctl[slotOff(s.slot)+hdrTID:])))
+	if tid <= 0 || unix.Tgkill(proc.pid, tid, 0) != nil {
+		return fail(fmt.Errorf("stub %d: new thread has no valid tid", proc.pid))
+	}
+	t.tid = tid
+	p := proc.p
+	p.fpOnce.Do(func() {
+		_, fp, err := t.frameAt(xsMin)
+		if err == nil {
+			p.fp, err = learnFP(proc.ctl[fp:slotOff(s.slot)+slotSize], 0)
+		}
+		p.fpErr = err
+	})
+	if p.fpErr != nil {
+		return fail(p.fpErr)
+	}
+	var regs platform.Regs
+	ev, err := t.readFrame(&regs)
+	if err != nil {
+		return fail(err)
+	}
+	if ev.Kind != platform.EventSyscall || regs.Orig_rax != readyNR || regs.Rip != p.stub.a.site("ready") {
+		return fail(fmt.Errorf("stub %d: new thread's first trap is not its ready trap (%v at %#x)", proc.pid, ev.Kind, regs.Rip))
+	}
+	return t, nil
+}
+
+// bind puts the calling OS thread and the stub thread on cpu: a hand-off
+// between them is then a switch on one run queue (the syscall thread
+// follows whichever thread sends it a command).
+func (t *thread) bind(cpu int) {
+	t.cpu = cpu
+	pinSelf(cpu)
+	unix.SchedSetaffinity(t.tid, cpuSet(cpu))
+}
