@@ -1,11 +1,9 @@
 package ptrace
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,7 +139,7 @@ func (t *thread) init(cpu int) error {
 		return err
 	}
 	t.cur.Orig_rax = ^uint64(0)
-	maps, err := readMaps(t.tid)
+	maps, err := platform.ReadHostMaps(t.tid)
 	if err != nil {
 		return err
 	}
@@ -157,15 +155,15 @@ func (t *thread) init(cpu int) error {
 	}
 	for _, m := range maps {
 		for _, v := range p.vdsoMoves {
-			if m.name == v.name {
-				if _, err := t.syscall(unix.SYS_MREMAP, m.start, v.size, v.size,
+			if m.Name == v.name {
+				if _, err := t.syscall(unix.SYS_MREMAP, m.Start, v.size, v.size,
 					unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, v.to); err != nil {
 					return fmt.Errorf("moving %s: %w", v.name, err)
 				}
 			}
 		}
-		if m.name == "[stack]" {
-			if _, err := t.syscall(unix.SYS_MUNMAP, m.start, m.end-m.start); err != nil {
+		if m.Name == "[stack]" {
+			if _, err := t.syscall(unix.SYS_MUNMAP, m.Start, m.End-m.Start); err != nil {
 				return fmt.Errorf("unmapping stub stack: %w", err)
 			}
 		}
@@ -179,53 +177,13 @@ func (t *thread) init(cpu int) error {
 	return nil
 }
 
-type mapLine struct {
-	start, end uint64
-	prot       int
-	name       string
-}
-
-func readMaps(pid int) ([]mapLine, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/maps")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []mapLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 5 {
-			continue
-		}
-		se := strings.SplitN(fs[0], "-", 2)
-		s, _ := strconv.ParseUint(se[0], 16, 64)
-		e, _ := strconv.ParseUint(se[1], 16, 64)
-		m := mapLine{start: s, end: e}
-		if fs[1][0] == 'r' {
-			m.prot |= unix.PROT_READ
-		}
-		if fs[1][1] == 'w' {
-			m.prot |= unix.PROT_WRITE
-		}
-		if fs[1][2] == 'x' {
-			m.prot |= unix.PROT_EXEC
-		}
-		if len(fs) >= 6 {
-			m.name = fs[5]
-		}
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
-
 // learnLayout finds the host's vDSO pieces ([vvar], [vvar_vclock], [vdso]
 // on current kernels) in the first stub and plans where every stub keeps
 // them: at vdsoArea, with their offsets to one another unchanged.
-func (p *Platform) learnLayout(maps []mapLine) error {
-	var group []mapLine
+func (p *Platform) learnLayout(maps []platform.HostMap) error {
+	var group []platform.HostMap
 	for _, m := range maps {
-		if strings.HasPrefix(m.name, "[vvar") || m.name == "[vdso]" {
+		if strings.HasPrefix(m.Name, "[vvar") || m.Name == "[vdso]" {
 			group = append(group, m)
 		}
 	}
@@ -233,20 +191,20 @@ func (p *Platform) learnLayout(maps []mapLine) error {
 	l.Pieces = append(l.Pieces, platform.Piece{Start: StubBase, End: StubBase + 0x1000,
 		Prot: unix.PROT_READ | unix.PROT_EXEC, Name: "[glassbox-stub]"})
 	if len(group) > 0 {
-		base := group[0].start
-		span := group[len(group)-1].end - base
+		base := group[0].Start
+		span := group[len(group)-1].End - base
 		if span > stubReserve-(vdsoArea-StubBase) {
 			return fmt.Errorf("host vDSO area too large (%#x bytes)", span)
 		}
 		for _, m := range group {
-			v := vdsoPiece{from: m.start, to: vdsoArea + (m.start - base), size: m.end - m.start, name: m.name, prot: m.prot}
+			v := vdsoPiece{from: m.Start, to: vdsoArea + (m.Start - base), size: m.End - m.Start, name: m.Name, prot: m.Prot}
 			p.vdsoMoves = append(p.vdsoMoves, v)
-			pc := platform.Piece{Start: v.to, End: v.to + v.size, Prot: m.prot, Name: m.name}
-			if m.name == "[vdso]" {
+			pc := platform.Piece{Start: v.to, End: v.to + v.size, Prot: m.Prot, Name: m.Name}
+			if m.Name == "[vdso]" {
 				pc.Data = ownVDSO(v.size)
 			}
 			l.Pieces = append(l.Pieces, pc)
-			if m.name == "[vdso]" {
+			if m.Name == "[vdso]" {
 				l.VDSO = v.to
 			}
 		}
@@ -269,12 +227,12 @@ func pinSelf(cpu int) { unix.SchedSetaffinity(0, cpuSet(cpu)) }
 // gives every process the same image, so it is what the guest sees at its
 // vDSO address. nil if it cannot be read or differs in size.
 func ownVDSO(size uint64) []byte {
-	maps, err := readMaps(os.Getpid())
+	maps, err := platform.ReadHostMaps(os.Getpid())
 	if err != nil {
 		return nil
 	}
 	for _, m := range maps {
-		if m.name != "[vdso]" || m.end-m.start != size {
+		if m.Name != "[vdso]" || m.End-m.Start != size {
 			continue
 		}
 		f, err := os.Open("/proc/self/mem")
@@ -283,7 +241,7 @@ func ownVDSO(size uint64) []byte {
 		}
 		defer f.Close()
 		b := make([]byte, size)
-		if _, err := f.ReadAt(b, int64(m.start)); err != nil {
+		if _, err := f.ReadAt(b, int64(m.Start)); err != nil {
 			return nil
 		}
 		return b

@@ -24,12 +24,12 @@ func stubOf(th platform.Thread) (*thread, *stub) {
 // hostMapped reports whether the stub process maps addr on the host.
 func hostMapped(t *testing.T, th *thread, addr uint64) bool {
 	t.Helper()
-	maps, err := readMaps(th.proc.pid)
+	maps, err := platform.ReadHostMaps(th.proc.pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range maps {
-		if addr >= m.start && addr < m.end {
+		if addr >= m.Start && addr < m.End {
 			return true
 		}
 	}

@@ -1,12 +1,10 @@
 package seccomp
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,62 +114,22 @@ func (p *Platform) Layout() platform.Layout { return p.layout }
 // sleeps (for measurements; 0 by default).
 func (p *Platform) SetSpin(n uint32) { p.spin = n }
 
-type mapLine struct {
-	start, end uint64
-	prot       int
-	name       string
-}
-
-func readMaps(pid int) ([]mapLine, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/maps")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []mapLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 5 {
-			continue
-		}
-		se := strings.SplitN(fs[0], "-", 2)
-		s, _ := strconv.ParseUint(se[0], 16, 64)
-		e, _ := strconv.ParseUint(se[1], 16, 64)
-		m := mapLine{start: s, end: e}
-		if fs[1][0] == 'r' {
-			m.prot |= unix.PROT_READ
-		}
-		if fs[1][1] == 'w' {
-			m.prot |= unix.PROT_WRITE
-		}
-		if fs[1][2] == 'x' {
-			m.prot |= unix.PROT_EXEC
-		}
-		if len(fs) >= 6 {
-			m.name = fs[5]
-		}
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
-
 // learnLayout reads glassbox' own vDSO pieces ([vvar], [vvar_vclock],
 // [vdso] on current kernels): every process of this kernel gets the same
 // ones, at the same offsets from one another. Each stub moves its own to
 // vdsoArea, where the ptrace platform puts them too.
 func (p *Platform) learnLayout() error {
-	maps, err := readMaps(os.Getpid())
+	maps, err := platform.ReadHostMaps(os.Getpid())
 	if err != nil {
 		return err
 	}
-	var group []mapLine
+	var group []platform.HostMap
 	var vdsoStart uint64
 	for _, m := range maps {
-		if strings.HasPrefix(m.name, "[vvar") || m.name == "[vdso]" {
+		if strings.HasPrefix(m.Name, "[vvar") || m.Name == "[vdso]" {
 			group = append(group, m)
-			if m.name == "[vdso]" {
-				vdsoStart = m.start
+			if m.Name == "[vdso]" {
+				vdsoStart = m.Start
 			}
 		}
 	}
@@ -179,16 +137,16 @@ func (p *Platform) learnLayout() error {
 	l.Pieces = append(l.Pieces, platform.Piece{Start: StubBase, End: StubBase + codePage,
 		Prot: unix.PROT_READ | unix.PROT_EXEC, Name: "[glassbox-stub]"})
 	if len(group) > 0 && vdsoStart != 0 {
-		base := group[0].start
-		if span := group[len(group)-1].end - base; span > vdsoMax || len(group) > maxVDSO {
+		base := group[0].Start
+		if span := group[len(group)-1].End - base; span > vdsoMax || len(group) > maxVDSO {
 			return fmt.Errorf("host vDSO area too large (%#x bytes, %d pieces)", span, len(group))
 		}
 		for _, m := range group {
-			v := vdsoPiece{rel: m.start - vdsoStart, size: m.end - m.start, target: vdsoArea + (m.start - base)}
+			v := vdsoPiece{rel: m.Start - vdsoStart, size: m.End - m.Start, target: vdsoArea + (m.Start - base)}
 			p.vdso = append(p.vdso, v)
-			pc := platform.Piece{Start: v.target, End: v.target + v.size, Prot: m.prot, Name: m.name}
-			if m.name == "[vdso]" {
-				pc.Data = readSelf(m.start, m.end-m.start)
+			pc := platform.Piece{Start: v.target, End: v.target + v.size, Prot: m.Prot, Name: m.Name}
+			if m.Name == "[vdso]" {
+				pc.Data = readSelf(m.Start, m.End-m.Start)
 				l.VDSO = v.target
 			}
 			l.Pieces = append(l.Pieces, pc)
