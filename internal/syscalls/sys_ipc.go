@@ -166,16 +166,7 @@ func sysShmctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(n), nil
 	case ipcStat, shmStat, shmStatAny:
 		b, rid, err := ns.Stat(c, id, cmd != ipcStat, cmd == shmStatAny)
-		if err != nil {
-			return 0, err
-		}
-		if err := t.CopyOut(buf, b); err != nil {
-			return 0, err
-		}
-		if cmd == ipcStat {
-			return 0, nil
-		}
-		return uint64(rid), nil
+		return ipcStatOut(t, buf, b, rid, err, cmd == ipcStat)
 	case ipcSet:
 		b := make([]byte, ipc.StatSize)
 		if err := t.CopyIn(buf, b); err != nil {
@@ -189,4 +180,20 @@ func sysShmctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, ns.Lock(c, id, cmd == shmLock)
 	}
 	return 0, unix.EINVAL
+}
+
+// ipcStatOut finishes an IPC_STAT-like command of shmctl, msgctl or
+// semctl: the structure goes to buf; IPC_STAT answers 0, the *_STAT and
+// *_STAT_ANY commands the object's id.
+func ipcStatOut(t *kernel.Task, buf uint64, b []byte, rid int, err error, plain bool) (uint64, error) {
+	if err != nil {
+		return 0, err
+	}
+	if err := t.CopyOut(buf, b); err != nil {
+		return 0, err
+	}
+	if plain {
+		return 0, nil
+	}
+	return uint64(rid), nil
 }

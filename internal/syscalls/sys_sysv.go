@@ -102,16 +102,7 @@ func sysMsgctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(n), nil
 	case ipcStat, msgStat, msgStatAny:
 		b, rid, err := ns.MsgStat(c, id, cmd != ipcStat, cmd == msgStatAny)
-		if err != nil {
-			return 0, err
-		}
-		if err := t.CopyOut(buf, b); err != nil {
-			return 0, err
-		}
-		if cmd == ipcStat {
-			return 0, nil
-		}
-		return uint64(rid), nil
+		return ipcStatOut(t, buf, b, rid, err, cmd == ipcStat)
 	case ipcSet:
 		b := make([]byte, ipc.MsqidSize)
 		if err := t.CopyIn(buf, b); err != nil {
