@@ -150,7 +150,12 @@ func (t *Task) execve(path string, argv, envv []string) error {
 
 // Execve is execve(2)/execveat(2) for syscall handlers.
 func (t *Task) Execve(dirfd int, path string, argv, envv []string, flags int) error {
-	return t.execveAt(dirfd, path, argv, envv, flags)
+	old := t.tid
+	err := t.execveAt(dirfd, path, argv, envv, flags)
+	if err == nil {
+		t.ptraceExec(old)
+	}
+	return err
 }
 
 // execveAt runs execve and execveat. A path relative to a descriptor is
@@ -328,6 +333,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	tg.mu.Lock()
 	tg.sharesVM = false
 	tg.attrs.execed = true
+	tg.attrs.undumpable = false
 	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()

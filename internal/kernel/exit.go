@@ -47,12 +47,15 @@ func (t *Task) exitThreadStatus(s ExitStatus) {
 	tg.mu.Unlock()
 	t.mu.Lock()
 	t.exiting = true
+	t.ownStatus = s
 	t.mu.Unlock()
 }
 
 // finish tears the task down after its run loop ends.
 func (t *Task) finish() {
 	defer close(t.done)
+	t.ptraceExiting()
+	status := t.exitStatusNow()
 	t.exitRobustList()
 	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
 		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
@@ -87,8 +90,11 @@ func (t *Task) finish() {
 		}
 	}
 	last := len(tg.tasks) == 0
-	status := tg.status
+	if last {
+		status = tg.status
+	}
 	tg.mu.Unlock()
+	t.ptraceExited(status)
 	if !last {
 		// It may have been the thread woken for a shared signal.
 		tg.retargetShared()
@@ -105,6 +111,7 @@ func (t *Task) finish() {
 		tg.fds.CloseAll()
 	}
 	tg.releaseVfork()
+	tg.ptraceTracerExited()
 	tg.stopTimers()
 	tg.exitSemUndo()
 	tg.releaseExe()
@@ -144,17 +151,8 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	tg.zombie = true
 	parent := tg.parent
 	sig := 0
-	if parent != nil && !isInit {
-		sig = tg.exitSignal
-		if sig == abi.SIGCHLD {
-			// A parent ignoring SIGCHLD (or with SA_NOCLDWAIT) never sees
-			// zombies: the child is reaped at once.
-			if a := parent.Action(abi.SIGCHLD); a.Handler == SigIgn || a.Flags&abi.SA_NOCLDWAIT != 0 {
-				parent.removeChildLocked(tg)
-				tg.reaped = true
-			}
-		}
-		parent.notifyChildLocked()
+	if parent != nil && !isInit && !tg.ptraceHeld {
+		sig = tg.tellParentLocked()
 	}
 	if isInit {
 		k.status = status
@@ -164,19 +162,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		close(tg.hostDone)
 	}
 	k.mu.Unlock()
-	// clone's exit signal is CSIGNAL's byte, unchecked: one past the
-	// last signal makes a child whose end is waitable but signals nobody.
-	// Linux: kernel/signal.c (do_notify_parent: valid_signal(sig) && sig)
-	if sig > 0 && sig <= abi.NSIG {
-		info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
-		if status.Signal != 0 {
-			info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)
-			if status.Core {
-				info.Code = abi.CLD_DUMPED
-			}
-		}
-		parent.SignalInfo(info)
-	}
+	tg.sendExitSignal(parent, sig, status)
 	if isInit {
 		close(k.done)
 		k.KillAll()
@@ -189,6 +175,42 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		}
 	}
 	k.orphanCheck(tg, parent, children)
+}
+
+// tellParentLocked makes the zombie tg waitable for its parent and
+// returns the signal to send it (0: none); a parent that ignores SIGCHLD
+// reaps it at once. Kernel.mu held.
+func (tg *ThreadGroup) tellParentLocked() int {
+	parent := tg.parent
+	sig := tg.exitSignal
+	if sig == abi.SIGCHLD {
+		// A parent ignoring SIGCHLD (or with SA_NOCLDWAIT) never sees
+		// zombies: the child is reaped at once.
+		if a := parent.Action(abi.SIGCHLD); a.Handler == SigIgn || a.Flags&abi.SA_NOCLDWAIT != 0 {
+			parent.removeChildLocked(tg)
+			tg.reaped = true
+		}
+	}
+	parent.notifyChildLocked()
+	return sig
+}
+
+// sendExitSignal sends the parent of the ended process tg its exit
+// signal. clone's exit signal is CSIGNAL's byte, unchecked: one past the
+// last signal makes a child whose end is waitable but signals nobody.
+// Linux: kernel/signal.c (do_notify_parent: valid_signal(sig) && sig)
+func (tg *ThreadGroup) sendExitSignal(parent *ThreadGroup, sig int, status ExitStatus) {
+	if sig <= 0 || sig > abi.NSIG || parent == nil {
+		return
+	}
+	info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
+	if status.Signal != 0 {
+		info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)
+		if status.Core {
+			info.Code = abi.CLD_DUMPED
+		}
+	}
+	parent.SignalInfo(info)
 }
 
 // reaperLocked is who adopts tg's children: the nearest living ancestor

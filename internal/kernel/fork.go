@@ -171,6 +171,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: ptg.pid, TID: t.tid,
 			Detail: fmt.Sprintf("fork: child pid %d (%s)", ctg.pid, cloneKind(f))})
 	}
+	ev, opt := t.ptraceFork(c, f, a.ExitSignal)
 	fp, _ := t.thread.FPState()
 	started := make(chan error, 1)
 	c.k.running.Add(1)
@@ -197,9 +198,13 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		return 0, unix.EAGAIN
 	}
 	ctg.armCPULimit() // an inherited RLIMIT_CPU
+	t.ptraceForkEvent(ev, opt, c.tid)
 	if vforkDone != nil {
 		// Linux waits killably; a fatal signal to the parent ends the wait.
 		t.waitVfork(vforkDone)
+		if t.traced.Load() {
+			t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, unix.PTRACE_O_TRACEVFORKDONE, uint64(c.tid))
+		}
 	}
 	return ctg.pid, nil
 }
@@ -304,6 +309,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 		tr.Emit(&trace.Event{Kind: trace.Proc, PID: tg.pid, TID: t.tid,
 			Detail: fmt.Sprintf("clone: thread %d", c.tid)})
 	}
+	ev, opt := t.ptraceFork(c, a.Flags, a.ExitSignal)
 	started := make(chan error, 1)
 	c.k.running.Add(1)
 	go c.main(func() error {
@@ -322,6 +328,7 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	if err := <-started; err != nil {
 		return 0, unix.EAGAIN
 	}
+	t.ptraceForkEvent(ev, opt, c.tid)
 	return c.tid, nil
 }
 

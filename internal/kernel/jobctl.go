@@ -32,6 +32,7 @@ func (t *Task) groupStop(sig int) {
 		return
 	}
 	tg.job = jobState{stopped: true, stopSig: sig}
+	tg.stopGen.Add(1)
 	tg.stopFlag.Store(true)
 	k.mu.Unlock()
 	t.traceSignal(sig, "default: stop")
@@ -144,6 +145,9 @@ func (tg *ThreadGroup) isStopped() bool {
 // stopWait sleeps while the process is stopped. It returns when it is
 // continued, or the task must exit or has SIGKILL pending.
 func (t *Task) stopWait() {
+	if t.ptraceGroupStop() {
+		return
+	}
 	for t.tg.isStopped() {
 		t.mu.Lock()
 		dying := t.exiting || t.pendingLocked().Has(abi.SIGKILL)

@@ -17,6 +17,9 @@ type procAttrs struct {
 	// execed: the process has called execve since fork (setpgid then
 	// refuses to move it: EACCES). Linux: PF_FORKNOEXEC
 	execed bool
+	// undumpable is PR_SET_DUMPABLE 0: no core dumps, and only a tracer
+	// with CAP_SYS_PTRACE may attach. execve resets it.
+	undumpable bool
 }
 
 // defaultTimerSlack is the slack a process starts with (50µs).
@@ -92,3 +95,9 @@ func (tg *ThreadGroup) SetIOPrio(p int) { tg.setAttrs(func(a *procAttrs) { a.iop
 // Uptime is how long the sandbox has run: its "boot" was its start, as
 // /proc/uptime says.
 func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }
+
+// Dumpable is PR_GET_DUMPABLE's answer.
+func (tg *ThreadGroup) Dumpable() bool { return !tg.attrsCopy().undumpable }
+
+// SetDumpable is PR_SET_DUMPABLE.
+func (tg *ThreadGroup) SetDumpable(on bool) { tg.setAttrs(func(a *procAttrs) { a.undumpable = !on }) }

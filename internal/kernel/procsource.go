@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strings"
@@ -140,6 +141,21 @@ func (p procProcess) Environ() []byte {
 
 func (p procProcess) Comm() string { return p.tg.Comm() }
 
+// Auxv implements procfs.Process. Linux: fs/proc/base.c (proc_pid_auxv)
+func (p procProcess) Auxv() []byte {
+	p.tg.mu.Lock()
+	v := append([]uint64(nil), p.tg.auxv...)
+	p.tg.mu.Unlock()
+	if n := len(v); n < 2 || v[n-2] != 0 {
+		v = append(v, 0, 0)
+	}
+	b := make([]byte, 8*len(v))
+	for i, w := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], w)
+	}
+	return b
+}
+
 func (p procProcess) fsc() *FSContext {
 	p.tg.mu.Lock()
 	defer p.tg.mu.Unlock()
@@ -217,6 +233,9 @@ func (p procProcess) threads() int {
 // state is the process's one-letter state for stat and status: T when
 // stopped, S when its first thread waits in the kernel, R otherwise.
 func (p procProcess) state(self bool) (string, string) {
+	if t := p.tg.Leader(); t != nil && t.Traced() && t.ptraceStopped() {
+		return "t", "t (tracing stop)"
+	}
 	if p.tg.isStopped() {
 		return "T", "T (stopped)"
 	}
@@ -302,13 +321,13 @@ func (p procProcess) Status(self bool) string {
 	if tg.noNewPrivs() {
 		nnp = 1
 	}
-	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"+
+	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"+
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
 		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
 		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
+		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(), p.tracerPID(),
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
@@ -415,4 +434,12 @@ func (p procProcess) seccompStatus() (mode, filters int) {
 		return t.seccompStatus()
 	}
 	return 0, 0
+}
+
+// tracerPID is the pid of the process tracing the process's first thread.
+func (p procProcess) tracerPID() int {
+	if t := p.tg.Leader(); t != nil {
+		return t.TracerPID()
+	}
+	return 0
 }

@@ -84,7 +84,7 @@ func (p procProcess) OpenMem(ctx vfs.Ctx) (func(addr uint64, b []byte, write boo
 	}
 	k := t.k
 	rw := func(addr uint64, b []byte, write bool) (int, error) {
-		n, err := m.RemoteCopy(addr, b, write)
+		n, err := m.RemoteCopyForce(addr, b, write)
 		if write && n > 0 {
 			k.KickMM(m)
 		}

@@ -143,11 +143,16 @@ func (t *Task) seccompEntry(st *seccompState, nr int) bool {
 		t.seccompTrace(nr, "TRAP: SIGSYS")
 		t.forceSignal(SigInfo{Signo: abi.SIGSYS, Code: sysSeccomp, Errno: int32(data),
 			Addr: t.regs.Rip, Syscall: int32(uint32(t.regs.Orig_rax)), Arch: auditArchX86_64})
-	case unix.SECCOMP_RET_TRACE, unix.SECCOMP_RET_USER_NOTIF:
-		// No tracer asked for PTRACE_EVENT_SECCOMP, and glassbox never
-		// hands out a notification listener: the call fails.
+	case unix.SECCOMP_RET_TRACE:
+		t.seccompTrace(nr, "TRACE")
+		if t.ptraceSeccomp(data) {
+			return true // the tracer let the call run (maybe changed)
+		}
+	case unix.SECCOMP_RET_USER_NOTIF:
+		// glassbox never hands out a notification listener: the call
+		// fails.
 		t.regs.Rax = encodeResult(0, unix.ENOSYS)
-		t.seccompTrace(nr, "no tracer or listener: ENOSYS")
+		t.seccompTrace(nr, "no listener: ENOSYS")
 	default: // SECCOMP_RET_KILL_THREAD, SECCOMP_RET_KILL_PROCESS, unknown
 		action := ret & unix.SECCOMP_RET_ACTION_FULL
 		t.seccompTrace(nr, "KILL: SIGSYS")

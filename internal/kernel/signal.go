@@ -204,7 +204,7 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	sig := int(info.Signo)
 	t.tg.prepareSignal(sig)
 	t.mu.Lock()
-	if !t.sigmask.Has(sig) && t.tg.ignores(sig) {
+	if !t.sigmask.Has(sig) && t.tg.ignores(sig) && !t.traced.Load() {
 		// Ignored and not blocked: discarded at once, waking nobody.
 		// Linux: kernel/signal.c (sig_ignored)
 		t.mu.Unlock()
@@ -234,7 +234,7 @@ func (tg *ThreadGroup) SignalInfo(info SigInfo) {
 	// As Linux, the thread the sender named (the main thread here)
 	// decides whether a blocked signal may be ignored: a blocked one is
 	// kept, as its handler may change before it is unblocked.
-	if !first.SigMask().Has(sig) && tg.ignores(sig) {
+	if !first.SigMask().Has(sig) && tg.ignores(sig) && !first.traced.Load() {
 		return
 	}
 	tg.queueShared(info)
@@ -273,6 +273,9 @@ func (t *Task) wake() {
 // task must stop running (its process is exiting).
 func (t *Task) checkSignals() bool {
 	for {
+		if t.traced.Load() {
+			t.ptraceTrapStop()
+		}
 		t.mu.Lock()
 		if t.exiting {
 			t.mu.Unlock()
@@ -285,7 +288,14 @@ func (t *Task) checkSignals() bool {
 		if !ok {
 			break
 		}
-		if t.act(int(info.Signo), &info) {
+		sig := int(info.Signo)
+		if sig != abi.SIGKILL && t.traced.Load() {
+			// The tracer sees it first and decides what is delivered.
+			if sig = t.ptraceSignal(&info); sig == 0 {
+				continue
+			}
+		}
+		if t.act(sig, &info) {
 			return true
 		}
 	}
@@ -375,7 +385,7 @@ func (t *Task) forceSignal(info SigInfo) {
 func (t *Task) Interrupted() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.exiting || t.pendingLocked()&^t.sigmask != 0
+	return t.exiting || t.pendingLocked()&^t.sigmask != 0 || t.ptraceTrap.Load()
 }
 
 // Sleep waits for d, or until interrupted (EINTR). It returns the time

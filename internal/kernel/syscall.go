@@ -61,6 +61,13 @@ func (t *Task) doSyscall() {
 	var ret uint64
 	var err error
 	var sc *Syscall
+	if t.traced.Load() {
+		if !t.ptraceSyscallEnter() {
+			t.ptraceSyscallExit()
+			return
+		}
+		nr = int(int64(t.regs.Orig_rax))
+	}
 	if st := t.seccomp.Load(); st != nil && !t.seccompEntry(st, nr) {
 		if tracing {
 			r, e := t.regs.Rax, error(nil)
@@ -69,7 +76,15 @@ func (t *Task) doSyscall() {
 			}
 			t.traceSyscall(nr, a, r, e, time.Since(start))
 		}
+		if t.traced.Load() {
+			t.ptraceSyscallExit()
+		}
 		return
+	}
+	if t.traced.Load() {
+		// The tracer may have changed the call and its arguments.
+		nr = int(int64(t.regs.Orig_rax))
+		a = Args{t.regs.Rdi, t.regs.Rsi, t.regs.Rdx, t.regs.R10, t.regs.R8, t.regs.R9}
 	}
 	if nr >= 0 && nr < MaxSyscall && t.k.cfg.Syscalls.Calls[nr].Fn != nil {
 		sc = &t.k.cfg.Syscalls.Calls[nr]
@@ -103,6 +118,9 @@ func (t *Task) doSyscall() {
 		}
 	}
 	t.unsupported = ""
+	if t.traced.Load() {
+		t.ptraceSyscallExit()
+	}
 }
 
 // encodeResult turns a handler's answer into rax.

@@ -51,6 +51,9 @@ type ThreadGroup struct {
 	exitSignal int
 	zombie     bool
 	reaped     bool
+	// ptraceHeld: a tracer other than the parent collects the exit
+	// first; the parent hears of it when the tracer has (ptrace_link.go).
+	ptraceHeld bool
 	// childEvent is closed (and replaced) whenever a child becomes a
 	// zombie, so waiters in wait4 can sleep on it. Guarded by Kernel.mu.
 	childEvent chan struct{}
@@ -86,6 +89,14 @@ type ThreadGroup struct {
 
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
+
+	// tracees are the tasks this process traces; traceeExits the exits
+	// of tracees its wait collects (ptrace_link.go). Guarded by Kernel.mu.
+	tracees     []*Task
+	traceeExits []traceeExit
+	// stopGen counts group stops, so that a tracee its tracer resumed
+	// from one does not stop for it again (ptrace.go).
+	stopGen atomic.Uint64
 
 	// hostDone, for a process the host started (hostproc.go), is closed
 	// when it has exited, under Kernel.mu.
@@ -146,6 +157,19 @@ type Task struct {
 	// seccomp is the task's seccomp mode and filters (nil: none); see
 	// seccomp.go for who stores it.
 	seccomp atomic.Pointer[seccompState]
+
+	// ptrace is the task's link to its tracer (ptrace.go; Kernel.mu);
+	// traced and ptraceTrap mirror "has a tracer" and "trap pending"
+	// for cheap checks on the task's hot paths.
+	ptrace     ptraceState
+	traced     atomic.Bool
+	ptraceTrap atomic.Bool
+	// How the tracer last resumed the task, and a trap flag glassbox set
+	// for single-stepping; the task's own goroutine only (ptrace.go).
+	pstep, pemu, psys, plisten, pforcedTF bool
+	groupGen                              uint64
+	// ownStatus is the status exit(2) of this one thread gave (t.mu).
+	ownStatus ExitStatus
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -289,7 +313,7 @@ func (t *Task) run() {
 		// A group stop in progress waits for the threads inside the
 		// guest; one entering it now must stop first (jobctl.go).
 		t.inGuest.Store(true)
-		if t.tg.stopFlag.Load() {
+		if t.tg.stopFlag.Load() && !t.groupStopDone() {
 			t.inGuest.Store(false)
 			t.tg.stopProgress()
 			if t.checkSignals() {
@@ -297,8 +321,14 @@ func (t *Task) run() {
 			}
 			continue
 		}
+		if t.pstep {
+			t.setStepFlag()
+		}
 		ev, err := t.thread.Switch(&t.regs)
 		t.inGuest.Store(false)
+		if t.pforcedTF {
+			t.clearStepFlag()
+		}
 		t.tg.stopProgress()
 		if err != nil {
 			if errors.Is(err, platform.ErrGuest) {

@@ -24,8 +24,9 @@ type WaitResult struct {
 	PID    int
 	UID    uint32
 	Status ExitStatus // when Kind is WaitExited
-	Kind   int        // WaitExited, WaitStopped or WaitContinued
+	Kind   int        // WaitExited, WaitStopped, WaitContinued or WaitTrapped
 	Signal int        // the stop signal (WaitStopped)
+	Code   uint32     // a ptrace-stop's exit code (WaitTrapped)
 }
 
 // Kinds of WaitResult.
@@ -33,6 +34,8 @@ const (
 	WaitExited = iota
 	WaitStopped
 	WaitContinued
+	// WaitTrapped: a tracee's ptrace-stop, for its tracer.
+	WaitTrapped
 )
 
 // Encode gives the wait4 status word. Linux: include/uapi/linux/wait.h
@@ -42,6 +45,8 @@ func (r WaitResult) Encode() uint32 {
 		return uint32(r.Signal)<<8 | 0x7f
 	case WaitContinued:
 		return 0xffff
+	case WaitTrapped:
+		return r.Code<<8 | 0x7f
 	}
 	return r.Status.WaitStatus()
 }
@@ -68,7 +73,12 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 	tg := t.tg
 	for {
 		k.mu.Lock()
-		found := false
+		res, held, ok, found := tg.ptraceWaitLocked(&w, noReap)
+		if ok {
+			k.mu.Unlock()
+			held.ptraceRelease()
+			return res, nil
+		}
 		for _, c := range tg.children {
 			if !w.match(c) {
 				continue
@@ -88,7 +98,7 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 				k.mu.Unlock()
 				return WaitResult{PID: c.pid, Kind: WaitContinued}, nil
 			}
-			if !w.Exited || !c.zombie || c.reaped {
+			if !w.Exited || !c.zombie || c.reaped || c.ptraceHeld {
 				continue
 			}
 			if !noReap {

@@ -11,8 +11,23 @@ import (
 // frame: backed, and for writes owned by this address space alone.
 // Linux: mm/gup.c — kernel accesses obey the VMA's protection.
 func (m *MM) prepare(mp Mapper, page uint64, write bool) (memfile.Frame, error) {
+	return m.prepareForce(mp, page, write, false)
+}
+
+// prepareForce is prepare; with force it also reaches pages the
+// protection forbids, as a debugger does (Linux's FOLL_FORCE): any mapped
+// page for reading, and a private mapping's page for writing, which
+// becomes the process's own copy.
+func (m *MM) prepareForce(mp Mapper, page uint64, write, force bool) (memfile.Frame, error) {
 	v := m.vmas.find(page)
-	if v == nil || v.Prot == unix.PROT_NONE || write && v.Prot&unix.PROT_WRITE == 0 {
+	if v == nil {
+		return 0, unix.EFAULT
+	}
+	if force {
+		if write && v.Shared && v.Prot&unix.PROT_WRITE == 0 {
+			return 0, unix.EFAULT
+		}
+	} else if v.Prot == unix.PROT_NONE || write && v.Prot&unix.PROT_WRITE == 0 {
 		return 0, unix.EFAULT
 	}
 	p := m.pt.get(page)

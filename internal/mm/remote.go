@@ -79,17 +79,36 @@ func (m *MM) FlushStale(mp Mapper) error {
 // bytes were copied before the first page that could not be accessed
 // (EFAULT), as process_vm_readv/writev report partial transfers.
 func (m *MM) RemoteCopy(addr uint64, b []byte, write bool) (int, error) {
+	return m.remoteCopy(addr, b, write, false)
+}
+
+// RemoteCopyForce is RemoteCopy for a debugger (PTRACE_POKETEXT,
+// /proc/PID/mem): it reaches pages the protection forbids (see
+// prepareForce), so breakpoints can be written into code. The write
+// lands in the process's private copy of the page.
+func (m *MM) RemoteCopyForce(addr uint64, b []byte, write bool) (int, error) {
+	return m.remoteCopy(addr, b, write, true)
+}
+
+func (m *MM) remoteCopy(addr uint64, b []byte, write, force bool) (int, error) {
 	done := 0
 	for done < len(b) {
 		a := addr + uint64(done)
-		if a < addr || !m.rangeOK(a, 1) {
-			return done, unix.EFAULT
-		}
 		page := abi.PageDown(a)
 		off := a - page
 		l := min(len(b)-done, abi.PageSize-int(off))
+		if a < addr || !m.rangeOK(a, 1) {
+			// The vDSO reads like memory (a debugger reads the names
+			// ld.so points into it); nothing above TaskSize is written.
+			if fb := m.fixedBytes(a, l); fb != nil && !write {
+				copy(b[done:], fb)
+				done += l
+				continue
+			}
+			return done, unix.EFAULT
+		}
 		m.mu.Lock()
-		fr, err := m.prepare(nil, page, write)
+		fr, err := m.prepareForce(nil, page, write, force)
 		if err == nil {
 			mem := m.mf.Bytes(fr, 1)[off : off+uint64(l)]
 			if write {

@@ -140,3 +140,12 @@ type Layout struct {
 	// Pieces lists the fixed mappings above TaskSize (vdso, vvar, stub code).
 	Pieces []Piece
 }
+
+// DebugRegs is implemented by threads whose host honours the x86 debug
+// registers for the guest (hardware breakpoints and watchpoints): DR0-DR3,
+// DR6 and DR7 with the meaning and checks of ptrace's user area. A hit
+// reports EventSignal SIGTRAP with code TRAP_HWBKPT; DR6 says which.
+type DebugRegs interface {
+	DebugReg(i int) (uint64, error)
+	SetDebugReg(i int, v uint64) error
+}

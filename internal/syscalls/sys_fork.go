@@ -205,6 +205,8 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 			switch {
 			case res.Kind == kernel.WaitStopped:
 				code, status = abi.CLD_STOPPED, res.Signal
+			case res.Kind == kernel.WaitTrapped:
+				code, status = abi.CLD_TRAPPED, int(res.Code)
 			case res.Kind == kernel.WaitContinued:
 				code, status = abi.CLD_CONTINUED, abi.SIGCONT
 			case res.Status.Signal != 0:

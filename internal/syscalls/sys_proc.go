@@ -316,7 +316,7 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		copy(b, t.ThreadGroup().Comm())
 		return 0, t.CopyOut(a[1], b)
 	case unix.PR_GET_DUMPABLE:
-		return 1, nil
+		return u64(t.ThreadGroup().Dumpable()), nil
 	case unix.PR_SET_NO_NEW_PRIVS:
 		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
 			return 0, unix.EINVAL
@@ -326,6 +326,10 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.PR_GET_NO_NEW_PRIVS:
 		return u64(t.ThreadGroup().NoNewPrivs()), nil
 	case unix.PR_SET_DUMPABLE:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetDumpable(a[1] == 1)
 		return 0, nil
 	case unix.PR_SET_PDEATHSIG:
 		if a[1] > abi.NSIG {

@@ -58,6 +58,7 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		"root":    pathLink(func() (vfs.Path, bool) { return p.Root(), true }),
 		"cmdline": file(p.Cmdline),
 		"environ": file(p.Environ),
+		"auxv":    file(p.Auxv),
 		"comm":    file(func() []byte { return []byte(p.Comm() + "\n") }),
 		"stat":    selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
 		"status":  selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
@@ -201,6 +202,9 @@ func (fs *FS) taskDir(p Process, owned func(synth.Attr) synth.Attr, file func(fu
 				"stat":   selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
 				"status": selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
 				"comm":   file(func() []byte { return []byte(p.Comm() + "\n") }),
+				"mem":    memFile(p, owned),
+				"maps":   file(func() []byte { return formatMaps(p.VMAs()) }),
+				"auxv":   file(p.Auxv),
 			})
 			td.Attr = owned(td.Attr)
 			m[strconv.Itoa(tid)] = td

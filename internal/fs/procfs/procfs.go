@@ -36,6 +36,9 @@ type Process interface {
 	Exe() (vfs.Path, bool)
 	Cmdline() []byte
 	Environ() []byte
+	// Auxv is the auxiliary vector the process was started with, as
+	// (type, value) words ending with AT_NULL.
+	Auxv() []byte
 	Comm() string
 	Cwd() vfs.Path
 	Root() vfs.Path

@@ -127,6 +127,7 @@ func (t *thread) syscallAt(pc, trapRIP uint64, nr uintptr, args ...uint64) (uint
 		return 0, fmt.Errorf("stub %d is gone", t.tid)
 	}
 	r := t.cur
+	r.Eflags &^= 0x100 // never single-step glassbox' own injected call
 	r.Rip = pc
 	r.Rax = uint64(nr)
 	r.Orig_rax = ^uint64(0)

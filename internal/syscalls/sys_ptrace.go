@@ -1,0 +1,16 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/kernel"
+)
+
+func init() {
+	// ptrace(request, pid, addr, data); glibc's PEEK wrappers pass a
+	// pointer for the word in data, which the raw call fills in.
+	// Linux: kernel/ptrace.c
+	reg(unix.SYS_PTRACE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		return t.Ptrace(int(int64(a[0])), a.Int(1), a[2], a[3])
+	})
+}
