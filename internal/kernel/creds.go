@@ -35,8 +35,15 @@ func (t *Task) KeepCaps() bool { return t.keepCaps }
 
 func (t *Task) setCreds(c *vfs.Creds) {
 	t.mu.Lock()
+	old := t.creds
 	t.creds = c
 	t.mu.Unlock()
+	if old != nil && (old.EUID != c.EUID || old.EGID != c.EGID || old.FSUID != c.FSUID || old.FSGID != c.FSGID) {
+		// A process that changed identity stops being dumpable (and
+		// traceable without CAP_SYS_PTRACE): fs.suid_dumpable is 0.
+		// Linux: kernel/cred.c (commit_creds)
+		t.tg.SetDumpable(false)
+	}
 }
 
 // credsShared returns the credentials for another goroutine (/proc).

@@ -56,6 +56,9 @@ func (t *Task) finish() {
 	defer close(t.done)
 	t.ptraceExiting()
 	status := t.exitStatusNow()
+	// The tracer hears of the exit first, before a joiner is woken
+	// below: what it sees then follows the order the threads ran in.
+	t.ptraceExited(status)
 	t.exitRobustList()
 	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
 		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
@@ -90,11 +93,8 @@ func (t *Task) finish() {
 		}
 	}
 	last := len(tg.tasks) == 0
-	if last {
-		status = tg.status
-	}
+	status = tg.status
 	tg.mu.Unlock()
-	t.ptraceExited(status)
 	if !last {
 		// It may have been the thread woken for a shared signal.
 		tg.retargetShared()

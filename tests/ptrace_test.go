@@ -1,0 +1,170 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPtraceAPI: ptrace(2) between guest processes answers as Linux does,
+// stop by stop and errno by errno (see ptraceSrc).
+func TestPtraceAPI(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "ptrace", ptraceSrc)
+	native, _ := diff(t, []string{bin})
+	for _, want := range []string{"info size 80 entry nr 110", "child: getuid after tracer changed it: 4242",
+		"child: skipped getpid returned 77", "State:\tt (tracing stop)", "steps 102", "child: SIGUSR2 handler",
+		"grandchild exec: stopped 0x405", "group stop: stopped 0x8013", "exitkill victim: killed by 9",
+		"dr6 b0 1", "child: xmm1 7.25", "seize uid 1000 dumpable: ok", "seize uid 1000 undumpable: EPERM"} {
+		if !strings.Contains(native.Stdout, want) {
+			t.Errorf("native run lacks %q:\n%s", want, native.Stdout)
+		}
+	}
+}
+
+// straceSrc makes a known set of calls: a failing and a succeeding open,
+// a read, a signal to itself with a handler, writes, and (with an
+// argument) a child that writes and exits 3.
+const straceSrc = `#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void on_usr1(int s) { (void)s; write(1, "handler\n", 8); }
+int main(int argc, char **argv) {
+	signal(SIGUSR1, on_usr1);
+	open("/nonexistent/file", O_RDONLY);
+	int fd = open("/etc/passwd", O_RDONLY);
+	char b[16];
+	read(fd, b, sizeof b);
+	close(fd);
+	kill(getpid(), SIGUSR1);
+	write(1, "hello\n", 6);
+	if (argc > 1) {
+		pid_t p = fork();
+		if (p == 0) { write(1, "child\n", 6); _exit(3); }
+		waitpid(p, 0, 0);
+	}
+	return 0;
+}
+`
+
+// straceNorm masks what differs between any two runs: pids, addresses,
+// CPU times, and strace -c's timing columns.
+var straceNorm = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\[pid +\d+\]`), "[pid N]"},
+	{regexp.MustCompile(`Process \d+`), "Process N"},
+	{regexp.MustCompile(`si_pid=\d+`), "si_pid=N"},
+	{regexp.MustCompile(`si_utime=\d+`), "si_utime=N"},
+	{regexp.MustCompile(`si_stime=\d+`), "si_stime=N"},
+	{regexp.MustCompile(`0x[0-9a-f]{6,}`), "0xADDR"},
+	{regexp.MustCompile(`process \d+`), "process N"},
+	{regexp.MustCompile(`LWP \d+`), "LWP N"},
+	{regexp.MustCompile(`(?m)^ *[0-9.]+ +[0-9.]+ +\d+ +`), ""}, // strace -c: % time, seconds, usecs/call
+}
+
+func normalizeTrace(s string) string {
+	for _, n := range straceNorm {
+		s = n.re.ReplaceAllString(s, n.with)
+	}
+	return s
+}
+
+// diffTrace runs argv natively and under glassbox and compares exit
+// status and the normalized stdout and stderr (gdb and strace print pids
+// and addresses).
+func diffTrace(t *testing.T, argv []string) res {
+	t.Helper()
+	native := run(t, argv, os.Environ())
+	gb := runGlassbox(t, nil, argv)
+	no, go_ := normalizeTrace(native.Stdout), normalizeTrace(gb.Stdout)
+	ns, gs := normalizeTrace(native.Stderr), normalizeTrace(gb.Stderr)
+	if no != go_ || native.Code != gb.Code || ns != gs {
+		t.Errorf("%q: glassbox differs from native\n===== native: exit %d\n%s\n%s\n===== glassbox: exit %d\n%s\n%s",
+			argv, native.Code, no, ns, gb.Code, go_, gs)
+	}
+	return native
+}
+
+// TestStrace: the host's strace, run inside glassbox, traces a guest as
+// it does on the host: plain, following forks and execs (-f), counting
+// (-c) and filtering (-e trace=).
+func TestStrace(t *testing.T) {
+	t.Parallel()
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace not installed (scripts/setup installs it: apt-get install strace)")
+	}
+	bin := compileC(t, "strace-target", straceSrc)
+	for _, argv := range [][]string{
+		{strace, "-e", "trace=openat,read,write,close,exit_group", bin},
+		{strace, "-f", "-q", "-e", "trace=write,exit_group", bin, "fork"},
+		{strace, "-f", "-q", "-e", "trace=execve,write", "sh", "-c", bin + "; /bin/echo done"},
+		{strace, "-c", "-S", "name", "-e", "trace=openat,read,write,close", bin},
+		{strace, "-e", "trace=none", "-e", "signal=SIGUSR1", bin},
+	} {
+		native := diffTrace(t, argv)
+		if !strings.Contains(native.Stderr, "write(") && !strings.Contains(native.Stderr, "SIGUSR1") &&
+			!strings.Contains(native.Stderr, "calls") {
+			t.Errorf("%q: native strace printed no trace:\n%s", argv, native.Stderr)
+		}
+	}
+}
+
+// gdbSrc is a program to debug: a function called three times, a global
+// that changes, and (with an argument) two threads one after the other.
+const gdbSrc = `#include <pthread.h>
+#include <stdio.h>
+int counter = 0;
+int add(int a, int b) { counter += b; return a + b; }
+void *worker(void *a) { long n = (long)a; counter += n; return 0; }
+int main(int argc, char **argv) {
+	int s = 0;
+	for (int i = 0; i < 3; i++) s = add(s, i);
+	printf("sum %d counter %d\n", s, counter);
+	if (argc > 1) {
+		for (long i = 1; i <= 2; i++) {
+			pthread_t t;
+			pthread_create(&t, 0, worker, (void *)i);
+			pthread_join(t, 0);
+		}
+		printf("counter %d\n", counter);
+	}
+	return 0;
+}
+`
+
+// TestGDB: the host's gdb, run inside glassbox, debugs a guest as on the
+// host: breakpoints, run, backtrace, print, next, step, finish, stepi, a
+// hardware watchpoint, continue, and threads.
+func TestGDB(t *testing.T) {
+	t.Parallel()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
+		t.Skip("gdb not installed (scripts/setup installs it: apt-get install gdb)")
+	}
+	bin := compileC(t, "gdb-target", gdbSrc, "-dynamic", "-g", "-O0", "-pthread")
+	dir := t.TempDir()
+	scripts := map[string]string{
+		"basic": "break add\nrun\nbt\nprint a\nprint counter\nfinish\nnext\nstep\ninfo breakpoints\ndelete\nstepi\nprint $pc == $rip\ncontinue\n",
+		"watch": "break main\nrun\nwatch counter\ncontinue\ncontinue\nbt\ndelete\ncontinue\n",
+		// Thread creation and exit messages race with each other on the
+		// host too (a joined thread is reported gone when the tracer gets
+		// to it): they are left out.
+		"threads": "set print thread-events off\nset args threads\nbreak worker\nrun\nbt 1\nprint n\ncontinue\nprint (long)a\ncontinue\n",
+	}
+	for name, cmds := range scripts {
+		f := filepath.Join(dir, name+".gdb")
+		writeFile(t, f, cmds, 0o644)
+		argv := []string{gdb, "-batch", "-nx", "-x", f, bin}
+		native := diffTrace(t, argv)
+		if name == "watch" && !strings.Contains(native.Stdout, "Hardware watchpoint 2: counter") {
+			t.Errorf("native gdb set no hardware watchpoint:\n%s", native.Stdout)
+		}
+	}
+}
