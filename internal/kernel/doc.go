@@ -43,6 +43,12 @@
 //     is closed under Kernel.mu when it becomes a zombie, after its status
 //     is final, so a host waiter reads the status without a lock race.
 //
+//   - ptrace (ptrace.go): the link between tracer and tracee, the stop
+//     in progress and how the tracer resumes it are guarded by
+//     Kernel.mu; a stopped tracee's registers and platform thread are
+//     touched only by its own goroutine, which runs the tracer's
+//     requests while it waits in ptraceStop.
+//
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
 // before Task.mu before sharedSignals.mu (a leaf); mm, vfs and memfile
 // locks are taken after all of these.

@@ -83,7 +83,7 @@ func (t *Task) PtraceAttach(tid int, seize bool, opts uint32) error {
 	if target == nil {
 		return unix.ESRCH
 	}
-	if target.tg == t.tg || !t.mayAccessMem(target) || !target.tg.dumpableFor(t) {
+	if target.tg == t.tg || !t.mayAccessMem(target) {
 		return unix.EPERM
 	}
 	k.mu.Lock()
@@ -100,12 +100,6 @@ func (t *Task) PtraceAttach(tid int, seize bool, opts uint32) error {
 		target.wake() // to report its group stop to the tracer
 	}
 	return nil
-}
-
-// dumpableFor reports whether PR_SET_DUMPABLE lets t trace the process:
-// a non-dumpable process is traceable only with CAP_SYS_PTRACE.
-func (tg *ThreadGroup) dumpableFor(t *Task) bool {
-	return tg.Dumpable() || t.capable()
 }
 
 // ptraceFork links a new task c to t's tracer when t's tracer asked to

@@ -39,6 +39,9 @@ const (
 	offDebugReg = 848
 	regsSize    = 216
 	fxsaveSize  = 512
+	// swReserved is where the FXSAVE area's software-reserved bytes
+	// start; a signal frame's begin with fpXstateMagic1.
+	swReserved = 464
 )
 
 // regWords views a register file as struct user_regs_struct's 27 words
@@ -315,7 +318,17 @@ func (c *Task) regset(note int) ([]byte, error) {
 			return nil, unix.EIO
 		}
 		if note == unix.NT_PRFPREG {
-			fp = fp[:fxsaveSize]
+			return fp[:fxsaveSize], nil
+		}
+		// ptrace's XSAVE image says in its software-reserved bytes which
+		// features the OS enabled (xcr0 at 464, where gdb reads it); an
+		// image from a signal frame (the seccomp platform) has the
+		// frame's own header there, with the features at 472.
+		// Linux: arch/x86/kernel/fpu/xstate.c (xstate_fx_sw_bytes)
+		if len(fp) >= fxsaveSize && binary.LittleEndian.Uint32(fp[swReserved:]) == fpXstateMagic1 {
+			xfeatures := binary.LittleEndian.Uint64(fp[swReserved+8:])
+			clear(fp[swReserved:fxsaveSize])
+			binary.LittleEndian.PutUint64(fp[swReserved:], xfeatures)
 		}
 		return fp, nil
 	}
@@ -339,7 +352,12 @@ func (c *Task) setRegset(note int, b []byte) error {
 		if err != nil {
 			return unix.EIO
 		}
-		copy(fp, b)
+		// The tracer's image, but the software-reserved bytes stay the
+		// platform's own.
+		copy(fp[:min(len(fp), swReserved)], b)
+		if len(b) > fxsaveSize && len(fp) > fxsaveSize {
+			copy(fp[fxsaveSize:], b[fxsaveSize:])
+		}
 		if note == unix.NT_PRFPREG && len(fp) > 520 {
 			fp[512] |= 3 // XSTATE_BV: the x87 and SSE state are now given
 		}

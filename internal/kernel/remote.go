@@ -9,14 +9,15 @@ import (
 
 // mayAccessMem is ptrace's PTRACE_MODE_ATTACH_REALCREDS rule: the same
 // process, or a caller whose real uid and gid equal all of the target's
-// uids and gids, or root. Linux: kernel/ptrace.c (__ptrace_may_access)
+// uids and gids with the target dumpable, or root.
+// Linux: kernel/ptrace.c (__ptrace_may_access)
 func (t *Task) mayAccessMem(target *Task) bool {
 	if target.tg == t.tg || t.capable() {
 		return true
 	}
 	c, tc := t.creds, target.credsShared()
 	return c.UID == tc.UID && c.UID == tc.EUID && c.UID == tc.SUID &&
-		c.GID == tc.GID && c.GID == tc.EGID && c.GID == tc.SGID
+		c.GID == tc.GID && c.GID == tc.EGID && c.GID == tc.SGID && target.tg.Dumpable()
 }
 
 // RemoteMM returns the address space of task tid, with a user reference

@@ -12,5 +12,5 @@ func init() {
 	// Linux: kernel/ptrace.c
 	reg(unix.SYS_PTRACE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return t.Ptrace(int(int64(a[0])), a.Int(1), a[2], a[3])
-	})
+	}, "PEEKSIGINFO unsupported (EIO); debug registers only on the ptrace platform")
 }
