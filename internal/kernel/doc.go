@@ -12,10 +12,12 @@
 //   - A task's thread and address space (Task.thread, Task.mm) are changed
 //     only by the task's own goroutine, under Task.mu; other goroutines read
 //     them under Task.mu (memShared, wake).
+//
 //   - Threads are added to a process only by newThreadTask, which adds the
 //     task to ThreadGroup.tasks under ThreadGroup.mu and only if its creator
 //     is not being told to exit: a thread exists for exit_group and
 //     de_thread, or not at all.
+//
 //   - Telling a task to exit (exit_group, de_thread, SIGKILL) sets its
 //     exiting flag under its Task.mu and then wakes it: a token on intr for
 //     a wait in the kernel, and the platform's Interrupt for guest code. No
@@ -23,21 +25,25 @@
 //     it runs, the platform reports an Interrupt that arrived while the
 //     thread was busy with an injected host call on the next Switch, and a
 //     wait selects on intr.
+//
 //   - Process-directed signals wait in the process's shared queue
 //     (sigqueue.go) until a thread that does not block them (or waits for
 //     them in sigtimedwait) takes one; the sender wakes one such thread,
 //     and a thread that blocks more signals or exits wakes another one in
 //     its place, so a shared signal is never stranded on a thread that
 //     will not take it.
+//
 //   - execve (de_thread): the exec'ing task marks every other thread of its
 //     process exiting under ThreadGroup.mu — unless it was itself told to
 //     exit first, in which case its exec ends — releases its old platform
 //     thread and address space, and waits until the others have finished
 //     (Task.done), so that no other thread runs a guest instruction or a
 //     system call after execve returns.
+//
 //   - An address space is released when its last task drops it (after that
 //     task released its platform thread); its frames are then no longer
 //     mapped by any stub (see internal/mm's invariants).
+//
 //   - A process the host starts (hostproc.go: the first one, or a further
 //     one for Sandbox.Exec) has no parent inside; its ThreadGroup.hostDone
 //     is closed under Kernel.mu when it becomes a zombie, after its status
