@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -205,5 +207,30 @@ func TestSeccompFilters(t *testing.T) {
 		if !strings.Contains(tr.Stderr, want) {
 			t.Errorf("--trace=signal lacks %q", want)
 		}
+	}
+}
+
+// TestManSandbox: man-db confines the helpers it runs (its decompressor,
+// groff) with seccomp filters of its own, through libseccomp; inside
+// glassbox the filters are installed, enforced, and man prints what it
+// prints on the host.
+func TestManSandbox(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("man"); err != nil {
+		t.Skip("man not installed (scripts/setup installs it: apt-get install man-db)")
+	}
+	argv := []string{"man", "-P", "cat", "ls"}
+	opts := diffOpts{env: []string{"MANWIDTH=80"}}
+	native, _ := diffWith(t, opts, argv)
+	if native.Code != 0 || !strings.Contains(native.Stdout, "ls - list directory contents") {
+		t.Errorf("native man looks wrong: %s", native)
+	}
+	tr := runGlassbox(t, []string{"--trace=syscall", "--env", "MANWIDTH=80"}, argv)
+	installed := regexp.MustCompile(`seccomp#317\(0x1, (NULL|0x[0-9a-f]+), 0x[0-9a-f]+\) = 0 `)
+	if n := len(installed.FindAllString(tr.Stderr, -1)); n == 0 {
+		t.Errorf("man installed no seccomp filter under glassbox:\n%s", grepLines(tr.Stderr, "seccomp#"))
+	}
+	if tr.Stdout != native.Stdout {
+		t.Errorf("man's output under --trace differs from native")
 	}
 }
