@@ -11,9 +11,10 @@ import (
 // and prints what each call answered and how each child ended: the
 // checks of seccomp(2) and prctl(PR_SET_SECCOMP) in Linux's order, every
 // filter action (ERRNO with its data, TRAP with SIGSYS's siginfo and the
-// rolled-back rax, TRACE without a tracer, KILL_PROCESS, KILL_THREAD with
+// rolled-back rax, TRACE without a tracer and with one, KILL_PROCESS, KILL_THREAD with
 // and without other threads, an unknown action), the newest filter
-// winning between equal actions, inheritance across fork and exec,
+// winning between equal actions, inheritance across fork, vfork, new
+// threads and exec,
 // /proc's Seccomp lines, TSYNC and its refusal, strict mode.
 const seccompSrc = `#define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,8 @@ const seccompSrc = `#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -141,6 +144,45 @@ int main(void) {
 		show("install", install(0, SYS_getppid, SECCOMP_RET_TRACE));
 		show("getppid", syscall(SYS_getppid));
 	});
+	CHILD("trace with a tracer", {
+		pid_t c = fork();
+		if (c == 0) {
+			ptrace(PTRACE_TRACEME, 0, 0, 0);
+			raise(SIGSTOP);
+			install(0, SYS_getppid, SECCOMP_RET_TRACE | 0x42);
+			show("traced getppid (the tracer skipped it)", syscall(SYS_getppid));
+			show("traced getppid (the tracer let it run)", syscall(SYS_getppid) > 0);
+			_exit(0);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACESECCOMP);
+		ptrace(PTRACE_CONT, c, 0, 0);
+		waitpid(c, &st, 0);
+		unsigned long msg = 0;
+		ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+		printf("seccomp stop %#x message %#lx\n", st >> 8, msg);
+		struct user_regs_struct r;
+		ptrace(PTRACE_GETREGS, c, 0, &r);
+		r.orig_rax = -1; r.rax = 99;
+		ptrace(PTRACE_SETREGS, c, 0, &r);
+		ptrace(PTRACE_CONT, c, 0, 0);
+		waitpid(c, &st, 0);
+		printf("seccomp stop %#x\n", st >> 8);
+		fflush(stdout);
+		ptrace(PTRACE_CONT, c, 0, 0);
+		waitpid(c, &st, 0);
+		child_status("traced child", st);
+	});
+	CHILD("vfork child and new thread", {
+		show("install", install(0, SYS_getppid, SECCOMP_RET_ERRNO | EACCES));
+		pid_t v = vfork();
+		if (v == 0) _exit(syscall(SYS_getppid) == -1 && errno == EACCES ? 1 : 2);
+		int st;
+		waitpid(v, &st, 0);
+		child_status("vfork child denied", st);
+		pthread_t th; pthread_create(&th, 0, getppid_thread, 0); pthread_join(th, 0);
+	});
 	CHILD("kill process", {
 		show("install", install(0, SYS_getppid, SECCOMP_RET_KILL_PROCESS));
 		syscall(SYS_getppid);
@@ -197,7 +239,8 @@ func TestSeccompFilters(t *testing.T) {
 	bin := compileC(t, "seccomp", seccompSrc, "-pthread")
 	native, _ := diff(t, []string{bin})
 	for _, want := range []string{"getppid: -1 EACCES", "SIGSYS code 1 errno 77 syscall 63", "kill process: killed by signal 31",
-		"main thread goes on", "strict: killed by signal 9", "Seccomp_filters:\t3"} {
+		"main thread goes on", "strict: killed by signal 9", "Seccomp_filters:\t3",
+		"seccomp stop 0x705 message 0x42", "traced getppid (the tracer skipped it): 99", "vfork child denied: exit 1"} {
 		if !strings.Contains(native.Stdout, want) {
 			t.Errorf("native run lacks %q:\n%s", want, native.Stdout)
 		}
