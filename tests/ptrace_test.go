@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -166,5 +167,48 @@ func TestGDB(t *testing.T) {
 		if name == "watch" && !strings.Contains(native.Stdout, "Hardware watchpoint 2: counter") {
 			t.Errorf("native gdb set no hardware watchpoint:\n%s", native.Stdout)
 		}
+	}
+}
+
+// ptraceEscapeSrc tries to reach each pid given in argv through ptrace,
+// process_vm_readv, /proc/PID/mem and kill, and prints the errors.
+const ptraceEscapeSrc = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+int main(int argc, char **argv) {
+	for (int i = 1; i < argc; i++) {
+		int pid = atoi(argv[i]);
+		char buf[8], path[64];
+		struct iovec l = { buf, 8 }, r = { (void *)0x400000, 8 };
+		errno = 0; ptrace(PTRACE_ATTACH, pid, 0, 0); int e1 = errno;
+		errno = 0; ptrace(PTRACE_SEIZE, pid, 0, 0); int e2 = errno;
+		errno = 0; process_vm_readv(pid, &l, 1, &r, 1, 0); int e3 = errno;
+		snprintf(path, sizeof path, "/proc/%d/mem", pid);
+		errno = 0; open(path, O_RDWR); int e4 = errno;
+		errno = 0; kill(pid, 0); int e5 = errno;
+		printf("%s %s %s %s %s\n", strerrorname_np(e1), strerrorname_np(e2), strerrorname_np(e3),
+		       strerrorname_np(e4), strerrorname_np(e5));
+	}
+	return 0;
+}
+`
+
+// TestPtraceEscape: a guest cannot trace, read or signal a process
+// outside its sandbox: the host's pids (this test's own, its parent's)
+// are not pids inside, whatever their numbers.
+func TestPtraceEscape(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "ptrace-escape", ptraceEscapeSrc)
+	pids := []string{strconv.Itoa(os.Getpid()), strconv.Itoa(os.Getppid()), "4194304"}
+	r := runGlassbox(t, nil, append([]string{bin}, pids...))
+	want := strings.Repeat("ESRCH ESRCH ESRCH ENOENT ESRCH\n", len(pids))
+	if r.Stdout != want || r.Code != 0 {
+		t.Errorf("a guest reached host pids %v:\n%s\nwant:\n%s", pids, r, want)
 	}
 }
