@@ -22,10 +22,10 @@ func init() {
 	})
 	reg(unix.SYS_MKNOD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return mknodAt(t, kernel.AtFDCWD, a[0], uint32(a[1]), a[2])
-	}, "regular files only on tmpfs (FIFOs, sockets, devices: EPERM)")
+	}, "device nodes open glassbox' own devices by number (others ENXIO); on host binds devices are EPERM")
 	reg(unix.SYS_MKNODAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return mknodAt(t, a.Int(0), a[1], uint32(a[2]), a[3])
-	}, "regular files only on tmpfs (FIFOs, sockets, devices: EPERM)")
+	}, "device nodes open glassbox' own devices by number (others ENXIO); on host binds devices are EPERM")
 	reg(unix.SYS_UNLINK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return unlinkAt(t, kernel.AtFDCWD, a[0], 0)
 	})

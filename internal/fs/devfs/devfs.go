@@ -47,6 +47,14 @@ func New(o Options) vfs.Inode {
 	return synth.Static(Dev, 0o755, ch)
 }
 
+// The memory devices also answer device nodes made with mknod(2).
+func init() {
+	for minor, ops := range map[uint32]vfs.FileOps{3: nullOps{}, 5: zeroOps{}, 7: fullOps{}, 8: randomOps{}, 9: randomOps{}} {
+		ops := ops
+		vfs.RegisterCharDevice(abi.Makedev(1, minor), func() vfs.FileOps { return ops })
+	}
+}
+
 // char is a character device node.
 type char struct {
 	synth.Attr

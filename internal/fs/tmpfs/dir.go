@@ -214,17 +214,19 @@ func (d *Dir) Mkdir(ctx vfs.Ctx, name string, mode uint32) error {
 	return err
 }
 
-// Mknod implements vfs.Mknoder: regular files only so far (FIFOs, sockets
-// and device nodes get EPERM).
+// Mknod implements vfs.Mknoder: regular files, FIFOs, sockets and device
+// nodes (which open glassbox' own devices by number: vfs.OpenCharDevice).
 func (d *Dir) Mknod(ctx vfs.Ctx, name string, mode uint32, dev uint64) error {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		_, err := d.Create(ctx, name, mode&0o7777)
 		return err
 	case unix.S_IFSOCK, unix.S_IFIFO:
-		return d.mknodSpecial(ctx, name, mode)
+		return d.mknodSpecial(ctx, name, mode, 0)
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return d.mknodSpecial(ctx, name, mode, dev)
 	}
-	return unix.EPERM // devices: no device nodes in the sandbox's tmpfs
+	return unix.EPERM
 }
 
 // Symlink implements vfs.Symlinker. Linux: mm/shmem.c (shmem_symlink)

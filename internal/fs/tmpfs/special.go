@@ -11,17 +11,20 @@ import (
 )
 
 // Special is a socket file (made by bind, which finds the socket by this
-// inode; opening it is ENXIO) or a FIFO (opening it joins its pipe).
+// inode; opening it is ENXIO), a FIFO (opening it joins its pipe) or a
+// device node (opening it opens the device its number names).
 type Special struct {
 	node
+	rdev   uint64
 	fifoMu sync.Mutex
 	fifo   *pipe.Pipe // FIFOs: the pipe while anyone has it open
 }
 
-// mknodSpecial makes a socket or FIFO node. Linux: mm/shmem.c (shmem_mknod)
-func (d *Dir) mknodSpecial(ctx vfs.Ctx, name string, mode uint32) error {
+// mknodSpecial makes a socket, FIFO or device node (rdev: its number).
+// Linux: mm/shmem.c (shmem_mknod)
+func (d *Dir) mknodSpecial(ctx vfs.Ctx, name string, mode uint32, rdev uint64) error {
 	_, err := d.add(ctx, name, func() (inode, error) {
-		s := &Special{}
+		s := &Special{rdev: rdev}
 		if err := s.initOwned(ctx, d, mode&unix.S_IFMT|mode&0o7777); err != nil {
 			return nil, err
 		}
@@ -35,8 +38,16 @@ func (d *Dir) mknodSpecial(ctx vfs.Ctx, name string, mode uint32) error {
 // and the other way round, unless O_NONBLOCK (a writer then gets ENXIO);
 // O_RDWR never waits. Linux: fs/pipe.c (fifo_open)
 func (s *Special) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
-	if s.mode&unix.S_IFMT != unix.S_IFIFO {
-		return nil, unix.ENXIO
+	switch s.mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		ops, err := vfs.OpenCharDevice(s.rdev)
+		if err != nil {
+			return nil, err
+		}
+		return devFile{ops, s}, nil
+	case unix.S_IFIFO:
+	default:
+		return nil, unix.ENXIO // sockets; block devices: no driver
 	}
 	acc := flags & unix.O_ACCMODE
 	read, write := acc != unix.O_WRONLY, acc != unix.O_RDONLY
@@ -76,5 +87,15 @@ func (s *Special) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 func (s *Special) Stat() (vfs.Stat, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.statLocked(), nil
+	st := s.statLocked()
+	st.Rdev = s.rdev
+	return st, nil
 }
+
+// devFile is an open device node: the device's behaviour, the node's stat.
+type devFile struct {
+	vfs.FileOps
+	s *Special
+}
+
+func (d devFile) Stat(vfs.Ctx) (vfs.Stat, error) { return d.s.Stat() }
