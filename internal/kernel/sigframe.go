@@ -20,6 +20,10 @@ type SigInfo struct {
 	Value              uint64 // sigqueue value
 	Syscall            int32  // SIGSYS (seccomp): the call's number
 	Arch               uint32 // SIGSYS (seccomp): AUDIT_ARCH_*
+	// Poll marks O_ASYNC's siginfo (SIGPOLL layout): si_band and si_fd.
+	Poll bool
+	Band int64
+	FD   int32
 }
 
 // Encode lays info out as the 128-byte siginfo_t.
@@ -31,6 +35,9 @@ func (si *SigInfo) Encode() []byte {
 	le.PutUint32(b[4:], uint32(si.Errno))
 	le.PutUint32(b[8:], uint32(si.Code))
 	switch {
+	case si.Poll:
+		le.PutUint64(b[16:], uint64(si.Band))
+		le.PutUint32(b[24:], uint32(si.FD))
 	case si.Signo == abi.SIGSYS && si.Code == sysSeccomp:
 		le.PutUint64(b[16:], si.Addr)
 		le.PutUint32(b[24:], uint32(si.Syscall))

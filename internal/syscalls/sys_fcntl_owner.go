@@ -11,9 +11,9 @@ import (
 )
 
 // fcntlOwner implements the owner, signal and lease commands. The owner
-// and signal are recorded and read back; no SIGIO is sent, and no lease
-// is ever broken. Linux: fs/fcntl.c (f_setown, f_getown_ex), fs/locks.c
-// (fcntl_setlease)
+// (with its setter's uids) and the signal are what O_ASYNC signals
+// (setAsync); no lease is ever broken. Linux: fs/fcntl.c (f_setown,
+// f_getown_ex), fs/locks.c (fcntl_setlease)
 func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error) {
 	switch cmd {
 	case unix.F_GETOWN:
@@ -34,7 +34,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		if err := ownerExists(t, typ, who); err != nil {
 			return 0, err
 		}
-		f.SetOwner(vfs.Owner{Type: typ, PID: who})
+		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID})
 		return 0, nil
 	case unix.F_GETOWN_EX:
 		o := f.Owner()
@@ -56,7 +56,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		if err := ownerExists(t, typ, who); err != nil {
 			return 0, err
 		}
-		f.SetOwner(vfs.Owner{Type: typ, PID: who})
+		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID})
 		return 0, nil
 	case unix.F_GETSIG:
 		return uint64(f.Sig()), nil
@@ -123,3 +123,22 @@ const (
 	fOwnerPID  = 1
 	fOwnerPGRP = 2
 )
+
+// setAsync starts or stops O_ASYNC's signals when F_SETFL or FIOASYNC
+// changed the flag (was: before): each event on the file then signals its
+// owner, if it has one. Linux: fs/fcntl.c (setfl: ->fasync)
+func setAsync(t *kernel.Task, f *vfs.File, fd int, was bool) {
+	now := f.Flags()&unix.O_ASYNC != 0
+	switch {
+	case now == was:
+	case !now:
+		f.StopAsync()
+	default:
+		k := t.Kernel()
+		f.StartAsync(fd, func(code int, band uint32, fd int) {
+			if o := f.Owner(); o.PID != 0 {
+				k.Sigio(o, f.Sig(), code, band, fd)
+			}
+		})
+	}
+}

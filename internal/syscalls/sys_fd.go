@@ -157,7 +157,9 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.F_GETFL:
 		return uint64(f.Flags() &^ unix.O_CLOEXEC), nil
 	case unix.F_SETFL:
+		was := f.Flags()&unix.O_ASYNC != 0
 		f.SetStatusFlags(a.Int(2))
+		setAsync(t, f, fd, was)
 		return 0, nil
 	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETOWN_EX, unix.F_SETOWN_EX, unix.F_GETSIG, unix.F_SETSIG,
 		unix.F_GETLEASE, unix.F_SETLEASE:
@@ -227,6 +229,19 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		f.SetStatusFlags(fl)
 		return 0, nil
+	case fioasync:
+		var b [4]byte
+		if err := t.CopyIn(a[2], b[:]); err != nil {
+			return 0, err
+		}
+		was := f.Flags()&unix.O_ASYNC != 0
+		fl := f.Flags() &^ unix.O_ASYNC
+		if b != [4]byte{} {
+			fl |= unix.O_ASYNC
+		}
+		f.SetStatusFlags(fl)
+		setAsync(t, f, fd, was)
+		return 0, nil
 	case tiocgptpeer:
 		return ioctlPeer(t, f, int(int32(a[2])))
 	}
@@ -259,4 +274,5 @@ const (
 	fionclex = 0x5450
 	fioclex  = 0x5451
 	fionbio  = 0x5421
+	fioasync = 0x5452
 )

@@ -8,6 +8,9 @@ import "golang.org/x/sys/unix"
 type Owner struct {
 	Type int
 	PID  int
+	// UID and EUID are the setter's, which decide whether the owner may
+	// be signalled. Linux: fs/fcntl.c (f_modown, sigio_perm)
+	UID, EUID uint32
 }
 
 // fileExtra is the fcntl state few files use: owner, signal, lease.
@@ -16,6 +19,7 @@ type fileExtra struct {
 	sig    int
 	lease  int // F_RDLCK or F_WRLCK, when leased
 	leased bool
+	async  *asyncWatch // O_ASYNC's watcher (async.go)
 }
 
 // Owner returns the file's owner ({F_OWNER_TID, 0} when none is set).
