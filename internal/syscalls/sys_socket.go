@@ -166,6 +166,12 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 	} else if fam == unix.AF_INET || fam == unix.AF_INET6 {
 		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
+		if a.Int(2) == unix.IPPROTO_UDPLITE {
+			if err := inet.MakeLite(f); err != nil {
+				f.DecRef()
+				return 0, err
+			}
+		}
 	} else if fam == unix.AF_NETLINK {
 		f = nlNS(t).NewFile(t, typ, a.Int(2), flags&unix.SOCK_NONBLOCK)
 	} else {

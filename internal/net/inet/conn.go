@@ -80,7 +80,7 @@ func (s *Socket) Listen(backlog int) error {
 		}
 		// Two listeners on one address need SO_REUSEPORT on both.
 		sp := s.spanLocked()
-		for _, o := range st.bound[portKey{s.typ, s.local.Port()}] {
+		for _, o := range st.bound[portKey{s.space(), s.local.Port()}] {
 			if o != s && o.state == stateListening && sp.overlaps(o.spanLocked()) &&
 				!(s.opts.reuseport && o.opts.reuseport && s.uid == o.uid) {
 				return unix.EADDRINUSE

@@ -41,6 +41,7 @@ type timeout = unixsock.Timeout
 
 // options are a socket's settings at every level.
 type options struct {
+	sendCov, recvCov     int32 // UDP-Lite checksum coverage
 	sndbuf, rcvbuf       int
 	sndbufLocked         bool // SO_SNDBUF was set: no autotuning
 	rcvlowat, priority   int32
@@ -101,6 +102,8 @@ func (s *Socket) GetOption(level, name int) ([]byte, error) {
 	switch level {
 	case unix.SOL_SOCKET:
 		return s.getSocketOptLocked(name)
+	case solUDPLite:
+		return s.getLiteOptLocked(name)
 	case unix.IPPROTO_TCP:
 		if s.typ != unix.SOCK_STREAM {
 			return nil, unix.EOPNOTSUPP
@@ -154,10 +157,7 @@ func (s *Socket) getSocketOptLocked(name int) ([]byte, error) {
 	case unix.SO_TYPE:
 		return unixsock.IntBytes(int32(s.typ)), nil
 	case unix.SO_PROTOCOL:
-		if s.typ == unix.SOCK_STREAM {
-			return unixsock.IntBytes(unix.IPPROTO_TCP), nil
-		}
-		return unixsock.IntBytes(unix.IPPROTO_UDP), nil
+		return unixsock.IntBytes(s.protocol()), nil
 	case unix.SO_DOMAIN:
 		return unixsock.IntBytes(int32(s.family)), nil
 	case unix.SO_ERROR:

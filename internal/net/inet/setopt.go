@@ -22,6 +22,8 @@ func (s *Socket) SetOption(level, name int, val []byte, privileged bool) error {
 	switch level {
 	case unix.SOL_SOCKET:
 		return s.setSocketOptLocked(name, val, privileged)
+	case solUDPLite:
+		return s.setLiteOptLocked(name, val)
 	case unix.IPPROTO_TCP:
 		if s.typ != unix.SOCK_STREAM {
 			return unix.ENOPROTOOPT

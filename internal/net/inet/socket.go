@@ -76,7 +76,8 @@ type Socket struct {
 
 	// UDP.
 	queue  []dgram
-	qbytes int // true size of the queued datagrams
+	qbytes int  // true size of the queued datagrams
+	lite   bool // UDP-Lite (udplite.go); set before the socket is shared
 }
 
 var (
@@ -96,7 +97,7 @@ func CheckType(typ, proto int) (int, error) {
 			return 0, unix.EPROTONOSUPPORT
 		}
 	case unix.SOCK_DGRAM:
-		if proto != 0 && proto != unix.IPPROTO_UDP {
+		if proto != 0 && proto != unix.IPPROTO_UDP && proto != unix.IPPROTO_UDPLITE {
 			return 0, unix.EPROTONOSUPPORT
 		}
 	case unix.SOCK_RAW:

@@ -93,7 +93,7 @@ func (st *Stack) bindLocked(s *Socket, ip netip.Addr, port uint16) error {
 		port = p
 		s.autoPort = true
 	} else {
-		for _, o := range st.bound[portKey{s.typ, port}] {
+		for _, o := range st.bound[portKey{s.space(), port}] {
 			if conflictLocked(s, sp, o) {
 				return unix.EADDRINUSE
 			}
@@ -101,7 +101,7 @@ func (st *Stack) bindLocked(s *Socket, ip netip.Addr, port uint16) error {
 	}
 	s.local = netip.AddrPortFrom(ip, port)
 	s.bound = true
-	k := portKey{s.typ, port}
+	k := portKey{s.space(), port}
 	st.bound[k] = append(st.bound[k], s)
 	return nil
 }
@@ -112,7 +112,7 @@ func (st *Stack) ephemeralLocked(s *Socket, sp span) (uint16, error) {
 	start := rand.IntN(n)
 	for i := range n {
 		p := uint16(ephemeralLow + (start+i)%n)
-		if len(st.bound[portKey{s.typ, p}]) == 0 {
+		if len(st.bound[portKey{s.space(), p}]) == 0 {
 			return p, nil
 		}
 	}
@@ -124,7 +124,7 @@ func (st *Stack) unbindLocked(s *Socket) {
 	if !s.bound {
 		return
 	}
-	k := portKey{s.typ, s.local.Port()}
+	k := portKey{s.space(), s.local.Port()}
 	l := st.bound[k]
 	for i, o := range l {
 		if o == s {

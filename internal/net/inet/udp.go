@@ -147,7 +147,7 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 	}
 	from := netip.AddrPortFrom(srcIP, s.local.Port())
 	dstAP := netip.AddrPortFrom(dst, ap.Port())
-	r := st.lookupLocked(unix.SOCK_DGRAM, dstAP, func(o *Socket) bool {
+	r := st.lookupLocked(s.space(), dstAP, func(o *Socket) bool {
 		return o.state != stateConnected || o.peer == from
 	})
 	if r == nil {
