@@ -42,7 +42,7 @@ func (s inetSock) Send(ctx vfs.Ctx, src [][]byte, o unixsock.SendOpts) (int, err
 	if o.To != nil {
 		to = o.To.Raw
 	}
-	return s.SendTo(ctx, src, to, o.Flags)
+	return s.SendMsg(ctx, src, to, o.Flags, o.Ctl)
 }
 
 // Recv implements sock. There is no error queue (MSG_ERRQUEUE: EAGAIN).
@@ -50,8 +50,8 @@ func (s inetSock) Recv(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (uni
 	if flags&unix.MSG_ERRQUEUE != 0 {
 		return unixsock.RecvResult{}, unix.EAGAIN
 	}
-	n, fl, from, err := s.RecvFrom(ctx, dst, flags, wantFrom)
-	return unixsock.RecvResult{N: n, Flags: fl, From: from}, err
+	n, fl, from, ctl, err := s.RecvMsg(ctx, dst, flags, wantFrom)
+	return unixsock.RecvResult{N: n, Flags: fl, From: from, Ctl: ctl}, err
 }
 
 // sockOf returns the socket behind f: EBADF-free, ENOTSOCK for another

@@ -237,6 +237,26 @@ func parseControl(t *kernel.Task, ctl []byte) (rights []*vfs.File, cred *unixsoc
 	return rights, cred, nil
 }
 
+// ipControl collects a control buffer's IP- and IPv6-level messages,
+// which inet datagram sockets read (parseControl has checked the
+// buffer's framing).
+func ipControl(ctl []byte) []unixsock.Cmsg {
+	var out []unixsock.Cmsg
+	le := binary.LittleEndian
+	for off := 0; off+cmsgHdrLen <= len(ctl); {
+		clen := le.Uint64(ctl[off:])
+		if clen < cmsgHdrLen || clen > uint64(len(ctl)-off) {
+			break
+		}
+		level, typ := int(int32(le.Uint32(ctl[off+8:]))), int(int32(le.Uint32(ctl[off+12:])))
+		if level == unix.IPPROTO_IP || level == unix.IPPROTO_IPV6 {
+			out = append(out, unixsock.Cmsg{Level: level, Type: typ, Data: ctl[off+cmsgHdrLen : off+int(clen)]})
+		}
+		off += cmsgAlign(int(clen))
+	}
+	return out
+}
+
 // checkCreds allows a sender to claim its own pid and ids; root may claim
 // any. Linux: net/core/scm.c (scm_check_creds)
 func checkCreds(t *kernel.Task, c unixsock.Cred) error {
@@ -280,7 +300,7 @@ func doSendmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, bool, error
 	for _, b := range p.bufs {
 		total += len(b)
 	}
-	n, err := s.Send(t, p.bufs, unixsock.SendOpts{To: to, Flags: flags, Rights: rights, Cred: cred})
+	n, err := s.Send(t, p.bufs, unixsock.SendOpts{To: to, Flags: flags, Rights: rights, Cred: cred, Ctl: ipControl(m.controlBytes)})
 	n, err = sendResult(t, n, err, flags)
 	return n, n == total, err
 }
@@ -374,7 +394,7 @@ func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error)
 	}
 	out := cmsgOut{room: int(m.ctrllen), flags: r.Flags | flags&unix.MSG_CMSG_CLOEXEC}
 	if m.control == 0 {
-		if r.Cred != nil || len(r.Rights) > 0 {
+		if r.Cred != nil || len(r.Rights) > 0 || len(r.Ctl) > 0 {
 			out.flags |= unix.MSG_CTRUNC
 		}
 		dropFiles(r.Rights)
@@ -383,6 +403,9 @@ func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error)
 			b := binary.LittleEndian.AppendUint32(nil, uint32(c.PID))
 			b = binary.LittleEndian.AppendUint32(b, c.UID)
 			out.put(unix.SOL_SOCKET, unix.SCM_CREDENTIALS, binary.LittleEndian.AppendUint32(b, c.GID))
+		}
+		for _, c := range r.Ctl {
+			out.put(c.Level, c.Type, c.Data)
 		}
 		var fds []int
 		if len(r.Rights) > 0 {

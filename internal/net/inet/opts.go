@@ -53,6 +53,7 @@ type options struct {
 	tcp                  map[int]int32
 	tos, ttl, tclass     int32
 	hops                 int32
+	rx                   rxOpts
 	// fwd are the SOL_SOCKET settings the inner unix socket of a
 	// connection must have too (timeouts, SO_RCVLOWAT), as set.
 	fwd map[int][]byte
@@ -120,6 +121,9 @@ func (s *Socket) GetOption(level, name int) ([]byte, error) {
 		}
 		return nil, unix.ENOPROTOOPT
 	case unix.IPPROTO_IP:
+		if on, ok := s.getRxOptLocked(level, name); ok {
+			return unixsock.IntBytes(unixsock.BoolInt(on)), nil
+		}
 		switch name {
 		case unix.IP_TOS:
 			return unixsock.IntBytes(s.opts.tos), nil
@@ -130,6 +134,9 @@ func (s *Socket) GetOption(level, name int) ([]byte, error) {
 	case unix.IPPROTO_IPV6:
 		if s.family != unix.AF_INET6 {
 			return nil, unix.EOPNOTSUPP
+		}
+		if on, ok := s.getRxOptLocked(level, name); ok {
+			return unixsock.IntBytes(unixsock.BoolInt(on)), nil
 		}
 		switch name {
 		case unix.IPV6_V6ONLY:

@@ -34,6 +34,9 @@ func (s *Socket) SetOption(level, name int, val []byte, privileged bool) error {
 			return unix.EINVAL
 		}
 		v := intVal(val)
+		if s.setRxOptLocked(level, name, v != 0) {
+			return nil
+		}
 		switch name {
 		case unix.IP_TOS:
 			if s.typ == unix.SOCK_STREAM {
@@ -58,6 +61,9 @@ func (s *Socket) SetOption(level, name int, val []byte, privileged bool) error {
 			return unix.EINVAL
 		}
 		v := intVal(val)
+		if s.setRxOptLocked(level, name, v != 0) {
+			return nil
+		}
 		switch name {
 		case unix.IPV6_V6ONLY:
 			if s.bound {

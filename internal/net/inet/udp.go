@@ -23,6 +23,10 @@ const (
 type dgram struct {
 	data []byte
 	from netip.AddrPort
+	// What its receiver may ask about (ancillary.go): where it was sent,
+	// its hop limit (TTL) and traffic class (TOS).
+	to           netip.Addr
+	hops, tclass int32
 }
 
 // connectDgram sets or (AF_UNSPEC) dissolves a UDP socket's default peer.
@@ -94,6 +98,11 @@ func (s *Socket) autobindLocked(src netip.Addr) error {
 // receiver's buffer is dropped. Linux: net/ipv4/udp.c (udp_sendmsg,
 // __udp_enqueue_schedule_skb), net/ipv4/icmp.c
 func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int, error) {
+	return s.sendDgramCtl(ctx, src, to, flags, nil)
+}
+
+// sendDgramCtl sends with the sender's ancillary data ctl.
+func (s *Socket) sendDgramCtl(ctx vfs.Ctx, src [][]byte, to []byte, flags int, ctl []Cmsg) (int, error) {
 	if flags&unix.MSG_OOB != 0 {
 		return 0, unix.EOPNOTSUPP // Linux: udp_sendmsg
 	}
@@ -135,6 +144,10 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 	if s.shut&sendShutdown != 0 {
 		return 0, unixsock.PlainErrno(unix.EPIPE)
 	}
+	hops, tclass, err := s.txLocked(ctl)
+	if err != nil {
+		return 0, err
+	}
 	dst, srcIP, err := route(ap.Addr())
 	if err != nil {
 		return 0, err
@@ -164,7 +177,7 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 	for _, b := range src {
 		data = append(data, b...)
 	}
-	r.queue = append(r.queue, dgram{data: data, from: from})
+	r.queue = append(r.queue, dgram{data: data, from: from, to: dst, hops: hops, tclass: tclass})
 	r.qbytes += total + udpOverhead
 	r.notifyLocked()
 	return total, nil
@@ -173,6 +186,13 @@ func (s *Socket) sendDgram(ctx vfs.Ctx, src [][]byte, to []byte, flags int) (int
 // recvDgram takes one datagram; what does not fit is lost (MSG_TRUNC).
 // Linux: net/ipv4/udp.c (udp_recvmsg), net/core/datagram.c
 func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (int, int, []byte, error) {
+	n, fl, from, _, err := s.recvDgramCtl(ctx, dst, flags, wantFrom)
+	return n, fl, from, err
+}
+
+// recvDgramCtl is recvDgram with the ancillary data the receiver asked
+// for.
+func (s *Socket) recvDgramCtl(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (int, int, []byte, []Cmsg, error) {
 	nonblock := s.nonblock(flags) // MSG_OOB means nothing to UDP (udp_recvmsg)
 	st := s.st
 	st.mu.Lock()
@@ -180,24 +200,25 @@ func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) 
 	for len(s.queue) == 0 {
 		if err := s.takeErrLocked(); err != nil {
 			st.mu.Unlock()
-			return 0, 0, nil, err
+			return 0, 0, nil, nil, err
 		}
 		if s.shut&rcvShutdown != 0 {
 			st.mu.Unlock()
-			return 0, 0, nil, nil
+			return 0, 0, nil, nil, nil
 		}
 		if nonblock {
 			st.mu.Unlock()
-			return 0, 0, nil, unix.EAGAIN
+			return 0, 0, nil, nil, unix.EAGAIN
 		}
 		ch := s.changedLocked()
 		st.mu.Unlock()
 		if err := unixsock.Wait(ctx, ch, until); err != nil {
-			return 0, 0, nil, err
+			return 0, 0, nil, nil, err
 		}
 		st.mu.Lock()
 	}
 	m := s.queue[0]
+	rx := s.opts.rx
 	if flags&unix.MSG_PEEK == 0 {
 		s.queue[0] = dgram{}
 		s.queue = s.queue[1:]
@@ -221,5 +242,5 @@ func (s *Socket) recvDgram(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) 
 	if wantFrom {
 		from = encodeAddr(s.family, m.from)
 	}
-	return n, msgFlags, from, nil
+	return n, msgFlags, from, s.rxCtl(rx, &m), nil
 }

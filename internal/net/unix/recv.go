@@ -15,6 +15,8 @@ type RecvResult struct {
 	Rights []*vfs.File
 	// Cred is the SCM_CREDENTIALS to deliver (nil unless SO_PASSCRED).
 	Cred *Cred
+	// Ctl are further ancillary messages to deliver, in order.
+	Ctl []Cmsg
 }
 
 // Recv receives into dst (recv, recvfrom, recvmsg, read) with the MSG_*

@@ -21,6 +21,16 @@ type SendOpts struct {
 	Rights []*vfs.File
 	// Cred is an SCM_CREDENTIALS the caller has checked.
 	Cred *Cred
+	// Ctl are the other ancillary messages (IP and IPv6 levels), for
+	// inet sockets.
+	Ctl []Cmsg
+}
+
+// Cmsg is one ancillary message other than SCM_RIGHTS and
+// SCM_CREDENTIALS.
+type Cmsg struct {
+	Level, Type int
+	Data        []byte
 }
 
 // Send sends src (send, sendto, sendmsg, write). It returns how much was
