@@ -11,6 +11,7 @@ import (
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/mm"
+	"glassbox/internal/userns"
 	"glassbox/internal/vfs"
 )
 
@@ -71,6 +72,9 @@ func (s procSource) System() procfs.System {
 // Mounts lists the namespace's mounts as the caller sees them.
 func (s procSource) Mounts(ctx vfs.Ctx) []procfs.MountLine {
 	ns := s.k.cfg.NS
+	if t, ok := ctx.(*Task); ok {
+		ns = t.MountNS()
+	}
 	ids := map[*vfs.Mount]int{}
 	var out []procfs.MountLine
 	for i, m := range ns.Mounts() {
@@ -85,8 +89,13 @@ func (s procSource) Mounts(ctx vfs.Ctx) []procfs.MountLine {
 		if m.Flags&unix.MS_RDONLY != 0 {
 			opts = "ro"
 		}
-		if m.Flags&unix.MS_NOSUID != 0 {
-			opts += ",nosuid"
+		for _, o := range []struct {
+			bit  int
+			name string
+		}{{unix.MS_NOSUID, ",nosuid"}, {unix.MS_NODEV, ",nodev"}, {unix.MS_NOEXEC, ",noexec"}} {
+			if m.Flags&o.bit != 0 {
+				opts += o.name
+			}
 		}
 		out = append(out, procfs.MountLine{ID: i + 1, ParentID: parent, Source: m.Source, Point: point,
 			FSType: m.FSType, Opts: opts, Root: "/"})
@@ -289,13 +298,13 @@ func (p procProcess) Status(self bool) string {
 			cgt |= abi.SigBit(sig)
 		}
 	}
+	// Ids as the process's own user namespace sees them (Linux: the
+	// reader's; the same when a process reads its own).
+	u := func(k uint32) uint32 { return userns.ShowUID(c.UserNS, k) }
+	g := func(k uint32) uint32 { return userns.ShowGID(c.UserNS, k) }
 	var groups strings.Builder
-	for _, g := range c.Groups {
-		fmt.Fprintf(&groups, "%d ", g)
-	}
-	capEff := uint64(0)
-	if c.EUID == 0 {
-		capEff = 1<<41 - 1
+	for _, x := range c.Groups {
+		fmt.Fprintf(&groups, "%d ", g(x))
 	}
 	scMode, scFilters := p.seccompStatus()
 	nnp := 0
@@ -305,14 +314,14 @@ func (p procProcess) Status(self bool) string {
 	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"+
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
 		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
-		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
-		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
+		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t%016x\nCapPrm:\t%016x\n"+
+		"CapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
 		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
-		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
+		u(c.UID), u(c.EUID), u(c.SUID), u(c.FSUID), g(c.GID), g(c.EGID), g(c.SGID), g(c.FSGID), groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
-		capEff, capEff, uint64(1<<41-1), nnp, scMode, scFilters)
+		c.CapInh, c.CapPrm, c.CapEff, c.CapBnd, c.CapAmb, nnp, scMode, scFilters)
 }
 
 // memLimit is the sandbox's memory: --memory if given, else what the

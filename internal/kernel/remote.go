@@ -11,7 +11,7 @@ import (
 // process, or a caller whose real uid and gid equal all of the target's
 // uids and gids, or root. Linux: kernel/ptrace.c (__ptrace_may_access)
 func (t *Task) mayAccessMem(target *Task) bool {
-	if target.tg == t.tg || t.capable() {
+	if target.tg == t.tg || t.creds.NSCapable(target.credsShared().UserNS, unix.CAP_SYS_PTRACE) {
 		return true
 	}
 	c, tc := t.creds, target.credsShared()

@@ -129,9 +129,6 @@ type Task struct {
 	restoreMask bool
 	// restartFn continues a syscall interrupted with ERESTART_RESTARTBLOCK.
 	restartFn func(*Task) (uint64, error)
-	// keepCaps is PR_SET_KEEPCAPS; capsKept says the task keeps root's
-	// capabilities after leaving euid 0 (until exec).
-	keepCaps, capsKept bool
 	// affinity is the CPU set sched_setaffinity gave (nil: the host's);
 	// never changed in place (affinity.go).
 	affinity *cpuSet
@@ -146,6 +143,9 @@ type Task struct {
 	// seccomp is the task's seccomp mode and filters (nil: none); see
 	// seccomp.go for who stores it.
 	seccomp atomic.Pointer[seccompState]
+	// nsp is the task's namespaces (ns.go; nil: the sandbox's initial
+	// ones); only the task itself stores it.
+	nsp atomic.Pointer[nsSet]
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -182,6 +182,7 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	creator.mu.Unlock()
 	if !dying {
 		t.seccomp.Store(creator.seccomp.Load())
+		t.nsp.Store(creator.nsp.Load())
 		tg.tasks = append(tg.tasks, t)
 	}
 	tg.mu.Unlock()

@@ -17,17 +17,19 @@ func init() {
 	reg(unix.SYS_VFORK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
 	}, "the child runs in the parent's memory; the parent waits for exec or exit")
-	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children; no namespaces")
+	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children, namespaces but CLONE_NEWPID")
 	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
 	reg(unix.SYS_WAIT4, sysWait4, "rusage reported as zeros")
 	reg(unix.SYS_WAITID, sysWaitid, "rusage reported as zeros")
 }
 
-// Flags glassbox accepts; others are EINVAL (namespaces, ptrace...).
+// Flags glassbox accepts; others are EINVAL.
 const cloneKnown = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_PIDFD | unix.CLONE_PTRACE | unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD |
 	unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
-	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO |
+	unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME // kernel/ns.go
 
 func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 	if ca.Flags&^uint64(cloneKnown) != 0 {

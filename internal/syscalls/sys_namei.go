@@ -244,7 +244,7 @@ func withFDPath(t *kernel.Task, fd int, fn func(p vfs.Path) error) (uint64, erro
 	return 0, fn(f.Path())
 }
 
-func ns(t *kernel.Task) *vfs.Namespace { return t.Kernel().Namespace() }
+func ns(t *kernel.Task) *vfs.Namespace { return t.MountNS() }
 
 func mkdirAt(t *kernel.Task, dirfd int, addr uint64, mode uint32) (uint64, error) {
 	path, start, err := pathArg(t, dirfd, addr)

@@ -91,7 +91,7 @@ func init() {
 		if err := vfs.MayAccess(t, p.Inode(), vfs.MayExec); err != nil {
 			return 0, err
 		}
-		if !t.Capable() {
+		if !t.HasCap(unix.CAP_SYS_CHROOT) {
 			return 0, unix.EPERM
 		}
 		t.FS().SetRoot(p)
@@ -202,7 +202,7 @@ func access(t *kernel.Task, dirfd int, pathAddr uint64, mode, flags int) (uint64
 		if err != nil {
 			return 0, err
 		}
-		p, err = t.Kernel().Namespace().Walk(ctx, t.FS().Root(), start, path, wf)
+		p, err = t.MountNS().Walk(ctx, t.FS().Root(), start, path, wf)
 		if err != nil {
 			return 0, err
 		}

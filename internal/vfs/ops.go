@@ -93,8 +93,13 @@ type Attr struct {
 
 func readOnly(p Path) bool { return p.Mount.Flags&unix.MS_RDONLY != 0 }
 
-// isOwner is inode_owner_or_capable (root has CAP_FOWNER).
-func isOwner(c *Creds, st *Stat) bool { return c.FSUID == 0 || c.Caps || c.FSUID == st.UID }
+// isOwner is inode_owner_or_capable: the owner, or CAP_FOWNER over the file.
+func isOwner(c *Creds, st *Stat) bool {
+	return c.FSUID == st.UID || c.CapableWrt(unix.CAP_FOWNER, st.UID, st.GID)
+}
+
+// IsOwner is isOwner for other packages (O_NOATIME, fcntl).
+func IsOwner(c *Creds, st *Stat) bool { return isOwner(c, st) }
 
 // dentryBusy reports whether something is mounted on d.
 func dentryBusy(d *Dentry) bool {
