@@ -40,7 +40,8 @@ type mntNS struct {
 // address can be bound and nothing reaches the sandbox's loopback.
 type netNS struct {
 	nsBase
-	own bool
+	own  bool
+	objs sync.Map // per-namespace objects of the network code (NetNSObject)
 }
 
 // ipcNS holds System V objects.
@@ -108,6 +109,21 @@ func (t *Task) IPC() *ipc.Namespace { return t.namespaces().ipc.objs }
 // NetPrivate reports whether the task is in a network namespace of its
 // own (made by CLONE_NEWNET): it has only a loopback that is down.
 func (t *Task) NetPrivate() bool { return t.namespaces().net.own }
+
+// NetNSObject returns the object kept under key for the task's network
+// namespace, made by mk on first use; nil for the sandbox's own
+// namespace (whose objects the network code keeps itself).
+func (t *Task) NetNSObject(key string, mk func() any) any {
+	n := t.namespaces().net
+	if !n.own {
+		return nil
+	}
+	if v, ok := n.objs.Load(key); ok {
+		return v
+	}
+	v, _ := n.objs.LoadOrStore(key, mk())
+	return v
+}
 
 // NetCapable is cap over the task's network namespace.
 func (t *Task) NetCapable(cap int) bool { return t.creds.NSCapable(t.namespaces().net.owner, cap) }
@@ -185,7 +201,7 @@ func (t *Task) newNamespaces(flags uint64) (*nsSet, *vfs.Creds, error) {
 		set.ipc = &ipcNS{nsBase{userns.NewInode(), owner}, ipc.NewNamespace(t.k.cfg.MemFile)}
 	}
 	if flags&unix.CLONE_NEWNET != 0 {
-		set.net = &netNS{nsBase{userns.NewInode(), owner}, true}
+		set.net = &netNS{nsBase: nsBase{userns.NewInode(), owner}, own: true}
 	}
 	if flags&unix.CLONE_NEWCGROUP != 0 {
 		set.cgroup = &nsBase{userns.NewInode(), owner}

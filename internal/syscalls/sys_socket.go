@@ -277,7 +277,7 @@ func sysBind(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	if is, ok := s.(inetSock); ok {
-		return 0, is.Bind(b)
+		return 0, is.BindPriv(b, t.NetCapable(unix.CAP_NET_BIND_SERVICE))
 	}
 	if ns, ok := s.(nlSock); ok {
 		return 0, ns.Bind(b, t.PID())

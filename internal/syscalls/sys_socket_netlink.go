@@ -50,6 +50,9 @@ func (s nlSock) Recv(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (unixs
 var nlNets sync.Map
 
 func nlNS(t *kernel.Task) *netlink.Namespace {
+	if v := t.NetNSObject("netlink", func() any { return netlink.NewDownNamespace() }); v != nil {
+		return v.(*netlink.Namespace)
+	}
 	k := t.Kernel()
 	if v, ok := nlNets.Load(k); ok {
 		return v.(*netlink.Namespace)

@@ -27,6 +27,7 @@ type portKey struct {
 type Stack struct {
 	pairs *unixsock.Namespace
 	host  bool // sockets are host sockets (--net=host)
+	down  bool // a new network namespace's: lo is down, nothing is reachable
 
 	mu    sync.Mutex
 	bound map[portKey][]*Socket
@@ -35,6 +36,15 @@ type Stack struct {
 // NewStack returns an empty loopback-only stack.
 func NewStack() *Stack {
 	return &Stack{pairs: unixsock.NewNamespace(nil), bound: map[portKey][]*Socket{}}
+}
+
+// NewDownStack returns the stack of a new network namespace, whose only
+// interface (lo) is down: no address can be bound but the wildcard, and
+// every destination is unreachable.
+func NewDownStack() *Stack {
+	st := NewStack()
+	st.down = true
+	return st
 }
 
 // span is the set of local addresses a binding covers.

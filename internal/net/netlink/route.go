@@ -99,7 +99,7 @@ func (s *Socket) rtnl(m []byte, r *request) (answer, bool) {
 		}
 		return answer{msgs: msgs}, true
 	}
-	q := query{seq: le.Uint32(m[8:]), pid: r.portid, payload: payload, strict: r.strict}
+	q := query{seq: le.Uint32(m[8:]), pid: r.portid, payload: payload, strict: r.strict, down: s.ns.down}
 	if flags&nlmDump != 0 {
 		return q.dump(typ), false
 	}
@@ -111,6 +111,7 @@ type query struct {
 	seq, pid uint32
 	payload  []byte
 	strict   bool
+	down     bool // a new network namespace's lo: down, no addresses or routes
 }
 
 // done ends a dump. Linux: net/netlink/af_netlink.c (netlink_dump_done)

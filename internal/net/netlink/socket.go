@@ -31,6 +31,7 @@ var lastIno atomic.Uint64
 // Namespace is one sandbox's netlink sockets.
 type Namespace struct {
 	host bool // relay rtnetlink GETs to the host (--net=host)
+	down bool // a new network namespace: lo is down (NewDownNamespace)
 
 	mu    sync.Mutex
 	ports map[uint32]*Socket
@@ -41,6 +42,14 @@ type Namespace struct {
 // for the host's interfaces when host is set.
 func NewNamespace(host bool) *Namespace {
 	return &Namespace{host: host, ports: map[uint32]*Socket{}, rover: autoRover}
+}
+
+// NewDownNamespace returns the netlink sockets of a new network
+// namespace, whose lo is down and has no address.
+func NewDownNamespace() *Namespace {
+	n := NewNamespace(false)
+	n.down = true
+	return n
 }
 
 // dgram is one queued datagram and the port that sent it (0: the kernel).
