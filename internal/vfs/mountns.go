@@ -65,19 +65,19 @@ func (n *Namespace) childrenOf(m *Mount) []*Mount {
 // BindMount attaches the tree at src (its mounts below too when rec) at
 // at. Linux: fs/namespace.c (do_loopback)
 func (n *Namespace) BindMount(at, src Path, rec bool, flags int) *Mount {
-	top := n.Mount(at, src.Dentry, src.Mount.FSType, src.Mount.Source, flags|src.Mount.Flags&^unix.MS_RDONLY)
-	if !rec {
-		return top
-	}
-	// Copy the mounts below src whose mount points are under src.Dentry.
-	n.mu.RLock()
+	// The mounts below src whose mount points are under src.Dentry, taken
+	// before the new mount exists (it may itself be below src).
 	var below []*Mount
-	for _, x := range n.all {
-		if x.parent == src.Mount && isBelow(x.point, src.Dentry) {
-			below = append(below, x)
+	if rec {
+		n.mu.RLock()
+		for _, x := range n.all {
+			if x.parent == src.Mount && isBelow(x.point, src.Dentry) {
+				below = append(below, x)
+			}
 		}
+		n.mu.RUnlock()
 	}
-	n.mu.RUnlock()
+	top := n.Mount(at, src.Dentry, src.Mount.FSType, src.Mount.Source, flags|src.Mount.Flags&^unix.MS_RDONLY)
 	for _, x := range below {
 		cm := n.BindMount(Path{top, x.point}, Path{x, x.root}, true, 0)
 		cm.Flags = x.Flags
