@@ -189,6 +189,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		}
 	}
 	k.orphanCheck(tg, parent, children)
+	k.pidNSInitExited(tg) // pidns.go
 }
 
 // reaperLocked is who adopts tg's children: the nearest living ancestor
@@ -206,6 +207,9 @@ func (k *Kernel) reaperLocked(tg *ThreadGroup) *ThreadGroup {
 			return p
 		}
 		p = next
+	}
+	if r := k.pidReaperLocked(tg); r != nil { // pidns.go
+		return r
 	}
 	return k.init
 }

@@ -58,7 +58,7 @@ type nsSet struct {
 	ipc    *ipcNS
 	cgroup *nsBase
 	time   *nsBase
-	pid    *nsBase
+	pid    *pidNS // for children (pid_for_children)
 }
 
 // Inode numbers of the initial namespaces, as Linux numbers them.
@@ -86,7 +86,7 @@ func (k *Kernel) rootNS() *nsSet {
 			ipc:    &ipcNS{nsBase{initIPCIno, nil}, k.ipc},
 			cgroup: &nsBase{initCgroupIno, nil},
 			time:   &nsBase{initTimeIno, nil},
-			pid:    &nsBase{initPIDIno, nil},
+			pid:    &pidNS{nsBase: nsBase{initPIDIno, nil}},
 		}
 	})
 	return k.nsRoot.set
@@ -209,6 +209,13 @@ func (t *Task) newNamespaces(flags uint64) (*nsSet, *vfs.Creds, error) {
 	if flags&unix.CLONE_NEWTIME != 0 {
 		set.time = &nsBase{userns.NewInode(), owner}
 	}
+	if flags&unix.CLONE_NEWPID != 0 {
+		pns, err := t.newPIDNS(owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		set.pid = pns
+	}
 	if flags&unix.CLONE_NEWNS != 0 {
 		set.mnt = &mntNS{nsBase{userns.NewInode(), owner}, nil} // tree: copied by installNS
 	}
@@ -237,10 +244,6 @@ func (t *Task) Unshare(flags uint64) error {
 	const known = cloneNSFlags | unix.CLONE_THREAD | unix.CLONE_SIGHAND | unix.CLONE_VM |
 		unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM
 	if flags&^known != 0 {
-		return unix.EINVAL
-	}
-	if flags&unix.CLONE_NEWPID != 0 {
-		t.ReportUnsupported("unshare CLONE_NEWPID")
 		return unix.EINVAL
 	}
 	if flags&unix.CLONE_NEWUSER != 0 {
@@ -280,16 +283,20 @@ func (tg *ThreadGroup) liveThreads() int {
 // the child's namespaces (nil creds: the parent's).
 // Linux: kernel/fork.c (copy_process)
 func (t *Task) checkCloneNS(f uint64) (*nsSet, *vfs.Creds, error) {
+	if ns := t.namespaces().pid; ns.level > 0 {
+		ns.mu.Lock()
+		dead := ns.dead
+		ns.mu.Unlock()
+		if dead {
+			return nil, nil, unix.ENOMEM // Linux: alloc_pid on a namespace whose init is gone
+		}
+	}
 	if f&cloneNSFlags == 0 {
 		return nil, nil, nil
 	}
 	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS ||
 		f&(unix.CLONE_NEWUSER|unix.CLONE_FS) == unix.CLONE_NEWUSER|unix.CLONE_FS ||
 		f&unix.CLONE_THREAD != 0 && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 {
-		return nil, nil, unix.EINVAL
-	}
-	if f&unix.CLONE_NEWPID != 0 {
-		t.ReportUnsupported("clone CLONE_NEWPID")
 		return nil, nil, unix.EINVAL
 	}
 	return t.newNamespaces(f)
@@ -300,10 +307,11 @@ func (t *Task) checkCloneNS(f uint64) (*nsSet, *vfs.Creds, error) {
 func (t *Task) enterCloneNS(c *Task, set *nsSet, creds *vfs.Creds) {
 	if set == nil {
 		c.nsp.Store(t.nsp.Load())
-		return
+	} else {
+		if creds != nil {
+			c.setCreds(creds)
+		}
+		c.installNS(set, t.namespaces())
 	}
-	if creds != nil {
-		c.setCreds(creds)
-	}
-	c.installNS(set, t.namespaces())
+	c.assignPIDs(c.namespaces().pid, true)
 }

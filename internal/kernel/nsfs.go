@@ -58,7 +58,9 @@ func (t *Task) nsFileOf(kind string) *nsFile {
 		n.ino = s.mnt.inode
 	case "net":
 		n.ino = s.net.inode
-	case "pid", "pid_for_children":
+	case "pid":
+		n.ino = t.activePIDNS().inode
+	case "pid_for_children":
 		n.kind, n.ino = "pid", s.pid.inode
 	case "cgroup":
 		n.ino = s.cgroup.inode

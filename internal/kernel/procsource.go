@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,22 +17,49 @@ import (
 )
 
 // ProcSource returns the kernel's answers for /proc.
-func (k *Kernel) ProcSource() procfs.Source { return procSource{k} }
+func (k *Kernel) ProcSource() procfs.Source { return procSource{k: k} }
 
-type procSource struct{ k *Kernel }
+// ProcSourceFor returns the answers for a /proc the task mounts: its PID
+// namespace's view.
+func (t *Task) ProcSourceFor() procfs.Source { return procSource{k: t.k, view: t.PIDView()} }
+
+type procSource struct {
+	k    *Kernel
+	view PIDView // whose numbers /proc shows (pidns.go)
+}
 
 func (s procSource) Caller(ctx vfs.Ctx) (int, int) {
 	if t, ok := ctx.(*Task); ok {
-		return t.tg.pid, t.tid
+		return s.view.nrOf(t.tg), s.view.taskNr(t)
 	}
 	return 0, 0
 }
 
-func (s procSource) PIDs() []int { return s.k.PIDs() }
+func (s procSource) PIDs() []int {
+	pids := s.k.PIDs()
+	if s.view.root() {
+		return pids
+	}
+	var out []int
+	for _, pid := range pids {
+		if tg := s.k.ThreadGroupByPID(pid); tg != nil {
+			if nr := s.view.nrOf(tg); nr != 0 {
+				out = append(out, nr)
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
 
 func (s procSource) Process(pid int) procfs.Process {
+	if !s.view.root() {
+		if pid = s.view.ns.kernelPID(pid); pid < 0 {
+			return nil
+		}
+	}
 	if tg := s.k.ThreadGroupByPID(pid); tg != nil {
-		return procProcess{tg}
+		return procProcess{tg: tg, view: s.view}
 	}
 	return nil
 }
@@ -113,7 +141,21 @@ func cstr(b []byte) string {
 }
 
 // procProcess is a thread group seen through /proc.
-type procProcess struct{ tg *ThreadGroup }
+type procProcess struct {
+	tg   *ThreadGroup
+	view PIDView // whose numbers it shows
+}
+
+// vpid is kernel pid as the view numbers it (0: outside the view).
+func (p procProcess) vpid(pid int) int {
+	if p.view.root() || pid <= 0 {
+		return pid
+	}
+	if tg := p.tg.k.ThreadGroupByPID(pid); tg != nil {
+		return p.view.nrOf(tg)
+	}
+	return 0
+}
 
 func (p procProcess) Exe() (vfs.Path, bool) {
 	e, _ := p.tg.Exe()
@@ -258,7 +300,10 @@ func (p procProcess) Stat(self bool) string {
 	kids := tg.ChildrenUsage()
 	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
 	ttyNr, tpgid := tg.k.controllingTTY(tg.Sid())
-	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), ttyNr, tpgid, 0x400000,
+	if tpgid > 0 {
+		tpgid = p.vpid(tpgid)
+	}
+	f := []any{p.vpid(tg.pid), tg.Comm(), state, p.vpid(tg.PPID()), p.vpid(tg.Pgid()), p.vpid(tg.Sid()), ttyNr, tpgid, 0x400000,
 		minflt, kids.MinFlt, majflt, kids.MajFlt, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {
@@ -317,7 +362,7 @@ func (p procProcess) Status(self bool) string {
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t%016x\nCapPrm:\t%016x\n"+
 		"CapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(),
+		tg.Comm(), p.umask(), state, p.vpid(tg.pid), p.vpid(tg.pid), p.vpid(tg.PPID()),
 		u(c.UID), u(c.EUID), u(c.SUID), u(c.FSUID), g(c.GID), g(c.EGID), g(c.SGID), g(c.FSGID), groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
@@ -391,7 +436,9 @@ func (p procProcess) Threads() []int {
 	defer p.tg.mu.Unlock()
 	out := make([]int, 0, len(p.tg.tasks))
 	for _, t := range p.tg.tasks {
-		out = append(out, t.tid)
+		if nr := p.view.taskNr(t); nr != 0 {
+			out = append(out, nr)
+		}
 	}
 	return out
 }

@@ -79,6 +79,8 @@ type ThreadGroup struct {
 	nnp                        bool // no_new_privs
 	attrs                      procAttrs
 	semUndo                    *semUndo // SEM_UNDO list (shm.go)
+	// pidc is the process's numbers in nested PID namespaces (pidns.go).
+	pidc atomic.Pointer[pidChain]
 	exeKey                     vfs.ExeKey
 	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
 
@@ -146,6 +148,9 @@ type Task struct {
 	// nsp is the task's namespaces (ns.go; nil: the sandbox's initial
 	// ones); only the task itself stores it.
 	nsp atomic.Pointer[nsSet]
+	// pidc is the task's numbers in nested PID namespaces (pidns.go;
+	// nil: the initial namespace only); stored once, before it runs.
+	pidc atomic.Pointer[pidChain]
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -183,6 +188,7 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	if !dying {
 		t.seccomp.Store(creator.seccomp.Load())
 		t.nsp.Store(creator.nsp.Load())
+		t.assignPIDs(creator.activePIDNS(), false) // pidns.go
 		tg.tasks = append(tg.tasks, t)
 	}
 	tg.mu.Unlock()

@@ -20,7 +20,7 @@ import (
 func init() {
 	reg(unix.SYS_UNSHARE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.Unshare(a[0])
-	}, "user, mount, UTS, IPC, network, cgroup and time namespaces; not PID")
+	}, "user, mount, UTS, IPC, PID, network, cgroup and time namespaces")
 	reg(unix.SYS_SETNS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f, err := getFile(t, a.Int(0))
 		if err != nil {
@@ -166,12 +166,20 @@ func newFS(t *kernel.Task, fstype, data string) (vfs.Inode, error) {
 		for name, in := range ipc.Sysctls(procfs.Dev) {
 			extra["sys/kernel/"+name] = in
 		}
-		return procfs.New(t.Kernel().ProcSource(), extra).Root(), nil
+		return procfs.New(t.ProcSourceFor(), extra).Root(), nil
 	case "sysfs":
 		if !t.NetCapable(unix.CAP_SYS_ADMIN) {
 			return nil, unix.EPERM
 		}
 		return synth.Static(0x17, 0o555, map[string]vfs.Inode{}), nil
+	case "devpts":
+		// The sandbox's one pty instance (no newinstance of its own).
+		ns := t.Kernel().Namespace()
+		p, err := ns.Walk(t, ns.Root(), ns.Root(), "/dev/pts", vfs.Follow|vfs.MustDir)
+		if err != nil {
+			return nil, unix.ENODEV
+		}
+		return p.Inode(), nil
 	case "":
 		return nil, unix.EINVAL
 	}

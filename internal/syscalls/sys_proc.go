@@ -22,10 +22,10 @@ func init() {
 		t.ExitGroup(a.Int(0))
 		return 0, kernel.ErrNoReturn
 	})
-	reg(unix.SYS_GETPID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.PID()), nil })
-	reg(unix.SYS_GETTID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.TID()), nil })
+	reg(unix.SYS_GETPID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.VPID(t.PID())), nil })
+	reg(unix.SYS_GETTID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.VPID(t.TID())), nil })
 	reg(unix.SYS_GETPPID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return uint64(t.ThreadGroup().PPID()), nil
+		return uint64(t.PPIDSeen()), nil
 	})
 	reg(unix.SYS_GETUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowUID(t.Creds().UID)), nil })
 	reg(unix.SYS_GETEUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowUID(t.Creds().EUID)), nil })
@@ -116,28 +116,28 @@ func init() {
 		return execve(t, a.Int(0), a[1], a[2], a[3], a.Int(4))
 	})
 	reg(unix.SYS_GETPGRP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return uint64(t.ThreadGroup().Pgid()), nil
+		return uint64(t.VPID(t.ThreadGroup().Pgid())), nil
 	})
 	reg(unix.SYS_GETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		tg, err := findTG(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		return uint64(tg.Pgid()), nil
+		return uint64(t.VPID(tg.Pgid())), nil
 	})
 	reg(unix.SYS_GETSID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		tg, err := findTG(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		return uint64(tg.Sid()), nil
+		return uint64(t.VPID(tg.Sid())), nil
 	})
 	reg(unix.SYS_SETSID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		sid, err := t.Setsid()
-		return uint64(sid), err
+		return uint64(t.VPID(sid)), err
 	})
 	reg(unix.SYS_SETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return 0, t.Setpgid(a.Int(0), a.Int(1))
+		return 0, t.Setpgid(t.KPID(a.Int(0)), t.KPID(a.Int(1)))
 	})
 	reg(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		runtime.Gosched()
@@ -174,7 +174,7 @@ func findTG(t *kernel.Task, pid int) (*kernel.ThreadGroup, error) {
 	if pid == 0 {
 		return t.ThreadGroup(), nil
 	}
-	tg := t.Kernel().ThreadGroupByPID(pid)
+	tg := t.Kernel().ThreadGroupByPID(t.KPID(pid))
 	if tg == nil {
 		return nil, unix.ESRCH
 	}

@@ -118,6 +118,7 @@ func (n *Namespace) Mount(at Path, root *Dentry, fstype, source string, flags in
 	at.Dentry.mounts++
 	at.Dentry.mu.Unlock()
 	n.all = append(n.all, m)
+	keepVolatileChild(at.Dentry)
 	return m
 }
 

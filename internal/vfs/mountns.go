@@ -36,6 +36,25 @@ func (n *Namespace) Copy() (*Namespace, func(Path) Path) {
 	}
 }
 
+// keepVolatileChild caches d in its parent when the parent is Volatile
+// (which caches nothing of its own), so a later walk finds the dentry a
+// mount sits on (a bind mount on /proc/sys).
+func keepVolatileChild(d *Dentry) {
+	p := d.parent
+	if p == nil {
+		return
+	}
+	if _, ok := p.inode.(Volatile); !ok {
+		return
+	}
+	p.mu.Lock()
+	if p.children == nil {
+		p.children = map[string]*Dentry{}
+	}
+	p.children[d.name] = d
+	p.mu.Unlock()
+}
+
 // Contains reports whether m is one of n's mounts.
 func (n *Namespace) Contains(m *Mount) bool {
 	n.mu.RLock()

@@ -47,7 +47,7 @@ func (s *Socket) BindPriv(b []byte, priv bool) error {
 	if s.family == unix.AF_INET6 && ip.Is4() && s.v6only {
 		return unix.EINVAL
 	}
-	if !ip.IsUnspecified() && (!ip.IsLoopback() || st.down) {
+	if !ip.IsUnspecified() && (!ip.IsLoopback() || st.down.Load()) {
 		return unix.EADDRNOTAVAIL
 	}
 	if p := ap.Port(); p != 0 && p < 1024 && !priv {
@@ -120,7 +120,7 @@ func (s *Socket) Connect(ctx vfs.Ctx, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if s.st.down && !unspec {
+	if s.st.down.Load() && !unspec {
 		return unix.ENETUNREACH
 	}
 	if s.typ == unix.SOCK_DGRAM {

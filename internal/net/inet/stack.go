@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -27,7 +28,7 @@ type portKey struct {
 type Stack struct {
 	pairs *unixsock.Namespace
 	host  bool // sockets are host sockets (--net=host)
-	down  bool // a new network namespace's: lo is down, nothing is reachable
+	down  atomic.Bool // a new network namespace's lo is down: nothing is reachable
 
 	mu    sync.Mutex
 	bound map[portKey][]*Socket
@@ -43,9 +44,12 @@ func NewStack() *Stack {
 // every destination is unreachable.
 func NewDownStack() *Stack {
 	st := NewStack()
-	st.down = true
+	st.down.Store(true)
 	return st
 }
+
+// SetUp brings the namespace's lo up (ip link set lo up).
+func (st *Stack) SetUp() { st.down.Store(false) }
 
 // span is the set of local addresses a binding covers.
 type span struct {

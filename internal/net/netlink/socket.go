@@ -31,7 +31,12 @@ var lastIno atomic.Uint64
 // Namespace is one sandbox's netlink sockets.
 type Namespace struct {
 	host bool // relay rtnetlink GETs to the host (--net=host)
-	down bool // a new network namespace: lo is down (NewDownNamespace)
+	// A new network namespace's (NewDownNamespace): lo is down until a
+	// caller that admin accepts brings it up; onUp is then called. down
+	// is guarded by mu.
+	down  bool
+	admin func(vfs.Ctx) bool
+	onUp  func()
 
 	mu    sync.Mutex
 	ports map[uint32]*Socket
@@ -45,10 +50,12 @@ func NewNamespace(host bool) *Namespace {
 }
 
 // NewDownNamespace returns the netlink sockets of a new network
-// namespace, whose lo is down and has no address.
-func NewDownNamespace() *Namespace {
+// namespace, whose lo is down and has no address. A sender admin accepts
+// (CAP_NET_ADMIN over the namespace) may bring lo up and give it its
+// addresses; onUp is called when lo comes up.
+func NewDownNamespace(admin func(vfs.Ctx) bool, onUp func()) *Namespace {
 	n := NewNamespace(false)
-	n.down = true
+	n.down, n.admin, n.onUp = true, admin, onUp
 	return n
 }
 
