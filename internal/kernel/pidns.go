@@ -25,14 +25,14 @@ type pidNS struct {
 	level  int
 
 	mu   sync.Mutex
-	next int          // the last number given
+	next int // the last number given
 	// kpid and local map kernel tids to this namespace's numbers and
 	// back; kept after a task ends (numbers are never reused), so a
 	// reaped child's pid still translates.
 	kpid  map[int]int
 	local map[int]int
-	init *ThreadGroup // the first process (its number 1); nil until made
-	dead bool         // init has exited: no new process may enter
+	init  *ThreadGroup // the first process (its number 1); nil until made
+	dead  bool         // init has exited: no new process may enter
 }
 
 // pidChain is a task's numbers: nr[i] in namespace ns[i], innermost first.

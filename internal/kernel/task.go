@@ -80,9 +80,9 @@ type ThreadGroup struct {
 	attrs                      procAttrs
 	semUndo                    *semUndo // SEM_UNDO list (shm.go)
 	// pidc is the process's numbers in nested PID namespaces (pidns.go).
-	pidc atomic.Pointer[pidChain]
-	exeKey                     vfs.ExeKey
-	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
+	pidc      atomic.Pointer[pidChain]
+	exeKey    vfs.ExeKey
+	exeDenied bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 

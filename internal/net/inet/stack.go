@@ -27,7 +27,7 @@ type portKey struct {
 // unix namespace whose socket pairs carry TCP connections.
 type Stack struct {
 	pairs *unixsock.Namespace
-	host  bool // sockets are host sockets (--net=host)
+	host  bool        // sockets are host sockets (--net=host)
 	down  atomic.Bool // a new network namespace's lo is down: nothing is reachable
 
 	mu    sync.Mutex
