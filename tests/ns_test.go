@@ -40,6 +40,45 @@ var nsScripts = []string{
 	// until one is unshared.
 	`a=$(readlink /proc/self/ns/uts); b=$(sh -c 'readlink /proc/self/ns/uts'); [ "$a" = "$b" ] && echo same; c=$(unshare -Uu readlink /proc/self/ns/uts); [ "$a" != "$c" ] && echo differs; echo ${c%%:*}`,
 	`ls /proc/self/ns | sort`,
+	// A new PID namespace: its first process is 1 and sees only its own.
+	`unshare -Urpf --mount-proc sh -c 'echo $$; ps -eo pid=,ppid=,comm= | awk '"'"'{print $1, $2, $3}'"'"' | sort -n; grep -E "^(Pid|PPid|Tgid)" /proc/self/status; ls -d /proc/[0-9]* | wc -l'`,
+	`unshare -Urpf sh -c 'echo $$; sh -c "echo \$PPID"; (sleep 0.1 & wait $!; echo waited $?)'`,
+	// The end of the namespace's init kills what remains in it; orphans
+	// go to the namespace's init.
+	`unshare -Urpf --mount-proc sh -c 'sh -c "sleep 5 & echo \$!" ; sleep 0.2; ps -eo pid=,ppid=,comm= | awk '"'"'{print $1, $2, $3}'"'"' | sort -n'`,
+	`unshare -Urpf sh -c 'sleep 5 & exit 0'; echo $?`,
+}
+
+// bwrapArgs are bubblewrap invocations compared with the host.
+var bwrapArgs = [][]string{
+	{"--ro-bind", "/", "/", "--unshare-all", "--uid", "0", "id"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--uid", "1000", "--gid", "1000", "id"},
+	{"--ro-bind", "/", "/", "--unshare-user", "--uid", "0", "id"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--uid", "0", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "id"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--proc", "/proc", "sh", "-c", "ps -eo pid=,comm= | awk '{print $1, $2}'"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--hostname", "box", "hostname"},
+	{"--ro-bind", "/", "/", "--unshare-net", "ip", "link"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--dev", "/dev", "ls", "/dev"},
+	{"--ro-bind", "/", "/", "--tmpfs", "/tmp", "--unshare-all", "sh", "-c", "echo x > /tmp/f && cat /tmp/f && ls /tmp"},
+	{"--ro-bind", "/", "/", "--unshare-all", "sh", "-c", "echo x > /etc/f"},
+}
+
+// TestBwrap: bubblewrap makes its namespaces and mounts inside glassbox
+// as on the host, as root and as uid 1000.
+func TestBwrap(t *testing.T) {
+	bw, err := exec.LookPath("bwrap")
+	if err != nil {
+		t.Skip("bwrap not installed (apt-get install bubblewrap, or run scripts/setup)")
+	}
+	for _, a := range bwrapArgs {
+		argv := append([]string{bw}, a...)
+		diff(t, argv)
+		native := runNative(t, append(append([]string{}, asUser...), argv...))
+		gb := runGlassbox(t, userFlags, argv)
+		if native.Stdout != gb.Stdout || native.Code != gb.Code || native.Stderr != gb.Stderr {
+			t.Errorf("%q as uid 1000: glassbox differs from native\n===== native: %s\n===== glassbox: %s", argv, native, gb)
+		}
+	}
 }
 
 // TestUnshare: the unshare(1) invocations behave as on the host.

@@ -124,7 +124,9 @@ func isDirPath(p vfs.Path) bool {
 func newFS(t *kernel.Task, fstype, data string) (vfs.Inode, error) {
 	switch fstype {
 	case "tmpfs":
-		o := tmpfs.Options{Mode: 0o1777}
+		// The root belongs to the mounter. Linux: mm/shmem.c (shmem_fill_super)
+		c := t.Creds()
+		o := tmpfs.Options{Mode: 0o1777, UID: c.FSUID, GID: c.FSGID}
 		for _, opt := range strings.Split(data, ",") {
 			k, v, _ := strings.Cut(opt, "=")
 			switch k {
