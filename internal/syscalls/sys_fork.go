@@ -80,7 +80,7 @@ func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	ca := kernel.CloneArgs{Flags: u(0), PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
 		TLS: u(7)}
-	if ca.ExitSignal > abi.NSIG || ca.Flags&0xff != 0 {
+	if ca.ExitSignal > abi.NSIG || ca.Flags&(0xff&^unix.CLONE_NEWTIME) != 0 { // CSIGNAL bits but CLONE_NEWTIME
 		return 0, unix.EINVAL
 	}
 	if stack, ssize := u(5), u(6); stack != 0 || ssize != 0 {

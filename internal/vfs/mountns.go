@@ -15,7 +15,7 @@ func (n *Namespace) Copy() (*Namespace, func(Path) Path) {
 	m := map[*Mount]*Mount{}
 	c := &Namespace{mounts: map[*Dentry][]*Mount{}}
 	for _, old := range n.all {
-		nm := &Mount{root: old.root, parent: m[old.parent], point: old.point, Flags: old.Flags,
+		nm := &Mount{root: old.root, parent: m[old.parent], point: old.point, ns: c, Flags: old.Flags,
 			Source: old.Source, FSType: old.FSType}
 		m[old] = nm
 		c.all = append(c.all, nm)
