@@ -72,11 +72,11 @@ type Volatile interface{ Volatile() }
 // Mount attaches a file system root at a dentry of another.
 type Mount struct {
 	root   *Dentry
-	parent *Mount  // nil for the root mount
-	point  *Dentry // where it is attached in parent
+	parent *Mount     // nil for the root mount
+	point  *Dentry    // where it is attached in parent
 	ns     *Namespace // the table the mount is in
 	Flags  int        // MS_RDONLY, MS_NOSUID...
-	Source string  // for /proc/mounts
+	Source string     // for /proc/mounts
 	FSType string
 }
 
