@@ -41,11 +41,11 @@ var nsScripts = []string{
 	`a=$(readlink /proc/self/ns/uts); b=$(sh -c 'readlink /proc/self/ns/uts'); [ "$a" = "$b" ] && echo same; c=$(unshare -Uu readlink /proc/self/ns/uts); [ "$a" != "$c" ] && echo differs; echo ${c%%:*}`,
 	`ls /proc/self/ns | sort`,
 	// A new PID namespace: its first process is 1 and sees only its own.
-	`unshare -Urpf --mount-proc sh -c 'echo $$; ps -eo pid=,ppid=,comm= | awk '"'"'{print $1, $2, $3}'"'"' | sort -n; grep -E "^(Pid|PPid|Tgid)" /proc/self/status; ls -d /proc/[0-9]* | wc -l'`,
+	`unshare -Urpf --mount-proc sh -c 'echo $$; f=$(mktemp); ps -eo pid=,ppid=,comm= > $f; awk '"'"'{print $1, $2, $3}'"'"' $f; rm $f; grep -E "^(Pid|PPid|Tgid)" /proc/self/status; ls -d /proc/1 /proc/self'`,
 	`unshare -Urpf sh -c 'echo $$; sh -c "echo \$PPID"; (sleep 0.1 & wait $!; echo waited $?)'`,
 	// The end of the namespace's init kills what remains in it; orphans
 	// go to the namespace's init.
-	`unshare -Urpf --mount-proc sh -c 'sh -c "sleep 5 & echo \$!" ; sleep 0.2; ps -eo pid=,ppid=,comm= | awk '"'"'{print $1, $2, $3}'"'"' | sort -n'`,
+	`unshare -Urpf --mount-proc sh -c 'sh -c "sleep 5 & echo \$!"; f=$(mktemp); until ps -eo pid=,ppid=,comm= | grep -q "^ *3 *1 sleep"; do sleep 0.05; done; ps -eo pid=,ppid=,comm= > $f; awk '"'"'$3 == "sh" || $3 == "sleep" {print $1, $2, $3}'"'"' $f; rm $f'`,
 	`unshare -Urpf sh -c 'sleep 5 & exit 0'; echo $?`,
 }
 
