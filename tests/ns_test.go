@@ -34,6 +34,8 @@ var nsScripts = []string{
 	`unshare -Urm sh -c 'mkdir -p /tmp/nsbind && mount --bind /etc /tmp/nsbind && test -e /tmp/nsbind/passwd && echo bound && umount /tmp/nsbind && test ! -e /tmp/nsbind/passwd && echo unmounted'; rmdir /tmp/nsbind 2>/dev/null; true`,
 	// Without a user namespace only root may make namespaces.
 	`unshare -u true; echo $?; unshare -m true; echo $?`,
+	// System V objects stay in their IPC namespace.
+	`id=$(ipcmk -Q | awk '{print $NF}'); unshare -Uri sh -c 'ipcs -q | grep -c "^0x"; ipcmk -M 4096 >/dev/null; ipcs -m | grep -c "^0x"'; ipcs -q -i $id >/dev/null && echo visible; ipcrm -q $id`,
 	// Nested user namespaces.
 	`unshare -Ur unshare -Ur id -u`,
 	// Links in /proc/PID/ns name the same namespace for parent and child

@@ -106,6 +106,15 @@ func (t *Task) MountNS() *vfs.Namespace { return t.namespaces().mnt.tree }
 // IPC returns the task's System V IPC namespace.
 func (t *Task) IPC() *ipc.Namespace { return t.namespaces().ipc.objs }
 
+// IPCOf returns the IPC namespace of the task behind ctx (the sandbox's
+// for any other caller), for /proc/sysvipc.
+func (k *Kernel) IPCOf(ctx vfs.Ctx) *ipc.Namespace {
+	if t, ok := ctx.(*Task); ok {
+		return t.IPC()
+	}
+	return k.ipc
+}
+
 // NetPrivate reports whether the task is in a network namespace of its
 // own (made by CLONE_NEWNET): it has only a loopback that is down.
 func (t *Task) NetPrivate() bool { return t.namespaces().net.own }
@@ -170,8 +179,8 @@ func (t *Task) newNamespaces(flags uint64) (*nsSet, *vfs.Creds, error) {
 		if t.creds.UserNS != nil && userns.Level(t.creds.UserNS) >= userns.MaxLevel {
 			return nil, nil, unix.EUSERS
 		}
-		if t.tg.fsc.Root() != t.MountNS().Root() && !t.HasCap(unix.CAP_SYS_CHROOT) {
-			return nil, nil, unix.EPERM // a chrooted process may not escape through a new namespace
+		if t.tg.fsc.Root() != t.MountNS().Root() {
+			return nil, nil, unix.EPERM // a chrooted process may not. Linux: kernel/user_namespace.c (create_user_ns)
 		}
 		ns, err := userns.New(t.creds.UserNS, t.creds.EUID, t.creds.EGID)
 		if err != nil {
@@ -227,6 +236,14 @@ func (t *Task) newNamespaces(flags uint64) (*nsSet, *vfs.Creds, error) {
 // working directory move to the copies of their mounts.
 // Linux: fs/namespace.c (copy_mnt_ns)
 func (t *Task) installNS(set *nsSet, old *nsSet) {
+	if set.ipc != old.ipc {
+		// The undo list belongs to the old namespace: applied now.
+		// Linux: ipc/namespace.c (via unshare_nsproxy_namespaces: exit_sem)
+		t.tg.exitSemUndo()
+		t.tg.mu.Lock()
+		t.tg.semUndo = &semUndo{users: 1, ns: set.ipc.objs}
+		t.tg.mu.Unlock()
+	}
 	if set.mnt != old.mnt && set.mnt.tree == nil {
 		tree, move := old.mnt.tree.Copy()
 		set.mnt.tree = tree
@@ -296,7 +313,8 @@ func (t *Task) checkCloneNS(f uint64) (*nsSet, *vfs.Creds, error) {
 	}
 	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS ||
 		f&(unix.CLONE_NEWUSER|unix.CLONE_FS) == unix.CLONE_NEWUSER|unix.CLONE_FS ||
-		f&unix.CLONE_THREAD != 0 && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 {
+		f&unix.CLONE_THREAD != 0 && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 ||
+		f&(unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM) == unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM {
 		return nil, nil, unix.EINVAL
 	}
 	return t.newNamespaces(f)

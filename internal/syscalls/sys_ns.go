@@ -164,7 +164,7 @@ func newFS(t *kernel.Task, fstype, data string) (vfs.Inode, error) {
 		}
 		return tmpfs.New(t.Kernel().MemFile(), o).Root(), nil
 	case "proc":
-		extra := map[string]vfs.Inode{"sysvipc": ipc.ProcDir(t.IPC(), procfs.Dev)}
+		extra := map[string]vfs.Inode{"sysvipc": ipc.ProcDirFor(t.Kernel().IPCOf, procfs.Dev)}
 		for name, in := range ipc.Sysctls(procfs.Dev) {
 			extra["sys/kernel/"+name] = in
 		}
