@@ -25,6 +25,9 @@ var nsScripts = []string{
 	`unshare -Ur cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups`,
 	`unshare -Ur grep ^Cap /proc/self/status`,
 	`unshare -Ur sh -c 'echo $(id -u) $(id -g); cat /proc/self/uid_map'`,
+	// Files as the namespace sees their owners; chown maps ids.
+	`unshare -Ur sh -c 'stat -c "%u %g" /etc/passwd; d=$(mktemp -d); touch $d/f; stat -c "%u %g" $d/f; chown 0:0 $d/f; echo $?; chown 5 $d/f 2>/dev/null; echo $?; rm -r $d'`,
+	`grep -E "^(Uid|Gid|Groups)" /proc/self/status; unshare -Ur grep -E "^(Uid|Gid|Groups)" /proc/self/status`,
 	// A new network namespace: only lo, down, without addresses.
 	`unshare -Urn ip link; unshare -Urn ip addr; unshare -Urn ip route`,
 	// Names change in the new UTS namespace only.

@@ -347,10 +347,15 @@ func (p procProcess) Status(self bool) string {
 	// reader's; the same when a process reads its own).
 	u := func(k uint32) uint32 { return userns.ShowUID(c.UserNS, k) }
 	g := func(k uint32) uint32 { return userns.ShowGID(c.UserNS, k) }
+	// Groups joined by spaces, then one more. Linux: fs/proc/array.c (task_state)
 	var groups strings.Builder
-	for _, x := range c.Groups {
-		fmt.Fprintf(&groups, "%d ", g(x))
+	for i, x := range c.Groups {
+		if i > 0 {
+			groups.WriteByte(' ')
+		}
+		fmt.Fprintf(&groups, "%d", g(x))
 	}
+	groups.WriteByte(' ')
 	scMode, scFilters := p.seccompStatus()
 	nnp := 0
 	if tg.noNewPrivs() {

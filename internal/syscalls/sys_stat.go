@@ -116,6 +116,7 @@ func statFD(t *kernel.Task, fd int) (vfs.Stat, error) {
 
 func copyStat(t *kernel.Task, addr uint64, st *vfs.Stat) error {
 	sf := statFields(st)
+	sf.UID, sf.GID = t.ShowUID(sf.UID), t.ShowGID(sf.GID) // as the caller's user namespace sees them
 	return t.CopyOut(addr, abi.EncodeStat(&sf))
 }
 
@@ -165,6 +166,7 @@ func sysStatx(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	sf := statFields(&st)
+	sf.UID, sf.GID = t.ShowUID(sf.UID), t.ShowGID(sf.GID)
 	return 0, t.CopyOut(a[4], abi.EncodeStatx(&sf, abi.STATX_BASIC_STATS))
 }
 
