@@ -535,7 +535,7 @@ func (cfg *Config) closeAll() {
 // procExtra is what the kernel's IPC namespace adds to /proc: sysvipc and
 // the IPC limits in /proc/sys/kernel.
 func procExtra(k *kernel.Kernel) map[string]vfs.Inode {
-	m := map[string]vfs.Inode{"sysvipc": ipc.ProcDir(k.IPC(), procfs.Dev)}
+	m := map[string]vfs.Inode{"sysvipc": ipc.ProcDirFor(k.IPCOf, procfs.Dev)}
 	for name, in := range ipc.Sysctls(procfs.Dev) {
 		m["sys/kernel/"+name] = in
 	}

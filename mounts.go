@@ -176,7 +176,7 @@ type rootCreds struct{}
 
 var rootCtx vfs.Ctx = rootCreds{}
 
-func (rootCreds) Creds() *vfs.Creds          { return &vfs.Creds{} }
+func (rootCreds) Creds() *vfs.Creds          { return vfs.RootCreds() }
 func (rootCreds) Interrupt() <-chan struct{} { return nil }
 func (rootCreds) Interrupted() bool          { return false }
 

@@ -283,8 +283,7 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 			}
 		}
 	}
-	creds := &vfs.Creds{UID: e.UID, GID: e.GID, EUID: e.UID, EGID: e.GID, SUID: e.UID, SGID: e.GID,
-		FSUID: e.UID, FSGID: e.GID, Groups: e.Groups}
+	creds := vfs.NewCreds(e.UID, e.GID, e.Groups)
 	termFD := -1 // our own copy of the host terminal, for as long as term runs
 	if ttyFD >= 0 {
 		if termFD, err = unix.FcntlInt(uintptr(ttyFD), unix.F_DUPFD_CLOEXEC, 0); err != nil {

@@ -8,15 +8,22 @@ import (
 	"glassbox/internal/vfs"
 )
 
-// ProcDir returns /proc/sysvipc.
+// ProcDir returns /proc/sysvipc of namespace ns.
 func ProcDir(ns *Namespace, dev uint64) vfs.Inode {
-	gen := func(f func() []byte) vfs.Inode {
-		return synth.NewFile(dev, func(vfs.Ctx) ([]byte, error) { return f(), nil })
+	return ProcDirFor(func(vfs.Ctx) *Namespace { return ns }, dev)
+}
+
+// ProcDirFor returns /proc/sysvipc showing the namespace of the reader
+// (pick says which it is). Linux: ipc/util.c (sysvipc_proc_open: the
+// current task's namespace)
+func ProcDirFor(pick func(vfs.Ctx) *Namespace, dev uint64) vfs.Inode {
+	gen := func(f func(*Namespace) []byte) vfs.Inode {
+		return synth.NewFile(dev, func(ctx vfs.Ctx) ([]byte, error) { return f(pick(ctx)), nil })
 	}
 	return synth.Static(dev, 0o555, map[string]vfs.Inode{
-		"shm": gen(ns.ProcShm),
-		"msg": gen(ns.ProcMsg),
-		"sem": gen(ns.ProcSem),
+		"shm": gen((*Namespace).ProcShm),
+		"msg": gen((*Namespace).ProcMsg),
+		"sem": gen((*Namespace).ProcSem),
 	})
 }
 

@@ -69,8 +69,8 @@ type Segment struct {
 
 func now() int64 { return time.Now().Unix() }
 
-// capable is root or root's capabilities kept.
-func capable(c *vfs.Creds) bool { return c.EUID == 0 || c.Caps }
+// capable is CAP_IPC_OWNER (permission checks) in the caller's namespace.
+func capable(c *vfs.Creds) bool { return c.HasCap(unix.CAP_IPC_OWNER) }
 
 func inGroup(c *vfs.Creds, g uint32) bool {
 	if c.EGID == g {

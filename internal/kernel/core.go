@@ -35,7 +35,7 @@ func (t *Task) dumpCore(sig int, info *SigInfo) bool {
 		return false
 	}
 	fsc := t.tg.fsc
-	f, err := t.k.cfg.NS.Open(t, fsc.Root(), fsc.Cwd(), "core."+strconv.Itoa(t.tg.pid),
+	f, err := t.MountNS().Open(t, fsc.Root(), fsc.Cwd(), "core."+strconv.Itoa(t.tg.pid),
 		unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		t.k.Logf("pid %d: core dump: %v", t.tg.pid, err)

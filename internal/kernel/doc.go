@@ -57,5 +57,10 @@
 //
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
 // before Task.mu before sharedSignals.mu (a leaf); mm, vfs and memfile
-// locks are taken after all of these.
+// locks are taken after all of these. Namespaces (ns.go): a task's set
+// (Task.nsp) is replaced whole, only by the task itself, never changed in
+// place; pidNS.mu, utsNames.mu and userns.NS.mu are leaves, and pidNS.mu
+// may be taken under Kernel.mu (pidReaperLocked) and ThreadGroup.mu
+// (assignPIDs for a new thread). pivot_root takes Kernel.mu, then each
+// ThreadGroup.mu, then FSContext.mu.
 package kernel

@@ -304,7 +304,6 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	}
 	// Point of no return.
 	t.setCreds(c)
-	t.capsKept = false
 	if old := t.thread; old != nil {
 		t.setThread(nil)
 		old.Release()

@@ -175,6 +175,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		}
 	}
 	k.orphanCheck(tg, parent, children)
+	k.pidNSInitExited(tg) // pidns.go
 }
 
 // tellParentLocked makes the zombie tg waitable for its parent and
@@ -228,6 +229,9 @@ func (k *Kernel) reaperLocked(tg *ThreadGroup) *ThreadGroup {
 			return p
 		}
 		p = next
+	}
+	if r := k.pidReaperLocked(tg); r != nil { // pidns.go
+		return r
 	}
 	return k.init
 }

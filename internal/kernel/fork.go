@@ -60,6 +60,10 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
 		return 0, unix.EINVAL
 	}
+	nsSet, nsCreds, nsErr := t.checkCloneNS(f) // ns.go
+	if nsErr != nil {
+		return 0, nsErr
+	}
 	k := t.k
 	// CLONE_VM (vfork, posix_spawn): the child runs in the parent's
 	// address space, as a further thread of the parent's host process, so
@@ -135,6 +139,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	creds := *t.creds
 	c.setCreds(&creds)
+	t.enterCloneNS(c, nsSet, nsCreds)
 	t.mu.Lock()
 	c.sigmask = t.sigmask
 	c.altStack = t.altStack

@@ -99,7 +99,7 @@ func (t *Task) Walk(dirfd int, path string, flags int) (vfs.Path, error) {
 	if err != nil {
 		return vfs.Path{}, err
 	}
-	return t.k.cfg.NS.Walk(t, t.tg.fsc.Root(), start, path, flags)
+	return t.MountNS().Walk(t, t.tg.fsc.Root(), start, path, flags)
 }
 
 // WalkParent resolves all but the last component of path.
@@ -108,10 +108,10 @@ func (t *Task) WalkParent(dirfd int, path string) (vfs.Path, string, bool, error
 	if err != nil {
 		return vfs.Path{}, "", false, err
 	}
-	return t.k.cfg.NS.WalkParent(t, t.tg.fsc.Root(), start, path)
+	return t.MountNS().WalkParent(t, t.tg.fsc.Root(), start, path)
 }
 
 // PathName returns p's absolute name as this task sees it.
 func (t *Task) PathName(p vfs.Path) string {
-	return t.k.cfg.NS.PathName(t.tg.fsc.Root(), p)
+	return t.MountNS().PathName(t.tg.fsc.Root(), p)
 }

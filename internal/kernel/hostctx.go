@@ -18,7 +18,7 @@ func (c hostCtx) Interrupted() bool          { return false }
 // credentials.
 func (k *Kernel) HostCtx() vfs.Ctx {
 	u, g := k.cfg.UID, k.cfg.GID
-	return hostCtx{&vfs.Creds{UID: u, GID: g, EUID: u, EGID: g, SUID: u, SGID: g, FSUID: u, FSGID: g}}
+	return hostCtx{vfs.NewCreds(u, g, nil)}
 }
 
 // KillAll sends SIGKILL to every guest task.

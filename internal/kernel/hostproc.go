@@ -93,8 +93,7 @@ func (k *Kernel) StartProcess(spec ProcessSpec) (*Process, error) {
 func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	root := k.cfg.NS.Root()
 	cwd := root
-	ctx := hostCtx{&vfs.Creds{UID: spec.UID, GID: spec.GID, EUID: spec.UID, EGID: spec.GID,
-		SUID: spec.UID, SGID: spec.GID, FSUID: spec.UID, FSGID: spec.GID, Groups: spec.Groups}}
+	ctx := hostCtx{vfs.NewCreds(spec.UID, spec.GID, spec.Groups)}
 	if spec.Cwd != "" {
 		var err error
 		if cwd, err = k.cfg.NS.Walk(ctx, root, root, spec.Cwd, vfs.Follow|vfs.MustDir); err != nil {

@@ -90,6 +90,8 @@ type Kernel struct {
 
 	ipc *ipc.Namespace // System V IPC (shm.go)
 	uts utsNames       // host and domain names (uts.go)
+	// nsRoot is the initial set of namespaces (ns.go).
+	nsRoot nsRoot
 }
 
 // New returns a kernel with no processes.

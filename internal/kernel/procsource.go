@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,26 +13,54 @@ import (
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/mm"
+	"glassbox/internal/userns"
 	"glassbox/internal/vfs"
 )
 
 // ProcSource returns the kernel's answers for /proc.
-func (k *Kernel) ProcSource() procfs.Source { return procSource{k} }
+func (k *Kernel) ProcSource() procfs.Source { return procSource{k: k} }
 
-type procSource struct{ k *Kernel }
+// ProcSourceFor returns the answers for a /proc the task mounts: its PID
+// namespace's view.
+func (t *Task) ProcSourceFor() procfs.Source { return procSource{k: t.k, view: t.PIDView()} }
+
+type procSource struct {
+	k    *Kernel
+	view PIDView // whose numbers /proc shows (pidns.go)
+}
 
 func (s procSource) Caller(ctx vfs.Ctx) (int, int) {
 	if t, ok := ctx.(*Task); ok {
-		return t.tg.pid, t.tid
+		return s.view.nrOf(t.tg), s.view.taskNr(t)
 	}
 	return 0, 0
 }
 
-func (s procSource) PIDs() []int { return s.k.PIDs() }
+func (s procSource) PIDs() []int {
+	pids := s.k.PIDs()
+	if s.view.root() {
+		return pids
+	}
+	var out []int
+	for _, pid := range pids {
+		if tg := s.k.ThreadGroupByPID(pid); tg != nil {
+			if nr := s.view.nrOf(tg); nr != 0 {
+				out = append(out, nr)
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
 
 func (s procSource) Process(pid int) procfs.Process {
+	if !s.view.root() {
+		if pid = s.view.ns.kernelPID(pid); pid < 0 {
+			return nil
+		}
+	}
 	if tg := s.k.ThreadGroupByPID(pid); tg != nil {
-		return procProcess{tg}
+		return procProcess{tg: tg, view: s.view}
 	}
 	return nil
 }
@@ -72,6 +101,9 @@ func (s procSource) System() procfs.System {
 // Mounts lists the namespace's mounts as the caller sees them.
 func (s procSource) Mounts(ctx vfs.Ctx) []procfs.MountLine {
 	ns := s.k.cfg.NS
+	if t, ok := ctx.(*Task); ok {
+		ns = t.MountNS()
+	}
 	ids := map[*vfs.Mount]int{}
 	var out []procfs.MountLine
 	for i, m := range ns.Mounts() {
@@ -86,8 +118,13 @@ func (s procSource) Mounts(ctx vfs.Ctx) []procfs.MountLine {
 		if m.Flags&unix.MS_RDONLY != 0 {
 			opts = "ro"
 		}
-		if m.Flags&unix.MS_NOSUID != 0 {
-			opts += ",nosuid"
+		for _, o := range []struct {
+			bit  int
+			name string
+		}{{unix.MS_NOSUID, ",nosuid"}, {unix.MS_NODEV, ",nodev"}, {unix.MS_NOEXEC, ",noexec"}} {
+			if m.Flags&o.bit != 0 {
+				opts += o.name
+			}
 		}
 		out = append(out, procfs.MountLine{ID: i + 1, ParentID: parent, Source: m.Source, Point: point,
 			FSType: m.FSType, Opts: opts, Root: "/"})
@@ -105,7 +142,21 @@ func cstr(b []byte) string {
 }
 
 // procProcess is a thread group seen through /proc.
-type procProcess struct{ tg *ThreadGroup }
+type procProcess struct {
+	tg   *ThreadGroup
+	view PIDView // whose numbers it shows
+}
+
+// vpid is kernel pid as the view numbers it (0: outside the view).
+func (p procProcess) vpid(pid int) int {
+	if p.view.root() || pid <= 0 {
+		return pid
+	}
+	if tg := p.tg.k.ThreadGroupByPID(pid); tg != nil {
+		return p.view.nrOf(tg)
+	}
+	return 0
+}
 
 func (p procProcess) Exe() (vfs.Path, bool) {
 	e, _ := p.tg.Exe()
@@ -268,7 +319,10 @@ func (p procProcess) Stat(self bool) string {
 	kids := tg.ChildrenUsage()
 	cutime := uint64(kids.CPU.Nanoseconds()) * abi.ClockTicks / 1e9
 	ttyNr, tpgid := tg.k.controllingTTY(tg.Sid())
-	f := []any{tg.pid, tg.Comm(), state, tg.PPID(), tg.Pgid(), tg.Sid(), ttyNr, tpgid, 0x400000,
+	if tpgid > 0 {
+		tpgid = p.vpid(tpgid)
+	}
+	f := []any{p.vpid(tg.pid), tg.Comm(), state, p.vpid(tg.PPID()), p.vpid(tg.Pgid()), p.vpid(tg.Sid()), ttyNr, tpgid, 0x400000,
 		minflt, kids.MinFlt, majflt, kids.MajFlt, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {
@@ -308,14 +362,19 @@ func (p procProcess) Status(self bool) string {
 			cgt |= abi.SigBit(sig)
 		}
 	}
+	// Ids as the process's own user namespace sees them (Linux: the
+	// reader's; the same when a process reads its own).
+	u := func(k uint32) uint32 { return userns.ShowUID(c.UserNS, k) }
+	g := func(k uint32) uint32 { return userns.ShowGID(c.UserNS, k) }
+	// Groups joined by spaces, then one more. Linux: fs/proc/array.c (task_state)
 	var groups strings.Builder
-	for _, g := range c.Groups {
-		fmt.Fprintf(&groups, "%d ", g)
+	for i, x := range c.Groups {
+		if i > 0 {
+			groups.WriteByte(' ')
+		}
+		fmt.Fprintf(&groups, "%d", g(x))
 	}
-	capEff := uint64(0)
-	if c.EUID == 0 {
-		capEff = 1<<41 - 1
-	}
+	groups.WriteByte(' ')
 	scMode, scFilters := p.seccompStatus()
 	nnp := 0
 	if tg.noNewPrivs() {
@@ -324,14 +383,14 @@ func (p procProcess) Status(self bool) string {
 	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"+
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
 		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
-		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t0000000000000000\nCapPrm:\t%016x\n"+
-		"CapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
+		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t%016x\nCapPrm:\t%016x\n"+
+		"CapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-		tg.Comm(), p.umask(), state, tg.pid, tg.pid, tg.PPID(), p.tracerPID(),
-		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String(),
+		tg.Comm(), p.umask(), state, p.vpid(tg.pid), p.vpid(tg.pid), p.vpid(tg.PPID()), p.vpid(p.tracerPID()),
+		u(c.UID), u(c.EUID), u(c.SUID), u(c.FSUID), g(c.GID), g(c.EGID), g(c.SGID), g(c.FSGID), groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
-		capEff, capEff, uint64(1<<41-1), nnp, scMode, scFilters)
+		c.CapInh, c.CapPrm, c.CapEff, c.CapBnd, c.CapAmb, nnp, scMode, scFilters)
 }
 
 // memLimit is the sandbox's memory: --memory if given, else what the
@@ -401,7 +460,9 @@ func (p procProcess) Threads() []int {
 	defer p.tg.mu.Unlock()
 	out := make([]int, 0, len(p.tg.tasks))
 	for _, t := range p.tg.tasks {
-		out = append(out, t.tid)
+		if nr := p.view.taskNr(t); nr != 0 {
+			out = append(out, nr)
+		}
 	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 // uids and gids with the target dumpable, or root.
 // Linux: kernel/ptrace.c (__ptrace_may_access)
 func (t *Task) mayAccessMem(target *Task) bool {
-	if target.tg == t.tg || t.capable() {
+	if target.tg == t.tg || t.creds.NSCapable(target.credsShared().UserNS, unix.CAP_SYS_PTRACE) {
 		return true
 	}
 	c, tc := t.creds, target.credsShared()

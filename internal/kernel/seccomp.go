@@ -302,7 +302,7 @@ func (t *Task) seccompPrepare(fprog uint64) (*bpf.Program, error) {
 	if n == 0 || n > bpf.MaxInsns {
 		return nil, unix.EINVAL
 	}
-	if !t.tg.noNewPrivs() && !t.capable() {
+	if !t.tg.noNewPrivs() && !t.HasCap(unix.CAP_SYS_ADMIN) {
 		return nil, unix.EACCES
 	}
 	if addr == 0 {

@@ -77,6 +77,7 @@ type semUndo struct {
 	mu    sync.Mutex
 	list  *ipc.UndoList
 	users int
+	ns    *ipc.Namespace // the IPC namespace of its sets (nil: the sandbox's)
 }
 
 // SemUndo returns the process's undo list, made on first use.
@@ -117,7 +118,11 @@ func (tg *ThreadGroup) exitSemUndo() {
 	last := h.users == 0
 	h.mu.Unlock()
 	if last && list != nil {
-		tg.k.ipc.ExitUndo(list, tg.pid)
+		ns := h.ns
+		if ns == nil {
+			ns = tg.k.ipc
+		}
+		ns.ExitUndo(list, tg.pid)
 	}
 }
 

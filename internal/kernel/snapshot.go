@@ -184,7 +184,7 @@ func (k *Kernel) snapProc(x snapTG) ProcSnapshot {
 		p.Comm = path.Base(p.Exe)
 	}
 
-	pp := procProcess{tg}
+	pp := procProcess{tg: tg}
 	switch {
 	case x.zombie:
 		p.State = "Z"
@@ -242,7 +242,7 @@ func splitArgs(b []byte) []string {
 // snapFDs describes each open descriptor of fds.
 func (k *Kernel) snapFDs(fds *vfs.FDTable) []FDSnapshot {
 	var out []FDSnapshot
-	src := procSource{k}
+	src := procSource{k: k}
 	for _, n := range fds.FDs() {
 		f, err := fds.Get(n)
 		if err != nil {

@@ -82,8 +82,10 @@ type ThreadGroup struct {
 	nnp                        bool // no_new_privs
 	attrs                      procAttrs
 	semUndo                    *semUndo // SEM_UNDO list (shm.go)
-	exeKey                     vfs.ExeKey
-	exeDenied                  bool // holds a DenyWrite on exeKey (exe.go)
+	// pidc is the process's numbers in nested PID namespaces (pidns.go).
+	pidc      atomic.Pointer[pidChain]
+	exeKey    vfs.ExeKey
+	exeDenied bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
 
@@ -140,9 +142,6 @@ type Task struct {
 	restoreMask bool
 	// restartFn continues a syscall interrupted with ERESTART_RESTARTBLOCK.
 	restartFn func(*Task) (uint64, error)
-	// keepCaps is PR_SET_KEEPCAPS; capsKept says the task keeps root's
-	// capabilities after leaving euid 0 (until exec).
-	keepCaps, capsKept bool
 	// affinity is the CPU set sched_setaffinity gave (nil: the host's);
 	// never changed in place (affinity.go).
 	affinity *cpuSet
@@ -170,6 +169,12 @@ type Task struct {
 	groupGen                              uint64
 	// ownStatus is the status exit(2) of this one thread gave (t.mu).
 	ownStatus ExitStatus
+	// nsp is the task's namespaces (ns.go; nil: the sandbox's initial
+	// ones); only the task itself stores it.
+	nsp atomic.Pointer[nsSet]
+	// pidc is the task's numbers in nested PID namespaces (pidns.go;
+	// nil: the initial namespace only); stored once, before it runs.
+	pidc atomic.Pointer[pidChain]
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
@@ -206,6 +211,8 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	creator.mu.Unlock()
 	if !dying {
 		t.seccomp.Store(creator.seccomp.Load())
+		t.nsp.Store(creator.nsp.Load())
+		t.assignPIDs(creator.activePIDNS(), false) // pidns.go
 		tg.tasks = append(tg.tasks, t)
 	}
 	tg.mu.Unlock()

@@ -45,8 +45,8 @@ func init() {
 		}
 		return 0, t.SetGroups(g)
 	})
-	reg(unix.SYS_CAPGET, sysCapget, "root has every capability, other users none")
-	reg(unix.SYS_CAPSET, sysCapset, "accepted; privilege follows the effective uid")
+	reg(unix.SYS_CAPGET, sysCapget)
+	reg(unix.SYS_CAPSET, sysCapset)
 }
 
 // Capability header versions. Linux: include/uapi/linux/capability.h
@@ -56,68 +56,70 @@ const (
 	capV3 = 0x20080522
 )
 
-// capAll is every capability up to CAP_LAST_CAP (40).
-const capAll = uint64(1)<<41 - 1
-
-func capHeader(t *kernel.Task, addr uint64) (version uint32, words int, err error) {
+// capHeader reads the header: its version (how many 32-bit words each
+// set has) and pid. An unknown version is answered with the preferred one
+// and EINVAL. Linux: kernel/capability.c (cap_validate_magic)
+func capHeader(t *kernel.Task, addr uint64) (words int, pid int32, err error) {
 	var b [8]byte
 	if err := t.CopyIn(addr, b[:]); err != nil {
 		return 0, 0, err
 	}
-	version = binary.LittleEndian.Uint32(b[:])
-	if pid := int32(binary.LittleEndian.Uint32(b[4:])); pid != 0 && int(pid) != t.TID() {
-		if t.Kernel().TaskByTID(int(pid)) == nil {
-			return 0, 0, unix.ESRCH
-		}
-	}
-	switch version {
+	pid = int32(binary.LittleEndian.Uint32(b[4:]))
+	switch binary.LittleEndian.Uint32(b[:]) {
 	case capV1:
-		return version, 1, nil
+		return 1, pid, nil
 	case capV2, capV3:
-		return version, 2, nil
+		return 2, pid, nil
 	}
-	// Tell the caller the preferred version.
 	binary.LittleEndian.PutUint32(b[:], capV3)
-	t.CopyOut(addr, b[:4])
+	if err := t.CopyOut(addr, b[:4]); err != nil {
+		return 0, 0, err
+	}
 	return 0, 0, unix.EINVAL
 }
 
-// sysCapget reports effective = permitted = the root model's set.
+// sysCapget. Linux: kernel/capability.c (capget)
 func sysCapget(t *kernel.Task, a kernel.Args) (uint64, error) {
-	_, words, err := capHeader(t, a[0])
-	if err != nil {
+	words, pid, err := capHeader(t, a[0])
+	if a[1] == 0 || err != nil {
 		if a[1] == 0 && err == unix.EINVAL {
 			return 0, nil // probing the version
 		}
 		return 0, err
 	}
-	if a[1] == 0 {
-		return 0, nil
-	}
-	var set uint64
-	if t.Capable() {
-		set = capAll
+	s, err := t.CapGet(int(pid))
+	if err != nil {
+		return 0, err
 	}
 	b := make([]byte, 12*words)
 	for w := 0; w < words; w++ {
-		v := uint32(set >> (32 * w))
-		binary.LittleEndian.PutUint32(b[12*w:], v)   // effective
-		binary.LittleEndian.PutUint32(b[12*w+4:], v) // permitted
+		binary.LittleEndian.PutUint32(b[12*w:], uint32(s.Eff>>(32*w)))
+		binary.LittleEndian.PutUint32(b[12*w+4:], uint32(s.Prm>>(32*w)))
+		binary.LittleEndian.PutUint32(b[12*w+8:], uint32(s.Inh>>(32*w)))
 	}
 	return 0, t.CopyOut(a[1], b)
 }
 
-// sysCapset accepts the request (see the comment inside).
+// sysCapset changes the caller's own sets only. Linux: kernel/capability.c (capset)
 func sysCapset(t *kernel.Task, a kernel.Args) (uint64, error) {
-	_, words, err := capHeader(t, a[0])
+	words, pid, err := capHeader(t, a[0])
 	if err != nil {
 		return 0, err
+	}
+	if pid != 0 && int(pid) != t.TID() {
+		return 0, unix.EPERM
 	}
 	b := make([]byte, 12*words)
 	if err := t.CopyIn(a[1], b); err != nil {
 		return 0, err
 	}
-	// Accepted: in glassbox' model privilege follows the effective uid
-	// (root has every capability), so a capability set changes nothing.
-	return 0, nil
+	var s kernel.CapSets
+	for w := 0; w < words; w++ {
+		s.Eff |= uint64(binary.LittleEndian.Uint32(b[12*w:])) << (32 * w)
+		s.Prm |= uint64(binary.LittleEndian.Uint32(b[12*w+4:])) << (32 * w)
+		s.Inh |= uint64(binary.LittleEndian.Uint32(b[12*w+8:])) << (32 * w)
+	}
+	const valid = uint64(1)<<(unix.CAP_LAST_CAP+1) - 1
+	s.Eff, s.Prm, s.Inh = s.Eff&valid, s.Prm&valid, s.Inh&valid
+	return 0, t.CapSet(s)
 }

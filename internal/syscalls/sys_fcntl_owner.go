@@ -83,7 +83,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, unix.EINVAL
 	}
-	if st.UID != t.Creds().FSUID && !t.Capable() {
+	if st.UID != t.Creds().FSUID && !t.CapableInit(unix.CAP_LEASE) {
 		return 0, unix.EACCES
 	}
 	if typ == unix.F_RDLCK && f.Writable() {

@@ -91,7 +91,7 @@ func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) 
 	if flags&unix.O_CREAT != 0 {
 		mode &^= t.FS().Umask()
 	}
-	f, err := t.Kernel().Namespace().Open(t, t.FS().Root(), start, path, flags, mode)
+	f, err := t.MountNS().Open(t, t.FS().Root(), start, path, flags, mode)
 	if err != nil {
 		// A FIFO open interrupted while waiting for its other end restarts
 		// after an SA_RESTART handler. Linux: fs/pipe.c (wait_for_partner)

@@ -17,17 +17,19 @@ func init() {
 	reg(unix.SYS_VFORK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
 	}, "the child runs in the parent's memory; the parent waits for exec or exit")
-	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children; no namespaces")
+	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children, namespaces")
 	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
 	reg(unix.SYS_WAIT4, sysWait4, "rusage reported as zeros")
 	reg(unix.SYS_WAITID, sysWaitid, "rusage reported as zeros")
 }
 
-// Flags glassbox accepts; others are EINVAL (namespaces, ptrace...).
+// Flags glassbox accepts; others are EINVAL.
 const cloneKnown = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_PIDFD | unix.CLONE_PTRACE | unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD |
 	unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
-	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO |
+	unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME // kernel/ns.go
 
 func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 	if ca.Flags&^uint64(cloneKnown) != 0 {
@@ -47,7 +49,7 @@ func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 		}
 	}
 	pid, err := t.Clone(ca)
-	return uint64(pid), err
+	return uint64(t.VPID(pid)), err
 }
 
 // sysClone is clone(flags, stack, parent_tid, child_tid, tls) (x86-64
@@ -78,7 +80,7 @@ func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	ca := kernel.CloneArgs{Flags: u(0), PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
 		TLS: u(7)}
-	if ca.ExitSignal > abi.NSIG || ca.Flags&0xff != 0 {
+	if ca.ExitSignal > abi.NSIG || ca.Flags&(0xff&^unix.CLONE_NEWTIME) != 0 { // CSIGNAL bits but CLONE_NEWTIME
 		return 0, unix.EINVAL
 	}
 	if stack, ssize := u(5), u(6); stack != 0 || ssize != 0 {
@@ -111,7 +113,7 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 		Exited: true, Stopped: opts&wUntraced != 0, Continued: opts&wContinued != 0}
 	switch {
 	case pid > 0:
-		w.PID = pid
+		w.PID = t.KPID(pid)
 	case pid == -1:
 		w.Any = true
 	case pid == 0:
@@ -119,7 +121,7 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case pid == -(1 << 31):
 		return 0, unix.ESRCH
 	default:
-		w.PGID = -pid
+		w.PGID = t.KPID(-pid)
 	}
 	res, err := t.Wait(w, opts&wNoHang != 0, false)
 	if err != nil || res.PID == 0 {
@@ -137,7 +139,7 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, err
 		}
 	}
-	return uint64(res.PID), nil
+	return uint64(t.VPID(res.PID)), nil
 }
 
 // Wait id types.
@@ -164,12 +166,12 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if id <= 0 {
 			return 0, unix.EINVAL
 		}
-		w.PID = id
+		w.PID = t.KPID(id)
 	case pPGID:
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
-		w.PGID = id
+		w.PGID = t.KPID(id)
 		if id == 0 {
 			w.PGID = t.ThreadGroup().Pgid()
 		}
@@ -217,7 +219,7 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 			}
 			binary.LittleEndian.PutUint32(si[0:], abi.SIGCHLD)
 			binary.LittleEndian.PutUint32(si[8:], uint32(code))
-			binary.LittleEndian.PutUint32(si[16:], uint32(res.PID))
+			binary.LittleEndian.PutUint32(si[16:], uint32(t.VPID(res.PID)))
 			binary.LittleEndian.PutUint32(si[20:], res.UID)
 			binary.LittleEndian.PutUint32(si[24:], uint32(status))
 		}

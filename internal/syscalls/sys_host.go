@@ -46,8 +46,8 @@ func sysNameToHandleAt(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 // sysOpenByHandleAt. Linux: fs/fhandle.c (do_handle_open, handle_to_path)
 func sysOpenByHandleAt(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if !t.Capable() {
-		return 0, unix.EPERM // CAP_DAC_READ_SEARCH
+	if !t.CapableInit(unix.CAP_DAC_READ_SEARCH) {
+		return 0, unix.EPERM
 	}
 	var hdr [8]byte
 	if err := t.CopyIn(a[1], hdr[:]); err != nil {
@@ -68,7 +68,7 @@ const (
 // pass, and the machine is not the sandbox's to reboot (EPERM).
 // Linux: kernel/reboot.c (reboot), kernel/pid_namespace.c (reboot_pid_ns)
 func sysReboot(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if !t.Capable() {
+	if !t.HasCap(unix.CAP_SYS_BOOT) {
 		return 0, unix.EPERM
 	}
 	switch uint32(a[1]) {

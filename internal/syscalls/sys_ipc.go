@@ -14,7 +14,7 @@ import (
 // System V shared memory. Linux: ipc/shm.c
 func init() {
 	reg(unix.SYS_SHMGET, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		id, err := t.Kernel().IPC().Get(t.Creds(), t.PID(), int32(a[0]), a[1], a.Int(2))
+		id, err := t.IPC().Get(t.Creds(), t.PID(), int32(a[0]), a[1], a.Int(2))
 		return uint64(id), err
 	})
 	reg(unix.SYS_SHMAT, sysShmat)
@@ -57,7 +57,7 @@ func sysShmat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if flg&shmExec != 0 {
 		prot |= unix.PROT_EXEC
 	}
-	seg, err := t.Kernel().IPC().Attach(t.Creds(), id, prot)
+	seg, err := t.IPC().Attach(t.Creds(), id, prot)
 	if err != nil {
 		return 0, err
 	}
@@ -153,7 +153,7 @@ func sysShmctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if cmd < 0 || id < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), t.Creds()
+	ns, c := t.IPC(), t.Creds()
 	switch cmd {
 	case ipcInfo, shmInfo:
 		b, n := ns.Info()

@@ -51,7 +51,7 @@ func init() {
 // memlockLimit is what the task may lock: RLIMIT_MEMLOCK, unlimited with
 // CAP_IPC_LOCK (root). Linux: mm/mlock.c (can_do_mlock)
 func memlockLimit(t *kernel.Task) mm.MemlockLimit {
-	return mm.MemlockLimit{Bytes: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur, Capable: t.Creds().EUID == 0}
+	return mm.MemlockLimit{Bytes: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur, Capable: t.CapableInit(unix.CAP_IPC_LOCK)}
 }
 
 func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {

@@ -79,7 +79,11 @@ func init() {
 	})
 	reg(unix.SYS_FCHOWN, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return withFDPath(t, a.Int(0), func(p vfs.Path) error {
-			return vfs.Chown(t, p, int64(a.Int(1)), int64(a.Int(2)))
+			u, g, err := chownIDs(t, a, 1)
+			if err != nil {
+				return err
+			}
+			return vfs.Chown(t, p, u, g)
 		})
 	})
 	reg(unix.SYS_UTIMENSAT, sysUtimensat)
@@ -244,7 +248,7 @@ func withFDPath(t *kernel.Task, fd int, fn func(p vfs.Path) error) (uint64, erro
 	return 0, fn(f.Path())
 }
 
-func ns(t *kernel.Task) *vfs.Namespace { return t.Kernel().Namespace() }
+func ns(t *kernel.Task) *vfs.Namespace { return t.MountNS() }
 
 func mkdirAt(t *kernel.Task, dirfd int, addr uint64, mode uint32) (uint64, error) {
 	path, start, err := pathArg(t, dirfd, addr)
@@ -348,7 +352,33 @@ func chownAt(t *kernel.Task, dirfd int, addr uint64, a kernel.Args, i, flags int
 	if err != nil {
 		return 0, err
 	}
-	return 0, vfs.Chown(t, p, int64(a.Int(i)), int64(a.Int(i+1)))
+	u, g, err := chownIDs(t, a, i)
+	if err != nil {
+		return 0, err
+	}
+	return 0, vfs.Chown(t, p, u, g)
+}
+
+// chownIDs maps chown's uid a[i] and gid a[i+1] from the caller's user
+// namespace (-1: unchanged; an unmapped id is EINVAL).
+// Linux: fs/open.c (chown_common)
+func chownIDs(t *kernel.Task, a kernel.Args, i int) (uid, gid int64, err error) {
+	uid, gid = -1, -1
+	if u := uint32(a[i]); u != ^uint32(0) {
+		k, ok := t.MapUID(u)
+		if !ok {
+			return 0, 0, unix.EINVAL
+		}
+		uid = int64(k)
+	}
+	if g := uint32(a[i+1]); g != ^uint32(0) {
+		k, ok := t.MapGID(g)
+		if !ok {
+			return 0, 0, unix.EINVAL
+		}
+		gid = int64(k)
+	}
+	return uid, gid, nil
 }
 
 // sysUtimensat: a NULL path means dirfd itself (futimens).

@@ -143,7 +143,7 @@ func sysSchedSetattr(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 	}
 	nice = max(-20, min(19, nice))
-	if int(nice) < o.ThreadGroup().Nice() && !t.Capable() {
+	if int(nice) < o.ThreadGroup().Nice() && !t.CapableInit(unix.CAP_SYS_NICE) {
 		return 0, unix.EPERM
 	}
 	o.ThreadGroup().SetNice(int(nice))
@@ -223,11 +223,11 @@ func sysSetpriority(t *kernel.Task, a kernel.Args) (uint64, error) {
 	c := t.Creds()
 	for _, o := range ts {
 		oc := o.Creds()
-		if oc.UID != c.EUID && oc.EUID != c.EUID && !t.Capable() {
+		if oc.UID != c.EUID && oc.EUID != c.EUID && !c.NSCapable(oc.UserNS, unix.CAP_SYS_NICE) {
 			err = unix.EPERM
 			continue
 		}
-		if nice < o.ThreadGroup().Nice() && !t.Capable() {
+		if nice < o.ThreadGroup().Nice() && !t.CapableInit(unix.CAP_SYS_NICE) {
 			err = unix.EACCES
 			continue
 		}
@@ -259,7 +259,7 @@ func sysIoprioSet(t *kernel.Task, a kernel.Args) (uint64, error) {
 	// The data's low three bits are the level, the rest are hints.
 	switch class {
 	case ioprioClassRT:
-		if !t.Capable() {
+		if !t.CapableInit(unix.CAP_SYS_NICE) && !t.CapableInit(unix.CAP_SYS_ADMIN) {
 			return 0, unix.EPERM
 		}
 	case ioprioClassBE, ioprioClassIdle:
@@ -277,7 +277,7 @@ func sysIoprioSet(t *kernel.Task, a kernel.Args) (uint64, error) {
 	c := t.Creds()
 	for _, o := range ts {
 		oc := o.Creds()
-		if oc.UID != c.EUID && oc.UID != c.UID && !t.Capable() {
+		if oc.UID != c.EUID && oc.UID != c.UID && !t.CapableInit(unix.CAP_SYS_NICE) {
 			return 0, unix.EPERM
 		}
 		o.ThreadGroup().SetIOPrio(prio)

@@ -22,25 +22,28 @@ func init() {
 		t.ExitGroup(a.Int(0))
 		return 0, kernel.ErrNoReturn
 	})
-	reg(unix.SYS_GETPID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.PID()), nil })
-	reg(unix.SYS_GETTID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.TID()), nil })
+	reg(unix.SYS_GETPID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.VPID(t.PID())), nil })
+	reg(unix.SYS_GETTID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.VPID(t.TID())), nil })
 	reg(unix.SYS_GETPPID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return uint64(t.ThreadGroup().PPID()), nil
+		return uint64(t.PPIDSeen()), nil
 	})
-	reg(unix.SYS_GETUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.Creds().UID), nil })
-	reg(unix.SYS_GETEUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.Creds().EUID), nil })
-	reg(unix.SYS_GETGID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.Creds().GID), nil })
-	reg(unix.SYS_GETEGID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.Creds().EGID), nil })
+	reg(unix.SYS_GETUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowUID(t.Creds().UID)), nil })
+	reg(unix.SYS_GETEUID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowUID(t.Creds().EUID)), nil })
+	reg(unix.SYS_GETGID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowGID(t.Creds().GID)), nil })
+	reg(unix.SYS_GETEGID, func(t *kernel.Task, a kernel.Args) (uint64, error) { return uint64(t.ShowGID(t.Creds().EGID)), nil })
 	reg(unix.SYS_GETRESUID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		c := t.Creds()
-		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.UID, c.EUID, c.SUID})
+		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{t.ShowUID(c.UID), t.ShowUID(c.EUID), t.ShowUID(c.SUID)})
 	})
 	reg(unix.SYS_GETRESGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		c := t.Creds()
-		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{c.GID, c.EGID, c.SGID})
+		return 0, putU32s(t, []uint64{a[0], a[1], a[2]}, []uint32{t.ShowGID(c.GID), t.ShowGID(c.EGID), t.ShowGID(c.SGID)})
 	})
 	reg(unix.SYS_GETGROUPS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		g := t.Creds().Groups
+		g := append([]uint32(nil), t.Creds().Groups...)
+		for i := range g {
+			g[i] = t.ShowGID(g[i])
+		}
 		if a.Int(0) < 0 {
 			return 0, unix.EINVAL
 		}
@@ -113,28 +116,28 @@ func init() {
 		return execve(t, a.Int(0), a[1], a[2], a[3], a.Int(4))
 	})
 	reg(unix.SYS_GETPGRP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return uint64(t.ThreadGroup().Pgid()), nil
+		return uint64(t.VPID(t.ThreadGroup().Pgid())), nil
 	})
 	reg(unix.SYS_GETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		tg, err := findTG(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		return uint64(tg.Pgid()), nil
+		return uint64(t.VPID(tg.Pgid())), nil
 	})
 	reg(unix.SYS_GETSID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		tg, err := findTG(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		return uint64(tg.Sid()), nil
+		return uint64(t.VPID(tg.Sid())), nil
 	})
 	reg(unix.SYS_SETSID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		sid, err := t.Setsid()
-		return uint64(sid), err
+		return uint64(t.VPID(sid)), err
 	})
 	reg(unix.SYS_SETPGID, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return 0, t.Setpgid(a.Int(0), a.Int(1))
+		return 0, t.Setpgid(t.KPID(a.Int(0)), t.KPID(a.Int(1)))
 	})
 	reg(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		runtime.Gosched()
@@ -171,7 +174,7 @@ func findTG(t *kernel.Task, pid int) (*kernel.ThreadGroup, error) {
 	if pid == 0 {
 		return t.ThreadGroup(), nil
 	}
-	tg := t.Kernel().ThreadGroupByPID(pid)
+	tg := t.Kernel().ThreadGroupByPID(t.KPID(pid))
 	if tg == nil {
 		return nil, unix.ESRCH
 	}
@@ -217,14 +220,14 @@ func sysUname(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		return string(b)
 	}
-	return 0, t.CopyOut(a[0], abi.Utsname("Linux", t.Kernel().Hostname(), cstr(u.Release[:]),
-		cstr(u.Version[:]), "x86_64", t.Kernel().Domainname()))
+	return 0, t.CopyOut(a[0], abi.Utsname("Linux", t.Hostname(), cstr(u.Release[:]),
+		cstr(u.Version[:]), "x86_64", t.Domainname()))
 }
 
 // setUTSName is sethostname and setdomainname: the sandbox's own names.
 // Linux: kernel/sys.c (sethostname)
 func setUTSName(t *kernel.Task, addr uint64, n int, domain bool) (uint64, error) {
-	if !t.Capable() {
+	if !t.UTSCapable() {
 		return 0, unix.EPERM
 	}
 	if n < 0 || n > 64 {
@@ -234,7 +237,7 @@ func setUTSName(t *kernel.Task, addr uint64, n int, domain bool) (uint64, error)
 	if err := t.CopyIn(addr, b); err != nil {
 		return 0, err
 	}
-	t.Kernel().SetUTSName(string(b), domain)
+	t.SetUTSName(string(b), domain)
 	return 0, nil
 }
 
@@ -364,35 +367,10 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return uint64(t.SeccompMode()), nil
 	case unix.PR_SET_SECCOMP:
 		return prctlSeccomp(t, a)
-	case unix.PR_GET_SECUREBITS:
-		return 0, nil
-	case unix.PR_GET_KEEPCAPS:
-		return u64(t.KeepCaps()), nil
-	case unix.PR_SET_SECUREBITS:
-		if !t.Capable() {
-			return 0, unix.EPERM
-		}
-		return 0, nil
-	case unix.PR_SET_KEEPCAPS:
-		if a[1] > 1 {
-			return 0, unix.EINVAL
-		}
-		t.SetKeepCaps(a[1] == 1)
-		return 0, nil
-	case unix.PR_CAP_AMBIENT:
-		// Ambient capabilities: none are ever set in the root model.
-		switch a[1] {
-		case unix.PR_CAP_AMBIENT_IS_SET, unix.PR_CAP_AMBIENT_CLEAR_ALL, unix.PR_CAP_AMBIENT_LOWER:
-			return 0, nil
-		case unix.PR_CAP_AMBIENT_RAISE:
-			return 0, unix.EPERM
-		}
-		return 0, unix.EINVAL
-	case unix.PR_CAPBSET_READ:
-		if a[1] > 40 {
-			return 0, unix.EINVAL
-		}
-		return 1, nil
+	case unix.PR_GET_SECUREBITS, unix.PR_SET_SECUREBITS, unix.PR_GET_KEEPCAPS, unix.PR_SET_KEEPCAPS,
+		unix.PR_CAP_AMBIENT, unix.PR_CAPBSET_READ, unix.PR_CAPBSET_DROP:
+		r, _, err := t.CapPrctl(a.Int(0), a[1], a[2], a[3], a[4])
+		return r, err
 	case unix.PR_SET_VMA:
 		return 0, unix.EINVAL
 	}

@@ -127,7 +127,7 @@ func sysSchedSetaffinity(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if c, oc := t.Creds(), o.Creds(); c.EUID != oc.EUID && c.EUID != oc.UID && !t.Capable() {
+	if c, oc := t.Creds(), o.Creds(); c.EUID != oc.EUID && c.EUID != oc.UID && !c.NSCapable(oc.UserNS, unix.CAP_SYS_NICE) {
 		return 0, unix.EPERM
 	}
 	return 0, o.SetAffinity(set)

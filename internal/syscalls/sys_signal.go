@@ -178,7 +178,7 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	var targets []*kernel.ThreadGroup
 	switch {
 	case pid > 0:
-		tg := t.Kernel().ProcessByPID(pid) // a zombie too: its signal is dropped
+		tg := t.Kernel().ProcessByPID(t.KPID(pid)) // a zombie too: its signal is dropped
 		if tg == nil {
 			return 0, unix.ESRCH
 		}
@@ -186,11 +186,11 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	case pid == 0 || pid == -1 || pid < -1:
 		pg := t.ThreadGroup().Pgid()
 		if pid < -1 {
-			pg = -pid
+			pg = t.KPID(-pid)
 		}
 		for _, p := range t.Kernel().PIDs() {
 			tg := t.Kernel().ThreadGroupByPID(p)
-			if tg == nil || pid == -1 && (p == 1 || tg == t.ThreadGroup()) {
+			if tg == nil || t.VPID(p) == 0 || pid == -1 && (t.VPID(p) == 1 || tg == t.ThreadGroup()) {
 				continue
 			}
 			if pid != -1 && tg.Pgid() != pg {
@@ -227,8 +227,8 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 	if tid <= 0 || tgid == 0 || tgid < -1 || sig < 0 || sig > abi.NSIG {
 		return 0, unix.EINVAL
 	}
-	target := t.Kernel().TaskByTID(tid)
-	if target == nil || tgid > 0 && target.PID() != tgid {
+	target := t.Kernel().TaskByTID(t.KPID(tid))
+	if target == nil || tgid > 0 && target.PID() != t.KPID(tgid) {
 		return 0, unix.ESRCH
 	}
 	if !t.MaySignal(target.ThreadGroup(), sig) {

@@ -263,7 +263,7 @@ func resolveName(t *kernel.Task, b []byte, forBind bool) (*unixsock.Name, error)
 	}
 	if trailing && forBind {
 		// Linux: fs/namei.c (filename_create) — EEXIST, else ENOENT.
-		if _, err := t.Kernel().Namespace().Step(t, dir, base); err == nil {
+		if _, err := t.MountNS().Step(t, dir, base); err == nil {
 			return nil, unix.EADDRINUSE
 		}
 		return nil, unix.ENOENT
@@ -283,7 +283,7 @@ func sysBind(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	if is, ok := s.(inetSock); ok {
-		return 0, is.Bind(b)
+		return 0, is.BindPriv(b, t.NetCapable(unix.CAP_NET_BIND_SERVICE))
 	}
 	if ns, ok := s.(nlSock); ok {
 		return 0, ns.Bind(b, t.PID())
@@ -435,12 +435,12 @@ func sysSetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	if isNetlink {
-		return 0, ns.SetOption(a.Int(1), a.Int(2), v, n, t.Creds().EUID == 0)
+		return 0, ns.SetOption(a.Int(1), a.Int(2), v, n, t.NetCapable(unix.CAP_NET_ADMIN))
 	}
 	if isInet {
-		return 0, is.SetOption(a.Int(1), a.Int(2), v, t.Creds().EUID == 0)
+		return 0, is.SetOption(a.Int(1), a.Int(2), v, t.NetCapable(unix.CAP_NET_ADMIN))
 	}
-	return 0, s.(*unixsock.Socket).SetOption(a.Int(2), v, t.Creds().EUID == 0)
+	return 0, s.(*unixsock.Socket).SetOption(a.Int(2), v, t.NetCapable(unix.CAP_NET_ADMIN))
 }
 
 // withSocket runs fn on the socket behind fd (EBADF, ENOTSOCK).

@@ -74,6 +74,9 @@ func sockOf(f *vfs.File) (sock, error) {
 var inetStacks sync.Map
 
 func inetStack(t *kernel.Task) *inet.Stack {
+	if v := t.NetNSObject("inet", func() any { return inet.NewDownStack() }); v != nil {
+		return v.(*inet.Stack)
+	}
 	k := t.Kernel()
 	if v, ok := inetStacks.Load(k); ok {
 		return v.(*inet.Stack)

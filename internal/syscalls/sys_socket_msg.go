@@ -257,13 +257,16 @@ func ipControl(ctl []byte) []unixsock.Cmsg {
 	return out
 }
 
-// checkCreds allows a sender to claim its own pid and ids; root may claim
-// any. Linux: net/core/scm.c (scm_check_creds)
+// checkCreds allows a sender to claim its own pid and ids; CAP_SYS_ADMIN
+// any pid, CAP_SETUID any uid, CAP_SETGID any gid (ids of the sender's
+// user namespace). Linux: net/core/scm.c (scm_check_creds)
 func checkCreds(t *kernel.Task, c unixsock.Cred) error {
 	cr := t.Creds()
-	root := cr.EUID == 0
-	if !root && (c.PID != int32(t.PID()) ||
-		c.UID != cr.UID && c.UID != cr.EUID || c.GID != cr.GID && c.GID != cr.EGID) {
+	ku, uok := t.MapUID(c.UID)
+	kg, gok := t.MapGID(c.GID)
+	if c.PID != int32(t.PID()) && !t.HasCap(unix.CAP_SYS_ADMIN) ||
+		uok && ku != cr.UID && ku != cr.EUID && ku != cr.SUID && !t.HasCap(unix.CAP_SETUID) ||
+		gok && kg != cr.GID && kg != cr.EGID && kg != cr.SGID && !t.HasCap(unix.CAP_SETGID) {
 		return unix.EPERM
 	}
 	if c.PID != int32(t.PID()) && t.Kernel().ThreadGroupByPID(int(c.PID)) == nil {

@@ -50,6 +50,16 @@ func (s nlSock) Recv(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (unixs
 var nlNets sync.Map
 
 func nlNS(t *kernel.Task) *netlink.Namespace {
+	if v := t.NetNSObject("netlink", func() any {
+		st := inetStack(t)
+		admin := func(ctx vfs.Ctx) bool {
+			c, ok := ctx.(*kernel.Task)
+			return ok && c.NetCapable(unix.CAP_NET_ADMIN)
+		}
+		return netlink.NewDownNamespace(admin, st.SetUp)
+	}); v != nil {
+		return v.(*netlink.Namespace)
+	}
 	k := t.Kernel()
 	if v, ok := nlNets.Load(k); ok {
 		return v.(*netlink.Namespace)

@@ -91,7 +91,7 @@ func init() {
 		if err := vfs.MayAccess(t, p.Inode(), vfs.MayExec); err != nil {
 			return 0, err
 		}
-		if !t.Capable() {
+		if !t.HasCap(unix.CAP_SYS_CHROOT) {
 			return 0, unix.EPERM
 		}
 		t.FS().SetRoot(p)
@@ -116,6 +116,7 @@ func statFD(t *kernel.Task, fd int) (vfs.Stat, error) {
 
 func copyStat(t *kernel.Task, addr uint64, st *vfs.Stat) error {
 	sf := statFields(st)
+	sf.UID, sf.GID = t.ShowUID(sf.UID), t.ShowGID(sf.GID) // as the caller's user namespace sees them
 	return t.CopyOut(addr, abi.EncodeStat(&sf))
 }
 
@@ -165,6 +166,7 @@ func sysStatx(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	sf := statFields(&st)
+	sf.UID, sf.GID = t.ShowUID(sf.UID), t.ShowGID(sf.GID)
 	return 0, t.CopyOut(a[4], abi.EncodeStatx(&sf, abi.STATX_BASIC_STATS))
 }
 
@@ -202,7 +204,7 @@ func access(t *kernel.Task, dirfd int, pathAddr uint64, mode, flags int) (uint64
 		if err != nil {
 			return 0, err
 		}
-		p, err = t.Kernel().Namespace().Walk(ctx, t.FS().Root(), start, path, wf)
+		p, err = t.MountNS().Walk(ctx, t.FS().Root(), start, path, wf)
 		if err != nil {
 			return 0, err
 		}

@@ -13,14 +13,14 @@ import (
 // System V message queues and semaphores. Linux: ipc/msg.c, ipc/sem.c
 func init() {
 	reg(unix.SYS_MSGGET, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		id, err := t.Kernel().IPC().MsgGet(t.Creds(), int32(a[0]), a.Int(1))
+		id, err := t.IPC().MsgGet(t.Creds(), int32(a[0]), a.Int(1))
 		return uint64(id), err
 	})
 	reg(unix.SYS_MSGSND, sysMsgsnd)
 	reg(unix.SYS_MSGRCV, sysMsgrcv)
 	reg(unix.SYS_MSGCTL, sysMsgctl)
 	reg(unix.SYS_SEMGET, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		id, err := t.Kernel().IPC().SemGet(t.Creds(), int32(a[0]), a.Int(1), a.Int(2))
+		id, err := t.IPC().SemGet(t.Creds(), int32(a[0]), a.Int(1), a.Int(2))
 		return uint64(id), err
 	})
 	reg(unix.SYS_SEMOP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -50,7 +50,7 @@ func sysMsgsnd(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CopyIn(addr+8, text); err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().IPC().MsgSend(t, t.PID(), id, typ, text, flag)
+	return 0, t.IPC().MsgSend(t, t.PID(), id, typ, text, flag)
 }
 
 // sysMsgrcv. Linux: ipc/msg.c (ksys_msgrcv, do_msgrcv)
@@ -63,7 +63,7 @@ func sysMsgrcv(t *kernel.Task, a kernel.Args) (uint64, error) {
 		size = min(size, ipc.MsgMax)
 	}
 	size = min(size, 1<<31-1) // nothing larger than msgmax is ever queued
-	mtyp, text, err := t.Kernel().IPC().MsgReceive(t, t.PID(), id, int(size), typ, flag)
+	mtyp, text, err := t.IPC().MsgReceive(t, t.PID(), id, int(size), typ, flag)
 	if err != nil {
 		return 0, err
 	}
@@ -92,7 +92,7 @@ func sysMsgctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if id < 0 || cmd < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), t.Creds()
+	ns, c := t.IPC(), t.Creds()
 	switch cmd {
 	case ipcInfo, msgInfo:
 		b, n := ns.MsgInfo(cmd == msgInfo)
@@ -141,7 +141,7 @@ func semtimedop(t *kernel.Task, id int, sops, nsops, timeout uint64) (uint64, er
 		}
 		deadline = time.Now().Add(d)
 	}
-	return 0, t.Kernel().IPC().SemOp(t, t.PID(), id, ops, deadline, t.ThreadGroup().SemUndo)
+	return 0, t.IPC().SemOp(t, t.PID(), id, ops, deadline, t.ThreadGroup().SemUndo)
 }
 
 // sysSemctl. The fourth argument is union semun, passed by value: an int
@@ -151,7 +151,7 @@ func sysSemctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if id < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), t.Creds()
+	ns, c := t.IPC(), t.Creds()
 	switch cmd {
 	case ipcInfo, semInfo:
 		b, n := ns.SemInfo(cmd == semInfo)

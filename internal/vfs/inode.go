@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/mm"
+	"glassbox/internal/userns"
 )
 
 // Stat is a file's attributes as glassbox keeps them.
@@ -78,9 +79,12 @@ type Creds struct {
 	SUID, SGID   uint32 // saved
 	FSUID, FSGID uint32 // file system
 	Groups       []uint32
-	// Caps: root's capabilities kept after leaving uid 0
-	// (PR_SET_KEEPCAPS), so permission checks pass as for root.
-	Caps bool
+	// Capability sets (bit N: capability N) and securebits; see caps.go.
+	CapEff, CapPrm, CapInh, CapBnd, CapAmb uint64
+	Securebits                             uint32
+	// UserNS is the user namespace the ids and capabilities belong to
+	// (nil: the sandbox's initial one). The ids above are kernel ids.
+	UserNS *userns.NS
 }
 
 // Ctx is what file operations need from the calling task.

@@ -72,10 +72,11 @@ type Volatile interface{ Volatile() }
 // Mount attaches a file system root at a dentry of another.
 type Mount struct {
 	root   *Dentry
-	parent *Mount  // nil for the root mount
-	point  *Dentry // where it is attached in parent
-	Flags  int     // MS_RDONLY, MS_NOSUID...
-	Source string  // for /proc/mounts
+	parent *Mount     // nil for the root mount
+	point  *Dentry    // where it is attached in parent
+	ns     *Namespace // the table the mount is in
+	Flags  int        // MS_RDONLY, MS_NOSUID...
+	Source string     // for /proc/mounts
 	FSType string
 }
 
@@ -102,7 +103,9 @@ type Namespace struct {
 // NewNamespace returns a namespace whose root mount is root.
 func NewNamespace(root *Dentry, fstype, source string, flags int) *Namespace {
 	m := &Mount{root: root, FSType: fstype, Source: source, Flags: flags}
-	return &Namespace{root: m, mounts: map[*Dentry][]*Mount{}, all: []*Mount{m}}
+	n := &Namespace{root: m, mounts: map[*Dentry][]*Mount{}, all: []*Mount{m}}
+	m.ns = n
+	return n
 }
 
 // Root returns the root of the namespace.
@@ -112,12 +115,13 @@ func (n *Namespace) Root() Path { return Path{n.root, n.root.root} }
 func (n *Namespace) Mount(at Path, root *Dentry, fstype, source string, flags int) *Mount {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	m := &Mount{root: root, parent: at.Mount, point: at.Dentry, FSType: fstype, Source: source, Flags: flags}
+	m := &Mount{root: root, parent: at.Mount, point: at.Dentry, ns: n, FSType: fstype, Source: source, Flags: flags}
 	n.mounts[at.Dentry] = append(n.mounts[at.Dentry], m)
 	at.Dentry.mu.Lock()
 	at.Dentry.mounts++
 	at.Dentry.mu.Unlock()
 	n.all = append(n.all, m)
+	keepVolatileChild(at.Dentry)
 	return m
 }
 

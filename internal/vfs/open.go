@@ -143,6 +143,12 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 			return nil, err
 		}
 	}
+	// O_NOATIME is for the owner (or CAP_FOWNER). Linux: fs/namei.c (may_open)
+	if flags&unix.O_NOATIME != 0 {
+		if st, err := in.Stat(); err == nil && !isOwner(ctx.Creds(), &st) {
+			return nil, unix.EPERM
+		}
+	}
 	op, ok := in.(Opener)
 	if !ok {
 		return nil, unix.ENXIO

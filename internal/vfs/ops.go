@@ -93,11 +93,23 @@ type Attr struct {
 
 func readOnly(p Path) bool { return p.Mount.Flags&unix.MS_RDONLY != 0 }
 
-// isOwner is inode_owner_or_capable (root has CAP_FOWNER).
-func isOwner(c *Creds, st *Stat) bool { return c.FSUID == 0 || c.Caps || c.FSUID == st.UID }
+// isOwner is inode_owner_or_capable: the owner, or CAP_FOWNER over the file.
+func isOwner(c *Creds, st *Stat) bool {
+	return c.FSUID == st.UID || c.CapableWrt(unix.CAP_FOWNER, st.UID, st.GID)
+}
 
-// dentryBusy reports whether something is mounted on d.
-func dentryBusy(d *Dentry) bool {
+// IsOwner is isOwner for other packages (O_NOATIME, fcntl).
+func IsOwner(c *Creds, st *Stat) bool { return isOwner(c, st) }
+
+// dentryBusy reports whether something is mounted on d in the mount
+// table of at (a mount in another namespace does not pin the name).
+func dentryBusy(at *Mount, d *Dentry) bool {
+	if at != nil && at.ns != nil {
+		n := at.ns
+		n.mu.RLock()
+		defer n.mu.RUnlock()
+		return len(n.mounts[d]) > 0
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.mounts > 0
@@ -135,7 +147,8 @@ func mayDelete(ctx Ctx, dir Path, victim *Dentry, vst *Stat, isDir bool) error {
 	if err := CheckMode(c, &dst, MayWrite|MayExec); err != nil {
 		return err
 	}
-	if dst.Mode&unix.S_ISVTX != 0 && c.FSUID != 0 && c.FSUID != vst.UID && c.FSUID != dst.UID {
+	if dst.Mode&unix.S_ISVTX != 0 && c.FSUID != vst.UID && c.FSUID != dst.UID &&
+		!c.CapableWrt(unix.CAP_FOWNER, vst.UID, vst.GID) {
 		return unix.EPERM
 	}
 	if isDir && !vst.IsDir() {
@@ -144,7 +157,7 @@ func mayDelete(ctx Ctx, dir Path, victim *Dentry, vst *Stat, isDir bool) error {
 	if !isDir && vst.IsDir() {
 		return unix.EISDIR
 	}
-	if dentryBusy(victim) {
+	if dentryBusy(dir.Mount, victim) {
 		return unix.EBUSY
 	}
 	return nil

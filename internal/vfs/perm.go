@@ -23,17 +23,10 @@ func MayAccess(ctx Ctx, in Inode, want int) error {
 	return CheckMode(c, &st, want)
 }
 
-// CheckMode applies the mode bits of st to c.
+// CheckMode applies the mode bits of st to c, then the capabilities that
+// override them. Linux: fs/namei.c (generic_permission)
 func CheckMode(c *Creds, st *Stat, want int) error {
 	mode := st.Mode
-	if c.FSUID == 0 || c.Caps {
-		// Root may read and write anything; it may execute a file only if
-		// someone may, and search any directory.
-		if want&MayExec == 0 || st.IsDir() || mode&0o111 != 0 {
-			return nil
-		}
-		return unix.EACCES
-	}
 	var bits uint32
 	switch {
 	case c.FSUID == st.UID:
@@ -43,10 +36,26 @@ func CheckMode(c *Creds, st *Stat, want int) error {
 	default:
 		bits = mode
 	}
-	if uint32(want)&^(bits&7) != 0 {
+	if uint32(want)&^(bits&7) == 0 {
+		return nil
+	}
+	if st.IsDir() {
+		if want&MayWrite == 0 && c.CapableWrt(unix.CAP_DAC_READ_SEARCH, st.UID, st.GID) {
+			return nil
+		}
+		if c.CapableWrt(unix.CAP_DAC_OVERRIDE, st.UID, st.GID) {
+			return nil
+		}
 		return unix.EACCES
 	}
-	return nil
+	// A file may be executed only if someone may.
+	if (want&MayExec == 0 || mode&0o111 != 0) && c.CapableWrt(unix.CAP_DAC_OVERRIDE, st.UID, st.GID) {
+		return nil
+	}
+	if want == MayRead && c.CapableWrt(unix.CAP_DAC_READ_SEARCH, st.UID, st.GID) {
+		return nil
+	}
+	return unix.EACCES
 }
 
 func (c *Creds) inGroup(gid uint32) bool {

@@ -31,7 +31,7 @@ func Chmod(ctx Ctx, p Path, mode uint32) error {
 		return unix.EPERM
 	}
 	mode &= 0o7777
-	if c.FSUID != 0 && !c.inGroup(st.GID) {
+	if !c.inGroup(st.GID) && !c.CapableWrt(unix.CAP_FSETID, st.UID, st.GID) {
 		mode &^= unix.S_ISGID
 	}
 	return setattr(ctx, p.Inode(), &Attr{Valid: AttrMode, Mode: mode})
@@ -52,20 +52,20 @@ func Chown(ctx Ctx, p Path, uid, gid int64) error {
 	c := ctx.Creds()
 	a := Attr{}
 	if uid != -1 {
-		if c.FSUID != 0 && (c.FSUID != st.UID || uint32(uid) != st.UID) {
+		if (c.FSUID != st.UID || uint32(uid) != st.UID) && !c.CapableWrt(unix.CAP_CHOWN, st.UID, st.GID) {
 			return unix.EPERM
 		}
 		a.Valid, a.UID = a.Valid|AttrUID, uint32(uid)
 	}
 	if gid != -1 {
-		if c.FSUID != 0 && (c.FSUID != st.UID || uint32(gid) != st.GID && !c.inGroup(uint32(gid))) {
+		if (c.FSUID != st.UID || uint32(gid) != st.GID && !c.inGroup(uint32(gid))) && !c.CapableWrt(unix.CAP_CHOWN, st.UID, st.GID) {
 			return unix.EPERM
 		}
 		a.Valid, a.GID = a.Valid|AttrGID, uint32(gid)
 	}
 	if !st.IsDir() {
 		mode := st.Mode & 0o7777 &^ unix.S_ISUID
-		if mode&unix.S_ISGID != 0 && (mode&unix.S_IXGRP != 0 || c.FSUID != 0 && !c.inGroup(st.GID)) {
+		if mode&unix.S_ISGID != 0 && (mode&unix.S_IXGRP != 0 || !c.inGroup(st.GID) && !c.CapableWrt(unix.CAP_FSETID, st.UID, st.GID)) {
 			mode &^= unix.S_ISGID
 		}
 		if mode != st.Mode&0o7777 {

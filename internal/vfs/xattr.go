@@ -43,7 +43,7 @@ const (
 
 // XattrCapable reports whether c may see and change trusted.* attributes
 // (CAP_SYS_ADMIN).
-func XattrCapable(c *Creds) bool { return c.EUID == 0 || c.Caps }
+func XattrCapable(c *Creds) bool { return c.Capable(unix.CAP_SYS_ADMIN) }
 
 // xattrPermission applies the namespace rules and then the mode bits.
 // Linux: fs/xattr.c (xattr_permission)

@@ -17,7 +17,7 @@ func (c *ctx) Creds() *vfs.Creds          { return &c.c }
 func (c *ctx) Interrupt() <-chan struct{} { return nil }
 func (c *ctx) Interrupted() bool          { return false }
 
-var root = &ctx{}
+var root = &ctx{*vfs.RootCreds()}
 
 // env is a writable hostfs over a fresh host directory, as the guest's
 // whole namespace.

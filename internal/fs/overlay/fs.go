@@ -132,7 +132,7 @@ func (fs *FS) statfs() (unix.Statfs_t, error) {
 // rootCtx is the context of the overlay's own setup.
 type rootCtx struct{}
 
-func (rootCtx) Creds() *vfs.Creds          { return &vfs.Creds{} }
+func (rootCtx) Creds() *vfs.Creds          { return vfs.RootCreds() }
 func (rootCtx) Interrupt() <-chan struct{} { return nil }
 func (rootCtx) Interrupted() bool          { return false }
 

@@ -26,7 +26,7 @@ func (c *ctx) Creds() *vfs.Creds          { return &c.c }
 func (c *ctx) Interrupt() <-chan struct{} { return nil }
 func (c *ctx) Interrupted() bool          { return false }
 
-var root = &ctx{}
+var root = &ctx{*vfs.RootCreds()}
 
 // env is an overlay of a tmpfs over a hostfs of a fresh host directory.
 type env struct {

@@ -101,4 +101,4 @@ func copyXattrs(ctx vfs.Ctx, lower, u vfs.Inode) error {
 // Linux: fs/overlayfs/util.c (ovl_override_creds)
 type mounterCtx struct{ vfs.Ctx }
 
-func (mounterCtx) Creds() *vfs.Creds { return &vfs.Creds{} }
+func (mounterCtx) Creds() *vfs.Creds { return vfs.RootCreds() }

@@ -79,6 +79,14 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		"oom_score_adj": file(func() []byte { return []byte("0\n") }),
 		"oom_score":     file(func() []byte { return []byte("0\n") }),
 		"cgroup":        file(func() []byte { return []byte("0::/\n") }),
+		"ns":            nsDir(p, owned),
+	}
+	for _, name := range []string{"uid_map", "gid_map", "setgroups"} {
+		name := name
+		f := &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o644)),
+			Gen:   func(ctx vfs.Ctx) ([]byte, error) { return []byte(p.IDMap(ctx, name)), nil },
+			Write: func(ctx vfs.Ctx, b []byte) error { return p.WriteIDMap(ctx, name, b) }}
+		ch[name] = f
 	}
 	d := synth.Static(Dev, 0o555, ch)
 	d.Attr = owned(d.Attr)
@@ -232,5 +240,33 @@ func (fs *FS) fdinfoDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode 
 		}
 		return m
 	}
+	return d
+}
+
+// nsDir is /proc/PID/ns: a link per namespace kind.
+func nsDir(p Process, owned func(synth.Attr) synth.Attr) vfs.Inode {
+	ch := map[string]vfs.Inode{}
+	for _, kind := range NSKinds {
+		kind := kind
+		l := &synth.MagicLink{}
+		l.Attr = owned(synth.NewAttr(Dev, unix.S_IFLNK|0o777))
+		l.To = func(vfs.Ctx) (vfs.Path, error) {
+			_, to, ok := p.NSLink(kind)
+			if !ok {
+				return vfs.Path{}, unix.ENOENT
+			}
+			return to, nil
+		}
+		l.Target = func(vfs.Ctx) (string, error) {
+			s, _, ok := p.NSLink(kind)
+			if !ok {
+				return "", unix.ENOENT
+			}
+			return s, nil
+		}
+		ch[kind] = l
+	}
+	d := synth.Static(Dev, 0o511, ch)
+	d.Attr = owned(d.Attr)
 	return d
 }

@@ -66,7 +66,17 @@ type Process interface {
 	// (/proc/PID/mem): a copier (write: into the process) and its
 	// release, or EACCES.
 	OpenMem(ctx vfs.Ctx) (rw func(addr uint64, b []byte, write bool) (int, error), release func(), err error)
+	// NSLink is /proc/PID/ns/kind: its text ("user:[4026531837]") and
+	// the nsfs file it opens to.
+	NSLink(kind string) (string, vfs.Path, bool)
+	// IDMap renders uid_map, gid_map or setgroups for the reader;
+	// WriteIDMap applies a write to one of them.
+	IDMap(ctx vfs.Ctx, file string) string
+	WriteIDMap(ctx vfs.Ctx, file string, data []byte) error
 }
+
+// NSKinds are the names in /proc/PID/ns.
+var NSKinds = []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
 
 // System is what the system-wide files report: the sandbox's own view.
 type System struct {

@@ -19,7 +19,7 @@ func (c *ctx) Creds() *vfs.Creds          { return &c.c }
 func (c *ctx) Interrupt() <-chan struct{} { return nil }
 func (c *ctx) Interrupted() bool          { return false }
 
-var root = &ctx{}
+var root = &ctx{*vfs.RootCreds()}
 
 func newFS(t *testing.T, o Options) (*FS, *memfile.File) {
 	t.Helper()

@@ -13,8 +13,16 @@ import (
 // sandbox's (127.0.0.0/8, ::1, or a wildcard): others are EADDRNOTAVAIL.
 // Port 0 picks an ephemeral port. Linux: net/ipv4/af_inet.c
 // (__inet_bind), net/ipv6/af_inet6.c (__inet6_bind)
-func (s *Socket) Bind(b []byte) error {
+func (s *Socket) Bind(b []byte) error { return s.BindPriv(b, true) }
+
+// BindPriv is Bind for a caller that may (priv) or may not bind a port
+// below 1024 (CAP_NET_BIND_SERVICE): EACCES then.
+// Linux: net/ipv4/af_inet.c (__inet_bind: inet_port_requires_bind_service)
+func (s *Socket) BindPriv(b []byte, priv bool) error {
 	if s.h != nil {
+		if !priv && lowPort(b) {
+			return unix.EACCES
+		}
 		return s.h.bind(b)
 	}
 	ap, unspec, err := parseAddr(s.family, b)
@@ -39,8 +47,11 @@ func (s *Socket) Bind(b []byte) error {
 	if s.family == unix.AF_INET6 && ip.Is4() && s.v6only {
 		return unix.EINVAL
 	}
-	if !ip.IsUnspecified() && !ip.IsLoopback() {
+	if !ip.IsUnspecified() && (!ip.IsLoopback() || st.down.Load()) {
 		return unix.EADDRNOTAVAIL
+	}
+	if p := ap.Port(); p != 0 && p < 1024 && !priv {
+		return unix.EACCES
 	}
 	if s.bound || s.dead || s.state != stateClosed {
 		return unix.EINVAL
@@ -108,6 +119,9 @@ func (s *Socket) Connect(ctx vfs.Ctx, b []byte) error {
 	ap, unspec, err := parseAddr(s.family, b)
 	if err != nil {
 		return err
+	}
+	if s.st.down.Load() && !unspec {
+		return unix.ENETUNREACH
 	}
 	if s.typ == unix.SOCK_DGRAM {
 		return s.connectDgram(ap, unspec)
@@ -293,4 +307,14 @@ func (s *Socket) Accept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, error) {
 		}
 		st.mu.Lock()
 	}
+}
+
+// lowPort reports whether sockaddr b (in or in6) names a port below 1024
+// other than 0.
+func lowPort(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	p := uint16(b[2])<<8 | uint16(b[3])
+	return p != 0 && p < 1024
 }

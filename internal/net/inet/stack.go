@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -26,7 +27,8 @@ type portKey struct {
 // unix namespace whose socket pairs carry TCP connections.
 type Stack struct {
 	pairs *unixsock.Namespace
-	host  bool // sockets are host sockets (--net=host)
+	host  bool        // sockets are host sockets (--net=host)
+	down  atomic.Bool // a new network namespace's lo is down: nothing is reachable
 
 	mu    sync.Mutex
 	bound map[portKey][]*Socket
@@ -36,6 +38,18 @@ type Stack struct {
 func NewStack() *Stack {
 	return &Stack{pairs: unixsock.NewNamespace(nil), bound: map[portKey][]*Socket{}}
 }
+
+// NewDownStack returns the stack of a new network namespace, whose only
+// interface (lo) is down: no address can be bound but the wildcard, and
+// every destination is unreachable.
+func NewDownStack() *Stack {
+	st := NewStack()
+	st.down.Store(true)
+	return st
+}
+
+// SetUp brings the namespace's lo up (ip link set lo up).
+func (st *Stack) SetUp() { st.down.Store(false) }
 
 // span is the set of local addresses a binding covers.
 type span struct {

@@ -69,7 +69,8 @@ func (s *Socket) Send(ctx vfs.Ctx, src [][]byte, to []byte, flags, pid int) (int
 		o.notifyLocked()
 		return len(buf), nil
 	}
-	req := request{portid: s.portid, limit: s.dumpLimitLocked(), strict: s.strict, capAck: s.capAck, extAck: s.extAck}
+	req := request{portid: s.portid, limit: s.dumpLimitLocked(), strict: s.strict, capAck: s.capAck, extAck: s.extAck,
+		admin: s.ns.admin != nil && s.ns.admin(ctx)}
 	s.ns.mu.Unlock()
 
 	replies := s.input(buf, &req)

@@ -45,19 +45,23 @@ func (q query) linkMsg(flags uint16) []byte {
 	a = append(a, unix.AF_UNSPEC, 0)
 	a = le.AppendUint16(a, arphrdLoopback)
 	a = le.AppendUint32(a, loIndex)
-	a = le.AppendUint32(a, loFlags)
+	fl, oper, carrier, qdisc := uint32(loFlags), uint8(0), uint8(1), "noqueue"
+	if q.down {
+		fl, oper, carrier, qdisc = unix.IFF_LOOPBACK, 2, 0, "noop" // IF_OPER_DOWN
+	}
+	a = le.AppendUint32(a, fl)
 	a = le.AppendUint32(a, 0)
-	a = a.str(unix.IFLA_IFNAME, "lo").u32(unix.IFLA_TXQLEN, 1000).u8(unix.IFLA_OPERSTATE, 0).
+	a = a.str(unix.IFLA_IFNAME, "lo").u32(unix.IFLA_TXQLEN, 1000).u8(unix.IFLA_OPERSTATE, oper).
 		u8(unix.IFLA_LINKMODE, 0).u32(unix.IFLA_MTU, loMTU).u32(iflaMinMTU, 0).u32(iflaMaxMTU, 0).
 		u32(unix.IFLA_GROUP, 0).u32(unix.IFLA_PROMISCUITY, 0).u32(iflaAllMulti, 0).
 		u32(unix.IFLA_NUM_TX_QUEUES, 1).u32(iflaGSOMaxSegs, 65535).u32(iflaGSOMaxSize, 65536).
 		u32(iflaGROMaxSize, 65536).u32(iflaGSOv4MaxSize, 65536).u32(iflaGROv4MaxSize, 65536).
 		u32(iflaTSOMaxSize, 524280).u32(iflaTSOMaxSegs, 65535).u32(unix.IFLA_NUM_RX_QUEUES, 1).
-		u8(unix.IFLA_CARRIER, 1).u32(unix.IFLA_CARRIER_CHANGES, 0).u32(unix.IFLA_CARRIER_UP_COUNT, 0).
+		u8(unix.IFLA_CARRIER, carrier).u32(unix.IFLA_CARRIER_CHANGES, 0).u32(unix.IFLA_CARRIER_UP_COUNT, 0).
 		u32(unix.IFLA_CARRIER_DOWN_COUNT, 0).u8(unix.IFLA_PROTO_DOWN, 0).
 		add(unix.IFLA_ADDRESS, make([]byte, 6)).add(unix.IFLA_BROADCAST, make([]byte, 6)).
 		add(unix.IFLA_STATS64, make([]byte, 25*8)).add(unix.IFLA_STATS, make([]byte, 24*4)).
-		str(unix.IFLA_QDISC, "noqueue").add(unix.IFLA_MAP, make([]byte, 32))
+		str(unix.IFLA_QDISC, qdisc).add(unix.IFLA_MAP, make([]byte, 32))
 	return msg{typ: unix.RTM_NEWLINK, flags: flags, seq: q.seq, pid: q.pid, body: a}.bytes()
 }
 
@@ -70,6 +74,9 @@ func (q query) addrMsgs(family byte) [][]byte {
 	cache = le.AppendUint32(cache, 0)          // created, in 1/100 s since boot
 	cache = le.AppendUint32(cache, 0)          // updated
 	var out [][]byte
+	if q.down {
+		return nil
+	}
 	if family != unix.AF_INET6 {
 		var a attrs = []byte{unix.AF_INET, 8, ifaFPermanent, rtScopeHost}
 		a = le.AppendUint32(a, loIndex)
@@ -96,6 +103,9 @@ func (q query) addrMsgs(family byte) [][]byte {
 func (q query) routeMsgs(family byte) [][]byte {
 	le := binary.LittleEndian
 	var out [][]byte
+	if q.down {
+		return nil
+	}
 	if family != unix.AF_INET6 {
 		for _, r := range []struct {
 			dst        [4]byte

@@ -18,6 +18,7 @@ type request struct {
 	portid                 uint32
 	limit                  int
 	strict, capAck, extAck bool
+	admin                  bool // the sender may configure a namespace of its own
 }
 
 // answer is one message's replies (unpacked) and its error, if any; err
@@ -90,6 +91,9 @@ func (s *Socket) rtnl(m []byte, r *request) (answer, bool) {
 		return answer{}, false // "all messages must have at least 1 byte"
 	}
 	if (typ-rtmBase)&3 != kindGet {
+		if r.admin {
+			return answer{err: s.configure(typ, payload)}, false
+		}
 		return answer{err: unix.EPERM}, false // no CAP_NET_ADMIN
 	}
 	if s.ns.host {
@@ -99,7 +103,7 @@ func (s *Socket) rtnl(m []byte, r *request) (answer, bool) {
 		}
 		return answer{msgs: msgs}, true
 	}
-	q := query{seq: le.Uint32(m[8:]), pid: r.portid, payload: payload, strict: r.strict}
+	q := query{seq: le.Uint32(m[8:]), pid: r.portid, payload: payload, strict: r.strict, down: s.ns.down}
 	if flags&nlmDump != 0 {
 		return q.dump(typ), false
 	}
@@ -111,6 +115,7 @@ type query struct {
 	seq, pid uint32
 	payload  []byte
 	strict   bool
+	down     bool // a new network namespace's lo: down, no addresses or routes
 }
 
 // done ends a dump. Linux: net/netlink/af_netlink.c (netlink_dump_done)
@@ -154,4 +159,40 @@ func findAttr(b []byte, typ uint16) ([]byte, bool) {
 		b = b[min((l+3)&^3, len(b)):]
 	}
 	return nil, false
+}
+
+// configure applies a change to a namespace of the sender's own: lo may
+// be brought up and given its addresses (as `ip link set lo up` and
+// bubblewrap do); other changes are EOPNOTSUPP. Called with ns.mu held.
+// Linux: net/core/rtnetlink.c (rtnl_setlink), net/ipv4/devinet.c (inet_rtm_newaddr)
+func (s *Socket) configure(typ uint16, payload []byte) unix.Errno {
+	le := binary.LittleEndian
+	switch typ {
+	case unix.RTM_NEWLINK, unix.RTM_SETLINK:
+		if len(payload) < 16 {
+			return unix.EINVAL
+		}
+		if idx := le.Uint32(payload[4:]); idx != loIndex {
+			return unix.ENODEV
+		}
+		flags, change := le.Uint32(payload[8:]), le.Uint32(payload[12:])
+		if change&unix.IFF_UP != 0 || change == 0 {
+			if flags&unix.IFF_UP != 0 && s.ns.down {
+				s.ns.down = false
+				if s.ns.onUp != nil {
+					s.ns.onUp()
+				}
+			}
+		}
+		return 0
+	case unix.RTM_NEWADDR:
+		if len(payload) < 8 {
+			return unix.EINVAL
+		}
+		if le.Uint32(payload[4:]) != loIndex {
+			return unix.ENODEV
+		}
+		return 0 // lo's addresses are the ones it has once up
+	}
+	return unix.EOPNOTSUPP
 }

@@ -31,6 +31,12 @@ var lastIno atomic.Uint64
 // Namespace is one sandbox's netlink sockets.
 type Namespace struct {
 	host bool // relay rtnetlink GETs to the host (--net=host)
+	// A new network namespace's (NewDownNamespace): lo is down until a
+	// caller that admin accepts brings it up; onUp is then called. down
+	// is guarded by mu.
+	down  bool
+	admin func(vfs.Ctx) bool
+	onUp  func()
 
 	mu    sync.Mutex
 	ports map[uint32]*Socket
@@ -41,6 +47,16 @@ type Namespace struct {
 // for the host's interfaces when host is set.
 func NewNamespace(host bool) *Namespace {
 	return &Namespace{host: host, ports: map[uint32]*Socket{}, rover: autoRover}
+}
+
+// NewDownNamespace returns the netlink sockets of a new network
+// namespace, whose lo is down and has no address. A sender admin accepts
+// (CAP_NET_ADMIN over the namespace) may bring lo up and give it its
+// addresses; onUp is called when lo comes up.
+func NewDownNamespace(admin func(vfs.Ctx) bool, onUp func()) *Namespace {
+	n := NewNamespace(false)
+	n.down, n.admin, n.onUp = true, admin, onUp
+	return n
 }
 
 // dgram is one queued datagram and the port that sent it (0: the kernel).

@@ -16,7 +16,7 @@ func TestRegistry(t *testing.T) {
 	root := synth.Static(1, 0o755, map[string]vfs.Inode{"d": d})
 	vns := vfs.NewNamespace(vfs.NewRoot(root), "synth", "", 0)
 	rootCtx := newCtx()
-	rootCtx.creds = vfs.Creds{}
+	rootCtx.creds = *vfs.RootCreds()
 	dir, err := vns.Walk(rootCtx, vns.Root(), vns.Root(), "/d", vfs.Follow)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestRegistryInodes(t *testing.T) {
 	if _, err := r.Lookup(ctx, dir, "s"); err != unix.EACCES {
 		t.Fatalf("Lookup without write permission: %v", err)
 	}
-	ctx.creds = vfs.Creds{}
+	ctx.creds = *vfs.RootCreds()
 	if got, err := r.Lookup(ctx, dir, "s"); got != s || err != nil {
 		t.Fatalf("Lookup: %v", err)
 	}
