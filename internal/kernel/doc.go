@@ -45,5 +45,8 @@
 //
 // Lock order: Kernel.mu (pid table, process tree) before ThreadGroup.mu
 // before Task.mu before sharedSignals.mu (a leaf); mm, vfs and memfile
-// locks are taken after all of these.
+// locks are taken after all of these. Taking a signal (under Task.mu)
+// re-arms the timer that sent it, so the timers' locks come after Task.mu:
+// ptimers.mu before ptimer.mu, and realTimer.mu; a timer sends its signal
+// only after releasing its own lock.
 package kernel
