@@ -42,14 +42,25 @@ func peakRSS(t *testing.T, args ...string) (res, int64) {
 }
 
 // TestBoundForkBomb: a fork bomb under --pids gets EAGAIN at the bound
-// (bash says so and retries) and --timeout ends everything: glassbox
-// exits 124 and leaves no process behind.
+// (bash says so and retries) and --timeout ends everything promptly, with
+// a small bound and a large one: glassbox exits 124 and leaves no
+// process behind.
 func TestBoundForkBomb(t *testing.T) {
-	r, rss := peakRSS(t, "run", "--pids", "32", "--timeout", "5s", "--", "bash", "-c", ":(){ :|:& };:; sleep 60")
-	if r.Code != 124 {
-		t.Fatalf("exit %d, want 124 (timed out)\n%s", r.Code, r)
+	for _, pids := range []string{"32", "512"} {
+		start := time.Now()
+		r, rss := peakRSS(t, "run", "--pids", pids, "--timeout", "5s", "--", "bash", "-c", ":(){ :|:& };:; sleep 60")
+		took := time.Since(start)
+		if r.Code != 124 {
+			t.Fatalf("--pids %s: exit %d, want 124 (timed out)\n%s", pids, r.Code, r)
+		}
+		// The bomb's tasks are killed as they come: the end is a
+		// matter of a second or two after the timeout, not of how
+		// many tasks there were.
+		if took > 15*time.Second {
+			t.Errorf("--pids %s: glassbox took %v to end with --timeout 5s", pids, took)
+		}
+		t.Logf("--pids %s: ended after %v, glassbox peak RSS %d KiB", pids, took.Round(time.Millisecond), rss)
 	}
-	t.Logf("glassbox peak RSS %d KiB", rss)
 }
 
 // TestBoundTmpFiller: a guest filling /tmp meets --memory as ENOSPC, and
