@@ -136,3 +136,47 @@ func TestBoundNofile(t *testing.T) {
 	native, _ := diff(t, []string{compileC(t, "nofile", nofileC)})
 	expect(t, "native", native, "highest fd 99, then Too many open files\nraise soft above hard: -1\n", 0)
 }
+
+const hostFDHogC = `#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void) {
+	int n = 0, first = -1, fd;
+	while ((fd = open("/etc/passwd", O_RDONLY)) >= 0) {
+		if (first < 0)
+			first = fd;
+		n++;
+	}
+	printf("open: %s after %s opens\n", strerror(errno), n >= 1000 ? "1000 or more" : "fewer than 1000");
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	printf("socket: %s\n", s < 0 ? strerror(errno) : "made");
+	for (int i = 0; i < 16; i++)
+		close(first + i);
+	fd = open("/etc/passwd", O_RDONLY);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	printf("after closing some: open %s, socket %s\n", fd >= 0 ? "ok" : strerror(errno), s >= 0 ? "ok" : strerror(errno));
+	return 0;
+}
+`
+
+// TestBoundHostFDs: host descriptors glassbox opens for the guest (host
+// files, host sockets) are bounded for the whole sandbox below glassbox'
+// own descriptor limit: a guest that opens without end gets ENFILE, as
+// Linux gives when the system's file table is full, and glassbox keeps
+// working (here glassbox runs with RLIMIT_NOFILE 2048, which the guest
+// inherits, so the guest's own EMFILE would come later).
+func TestBoundHostFDs(t *testing.T) {
+	if buildErr != nil {
+		t.Fatalf("glassbox unavailable: %v", buildErr)
+	}
+	bin := compileC(t, "hostfd-hog", hostFDHogC)
+	r := run(t, []string{"prlimit", "--nofile=2048", glassboxBin, "run", "--net=host", "--", bin}, nil)
+	want := "open: Too many open files in system after 1000 or more opens\nsocket: Too many open files in system\n" +
+		"after closing some: open ok, socket ok\n"
+	if r.Code != 0 || r.Stdout != want || r.Stderr != "" {
+		t.Fatalf("want exit 0 and stdout %q\n%s", want, r)
+	}
+}

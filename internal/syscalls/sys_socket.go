@@ -165,7 +165,9 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, err
 		}
 	} else if fam == unix.AF_INET || fam == unix.AF_INET6 {
-		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
+		if f, err = inetStack(t).OpenFile(t, fam, typ, flags&unix.SOCK_NONBLOCK); err != nil {
+			return 0, err
+		}
 	} else if fam == unix.AF_NETLINK {
 		f = nlNS(t).NewFile(t, typ, a.Int(2), flags&unix.SOCK_NONBLOCK)
 	} else {

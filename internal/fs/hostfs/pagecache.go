@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
@@ -116,19 +117,19 @@ func (h *hfile) mapping(fd int, rw bool) (mm.Mappable, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fd < 0 || rw && !h.rw {
-		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		dup, err := hostfd.Opened(unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0))
 		if err != nil {
 			return nil, err
 		}
 		if h.fd < 0 {
 			var st unix.Stat_t
 			if err := unix.Fstat(dup, &st); err != nil {
-				unix.Close(dup)
+				hostfd.Close(dup)
 				return nil, err
 			}
 			h.size = st.Size
 		} else {
-			unix.Close(h.fd)
+			hostfd.Close(h.fd)
 		}
 		h.fd, h.rw = dup, rw
 		h.fs.mu.Lock()
