@@ -5,8 +5,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"glassbox/internal/hostfd"
 	"glassbox/internal/abi"
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"glassbox/internal/hostfd"
 	"glassbox/internal/abi"
+	"glassbox/internal/hostfd"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
 )
