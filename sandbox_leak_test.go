@@ -60,6 +60,9 @@ func TestSandboxGivesBackHostResources(t *testing.T) {
 		if n := runtime.NumGoroutine(); n > g {
 			t.Errorf("%d goroutines after the run, %d before", n, g)
 		}
+		if n := s.LeakedFrames(); n != 0 {
+			t.Errorf("%d memory frames in use after the run that nothing holds", n)
+		}
 		if n := hostfd.InUse(); n != counted {
 			t.Errorf("%d host descriptors counted for guests after the run, %d before", n, counted)
 		}

@@ -108,6 +108,9 @@ func inner(args []string) int {
 	if len(leakedFDs) > 0 {
 		code = fail("leak: host descriptors left open: %s", strings.Join(leakedFDs, ", "))
 	}
+	if n := sb.LeakedFrames(); n != 0 {
+		code = fail("leak: %d memory frames in use after the run that no file holds", n)
+	}
 	if n := hostfd.InUse(); n != baseCounted {
 		code = fail("leak: %d host descriptors still counted for the guest (package hostfd), %d before", n, baseCounted)
 	}

@@ -222,6 +222,7 @@ func (h *hfile) readInLocked(pg, n uint64) (memfile.Frame, error) {
 	for i := uint64(0); i < cnt; i++ {
 		h.pages[pg+i] = base + memfile.Frame(i)
 	}
+	mf.AddHeld(int64(cnt))
 	return base, nil
 }
 
@@ -271,6 +272,7 @@ func (h *hfile) resizedLocked(size int64) {
 		for pg, fr := range h.pages {
 			if pg >= first {
 				h.fs.mf.DecRef(fr, 1)
+				h.fs.mf.AddHeld(-1)
 				delete(h.pages, pg)
 			}
 		}
@@ -354,6 +356,7 @@ func (h *hfile) trimLocked() {
 	for pg, fr := range h.pages {
 		if mf.Refs(fr) == 1 {
 			mf.DecRef(fr, 1)
+			mf.AddHeld(-1)
 			delete(h.pages, pg)
 		}
 	}
