@@ -34,6 +34,7 @@ type Sandbox struct {
 	done   chan struct{} // closed when Wait's result is ready
 	status ExitStatus
 	err    error
+	leaked int64 // LeakedFrames
 }
 
 // Start builds a sandbox, starts argv[0] in it as its first process and
@@ -126,6 +127,7 @@ func (s *Sandbox) wait(ctx context.Context) {
 	// After the dashboard's and swap's closes, before Wait returns.
 	defer func() {
 		k.WaitTasks()
+		s.leaked = k.MemFile().Leaked()
 		cfg.closeAll()
 	}()
 	if cfg.swap != nil {
@@ -184,6 +186,16 @@ func (s *Sandbox) Wait() (ExitStatus, error) {
 
 // Exited is closed when the first process has exited.
 func (s *Sandbox) Exited() <-chan struct{} { return s.k.Done() }
+
+// LeakedFrames is, once Wait has returned, how many pages of the guest's
+// memory glassbox lost track of: frames still in use after every process
+// was gone that no file holds (tmpfs data, page caches, shared memory
+// segments keep theirs). Anything but 0 is a reference counting bug in
+// glassbox; the sandbox leak test and the syscall fuzzer check it.
+func (s *Sandbox) LeakedFrames() int64 {
+	<-s.done
+	return s.leaked
+}
 
 // Signal sends sig from outside to the first process, or with all to
 // every process of the sandbox. A signal sent this way counts as one

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"glassbox/internal/hostfd"
 )
 
 func openFDs(t *testing.T) map[string]string {
@@ -40,7 +42,7 @@ func TestSandboxGivesBackHostResources(t *testing.T) {
 	// Warm up once: the Go runtime keeps threads and some lazily started
 	// goroutines (os/signal) for the life of the process.
 	for i := 0; i < 2; i++ {
-		fds, g := openFDs(t), runtime.NumGoroutine()
+		fds, g, counted := openFDs(t), runtime.NumGoroutine(), hostfd.InUse()
 		s, err := Start(context.Background(), cfg, []string{"/bin/sh", "-c", script})
 		if err != nil {
 			t.Fatal(err)
@@ -57,6 +59,12 @@ func TestSandboxGivesBackHostResources(t *testing.T) {
 		}
 		if n := runtime.NumGoroutine(); n > g {
 			t.Errorf("%d goroutines after the run, %d before", n, g)
+		}
+		if n := s.LeakedFrames(); n != 0 {
+			t.Errorf("%d memory frames in use after the run that nothing holds", n)
+		}
+		if n := hostfd.InUse(); n != counted {
+			t.Errorf("%d host descriptors counted for guests after the run, %d before", n, counted)
 		}
 		after := openFDs(t)
 		for fd, target := range after {

@@ -62,5 +62,8 @@
 // place; pidNS.mu, utsNames.mu and userns.NS.mu are leaves, and pidNS.mu
 // may be taken under Kernel.mu (pidReaperLocked) and ThreadGroup.mu
 // (assignPIDs for a new thread). pivot_root takes Kernel.mu, then each
-// ThreadGroup.mu, then FSContext.mu.
+// ThreadGroup.mu, then FSContext.mu. Taking a signal (under Task.mu)
+// re-arms the timer that sent it, so the timers' locks come after
+// Task.mu: ptimers.mu before ptimer.mu, and realTimer.mu; a timer sends
+// its signal only after releasing its own lock.
 package kernel

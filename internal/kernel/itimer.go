@@ -8,14 +8,20 @@ import (
 )
 
 // realTimer is a process's ITIMER_REAL (alarm(2), setitimer(2)): when it
-// expires the process gets SIGALRM, and it re-arms with its interval.
-// Linux: kernel/time/itimer.c
+// expires the process gets SIGALRM. A periodic one re-arms when a SIGALRM
+// is taken, as in Linux (so its signals come only as fast as the guest
+// takes them, and one whose SIGALRM is ignored stops).
+// Linux: kernel/time/itimer.c (it_real_fn), kernel/signal.c (dequeue_signal)
+//
+// Lock order: Task.mu, then realTimer.mu (a signal is taken under
+// Task.mu); SIGALRM is sent after realTimer.mu is released.
 type realTimer struct {
 	mu       sync.Mutex
 	timer    *time.Timer
-	deadline time.Time
+	deadline time.Time // the next expiry; while rearm is set, the last one
 	interval time.Duration
-	gen      int // invalidates callbacks of replaced timers
+	rearm    bool // periodic and expired: re-armed when a SIGALRM is taken
+	gen      int  // invalidates callbacks of replaced timers
 }
 
 // RealTimer returns the time left and the interval of ITIMER_REAL.
@@ -24,7 +30,7 @@ func (tg *ThreadGroup) RealTimer() (left, interval time.Duration) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.timer == nil {
-		return 0, 0
+		return 0, rt.interval
 	}
 	left = time.Until(rt.deadline)
 	if left <= 0 {
@@ -44,32 +50,44 @@ func (tg *ThreadGroup) SetRealTimer(value, interval time.Duration) (oldLeft, old
 		rt.timer.Stop()
 		rt.timer = nil
 	}
+	rt.rearm = false
 	rt.gen++
 	if value <= 0 {
 		rt.interval = 0
 		return
 	}
 	rt.interval = interval
-	rt.arm(tg, value, rt.gen)
+	rt.arm(tg, time.Now().Add(value), rt.gen)
 	return
 }
 
-func (rt *realTimer) arm(tg *ThreadGroup, d time.Duration, gen int) {
-	rt.deadline = time.Now().Add(d)
-	rt.timer = time.AfterFunc(d, func() {
+func (rt *realTimer) arm(tg *ThreadGroup, deadline time.Time, gen int) {
+	rt.deadline = deadline
+	rt.timer = time.AfterFunc(time.Until(deadline), func() {
 		rt.mu.Lock()
 		if rt.gen != gen {
 			rt.mu.Unlock()
 			return
 		}
-		if rt.interval > 0 {
-			rt.arm(tg, rt.interval, gen)
-		} else {
-			rt.timer = nil
-		}
+		rt.timer = nil
+		rt.rearm = rt.interval > 0
 		rt.mu.Unlock()
 		tg.SignalInfo(SigInfo{Signo: abi.SIGALRM, Code: abi.SI_KERNEL})
 	})
+}
+
+// alarmTaken re-arms a periodic ITIMER_REAL that expired, for its first
+// expiry after now: called when a SIGALRM is taken.
+func (tg *ThreadGroup) alarmTaken() {
+	rt := &tg.itimer
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !rt.rearm {
+		return
+	}
+	rt.rearm = false
+	n := time.Since(rt.deadline)/rt.interval + 1
+	rt.arm(tg, rt.deadline.Add(n*rt.interval), rt.gen)
 }
 
 // stopTimers disarms the process's timers (at exit).

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -26,16 +27,31 @@ const (
 	SigevThreadID = 4
 )
 
+// ptimer is one POSIX timer. A periodic timer is not re-armed when it
+// expires but when its signal is taken, as in Linux: the intervals that
+// passed while the signal was pending become its overrun count. So a
+// timer with a tiny interval sends signals only as fast as the guest takes
+// them, and costs nothing while they wait (re-arming from the expiry
+// itself would keep a host CPU busy). A SIGEV_NONE timer runs no host
+// timer at all: its expiries are computed when asked for.
+// Linux: kernel/time/posix-timers.c (posix_timer_fn, posixtimer_rearm,
+// common_timer_get)
+//
+// Lock order: Task.mu, then ptimers.mu, then ptimer.mu (a signal is taken
+// under Task.mu); no other lock is taken under ptimer.mu, and signals are
+// sent after it is released.
 type ptimer struct {
 	mu       sync.Mutex
 	id       int
 	ev       Sigevent
 	timer    *time.Timer
-	deadline time.Time
+	armed    bool
+	deadline time.Time // the next expiry; while rearm is set, the last one
 	interval time.Duration
 	overrun  int  // expirations while the last signal was pending
 	lastOver int  // overrun reported with the last delivered signal
 	queued   bool // a signal of this timer is pending
+	rearm    bool // periodic and expired: re-armed when its signal is taken
 	gen      int
 }
 
@@ -95,14 +111,38 @@ func (t *ptimer) disarmLocked() {
 		t.timer.Stop()
 		t.timer = nil
 	}
+	t.armed, t.rearm = false, false
 	t.gen++
 }
 
+// nextAfter is the first expiry of a periodic timer after now, counted
+// from its last expiry, and how many expiries it passes over.
+func (t *ptimer) nextAfter(now time.Time) (time.Time, int) {
+	n := now.Sub(t.deadline)/t.interval + 1
+	return t.deadline.Add(n * t.interval), int(n) - 1
+}
+
 func (t *ptimer) leftLocked() time.Duration {
-	if t.timer == nil {
+	if !t.armed {
 		return 0
 	}
-	return max(time.Until(t.deadline), time.Nanosecond)
+	now := time.Now()
+	if t.interval > 0 && (t.rearm || t.ev.Notify == SigevNone) && !now.Before(t.deadline) {
+		next, _ := t.nextAfter(now)
+		if t.ev.Notify == SigevNone {
+			t.deadline = next
+		}
+		return next.Sub(now)
+	}
+	left := t.deadline.Sub(now)
+	if left > 0 {
+		return left
+	}
+	if t.ev.Notify == SigevNone {
+		t.armed = false
+		return 0
+	}
+	return time.Nanosecond // expired, its signal on the way
 }
 
 // TimerGet returns the time to the next expiry and the interval.
@@ -129,15 +169,26 @@ func (tg *ThreadGroup) TimerSet(id int, value, interval time.Duration) (time.Dur
 	t.interval = interval
 	t.overrun = 0
 	if value > 0 {
-		t.armLocked(tg, value, t.gen)
+		t.armLocked(tg, time.Now().Add(value))
 	}
 	return oldLeft, oldIv, nil
 }
 
-func (t *ptimer) armLocked(tg *ThreadGroup, d time.Duration, gen int) {
-	t.deadline = time.Now().Add(d)
-	t.timer = time.AfterFunc(d, func() { t.fire(tg, gen) })
+// armLocked arms t for deadline; a SIGEV_NONE timer only records it.
+func (t *ptimer) armLocked(tg *ThreadGroup, deadline time.Time) {
+	t.armed, t.rearm = true, false
+	t.deadline = deadline
+	if t.ev.Notify == SigevNone {
+		return
+	}
+	gen := t.gen
+	t.timer = time.AfterFunc(time.Until(deadline), func() { t.fire(tg, gen) })
 }
+
+// minRearm is how far ahead a periodic timer whose signal was not queued
+// (ignored) re-arms at the least: one tick of a 250 Hz kernel.
+// Linux: kernel/time/posix-timers.c (posix_timer_fn)
+const minRearm = 4 * time.Millisecond
 
 func (t *ptimer) fire(tg *ThreadGroup, gen int) {
 	t.mu.Lock()
@@ -145,34 +196,43 @@ func (t *ptimer) fire(tg *ThreadGroup, gen int) {
 		t.mu.Unlock()
 		return
 	}
-	if t.interval > 0 {
-		t.armLocked(tg, t.interval, gen)
-	} else {
-		t.timer = nil
-	}
-	send := !t.queued && t.ev.Notify != SigevNone
-	if send {
-		t.queued = true
-		t.lastOver = t.overrun
-		t.overrun = 0
-	} else {
+	t.timer = nil
+	t.armed = t.interval > 0
+	t.rearm = t.interval > 0
+	if t.queued {
+		// The last signal is still pending: this expiry is an
+		// overrun, and the timer re-arms when that signal is taken.
 		t.overrun++
-	}
-	ev := t.ev
-	t.mu.Unlock()
-	if !send {
+		t.mu.Unlock()
 		return
 	}
+	t.queued = true
+	ev := t.ev
+	t.mu.Unlock()
 	// SI_TIMER siginfo carries the timer id and overrun where kill's
-	// carries pid and uid.
-	info := SigInfo{Signo: int32(ev.Signo), Code: abi.SI_TIMER, PID: int32(t.id), UID: uint32(t.lastOver), Value: ev.Value}
-	if ev.Notify == SigevThreadID {
-		if target := tg.k.TaskByTID(ev.TID); target != nil && target.tg == tg {
-			target.SendSignalInfo(info)
-			return
+	// carries pid and uid (the overrun is filled in when it is taken).
+	info := SigInfo{Signo: int32(ev.Signo), Code: abi.SI_TIMER, PID: int32(t.id), Value: ev.Value}
+	var queued bool
+	if target := tg.k.TaskByTID(ev.TID); ev.Notify == SigevThreadID && target != nil && target.tg == tg {
+		queued = target.SendSignalInfo(info)
+	} else {
+		queued = tg.SignalInfo(info)
+	}
+	if queued {
+		return
+	}
+	// Ignored (or a standard signal of that number already pending):
+	// nothing will be taken to re-arm it, so it re-arms now.
+	t.mu.Lock()
+	if t.gen == gen {
+		t.queued = false
+		if t.rearm {
+			next, missed := t.nextAfter(time.Now().Add(minRearm))
+			t.overrun += missed
+			t.armLocked(tg, next)
 		}
 	}
-	tg.SignalInfo(info)
+	t.mu.Unlock()
 }
 
 // TimerGetOverrun is timer_getoverrun: expirations lost while the last
@@ -187,14 +247,26 @@ func (tg *ThreadGroup) TimerGetOverrun(id int) (int, error) {
 	return t.lastOver, nil
 }
 
-// timerDelivered marks a timer's signal as taken, so the next expiry
-// queues a new one. Called when an SI_TIMER signal is dequeued.
-func (tg *ThreadGroup) timerDelivered(id int) {
-	if t, err := tg.timer(id); err == nil {
-		t.mu.Lock()
-		t.queued = false
-		t.mu.Unlock()
+// timerDelivered is called when a signal of timer id is taken: the
+// timer may queue a new one, a periodic timer re-arms (counting the
+// expiries it missed meanwhile), and the overrun to report in the
+// siginfo is returned.
+func (tg *ThreadGroup) timerDelivered(id int) int {
+	t, err := tg.timer(id)
+	if err != nil {
+		return 0
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.queued = false
+	if t.rearm {
+		next, missed := t.nextAfter(time.Now())
+		t.overrun += missed
+		t.armLocked(tg, next)
+	}
+	t.lastOver = min(t.overrun, math.MaxInt32)
+	t.overrun = 0
+	return t.lastOver
 }
 
 // stopPosixTimers disarms every timer (exit, exec).

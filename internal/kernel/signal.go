@@ -199,8 +199,9 @@ func (tg *ThreadGroup) prepareSignal(sig int) {
 // SendSignalInfo makes info.Signo pending for t alone (a thread-directed
 // signal: tgkill, a fault, a thread's timer) and wakes it. Standard
 // signals coalesce: a second one while pending is lost; real-time
-// signals queue in order. Linux: kernel/signal.c (__send_signal)
-func (t *Task) SendSignalInfo(info SigInfo) {
+// signals queue in order. It reports whether info was queued.
+// Linux: kernel/signal.c (__send_signal)
+func (t *Task) SendSignalInfo(info SigInfo) bool {
 	sig := int(info.Signo)
 	t.tg.prepareSignal(sig)
 	t.mu.Lock()
@@ -208,18 +209,20 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 		// Ignored and not blocked: discarded at once, waking nobody.
 		// Linux: kernel/signal.c (sig_ignored)
 		t.mu.Unlock()
-		return
+		return false
 	}
-	t.pending.add(info)
+	queued := t.pending.add(info)
 	t.noteSignalLocked()
 	t.mu.Unlock()
 	t.traceSent(info)
 	t.wake()
+	return queued
 }
 
 // SignalInfo sends a process-directed signal with its siginfo: it waits in
-// the process's shared queue for any thread that does not block it.
-func (tg *ThreadGroup) SignalInfo(info SigInfo) {
+// the process's shared queue for any thread that does not block it. It
+// reports whether info was queued.
+func (tg *ThreadGroup) SignalInfo(info SigInfo) bool {
 	sig := int(info.Signo)
 	tg.prepareSignal(sig)
 	tg.mu.Lock()
@@ -229,16 +232,17 @@ func (tg *ThreadGroup) SignalInfo(info SigInfo) {
 	}
 	tg.mu.Unlock()
 	if first == nil {
-		return
+		return false
 	}
 	// As Linux, the thread the sender named (the main thread here)
 	// decides whether a blocked signal may be ignored: a blocked one is
 	// kept, as its handler may change before it is unblocked.
 	if !first.SigMask().Has(sig) && tg.ignores(sig) && !first.traced.Load() {
-		return
+		return false
 	}
-	tg.queueShared(info)
+	queued := tg.queueShared(info)
 	first.traceSent(info)
+	return queued
 }
 
 func (t *Task) traceSent(info SigInfo) {

@@ -24,23 +24,27 @@ type sigQueue struct {
 	rt   map[int][]SigInfo
 }
 
-// add queues info; a standard signal already pending is dropped.
-func (q *sigQueue) add(info SigInfo) {
+// add queues info and reports whether it did; a standard signal already
+// pending is dropped.
+func (q *sigQueue) add(info SigInfo) bool {
 	sig := int(info.Signo)
 	if sig >= abi.SIGRTMIN {
 		if q.rt == nil {
 			q.rt = map[int][]SigInfo{}
 		}
-		if len(q.rt[sig]) < rtQueueMax {
-			q.rt[sig] = append(q.rt[sig], info)
-			q.set |= abi.SigBit(sig)
+		if len(q.rt[sig]) >= rtQueueMax {
+			return false
 		}
-		return
-	}
-	if !q.set.Has(sig) {
+		q.rt[sig] = append(q.rt[sig], info)
 		q.set |= abi.SigBit(sig)
-		q.info[sig] = info
+		return true
 	}
+	if q.set.Has(sig) {
+		return false
+	}
+	q.set |= abi.SigBit(sig)
+	q.info[sig] = info
+	return true
 }
 
 // take removes one instance of sig (which must be pending) and returns
@@ -106,7 +110,10 @@ func (t *Task) takeSignalLocked(want abi.SigSet) (SigInfo, bool) {
 // finishTake does what taking a signal implies beyond the queue.
 func (t *Task) finishTake(info SigInfo) SigInfo {
 	if info.Code == abi.SI_TIMER {
-		t.tg.timerDelivered(int(info.PID))
+		info.UID = uint32(t.tg.timerDelivered(int(info.PID)))
+	}
+	if info.Signo == abi.SIGALRM {
+		t.tg.alarmTaken()
 	}
 	return info
 }
@@ -137,11 +144,12 @@ func (t *Task) wantsSignal(sig int) bool {
 // queueShared makes info pending for the whole process and wakes one
 // thread that can take it (the main thread if it can, as Linux prefers);
 // if every thread blocks it, it waits in the queue for one to unblock it.
-// Every thread's signalfd readers are told.
-func (tg *ThreadGroup) queueShared(info SigInfo) {
+// Every thread's signalfd readers are told. It reports whether info was
+// queued (not a standard signal already pending).
+func (tg *ThreadGroup) queueShared(info SigInfo) bool {
 	sig := int(info.Signo)
 	tg.shared.mu.Lock()
-	tg.shared.q.add(info)
+	queued := tg.shared.q.add(info)
 	tg.shared.mu.Unlock()
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)
@@ -159,11 +167,12 @@ func (tg *ThreadGroup) queueShared(info SigInfo) {
 		for _, t := range tasks {
 			t.wake()
 		}
-		return
+		return queued
 	}
 	if target != nil {
 		target.wake()
 	}
+	return queued
 }
 
 // retargetShared wakes, for each shared signal that is pending, a thread

@@ -3,7 +3,6 @@ package loader
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"io"
 
 	"golang.org/x/sys/unix"
@@ -43,48 +42,13 @@ func IsELF(hdr []byte) bool { return len(hdr) >= 4 && bytes.Equal(hdr[:4], []byt
 
 // loadELF maps img into m. isInterp selects where an ET_DYN image goes.
 func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) {
-	f, err := elf.NewFile(img)
+	info, err := parseELF(img, isInterp)
 	if err != nil {
-		return nil, ErrNoExec
+		return nil, err
 	}
-	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Data != elf.ELFDATA2LSB {
-		return nil, ErrNoExec
-	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return nil, ErrNoExec
-	}
-	var hdr [64]byte
-	if _, err := img.ReadAt(hdr[:], 0); err != nil {
-		return nil, ErrNoExec
-	}
-	phoff := binary.LittleEndian.Uint64(hdr[32:])
-	l := &loaded{phnum: len(f.Progs), phent: int(binary.LittleEndian.Uint16(hdr[54:]))}
-
-	// The span of all PT_LOAD segments.
-	lo, hi := ^uint64(0), uint64(0)
-	for _, p := range f.Progs {
-		switch p.Type {
-		case elf.PT_LOAD:
-			lo = min(lo, abi.PageDown(p.Vaddr))
-			hi = max(hi, p.Vaddr+p.Memsz)
-		case elf.PT_INTERP:
-			if isInterp {
-				return nil, ErrNoExec
-			}
-			b := make([]byte, p.Filesz)
-			if _, err := img.ReadAt(b, int64(p.Off)); err != nil {
-				return nil, ErrNoExec
-			}
-			l.interp = string(bytes.TrimRight(b, "\x00"))
-		}
-	}
-	if hi == 0 || hi < lo {
-		return nil, ErrNoExec
-	}
-	hi, ok := abi.PageUp(hi)
-	if !ok {
-		return nil, ErrNoExec
-	}
+	phoff := info.phoff
+	l := &loaded{phnum: info.phnum, phent: phdrSize, interp: info.interp}
+	lo, hi := info.lo, info.hi
 	obj, err := img.Mappable()
 	if err != nil {
 		return nil, err
@@ -92,7 +56,7 @@ func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) 
 	name := img.Name()
 	dev, ino := img.DevIno()
 
-	if f.Type == elf.ET_DYN {
+	if info.typ == elf.ET_DYN {
 		// Reserve the whole span, then place segments inside it.
 		hint := uint64(0)
 		if !isInterp && l.interp != "" {
@@ -104,30 +68,27 @@ func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) 
 		}
 		l.bias = base - lo
 	}
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+	for _, p := range info.progs {
+		if elf.ProgType(p.typ) != elf.PT_LOAD || p.memsz == 0 {
 			continue
 		}
-		if p.Filesz > p.Memsz || p.Vaddr&abi.PageMask != p.Off&abi.PageMask {
-			return nil, ErrNoExec
-		}
 		prot := 0
-		if p.Flags&elf.PF_R != 0 {
+		if elf.ProgFlag(p.flags)&elf.PF_R != 0 {
 			prot |= unix.PROT_READ
 		}
-		if p.Flags&elf.PF_W != 0 {
+		if elf.ProgFlag(p.flags)&elf.PF_W != 0 {
 			prot |= unix.PROT_WRITE
 		}
-		if p.Flags&elf.PF_X != 0 {
+		if elf.ProgFlag(p.flags)&elf.PF_X != 0 {
 			prot |= unix.PROT_EXEC
 		}
-		start := abi.PageDown(p.Vaddr) + l.bias
-		fileEnd := p.Vaddr + p.Filesz + l.bias
-		memEnd := p.Vaddr + p.Memsz + l.bias
-		if p.Filesz > 0 {
+		start := abi.PageDown(p.vaddr) + l.bias
+		fileEnd := p.vaddr + p.filesz + l.bias
+		memEnd := p.vaddr + p.memsz + l.bias
+		if p.filesz > 0 {
 			mapEnd, _ := abi.PageUp(fileEnd)
 			if _, err := m.Mmap(mp, mm.MapRequest{Addr: start, Length: mapEnd - start, Prot: prot, Fixed: true,
-				File: obj, Off: abi.PageDown(p.Off), Name: name, Dev: dev, Ino: ino}); err != nil {
+				File: obj, Off: abi.PageDown(p.off), Name: name, Dev: dev, Ino: ino}); err != nil {
 				return nil, err
 			}
 			// With a .bss, the rest of the last file page is zeroed up to
@@ -153,15 +114,15 @@ func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) 
 			l.end = memEnd
 		}
 		// The program headers live in the segment that holds phoff.
-		if phoff >= p.Off && phoff < p.Off+p.Filesz {
-			l.phdr = p.Vaddr + (phoff - p.Off) + l.bias
+		if phoff >= p.off && phoff < p.off+p.filesz {
+			l.phdr = p.vaddr + (phoff - p.off) + l.bias
 		}
 	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_PHDR {
-			l.phdr = p.Vaddr + l.bias
+	for _, p := range info.progs {
+		if elf.ProgType(p.typ) == elf.PT_PHDR {
+			l.phdr = p.vaddr + l.bias
 		}
 	}
-	l.entry = f.Entry + l.bias
+	l.entry = info.entry + l.bias
 	return l, nil
 }

@@ -3,6 +3,7 @@ package memfile
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,8 @@ type File struct {
 	free    map[Frame]uint64 // free runs: start -> length
 	freeEnd map[Frame]Frame  // free runs: end -> start
 	stats   Stats
+
+	held atomic.Int64 // frames files hold (AddHeld)
 }
 
 // Stats are counters over the file's life.
@@ -262,6 +265,21 @@ func (f *File) Unpin(fr Frame) {
 		f.release(fr, 1)
 	}
 	f.mu.Unlock()
+}
+
+// AddHeld counts n frames (negative: uncounts) that a file holds rather
+// than a process: tmpfs data, page caches, shared memory segments. They
+// may stay in use when no process is left; Leaked compares.
+func (f *File) AddHeld(n int64) { f.held.Add(n) }
+
+// Leaked is how many frames are in use beyond those files hold. Once
+// every process of the sandbox is gone it must be 0: anything else is a
+// reference lost (a frame no one will ever free).
+func (f *File) Leaked() int64 {
+	f.mu.Lock()
+	inUse := int64(f.stats.InUse)
+	f.mu.Unlock()
+	return inUse - f.held.Load()
 }
 
 // Stats returns the counters.

@@ -61,6 +61,7 @@ func (c *FileCache) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 		if err != nil {
 			return 0, 0, err
 		}
+		c.mf.AddHeld(int64(cnt))
 		ch = &cacheChunk{base: base, n: cnt}
 		c.chunks[ci] = ch
 	}
@@ -100,6 +101,7 @@ func (c *FileCache) Release() {
 	defer c.mu.Unlock()
 	for k, ch := range c.chunks {
 		c.mf.DecRef(ch.base, ch.n)
+		c.mf.AddHeld(-int64(ch.n))
 		delete(c.chunks, k)
 	}
 }

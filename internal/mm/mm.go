@@ -239,6 +239,9 @@ func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
 	return lo, hi
 }
 
+// fillRun bounds the bytes of frames fill asks for at once.
+const fillRun = 4 << 20
+
 // fill gives every page in [lo, hi) of v a frame.
 func (m *MM) fill(v *VMA, lo, hi uint64) error {
 	for a := lo; a < hi; {
@@ -255,9 +258,13 @@ func (m *MM) fill(v *VMA, lo, hi uint64) error {
 			a += n << abi.PageShift
 			continue
 		}
-		// Find the run of pages with neither frames nor swap entries.
+		// Find the run of pages with neither frames nor swap entries,
+		// at most fillRun of them at a time: populating a huge range
+		// (mlockall, then shmat of a segment of terabytes) meets the
+		// memory bound a run in, rather than first walking every page
+		// of the range under m.mu.
 		end := a + abi.PageSize
-		for end < hi && m.pt.get(end) == 0 {
+		for end < hi && end-a < fillRun && m.pt.get(end) == 0 {
 			end += abi.PageSize
 		}
 		n := (end - a) >> abi.PageShift

@@ -55,6 +55,7 @@ func (s *Shmem) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 		if err != nil {
 			return 0, 0, err
 		}
+		s.mf.AddHeld(int64(cnt))
 		for i := uint64(0); i < cnt; i++ {
 			s.frames[pg+i] = base + memfile.Frame(i)
 		}
@@ -89,6 +90,7 @@ func (s *Shmem) DecRef() {
 	if s.users > 0 {
 		return
 	}
+	s.mf.AddHeld(-int64(len(s.frames)))
 	for k, f := range s.frames {
 		s.mf.DecRef(f, 1)
 		delete(s.frames, k)

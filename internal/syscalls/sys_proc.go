@@ -100,15 +100,7 @@ func init() {
 		return rlimit(t, 0, a[0], a[1], 0)
 	})
 	reg(unix.SYS_SYSINFO, sysSysinfo)
-	reg(unix.SYS_GETRANDOM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a[2]&^7 != 0 {
-			return 0, unix.EINVAL
-		}
-		n := min(a[1], 1<<25)
-		b := make([]byte, n)
-		rand.Read(b)
-		return n, t.CopyOut(a[0], b)
-	})
+	reg(unix.SYS_GETRANDOM, sysGetrandom)
 	reg(unix.SYS_EXECVE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return execve(t, kernel.AtFDCWD, a[0], a[1], a[2], 0)
 	})
@@ -441,4 +433,35 @@ func readStrings(t *kernel.Task, addr uint64, budget *int) ([]string, error) {
 		}
 		out = append(out, s)
 	}
+}
+
+// sysGetrandom fills the buffer a page at a time, as Linux does: up to the
+// first page it cannot write (then the bytes written, or EFAULT if none),
+// and no further once a signal is pending (a huge request returns short
+// rather than keep the thread, and glassbox, busy for seconds).
+// Linux: drivers/char/random.c (getrandom, get_random_bytes_user)
+func sysGetrandom(t *kernel.Task, a kernel.Args) (uint64, error) {
+	flags := a[2]
+	if flags&^uint64(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 ||
+		flags&(unix.GRND_INSECURE|unix.GRND_RANDOM) == unix.GRND_INSECURE|unix.GRND_RANDOM {
+		return 0, unix.EINVAL
+	}
+	addr, n := a[0], min(a[1], maxRW)
+	var page [abi.PageSize]byte
+	var done uint64
+	for done < n {
+		l := min(n-done, abi.PageSize-(addr+done)&abi.PageMask)
+		rand.Read(page[:l])
+		if err := t.CopyOut(addr+done, page[:l]); err != nil {
+			if done == 0 {
+				return 0, unix.EFAULT
+			}
+			break
+		}
+		done += l
+		if done < n && t.Interrupted() {
+			break
+		}
+	}
+	return done, nil
 }

@@ -165,7 +165,9 @@ func sysSocket(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, err
 		}
 	} else if fam == unix.AF_INET || fam == unix.AF_INET6 {
-		f = inetStack(t).NewFile(t, fam, typ, flags&unix.SOCK_NONBLOCK)
+		if f, err = inetStack(t).OpenFile(t, fam, typ, flags&unix.SOCK_NONBLOCK); err != nil {
+			return 0, err
+		}
 		if a.Int(2) == unix.IPPROTO_UDPLITE {
 			if err := inet.MakeLite(f); err != nil {
 				f.DecRef()

@@ -187,6 +187,14 @@ func readMsghdr(t *kernel.Task, addr uint64, send bool) (*msghdr, error) {
 // SCM_CREDENTIALS from a control buffer. Linux: net/core/scm.c
 // (__scm_send, scm_fp_copy, scm_check_creds)
 func parseControl(t *kernel.Task, ctl []byte) (rights []*vfs.File, cred *unixsock.Cred, err error) {
+	return decodeControl(ctl, func(fd int) (*vfs.File, error) { return getFile(t, fd) },
+		func(c unixsock.Cred) error { return checkCreds(t, c) })
+}
+
+// decodeControl is parseControl with the task's descriptor table and
+// credential check as functions: every byte of ctl is the guest's. On an
+// error it holds no reference.
+func decodeControl(ctl []byte, getFile func(fd int) (*vfs.File, error), checkCreds func(unixsock.Cred) error) (rights []*vfs.File, cred *unixsock.Cred, err error) {
 	defer func() {
 		if err != nil {
 			dropFiles(rights)
@@ -215,7 +223,7 @@ func parseControl(t *kernel.Task, ctl []byte) (rights []*vfs.File, cred *unixsoc
 				return rights, nil, unix.EINVAL
 			}
 			for i := range n {
-				f, err := getFile(t, int(int32(le.Uint32(data[4*i:]))))
+				f, err := getFile(int(int32(le.Uint32(data[4*i:]))))
 				if err != nil {
 					return rights, nil, unix.EBADF
 				}
@@ -226,7 +234,7 @@ func parseControl(t *kernel.Task, ctl []byte) (rights []*vfs.File, cred *unixsoc
 				return rights, nil, unix.EINVAL
 			}
 			c := unixsock.Cred{PID: int32(le.Uint32(data)), UID: le.Uint32(data[4:]), GID: le.Uint32(data[8:])}
-			if err := checkCreds(t, c); err != nil {
+			if err := checkCreds(c); err != nil {
 				return rights, nil, err
 			}
 			cred = &c

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox"
+	"glassbox/internal/hostfd"
 )
 
 // inner is one session, run as pid 1 of fresh namespaces: it makes every
@@ -57,6 +58,7 @@ func inner(args []string) int {
 	}
 
 	baseFDs := listFDs()
+	baseCounted := hostfd.InUse()
 	baseG := runtime.NumGoroutine()
 	baseThreads := countDir("/proc/self/task")
 
@@ -105,6 +107,12 @@ func inner(args []string) int {
 	}
 	if len(leakedFDs) > 0 {
 		code = fail("leak: host descriptors left open: %s", strings.Join(leakedFDs, ", "))
+	}
+	if n := sb.LeakedFrames(); n != 0 {
+		code = fail("leak: %d memory frames in use after the run that no file holds", n)
+	}
+	if n := hostfd.InUse(); n != baseCounted {
+		code = fail("leak: %d host descriptors still counted for the guest (package hostfd), %d before", n, baseCounted)
 	}
 	if len(procsLeft) > 0 {
 		code = fail("leak: host processes left behind: %s", strings.Join(procsLeft, ", "))

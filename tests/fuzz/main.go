@@ -159,6 +159,7 @@ type result struct {
 	summary string // the guest's last counters
 	stdout  string
 	stderr  string
+	kstacks string // the host kernel's stacks of the session's threads, for a hang
 }
 
 // session runs one seed in a fresh process inside new namespaces and
@@ -242,12 +243,12 @@ func session(o options, work string, seed uint64) result {
 		case <-hangTimer.C:
 			if !done && hung == "" {
 				hung = fmt.Sprintf("hang: no progress from the guest for %v", o.hang)
-				quit(cmd)
+				quit(cmd, &res.kstacks)
 			}
 		case <-deadline.C:
 			if hung == "" {
 				hung = fmt.Sprintf("hang: the session did not end within %v", o.session+time.Minute)
-				quit(cmd)
+				quit(cmd, &res.kstacks)
 			}
 		}
 	}
@@ -268,10 +269,31 @@ func session(o options, work string, seed uint64) result {
 	return res
 }
 
-// quit asks the session for a goroutine dump (SIGQUIT), then kills it.
-func quit(cmd *exec.Cmd) {
+// quit records the host kernel's view of the session's threads (what a
+// thread stuck in a host call waits for), asks the session for a
+// goroutine dump (SIGQUIT), then kills it.
+func quit(cmd *exec.Cmd, stacks *string) {
+	*stacks = kernelStacks(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGQUIT)
 	time.AfterFunc(5*time.Second, func() { cmd.Process.Kill() })
+}
+
+// kernelStacks lists each thread of pid that is not idle in the Go
+// runtime's futex wait, with its state, wchan and kernel stack.
+func kernelStacks(pid int) string {
+	var b strings.Builder
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		stat, _ := os.ReadFile(filepath.Join(dir, e.Name(), "stat"))
+		wchan, _ := os.ReadFile(filepath.Join(dir, e.Name(), "wchan"))
+		stack, _ := os.ReadFile(filepath.Join(dir, e.Name(), "stack"))
+		if strings.Contains(string(stack), "futex_wait") && !strings.Contains(string(stack), "ptrace") {
+			continue
+		}
+		fmt.Fprintf(&b, "thread %s: %s wchan %s\n%s\n", e.Name(), strings.TrimSpace(string(stat)), wchan, stack)
+	}
+	return b.String()
 }
 
 func firstLine(s string, prefixes ...string) string {
@@ -291,6 +313,9 @@ func report(dir string, seed uint64, res result) string {
 	}
 	path := filepath.Join(dir, fmt.Sprintf("seed-%d.txt", seed))
 	text := fmt.Sprintf("seed %d\nfailure: %s\n\n--- stdout\n%s\n--- stderr\n%s", seed, res.failure, res.stdout, res.stderr)
+	if res.kstacks != "" {
+		text += "\n--- host kernel stacks of the session's threads\n" + res.kstacks
+	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		return "(not written: " + err.Error() + ")"
 	}

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 )
 
@@ -134,7 +135,7 @@ func (in *inode) withWritable(fn func(h *hfile, fd int) error) error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
+	defer hostfd.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err

@@ -3,6 +3,7 @@ package hostfs
 import (
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/mm"
 	"glassbox/internal/vfs"
 )
@@ -42,7 +43,7 @@ func (f *file) Stat(ctx vfs.Ctx) (vfs.Stat, error) {
 	return toStat(&st), nil
 }
 
-func (f *file) Release() { unix.Close(f.fd) }
+func (f *file) Release() { hostfd.Close(f.fd) }
 
 // Mappable implements vfs.MappableFile.
 func (f *file) Mappable() (mm.Mappable, error) {

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
 	"glassbox/internal/vfs"
@@ -67,14 +68,18 @@ func (fs *FS) Close() {
 	fs.closed = true
 	for e := fs.lru.Front(); e != nil; e = e.Next() {
 		in := e.Value.(*inode)
-		unix.Close(in.fd)
+		hostfd.Close(in.fd)
 		in.fd, in.elem = -1, nil
+		if in.stash > 0 {
+			hostfd.Close(in.stash - 1)
+			in.stash = 0
+		}
 	}
 	fs.lru.Init()
 	unix.Close(fs.root.fd)
 	fs.root.fd = -1
 	for _, fd := range fs.cfds {
-		unix.Close(fd)
+		hostfd.Close(fd)
 	}
 	fs.cfds = nil
 	hs := make([]*hfile, 0, len(fs.files))
@@ -85,7 +90,7 @@ func (fs *FS) Close() {
 	for _, h := range hs { // fs.mu nests inside h.mu, never around it
 		h.mu.Lock()
 		if h.fd >= 0 {
-			unix.Close(h.fd)
+			hostfd.Close(h.fd)
 			h.fd = -1
 		}
 		h.mu.Unlock()
@@ -150,23 +155,27 @@ func (in *inode) pin() (int, error) {
 	parent, name := in.parent, in.name
 	fs.mu.Unlock()
 	var fd int
-	err := parent.withFD(func(pfd int) error {
+	open := func(pfd int) error {
 		var err error
-		fd, err = unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = hostfd.Opened(unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0))
 		return err
-	})
+	}
+	err := parent.withFD(open)
+	if err == unix.ENFILE && fs.evict() {
+		err = parent.withFD(open)
+	}
 	if err != nil {
 		return -1, err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Dev != in.dev || st.Ino != in.ino {
-		unix.Close(fd)
+		hostfd.Close(fd)
 		return -1, unix.ENOENT // the host replaced the file under us
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if in.fd >= 0 { // someone else opened it meanwhile
-		unix.Close(fd)
+		hostfd.Close(fd)
 		in.pinned++
 		fs.lru.MoveToFront(in.elem)
 		return in.fd, nil
@@ -185,10 +194,30 @@ func (in *inode) pin() (int, error) {
 			victim = e.Value.(*inode)
 		}
 		fs.lru.Remove(e)
-		unix.Close(victim.fd)
+		hostfd.Close(victim.fd)
 		victim.fd, victim.elem = -1, nil
 	}
 	return fd, nil
+}
+
+// evict closes the cached O_PATH descriptors nobody is using, when the
+// sandbox's host descriptors ran out (package hostfd); it reports whether
+// it closed any.
+func (fs *FS) evict() bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	closed := false
+	for e := fs.lru.Back(); e != nil; {
+		prev := e.Prev()
+		if in := e.Value.(*inode); in.pinned == 0 {
+			fs.lru.Remove(e)
+			hostfd.Close(in.fd)
+			in.fd, in.elem = -1, nil
+			closed = true
+		}
+		e = prev
+	}
+	return closed
 }
 
 func (in *inode) unpin() {
@@ -205,7 +234,7 @@ func (fs *FS) cache(fd int, st *unix.Stat_t) (*mm.FileCache, error) {
 	if c, ok := fs.caches[k]; ok {
 		return c, nil
 	}
-	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	dup, err := hostfd.Opened(unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 )
 
@@ -200,7 +201,8 @@ func (d dirInode) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 }
 
 // openHost opens the file itself (not O_PATH) and checks it is still the
-// inode that was looked up.
+// inode that was looked up. The descriptor is counted (package hostfd):
+// close it with hostfd.Close.
 func (in *inode) openHost(flags int) (int, error) {
 	var fd int
 	parent, name := in.loc()
@@ -209,7 +211,7 @@ func (in *inode) openHost(flags int) (int, error) {
 	}
 	err := parent.withFD(func(pfd int) error {
 		var err error
-		fd, err = unix.Openat(pfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+		fd, err = hostfd.Opened(unix.Openat(pfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0))
 		return err
 	})
 	if err != nil {
@@ -217,7 +219,7 @@ func (in *inode) openHost(flags int) (int, error) {
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Ino != in.ino || st.Dev != in.dev {
-		unix.Close(fd)
+		hostfd.Close(fd)
 		return -1, unix.ENOENT
 	}
 	return fd, nil

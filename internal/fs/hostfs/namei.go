@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 )
 
@@ -111,13 +112,17 @@ func (d wdir) Create(ctx vfs.Ctx, name string, mode uint32) (vfs.Inode, error) {
 	err := asCreator(ctx, func() error {
 		return d.withFD(func(pfd int) error {
 			var err error
+			if err := hostfd.Acquire(); err != nil {
+				return err
+			}
 			fd, err = unix.Openat(pfd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|
 				unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, mode&0o7777)
 			if err != nil {
+				hostfd.Release()
 				return err
 			}
 			if err := unix.Fstat(fd, &st); err != nil {
-				unix.Close(fd)
+				hostfd.Close(fd)
 				return err
 			}
 			restoreMode(fd, &st, mode)
@@ -130,7 +135,7 @@ func (d wdir) Create(ctx vfs.Ctx, name string, mode uint32) (vfs.Inode, error) {
 	c := d.child(name, &st)
 	d.fs.mu.Lock()
 	if c.stash > 0 {
-		unix.Close(c.stash - 1)
+		hostfd.Close(c.stash - 1)
 	}
 	c.stash = fd + 1
 	d.fs.mu.Unlock()
@@ -273,12 +278,12 @@ func (d wdir) remove(name string, flags int) error {
 // (so the host can free an unlinked file that nothing else holds).
 func (fs *FS) dropLocked(c *inode) {
 	if c.stash > 0 {
-		unix.Close(c.stash - 1)
+		hostfd.Close(c.stash - 1)
 		c.stash = 0
 	}
 	if c.fd >= 0 && c.pinned == 0 {
 		fs.lru.Remove(c.elem)
-		unix.Close(c.fd)
+		hostfd.Close(c.fd)
 		c.fd, c.elem = -1, nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/hostfd"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
 )
@@ -116,19 +117,19 @@ func (h *hfile) mapping(fd int, rw bool) (mm.Mappable, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fd < 0 || rw && !h.rw {
-		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		dup, err := hostfd.Opened(unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0))
 		if err != nil {
 			return nil, err
 		}
 		if h.fd < 0 {
 			var st unix.Stat_t
 			if err := unix.Fstat(dup, &st); err != nil {
-				unix.Close(dup)
+				hostfd.Close(dup)
 				return nil, err
 			}
 			h.size = st.Size
 		} else {
-			unix.Close(h.fd)
+			hostfd.Close(h.fd)
 		}
 		h.fd, h.rw = dup, rw
 		h.fs.mu.Lock()
@@ -221,6 +222,7 @@ func (h *hfile) readInLocked(pg, n uint64) (memfile.Frame, error) {
 	for i := uint64(0); i < cnt; i++ {
 		h.pages[pg+i] = base + memfile.Frame(i)
 	}
+	mf.AddHeld(int64(cnt))
 	return base, nil
 }
 
@@ -270,6 +272,7 @@ func (h *hfile) resizedLocked(size int64) {
 		for pg, fr := range h.pages {
 			if pg >= first {
 				h.fs.mf.DecRef(fr, 1)
+				h.fs.mf.AddHeld(-1)
 				delete(h.pages, pg)
 			}
 		}
@@ -353,6 +356,7 @@ func (h *hfile) trimLocked() {
 	for pg, fr := range h.pages {
 		if mf.Refs(fr) == 1 {
 			mf.DecRef(fr, 1)
+			mf.AddHeld(-1)
 			delete(h.pages, pg)
 		}
 	}

@@ -3,6 +3,7 @@ package hostfs
 import (
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/mm"
 	"glassbox/internal/vfs"
 )
@@ -35,7 +36,7 @@ func (f wfile) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
+		hostfd.Close(fd)
 		return nil, err
 	}
 	o := &wfileOps{h: f.fs.getFile(&st), fd: fd, acc: acc, privs: st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0}
@@ -47,7 +48,7 @@ func (f wfile) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 				o.Release()
 				return nil, err
 			}
-			defer unix.Close(wfd)
+			defer hostfd.Close(wfd)
 		}
 		if err := o.h.truncate(wfd, 0); err != nil {
 			o.Release()
@@ -183,7 +184,7 @@ func (o *wfileOps) Fsync() error {
 // when a description of the file is closed.
 func (o *wfileOps) Release() {
 	o.h.fs.putFile(o.h)
-	unix.Close(o.fd)
+	hostfd.Close(o.fd)
 }
 
 // Mappable implements vfs.MappableFile. Shared writable mappings need

@@ -17,15 +17,20 @@ import (
 
 var nextIno atomic.Uint64
 
-// TimerFD is one timerfd.
+// TimerFD is one timerfd. A periodic timer is not re-armed when it
+// expires but when its count is read (or its setting asked for), as in
+// Linux: then the intervals that passed meanwhile are counted at once. So
+// a timer with a tiny interval costs nothing while nobody reads it, where
+// re-arming from the expiry itself would keep a CPU busy.
 type TimerFD struct {
 	vfs.BaseOps
 	mu       sync.Mutex
 	clock    int
 	count    uint64
 	timer    *time.Timer
-	deadline time.Time
+	deadline time.Time // the next expiry, or the last one while expired
 	interval time.Duration
+	expired  bool // periodic, expired and not re-armed yet
 	gen      int
 	changes  vfs.Changes
 	file     *vfs.File
@@ -57,6 +62,7 @@ func (t *TimerFD) notifyLocked() {
 }
 
 func (t *TimerFD) leftLocked() time.Duration {
+	t.forwardLocked()
 	if t.timer == nil {
 		return 0
 	}
@@ -82,29 +88,41 @@ func (t *TimerFD) Set(value, interval time.Duration) (time.Duration, time.Durati
 	}
 	t.gen++
 	t.count = 0
+	t.expired = false
 	t.interval = interval
 	if value > 0 {
-		t.armLocked(value, t.gen)
+		t.armLocked(time.Now().Add(value), t.gen)
 	}
 	return oldLeft, oldIv
 }
 
-func (t *TimerFD) armLocked(d time.Duration, gen int) {
-	t.deadline = time.Now().Add(d)
-	t.timer = time.AfterFunc(d, func() {
+func (t *TimerFD) armLocked(deadline time.Time, gen int) {
+	t.deadline = deadline
+	t.timer = time.AfterFunc(time.Until(deadline), func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if t.gen != gen {
 			return
 		}
 		t.count++
-		if t.interval > 0 {
-			t.armLocked(t.interval, gen)
-		} else {
-			t.timer = nil
-		}
+		t.timer = nil
+		t.expired = t.interval > 0
 		t.notifyLocked()
 	})
+}
+
+// forwardLocked re-arms a periodic timer that expired: the intervals that
+// passed since its expiry are counted, and it is armed for the first one
+// still ahead. Linux: fs/timerfd.c (timerfd_read, timerfd_gettime:
+// hrtimer_forward_now)
+func (t *TimerFD) forwardLocked() {
+	if !t.expired {
+		return
+	}
+	t.expired = false
+	missed := time.Since(t.deadline) / t.interval
+	t.count += uint64(missed)
+	t.armLocked(t.deadline.Add((missed+1)*t.interval), t.gen)
 }
 
 // Read implements vfs.FileOps: the expirations since the last read.
@@ -119,6 +137,7 @@ func (t *TimerFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 	for {
 		t.mu.Lock()
 		if t.count > 0 {
+			t.forwardLocked()
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], t.count)
 			t.count = 0

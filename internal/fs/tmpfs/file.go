@@ -243,6 +243,9 @@ func (f *File) Allocate(ctx vfs.Ctx, mode int, off, length int64) error {
 	switch mode {
 	case 0, unix.FALLOC_FL_KEEP_SIZE:
 		last := uint64((end + pageSize - 1) >> pageShift)
+		if int64(last-uint64(off>>pageShift)) > f.fs.maxPages {
+			return unix.ENOSPC // Linux: mm/shmem.c (shmem_fallocate)
+		}
 		for pg := uint64(off >> pageShift); pg < last; pg++ {
 			if _, err := f.frameLocked(pg, last); err != nil {
 				return err
@@ -262,20 +265,35 @@ func (f *File) Allocate(ctx vfs.Ctx, mode int, off, length int64) error {
 	return nil
 }
 
-// punchLocked zeroes [off, end), releasing the whole pages inside.
+// punchLocked zeroes [off, end), releasing the whole pages inside. It
+// visits the pages the file has, not the range: a guest may punch
+// terabytes.
 func (f *File) punchLocked(off, end int64) {
+	if off >= end {
+		return
+	}
+	first, last := uint64(off>>pageShift), uint64((end-1)>>pageShift)+1
 	var frs []memfile.Frame
-	for pg := uint64(off >> pageShift); int64(pg<<pageShift) < end; pg++ {
-		fr, ok := f.frames[pg]
-		if !ok {
-			continue
-		}
+	punch := func(pg uint64, fr memfile.Frame) {
 		lo, hi := max(off, int64(pg<<pageShift)), min(end, int64(pg+1)<<pageShift)
 		if hi-lo == pageSize {
 			frs = append(frs, fr)
 			delete(f.frames, pg)
 		} else {
 			clear(f.fs.mf.Bytes(fr, 1)[lo&pageMask : (hi-1)&pageMask+1])
+		}
+	}
+	if last-first > uint64(len(f.frames)) {
+		for pg, fr := range f.frames {
+			if pg >= first && pg < last {
+				punch(pg, fr)
+			}
+		}
+	} else {
+		for pg := first; pg < last; pg++ {
+			if fr, ok := f.frames[pg]; ok {
+				punch(pg, fr)
+			}
 		}
 	}
 	if len(frs) > 0 {

@@ -114,6 +114,7 @@ func (fs *FS) allocPages(n uint64) (memfile.Frame, error) {
 		fs.pages.Add(-int64(n))
 		return 0, unix.ENOSPC
 	}
+	fs.mf.AddHeld(int64(n))
 	return fr, nil
 }
 
@@ -129,6 +130,7 @@ func (fs *FS) freePages(frs []memfile.Frame) {
 		i = j
 	}
 	fs.pages.Add(-int64(len(frs)))
+	fs.mf.AddHeld(-int64(len(frs)))
 }
 
 func now() unix.Timespec { return unix.NsecToTimespec(time.Now().UnixNano()) }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 
 	unixsock "glassbox/internal/net/unix"
@@ -50,7 +51,7 @@ func (st *Stack) IsHost() bool { return st.host }
 func (st *Stack) newHostSocket(family, typ int) *Socket {
 	s := st.newSocket(family, typ)
 	h := &hostSock{fd: -1, family: family, typ: typ}
-	fd, err := unix.Socket(family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := hostfd.Opened(unix.Socket(family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0))
 	if err != nil {
 		h.err = err
 	} else {
@@ -69,7 +70,7 @@ func (h *hostSock) check() error {
 
 func (h *hostSock) release() {
 	if h.fd >= 0 {
-		unix.Close(h.fd)
+		hostfd.Close(h.fd)
 	}
 }
 
@@ -181,7 +182,16 @@ func (s *Socket) hostAccept(ctx vfs.Ctx, fileFlags int) (*vfs.File, []byte, erro
 	}
 	until := h.timeouts(true).Deadline()
 	for {
+		// The descriptor is counted before the connection is taken:
+		// past the bound, ENFILE leaves it queued. Linux: net/socket.c
+		// (do_accept: the file is allocated before ops->accept)
+		if err := hostfd.Acquire(); err != nil {
+			return nil, nil, err
+		}
 		fd, peer, err := h.nameCall(unix.SYS_ACCEPT4, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != nil {
+			hostfd.Release()
+		}
 		if err == nil {
 			ns := s.st.newSocket(s.family, s.typ)
 			ns.h = &hostSock{fd: fd, family: s.family, typ: s.typ}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/hostfd"
 	"glassbox/internal/vfs"
 )
 
@@ -62,7 +63,7 @@ func (st *Stack) NewPingFile(ctx vfs.Ctx, family, proto, fileFlags int) (*vfs.Fi
 	if !st.host || c == nil || !pingAllowed(c.EGID, c.Groups) {
 		return nil, unix.EACCES
 	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	fd, err := hostfd.Opened(unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto))
 	if err != nil {
 		return nil, err
 	}

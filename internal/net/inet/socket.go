@@ -143,6 +143,24 @@ func (st *Stack) NewFile(ctx vfs.Ctx, family, typ, fileFlags int) *vfs.File {
 	return s.attach(ctx, fileFlags)
 }
 
+// OpenFile is NewFile for socket(2): a host socket that cannot be made
+// because descriptors ran out (ENFILE: the sandbox's bound, package
+// hostfd; EMFILE) fails the call at once, as Linux's socket does; other
+// host errors show on first use.
+func (st *Stack) OpenFile(ctx vfs.Ctx, family, typ, fileFlags int) (*vfs.File, error) {
+	if st.host {
+		s := st.newHostSocket(family, typ)
+		if err := s.h.err; err == unix.ENFILE || err == unix.EMFILE {
+			return nil, err
+		}
+		if c := ctx.Creds(); c != nil {
+			s.uid = c.EUID
+		}
+		return s.attach(ctx, fileFlags), nil
+	}
+	return st.NewFile(ctx, family, typ, fileFlags), nil
+}
+
 // FromFile returns the socket behind f, if it is an inet socket.
 func FromFile(f *vfs.File) (*Socket, bool) {
 	s, ok := f.Ops().(*Socket)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"glassbox/internal/hostfd"
 )
 
 // hostWait bounds how long glassbox waits for the host kernel to finish
@@ -26,12 +28,12 @@ type hostConn struct {
 }
 
 func openHost() (*hostConn, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE)
+	fd, err := hostfd.Opened(unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE))
 	if err != nil {
 		return nil, err
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		unix.Close(fd)
+		hostfd.Close(fd)
 		return nil, err
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 1<<20)
@@ -42,7 +44,7 @@ func (h *hostConn) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fd >= 0 {
-		unix.Close(h.fd)
+		hostfd.Close(h.fd)
 		h.fd = -1
 	}
 }

@@ -8,15 +8,18 @@ import (
 	"glassbox/internal/abi"
 )
 
-// Raw ptrace and wait4 wrappers. ptrace requests are short and use
-// RawSyscall (no scheduler hand-off); wait4 blocks for as long as the guest
-// runs, so it goes through Syscall to let the Go runtime use the P meanwhile
-// (a raw blocking call would hold up garbage collection until the guest
-// traps).
+// ptrace and wait4 wrappers. Both go through Syscall, which tells the Go
+// runtime the thread is in the kernel: wait4 blocks for as long as the
+// guest runs, and a ptrace request, though usually short, can wait in the
+// host kernel too (for a tracee to leave the CPU, or while its process
+// exits). A raw call there holds its P, and garbage collection (which
+// stops every P) with it: the whole sandbox stood still while one guest
+// thread's stub was being torn down (the syscall fuzzer, seed 65). The
+// hand-off costs a fraction of a microsecond against the tens a trap costs.
 
 func ptrace(req int, tid int, addr, data uintptr) error {
 	for {
-		_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+		_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
@@ -34,7 +37,7 @@ func ptrace(req int, tid int, addr, data uintptr) error {
 // stack — which once made PEEKUSR report 0 for an mmap that had worked.
 func ptracePtr(req int, tid int, addr uintptr, data unsafe.Pointer) error {
 	for {
-		_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, uintptr(data), 0, 0)
+		_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, uintptr(data), 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
