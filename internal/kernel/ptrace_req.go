@@ -199,8 +199,13 @@ func (t *Task) Ptrace(req int, pid int, addr, data uint64) (uint64, error) {
 		})
 	case unix.PTRACE_GETEVENTMSG:
 		t.k.mu.Lock()
-		msg := c.ptrace.msg
+		msg, ev := c.ptrace.msg, c.ptrace.code>>8
 		t.k.mu.Unlock()
+		switch ev {
+		case unix.PTRACE_EVENT_FORK, unix.PTRACE_EVENT_VFORK, unix.PTRACE_EVENT_CLONE,
+			unix.PTRACE_EVENT_EXEC, unix.PTRACE_EVENT_VFORK_DONE:
+			msg = uint64(t.VPID(int(msg))) // a pid, as the tracer numbers it
+		}
 		return 0, t.putWord(data, msg)
 	case unix.PTRACE_SETOPTIONS:
 		if data&^unix.PTRACE_O_MASK != 0 {

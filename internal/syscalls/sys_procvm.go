@@ -36,6 +36,9 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if pid > 0 {
+		pid = t.KPID(pid) // the caller's PID namespace
+	}
 	m, err := t.RemoteMM(pid)
 	if err != nil {
 		return 0, err

@@ -11,6 +11,10 @@ func init() {
 	// pointer for the word in data, which the raw call fills in.
 	// Linux: kernel/ptrace.c
 	reg(unix.SYS_PTRACE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return t.Ptrace(int(int64(a[0])), a.Int(1), a[2], a[3])
+		pid := a.Int(1)
+		if pid > 0 {
+			pid = t.KPID(pid) // the tracer's PID namespace
+		}
+		return t.Ptrace(int(int64(a[0])), pid, a[2], a[3])
 	}, "PEEKSIGINFO unsupported (EIO); debug registers only on the ptrace platform")
 }
