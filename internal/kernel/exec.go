@@ -333,6 +333,9 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	tg.sharesVM = false
 	tg.attrs.execed = true
 	tg.attrs.undumpable = false
+	tg.aio.mu.Lock() // a leaf lock
+	tg.aio.ctx = nil // the contexts lived in the old address space (exit_aio)
+	tg.aio.mu.Unlock()
 	tg.mu.Unlock()
 	tg.resetHandlersForExec()
 	tg.releaseVfork()

@@ -88,6 +88,7 @@ type ThreadGroup struct {
 	exeDenied bool // holds a DenyWrite on exeKey (exe.go)
 
 	shared sharedSignals // process-directed pending signals (sigqueue.go)
+	aio    aioTable      // io_setup contexts (aio.go)
 
 	job   jobState  // guarded by Kernel.mu
 	start time.Time // when the process was created
