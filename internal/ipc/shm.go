@@ -42,6 +42,9 @@ type Namespace struct {
 
 	msg msgNS
 	sem semNS
+
+	mqOnce sync.Once
+	mq     *MQRegistry // POSIX message queues (mqueue.go)
 }
 
 // NewNamespace returns an empty namespace whose segments live in mf.
