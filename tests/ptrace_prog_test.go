@@ -467,13 +467,40 @@ static void test_regs(void) {
 	wait_for(p, "end");
 }
 
+/* PEEKSIGINFO: the pending signals of a stopped tracee, its own and its
+   process's. */
+static void body_nothing(void) {}
+static void test_peeksiginfo(void) {
+	pid_t p = traced_child(body_nothing);
+	kill(p, SIGUSR1);
+	union sigval v1 = { .sival_int = 41 }, v2 = { .sival_int = 42 };
+	sigqueue(p, SIGRTMIN, v1);
+	sigqueue(p, SIGRTMIN, v2);
+	syscall(SYS_tgkill, p, p, SIGUSR2);
+	siginfo_t si[8];
+	struct { unsigned long long off; unsigned flags; int nr; } args = { 0, 1, 8 };
+	long n = ptrace(PTRACE_PEEKSIGINFO, p, &args, si);
+	printf("shared: %ld\n", n);
+	for (long i = 0; i < n; i++) printf("  signo %d code %d value %d\n", si[i].si_signo, si[i].si_code, si[i].si_value.sival_int);
+	args.off = 1; args.nr = 1;
+	n = ptrace(PTRACE_PEEKSIGINFO, p, &args, si);
+	printf("shared from 1, one: %ld signo %d value %d\n", n, si[0].si_signo, si[0].si_value.sival_int);
+	args.off = 0; args.flags = 0; args.nr = 8;
+	n = ptrace(PTRACE_PEEKSIGINFO, p, &args, si);
+	printf("private: %ld signo %d code %d\n", n, si[0].si_signo, si[0].si_code);
+	args.flags = 2;
+	show("bad flags", ptrace(PTRACE_PEEKSIGINFO, p, &args, si));
+	kill(p, SIGKILL);
+	wait_for(p, "end");
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && !strcmp(argv[1], "exit7")) return 7;
 	const char *only = argc > 1 ? argv[1] : "";
 	struct { const char *name; void (*fn)(void); } tests[] = {
 		{"syscalls", test_syscalls}, {"memory", test_memory}, {"breakpoint", test_breakpoint},
 		{"step", test_step}, {"signals", test_signals}, {"events", test_events},
-		{"seize", test_seize}, {"attach", test_attach}, {"regs", test_regs},
+		{"seize", test_seize}, {"attach", test_attach}, {"regs", test_regs}, {"peeksiginfo", test_peeksiginfo},
 	};
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		if (*only && strcmp(only, tests[i].name)) continue;

@@ -217,6 +217,8 @@ func (t *Task) Ptrace(req int, pid int, addr, data uint64) (uint64, error) {
 		return 0, nil
 	case unix.PTRACE_GETSIGMASK, unix.PTRACE_SETSIGMASK:
 		return 0, t.ptraceSigmask(c, req == unix.PTRACE_SETSIGMASK, addr, data)
+	case unix.PTRACE_PEEKSIGINFO:
+		return t.ptracePeekSiginfo(c, addr, data)
 	case unix.PTRACE_GET_SYSCALL_INFO:
 		return t.ptraceSyscallInfo(c, addr, data)
 	case ptraceArchPrctl:
@@ -595,4 +597,40 @@ func decodeSigInfo(b []byte) SigInfo {
 		}
 	}
 	return si
+}
+
+// ptracePeekSiginfo is PTRACE_PEEKSIGINFO: up to nr pending siginfos of
+// the tracee (or, with PTRACE_PEEKSIGINFO_SHARED, of its process) from
+// position off. Linux: kernel/ptrace.c (ptrace_peek_siginfo)
+func (t *Task) ptracePeekSiginfo(c *Task, addr, data uint64) (uint64, error) {
+	var b [16]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	off, flags, nr := binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint32(b[8:]), int32(binary.LittleEndian.Uint32(b[12:]))
+	const shared = 1 // PTRACE_PEEKSIGINFO_SHARED
+	if flags&^shared != 0 || nr < 0 {
+		return 0, unix.EINVAL
+	}
+	var l []SigInfo
+	if flags&shared != 0 {
+		c.tg.shared.mu.Lock()
+		l = c.tg.shared.q.list()
+		c.tg.shared.mu.Unlock()
+	} else {
+		c.mu.Lock()
+		l = c.pending.list()
+		c.mu.Unlock()
+	}
+	n := 0
+	for i := off; i < uint64(len(l)) && n < int(nr); i++ {
+		if err := t.CopyOut(data+uint64(n)*128, l[i].Encode()); err != nil {
+			if n == 0 {
+				return 0, err
+			}
+			break
+		}
+		n++
+	}
+	return uint64(n), nil
 }

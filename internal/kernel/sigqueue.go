@@ -203,3 +203,21 @@ func (tg *ThreadGroup) retargetShared() {
 		}
 	}
 }
+
+// list returns the pending entries: the standard signals, then each
+// real-time signal's queue in order (Linux's single queue is in arrival
+// order; PTRACE_PEEKSIGINFO is where the difference shows).
+func (q *sigQueue) list() []SigInfo {
+	var out []SigInfo
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if !q.set.Has(sig) {
+			continue
+		}
+		if sig >= abi.SIGRTMIN {
+			out = append(out, q.rt[sig]...)
+		} else {
+			out = append(out, q.info[sig])
+		}
+	}
+	return out
+}

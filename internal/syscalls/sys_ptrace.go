@@ -16,5 +16,5 @@ func init() {
 			pid = t.KPID(pid) // the tracer's PID namespace
 		}
 		return t.Ptrace(int(int64(a[0])), pid, a[2], a[3])
-	}, "PEEKSIGINFO unsupported (EIO); debug registers only on the ptrace platform")
+	}, "debug registers only on the ptrace platform")
 }
