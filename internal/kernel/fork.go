@@ -290,10 +290,6 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 		c.regs.Fs_base = a.TLS
 	}
 	c.setCreds(t.creds)
-	t.mu.Lock()
-	c.sigmask = t.sigmask
-	c.affinity = t.affinity
-	t.mu.Unlock()
 	c.altStack = SigAltStack{Flags: ssDisable}
 	var tidb [4]byte
 	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))

@@ -209,6 +209,9 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	tg.mu.Lock()
 	creator.mu.Lock()
 	dying := creator.exiting || tg.exited
+	// The mask is the new thread's before any other thread can see it
+	// (retargetShared reads the masks of tg.tasks).
+	t.sigmask, t.affinity = creator.sigmask, creator.affinity
 	creator.mu.Unlock()
 	if !dying {
 		t.seccomp.Store(creator.seccomp.Load())
