@@ -81,8 +81,8 @@ type Mount struct {
 	// /sys of the read-only host root). Linux: MNT_LOCKED,
 	// MNT_LOCK_READONLY... (fs/namespace.c, lock_mnt_tree)
 	locked bool
-	Flags  int        // MS_RDONLY, MS_NOSUID...
-	Source string     // for /proc/mounts
+	Flags  int    // MS_RDONLY, MS_NOSUID...
+	Source string // for /proc/mounts
 	FSType string
 }
 
