@@ -96,3 +96,39 @@ func TestUnshare(t *testing.T) {
 		diffShellAsUser(t, s)
 	}
 }
+
+// TestMountEscape: what glassbox mounted (/proc, /dev, /sys, /tmp) hides
+// the host's own directories beneath the read-only host root, so a guest
+// root in a mount namespace of its own may not unmount it, bind the root
+// without it, or lift its restrictions (Linux locks such mounts for a
+// less privileged namespace: MNT_LOCKED). A lazy unmount of a whole
+// recursive bind is allowed: it uncovers nothing.
+func TestMountEscape(t *testing.T) {
+	script := `d=$(mktemp -d); unshare -m sh -c '
+		for m in /proc /dev /sys /tmp; do umount $m 2>/dev/null; echo umount $m $?; umount -l $m 2>/dev/null; echo lazy $m $?; done
+		mount --bind / '$d' 2>/dev/null; echo bind / $?
+		mount --rbind / '$d'; echo rbind / $?
+		umount '$d'/proc 2>/dev/null; echo umount copy $?
+		umount -l '$d'; echo lazy tree $?
+		head -c 2 /proc/1/cmdline; echo
+		ls /proc/1/ns >/dev/null && echo own proc'; rmdir $d`
+	r := runGlassbox(t, nil, []string{"sh", "-c", script})
+	want := `umount /proc 32
+lazy /proc 32
+umount /dev 32
+lazy /dev 32
+umount /sys 32
+lazy /sys 32
+umount /tmp 32
+lazy /tmp 32
+bind / 32
+rbind / 0
+umount copy 32
+lazy tree 0
+sh
+own proc
+`
+	if r.Stdout != want || r.Code != 0 {
+		t.Errorf("got %s\nwant stdout:\n%s", r, want)
+	}
+}

@@ -51,7 +51,7 @@ func (tg *ThreadGroup) setRlimit(t *Task, res int, r Rlimit) error {
 	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if r.Max > tg.rlimits[res].Max && t.creds.EUID != 0 {
+	if r.Max > tg.rlimits[res].Max && !t.CapableInit(unix.CAP_SYS_RESOURCE) {
 		return unix.EPERM
 	}
 	if res == unix.RLIMIT_NOFILE && r.Max > 1<<20 {

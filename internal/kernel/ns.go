@@ -79,6 +79,9 @@ type nsRoot struct {
 
 func (k *Kernel) rootNS() *nsSet {
 	k.nsRoot.once.Do(func() {
+		// What glassbox mounted hides the host's own /proc, /dev and /sys
+		// beneath: the guest may not take it away.
+		k.cfg.NS.LockAll()
 		k.nsRoot.set = &nsSet{
 			uts:    &utsNS{nsBase{initUTSIno, nil}, &k.uts},
 			mnt:    &mntNS{nsBase{userns.NewInode(), nil}, k.cfg.NS},

@@ -29,8 +29,8 @@ func init() {
 		defer f.DecRef()
 		return 0, t.Setns(f, a.Int(1))
 	}, "nsfs files of /proc/PID/ns; not pidfds")
-	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, bind mounts, remount, propagation flags (accepted)")
-	reg(unix.SYS_UMOUNT2, sysUmount2)
+	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, devpts (the sandbox's), bind mounts, remount, propagation flags (accepted); no MS_MOVE")
+	reg(unix.SYS_UMOUNT2, sysUmount2, "glassbox' own mounts are locked (EINVAL), as Linux locks a more privileged namespace's")
 	reg(unix.SYS_PIVOT_ROOT, sysPivotRoot)
 }
 
@@ -80,8 +80,7 @@ func sysMount(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if !at.IsMountRoot() {
 			return 0, unix.EINVAL
 		}
-		at.Mount.Flags = at.Mount.Flags&^mountFlagsKept | flags&mountFlagsKept
-		return 0, nil
+		return 0, tree.SetFlags(at.Mount, flags, mountFlagsKept)
 	case flags&unix.MS_BIND != 0:
 		from, err := t.Walk(kernel.AtFDCWD, src, vfs.Follow)
 		if err != nil {
@@ -90,8 +89,8 @@ func sysMount(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if _, isDir := from.Inode().(vfs.Dir); isDir != isDirPath(at) {
 			return 0, unix.ENOTDIR
 		}
-		tree.BindMount(at, from, flags&unix.MS_REC != 0, 0)
-		return 0, nil
+		_, err = tree.BindMount(at, from, flags&unix.MS_REC != 0, 0)
+		return 0, err
 	case flags&propagation != 0:
 		if !at.IsMountRoot() {
 			return 0, unix.EINVAL

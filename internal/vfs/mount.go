@@ -75,8 +75,14 @@ type Mount struct {
 	parent *Mount     // nil for the root mount
 	point  *Dentry    // where it is attached in parent
 	ns     *Namespace // the table the mount is in
-	Flags  int        // MS_RDONLY, MS_NOSUID...
-	Source string     // for /proc/mounts
+	// locked: a mount glassbox made (or a copy of one); it may not be
+	// unmounted, uncovered by a non-recursive bind, or remounted with
+	// fewer restrictions, since what it covers is the host's (/proc, /dev,
+	// /sys of the read-only host root). Linux: MNT_LOCKED,
+	// MNT_LOCK_READONLY... (fs/namespace.c, lock_mnt_tree)
+	locked bool
+	Flags  int    // MS_RDONLY, MS_NOSUID...
+	Source string // for /proc/mounts
 	FSType string
 }
 

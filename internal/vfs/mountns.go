@@ -15,7 +15,7 @@ func (n *Namespace) Copy() (*Namespace, func(Path) Path) {
 	m := map[*Mount]*Mount{}
 	c := &Namespace{mounts: map[*Dentry][]*Mount{}}
 	for _, old := range n.all {
-		nm := &Mount{root: old.root, parent: m[old.parent], point: old.point, ns: c, Flags: old.Flags,
+		nm := &Mount{root: old.root, parent: m[old.parent], point: old.point, ns: c, locked: old.locked, Flags: old.Flags,
 			Source: old.Source, FSType: old.FSType}
 		m[old] = nm
 		c.all = append(c.all, nm)
@@ -83,25 +83,74 @@ func (n *Namespace) childrenOf(m *Mount) []*Mount {
 
 // BindMount attaches the tree at src (its mounts below too when rec) at
 // at. Linux: fs/namespace.c (do_loopback)
-func (n *Namespace) BindMount(at, src Path, rec bool, flags int) *Mount {
-	// The mounts below src whose mount points are under src.Dentry, taken
-	// before the new mount exists (it may itself be below src).
-	var below []*Mount
-	if rec {
-		n.mu.RLock()
+func (n *Namespace) BindMount(at, src Path, rec bool, flags int) (*Mount, error) {
+	// The tree to copy is taken whole before anything is mounted: the
+	// new mounts may themselves sit below src.
+	type item struct {
+		m      *Mount
+		parent int // index of the copy of m's parent in tree (-1: top)
+	}
+	var tree []item
+	n.mu.RLock()
+	var walk func(m *Mount, under *Dentry, parent int) bool
+	walk = func(m *Mount, under *Dentry, parent int) bool {
 		for _, x := range n.all {
-			if x.parent == src.Mount && isBelow(x.point, src.Dentry) {
-				below = append(below, x)
+			if x.parent != m || !isBelow(x.point, under) {
+				continue
+			}
+			if !rec {
+				if x.locked {
+					return false // it would uncover what a locked mount hides
+				}
+				continue
+			}
+			tree = append(tree, item{x, parent})
+			if !walk(x, x.root, len(tree)-1) {
+				return false
 			}
 		}
-		n.mu.RUnlock()
+		return true
 	}
-	top := n.Mount(at, src.Dentry, src.Mount.FSType, src.Mount.Source, flags|src.Mount.Flags&^unix.MS_RDONLY)
-	for _, x := range below {
-		cm := n.BindMount(Path{top, x.point}, Path{x, x.root}, true, 0)
-		cm.Flags = x.Flags
+	ok := walk(src.Mount, src.Dentry, -1)
+	n.mu.RUnlock()
+	if !ok {
+		return nil, unix.EINVAL
 	}
-	return top
+	top := n.Mount(at, src.Dentry, src.Mount.FSType, src.Mount.Source, flags|src.Mount.Flags)
+	copies := make([]*Mount, len(tree))
+	for i, it := range tree {
+		p := top
+		if it.parent >= 0 {
+			p = copies[it.parent]
+		}
+		c := n.Mount(Path{p, it.m.point}, it.m.root, it.m.FSType, it.m.Source, it.m.Flags)
+		c.locked = it.m.locked
+		copies[i] = c
+	}
+	return top, nil
+}
+
+// LockAll locks every mount of n but the root (glassbox' own, before
+// the guest runs). A lazy unmount of a mount above locked ones detaches
+// them all, uncovering nothing, and is allowed.
+func (n *Namespace) LockAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, m := range n.all {
+		m.locked = m.parent != nil
+	}
+}
+
+// SetFlags is a remount's change of the per-mount flags; a locked mount
+// keeps its restrictions. Linux: fs/namespace.c (can_change_locked_flags)
+func (n *Namespace) SetFlags(m *Mount, flags, kept int) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if m.locked && m.Flags&kept&^flags != 0 {
+		return unix.EPERM
+	}
+	m.Flags = m.Flags&^kept | flags&kept
+	return nil
 }
 
 func isBelow(d, top *Dentry) bool {
@@ -118,7 +167,7 @@ func isBelow(d, top *Dentry) bool {
 func (n *Namespace) Unmount(m *Mount, lazy bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if m.parent == nil {
+	if m.parent == nil || m.locked {
 		return unix.EINVAL
 	}
 	if kids := n.childrenOf(m); len(kids) > 0 && !lazy {
