@@ -176,7 +176,8 @@ func (t *Task) Ptrace(req int, pid int, addr, data uint64) (uint64, error) {
 			if info == nil {
 				return unix.EINVAL
 			}
-			b = info.Encode()
+			li := t.LocalSigInfo(*info) // as the tracer numbers pids
+			b = li.Encode()
 			return nil
 		})
 		if err != nil {
@@ -624,7 +625,8 @@ func (t *Task) ptracePeekSiginfo(c *Task, addr, data uint64) (uint64, error) {
 	}
 	n := 0
 	for i := off; i < uint64(len(l)) && n < int(nr); i++ {
-		if err := t.CopyOut(data+uint64(n)*128, l[i].Encode()); err != nil {
+		li := t.LocalSigInfo(l[i])
+		if err := t.CopyOut(data+uint64(n)*128, li.Encode()); err != nil {
 			if n == 0 {
 				return 0, err
 			}

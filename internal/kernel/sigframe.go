@@ -146,7 +146,8 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	le.PutUint64(mc[176:], uint64(old)) // oldmask
 	le.PutUint64(mc[192:], fpAddr)      // fpstate
 	le.PutUint64(uc[ucSigmask:], uint64(old))
-	copy(b[frameInfo:], info.Encode())
+	li := t.LocalSigInfo(*info)
+	copy(b[frameInfo:], li.Encode())
 
 	fpImage := make([]byte, len(fp)+4)
 	copy(fpImage, fp)

@@ -74,6 +74,7 @@ func (s *SignalFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 		if !ok {
 			break
 		}
+		info = t.LocalSigInfo(info)
 		out = append(out, encodeSignalfdInfo(&info)...)
 	}
 	if len(out) == 0 {
@@ -83,6 +84,7 @@ func (s *SignalFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 		for {
 			ch := t.signalChanged()
 			if info, ok := t.dequeueFrom(s.getMask()); ok {
+				info = t.LocalSigInfo(info)
 				out = encodeSignalfdInfo(&info)
 				break
 			}

@@ -228,7 +228,8 @@ func sysRtSigtimedwait(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	if a[1] != 0 {
-		if err := t.CopyOut(a[1], info.Encode()); err != nil {
+		li := t.LocalSigInfo(info)
+		if err := t.CopyOut(a[1], li.Encode()); err != nil {
 			return 0, err
 		}
 	}
