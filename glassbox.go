@@ -136,6 +136,10 @@ type Config struct {
 	Rlimits []Rlimit
 	// NoNewPrivileges sets PR_SET_NO_NEW_PRIVS on the first process.
 	NoNewPrivileges bool
+	// Caps, when set, are the first process's capability sets (an OCI
+	// spec's process.capabilities); nil: root's, within the host's
+	// bounding set.
+	Caps *kernel.StartCaps
 	// Seccomp is a classic BPF seccomp filter (struct sock_filter
 	// instructions, checked as Linux checks them) that the first process
 	// and every process Exec starts run under from their first
@@ -354,7 +358,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		Stdio: sio.files, Log: cfg.Log, Verbose: cfg.Verbose, Hostname: cfg.Hostname,
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
-		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp,
+		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp, Caps: cfg.Caps,
 		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022,
 	}
 	if cfg.Umask != nil {

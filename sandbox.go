@@ -262,6 +262,9 @@ type ExecConfig struct {
 	Terminal        bool
 	Rlimits         []Rlimit
 	NoNewPrivileges bool
+	// Caps, when set, replace the capability sets the process starts
+	// with (an OCI spec's process.capabilities).
+	Caps *kernel.StartCaps
 }
 
 // Process is a process Exec started.
@@ -322,7 +325,7 @@ func (s *Sandbox) Exec(e ExecConfig) (*Process, error) {
 	}
 	spec := kernel.ProcessSpec{Path: path, Argv: e.Argv, Env: e.Env, Cwd: e.Dir, Stdio: files,
 		UID: e.UID, GID: e.GID, Groups: e.Groups, Umask: 0o022, NoNewPrivs: e.NoNewPrivileges, NewSession: true,
-		Seccomp: s.cfg.seccomp}
+		Seccomp: s.cfg.seccomp, Caps: e.Caps}
 	if e.Umask != nil {
 		spec.Umask = *e.Umask
 	}

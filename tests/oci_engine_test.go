@@ -161,6 +161,17 @@ func TestPodmanOptions(t *testing.T) {
 	}
 }
 
+// --cap-drop/--cap-add: the container's root has the capabilities the
+// spec gives it, and only those, as with runc.
+func TestPodmanCapabilities(t *testing.T) {
+	pm, img := podman(t)
+	script := "grep CapEff /proc/self/status; touch /t/f; chown 5 /t/f && echo chown-ok; " +
+		"mknod /t/n c 1 3 2>/dev/null || echo mknod-refused"
+	r := engineRun(t, "", podmanCmd(pm, append(podmanRunArgs, "--tmpfs", "/t", "--cap-drop", "ALL", "--cap-add", "CHOWN", img,
+		"/bin/sh", "-c", script)...)...)
+	expect(t, "podman run --cap-drop ALL --cap-add CHOWN", r, "CapEff:\t0000000000000001\nchown-ok\nmknod-refused\n", 0)
+}
+
 // -v HOSTDIR:/data: the container reads the host's files and its writes
 // reach the host; :ro refuses them.
 func TestPodmanVolume(t *testing.T) {

@@ -20,13 +20,22 @@ type ProcessSpec struct {
 	Stdio      [3]*vfs.File // fds 0-2 (each reference is taken over)
 	UID, GID   uint32
 	Groups     []uint32
-	Umask      uint32          // file mode creation mask
-	Rlimits    map[int]Rlimit  // limits other than the defaults
-	NoNewPrivs bool            // PR_SET_NO_NEW_PRIVS from the start
-	Seccomp    *bpf.Program    // a seccomp filter from the start (nil: none)
+	Umask      uint32         // file mode creation mask
+	Rlimits    map[int]Rlimit // limits other than the defaults
+	NoNewPrivs bool           // PR_SET_NO_NEW_PRIVS from the start
+	Seccomp    *bpf.Program   // a seccomp filter from the start (nil: none)
+	// Caps, when set, are the capability sets to start with instead of
+	// root's (each within the host's bounding set).
+	Caps       *StartCaps
 	NewSession bool            // lead a session of its own (else session id 0)
 	OnPID      func(pid int)   // called with the pid before the program is loaded
 	Hold       <-chan struct{} // if set, loaded but held before its first instruction until closed
+}
+
+// StartCaps are a process's capability sets (bit N: capability N), as an
+// OCI runtime spec gives them.
+type StartCaps struct {
+	Bounding, Effective, Inheritable, Permitted, Ambient uint64
 }
 
 // Process is a process the host started. A further process has no
@@ -64,7 +73,7 @@ var errHeldExit = errors.New("exited while held")
 func (k *Kernel) Start(path string, argv, envv []string) error {
 	_, err := k.startProcess(ProcessSpec{Path: path, Argv: argv, Env: envv, Cwd: k.cfg.Cwd,
 		Stdio: k.cfg.Stdio, UID: k.cfg.UID, GID: k.cfg.GID, Groups: k.cfg.Groups, Umask: k.cfg.Umask,
-		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, Seccomp: k.cfg.Seccomp, NewSession: k.cfg.InitSession,
+		Rlimits: k.cfg.Rlimits, NoNewPrivs: k.cfg.NoNewPrivs, Seccomp: k.cfg.Seccomp, Caps: k.cfg.Caps, NewSession: k.cfg.InitSession,
 		Hold: k.cfg.Hold}, true)
 	if err == nil && k.cfg.CPUTime > 0 {
 		go k.watchCPU()
@@ -94,6 +103,14 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	root := k.cfg.NS.Root()
 	cwd := root
 	ctx := hostCtx{vfs.NewCreds(spec.UID, spec.GID, spec.Groups)}
+	if cs := spec.Caps; cs != nil {
+		c := ctx.creds
+		c.CapBnd &= cs.Bounding
+		c.CapPrm = cs.Permitted & c.CapBnd
+		c.CapEff = cs.Effective & c.CapPrm
+		c.CapInh = cs.Inheritable
+		c.CapAmb = cs.Ambient & c.CapPrm & c.CapInh
+	}
 	if spec.Cwd != "" {
 		var err error
 		if cwd, err = k.cfg.NS.Walk(ctx, root, root, spec.Cwd, vfs.Follow|vfs.MustDir); err != nil {

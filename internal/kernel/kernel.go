@@ -54,6 +54,8 @@ type Config struct {
 	Rlimits    map[int]Rlimit
 	NoNewPrivs bool
 	Umask      uint32
+	// Caps, when set, are the first process's capability sets.
+	Caps *StartCaps
 	// Seccomp, if set, is a filter every process the host starts runs
 	// under from its first instruction (a container's seccomp profile).
 	Seccomp *bpf.Program

@@ -125,7 +125,15 @@ func (g *globals) cmdExec(args []string) error {
 		}
 		proc.NoNewPrivileges = proc.NoNewPrivileges || noNewPrivs
 		if len(caps) > 0 {
-			g.log.Warnf("exec --cap: capabilities are not applied inside glassbox")
+			// As runc: each --cap joins the bounding, effective and
+			// permitted sets.
+			if proc.Capabilities == nil {
+				proc.Capabilities = &specs.LinuxCapabilities{}
+			}
+			pc := proc.Capabilities
+			pc.Bounding = append(pc.Bounding, caps...)
+			pc.Effective = append(pc.Effective, caps...)
+			pc.Permitted = append(pc.Permitted, caps...)
 		}
 	}
 	if len(proc.Args) == 0 {

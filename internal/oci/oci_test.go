@@ -202,7 +202,10 @@ func TestPlan(t *testing.T) {
 		t.Errorf("no HOME in %q", c.Env)
 	}
 	b, _ := os.ReadFile(logFile)
-	for _, w := range []string{"RLIMIT_BOGUS", "/dev/mqueue", "/sys/fs/cgroup", "/dev/null", "capabilities"} {
+	if c.Caps == nil || c.Caps.Effective != 1<<unix.CAP_CHOWN || c.Caps.Bounding != 0 {
+		t.Errorf("capabilities: %+v, want CAP_CHOWN effective only", c.Caps)
+	}
+	for _, w := range []string{"RLIMIT_BOGUS", "/dev/mqueue", "/sys/fs/cgroup", "/dev/null"} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("the log says nothing about %s:\n%s", w, b)
 		}

@@ -69,7 +69,7 @@ func plan(spec *specs.Spec, bundle string, log *logger) (*sandboxPlan, error) {
 	proc := execConfig(spec.Process, root, log)
 	c.Env, c.Dir = proc.Env, proc.Dir
 	c.UID, c.GID, c.Groups, c.Umask = proc.UID, proc.GID, proc.Groups, proc.Umask
-	c.Rlimits, c.NoNewPrivileges = proc.Rlimits, proc.NoNewPrivileges
+	c.Rlimits, c.NoNewPrivileges, c.Caps = proc.Rlimits, proc.NoNewPrivileges, proc.Caps
 	if c.Dir == "" {
 		c.Dir = "/"
 	}
@@ -124,10 +124,9 @@ func execConfig(sp *specs.Process, root string, log *logger) glassbox.ExecConfig
 		}
 		e.Rlimits = append(e.Rlimits, glassbox.Rlimit{Resource: res, Soft: r.Soft, Hard: r.Hard})
 	}
-	if c := sp.Capabilities; c != nil && sp.User.UID == 0 {
-		log.Debugf("process.capabilities: not applied; uid 0 has every capability inside glassbox")
-	} else if c != nil && len(c.Ambient)+len(c.Effective) > 0 {
-		log.Warnf("process.capabilities: not applied; a non-root user has none inside glassbox")
+	e.Caps = startCaps(sp.Capabilities, log)
+	if e.Caps != nil {
+		log.Debugf("process.capabilities: effective %#x, bounding %#x", e.Caps.Effective, e.Caps.Bounding)
 	}
 	if sp.ApparmorProfile != "" || sp.SelinuxLabel != "" {
 		log.Warnf("process: apparmorProfile and selinuxLabel do not apply inside glassbox; ignored")

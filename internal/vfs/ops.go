@@ -224,8 +224,8 @@ func (n *Namespace) Mknod(ctx Ctx, root, start Path, path string, mode uint32, d
 		return err
 	}
 	typ := mode & unix.S_IFMT
-	if (typ == unix.S_IFCHR || typ == unix.S_IFBLK) && ctx.Creds().FSUID != 0 {
-		return unix.EPERM // CAP_MKNOD
+	if (typ == unix.S_IFCHR || typ == unix.S_IFBLK) && !ctx.Creds().Capable(unix.CAP_MKNOD) {
+		return unix.EPERM // CAP_MKNOD in the initial user namespace
 	}
 	defer func() {
 		parent.Dentry.Forget(name)
