@@ -1,6 +1,10 @@
 package vfs
 
-import "golang.org/x/sys/unix"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // Reopener is implemented by the ops of files without a path that can be
 // opened again through /proc/PID/fd/N (a pipe end, a host descriptor): it
@@ -30,4 +34,15 @@ func (r reopenInode) Stat() (Stat, error) { return r.f.ops.Stat(nil) }
 
 func (r reopenInode) Open(ctx Ctx, flags int) (FileOps, error) {
 	return r.f.ops.(Reopener).Reopen(flags)
+}
+
+// StatFS implements StatFSer: the pseudo file system the object lives on
+// (its mount has no root to ask). Linux: fs/pipe.c (pipefs), fs/anon_inodes.c
+func (r reopenInode) StatFS() (unix.Statfs_t, error) {
+	const pipefsMagic, anonInodeMagic = 0x50495045, 0x09041934
+	s := unix.Statfs_t{Type: anonInodeMagic, Bsize: 4096, Frsize: 4096, Namelen: NameMax}
+	if strings.HasPrefix(r.f.AnonName(), "pipe:") {
+		s.Type = pipefsMagic
+	}
+	return s, nil
 }

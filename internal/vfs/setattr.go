@@ -213,7 +213,7 @@ const (
 func StatFS(p Path) (unix.Statfs_t, error) {
 	var s unix.Statfs_t
 	sf, ok := p.Inode().(StatFSer)
-	if !ok {
+	if !ok && p.Mount.root != nil {
 		sf, ok = p.Mount.root.inode.(StatFSer)
 	}
 	switch {
