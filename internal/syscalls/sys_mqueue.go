@@ -165,22 +165,33 @@ func mqWait(t *kernel.Task, addr uint64) (func(<-chan struct{}) error, error) {
 	}, nil
 }
 
+// mqIO checks a send's or receive's timeout (first, as Linux) and finds
+// its queue, open for writing or reading (EBADF).
+func mqIO(t *kernel.Task, fd int, timeout uint64, write bool) (*vfs.File, *ipc.MQueue, func(<-chan struct{}) error, error) {
+	wait, err := mqWait(t, timeout)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	f, q, err := mqFD(t, fd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if write && !f.Writable() || !write && !f.Readable() {
+		f.DecRef()
+		return nil, nil, nil, unix.EBADF
+	}
+	return f, q, wait, nil
+}
+
 func sysMqTimedsend(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a[3] >= ipc.MQPrioMax {
 		return 0, unix.EINVAL
 	}
-	wait, err := mqWait(t, a[4])
-	if err != nil {
-		return 0, err
-	}
-	f, q, err := mqFD(t, a.Int(0))
+	f, q, wait, err := mqIO(t, a.Int(0), a[4], true)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	if !f.Writable() {
-		return 0, unix.EBADF
-	}
 	if _, size, _ := q.Attr(); int64(a[2]) > int64(size) {
 		return 0, unix.EMSGSIZE
 	}
@@ -193,18 +204,11 @@ func sysMqTimedsend(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func sysMqTimedreceive(t *kernel.Task, a kernel.Args) (uint64, error) {
-	wait, err := mqWait(t, a[4])
-	if err != nil {
-		return 0, err
-	}
-	f, q, err := mqFD(t, a.Int(0))
+	f, q, wait, err := mqIO(t, a.Int(0), a[4], false)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	if !f.Readable() {
-		return 0, unix.EBADF
-	}
 	msg, prio, err := q.Receive(int(min(a[2], 1<<31)), f.Flags()&unix.O_NONBLOCK != 0, wait)
 	if err != nil {
 		return 0, err
