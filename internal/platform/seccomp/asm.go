@@ -307,6 +307,7 @@ func (a *asm) syscall(name string) {
 }
 
 func (a *asm) pause() { a.emit(0xf3, 0x90) }
+func (a *asm) rdtsc() { a.emit(0x0f, 0x31) }
 func (a *asm) ud2()   { a.emit(0x0f, 0x0b) }
 
 // site returns the recorded address after a syscall site.

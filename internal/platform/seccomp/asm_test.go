@@ -58,6 +58,7 @@ var asmForms = []struct {
 	{"wrgsbase r14", func(a *asm) { a.wrgsbase(r14) }, "f3490faede"},
 	{"syscall", func(a *asm) { a.syscall("") }, "0f05"},
 	{"pause", func(a *asm) { a.pause() }, "f390"},
+	{"rdtsc", func(a *asm) { a.rdtsc() }, "0f31"},
 	{"ud2", func(a *asm) { a.ud2() }, "0f0b"},
 }
 

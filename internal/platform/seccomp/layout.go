@@ -39,7 +39,6 @@ const (
 	sigact    = 0x100  // struct kernel_sigaction for the stub's handler
 	maskAll   = 0x120  // uint64 sigset: every signal
 	maskBoot  = 0x128  // uint64 sigset: a new thread's mask until its first trap
-	spinWait  = 0x130  // uint32: how many times the handler polls before it sleeps
 	rlimZero  = 0x140  // struct rlimit {0, 0}
 	byteTable = 0x200  // 256 bytes, byte i = i: what the syscall thread writes
 	stackTs   = 0x1000 // maxSlots × stack_t: each slot's sigaltstack
@@ -61,6 +60,9 @@ const (
 	hdrUC    = 0x08 // uint64: the handler's ucontext pointer
 	hdrFS    = 0x10 // uint64: fs_base at the trap / to load on resume
 	hdrGS    = 0x18 // uint64: gs_base likewise
+	hdrSpin  = 0x20 // uint32: how many times the handler polls before it sleeps (spin.go)
+	hdrTrapT = 0x28 // uint64: the TSC when the handler took the trap (spin.go)
+	hdrWakeT = 0x30 // uint64: the TSC when the handler saw resume
 	altStack = 0x1000
 	altSize  = slotSize - altStack
 )

@@ -43,9 +43,7 @@ type Platform struct {
 
 	nextCPU atomic.Uint32
 	ncpu    int
-	// spin is how many times each side polls the state word before it
-	// sleeps on it (0: sleep at once).
-	spin uint32
+	spinSt  spinState
 }
 
 type vdsoPiece struct {
@@ -78,6 +76,7 @@ func New(memfd int) (*Platform, error) {
 		ncpu:    runtime.NumCPU(),
 		closing: make(chan struct{}),
 	}
+	p.spinSt.init(p.ncpu, true)
 	if err := p.learnLayout(); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -110,9 +109,10 @@ func Available() error {
 // Layout implements platform.Platform.
 func (p *Platform) Layout() platform.Layout { return p.layout }
 
-// SetSpin sets how many times each side of a hand-off polls before it
-// sleeps (for measurements; 0 by default).
-func (p *Platform) SetSpin(n uint32) { p.spin = n }
+// SetSpinning turns spin mode (spin.go) on or off, for measurements; it
+// is on by default where there are two CPUs or more. Call it before the
+// first address space is made.
+func (p *Platform) SetSpinning(on bool) { p.spinSt.init(p.ncpu, on) }
 
 // learnLayout reads glassbox' own vDSO pieces ([vvar], [vvar_vclock],
 // [vdso] on current kernels): every process of this kernel gets the same

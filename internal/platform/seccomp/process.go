@@ -255,7 +255,6 @@ func (p *Platform) writeSetup(ctl []byte) {
 	le.PutUint64(ctl[sigact+24:], ^uint64(0))
 	le.PutUint64(ctl[maskAll:], ^uint64(0))
 	le.PutUint64(ctl[maskBoot:], bootMask())
-	le.PutUint32(ctl[spinWait:], p.spin)
 	for i := 0; i < 256; i++ {
 		ctl[byteTable+i] = byte(i)
 	}
@@ -289,6 +288,11 @@ func (proc *process) markDead() {
 			futexWake(w)
 		}
 	}
+}
+
+// spinWord returns slot i's polling budget in glassbox' mapping.
+func (proc *process) spinWord(i int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&proc.ctl[slotOff(i)+hdrSpin]))
 }
 
 // word returns slot i's state word in glassbox' mapping.
@@ -468,6 +472,7 @@ func (proc *process) newThread(cpu int) (*starter, error) {
 	// The state starts at stResume: Start waits for the ready trap.
 	atomic.StoreUint32(proc.word(i), stResume)
 	le.PutUint32(proc.ctl[base+hdrTID:], 0)
+	atomic.StoreUint32(proc.spinWord(i), 0)
 	ss := stackTs + 24*i
 	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
 	le.PutUint32(proc.ctl[ss+8:], 0)

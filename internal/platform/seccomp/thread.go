@@ -26,6 +26,7 @@ type thread struct {
 	intr     atomic.Bool
 	dead     bool
 	released bool
+	spin     pairSpin
 }
 
 // ID implements platform.Thread.
@@ -39,20 +40,24 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 		return platform.Event{}, t.proc.goneErr(t.tid)
 	}
 	t.writeFrame(regs)
+	t.adapt()
 	t.running.Store(true)
 	if t.intr.Swap(false) {
 		t.running.Store(false)
 		return platform.Event{Kind: platform.EventInterrupt}, nil
 	}
 	w := t.word()
+	t.resuming()
 	if atomic.SwapUint32(w, stResume)&flagSleeper != 0 {
 		futexWake(w)
 	}
-	err := t.wait()
+	_, err := t.waitPoll(t.gbPoll())
 	t.running.Store(false)
 	if err != nil {
+		t.spinOff()
 		return platform.Event{}, err
 	}
+	t.handedOff()
 	ev, err := t.readFrame(regs)
 	if err != nil {
 		t.dead = true
@@ -75,34 +80,47 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 // every few milliseconds and wakes the handler's side of the word too,
 // in case the guest left the handler asleep on a value of its own making.
 func (t *thread) wait() error {
+	_, err := t.waitPoll(0)
+	return err
+}
+
+// waitPoll is wait polling the word for up to poll before it sleeps; it
+// reports whether it slept.
+func (t *thread) waitPoll(poll time.Duration) (slept bool, err error) {
 	w := t.word()
-	spin := t.proc.p.spin
+	var deadline time.Time
+	if poll > 0 {
+		deadline = time.Now().Add(poll)
+	}
 	for n := uint32(0); ; n++ {
 		v := atomic.LoadUint32(w)
 		switch v &^ flagSleeper {
 		case stTrapped:
-			return nil
+			return slept, nil
 		case stResume:
 		default:
 			t.dead = true
 			if t.proc.dead.Load() {
-				return t.proc.goneErr(t.tid)
+				return slept, t.proc.goneErr(t.tid)
 			}
 			t.proc.guestKill()
 			if v == stDead {
 				// The host cleared the word: the thread ended while its
 				// process lives on, which only a guest jump to the
 				// handler's exit does.
-				return fmt.Errorf("stub thread %d ended: %w", t.tid, platform.ErrGuest)
+				return slept, fmt.Errorf("stub thread %d ended: %w", t.tid, platform.ErrGuest)
 			}
-			return fmt.Errorf("stub thread %d: state word %#x: %w", t.tid, v, platform.ErrGuest)
+			return slept, fmt.Errorf("stub thread %d: state word %#x: %w", t.tid, v, platform.ErrGuest)
 		}
 		if t.proc.dead.Load() {
 			t.dead = true
-			return t.proc.goneErr(t.tid)
+			return slept, t.proc.goneErr(t.tid)
 		}
-		if n < spin {
-			continue
+		if poll > 0 {
+			if n%64 != 0 || time.Now().Before(deadline) {
+				continue
+			}
+			poll = 0
 		}
 		if v == stResume {
 			if !atomic.CompareAndSwapUint32(w, stResume, stResume|flagSleeper) {
@@ -110,6 +128,7 @@ func (t *thread) wait() error {
 			}
 			v = stResume | flagSleeper
 		}
+		slept = true
 		if !t.intr.Load() {
 			futexWait(w, v, 0)
 			continue
@@ -144,6 +163,7 @@ func (t *thread) Release() {
 		return
 	}
 	t.released = true
+	t.spinOff()
 	if t.proc.release(t.slot) {
 		t.proc.kill()
 		t.dead = true
