@@ -118,3 +118,34 @@ func TestTableColumns(t *testing.T) {
 		t.Errorf("%d FAIL cells, want 5: %q", n, row)
 	}
 }
+
+// A run that times out under runsc ends with SIGTERM, so runsc tears its
+// sandbox down (a SIGKILLed runsc leaves its network namespace mounted).
+func TestRunscTimeout(t *testing.T) {
+	e := &env{timeout: time.Second}
+	findRunsc(e)
+	if e.runsc == "" {
+		t.Skip("runsc: " + e.runscNote)
+	}
+	e.dir = t.TempDir()
+	var sb sandbox
+	for _, s := range e.sandboxes() {
+		if s.runsc {
+			sb = s
+		}
+	}
+	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "runsc-do*"))
+	w := workload{name: "sleep"}
+	start := time.Now()
+	_, err := runOnce(e, w, sb.wrap(e, w, []string{"/bin/sleep", "30"}))
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("runOnce: %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("took %v: runsc did not end on SIGTERM", d)
+	}
+	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "runsc-do*"))
+	if len(after) > len(before) {
+		t.Errorf("runsc left %v behind (had %v)", after, before)
+	}
+}

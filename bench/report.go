@@ -188,7 +188,7 @@ func printTable(w io.Writer, rows []row, n int, sbs []sandbox) {
 	}
 	tw.Flush()
 	side := "glassbox"
-	if len(sbs) > 1 || runsc >= 0 {
+	if runsc >= 0 {
 		side = "sandbox"
 	}
 	fmt.Fprintf(w, "\nratio = %s/native wall time; slowdown = %s/native per-op cost (native/%s for MB/s)\n", side, side, side)

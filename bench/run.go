@@ -67,19 +67,6 @@ type row struct {
 	guests []outcome
 }
 
-// failed says whether any side failed.
-func (r row) failed() bool {
-	if r.native.fail != "" {
-		return true
-	}
-	for _, g := range r.guests {
-		if g.fail != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // runError is a failed run, with the output that explains it.
 type runError struct {
 	msg    string
