@@ -32,10 +32,16 @@ type env struct {
 	// platforms are the glassbox platforms to run, one column each; ""
 	// is glassbox' default.
 	platforms []string
+	runsc     string // the runsc binary, "" when there is no runsc column
+	runscNote string // why there is no runsc column
+	python    string // the python3 of the python-import workload
 }
 
 // prog is the path of the compiled C workload name.
 func (e *env) prog(name string) string { return filepath.Join(e.bin, name) }
+
+// src is the path of the C source file name (with its extension).
+func (e *env) src(name string) string { return filepath.Join(e.dir, "src", name) }
 
 // prepare builds glassbox (unless given), compiles the C workloads the
 // selected workloads use and writes the data file if one needs it.
@@ -49,6 +55,8 @@ func prepare(dir string, o options, ws []workload) (*env, error) {
 	if p, err := exec.LookPath("strace"); err == nil {
 		e.strace = p
 	}
+	findRunsc(e)
+	e.python = findPython()
 	if err := os.MkdirAll(e.bin, 0o755); err != nil {
 		return nil, err
 	}
@@ -71,7 +79,7 @@ func prepare(dir string, o options, ws []workload) (*env, error) {
 		if w.csrc == "" || compiled[w.csrc] {
 			continue
 		}
-		if err := compileC(e, w.csrc); err != nil {
+		if err := compileC(e, w.csrc, w.cflags); err != nil {
 			return nil, err
 		}
 		compiled[w.csrc] = true
@@ -82,6 +90,16 @@ func prepare(dir string, o options, ws []workload) (*env, error) {
 		}
 	}
 	return e, nil
+}
+
+// findPython is the distribution's /usr/bin/python3 when there is one:
+// a python3 found first on PATH may be a wrapper such as a pyenv shim (a
+// bash script), which would be timed too.
+func findPython() string {
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3"
+	}
+	return "python3"
 }
 
 // buildGlassbox runs `go build ./cmd/glassbox` in the module root.
@@ -143,10 +161,11 @@ func writeSources(e *env) error {
 	return nil
 }
 
-// compileC compiles src/name.c into bin/name.
-func compileC(e *env, name string) error {
-	cmd := exec.Command("gcc", "-O2", "-static", "-Wall", "-o", e.prog(name),
-		filepath.Join(e.dir, "src", name+".c"))
+// compileC compiles src/name.c into bin/name, with extra gcc flags.
+func compileC(e *env, name string, extra []string) error {
+	args := append([]string{"-O2", "-static", "-Wall"}, extra...)
+	args = append(args, "-o", e.prog(name), filepath.Join(e.dir, "src", name+".c"))
+	cmd := exec.Command("gcc", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("gcc %s.c: %v\n%s", name, err, out)
 	}

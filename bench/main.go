@@ -13,6 +13,10 @@
 // also counts the syscalls the guest made (from `--trace=syscall`, and
 // natively with strace when available).
 //
+// When gVisor's runsc is on PATH (and we are root), every workload also
+// runs under `runsc --platform=systrap do`, in a column of its own, with
+// glassbox/runsc ratios; without it that column is left out.
+//
 // Run it from the module root:
 //
 //	go run ./bench              # all workloads, median of 5 runs
@@ -21,9 +25,9 @@
 //	go run ./bench -list        # the workloads and what they measure
 //	go run ./bench -platform ptrace,seccomp # both platforms side by side
 //
-// A workload that fails under glassbox (non-zero exit, timeout, output
-// that differs from the native run) is reported as a FAIL row with its
-// error output; the other workloads still run.
+// A workload that fails under glassbox or runsc (non-zero exit, timeout,
+// output that differs from the native run) is reported as a FAIL row with
+// its error output; the other workloads and sandboxes still run.
 package main
 
 import (
@@ -102,9 +106,10 @@ func run(o options) error {
 			counts = append(counts, countSyscalls(e, w))
 		}
 	}
-	printTable(os.Stdout, rows, o.n, e.platforms)
+	sbs := e.sandboxes()
+	printTable(os.Stdout, rows, o.n, sbs)
 	printSyscallCounts(os.Stdout, counts)
-	printFailures(os.Stdout, rows)
+	printFailures(os.Stdout, rows, sbs)
 	return nil
 }
 

@@ -24,6 +24,11 @@ func printMachine(w io.Writer, e *env) {
 	fmt.Fprintf(w, "machine:  %d CPUs, %s\n", runtime.NumCPU(), cpuModel())
 	fmt.Fprintf(w, "kernel:   %s\n", kernel)
 	fmt.Fprintf(w, "glassbox: %s (%s)\n", e.glassbox, revision(e))
+	if e.runsc != "" {
+		fmt.Fprintf(w, "runsc:    %s (%s), run as `runsc %s CMD`\n", e.runsc, runscVersion(e.runsc), strings.Join(runscFlags, " "))
+	} else {
+		fmt.Fprintf(w, "runsc:    %s\n", e.runscNote)
+	}
 	fmt.Fprintf(w, "date:     %s\n\n", time.Now().Format("2006-01-02 15:04:05 MST"))
 }
 
@@ -71,79 +76,150 @@ func revision(e *env) string {
 }
 
 // printTable prints one line per workload: median wall times, their
-// ratio and, where the workload has one, the per-operation figure; with
-// several platforms, one glassbox column of each kind per platform.
-func printTable(w io.Writer, rows []row, n int, platforms []string) {
+// ratios to native and, where the workload has one, the per-operation
+// figure; one column of each kind per sandbox (glassbox platform or
+// runsc), and with runsc, glassbox/runsc per glassbox platform.
+func printTable(w io.Writer, rows []row, n int, sbs []sandbox) {
 	fmt.Fprintf(w, "median of %d runs each (wall = process start to exit)\n\n", n)
 	// Names are padded by hand so they stay left-aligned; the numbers
-	// are right-aligned. A failure's reason trails the last column.
+	// are right-aligned. Failures' reasons trail the last column.
 	width := len("workload")
 	for _, r := range rows {
 		width = max(width, len(r.w.name))
 	}
-	col := func(what string, i int) string {
-		if platforms[i] == "" {
-			return what
+	col := func(what string, sb sandbox) string {
+		return strings.TrimSpace(what + " " + sb.short)
+	}
+	runsc := -1
+	for i, sb := range sbs {
+		if sb.runsc {
+			runsc = i
 		}
-		return what + " " + platforms[i]
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	hdr := []string{"native"}
-	for i := range platforms {
-		hdr = append(hdr, col("glassbox", i))
+	for _, sb := range sbs {
+		hdr = append(hdr, sb.header)
 	}
-	for i := range platforms {
-		hdr = append(hdr, col("ratio", i))
+	for _, sb := range sbs {
+		hdr = append(hdr, col("ratio", sb))
 	}
 	hdr = append(hdr, "per-op native")
-	for i := range platforms {
-		hdr = append(hdr, col("per-op", i))
+	for _, sb := range sbs {
+		hdr = append(hdr, col("per-op", sb))
 	}
-	for i := range platforms {
-		hdr = append(hdr, col("slowdown", i))
+	for _, sb := range sbs {
+		hdr = append(hdr, col("slowdown", sb))
+	}
+	var vsRunsc []string
+	if runsc >= 0 {
+		for _, sb := range sbs[:runsc] {
+			if sb.short == "glassbox" {
+				vsRunsc = append(vsRunsc, "gb/runsc")
+			} else {
+				vsRunsc = append(vsRunsc, sb.short+"/runsc")
+			}
+		}
+		hdr = append(hdr, vsRunsc...)
 	}
 	fmt.Fprintf(tw, "%-*s\t%s\t\n", width, "workload", strings.Join(hdr, "\t"))
 	for _, r := range rows {
-		if r.fail != "" {
-			fmt.Fprintf(tw, "%-*s\t%s\t  %s: %s\n", width, r.w.name,
-				strings.TrimSuffix(strings.Repeat("-\t", len(hdr)), "\t"), r.failSide, r.failSummary())
+		if r.native.fail != "" {
+			fmt.Fprintf(tw, "%-*s\t%s\t  native: %s\n", width, r.w.name,
+				strings.TrimSuffix(strings.Repeat("-\t", len(hdr)), "\t"), r.native.failSummary())
 			continue
 		}
-		cells := []string{fmtDur(r.native.wall)}
-		for _, g := range r.guests {
-			cells = append(cells, fmtDur(g.wall))
-		}
-		for _, g := range r.guests {
-			cells = append(cells, fmtRatio(float64(g.wall)/float64(r.native.wall)))
-		}
 		m := r.w.metric
+		// each appends one cell per sandbox, "FAIL" for a failed one.
+		each := func(cells []string, f func(g outcome) string) []string {
+			for _, g := range r.guests {
+				if g.fail != "" {
+					cells = append(cells, "FAIL")
+				} else {
+					cells = append(cells, f(g))
+				}
+			}
+			return cells
+		}
+		cells := []string{fmtDur(r.native.wall)}
+		cells = each(cells, func(g outcome) string { return fmtDur(g.wall) })
+		cells = each(cells, func(g outcome) string { return fmtRatio(float64(g.wall) / float64(r.native.wall)) })
 		if m != nil {
 			cells = append(cells, fmtNum(r.native.op)+" "+m.unit)
 		} else {
 			cells = append(cells, "")
 		}
-		for _, g := range r.guests {
-			if m != nil {
-				cells = append(cells, fmtNum(g.op)+" "+m.unit)
-			} else {
-				cells = append(cells, "")
-			}
-		}
-		for _, g := range r.guests {
+		cells = each(cells, func(g outcome) string {
 			if m == nil {
-				cells = append(cells, "")
-				continue
+				return ""
 			}
-			ratio := g.op / r.native.op
-			if m.higherBetter {
-				ratio = 1 / ratio
+			return fmtNum(g.op) + " " + m.unit
+		})
+		cells = each(cells, func(g outcome) string {
+			if m == nil {
+				return ""
 			}
-			cells = append(cells, fmtRatio(ratio))
+			return fmtRatio(cost(m, g.stats) / cost(m, r.native.stats))
+		})
+		if runsc >= 0 {
+			rs := r.guests[runsc]
+			for _, g := range r.guests[:runsc] {
+				switch {
+				case g.fail != "" || rs.fail != "":
+					cells = append(cells, "FAIL")
+				case m == nil:
+					cells = append(cells, fmtRatio(float64(g.wall)/float64(rs.wall))+unlike(r.w))
+				default:
+					cells = append(cells, fmtRatio(cost(m, g.stats)/cost(m, rs.stats))+unlike(r.w))
+				}
+			}
 		}
-		fmt.Fprintf(tw, "%-*s\t%s\t\n", width, r.w.name, strings.Join(cells, "\t"))
+		var why []string
+		for i, g := range r.guests {
+			if g.fail != "" {
+				why = append(why, sbs[i].side+": "+g.failSummary())
+			}
+		}
+		trailer := ""
+		if len(why) > 0 {
+			trailer = "  " + strings.Join(why, "; ")
+		}
+		fmt.Fprintf(tw, "%-*s\t%s\t%s\n", width, r.w.name, strings.Join(cells, "\t"), trailer)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nratio = glassbox/native wall time; slowdown = glassbox/native per-op cost (native/glassbox for MB/s)")
+	side := "glassbox"
+	if runsc >= 0 {
+		side = "sandbox"
+	}
+	fmt.Fprintf(w, "\nratio = %s/native wall time; slowdown = %s/native per-op cost (native/%s for MB/s)\n", side, side, side)
+	if runsc >= 0 {
+		fmt.Fprintf(w, "%s = glassbox/runsc per-op cost (wall time where there is no per-op figure); above 1x glassbox is slower\n",
+			strings.Join(vsRunsc, ", "))
+		for _, r := range rows {
+			if unlike(r.w) != "" && r.native.fail == "" {
+				fmt.Fprintf(w, "* glassbox ran %s with %s, which runsc has no equivalent of: they did different work\n",
+					r.w.name, strings.Join(r.w.gbFlags, " "))
+			}
+		}
+	}
+}
+
+// unlike marks a glassbox/runsc ratio of a workload that glassbox runs
+// with flags of its own, which runsc has no equivalent of.
+func unlike(w workload) string {
+	if len(w.gbFlags) > 0 {
+		return "*"
+	}
+	return ""
+}
+
+// cost is s's metric as a cost: the per-op figure, or its inverse for a
+// throughput.
+func cost(m *metric, s stats) float64 {
+	if m.higherBetter {
+		return 1 / s.op
+	}
+	return s.op
 }
 
 // printSyscallCounts prints the traced syscall counts, if any.
@@ -175,18 +251,24 @@ func printSyscallCounts(w io.Writer, cs []syscallCount) {
 	tw.Flush()
 }
 
-// printFailures prints the full error output of every failed workload.
-func printFailures(w io.Writer, rows []row) {
-	for _, r := range rows {
-		if r.fail == "" {
-			continue
+// printFailures prints the full error output of every failed side.
+func printFailures(w io.Writer, rows []row, sbs []sandbox) {
+	one := func(r row, side string, o outcome) {
+		if o.fail == "" {
+			return
 		}
-		fmt.Fprintf(w, "\nFAIL %s (%s): %s\n", r.w.name, r.failSide, r.fail)
-		if r.failOut == "" {
-			continue
+		fmt.Fprintf(w, "\nFAIL %s (%s): %s\n", r.w.name, side, o.fail)
+		if o.failOut == "" {
+			return
 		}
-		for _, l := range strings.Split(r.failOut, "\n") {
+		for _, l := range strings.Split(o.failOut, "\n") {
 			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
+	for _, r := range rows {
+		one(r, "native", r.native)
+		for i, g := range r.guests {
+			one(r, sbs[i].side, g)
 		}
 	}
 }

@@ -29,28 +29,42 @@ type stats struct {
 	op   float64 // the workload's metric; 0 without one
 }
 
-// row is one workload's outcome: native and one column per glassbox
-// platform, or why it failed.
-type row struct {
-	w        workload
-	native   stats
-	guests   []stats // one per platform, in the order of env.platforms
-	failSide string  // "native" or "glassbox[/platform]" if a run failed
-	fail     string  // what went wrong, one line
-	failOut  string  // the failed run's output
+// outcome is one side's medians, or why it failed.
+type outcome struct {
+	stats
+	fail    string // what went wrong, one line; "" if the side ran
+	failOut string // the failed run's output
+}
+
+// failed records err as the outcome's failure.
+func (o *outcome) failed(err error) {
+	o.fail, o.failOut, _ = strings.Cut(err.Error(), "\n")
+	var re *runError
+	if errors.As(err, &re) {
+		o.failOut = re.stderr
+	}
 }
 
 // failSummary is one line about the failure: the error and the first
 // line of output.
-func (r row) failSummary() string {
-	s := r.fail
-	if out := firstLine(strings.TrimSpace(r.failOut)); out != "" {
+func (o outcome) failSummary() string {
+	s := o.fail
+	if out := firstLine(strings.TrimSpace(o.failOut)); out != "" {
 		s += ": " + out
 	}
 	if len(s) > 100 {
 		s = s[:97] + "..."
 	}
 	return s
+}
+
+// row is one workload's outcome: native and one column per sandbox (in
+// the order of env.sandboxes). When the native run fails nothing else
+// runs; a sandbox that fails leaves the others' figures standing.
+type row struct {
+	w      workload
+	native outcome
+	guests []outcome
 }
 
 // runError is a failed run, with the output that explains it.
@@ -81,6 +95,13 @@ func runOnce(e *env, w workload, argv []string) (result, error) {
 	// Its own process group, so a timeout kills whatever it started too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if e.runsc != "" && argv[0] == e.runsc {
+		// runsc's sandbox and gofer have sessions of their own and die
+		// with runsc, but a killed runsc leaves its network namespace
+		// mounted under /tmp. SIGTERM it, which it passes on to the
+		// program; WaitDelay still kills it if the program lingers.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	}
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err := cmd.Run()
@@ -109,50 +130,34 @@ func runOnce(e *env, w workload, argv []string) (result, error) {
 	return r, nil
 }
 
-// measure runs w once natively and once under glassbox on each platform
-// untimed (to warm caches and to compare their outputs), then n timed
-// times each, interleaved, and returns the medians.
+// measure runs w once natively and once in each sandbox untimed (to
+// warm caches and to compare their outputs), then n timed times each,
+// interleaved, and returns the medians.
 func measure(e *env, w workload, n int) row {
-	rw := row{w: w}
+	sbs := e.sandboxes()
+	rw := row{w: w, guests: make([]outcome, len(sbs))}
 	native := w.argv(e)
-	var guests [][]string
-	for _, pl := range e.platforms {
-		flags := w.gbFlags
-		if pl != "" {
-			flags = append([]string{"--platform=" + pl}, flags...)
-		}
-		guests = append(guests, glassboxArgv(e, flags, native))
-	}
-	side := func(i int) string {
-		if e.platforms[i] == "" {
-			return "glassbox"
-		}
-		return "glassbox/" + e.platforms[i]
-	}
-	fail := func(side string, err error) row {
-		rw.failSide = side
-		rw.fail, rw.failOut, _ = strings.Cut(err.Error(), "\n")
-		var re *runError
-		if errors.As(err, &re) {
-			rw.failOut = re.stderr
-		}
-		return rw
+	guests := make([][]string, len(sbs))
+	for i, sb := range sbs {
+		guests[i] = sb.wrap(e, w, native)
 	}
 	nr, err := runOnce(e, w, native)
 	if err != nil {
-		return fail("native", err)
+		rw.native.failed(err)
+		return rw
 	}
 	for i, guest := range guests {
 		gr, err := runOnce(e, w, guest)
+		switch {
+		case err != nil:
+		case w.selfTimed && nr.check != gr.check:
+			err = fmt.Errorf("check value %s, natively %s", gr.check, nr.check)
+		case w.sameStdout && nr.stdout != gr.stdout:
+			err = fmt.Errorf("output differs:\nnative:   %q\n%s: %q",
+				tail(nr.stdout, 5), sbs[i].side, tail(gr.stdout, 5))
+		}
 		if err != nil {
-			return fail(side(i), err)
-		}
-		if w.selfTimed && nr.check != gr.check {
-			return fail(side(i), fmt.Errorf("check value %s, natively %s", gr.check, nr.check))
-		}
-		if w.sameStdout && nr.stdout != gr.stdout {
-			return fail(side(i), fmt.Errorf("output differs:\nnative:   %q\nglassbox: %q",
-				tail(nr.stdout, 5), tail(gr.stdout, 5)))
+			rw.guests[i].failed(err)
 		}
 	}
 
@@ -161,19 +166,26 @@ func measure(e *env, w workload, n int) row {
 	for k := 0; k < n; k++ {
 		r, err := runOnce(e, w, native)
 		if err != nil {
-			return fail("native", err)
+			rw.native.failed(err)
+			return rw
 		}
 		nrs = append(nrs, r)
 		for i, guest := range guests {
+			if rw.guests[i].fail != "" {
+				continue
+			}
 			if r, err = runOnce(e, w, guest); err != nil {
-				return fail(side(i), err)
+				rw.guests[i].failed(err)
+				continue
 			}
 			grs[i] = append(grs[i], r)
 		}
 	}
-	rw.native = medians(w, nrs)
+	rw.native.stats = medians(w, nrs)
 	for i := range guests {
-		rw.guests = append(rw.guests, medians(w, grs[i]))
+		if rw.guests[i].fail == "" {
+			rw.guests[i].stats = medians(w, grs[i])
+		}
 	}
 	return rw
 }

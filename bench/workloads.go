@@ -1,11 +1,14 @@
 package main
 
+import "path/filepath"
+
 // workload is one program the harness runs natively and under glassbox.
 type workload struct {
 	name      string
 	desc      string
-	csrc      string // the C workload in c/ to compile, "" if none
-	needsData bool   // uses the 64 MiB data file
+	csrc      string   // the C workload in c/ to compile, "" if none
+	cflags    []string // extra gcc flags for csrc
+	needsData bool     // uses the 64 MiB data file
 	argv      func(e *env) []string
 
 	// metric, if set, turns one run's result into a per-operation figure.
@@ -17,7 +20,8 @@ type workload struct {
 	sameStdout bool
 	// countSyscalls: also count the syscalls one run makes.
 	countSyscalls bool
-	// gbFlags are extra `glassbox run` flags for this workload.
+	// gbFlags are extra `glassbox run` flags for this workload (runsc
+	// runs it without an equivalent).
 	gbFlags []string
 }
 
@@ -27,6 +31,11 @@ type metric struct {
 	higherBetter bool // a throughput: the slowdown is native/glassbox
 	value        func(r result) float64
 }
+
+// throughput is ops bytes per the program's own timing, in MB/s.
+var throughput = &metric{unit: "MB/s", higherBetter: true, value: func(r result) float64 {
+	return float64(r.ops) / 1e6 / (float64(r.ns) / 1e9)
+}}
 
 // perOp is ns/ops of the program's own timing, divided by scale.
 func perOp(unit string, scale float64) *metric {
@@ -66,9 +75,7 @@ func workloads() []workload {
 			csrc:      "fileread",
 			needsData: true,
 			argv:      func(e *env) []string { return []string{e.prog("fileread"), e.data, "3"} },
-			metric: &metric{unit: "MB/s", higherBetter: true, value: func(r result) float64 {
-				return float64(r.ops) / 1e6 / (float64(r.ns) / 1e9)
-			}},
+			metric:    throughput,
 			selfTimed: true,
 		},
 		{
@@ -96,14 +103,12 @@ func workloads() []workload {
 			sameStdout: true,
 		},
 		{
-			name:    "swap-in",
-			desc:    "write 1 GiB, then read one byte per page; glassbox runs with --memory=256M --swap=2G, so the timed read pass swaps pages in; MB/s",
-			csrc:    "swapin",
-			argv:    func(e *env) []string { return []string{e.prog("swapin"), "1024"} },
-			gbFlags: []string{"--memory=256M", "--swap=2G"},
-			metric: &metric{unit: "MB/s", higherBetter: true, value: func(r result) float64 {
-				return float64(r.ops) / 1e6 / (float64(r.ns) / 1e9)
-			}},
+			name:      "swap-in",
+			desc:      "write 1 GiB, then read one byte per page; glassbox runs with --memory=256M --swap=2G, so the timed read pass swaps pages in; MB/s",
+			csrc:      "swapin",
+			argv:      func(e *env) []string { return []string{e.prog("swapin"), "1024"} },
+			gbFlags:   []string{"--memory=256M", "--swap=2G"},
+			metric:    throughput,
 			selfTimed: true,
 		},
 		{
@@ -115,6 +120,51 @@ func workloads() []workload {
 				return dataSize / 1e6 / r.wall.Seconds()
 			}},
 			sameStdout: true,
+		},
+		{
+			name: "python-import",
+			desc: "`/usr/bin/python3 -c 'import json,re,sqlite3'`: interpreter start-up and module loading, wall time",
+			argv: func(e *env) []string {
+				return []string{e.python, "-c", "import json,re,sqlite3"}
+			},
+			sameStdout: true,
+		},
+		{
+			name: "gcc-O2",
+			desc: "`gcc -O2 -c` of a 300-line C file (gcc, cc1, as), the object written to the temp dir; wall time",
+			argv: func(e *env) []string {
+				// The temp dir is writable in all three: natively, in
+				// glassbox' and runsc's in-memory layer over the host's /.
+				// -Werror: a warning fails the run.
+				return []string{"gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-c",
+					"-o", filepath.Join(e.dir, "gccinput.o"), e.src("gccinput.c")}
+			},
+			sameStdout: true,
+		},
+		{
+			name:      "pipe-1g",
+			desc:      "fork; the child writes 1 GiB into a pipe in 64 KiB write()s, the parent reads it; MB/s",
+			csrc:      "pipe",
+			argv:      func(e *env) []string { return []string{e.prog("pipe"), "1024"} },
+			metric:    throughput,
+			selfTimed: true,
+		},
+		{
+			name:      "fork-cow",
+			desc:      "touch 256 MiB, fork, the child writes every 4 KiB page (copy-on-write), the parent waits; µs per page",
+			csrc:      "forkcow",
+			argv:      func(e *env) []string { return []string{e.prog("forkcow"), "256"} },
+			metric:    perOp("µs/page", 1e3),
+			selfTimed: true,
+		},
+		{
+			name:      "futex-pingpong",
+			desc:      "two threads hand a turn back and forth 20000 times with FUTEX_WAIT/FUTEX_WAKE; ns per round trip",
+			csrc:      "futex",
+			cflags:    []string{"-pthread"},
+			argv:      func(e *env) []string { return []string{e.prog("futex"), "20000"} },
+			metric:    perOp("ns/trip", 1),
+			selfTimed: true,
 		},
 	}
 }
