@@ -9,7 +9,8 @@ import (
 // prints every answer: the checks of DR0-DR7 writes (addresses, lengths,
 // alignment, I/O and long exec breakpoints, the restore after a failed
 // DR7 write), a read/write watchpoint, an exec breakpoint that the tracee
-// runs past when resumed, a watchpoint hit while single-stepping, and
+// runs past when resumed and when its own SIGTRAP handler returns (RF), a
+// watchpoint hit while single-stepping, and
 // the user-area words past the general registers.
 const debugRegSrc = `#define _GNU_SOURCE
 #include <errno.h>
@@ -57,13 +58,16 @@ static void stop(pid_t p, const char *what) {
 }
 
 static void __attribute__((noinline)) target(void) { __asm__ volatile("" ::: "memory"); }
+static volatile int traps;
+static void on_trap(int s) { (void)s; traps++; }
 static void body(void) {
+	signal(SIGTRAP, on_trap);
 	watched = 1;
 	long x = watched;
 	target();
 	target();
 	watched = x + 1;
-	printf("child: watched %ld\n", watched);
+	printf("child: watched %ld, %d SIGTRAP handled\n", watched, traps);
 	fflush(stdout);
 }
 
@@ -116,7 +120,8 @@ int main(void) {
 	ptrace(PTRACE_CONT, p, 0, 0);
 	stop(p, "load");
 
-	/* An exec breakpoint, twice: RF lets the tracee past it. */
+	/* An exec breakpoint, twice: RF lets the tracee past it, when its
+	   own SIGTRAP handler returns and when it is resumed. */
 	SETDR(p, 7, 0);
 	SETDR(p, 1, t);
 	SETDR(p, 7, 1 << 2);
@@ -125,7 +130,7 @@ int main(void) {
 	struct user_regs_struct r;
 	ptrace(PTRACE_GETREGS, p, 0, &r);
 	printf("at target: %d rf %lld\n", r.rip == t, (r.eflags >> 16) & 1);
-	ptrace(PTRACE_CONT, p, 0, 0);
+	ptrace(PTRACE_CONT, p, 0, SIGTRAP);
 	stop(p, "exec again");
 	ptrace(PTRACE_GETREGS, p, 0, &r);
 	printf("at target: %d\n", r.rip == t);
@@ -149,6 +154,7 @@ int main(void) {
 			hit = 1;
 		}
 	}
+	printf("steps %d\n", steps);
 	SETDR(p, 7, 0);
 	ptrace(PTRACE_CONT, p, 0, 0);
 	waitpid(p, &st, 0);
