@@ -312,7 +312,9 @@ func (c *Task) pokeUser(off, v uint64) error {
 		}
 		return dr.SetDebugReg(i, v)
 	}
-	return nil // the rest of struct user ignores writes
+	// The rest of struct user cannot be written. Linux: arch_ptrace
+	// (PTRACE_POKEUSR)
+	return unix.EIO
 }
 
 // regset returns register set note of c, on c's goroutine.

@@ -83,7 +83,7 @@ const (
 	fpXstateMagic2   = 0x46505845
 	ssOnStack        = 1
 	ssDisable        = 2
-	eflagsUserMask   = 0x40dd5                 // CF PF AF ZF SF TF DF OF NT RF AC ID (FIX_EFLAGS)
+	eflagsUserMask   = 0x50dd5                 // CF PF AF ZF SF TF DF OF RF AC: FIX_EFLAGS (asm/sighandling.h)
 	eflagsClearOnSig = 0x100 | 0x400 | 0x10000 // TF, DF, RF
 )
 

@@ -45,6 +45,16 @@
 // while measured hand-off latencies (TSC stamps in the slot header) show
 // that it at least halves their cost, and for at most ncpu/2 pairs.
 //
+// # Debug registers
+//
+// A guest thread's DR0-DR3, DR6 and DR7 (PTRACE_PEEKUSER/POKEUSER) are
+// virtual, checked as Linux checks a tracee's (debugreg.go). Each enabled
+// breakpoint is a host perf hardware breakpoint on the stub thread that
+// sends it a synchronous SIGTRAP (TRAP_PERF); the handler traps it like
+// any fault and readFrame reports SIGTRAP TRAP_HWBKPT with DR6 set. The
+// guest cannot make perf events itself, and its breakpoints lie below
+// TASK_SIZE, away from the stub's pages.
+//
 // # Containment
 //
 // Everything a guest thread can write — its slot, its frame, the state
@@ -62,7 +72,8 @@
 // # Locks
 //
 // process.cmdMu serialises commands (and guards seq, sysCPU); process.mu
-// guards the slot table and the thread count; process.sigMu orders signals
+// guards the slot table and the thread count; debugTable.mu (a leaf)
+// guards the map of threads' debug registers; process.sigMu orders signals
 // to the stub's threads before its reaping (after it, the pid may belong
 // to another process). cmdMu is never held with mu or sigMu except that a
 // failed command signals the stub under cmdMu; mu and sigMu are leaves.

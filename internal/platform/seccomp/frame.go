@@ -139,7 +139,11 @@ func (t *thread) readFrame(regs *platform.Regs) (platform.Event, error) {
 	signo := int(int32(le.Uint32(si[siSigno:])))
 	code := int(int32(le.Uint32(si[siCode:])))
 	addr := le.Uint64(si[siAddr:])
-	return classify(regs, signo, code, addr), nil
+	ev := classify(regs, signo, code, addr)
+	if signo == int(unix.SIGTRAP) {
+		ev = t.debugTrap(ev, regs, code)
+	}
+	return ev, nil
 }
 
 // classify turns the host signal into an event, as the ptrace platform
