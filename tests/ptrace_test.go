@@ -212,3 +212,66 @@ func TestPtraceEscape(t *testing.T) {
 		t.Errorf("a guest reached host pids %v:\n%s\nwant:\n%s", pids, r, want)
 	}
 }
+
+// debugRegEscapeSrc, traced by its parent, has the parent try hardware
+// breakpoints on glassbox' own pages above the guest's TASK_SIZE (the
+// stub's code, its slots) and just below them: only the guest's addresses
+// may be watched.
+const debugRegEscapeSrc = `#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define DR(i) (offsetof(struct user, u_debugreg) + (i) * 8)
+static void try(pid_t c, const char *what, unsigned long addr, unsigned long dr7) {
+	errno = 0;
+	long r1 = ptrace(PTRACE_POKEUSER, c, DR(0), addr);
+	int e1 = errno;
+	errno = 0;
+	long r2 = ptrace(PTRACE_POKEUSER, c, DR(7), dr7);
+	int e2 = errno;
+	printf("%s: dr0 %ld %s dr7 %ld %s\n", what, r1, strerrorname_np(e1), r2, strerrorname_np(e2));
+	ptrace(PTRACE_POKEUSER, c, DR(7), 0);
+}
+int main(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	waitpid(c, 0, 0);
+	try(c, "stub code", 0x7ff000000100UL, 1);
+	try(c, "stub slots", 0x7ff000200000UL, 1 | (3UL << 18) | (1UL << 16));
+	try(c, "straddling", 0x7feffffffffcUL, 1 | (2UL << 18) | (1UL << 16));
+	try(c, "guest", 0x7fefffff0000UL, 1 | (3UL << 18) | (1UL << 16));
+	kill(c, SIGKILL);
+	waitpid(c, 0, 0);
+	return 0;
+}
+`
+
+// TestDebugRegEscape: a guest debugger cannot put a hardware breakpoint on
+// glassbox' stub pages (there, a watchpoint would let the guest observe or
+// disturb the stub), on either platform. Native Linux would accept these
+// addresses (its user space is larger), so the expected output is written
+// down rather than taken from the host.
+func TestDebugRegEscape(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "debugreg-escape", debugRegEscapeSrc)
+	want := "stub code: dr0 -1 EINVAL dr7 0 0\n" +
+		"stub slots: dr0 -1 EINVAL dr7 0 0\n" +
+		"straddling: dr0 0 0 dr7 -1 EINVAL\n" +
+		"guest: dr0 0 0 dr7 0 0\n"
+	for _, p := range []string{"ptrace", "seccomp"} {
+		r := runGlassbox(t, []string{"--platform=" + p}, []string{bin})
+		if r.Stdout != want || r.Code != 0 {
+			t.Errorf("--platform=%s: got\n%s\nwant:\n%s", p, r, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,29 @@ run flags:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(profiled(func() int { return run(os.Args[1:], os.Stderr) }))
+}
+
+// profiled runs f, writing a CPU profile of glassbox itself to the file
+// $GLASSBOX_CPUPROFILE names, if it is set (a developer's tool: `go tool
+// pprof` reads it).
+func profiled(f func() int) int {
+	path := os.Getenv("GLASSBOX_CPUPROFILE")
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "glassbox: %v\n", err)
+		return f()
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		fmt.Fprintf(os.Stderr, "glassbox: %v\n", err)
+		return f()
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }
 
 // usageError is bad input from the user: one line, exit status 2.

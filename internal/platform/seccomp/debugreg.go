@@ -2,7 +2,6 @@ package seccomp
 
 import (
 	"encoding/binary"
-	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -104,35 +103,21 @@ func newDebugRegs() *debugRegs {
 	return d
 }
 
-// debugTable holds the threads' debug registers (a thread that never used
-// them has none).
-var debugTable struct {
-	mu sync.Mutex
-	m  map[*thread]*debugRegs
-}
-
-// debugRegs returns t's debug registers, made if create.
+// debugRegs returns t's debug registers (nil for a thread that never
+// used them), made if create. Like every other field of thread, they are
+// the owner goroutine's.
 func (t *thread) debugRegs(create bool) *debugRegs {
-	debugTable.mu.Lock()
-	defer debugTable.mu.Unlock()
-	d := debugTable.m[t]
-	if d == nil && create {
-		if debugTable.m == nil {
-			debugTable.m = make(map[*thread]*debugRegs)
-		}
-		d = newDebugRegs()
-		debugTable.m[t] = d
+	if t.dbg == nil && create {
+		t.dbg = newDebugRegs()
 	}
-	return d
+	return t.dbg
 }
 
 // dropDebugRegs closes t's host breakpoints and forgets its debug
 // registers. Release calls it.
 func (t *thread) dropDebugRegs() {
-	debugTable.mu.Lock()
-	d := debugTable.m[t]
-	delete(debugTable.m, t)
-	debugTable.mu.Unlock()
+	d := t.dbg
+	t.dbg = nil
 	if d != nil {
 		for i := range d.host {
 			d.host[i].close()

@@ -72,12 +72,12 @@
 // # Locks
 //
 // process.cmdMu serialises commands (and guards seq, sysCPU); process.mu
-// guards the slot table and the thread count; debugTable.mu (a leaf)
-// guards the map of threads' debug registers; process.sigMu orders signals
+// guards the slot table and the thread count; process.sigMu orders signals
 // to the stub's threads before its reaping (after it, the pid may belong
 // to another process). cmdMu is never held with mu or sigMu except that a
 // failed command signals the stub under cmdMu; mu and sigMu are leaves.
-// thread's fields are its owner goroutine's, except running and intr
+// thread's fields (its debug registers among them) are its owner
+// goroutine's, except running and intr
 // (atomics shared with Interrupt). The spin tokens are an atomic counter:
 // a pair takes one before it moves its stub thread and gives it back when
 // it leaves spin mode, is released or loses its stub.

@@ -27,6 +27,7 @@ type thread struct {
 	dead     bool
 	released bool
 	spin     pairSpin
+	dbg      *debugRegs // debugreg.go; nil until used
 }
 
 // ID implements platform.Thread.
@@ -164,6 +165,7 @@ func (t *thread) Release() {
 	}
 	t.released = true
 	t.spinOff()
+	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
 		t.proc.kill()
 		t.dead = true
