@@ -62,6 +62,11 @@ func (s procSource) Process(pid int) procfs.Process {
 	if tg := s.k.ThreadGroupByPID(pid); tg != nil {
 		return procProcess{tg: tg, view: s.view}
 	}
+	// /proc/TID of a thread other than the first: not listed, but it
+	// opens, showing that thread. Linux: fs/proc/base.c (proc_pid_lookup)
+	if t := s.k.TaskByTID(pid); t != nil {
+		return procProcess{tg: t.tg, view: s.view, task: t}
+	}
 	return nil
 }
 
@@ -145,6 +150,40 @@ func cstr(b []byte) string {
 type procProcess struct {
 	tg   *ThreadGroup
 	view PIDView // whose numbers it shows
+	// task is the thread /proc/TID and /proc/PID/task/TID show; nil for
+	// the process (its first thread).
+	task *Task
+}
+
+// thread is the task whose state, signals and tracer the files show.
+func (p procProcess) thread() *Task {
+	if p.task != nil {
+		return p.task
+	}
+	return p.tg.Leader()
+}
+
+// id is the number the files give as Pid: the thread's own for a
+// thread's view. Linux: fs/proc/array.c (task_state, do_task_stat)
+func (p procProcess) id() int {
+	if p.task != nil {
+		return p.vpid(p.task.tid)
+	}
+	return p.vpid(p.tg.pid)
+}
+
+// Thread implements procfs.Process: the view of thread tid of the
+// process, nil if it has no such thread.
+func (p procProcess) Thread(tid int) procfs.Process {
+	if !p.view.root() {
+		if tid = p.view.ns.kernelPID(tid); tid < 0 {
+			return nil
+		}
+	}
+	if t := p.tg.k.TaskByTID(tid); t != nil && t.tg == p.tg {
+		return procProcess{tg: p.tg, view: p.view, task: t}
+	}
+	return nil
 }
 
 // vpid is kernel pid as the view numbers it (0: outside the view).
@@ -284,13 +323,13 @@ func (p procProcess) threads() int {
 // state is the process's one-letter state for stat and status: T when
 // stopped, S when its first thread waits in the kernel, R otherwise.
 func (p procProcess) state(self bool) (string, string) {
-	if t := p.tg.Leader(); t != nil && t.Traced() && t.ptraceStopped() {
+	if t := p.thread(); t != nil && t.Traced() && t.ptraceStopped() {
 		return "t", "t (tracing stop)"
 	}
 	if p.tg.isStopped() {
 		return "T", "T (stopped)"
 	}
-	if t := p.tg.Leader(); t != nil && t.inKernel.Load() && !self {
+	if t := p.thread(); t != nil && t.inKernel.Load() && !self {
 		return "S", "S (sleeping)"
 	}
 	return "R", "R (running)"
@@ -322,7 +361,7 @@ func (p procProcess) Stat(self bool) string {
 	if tpgid > 0 {
 		tpgid = p.vpid(tpgid)
 	}
-	f := []any{p.vpid(tg.pid), tg.Comm(), state, p.vpid(tg.PPID()), p.vpid(tg.Pgid()), p.vpid(tg.Sid()), ttyNr, tpgid, 0x400000,
+	f := []any{p.id(), tg.Comm(), state, p.vpid(tg.PPID()), p.vpid(tg.Pgid()), p.vpid(tg.Sid()), ttyNr, tpgid, 0x400000,
 		minflt, kids.MinFlt, majflt, kids.MajFlt, utime, 0, cutime, 0, 20, tg.Nice(), p.threads(), 0, start, vsize, rss}
 	var b strings.Builder
 	for i, v := range f {
@@ -349,7 +388,7 @@ func (p procProcess) Status(self bool) string {
 	_, _, vsize, rss, _ := p.usage()
 	_, state := p.state(self)
 	var pending, blocked abi.SigSet
-	if t := tg.Leader(); t != nil {
+	if t := p.thread(); t != nil {
 		pending, blocked = t.OwnPending(), t.SigMask()
 	}
 	var ign, cgt abi.SigSet
@@ -386,7 +425,7 @@ func (p procProcess) Status(self bool) string {
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t%016x\nCapPrm:\t%016x\n"+
 		"CapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-		tg.Comm(), p.umask(), state, p.vpid(tg.pid), p.vpid(tg.pid), p.vpid(tg.PPID()), p.vpid(p.tracerPID()),
+		tg.Comm(), p.umask(), state, p.vpid(tg.pid), p.id(), p.vpid(tg.PPID()), p.vpid(p.tracerPID()),
 		u(c.UID), u(c.EUID), u(c.SUID), u(c.FSUID), g(c.GID), g(c.EGID), g(c.SGID), g(c.FSGID), groups.String(),
 		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
@@ -497,9 +536,9 @@ func (p procProcess) seccompStatus() (mode, filters int) {
 	return 0, 0
 }
 
-// tracerPID is the pid of the process tracing the process's first thread.
+// tracerPID is the pid of the process tracing the thread shown.
 func (p procProcess) tracerPID() int {
-	if t := p.tg.Leader(); t != nil {
+	if t := p.thread(); t != nil {
 		return t.TracerPID()
 	}
 	return 0

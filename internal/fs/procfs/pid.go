@@ -206,9 +206,22 @@ func (fs *FS) taskDir(p Process, owned func(synth.Attr) synth.Attr, file func(fu
 	d.List = func(ctx vfs.Ctx) map[string]vfs.Inode {
 		m := map[string]vfs.Inode{}
 		for _, tid := range p.Threads() {
+			th := p.Thread(tid)
+			if th == nil {
+				continue // it ended since Threads
+			}
+			// self: the thread reads its own files (it runs, then).
+			tidFile := func(gen func(self bool) []byte) vfs.Inode {
+				f := synth.NewFile(Dev, func(ctx vfs.Ctx) ([]byte, error) {
+					_, caller := fs.src.Caller(ctx)
+					return gen(caller == tid), nil
+				})
+				f.Attr = owned(f.Attr)
+				return f
+			}
 			td := synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"stat":   selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
-				"status": selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
+				"stat":   tidFile(func(self bool) []byte { return []byte(th.Stat(self) + "\n") }),
+				"status": tidFile(func(self bool) []byte { return []byte(th.Status(self)) }),
 				"comm":   file(func() []byte { return []byte(p.Comm() + "\n") }),
 				"mem":    memFile(p, owned),
 				"maps":   file(func() []byte { return formatMaps(p.VMAs()) }),

@@ -56,6 +56,9 @@ type Process interface {
 	Status(self bool) string
 	// Statm is /proc/PID/statm.
 	Statm() string
+	// Thread is the view of the process's thread tid (/proc/TID,
+	// /proc/PID/task/TID), nil if it has none.
+	Thread(tid int) Process
 	// Limits is /proc/PID/limits.
 	Limits() string
 	// Threads lists the process's thread ids.
@@ -144,12 +147,24 @@ func New(src Source, extra map[string]vfs.Inode) *FS {
 		}}
 	fs.global["mounts"] = synth.NewLink(Dev, "self/mounts")
 	fs.addGlobal(kernelExtra)
-	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list}}
+	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list,
+		Hidden: fs.threadDir}}
 	return fs
 }
 
 // Root returns the root inode.
 func (fs *FS) Root() vfs.Inode { return fs.root }
+
+// threadDir is /proc/TID for a thread other than a process's first: not
+// listed, but it opens and shows that thread. Linux: fs/proc/base.c
+// (proc_pid_lookup finds any task; proc_pid_readdir lists only leaders)
+func (fs *FS) threadDir(ctx vfs.Ctx, name string) vfs.Inode {
+	tid, err := strconv.Atoi(name)
+	if err != nil || tid <= 0 || strconv.Itoa(tid) != name {
+		return nil
+	}
+	return fs.pidDir(tid)
+}
 
 func (fs *FS) list(ctx vfs.Ctx) map[string]vfs.Inode {
 	m := make(map[string]vfs.Inode, len(fs.global)+8)

@@ -47,6 +47,9 @@ type Dir struct {
 	Attr
 	// List returns the children by name. Called on every lookup and read.
 	List func(ctx vfs.Ctx) map[string]vfs.Inode
+	// Hidden, if set, finds children a lookup reaches that List does not
+	// show (/proc/TID of a thread); nil when there is none.
+	Hidden func(ctx vfs.Ctx, name string) vfs.Inode
 }
 
 // Static returns a directory with a fixed set of children.
@@ -59,6 +62,11 @@ func Static(dev uint64, mode uint32, children map[string]vfs.Inode) *Dir {
 func (d *Dir) Lookup(ctx vfs.Ctx, name string) (vfs.Inode, error) {
 	if in, ok := d.List(ctx)[name]; ok {
 		return in, nil
+	}
+	if d.Hidden != nil {
+		if in := d.Hidden(ctx, name); in != nil {
+			return in, nil
+		}
 	}
 	return nil, unix.ENOENT
 }
