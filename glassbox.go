@@ -119,9 +119,9 @@ type Config struct {
 	// Platform is how guest threads run: "ptrace" (stub threads under
 	// PTRACE_SYSEMU) or "seccomp" (stub threads trapping through a seccomp
 	// filter into a handler that hands each trap to glassbox over shared
-	// memory). "auto" means the fastest that works on this host: seccomp if
-	// a first stub comes up, else ptrace (said only with Verbose). "" means
-	// ptrace until the seccomp platform passes the whole test suite.
+	// memory). "auto" (and "") means the fastest that works on this host:
+	// seccomp if a first stub comes up, else ptrace (said only with
+	// Verbose).
 	Platform string
 	// Hold loads the first process but keeps it before its first
 	// instruction until Sandbox.Release (an OCI runtime's create, then
@@ -407,15 +407,15 @@ type closablePlatform interface {
 }
 
 // newPlatform creates the platform cfg names over the memory file. "auto"
-// probes the seccomp platform once (its first stub, which the first
+// (the default) probes the seccomp platform once (its first stub, which the first
 // process then uses) and falls back to ptrace.
 func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 	switch cfg.Platform {
-	case "", "ptrace":
+	case "ptrace":
 		return ptrace.New(memfd)
 	case "seccomp":
 		return seccomp.New(memfd)
-	case "auto":
+	case "", "auto":
 		p, err := seccomp.New(memfd)
 		if err == nil {
 			if err = p.Probe(); err == nil {

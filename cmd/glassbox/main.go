@@ -86,7 +86,7 @@ run flags:
   --platform=ptrace|seccomp|auto  how guest threads run: under ptrace, or
                    trapping through seccomp into a handler that talks to glassbox over
                    shared memory; auto: seccomp where it works here, else ptrace
-                   (default: $GLASSBOX_PLATFORM, else ptrace)
+                   (default: $GLASSBOX_PLATFORM, else auto)
   --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
                    NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
                    (state under the global --root, default /run/glassbox)

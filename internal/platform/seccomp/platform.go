@@ -44,6 +44,7 @@ type Platform struct {
 	nextCPU atomic.Uint32
 	ncpu    int
 	spinSt  spinState
+	spawner spawner
 }
 
 type vdsoPiece struct {
@@ -171,9 +172,10 @@ func readSelf(addr, size uint64) []byte {
 	return b
 }
 
-// The spawner is one goroutine locked to its OS thread for good: every
-// stub is its child, so the stubs' PDEATHSIG fires only when glassbox
-// itself ends (a stub's parent is the thread that forked it).
+// The spawner is one goroutine per platform, locked to its OS thread
+// until Close: every stub is its child, so the stubs' PDEATHSIG fires only
+// when that thread ends — when glassbox ends, or the platform is closed
+// (a stub's parent is the thread that forked it, not the process).
 type spawnReq struct {
 	path  string
 	files []uintptr
@@ -185,17 +187,29 @@ type spawnRes struct {
 	err error
 }
 
-var (
-	spawnOnce sync.Once
-	spawnCh   chan spawnReq
-)
+// spawner is the platform's share of stub creation.
+type spawner struct {
+	mu     sync.Mutex
+	ch     chan spawnReq // nil until the first spawn; closed by stop
+	done   chan struct{} // closed when the spawner's goroutine has ended
+	closed bool
+}
 
-func spawn(path string, files []uintptr) (int, error) {
-	spawnOnce.Do(func() {
-		spawnCh = make(chan spawnReq)
-		go func() {
+func (p *Platform) spawn(path string, files []uintptr) (int, error) {
+	s := &p.spawner
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("seccomp platform closed")
+	}
+	if s.ch == nil {
+		s.ch = make(chan spawnReq)
+		s.done = make(chan struct{})
+		go func(ch chan spawnReq, done chan struct{}) {
+			// The OS thread ends with the goroutine (it stays locked).
 			runtime.LockOSThread()
-			for r := range spawnCh {
+			defer close(done)
+			for r := range ch {
 				attr := &syscall.ProcAttr{
 					Files: r.files,
 					Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
@@ -203,12 +217,28 @@ func spawn(path string, files []uintptr) (int, error) {
 				pid, err := syscall.ForkExec(r.path, []string{"glassbox-stub"}, attr)
 				r.reply <- spawnRes{pid, err}
 			}
-		}()
-	})
+		}(s.ch, s.done)
+	}
+	ch := s.ch
 	reply := make(chan spawnRes, 1)
-	spawnCh <- spawnReq{path, files, reply}
+	// Sent under mu, so stop cannot close ch in between.
+	ch <- spawnReq{path, files, reply}
+	s.mu.Unlock()
 	r := <-reply
 	return r.pid, r.err
+}
+
+// stop ends the spawner: no stub may be made afterwards, and any stub
+// still alive gets its PDEATHSIG.
+func (s *spawner) stop() {
+	s.mu.Lock()
+	s.closed = true
+	ch, done := s.ch, s.done
+	s.mu.Unlock()
+	if ch != nil {
+		close(ch)
+		<-done
+	}
 }
 
 func cpuSet(cpu int) *unix.CPUSet {

@@ -165,6 +165,7 @@ func (p *Platform) Close() {
 			}
 		}
 		unix.Close(p.stubFD)
+		p.spawner.stop()
 	})
 }
 
@@ -219,7 +220,7 @@ func (p *Platform) newProcess() (*process, error) {
 		unix.Munmap(ctl)
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	pid, err := spawn(p.stubExe, []uintptr{uintptr(p.memfd), uintptr(ctlFD), uintptr(res[1]), deathW.Fd()})
+	pid, err := p.spawn(p.stubExe, []uintptr{uintptr(p.memfd), uintptr(ctlFD), uintptr(res[1]), deathW.Fd()})
 	unix.Close(res[1])
 	deathW.Close()
 	if err != nil {

@@ -97,6 +97,7 @@ type pairSpin struct {
 	backoff int64
 	kept    bool // spin mode has passed its probe
 	strikes int  // hand-offs of this probe dearer than sleeping
+	calls   uint // adapt calls: the clock is read on every 16th only
 }
 
 // adapt decides, before a hand-off, whether this pair spins for it.
@@ -112,6 +113,9 @@ func (t *thread) adapt() {
 			ps.on, ps.kept = true, true
 			t.setStubSpin(stubSpin)
 		}
+		return
+	}
+	if ps.calls++; ps.calls%16 != 1 {
 		return
 	}
 	now := s.now()
