@@ -2,6 +2,8 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +35,12 @@ import (
 //     pollers sleep and pay cross-CPU wake-ups; another busy thread on
 //     the CPUs delays them.
 //   - At most ncpu/2 pairs spin at once (spin tokens): never more pollers
-//     than CPUs.
+//     than CPUs. And only on an otherwise idle host: a probe starts only
+//     when the host's runnable count (/proc/loadavg) is the reader alone,
+//     and spinning ends at a window whose count shows anyone besides the
+//     pair, or at one hand-off slower than spinStall. Without this, two
+//     sandboxes spinning side by side (or any busy process) made pollers
+//     wait out each other's time slices: rare hand-offs took 20-60 ms.
 //
 // Entering and leaving spin mode moves the stub thread (sched_setaffinity)
 // to the other CPU or back to the serving thread's. The stamps are
@@ -50,6 +57,9 @@ const (
 	// many hand-offs: long enough to see the scheduler's time slices.
 	window     = 20 * time.Millisecond
 	minSamples = 32
+	// spinStall is a hand-off that ends spinning at once however cheap
+	// the others were: a poller that waited out other threads.
+	spinStall  = time.Millisecond
 	backoffMin = 20 * time.Millisecond
 	backoffMax = 2 * time.Second
 )
@@ -57,6 +67,7 @@ const (
 // spinState is the platform's share of spin mode.
 type spinState struct {
 	enabled bool
+	maxLat  uint64 // TSC ticks of spinStall: one hand-off this slow ends spinning
 	// always keeps every pair spinning from its first hand-off (tests).
 	always bool
 	tokens atomic.Int32
@@ -65,6 +76,7 @@ type spinState struct {
 
 func (s *spinState) init(ncpu int, enabled bool) {
 	s.start = time.Now()
+	s.maxLat = tscPerStall()
 	s.enabled = enabled && ncpu >= 2
 	s.tokens.Store(int32(ncpu / 2))
 }
@@ -134,7 +146,16 @@ func (t *thread) adapt() {
 	ps.winEnd = now + int64(window)
 	if !ps.on {
 		ps.base = mean
-		if now < ps.probeAt || !s.take() {
+		if now < ps.probeAt {
+			return
+		}
+		// Only this thread (reading) may be running: the pair needs two
+		// CPUs nobody else wants.
+		if runnable() > t.proc.p.ncpu-1 {
+			t.backOff(s)
+			return
+		}
+		if !s.take() {
 			return
 		}
 		other := (t.cpu + 1) % t.proc.p.ncpu
@@ -147,8 +168,9 @@ func (t *thread) adapt() {
 		t.setStubSpin(stubSpin)
 		return
 	}
-	// A probe must halve the cost; spinning is kept while it is cheaper.
-	if (!ps.kept && mean*2 < ps.base) || (ps.kept && mean < ps.base) {
+	// A probe must halve the cost; spinning is kept while it is cheaper
+	// and while no thread but the pair's two wants a CPU.
+	if ((!ps.kept && mean*2 < ps.base) || (ps.kept && mean < ps.base)) && runnable() <= t.proc.p.ncpu {
 		ps.kept = true
 		ps.backoff = int64(backoffMin)
 		return
@@ -229,11 +251,48 @@ func (t *thread) handedOff() {
 		if lat > ps.base {
 			ps.strikes++
 		}
-		if (!ps.kept && ps.strikes >= 2) || lat > 16*ps.base {
+		if (!ps.kept && ps.strikes >= 2) || lat > 16*ps.base || lat > t.proc.p.spinSt.maxLat {
 			t.spinOff()
 			t.backOff(&t.proc.p.spinSt)
 			ps.sum, ps.n = 0, 0
 			ps.winEnd = t.proc.p.spinSt.now() + int64(window)
 		}
 	}
+}
+
+// tscPerStall is spinStall in TSC ticks, measured against the monotonic
+// clock over a short interval at start (a generous default if the TSC
+// does not advance).
+func tscPerStall() uint64 {
+	t0, c0 := time.Now(), rdtsc()
+	for time.Since(t0) < 200*time.Microsecond {
+	}
+	dt, dc := time.Since(t0), rdtsc()-c0
+	if dc == 0 || dt <= 0 {
+		return 1 << 40
+	}
+	return uint64(float64(dc) / float64(dt) * float64(spinStall))
+}
+
+// runnable is the host's count of runnable threads (/proc/loadavg's
+// fourth field, the caller included); a large number if unknown.
+// Linux: fs/proc/loadavg.c (nr_running)
+func runnable() int {
+	var b [128]byte
+	fd, err := unix.Open("/proc/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 1 << 20
+	}
+	n, _ := unix.Read(fd, b[:])
+	unix.Close(fd)
+	f := strings.Fields(string(b[:max(n, 0)]))
+	if len(f) < 4 {
+		return 1 << 20
+	}
+	r, _, ok := strings.Cut(f[3], "/")
+	v, err := strconv.Atoi(r)
+	if !ok || err != nil {
+		return 1 << 20
+	}
+	return v
 }
