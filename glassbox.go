@@ -419,7 +419,13 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 	case "", "ptrace":
 		return ptrace.New(memfd)
 	case "seccomp":
-		return seccomp.New(memfd)
+		p, err := seccomp.New(memfd)
+		if err != nil {
+			return nil, err
+		}
+		// The first stub comes up while the file systems are set up.
+		p.Prewarm()
+		return p, nil
 	case "auto":
 		p, err := seccomp.New(memfd)
 		if err == nil {
