@@ -19,11 +19,11 @@ import (
 func (f *File) ReadFrom(fr Frame, n uint64, src int, off int64) (int, error) {
 	total := 0
 	want := int(n << abi.PageShift)
-	p, err := getPipe()
+	p, err := f.getPipe()
 	if err == nil {
 		total, err = f.splice(p, fr.Offset(), want, src, off)
 		if err == nil {
-			putPipe(p)
+			f.putPipe(p)
 			return total, nil
 		}
 		// The pipe may hold bytes that did not reach the file.
@@ -101,20 +101,22 @@ const pipeSize = 1 << 20
 // maxIdlePipes bounds the pipes kept between calls.
 const maxIdlePipes = 4
 
-var pipes struct {
-	mu   sync.Mutex
-	idle []pipe
+// pipes are the file's idle pipes for ReadFrom (closed with the file).
+type pipes struct {
+	mu     sync.Mutex
+	idle   []pipe
+	closed bool
 }
 
-func getPipe() (pipe, error) {
-	pipes.mu.Lock()
-	if k := len(pipes.idle); k > 0 {
-		p := pipes.idle[k-1]
-		pipes.idle = pipes.idle[:k-1]
-		pipes.mu.Unlock()
+func (f *File) getPipe() (pipe, error) {
+	f.pipes.mu.Lock()
+	if k := len(f.pipes.idle); k > 0 {
+		p := f.pipes.idle[k-1]
+		f.pipes.idle = f.pipes.idle[:k-1]
+		f.pipes.mu.Unlock()
 		return p, nil
 	}
-	pipes.mu.Unlock()
+	f.pipes.mu.Unlock()
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 		return pipe{}, err
@@ -126,13 +128,24 @@ func getPipe() (pipe, error) {
 	return p, nil
 }
 
-func putPipe(p pipe) {
-	pipes.mu.Lock()
-	defer pipes.mu.Unlock()
-	if len(pipes.idle) < maxIdlePipes {
-		pipes.idle = append(pipes.idle, p)
+func (f *File) putPipe(p pipe) {
+	f.pipes.mu.Lock()
+	defer f.pipes.mu.Unlock()
+	if !f.pipes.closed && len(f.pipes.idle) < maxIdlePipes {
+		f.pipes.idle = append(f.pipes.idle, p)
 		return
 	}
 	unix.Close(p.r)
 	unix.Close(p.w)
+}
+
+// closePipes closes the idle pipes; later ones are closed when put back.
+func (f *File) closePipes() {
+	f.pipes.mu.Lock()
+	defer f.pipes.mu.Unlock()
+	for _, p := range f.pipes.idle {
+		unix.Close(p.r)
+		unix.Close(p.w)
+	}
+	f.pipes.idle, f.pipes.closed = nil, true
 }

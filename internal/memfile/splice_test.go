@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestReadFrom: ReadFrom puts a host file's bytes into frames as pread
@@ -59,5 +61,45 @@ func TestReadFrom(t *testing.T) {
 			t.Errorf("off %d: frames past the file's end are not zero", c.off)
 		}
 		f.DecRef(fr, c.pages)
+	}
+}
+
+// TestReadFromClose: the pipes ReadFrom keeps are closed with the file,
+// and one put back after Close is closed at once.
+func TestReadFromClose(t *testing.T) {
+	f, err := New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	fr, err := f.Alloc(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(fr, 2, int(src.Fd()), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.pipes.mu.Lock()
+	idle := append([]pipe(nil), f.pipes.idle...)
+	f.pipes.mu.Unlock()
+	if len(idle) == 0 {
+		t.Fatal("ReadFrom kept no pipe")
+	}
+	late, err := f.getPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	f.putPipe(late)
+	for _, p := range append(idle, late) {
+		for _, fd := range []int{p.r, p.w} {
+			if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
+				t.Errorf("pipe fd %d open after Close", fd)
+			}
+		}
 	}
 }
