@@ -94,6 +94,7 @@ type Config struct {
 	hold    chan struct{} // closed by Release (with Hold)
 	// seccomp is Seccomp, checked.
 	seccomp *bpf.Program
+	clock   startClock // start-up marks (startup.go)
 
 	// PassTerminal lends a host terminal to the guest as it is (its
 	// fds 0-2 pass through; no controlling terminal, no job control)
@@ -183,6 +184,8 @@ type ExitStatus struct {
 	Signal int  // the signal that killed it, or 0
 	Core   bool // it dumped core
 	Stats  Stats
+	// Startup is where the time went in starting and ending the sandbox.
+	Startup Startup
 	// Syscalls is the per-syscall table, busiest first (with
 	// Config.CountSyscalls).
 	Syscalls []SyscallCount
@@ -303,10 +306,12 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		cfg.Memory = defaultMemory()
 	}
 	mf.SetLimit(cfg.Memory)
+	cfg.clock.memfile = time.Now()
 	plat, err := newPlatform(cfg, mf.FD())
 	if err != nil {
 		return nil, &Error{"platform", err}
 	}
+	cfg.clock.platform = time.Now()
 	cfg.closers = append(cfg.closers, plat.Close)
 	// The root: the host directory, read-only, under an in-memory layer
 	// that takes the guest's changes (copy-up, whiteouts).
@@ -414,7 +419,13 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 	case "ptrace":
 		return ptrace.New(memfd)
 	case "seccomp":
-		return seccomp.New(memfd)
+		p, err := seccomp.New(memfd)
+		if err != nil {
+			return nil, err
+		}
+		// The first stub comes up while the file systems are set up.
+		p.Prewarm()
+		return p, nil
 	case "", "auto":
 		p, err := seccomp.New(memfd)
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -45,6 +46,7 @@ func Start(ctx context.Context, cfg Config, argv []string) (*Sandbox, error) {
 		return nil, &Error{"run", errors.New("no program given")}
 	}
 	s := &Sandbox{argv: argv, stopped: make(chan struct{}), done: make(chan struct{})}
+	cfg.clock.entered = time.Now()
 	k, err := build(&cfg)
 	started := false // the first process was started (k.Done will close)
 	fail := func(e error) (*Sandbox, error) {
@@ -86,6 +88,7 @@ func Start(ctx context.Context, cfg Config, argv []string) (*Sandbox, error) {
 		return fail(&Error{"network", err})
 	}
 	started = true
+	s.cfg.clock.vfs = time.Now()
 	if err := k.Start(path, argv, cfg.Env); err != nil {
 		<-k.Done()
 		return fail(&Error{argv[0], err})
@@ -129,6 +132,7 @@ func (s *Sandbox) wait(ctx context.Context) {
 		k.WaitTasks()
 		s.leaked = k.MemFile().Leaked()
 		cfg.closeAll()
+		s.status.Startup = s.startup()
 	}()
 	if cfg.swap != nil {
 		defer cfg.swap.Close()

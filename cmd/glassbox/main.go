@@ -59,7 +59,9 @@ run flags:
   --trace-format F text (default) or json (one object per line)
   --timeout D      kill the guest after D (e.g. 10s, 2m); glassbox then exits 124
   --stats          print counters (syscalls, faults, copy-on-write copies, peak memory),
-                   the unsupported calls PROG made, and a per-syscall table (calls,
+                   where the start-up time went (glassbox' own start, memory file,
+                   platform, file systems, first stub, exec, PROG's run, exit), the
+                   unsupported calls PROG made, and a per-syscall table (calls,
                    errors, time) at exit
   -v, --verbose    say what PROG met that glassbox lacks (unsupported syscalls and
                    options), OOM kills, and how PROG ended (killed by SIGNAL, timed
@@ -447,6 +449,7 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 		fmt.Fprintf(w, "glassbox: stats: major_faults=%d swap_outs=%d swap_ins=%d oom_kills=%d\n",
 			s.MajorFaults, s.SwapOuts, s.SwapIns, s.OOMKills)
 	}
+	printStartup(w, st.Startup)
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
 	names := make([]string, 0, len(s.SignalsByName))
 	for n := range s.SignalsByName {
@@ -480,6 +483,15 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 	}
 	fmt.Fprintf(w, "------ ----------- ----------- --------- --------- ----------------\n")
 	fmt.Fprintf(w, "100.00 %11.6f %11d %9d %9s total\n", total.Seconds(), total.Microseconds()/int64(max(calls, 1)), calls, errCount(errs))
+}
+
+// printStartup writes the start-up breakdown: the phases from glassbox'
+// own start to the guest's first instruction, the exit, and the total, in
+// milliseconds.
+func printStartup(w io.Writer, b glassbox.Startup) {
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }
+	fmt.Fprintf(w, "glassbox: stats: startup go=%s memfile=%s platform=%s vfs=%s stub=%s exec=%s first_insn_at=%s run=%s exit=%s total=%s\n",
+		ms(b.Go), ms(b.MemFile), ms(b.Platform), ms(b.VFS), ms(b.Stub), ms(b.Exec), ms(b.FirstInsn), ms(b.Run), ms(b.Exit), ms(b.Total))
 }
 
 func errCount(n uint64) string {

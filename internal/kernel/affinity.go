@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -26,8 +27,9 @@ var (
 	// cpumaskSize is the host kernel's cpumask_size(): the bytes
 	// sched_getaffinity copies out.
 	cpumaskSize = 8
-	// nrCPUIDs is the host's nr_cpu_ids: one past the highest possible CPU.
-	nrCPUIDs = 1
+	// nrCPUIDs is the host's nr_cpu_ids: one past the highest possible
+	// CPU (read when first needed: nothing changes it).
+	nrCPUIDs = sync.OnceValue(readNrCPUIDs)
 )
 
 // Measured at start, before any thread is pinned.
@@ -40,23 +42,26 @@ func init() {
 		hostAffinity.Zero()
 		hostAffinity.Set(0)
 	}
-	nrCPUIDs = max(1, hostAffinity.Count())
+}
+
+func readNrCPUIDs() int {
 	if b, err := os.ReadFile("/sys/devices/system/cpu/possible"); err == nil {
 		s := strings.TrimSpace(string(b))
 		if i := strings.LastIndexAny(s, ",-"); i >= 0 {
 			s = s[i+1:]
 		}
 		if n, err := strconv.Atoi(s); err == nil {
-			nrCPUIDs = n + 1
+			return n + 1
 		}
 	}
+	return max(1, hostAffinity.Count())
 }
 
 // CPUMaskSize returns the size of a CPU mask as the host kernel copies it.
 func CPUMaskSize() int { return cpumaskSize }
 
 // NrCPUIDs returns one past the highest CPU id the host may have.
-func NrCPUIDs() int { return nrCPUIDs }
+func NrCPUIDs() int { return nrCPUIDs() }
 
 // Affinity returns the task's CPU set, restricted to the CPUs it may use.
 func (t *Task) Affinity() unix.CPUSet {

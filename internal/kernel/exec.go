@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -251,7 +252,9 @@ func parseShebang(b []byte) (string, string, bool) {
 // switches the task over to it.
 func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, envv []string) error {
 	k := t.k
+	start := time.Now()
 	th, err := k.cfg.Platform.NewAddressSpace()
+	k.noteFirstStub(time.Since(start))
 	if err != nil {
 		k.Logf("exec: %v", err)
 		return unix.ENOMEM

@@ -12,12 +12,16 @@ import (
 func (t *Task) exitGroup(s ExitStatus) {
 	tg := t.tg
 	tg.mu.Lock()
-	if !tg.exited {
+	first := !tg.exited
+	if first {
 		tg.exited = true
 		tg.status = s
 	}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
+	if first {
+		t.k.noteExitStart(tg)
+	}
 	for _, o := range tasks {
 		o.mu.Lock()
 		o.exiting = true
@@ -40,11 +44,15 @@ func (t *Task) exitThreadStatus(s ExitStatus) {
 	tg := t.tg
 	tg.mu.Lock()
 	last := len(tg.tasks) == 1 && tg.tasks[0] == t
-	if last && !tg.exited {
+	first := last && !tg.exited
+	if first {
 		tg.exited = true
 		tg.status = s
 	}
 	tg.mu.Unlock()
+	if first {
+		t.k.noteExitStart(tg)
+	}
 	t.mu.Lock()
 	t.exiting = true
 	t.ownStatus = s
@@ -164,6 +172,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	k.mu.Unlock()
 	tg.sendExitSignal(parent, sig, status)
 	if isInit {
+		k.noteExitDone()
 		close(k.done)
 		k.KillAll()
 		return

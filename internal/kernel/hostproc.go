@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -165,12 +166,19 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	errc := make(chan error, 1)
 	t.k.running.Add(1)
 	go t.main(func() error {
+		start := time.Now()
 		err := t.execve(spec.Path, spec.Argv, spec.Env)
-		errc <- err
-		if err != nil || spec.Hold == nil {
-			return err
+		if isInit {
+			k.noteInitExec(time.Since(start))
 		}
-		return t.hold(spec.Hold)
+		errc <- err
+		if err == nil && spec.Hold != nil {
+			err = t.hold(spec.Hold)
+		}
+		if err == nil && isInit {
+			k.noteFirstRun()
+		}
+		return err
 	})
 	if err := <-errc; err != nil {
 		return nil, err

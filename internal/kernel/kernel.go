@@ -86,6 +86,7 @@ type Kernel struct {
 
 	futex      futexTable
 	stats      kstats
+	boot       bootClock   // start-up and exit times of the first process (boot.go)
 	perSyscall *perSyscall // nil unless Config.CountSyscalls
 
 	unsupported sync.Map // description → *atomic.Uint64: calls of it (ReportUnsupported)

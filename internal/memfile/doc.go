@@ -10,5 +10,6 @@
 // frame's memory is returned to the host with FALLOC_FL_PUNCH_HOLE, so it
 // reads back as zeros when it is handed out again.
 //
-// Lock order: File.mu is a leaf lock.
+// Lock order: File.mu, then the pipes' lock (Close closes the idle pipes
+// under File.mu); ReadFrom takes the pipes' lock alone.
 package memfile

@@ -40,6 +40,8 @@ type File struct {
 	stats   Stats
 
 	held atomic.Int64 // frames files hold (AddHeld)
+
+	pipes pipes // for ReadFrom (splice.go)
 }
 
 // Stats are counters over the file's life.
@@ -307,6 +309,7 @@ func (f *File) Close() {
 	if f.fd < 0 {
 		return
 	}
+	f.closePipes()
 	unix.Munmap(f.mem)
 	unix.Close(f.fd)
 	f.mem, f.fd = nil, -1

@@ -32,6 +32,13 @@ type cacheChunk struct {
 	filled [cacheChunkPages / 64]uint64
 }
 
+// HostFD is a FileCache source that reads a host descriptor: the cache
+// fills its frames from the descriptor itself (memfile.ReadFrom), so the
+// file's bytes never pass through glassbox' own mapping.
+type HostFD interface {
+	HostFD() int
+}
+
 // NewFileCache returns a cache over src, which is size bytes long.
 func NewFileCache(mf *memfile.File, src io.ReaderAt, size uint64) *FileCache {
 	return &FileCache{mf: mf, src: src, size: size, chunks: map[uint64]*cacheChunk{}}
@@ -77,9 +84,15 @@ func (c *FileCache) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 		for q < end && ch.filled[(q-first)/64]&(1<<((q-first)%64)) == 0 {
 			q++
 		}
-		buf := c.mf.Bytes(ch.base+memfile.Frame(i), q-p)
-		got, err := c.src.ReadAt(buf, int64(p<<abi.PageShift))
-		if err != nil && err != io.EOF && got < len(buf) && uint64(got)+p<<abi.PageShift < c.size {
+		var got int
+		var err error
+		want := int((q - p) << abi.PageShift)
+		if h, ok := c.src.(HostFD); ok {
+			got, err = c.mf.ReadFrom(ch.base+memfile.Frame(i), q-p, h.HostFD(), int64(p<<abi.PageShift))
+		} else {
+			got, err = c.src.ReadAt(c.mf.Bytes(ch.base+memfile.Frame(i), q-p), int64(p<<abi.PageShift))
+		}
+		if err != nil && err != io.EOF && got < want && uint64(got)+p<<abi.PageShift < c.size {
 			return 0, 0, unix.EIO
 		}
 		for r := p; r < q; r++ {

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"fmt"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -30,13 +31,14 @@ const (
 	offNr, offArch, offArgs = 0, 4, 16
 )
 
-var syscallNumbers = func() map[string]int {
+// syscallNumbers maps names to numbers (made when a profile first needs it).
+var syscallNumbers = sync.OnceValue(func() map[string]int {
 	m := make(map[string]int, len(abi.SyscallNames))
 	for nr, name := range abi.SyscallNames {
 		m[name] = nr
 	}
 	return m
-}()
+})
 
 // compileSeccomp turns a profile into filter instructions. Unknown
 // system call names are skipped (logged), as libseccomp resolves only
@@ -63,7 +65,7 @@ func compileSeccomp(s *specs.LinuxSeccomp, log *logger) ([]unix.SockFilter, erro
 			continue // the default answers it anyway
 		}
 		for _, name := range r.Names {
-			nr, ok := syscallNumbers[name]
+			nr, ok := syscallNumbers()[name]
 			if !ok {
 				log.Debugf("linux.seccomp: system call %q unknown on x86_64, skipped", name)
 				continue

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -40,11 +41,12 @@ type record struct {
 	Base *specs.Process `json:"baseProcess,omitempty"`
 }
 
-var validID = regexp.MustCompile(`^[\w+\-.]+$`)
+// validID is compiled when first needed (glassbox run never needs it).
+var validID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+\-.]+$`) })
 
 // checkID refuses ids that are not a plain file name (runc's rule).
 func checkID(id string) error {
-	if id == "" || id == "." || id == ".." || !validID.MatchString(id) {
+	if id == "" || id == "." || id == ".." || !validID().MatchString(id) {
 		return fmt.Errorf("invalid container id %q", id)
 	}
 	return nil

@@ -246,6 +246,9 @@ func (fs *FS) cache(fd int, st *unix.Stat_t) (*mm.FileCache, error) {
 
 type fdReader int
 
+// HostFD implements mm.HostFD.
+func (r fdReader) HostFD() int { return int(r) }
+
 func (r fdReader) ReadAt(p []byte, off int64) (int, error) {
 	total := 0
 	for total < len(p) {

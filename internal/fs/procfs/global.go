@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/vfs"
@@ -60,8 +61,8 @@ func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 			"domainname":   gen(func(s System) string { return s.Domainname + "\n" }),
 			"ngroups_max":  fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"boot_id":       fixed(bootID + "\n"),
-				"uuid":          fixed(bootID + "\n"),
+				"boot_id":       fixed(bootID() + "\n"),
+				"uuid":          fixed(bootID() + "\n"),
 				"entropy_avail": host("kernel/random/entropy_avail"),
 				"poolsize":      host("kernel/random/poolsize"),
 			}),
@@ -100,8 +101,9 @@ func merge(extra, m map[string]vfs.Inode) map[string]vfs.Inode {
 	return m
 }
 
-// bootID names this sandbox's boot, fixed per glassbox process.
-var bootID = func() string {
+// bootID names this sandbox's boot, fixed per glassbox process (made
+// when /proc is first built).
+var bootID = sync.OnceValue(func() string {
 	b := make([]byte, 16)
 	f, err := os.Open("/dev/urandom")
 	if err == nil {
@@ -109,7 +111,7 @@ var bootID = func() string {
 		f.Close()
 	}
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}()
+})
 
 // hostFile reads a host file glassbox passes through (hardware facts).
 func hostFile(path string) []byte {

@@ -35,6 +35,7 @@ type Platform struct {
 	// the address spaces made.
 	warmOnce   sync.Once
 	warm       chan warmStub
+	prewarm    chan struct{} // closed when Prewarm's stub is in warm (nil: no Prewarm)
 	warmerOnce sync.Once
 	warmerDone chan struct{} // closed when the warmer has ended
 	takes      atomic.Int32

@@ -76,6 +76,8 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 			go p.warmer()
 		})
 		w, ok = <-p.warm
+	} else if p.prewarm != nil {
+		w, ok = <-p.warm // Prewarm's stub, made or failed
 	} else {
 		select {
 		case w, ok = <-p.warm:
@@ -107,6 +109,22 @@ func (p *Platform) Probe() error {
 		p.warm <- warmStub{t: t}
 	})
 	return err
+}
+
+// Prewarm starts making the first stub in the background, for the first
+// NewAddressSpace to take (it waits for it): the stub comes up while
+// glassbox sets up the rest of the sandbox. It does nothing after Probe or
+// NewAddressSpace.
+func (p *Platform) Prewarm() {
+	p.warmOnce.Do(func() {
+		p.warm = make(chan warmStub, 1)
+		p.prewarm = make(chan struct{})
+		go func() {
+			defer close(p.prewarm)
+			t, err := p.coldStub()
+			p.warm <- warmStub{t, err}
+		}()
+	})
 }
 
 // warmStub is a stub made ahead, or why making one failed.
@@ -147,6 +165,9 @@ func (p *Platform) Close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
 		p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
+		if p.prewarm != nil {
+			<-p.prewarm // its stub is in p.warm now, or taken
+		}
 		started := true
 		p.warmerOnce.Do(func() { started = false })
 		if started {
