@@ -70,6 +70,9 @@ type Socket struct {
 	// Guarded by ns.mu.
 	state      int
 	oobMsg     *message // the out-of-band byte not yet read (oob.go)
+	takenOOB   int      // queued oob messages taken by recv(MSG_OOB)
+	tcp        bool     // one end of an inet TCP connection (urgent.go)
+	urgent     func()   // a TCP end's news of an oob byte (urgent.go)
 	peer       *Socket
 	addr       []byte // the bound sockaddr_un; nil when unbound
 	unbindPath func()
@@ -208,6 +211,9 @@ func freeLocked(m *message) []*vfs.File {
 func (s *Socket) popLocked() []*vfs.File {
 	m := s.queue.pop()
 	s.inq -= len(m.data) - m.off
+	if m.taken {
+		s.takenOOB--
+	}
 	s.notifyLocked()
 	s.wakePeersLocked()
 	return freeLocked(m)
