@@ -50,6 +50,7 @@ type Namespace struct {
 
 	mu       sync.Mutex
 	abstract map[abstractKey]*Socket
+	all      map[*Socket]struct{} // sockets with a file (proc.go)
 }
 
 // NewNamespace returns an empty namespace whose pathname sockets live in
@@ -124,6 +125,7 @@ func (s *Socket) attach(ctx vfs.Ctx, fileFlags int) *vfs.File {
 	}
 	f := vfs.NewAnonFile(s, s.Name(), unix.O_RDWR|fileFlags&unix.O_NONBLOCK)
 	s.file.Store(f)
+	s.ns.register(s)
 	return f
 }
 
@@ -290,6 +292,7 @@ func (s *Socket) Release() {
 func (ns *Namespace) release(s *Socket, embryo bool) {
 	var drop []*vfs.File
 	ns.mu.Lock()
+	delete(ns.all, s)
 	ns.unbindAbstractLocked(s)
 	unbind := s.unbindPath
 	s.unbindPath = nil

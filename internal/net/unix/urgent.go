@@ -86,3 +86,12 @@ func (s *Socket) tcpInqLocked() int {
 	}
 	return n
 }
+
+// ProcState is what /proc/net/tcp shows of a connection end: its unread
+// bytes (rcv_nxt - copied_seq) and whether the peer has closed its
+// sending side (a FIN came: CLOSE_WAIT).
+func (s *Socket) ProcState() (inq int, peerGone bool) {
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	return s.inq, s.shut&rcvShutdown != 0
+}
