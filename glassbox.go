@@ -467,7 +467,7 @@ func mountSynthetic(k *kernel.Kernel, ns *vfs.Namespace, dev devfs.Options) {
 		at, fstype string
 		root       vfs.Inode
 	}{
-		{"/proc", "proc", procfs.New(k.ProcSource(), procExtra(k)).Root()},
+		{"/proc", "proc", procfs.New(k.ProcSource(), procExtra(k), syscalls.ProcNetDir).Root()},
 		{"/dev", "devtmpfs", devfs.New(dev)},
 		{"/sys", "sysfs", synth.Static(0x17, 0o555, map[string]vfs.Inode{})},
 	}

@@ -155,6 +155,14 @@ type procProcess struct {
 	task *Task
 }
 
+// Task implements procfs.Process.
+func (p procProcess) Task() vfs.Ctx {
+	if t := p.thread(); t != nil {
+		return t
+	}
+	return nil
+}
+
 // thread is the task whose state, signals and tracer the files show.
 func (p procProcess) thread() *Task {
 	if p.task != nil {

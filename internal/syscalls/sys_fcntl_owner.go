@@ -34,7 +34,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		if err := ownerExists(t, typ, who); err != nil {
 			return 0, err
 		}
-		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID})
+		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID}, t.Kernel().Sigurg)
 		return 0, nil
 	case unix.F_GETOWN_EX:
 		o := f.Owner()
@@ -56,7 +56,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		if err := ownerExists(t, typ, who); err != nil {
 			return 0, err
 		}
-		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID})
+		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID}, t.Kernel().Sigurg)
 		return 0, nil
 	case unix.F_GETSIG:
 		return uint64(f.Sig()), nil

@@ -167,7 +167,7 @@ func newFS(t *kernel.Task, fstype, data string) (vfs.Inode, error) {
 		for name, in := range ipc.Sysctls(procfs.Dev) {
 			extra["sys/kernel/"+name] = in
 		}
-		return procfs.New(t.ProcSourceFor(), extra).Root(), nil
+		return procfs.New(t.ProcSourceFor(), extra, ProcNetDir).Root(), nil
 	case "sysfs":
 		if !t.NetCapable(unix.CAP_SYS_ADMIN) {
 			return nil, unix.EPERM

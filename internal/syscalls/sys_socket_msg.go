@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_SENDTO, sysSendto, "MSG_OOB without SIGURG")
-	reg(unix.SYS_RECVFROM, sysRecvfrom, "MSG_OOB without SIGURG")
+	reg(unix.SYS_SENDTO, sysSendto)
+	reg(unix.SYS_RECVFROM, sysRecvfrom)
 	reg(unix.SYS_SENDMSG, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
 			n, _, err := doSendmsg(t, s, a[1], a.Int(2))

@@ -19,10 +19,13 @@ import "golang.org/x/sys/unix"
 const (
 	PollIn  = 1
 	PollOut = 2
+	PollPri = 5
 )
 
 type asyncWatch struct {
-	stop chan struct{}
+	stop   chan struct{}
+	fd     int
+	notify func(code int, band uint32, fd int)
 }
 
 // StartAsync starts signalling for the file (O_ASYNC was set through fd):
@@ -30,6 +33,13 @@ type asyncWatch struct {
 // A running watcher is replaced.
 func (f *File) StartAsync(fd int, notify func(code int, band uint32, fd int)) {
 	p, ok := f.ops.(Poller)
+	var ev uint32
+	var ch <-chan struct{}
+	if ok {
+		// Now, not in the watcher: a change right after O_ASYNC was
+		// set must signal.
+		ev, ch = p.Readiness()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.extra.async != nil {
@@ -39,11 +49,11 @@ func (f *File) StartAsync(fd int, notify func(code int, band uint32, fd int)) {
 	if !ok {
 		return
 	}
-	w := &asyncWatch{stop: make(chan struct{})}
+	w := &asyncWatch{stop: make(chan struct{}), fd: fd, notify: notify}
 	f.extra.async = w
 	readable := f.flags&unix.O_ACCMODE != unix.O_WRONLY
 	writable := f.flags&unix.O_ACCMODE != unix.O_RDONLY
-	go w.run(p, readable, writable, fd, notify)
+	go w.run(p, ev, ch, readable, writable, fd, notify)
 }
 
 // StopAsync stops signalling (O_ASYNC cleared, or the file released).
@@ -58,8 +68,7 @@ func (f *File) StopAsync() {
 
 // run signals each change that leaves the file readable (data came), and
 // each change that makes it writable again, until stopped.
-func (w *asyncWatch) run(p Poller, readable, writable bool, fd int, notify func(int, uint32, int)) {
-	ev, ch := p.Readiness()
+func (w *asyncWatch) run(p Poller, ev uint32, ch <-chan struct{}, readable, writable bool, fd int, notify func(int, uint32, int)) {
 	for {
 		select {
 		case <-w.stop:
@@ -85,6 +94,7 @@ func (w *asyncWatch) run(p Poller, readable, writable bool, fd int, notify func(
 // Poll bits golang.org/x/sys/unix leaves out on amd64.
 const (
 	pollRdNorm = 0x40
+	pollRdBand = 0x80
 	pollWrNorm = 0x100
 	pollWrBand = 0x200
 )

@@ -88,6 +88,11 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 			Write: func(ctx vfs.Ctx, b []byte) error { return p.WriteIDMap(ctx, name, b) }}
 		ch[name] = f
 	}
+	if fs.net != nil {
+		if t := p.Task(); t != nil {
+			ch["net"] = fs.net(t)
+		}
+	}
 	d := synth.Static(Dev, 0o555, ch)
 	d.Attr = owned(d.Attr)
 	return &pidDir{Dir: d, pid: pid}

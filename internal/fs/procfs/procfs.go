@@ -76,7 +76,14 @@ type Process interface {
 	// WriteIDMap applies a write to one of them.
 	IDMap(ctx vfs.Ctx, file string) string
 	WriteIDMap(ctx vfs.Ctx, file string, data []byte) error
+	// Task is the thread the files show, as a context the network code
+	// (NetDir) knows; nil when it is gone.
+	Task() vfs.Ctx
 }
+
+// NetDir returns /proc/PID/net for the process whose thread is task: its
+// network namespace's view.
+type NetDir func(task vfs.Ctx) vfs.Inode
 
 // NSKinds are the names in /proc/PID/ns.
 var NSKinds = []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
@@ -115,12 +122,14 @@ type FS struct {
 	root *synth.VolatileDir
 	// global files, fixed at creation
 	global map[string]vfs.Inode
+	net    NetDir // nil: no /proc/net
 }
 
 // New returns a /proc fed by src; extra adds system-wide files (meminfo,
-// cpuinfo...) the caller generates.
-func New(src Source, extra map[string]vfs.Inode) *FS {
-	fs := &FS{src: src, global: map[string]vfs.Inode{}}
+// cpuinfo...) the caller generates; net makes each process's net
+// directory (/proc/net is a link to self/net, as in Linux).
+func New(src Source, extra map[string]vfs.Inode, net NetDir) *FS {
+	fs := &FS{src: src, global: map[string]vfs.Inode{}, net: net}
 	kernelExtra := map[string]vfs.Inode{}
 	for k, v := range extra {
 		if name, ok := strings.CutPrefix(k, "sys/kernel/"); ok {
@@ -146,6 +155,9 @@ func New(src Source, extra map[string]vfs.Inode) *FS {
 			return fmt.Sprintf("%d/task/%d", pid, tid), nil
 		}}
 	fs.global["mounts"] = synth.NewLink(Dev, "self/mounts")
+	if net != nil {
+		fs.global["net"] = synth.NewLink(Dev, "self/net")
+	}
 	fs.addGlobal(kernelExtra)
 	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list,
 		Hidden: fs.threadDir}}

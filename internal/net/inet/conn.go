@@ -240,6 +240,14 @@ func (s *Socket) setInnerLocked(mine, other *vfs.File) {
 	s.inner = mine
 	s.innerSock, _ = unixFromFile(mine)
 	s.peerInner, _ = unixFromFile(other)
+	if s.innerSock != nil {
+		// The inet file is the one with an owner: tcp_urg's SIGURG.
+		s.innerSock.SetTCP(func() {
+			if f := s.file.Load(); f != nil {
+				f.Urgent()
+			}
+		})
+	}
 	s.replayLocked()
 }
 

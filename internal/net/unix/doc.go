@@ -31,7 +31,7 @@
 // unix_gc); they leak until the sandbox ends.
 //
 // Lock order: Namespace.mu guards the state of every socket of the
-// namespace (one lock, since nearly every operation touches two sockets:
+// namespace and the set of its sockets with files (/proc/net/unix) (one lock, since nearly every operation touches two sockets:
 // sender and receiver, or a socket and its listener). The PathBinder is
 // always called without it (it takes file system locks and Registry.mu,
 // a leaf). vfs.File locks (the status flags) are taken before

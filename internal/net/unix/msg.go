@@ -61,6 +61,7 @@ type message struct {
 	rights []*vfs.File
 	cred   *Cred
 	oob    bool // an out-of-band byte (oob.go)
+	taken  bool // the oob byte was taken by recv(MSG_OOB)
 }
 
 // Sizes of Linux's skb accounting on x86-64. Linux: include/linux/skbuff.h

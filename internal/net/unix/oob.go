@@ -10,8 +10,8 @@ import (
 // of a MSG_OOB send travels as a message of its own that the receiver
 // marks as its oob message. A plain read stops before the mark once it
 // has read something; at the mark it drops the byte (unless SO_OOBINLINE)
-// and reads on. recv(MSG_OOB) takes the byte out of band. Nothing sends
-// SIGURG (F_SETOWN is not kept). Internal TCP connections are such stream
+// and reads on. recv(MSG_OOB) takes the byte out of band. The receiver's
+// owner gets SIGURG (urgent.go). Internal TCP connections are such stream
 // pairs, so TCP's urgent byte behaves the same way on the loopback.
 // Linux: net/unix/af_unix.c (queue_oob, manage_oob, unix_stream_recv_urg)
 
@@ -64,6 +64,12 @@ func (s *Socket) sendOOB(ctx vfs.Ctx, src [][]byte, o SendOpts) (int, error) {
 func (s *Socket) queueOOB(ctx vfs.Ctx, b byte, o SendOpts) error {
 	rights := o.Rights
 	defer func() { dropFiles(rights) }()
+	var urgent func()
+	defer func() {
+		if urgent != nil {
+			urgent()
+		}
+	}()
 	ns := s.ns
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -82,6 +88,7 @@ func (s *Socket) queueOOB(ctx vfs.Ctx, b byte, o SendOpts) error {
 	other.inq++
 	other.oobMsg = m
 	other.notifyLocked()
+	urgent = other.urgentFuncLocked() // sk_send_sigurg
 	return nil
 }
 
@@ -102,6 +109,8 @@ func (s *Socket) recvOOB(dst [][]byte, flags int) (RecvResult, error) {
 	if flags&unix.MSG_PEEK == 0 {
 		s.oobMsg = nil
 		m.off = len(m.data) // consumed; readers skip it
+		m.taken = true
+		s.takenOOB++
 		s.inq--
 	}
 	return RecvResult{N: 1, Flags: unix.MSG_OOB}, nil

@@ -32,7 +32,11 @@ func (s *Socket) Readiness() (uint32, <-chan struct{}) {
 	if s.shut&rcvShutdown != 0 {
 		ev |= pollRdhup | unix.POLLIN | pollRdnorm
 	}
-	if s.queue.len() > 0 || len(s.pending) > 0 {
+	if s.tcp {
+		if s.tcpReadableLocked() {
+			ev |= unix.POLLIN | pollRdnorm
+		}
+	} else if s.queue.len() > 0 || len(s.pending) > 0 {
 		ev |= unix.POLLIN | pollRdnorm
 	}
 	if s.oobMsg != nil {
@@ -81,6 +85,8 @@ func (s *Socket) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uin
 			if m := s.queue.at(0); m != nil {
 				n = len(m.data)
 			}
+		case s.tcp:
+			n = s.tcpInqLocked()
 		default:
 			n = s.inq
 		}

@@ -50,6 +50,7 @@ type Namespace struct {
 
 	mu       sync.Mutex
 	abstract map[abstractKey]*Socket
+	all      map[*Socket]struct{} // sockets with a file (proc.go)
 }
 
 // NewNamespace returns an empty namespace whose pathname sockets live in
@@ -70,6 +71,9 @@ type Socket struct {
 	// Guarded by ns.mu.
 	state      int
 	oobMsg     *message // the out-of-band byte not yet read (oob.go)
+	takenOOB   int      // queued oob messages taken by recv(MSG_OOB)
+	tcp        bool     // one end of an inet TCP connection (urgent.go)
+	urgent     func()   // a TCP end's news of an oob byte (urgent.go)
 	peer       *Socket
 	addr       []byte // the bound sockaddr_un; nil when unbound
 	unbindPath func()
@@ -121,6 +125,7 @@ func (s *Socket) attach(ctx vfs.Ctx, fileFlags int) *vfs.File {
 	}
 	f := vfs.NewAnonFile(s, s.Name(), unix.O_RDWR|fileFlags&unix.O_NONBLOCK)
 	s.file.Store(f)
+	s.ns.register(s)
 	return f
 }
 
@@ -208,6 +213,9 @@ func freeLocked(m *message) []*vfs.File {
 func (s *Socket) popLocked() []*vfs.File {
 	m := s.queue.pop()
 	s.inq -= len(m.data) - m.off
+	if m.taken {
+		s.takenOOB--
+	}
 	s.notifyLocked()
 	s.wakePeersLocked()
 	return freeLocked(m)
@@ -284,6 +292,7 @@ func (s *Socket) Release() {
 func (ns *Namespace) release(s *Socket, embryo bool) {
 	var drop []*vfs.File
 	ns.mu.Lock()
+	delete(ns.all, s)
 	ns.unbindAbstractLocked(s)
 	unbind := s.unbindPath
 	s.unbindPath = nil
