@@ -15,7 +15,9 @@ import (
 // empty segment at a kernel address, a segment past TASK_SIZE_MAX or
 // wrapping), the remote iovec count checked only when there is
 // something to move, and a robust mutex whose owner thread died inside
-// a PID namespace (the futex word holds the namespace's TID).
+// a PID namespace (the futex word holds the namespace's TID, which
+// glibc learns from clone's CLONE_CHILD_SETTID and CLONE_PARENT_SETTID
+// and, in a program started there, from set_tid_address).
 const decodersC = `#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +125,10 @@ static void robust(void) {
 
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1) {
+		robust();
+		return 0;
+	}
 	altstacks();
 	iovecs();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) {
@@ -133,6 +139,14 @@ int main(int argc, char **argv) {
 	if (p == 0) {
 		/* pid 1 of the new namespace: its threads' TIDs differ from the outer ones */
 		robust();
+		if (fork() == 0) {
+			/* a program started in the namespace learns its TID from set_tid_address */
+			execl("/proc/self/exe", argv[0], "robust", (char *)0);
+			_exit(127);
+		}
+		int st;
+		wait(&st);
+		printf("exec'd child status %d\n", st);
 		_exit(0);
 	}
 	int st;
@@ -148,9 +162,54 @@ func TestDecoders(t *testing.T) {
 	prog := compileC(t, "decoders", decodersC, "-dynamic", "-pthread")
 	native, _ := diff(t, []string{prog})
 	for _, want := range []string{"writev empty segment at a kernel address: -1 Bad address",
-		"process_vm_readv nothing to move, 2000 remote: 0", "robust mutex in a PID namespace: EOWNERDEAD"} {
+		"process_vm_readv nothing to move, 2000 remote: 0", "robust mutex in a PID namespace: EOWNERDEAD", "exec'd child status 0"} {
 		if !strings.Contains(native.Stdout, want) {
 			t.Errorf("native output lacks %q:\n%s", want, native.Stdout)
 		}
+	}
+}
+
+// epollExclusiveC: epoll_ctl's EPOLLEXCLUSIVE rules, which FuzzEpollCtl
+// models: only on EPOLL_CTL_ADD (EINVAL on MOD, even of a missing entry),
+// not of an epoll file, with only EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP,
+// EPOLLWAKEUP and EPOLLET beside it, checked before EEXIST; an exclusive
+// entry cannot be modified.
+const epollExclusiveC = `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+static void ctl(int ep, int op, int fd, unsigned ev, const char *what) {
+	struct epoll_event e = {.events = ev, .data.u64 = 7};
+	int r = epoll_ctl(ep, op, fd, &e);
+	printf("%s: %d %s\n", what, r, r ? strerror(errno) : "");
+}
+int main(void) {
+	int ep = epoll_create1(0), ep2 = epoll_create1(0), a = eventfd(0, 0), b = eventfd(0, 0);
+	ctl(ep, EPOLL_CTL_MOD, a, EPOLLIN | EPOLLEXCLUSIVE, "MOD exclusive, not added");
+	ctl(ep, EPOLL_CTL_ADD, a, EPOLLIN | EPOLLPRI | EPOLLEXCLUSIVE, "ADD exclusive with EPOLLPRI");
+	ctl(ep, EPOLL_CTL_ADD, ep2, EPOLLIN | EPOLLEXCLUSIVE, "ADD exclusive epoll");
+	ctl(ep, EPOLL_CTL_ADD, a, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLEXCLUSIVE, "ADD exclusive");
+	ctl(ep, EPOLL_CTL_ADD, a, EPOLLIN | EPOLLONESHOT | EPOLLEXCLUSIVE, "ADD exclusive oneshot, already added");
+	ctl(ep, EPOLL_CTL_ADD, a, EPOLLIN | EPOLLEXCLUSIVE, "ADD exclusive again");
+	ctl(ep, EPOLL_CTL_MOD, a, EPOLLIN, "MOD an exclusive entry");
+	ctl(ep, EPOLL_CTL_MOD, a, EPOLLIN | EPOLLEXCLUSIVE, "MOD exclusive an exclusive entry");
+	ctl(ep, EPOLL_CTL_DEL, a, 0, "DEL an exclusive entry");
+	ctl(ep, EPOLL_CTL_ADD, b, EPOLLIN, "ADD");
+	ctl(ep, EPOLL_CTL_MOD, b, EPOLLIN | EPOLLEXCLUSIVE, "MOD adding exclusive");
+	ctl(ep, 99, b, EPOLLIN, "bad op");
+	ctl(ep, 99, b, EPOLLIN | EPOLLEXCLUSIVE, "bad op exclusive");
+	ctl(ep, EPOLL_CTL_ADD, ep, EPOLLIN, "ADD itself");
+	return 0;
+}
+`
+
+// TestEpollExclusive runs epollExclusiveC natively and under glassbox.
+func TestEpollExclusive(t *testing.T) {
+	t.Parallel()
+	native, _ := diff(t, []string{compileC(t, "epoll-exclusive", epollExclusiveC)})
+	if !strings.Contains(native.Stdout, "MOD an exclusive entry: -1 Invalid argument") {
+		t.Errorf("native output:\n%s", native.Stdout)
 	}
 }
