@@ -213,3 +213,49 @@ func TestEpollExclusive(t *testing.T) {
 		t.Errorf("native output:\n%s", native.Stdout)
 	}
 }
+
+// selectNfdsC: select(2) takes any nfds >= 0, looking only as far as the
+// descriptor table goes (64 descriptors here), whatever RLIMIT_NOFILE
+// says: a set bit beyond the table is ignored, a closed descriptor
+// within it is EBADF.
+const selectNfdsC = `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <unistd.h>
+int main(void) {
+	int p[2];
+	pipe(p);
+	write(p[1], "x", 1);
+	struct rlimit rl = {32, 32};
+	setrlimit(RLIMIT_NOFILE, &rl);
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	struct timeval tv = {0, 0};
+	int n = select(FD_SETSIZE, &r, NULL, NULL, &tv);
+	printf("select(FD_SETSIZE) under RLIMIT_NOFILE 32: %d %s, readable %d\n", n, n < 0 ? strerror(errno) : "", n > 0 && FD_ISSET(p[0], &r));
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	FD_SET(1000, &r); /* beyond the descriptor table: not looked at */
+	n = select(FD_SETSIZE, &r, NULL, NULL, &tv);
+	printf("with fd 1000 set: %d %s\n", n, n < 0 ? strerror(errno) : "");
+	FD_ZERO(&r);
+	FD_SET(20, &r); /* closed, within the table */
+	n = select(FD_SETSIZE, &r, NULL, NULL, &tv);
+	printf("with closed fd 20 set: %d %s\n", n, n < 0 ? strerror(errno) : "");
+	n = select(-1, NULL, NULL, NULL, &tv);
+	printf("nfds -1: %d %s\n", n, n < 0 ? strerror(errno) : "");
+	return 0;
+}
+`
+
+// TestSelectNfds runs selectNfdsC natively and under glassbox.
+func TestSelectNfds(t *testing.T) {
+	t.Parallel()
+	native, _ := diff(t, []string{compileC(t, "select-nfds", selectNfdsC)})
+	if !strings.Contains(native.Stdout, "with fd 1000 set: 1") {
+		t.Errorf("native output:\n%s", native.Stdout)
+	}
+}

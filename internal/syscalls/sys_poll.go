@@ -259,9 +259,12 @@ func pollScan(b []byte, ready func(fd int) (uint32, bool)) int {
 
 // doSelect is select(2) on fd_set bitmaps. Linux: fs/select.c (do_select)
 func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, deadline time.Time, now bool) (uint64, error) {
-	if nfds < 0 || nfds > t.FDLimit() {
+	if nfds < 0 {
 		return 0, unix.EINVAL
 	}
+	// Descriptors beyond the table's size are not looked at, nor their
+	// bits read. Linux: fs/select.c (core_sys_select: max_fds)
+	nfds = min(nfds, t.FDs().MaxFDs())
 	size := (nfds + 63) / 64 * 8
 	sets := [3][]byte{}
 	addrs := [3]uint64{rAddr, wAddr, eAddr}
