@@ -71,6 +71,8 @@ func FuzzRobustList(f *testing.F) {
 		if len(mem) > 1<<16 {
 			mem = mem[:1<<16]
 		}
+		// A thread's TID is never 0 and fits the word's TID bits.
+		tid = max(tid&futexTIDMask, 1)
 		m := &fakeRobustMem{mem: mem}
 		orig := append([]byte(nil), mem...)
 		head := robustBase + uint64(headOff)
