@@ -12,6 +12,8 @@ const robustBase = 0x10000
 type fakeRobustMem struct {
 	mem   []byte
 	reads []uint64 // addresses read, in order
+	vals  []uint64 // what each read gave
+	oks   []bool   // whether it worked
 }
 
 func (m *fakeRobustMem) in(addr, n uint64) bool {
@@ -19,11 +21,13 @@ func (m *fakeRobustMem) in(addr, n uint64) bool {
 }
 
 func (m *fakeRobustMem) read(addr uint64) (uint64, bool) {
-	m.reads = append(m.reads, addr)
-	if !m.in(addr, 8) {
-		return 0, false
+	var v uint64
+	ok := m.in(addr, 8)
+	if ok {
+		v = binary.LittleEndian.Uint64(m.mem[addr-robustBase:])
 	}
-	return binary.LittleEndian.Uint64(m.mem[addr-robustBase:]), true
+	m.reads, m.vals, m.oks = append(m.reads, addr), append(m.vals, v), append(m.oks, ok)
+	return v, ok
 }
 
 // robustSeed lays out a robust_list_head at offset 0 and n list entries
@@ -73,8 +77,7 @@ func FuzzRobustList(f *testing.F) {
 		}
 		// A thread's TID is never 0 and fits the word's TID bits.
 		tid = max(tid&futexTIDMask, 1)
-		m := &fakeRobustMem{mem: mem}
-		orig := append([]byte(nil), mem...)
+		m := &fakeRobustMem{mem: append([]byte(nil), mem...)} // the walk writes futex words
 		head := robustBase + uint64(headOff)
 		type call struct {
 			uaddr       uint64
@@ -120,12 +123,6 @@ func FuzzRobustList(f *testing.F) {
 		if len(calls) > robustListMax+1 {
 			t.Fatalf("%d futex words handled", len(calls))
 		}
-		word := func(addr uint64) (uint64, bool) {
-			if addr < robustBase || addr-robustBase > uint64(len(orig)) || uint64(len(orig))-(addr-robustBase) < 8 {
-				return 0, false
-			}
-			return binary.LittleEndian.Uint64(orig[addr-robustBase:]), true
-		}
 		// The first three reads are the head's words, in order, each
 		// only if the one before it worked.
 		for i, r := range m.reads[:min(3, len(m.reads))] {
@@ -139,24 +136,24 @@ func FuzzRobustList(f *testing.F) {
 			}
 			return
 		}
-		first, _ := word(head)
-		off, _ := word(head + 8)
-		pending, _ := word(head + 16)
-		// The list is followed as written: each entry read is what the one
+		// The walk sees memory as it is when it reads it (a futex word it
+		// rewrote may be a later entry's pointer).
+		first, off, pending := m.vals[0], m.vals[1], m.vals[2]
+		// The list is followed as read: each entry read is what the one
 		// before pointed to (PI bit cleared), and never the head itself.
-		prev := first
-		for i, r := range m.reads[3:] {
-			if r != prev&^1 {
-				t.Fatalf("entry %d read at 0x%x, the list says 0x%x", i, r, prev&^1)
+		for i := 3; i < len(m.reads); i++ {
+			prev := m.vals[i-1]
+			if i == 3 {
+				prev = first
 			}
-			if r == head {
-				t.Fatalf("the walk went past the head at entry %d", i)
+			if r := m.reads[i]; r != prev&^1 {
+				t.Fatalf("read %d at 0x%x, the list says 0x%x", i, r, prev&^1)
+			} else if r == head {
+				t.Fatalf("the walk went past the head at read %d", i)
 			}
-			v, ok := word(r)
-			if !ok && i != len(m.reads)-4 {
-				t.Fatalf("the walk went on after a fault at 0x%x", r)
+			if !m.oks[i] && i != len(m.reads)-1 {
+				t.Fatalf("the walk went on after a fault at 0x%x", m.reads[i])
 			}
-			prev = v
 		}
 		for i, c := range calls {
 			if c.pending {
@@ -170,12 +167,10 @@ func FuzzRobustList(f *testing.F) {
 				t.Fatalf("list call %+v for entry 0x%x (off 0x%x, pending 0x%x)", c, entry, off, pending)
 			}
 		}
-		last := len(calls) > 0 && calls[len(calls)-1].pending
-		walkEnded := len(m.reads) == 3+robustListMax || m.reads[len(m.reads)-1] != head && func() bool {
-			v, ok := word(m.reads[len(m.reads)-1])
-			return ok && v&^1 == head
-		}() || len(m.reads) == 3 && first&^1 == head
-		if pending&^1 != 0 && walkEnded && !stopped && !last {
+		last := len(m.reads) - 1
+		walkEnded := len(m.reads) == 3+robustListMax || last == 2 && first&^1 == head ||
+			last >= 3 && m.oks[last] && m.vals[last]&^1 == head
+		if pending&^1 != 0 && walkEnded && !stopped && (len(calls) == 0 || !calls[len(calls)-1].pending) {
 			t.Fatalf("pending 0x%x not handled at the end of a complete walk", pending)
 		}
 	})
