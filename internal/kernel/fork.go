@@ -149,17 +149,18 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
 	}
-	var tidb [4]byte
-	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))
+	// The child's TID as each side sees it: the child in its own PID
+	// namespace, the parent in its. Linux: kernel/fork.c (kernel_clone:
+	// pid_vnr; schedule_tail: task_pid_vnr)
 	if f&unix.CLONE_CHILD_SETTID != 0 {
 		var mp mm.Mapper // a copy has no live thread yet
 		if shareVM {
 			mp = t.thread
 		}
-		cm.CopyOut(mp, a.ChildTID, tidb[:])
+		cm.CopyOut(mp, a.ChildTID, tidBytes(c.VPID(c.tid)))
 	}
 	if f&unix.CLONE_PARENT_SETTID != 0 {
-		t.CopyOut(a.ParentTID, tidb[:])
+		t.CopyOut(a.ParentTID, tidBytes(t.VPID(c.tid)))
 	}
 	if f&unix.CLONE_PIDFD != 0 {
 		t.clonePidFD(a.PidFD, ctg, nil)
@@ -291,16 +292,14 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 	}
 	c.setCreds(t.creds)
 	c.altStack = SigAltStack{Flags: ssDisable}
-	var tidb [4]byte
-	binary.LittleEndian.PutUint32(tidb[:], uint32(c.tid))
 	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID
 	}
 	if a.Flags&unix.CLONE_CHILD_SETTID != 0 {
-		t.CopyOut(a.ChildTID, tidb[:])
+		t.CopyOut(a.ChildTID, tidBytes(c.VPID(c.tid)))
 	}
 	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
-		t.CopyOut(a.ParentTID, tidb[:])
+		t.CopyOut(a.ParentTID, tidBytes(t.VPID(c.tid)))
 	}
 	if a.Flags&unix.CLONE_PIDFD != 0 {
 		t.clonePidFD(a.PidFD, tg, c)
@@ -338,4 +337,11 @@ func (t *Task) cloneThread(a CloneArgs) (int, error) {
 // (complete_signal)
 func (tg *ThreadGroup) sendToProcess(sig int) {
 	tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_KERNEL})
+}
+
+// tidBytes is a TID as the 32-bit word clone writes.
+func tidBytes(tid int) []byte {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(tid))
+	return b[:]
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/platform"
 )
 
 // SigInfo is the part of siginfo_t glassbox fills in.
@@ -83,13 +84,40 @@ const (
 	fpXstateMagic2   = 0x46505845
 	ssOnStack        = 1
 	ssDisable        = 2
+	ssAutoDisarm     = -1 << 31                // SS_AUTODISARM, as the int32 ss_flags
+	minSigStkSz      = 2048                    // MINSIGSTKSZ
 	eflagsUserMask   = 0x50dd5                 // CF PF AF ZF SF TF DF OF RF AC: FIX_EFLAGS (asm/sighandling.h)
 	eflagsClearOnSig = 0x100 | 0x400 | 0x10000 // TF, DF, RF
 )
 
-// onAltStack reports whether sp lies on the alternate stack.
+// onStack reports whether sp lies on the alternate stack. A stack with
+// SS_AUTODISARM never counts: it is disarmed while a handler runs on it.
+// Linux: include/linux/sched/signal.h (on_sig_stack)
 func (s SigAltStack) onStack(sp uint64) bool {
-	return s.Flags&ssDisable == 0 && s.Size != 0 && sp > s.SP && sp-s.SP <= s.Size
+	return s.Flags&(ssDisable|ssAutoDisarm) == 0 && s.Size != 0 && sp > s.SP && sp-s.SP <= s.Size
+}
+
+// Change is sigaltstack(2)'s update of the alternate stack s to ns while
+// the thread's stack pointer is sp: EPERM while running on s, EINVAL for
+// an unknown mode, ENOMEM for a stack smaller than MINSIGSTKSZ. The
+// stored flags keep only SS_DISABLE and SS_AUTODISARM (SS_ONSTACK is
+// accepted as a mode but is never stored as state).
+// Linux: kernel/signal.c (do_sigaltstack)
+func (s SigAltStack) Change(ns SigAltStack, sp uint64) (SigAltStack, error) {
+	if s.onStack(sp) {
+		return s, unix.EPERM
+	}
+	mode := ns.Flags &^ ssAutoDisarm
+	switch {
+	case mode != 0 && mode != ssOnStack && mode != ssDisable:
+		return s, unix.EINVAL
+	case mode == ssDisable:
+		return SigAltStack{Flags: ns.Flags &^ ssOnStack}, nil
+	case ns.Size < minSigStkSz:
+		return s, unix.ENOMEM
+	}
+	ns.Flags &^= ssOnStack
+	return ns, nil
 }
 
 // deliver builds a signal frame for a handler on the guest stack and
@@ -121,12 +149,10 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	le.PutUint64(b[0:], a.Restorer)
 	uc := b[frameUContext:]
 	le.PutUint64(uc[0:], ucFPXstate|ucSigcontextSS|ucStrictRestSS)
+	// uc_stack is the alternate stack as it is set, raw flags included.
+	// Linux: kernel/signal.c (__save_altstack)
 	le.PutUint64(uc[ucStack:], alt.SP)
-	flags := uint32(alt.Flags)
-	if onAlt {
-		flags = ssOnStack
-	}
-	le.PutUint32(uc[ucStack+8:], flags)
+	le.PutUint32(uc[ucStack+8:], uint32(alt.Flags))
 	le.PutUint64(uc[ucStack+16:], alt.Size)
 	mc := uc[ucMcontext:]
 	for i, v := range []uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
@@ -168,6 +194,10 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	r.Eflags &^= eflagsClearOnSig
 	r.Cs, r.Ss = abi.UserCS, abi.UserDS
 
+	if alt.Flags&ssAutoDisarm != 0 {
+		// Linux: kernel/signal.c (signal_delivered: sas_ss_reset)
+		t.SetAltStack(SigAltStack{Flags: ssDisable})
+	}
 	mask := old | a.Mask
 	if a.Flags&abi.SA_NODEFER == 0 {
 		mask |= abi.SigBit(sig)
@@ -188,45 +218,66 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 // Linux: arch/x86/kernel/signal_64.c (SYSCALL_DEFINE0(rt_sigreturn))
 func (t *Task) Sigreturn() error {
 	r := &t.regs
-	frame := r.Rsp - 8
 	b := make([]byte, frameSize)
-	if err := t.CopyIn(frame, b); err != nil {
+	if err := t.CopyIn(r.Rsp-8, b); err != nil {
 		t.syncSignal(abi.SIGSEGV, abi.SI_KERNEL, 0)
 		return ErrNoReturn
 	}
-	le := binary.LittleEndian
-	uc := b[frameUContext:]
-	mc := uc[ucMcontext:]
-	g := func(i int) uint64 { return le.Uint64(mc[8*i:]) }
-	nr := *r
-	nr.R8, nr.R9, nr.R10, nr.R11, nr.R12, nr.R13, nr.R14, nr.R15 = g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)
-	nr.Rdi, nr.Rsi, nr.Rbp, nr.Rbx, nr.Rdx, nr.Rax, nr.Rcx, nr.Rsp, nr.Rip = g(8), g(9), g(10), g(11), g(12), g(13), g(14), g(15), g(16)
-	nr.Eflags = r.Eflags&^eflagsUserMask | g(17)&eflagsUserMask
-	nr.Cs, nr.Ss = abi.UserCS, abi.UserDS
-	nr.Orig_rax = ^uint64(0) // no syscall restart after sigreturn
-
-	if fpAddr := le.Uint64(mc[192:]); fpAddr != 0 {
+	f := decodeSigframe(b, r)
+	if f.fpAddr != 0 {
 		cur, err := t.thread.FPState()
 		if err != nil {
 			return err
 		}
 		img := make([]byte, len(cur))
-		if err := t.CopyIn(fpAddr, img); err != nil || t.thread.SetFPState(img) != nil {
+		if err := t.CopyIn(f.fpAddr, img); err != nil || t.thread.SetFPState(img) != nil {
 			t.syncSignal(abi.SIGSEGV, abi.SI_KERNEL, 0)
 			return ErrNoReturn
 		}
 	}
-	*r = nr
-	t.SetSigMask(abi.SigSet(le.Uint64(uc[ucSigmask:])))
-	// Restore the alternate stack setting (restore_altstack), unless the
-	// handler is still running on it.
-	ss := SigAltStack{SP: le.Uint64(uc[ucStack:]), Flags: int32(le.Uint32(uc[ucStack+8:])), Size: le.Uint64(uc[ucStack+16:])}
-	if ss.Flags&ssOnStack == 0 {
-		if !t.AltStack().onStack(nr.Rsp) {
-			t.SetAltStack(ss)
-		}
+	// The alternate stack setting comes back as sigaltstack(2) would set
+	// it, its errors ignored; the stack pointer it checks is the one
+	// rt_sigreturn was called with, so a handler running on the
+	// alternate stack cannot change it (as on the host).
+	// Linux: kernel/signal.c (restore_altstack)
+	if ss, err := t.AltStack().Change(f.stack, r.Rsp); err == nil {
+		t.SetAltStack(ss)
 	}
+	*r = f.regs
+	t.SetSigMask(f.mask)
 	return ErrNoReturn
+}
+
+// sigframe is what rt_sigreturn takes from the frame the guest wrote.
+type sigframe struct {
+	regs   platform.Regs
+	mask   abi.SigSet
+	stack  SigAltStack // uc_stack
+	fpAddr uint64      // uc_mcontext.fpstate; 0 for none
+}
+
+// decodeSigframe reads the rt_sigframe image b (frameSize bytes, written
+// by the guest) over the current registers cur: the general registers
+// come from the frame, eflags only in its user-changeable bits, CS and
+// SS stay the 64-bit user selectors, and no syscall restart follows.
+// Linux: arch/x86/kernel/signal_64.c (restore_sigcontext)
+func decodeSigframe(b []byte, cur *platform.Regs) sigframe {
+	le := binary.LittleEndian
+	uc := b[frameUContext:]
+	mc := uc[ucMcontext:]
+	g := func(i int) uint64 { return le.Uint64(mc[8*i:]) }
+	nr := *cur
+	nr.R8, nr.R9, nr.R10, nr.R11, nr.R12, nr.R13, nr.R14, nr.R15 = g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)
+	nr.Rdi, nr.Rsi, nr.Rbp, nr.Rbx, nr.Rdx, nr.Rax, nr.Rcx, nr.Rsp, nr.Rip = g(8), g(9), g(10), g(11), g(12), g(13), g(14), g(15), g(16)
+	nr.Eflags = cur.Eflags&^eflagsUserMask | g(17)&eflagsUserMask
+	nr.Cs, nr.Ss = abi.UserCS, abi.UserDS
+	nr.Orig_rax = ^uint64(0) // no syscall restart after sigreturn
+	return sigframe{
+		regs:   nr,
+		mask:   abi.SigSet(le.Uint64(uc[ucSigmask:])),
+		stack:  SigAltStack{SP: le.Uint64(uc[ucStack:]), Flags: int32(le.Uint32(uc[ucStack+8:])), Size: le.Uint64(uc[ucStack+16:])},
+		fpAddr: le.Uint64(mc[192:]),
+	}
 }
 
 // applyRestart settles a syscall interrupted by a signal: before a

@@ -206,30 +206,18 @@ func doPoll(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (ui
 	if err := t.CopyIn(addr, b); err != nil {
 		return 0, err
 	}
-	le := binary.LittleEndian
 	for {
-		n := 0
 		var chans []<-chan struct{}
-		for i := 0; i < int(nfds); i++ {
-			p := b[8*i:]
-			fd := int(int32(le.Uint32(p)))
-			var rev uint16
-			if fd >= 0 {
-				f, err := getFile(t, fd)
-				if err != nil {
-					rev = unix.POLLNVAL
-				} else {
-					ev, ch := vfs.Readiness(f)
-					f.DecRef()
-					rev = uint16(ev) & (le.Uint16(p[4:]) | unix.POLLERR | unix.POLLHUP)
-					chans = append(chans, ch)
-				}
+		n := pollScan(b, func(fd int) (uint32, bool) {
+			f, err := getFile(t, fd)
+			if err != nil {
+				return 0, false
 			}
-			le.PutUint16(p[6:], rev)
-			if rev != 0 {
-				n++
-			}
-		}
+			ev, ch := vfs.Readiness(f)
+			f.DecRef()
+			chans = append(chans, ch)
+			return ev, true
+		})
 		if n > 0 || now {
 			return uint64(n), t.CopyOut(addr, b)
 		}
@@ -242,11 +230,41 @@ func doPoll(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (ui
 	}
 }
 
+// pollScan fills in the revents of each struct pollfd in b from ready,
+// which gives an open file's readiness (false: the fd is not open): a
+// negative fd is skipped, a closed one is POLLNVAL, an open one reports
+// the events asked for plus POLLERR and POLLHUP. It returns how many
+// entries have revents set. Linux: fs/select.c (do_pollfd)
+func pollScan(b []byte, ready func(fd int) (uint32, bool)) int {
+	le := binary.LittleEndian
+	n := 0
+	for i := 0; i+8 <= len(b); i += 8 {
+		p := b[i:]
+		fd := int(int32(le.Uint32(p)))
+		var rev uint16
+		if fd >= 0 {
+			if ev, ok := ready(fd); !ok {
+				rev = unix.POLLNVAL
+			} else {
+				rev = uint16(ev) & (le.Uint16(p[4:]) | unix.POLLERR | unix.POLLHUP)
+			}
+		}
+		le.PutUint16(p[6:], rev)
+		if rev != 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // doSelect is select(2) on fd_set bitmaps. Linux: fs/select.c (do_select)
 func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, deadline time.Time, now bool) (uint64, error) {
-	if nfds < 0 || nfds > t.FDLimit() {
+	if nfds < 0 {
 		return 0, unix.EINVAL
 	}
+	// Descriptors beyond the table's size are not looked at, nor their
+	// bits read. Linux: fs/select.c (core_sys_select: max_fds)
+	nfds = min(nfds, t.FDs().MaxFDs())
 	size := (nfds + 63) / 64 * 8
 	sets := [3][]byte{}
 	addrs := [3]uint64{rAddr, wAddr, eAddr}
@@ -258,33 +276,20 @@ func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, deadline tim
 			}
 		}
 	}
-	const rMask = unix.POLLIN | unix.POLLHUP | unix.POLLERR
-	const wMask = unix.POLLOUT | unix.POLLERR
-	const eMask = unix.POLLPRI
-	masks := [3]uint32{rMask, wMask, eMask}
 	for {
-		out := [3][]byte{make([]byte, size), make([]byte, size), make([]byte, size)}
-		n := 0
 		var chans []<-chan struct{}
-		for fd := 0; fd < nfds; fd++ {
-			bit, byteI := byte(1)<<(fd%8), fd/8
-			want := sets[0][byteI]&bit != 0 || sets[1][byteI]&bit != 0 || sets[2][byteI]&bit != 0
-			if !want {
-				continue
-			}
+		out, n, err := selectScan(sets, nfds, func(fd int) (uint32, bool) {
 			f, err := getFile(t, fd)
 			if err != nil {
-				return 0, unix.EBADF
+				return 0, false
 			}
 			ev, ch := vfs.Readiness(f)
 			f.DecRef()
 			chans = append(chans, ch)
-			for i := range sets {
-				if sets[i][byteI]&bit != 0 && ev&masks[i] != 0 {
-					out[i][byteI] |= bit
-					n++
-				}
-			}
+			return ev, true
+		})
+		if err != nil {
+			return 0, err
 		}
 		if n > 0 || now {
 			return uint64(n), copySets(t, addrs, out)
@@ -296,6 +301,45 @@ func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, deadline tim
 			return 0, waitErr(err)
 		}
 	}
+}
+
+// Readiness that answers each fd_set. Linux: fs/select.c (POLLIN_SET,
+// POLLOUT_SET, POLLEX_SET)
+const (
+	selectIn  = unix.EPOLLRDNORM | unix.EPOLLRDBAND | unix.POLLIN | unix.POLLHUP | unix.POLLERR
+	selectOut = unix.EPOLLWRBAND | unix.EPOLLWRNORM | unix.POLLOUT | unix.POLLERR
+	selectEx  = unix.POLLPRI
+)
+
+// selectScan answers the read, write and except fd_sets for the fds below
+// nfds from ready, which gives an open file's readiness (false: the fd is
+// not open, which is EBADF when any set asks for it). Each set holds at
+// least nfds bits. It returns the result sets and the number of bits set
+// in them.
+func selectScan(sets [3][]byte, nfds int, ready func(fd int) (uint32, bool)) ([3][]byte, int, error) {
+	masks := [3]uint32{selectIn, selectOut, selectEx}
+	var out [3][]byte
+	for i := range out {
+		out[i] = make([]byte, len(sets[i]))
+	}
+	n := 0
+	for fd := 0; fd < nfds; fd++ {
+		bit, byteI := byte(1)<<(fd%8), fd/8
+		if (sets[0][byteI]|sets[1][byteI]|sets[2][byteI])&bit == 0 {
+			continue
+		}
+		ev, ok := ready(fd)
+		if !ok {
+			return out, 0, unix.EBADF
+		}
+		for i := range sets {
+			if sets[i][byteI]&bit != 0 && ev&masks[i] != 0 {
+				out[i][byteI] |= bit
+				n++
+			}
+		}
+	}
+	return out, n, nil
 }
 
 func copySets(t *kernel.Task, addrs [3]uint64, sets [3][]byte) error {

@@ -61,7 +61,7 @@ func init() {
 	})
 	reg(unix.SYS_SET_TID_ADDRESS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		t.SetClearChildTID(a[0])
-		return uint64(t.TID()), nil
+		return uint64(t.VPID(t.TID())), nil // task_pid_vnr
 	})
 	reg(unix.SYS_SET_ROBUST_LIST, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if a[1] != 24 {

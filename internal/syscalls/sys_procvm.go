@@ -17,8 +17,10 @@ func init() {
 // ends the transfer, which reports the bytes moved before it (or the
 // error if there were none). Linux: mm/process_vm_access.c (process_vm_rw)
 func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
-	pid, lcnt, rcnt := a.Int(0), a[2], a[4]
-	if a[5] != 0 || lcnt > 1024 || rcnt > 1024 {
+	// The local count is an unsigned int to import_iovec; the remote one
+	// is checked whole, and only once there is something to move.
+	pid, lcnt, rcnt := a.Int(0), uint32(a[2]), a[4]
+	if a[5] != 0 || lcnt > uioMaxIOV {
 		return 0, unix.EINVAL
 	}
 	local, err := readIovecs(t, a[1], int(lcnt))
@@ -32,7 +34,15 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 	if want == 0 {
 		return 0, nil
 	}
-	remote, err := readIovecs(t, a[3], int(rcnt))
+	if rcnt > uioMaxIOV {
+		return 0, unix.EINVAL
+	}
+	// The remote iovecs are decoded only: no access_ok, no length cut.
+	rb, err := copyInIovecs(t, a[3], int(rcnt))
+	if err != nil {
+		return 0, err
+	}
+	remote, err := decodeIovecs(rb)
 	if err != nil {
 		return 0, err
 	}

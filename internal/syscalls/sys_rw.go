@@ -58,6 +58,10 @@ func init() {
 // maxRW is MAX_RW_COUNT: the most one read or write moves.
 const maxRW = 0x7ffff000
 
+// taskSizeMax is where access_ok's user address space ends (x86-64,
+// 4-level paging). Linux: arch/x86/include/asm/page_64_types.h
+const taskSizeMax = 1<<47 - abi.PageSize
+
 // ioChunk bounds how much guest memory is held at once for one transfer.
 const ioChunk = 1 << 20
 
@@ -132,29 +136,61 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 // iovec is one struct iovec.
 type iovec struct{ base, len uint64 }
 
-// readIovecs reads cnt iovecs at addr.
+// readIovecs reads cnt iovecs at addr and imports them (importIovecs).
 func readIovecs(t *kernel.Task, addr uint64, cnt int) ([]iovec, error) {
-	if cnt < 0 || cnt > 1024 {
+	b, err := copyInIovecs(t, addr, cnt)
+	if err != nil {
+		return nil, err
+	}
+	return importIovecs(b)
+}
+
+// copyInIovecs reads the raw array of cnt iovecs at addr.
+func copyInIovecs(t *kernel.Task, addr uint64, cnt int) ([]byte, error) {
+	if cnt < 0 || cnt > uioMaxIOV {
 		return nil, unix.EINVAL
 	}
 	b := make([]byte, 16*cnt)
 	if err := t.CopyIn(addr, b); err != nil {
 		return nil, err
 	}
-	out := make([]iovec, cnt)
-	var total uint64
+	return b, nil
+}
+
+// decodeIovecs decodes an array of struct iovec: EINVAL for a length
+// that is negative as a ssize_t. Linux: lib/iov_iter.c (iovec_from_user)
+func decodeIovecs(b []byte) ([]iovec, error) {
+	le := binary.LittleEndian
+	out := make([]iovec, len(b)/16)
 	for i := range out {
-		out[i] = iovec{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		out[i] = iovec{le.Uint64(b[16*i:]), le.Uint64(b[16*i+8:])}
 		if int64(out[i].len) < 0 {
 			return nil, unix.EINVAL
 		}
-		total += out[i].len
-		if total > maxRW {
-			out[i].len -= total - maxRW
-			return out[:i+1], nil
-		}
 	}
 	return out, nil
+}
+
+// importIovecs decodes an iovec array as readv, writev, sendmsg and the
+// local side of process_vm_* take it: EINVAL for any negative length,
+// EFAULT for any segment (even an empty one) that does not end within
+// the user address space, and the lengths cut so that their
+// total is at most MAX_RW_COUNT (later segments become empty).
+// Linux: lib/iov_iter.c (__import_iovec: access_ok on each segment)
+func importIovecs(b []byte) ([]iovec, error) {
+	iov, err := decodeIovecs(b)
+	if err != nil {
+		return nil, err
+	}
+	var total uint64
+	for i, v := range iov {
+		if end := v.base + v.len; end < v.base || end > taskSizeMax {
+			return nil, unix.EFAULT
+		}
+		iov[i].len = min(v.len, maxRW-total)
+		total += iov[i].len
+	}
+	return iov, nil
 }
 
 // rwv is readv/writev and their positioned forms.

@@ -122,53 +122,40 @@ const (
 	ssOnStack    = 1
 	ssDisable    = 2
 	ssAutoDisarm = 1 << 31
-	minSigStkSz  = 2048
 )
 
 func sysSigaltstack(t *kernel.Task, a kernel.Args) (uint64, error) {
 	ss, oss := a[0], a[1]
 	old := t.AltStack()
+	sp := t.Regs().Rsp
 	if ss != 0 {
 		var b [24]byte
 		if err := t.CopyIn(ss, b[:]); err != nil {
 			return 0, err
 		}
 		le := binary.LittleEndian
-		ns := kernel.SigAltStack{SP: le.Uint64(b[0:]), Flags: int32(le.Uint32(b[8:])), Size: le.Uint64(b[16:])}
-		mode := uint32(ns.Flags) &^ ssAutoDisarm
-		if mode != 0 && mode != ssDisable && mode != ssOnStack {
-			return 0, unix.EINVAL
-		}
-		if onAltStack(t, old) {
-			return 0, unix.EPERM
-		}
-		if mode == ssDisable {
-			ns = kernel.SigAltStack{Flags: ssDisable}
-		} else if ns.Size < minSigStkSz {
-			return 0, unix.ENOMEM
+		ns, err := old.Change(kernel.SigAltStack{SP: le.Uint64(b[0:]), Flags: int32(le.Uint32(b[8:])), Size: le.Uint64(b[16:])}, sp)
+		if err != nil {
+			return 0, err
 		}
 		t.SetAltStack(ns)
 	}
 	if oss != 0 {
+		// Linux: kernel/signal.c (do_sigaltstack: sas_ss_flags)
 		var b [24]byte
 		le := binary.LittleEndian
-		fl := old.Flags
+		fl := uint32(old.Flags) & ssAutoDisarm
 		if old.Size == 0 {
-			fl = ssDisable
-		} else if onAltStack(t, old) {
+			fl |= ssDisable
+		} else if uint32(old.Flags)&ssAutoDisarm == 0 && sp > old.SP && sp-old.SP <= old.Size {
 			fl |= ssOnStack
 		}
 		le.PutUint64(b[0:], old.SP)
-		le.PutUint32(b[8:], uint32(fl))
+		le.PutUint32(b[8:], fl)
 		le.PutUint64(b[16:], old.Size)
 		return 0, t.CopyOut(oss, b[:])
 	}
 	return 0, nil
-}
-
-func onAltStack(t *kernel.Task, s kernel.SigAltStack) bool {
-	sp := t.Regs().Rsp
-	return s.Size != 0 && sp > s.SP && sp <= s.SP+s.Size
 }
 
 func kill(t *kernel.Task, pid, sig int) (uint64, error) {

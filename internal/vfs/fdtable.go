@@ -51,6 +51,19 @@ func (t *FDTable) Install(f *File, min int, cloexec bool, limit int) (int, error
 	return fd, nil
 }
 
+// MaxFDs is the size Linux's table would have: 64 descriptors, doubled
+// as often as the highest descriptor ever installed needs (select(2)
+// looks no further). Linux: fs/file.c (alloc_fdtable)
+func (t *FDTable) MaxFDs() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 64
+	for n < len(t.fds) {
+		n *= 2
+	}
+	return n
+}
+
 func (t *FDTable) grow(fd int) {
 	for len(t.fds) <= fd {
 		t.fds = append(t.fds, fdEntry{})

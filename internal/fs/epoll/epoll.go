@@ -11,6 +11,10 @@ import (
 	"glassbox/internal/vfs"
 )
 
+// exclusiveOK are the events an EPOLLEXCLUSIVE entry may ask for.
+// Linux: fs/eventpoll.c (EPOLLEXCLUSIVE_OK_BITS)
+const exclusiveOK = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP | unix.EPOLLWAKEUP | unix.EPOLLET | unix.EPOLLEXCLUSIVE
+
 // Event is one struct epoll_event.
 type Event struct {
 	Events uint32
@@ -89,6 +93,12 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 		return unix.EPERM // regular files and directories can't be watched
 	}
 	tin, nested := FromFile(f)
+	// EPOLLEXCLUSIVE only on an add, of a file that is not an epoll, with
+	// only the events it allows. Linux: fs/eventpoll.c (do_epoll_ctl)
+	if op != unix.EPOLL_CTL_DEL && ev.Events&unix.EPOLLEXCLUSIVE != 0 &&
+		(op == unix.EPOLL_CTL_MOD || op == unix.EPOLL_CTL_ADD && (nested || ev.Events&^exclusiveOK != 0)) {
+		return unix.EINVAL
+	}
 	if nested && op == unix.EPOLL_CTL_ADD {
 		// Loop and depth checks hold nestMu until the entry is in.
 		nestMu.Lock()
@@ -121,6 +131,9 @@ func (in *Instance) Ctl(op, fd int, f *vfs.File, ev Event) error {
 	case unix.EPOLL_CTL_MOD:
 		if e == nil {
 			return unix.ENOENT
+		}
+		if e.events&unix.EPOLLEXCLUSIVE != 0 {
+			return unix.EINVAL // an exclusive entry cannot be modified
 		}
 		e.events, e.data, e.disabled, e.seen = ev.Events|always, ev.Data, false, nil
 	case unix.EPOLL_CTL_DEL:
