@@ -36,9 +36,10 @@ import (
 //     the CPUs delays them.
 //   - At most ncpu/2 pairs spin at once (spin tokens): never more pollers
 //     than CPUs. And only on an otherwise idle host: a probe starts only
-//     when the host's runnable count (/proc/loadavg) is the reader alone,
-//     and spinning ends at a window whose count shows anyone besides the
-//     pair, or at one hand-off slower than spinStall. Without this, two
+//     when the host's runnable count (/proc/loadavg) shows at most one
+//     thread besides the reader, and spinning ends at a window whose
+//     count shows more than one besides the pair, or at one hand-off
+//     slower than spinStall. Without this, two
 //     sandboxes spinning side by side (or any busy process) made pollers
 //     wait out each other's time slices: rare hand-offs took 20-60 ms.
 //
@@ -57,6 +58,9 @@ const (
 	// many hand-offs: long enough to see the scheduler's time slices.
 	window     = 20 * time.Millisecond
 	minSamples = 32
+	// probeWarm hand-offs start a probe uncounted: the stub thread, just
+	// moved to the other CPU, wakes there cold.
+	probeWarm = 8
 	// spinStall is a hand-off that ends spinning at once however cheap
 	// the others were: a poller that waited out other threads.
 	spinStall  = time.Millisecond
@@ -109,6 +113,7 @@ type pairSpin struct {
 	backoff int64
 	kept    bool // spin mode has passed its probe
 	strikes int  // hand-offs of this probe dearer than sleeping
+	warm    int  // hand-offs of the probe not counted yet (see probeWarm)
 	calls   uint // adapt calls: the clock is read on every 16th only
 }
 
@@ -149,9 +154,10 @@ func (t *thread) adapt() {
 		if now < ps.probeAt {
 			return
 		}
-		// Only this thread (reading) may be running: the pair needs two
-		// CPUs nobody else wants.
-		if runnable() > t.proc.p.ncpu-1 {
+		// The pair needs two CPUs nobody else wants: besides this thread
+		// (reading), at most one other may be runnable (there is always
+		// some kernel thread's work).
+		if runnable() > t.proc.p.ncpu {
 			t.backOff(s)
 			return
 		}
@@ -164,13 +170,13 @@ func (t *thread) adapt() {
 			t.backOff(s)
 			return
 		}
-		ps.on, ps.kept, ps.strikes = true, false, 0
+		ps.on, ps.kept, ps.strikes, ps.warm = true, false, 0, probeWarm
 		t.setStubSpin(stubSpin)
 		return
 	}
 	// A probe must halve the cost; spinning is kept while it is cheaper
-	// and while no thread but the pair's two wants a CPU.
-	if ((!ps.kept && mean*2 < ps.base) || (ps.kept && mean < ps.base)) && runnable() <= t.proc.p.ncpu {
+	// and while at most one thread besides the pair's two wants a CPU.
+	if ((!ps.kept && mean*2 < ps.base) || (ps.kept && mean < ps.base)) && runnable() <= t.proc.p.ncpu+1 {
 		ps.kept = true
 		ps.backoff = int64(backoffMin)
 		return
@@ -240,18 +246,22 @@ func (t *thread) handedOff() {
 	if r == 0 || wake < r || trap < wake || seen < trap {
 		return
 	}
+	if ps.on && ps.warm > 0 {
+		ps.warm--
+		return
+	}
 	lat := (wake - r) + (seen - trap)
 	ps.sum += lat
 	ps.n++
 	if ps.on && ps.base != 0 && !t.proc.p.spinSt.always {
-		// A hand-off dearer than sleeping ends a probe at once (on a busy
-		// CPU a poller waits out another thread's time slice, and every
-		// hand-off of the window would); spinning that passed its probe
-		// ends when one costs many times more.
+		// A probe ends early when a quarter of its hand-offs (eight at
+		// least) cost more than sleeping: on a busy CPU a poller waits
+		// out other threads' time slices. Any spinning ends at one
+		// hand-off many times dearer than sleeping, or over spinStall.
 		if lat > ps.base {
 			ps.strikes++
 		}
-		if (!ps.kept && ps.strikes >= 2) || lat > 16*ps.base || lat > t.proc.p.spinSt.maxLat {
+		if (!ps.kept && ps.strikes >= 8 && 4*uint64(ps.strikes) > ps.n) || lat > 16*ps.base || lat > t.proc.p.spinSt.maxLat {
 			t.spinOff()
 			t.backOff(&t.proc.p.spinSt)
 			ps.sum, ps.n = 0, 0
