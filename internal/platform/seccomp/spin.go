@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,7 +72,10 @@ const (
 // spinState is the platform's share of spin mode.
 type spinState struct {
 	enabled bool
-	maxLat  uint64 // TSC ticks of spinStall: one hand-off this slow ends spinning
+	// maxLat is spinStall in TSC ticks (one hand-off this slow ends
+	// spinning), measured at the first probe.
+	maxLat     uint64
+	maxLatOnce sync.Once
 	// always keeps every pair spinning from its first hand-off (tests).
 	always bool
 	tokens atomic.Int32
@@ -80,7 +84,6 @@ type spinState struct {
 
 func (s *spinState) init(ncpu int, enabled bool) {
 	s.start = time.Now()
-	s.maxLat = tscPerStall()
 	s.enabled = enabled && ncpu >= 2
 	s.tokens.Store(int32(ncpu / 2))
 }
@@ -126,6 +129,7 @@ func (t *thread) adapt() {
 	ps := &t.spin
 	if s.always {
 		if !ps.on && s.take() {
+			s.maxLatOnce.Do(func() { s.maxLat = tscPerStall() })
 			unix.SchedSetaffinity(t.tid, cpuSet((t.cpu+1)%t.proc.p.ncpu))
 			ps.on, ps.kept = true, true
 			t.setStubSpin(stubSpin)
@@ -164,6 +168,7 @@ func (t *thread) adapt() {
 		if !s.take() {
 			return
 		}
+		s.maxLatOnce.Do(func() { s.maxLat = tscPerStall() })
 		other := (t.cpu + 1) % t.proc.p.ncpu
 		if unix.SchedSetaffinity(t.tid, cpuSet(other)) != nil {
 			s.tokens.Add(1)
