@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strings"
@@ -61,8 +62,10 @@ func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 			"domainname":   gen(func(s System) string { return s.Domainname + "\n" }),
 			"ngroups_max":  fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"boot_id":       fixed(bootID() + "\n"),
-				"uuid":          fixed(bootID() + "\n"),
+				"boot_id": fixed(bootID() + "\n"),
+				"uuid": synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) {
+					return []byte(newUUID() + "\n"), nil
+				}),
 				"entropy_avail": host("kernel/random/entropy_avail"),
 				"poolsize":      host("kernel/random/poolsize"),
 			}),
@@ -103,15 +106,18 @@ func merge(extra, m map[string]vfs.Inode) map[string]vfs.Inode {
 
 // bootID names this sandbox's boot, fixed per glassbox process (made
 // when /proc is first built).
-var bootID = sync.OnceValue(func() string {
-	b := make([]byte, 16)
-	f, err := os.Open("/dev/urandom")
-	if err == nil {
-		f.Read(b)
-		f.Close()
-	}
+var bootID = sync.OnceValue(newUUID)
+
+// newUUID returns a random (version 4) UUID, as each read of
+// /proc/sys/kernel/random/uuid gives. Linux: drivers/char/random.c
+// (proc_do_uuid, generate_random_uuid)
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-})
+}
 
 // hostFile reads a host file glassbox passes through (hardware facts).
 func hostFile(path string) []byte {
