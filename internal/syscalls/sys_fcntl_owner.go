@@ -142,3 +142,31 @@ func setAsync(t *kernel.Task, f *vfs.File, fd int, was bool) {
 		})
 	}
 }
+
+// Socket ioctls that are F_SETOWN and F_GETOWN by other names (x/sys has
+// only the SIOC pair). Linux: net/socket.c (sock_ioctl)
+const (
+	fiosetown = 0x8901
+	fiogetown = 0x8903
+)
+
+// sockOwnerIoctl answers FIOSETOWN/SIOCSPGRP and FIOGETOWN/SIOCGPGRP on a
+// socket (an int in guest memory each way); ok is false for other
+// commands.
+func sockOwnerIoctl(t *kernel.Task, f *vfs.File, cmd uint32, arg uint64) (r uint64, ok bool, err error) {
+	var b [4]byte
+	switch cmd {
+	case fiosetown, unix.SIOCSPGRP:
+		if err := t.CopyIn(arg, b[:]); err != nil {
+			return 0, true, err
+		}
+		who := int32(binary.LittleEndian.Uint32(b[:]))
+		_, err := fcntlOwner(t, f, unix.F_SETOWN, uint64(int64(who)))
+		return 0, true, err
+	case fiogetown, unix.SIOCGPGRP:
+		who, _ := fcntlOwner(t, f, unix.F_GETOWN, 0)
+		binary.LittleEndian.PutUint32(b[:], uint32(who))
+		return 0, true, t.CopyOut(arg, b[:])
+	}
+	return 0, false, nil
+}

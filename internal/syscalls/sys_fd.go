@@ -246,6 +246,9 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return ioctlPeer(t, f, int(int32(a[2])))
 	}
 	if s, err := sockOf(f); err == nil {
+		if r, ok, err := sockOwnerIoctl(t, f, cmd, a[2]); ok {
+			return r, err
+		}
 		// Interface ioctls work on a socket of any family (dev_ioctl).
 		if _, isInet := s.(inetSock); !isInet {
 			if r, ok, err := inetStack(t).InterfaceIoctl(t, cmd, a[2]); ok {
