@@ -197,6 +197,22 @@ func timeLeft(t *kernel.Task, addr uint64, deadline time.Time, isTimeval bool, e
 	return err
 }
 
+// readinessOf is the scan's look at one descriptor for poll and select:
+// its ready events, false for a closed one; the channel that says when
+// they change joins chans.
+func readinessOf(t *kernel.Task, chans *[]<-chan struct{}) func(fd int) (uint32, bool) {
+	return func(fd int) (uint32, bool) {
+		f, err := getFile(t, fd)
+		if err != nil {
+			return 0, false
+		}
+		ev, ch := vfs.Readiness(f)
+		f.DecRef()
+		*chans = append(*chans, ch)
+		return ev, true
+	}
+}
+
 // doPoll is poll(2). Linux: fs/select.c (do_sys_poll)
 func doPoll(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (uint64, error) {
 	if nfds > uint64(t.FDLimit()) {
@@ -208,16 +224,7 @@ func doPoll(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (ui
 	}
 	for {
 		var chans []<-chan struct{}
-		n := pollScan(b, func(fd int) (uint32, bool) {
-			f, err := getFile(t, fd)
-			if err != nil {
-				return 0, false
-			}
-			ev, ch := vfs.Readiness(f)
-			f.DecRef()
-			chans = append(chans, ch)
-			return ev, true
-		})
+		n := pollScan(b, readinessOf(t, &chans))
 		if n > 0 || now {
 			return uint64(n), t.CopyOut(addr, b)
 		}
@@ -278,16 +285,7 @@ func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, deadline tim
 	}
 	for {
 		var chans []<-chan struct{}
-		out, n, err := selectScan(sets, nfds, func(fd int) (uint32, bool) {
-			f, err := getFile(t, fd)
-			if err != nil {
-				return 0, false
-			}
-			ev, ch := vfs.Readiness(f)
-			f.DecRef()
-			chans = append(chans, ch)
-			return ev, true
-		})
+		out, n, err := selectScan(sets, nfds, readinessOf(t, &chans))
 		if err != nil {
 			return 0, err
 		}
