@@ -220,7 +220,7 @@ func (s *Sandbox) Signal(sig int, all bool) error {
 	}
 	for _, pid := range s.k.PIDs() {
 		if tg := s.k.ThreadGroupByPID(pid); tg != nil {
-			tg.SignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER})
+			tg.SignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, Host: true})
 		}
 	}
 	return nil

@@ -248,3 +248,62 @@ func TestFuzzSeed1003StatfsMagicLink(t *testing.T) {
 	expect(t, "native", native, "statfs of fd 0: 0, type 0x50495045\nstatfs of fd 1: 0, type 0x50495045\n"+
 		"statfs of fd 2: 0, type 0x1021994\n", 0)
 }
+
+// fuzzSeed2C: a child whose clone asked for SIGKILL as its exit signal
+// outlived its parent; reparented, its end sent SIGKILL to its new parent
+// (the fuzzer's supervisor, pid 1). Linux sends SIGCHLD to a new parent,
+// and to a parent that has exec'd since the clone.
+const fuzzSeed2C = `#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// forkWith is fork whose child's exit signal is sig.
+static pid_t forkWith(int sig) { return syscall(SYS_clone, sig, 0, 0, 0, 0); }
+
+int main(int argc, char **argv) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strcmp(argv[1], "after-exec") == 0) {
+		// The exec'd program: the child made before the exec ends now,
+		// and its SIGUSR1 exit signal became SIGCHLD.
+		int st;
+		pid_t w = waitpid(-1, &st, __WALL);
+		printf("after exec: reaped a child: %d, exit %d\n", w > 0, WEXITSTATUS(st));
+		return 0;
+	}
+	// 1. An orphan whose exit signal is SIGKILL, reparented to us (a
+	// subreaper): we hear SIGCHLD.
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid_t m = fork();
+	if (m == 0) {
+		if (forkWith(SIGKILL) == 0) {
+			usleep(100000);
+			_exit(7);
+		}
+		_exit(0);
+	}
+	int st;
+	waitpid(m, &st, 0);
+	pid_t w = waitpid(-1, &st, __WALL);
+	printf("subreaper alive, reaped the orphan: %d, exit %d\n", w > 0, WEXITSTATUS(st));
+	// 2. A child whose exit signal is SIGUSR1 ends after we exec'd.
+	if (forkWith(SIGUSR1) == 0) {
+		usleep(200000);
+		_exit(3);
+	}
+	execl("/proc/self/exe", argv[0], "after-exec", (char *)NULL);
+	return 1;
+}
+`
+
+// TestFuzzSeed2ReparentedExitSignal: seed 2's supervisor died of an
+// orphan's SIGKILL exit signal.
+func TestFuzzSeed2ReparentedExitSignal(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{compileC(t, "fuzz-seed2", fuzzSeed2C)})
+}

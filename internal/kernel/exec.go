@@ -323,6 +323,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	t.regs = platform.Regs{Rip: res.Entry, Rsp: res.SP, Cs: abi.UserCS, Ss: abi.UserDS, Eflags: 0x200}
 	tg := t.tg
 	tg.adoptExe(img)
+	tg.execGen.Add(1)
 	tg.mu.Lock()
 	tg.exe = exePath
 	tg.exeName = img.name

@@ -148,6 +148,10 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 			c.mu.Lock()
 			c.parent = reaper
 			c.mu.Unlock()
+			// "We don't want people slaying init": the new parent
+			// hears of the end with SIGCHLD, whatever clone asked.
+			// Linux: kernel/exit.c (reparent_leader)
+			c.exitSignal = abi.SIGCHLD
 			reaper.children = append(reaper.children, c)
 			initWoken = initWoken || c.zombie
 		}
@@ -180,7 +184,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	// Linux: kernel/exit.c (reparent_leader's caller, forget_original_parent)
 	for _, c := range children {
 		if sig := c.PdeathSig(); sig != 0 {
-			c.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(tg.pid)})
+			c.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(tg.pid), Sender: int32(tg.pid)})
 		}
 	}
 	k.orphanCheck(tg, parent, children)
@@ -193,6 +197,9 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 func (tg *ThreadGroup) tellParentLocked() int {
 	parent := tg.parent
 	sig := tg.exitSignal
+	if sig != abi.SIGCHLD && tg.parentExecGen != parent.execGen.Load() {
+		sig = abi.SIGCHLD // the parent has exec'd since. Linux: kernel/signal.c (do_notify_parent)
+	}
 	if sig == abi.SIGCHLD {
 		// A parent ignoring SIGCHLD (or with SA_NOCLDWAIT) never sees
 		// zombies: the child is reaped at once.

@@ -118,6 +118,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.sharesVM = shareVM
 	ptg.mu.Unlock()
 	ctg.exitSignal = a.ExitSignal
+	ctg.parentExecGen = ptg.execGen.Load()
 	if f&unix.CLONE_SIGHAND != 0 {
 		ctg.sigp.Store(ptg.handlers()) // one table: sigaction in either is seen by both
 	} else {

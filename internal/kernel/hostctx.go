@@ -43,7 +43,7 @@ func (k *Kernel) SignalInit(sig int, group bool) {
 	if init == nil {
 		return
 	}
-	info := SigInfo{Signo: int32(sig), Code: abi.SI_USER}
+	info := SigInfo{Signo: int32(sig), Code: abi.SI_USER, Host: true}
 	if !group {
 		init.SignalInfo(info)
 		return

@@ -63,7 +63,7 @@ func (p *Process) Status() ExitStatus {
 
 // Signal sends sig to the process from outside the sandbox.
 func (p *Process) Signal(sig int) {
-	p.tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_USER})
+	p.tg.SignalInfo(SigInfo{Signo: int32(sig), Code: abi.SI_USER, Host: true})
 }
 
 // errHeldExit ends a held task that was told to exit before it ran.

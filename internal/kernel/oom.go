@@ -25,7 +25,18 @@ const oomMaxRetries = 3
 // oom handles an allocation that failed at the memory limit. It reports
 // whether the task should retry (false: it is being killed).
 func (t *Task) oom() bool {
-	victim := t.k.oomVictim()
+	victim, exiting := t.k.oomVictim()
+	if exiting != nil {
+		// A process on its way out (an earlier victim, say) frees its
+		// memory soon: wait for it rather than kill another.
+		// Linux: mm/oom_kill.c (oom_evaluate_task: abort while a victim exits)
+		if !t.k.oomAwait(exiting) {
+			// Stuck on its way out: count it no more (Linux's OOM
+			// reaper gives up on it the same way: MMF_OOM_SKIP).
+			exiting.oomSkip.Store(true)
+		}
+		return true
+	}
 	if victim == nil || t.oomRetries >= oomMaxRetries {
 		victim = t.tg
 	}
@@ -35,52 +46,82 @@ func (t *Task) oom() bool {
 		return false
 	}
 	t.oomRetries++
+	t.k.oomAwait(victim)
+	return true
+}
+
+// oomAwait waits, at most oomWait, until tg's memory is given back (its
+// last thread has finished: it is a zombie). It reports whether it was.
+func (k *Kernel) oomAwait(tg *ThreadGroup) bool {
 	deadline := time.Now().Add(oomWait)
 	for time.Now().Before(deadline) {
-		t.k.mu.Lock()
-		gone := victim.zombie
-		t.k.mu.Unlock()
+		k.mu.Lock()
+		gone := tg.zombie
+		k.mu.Unlock()
 		if gone {
-			break
+			return true
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return true
+	return false
 }
 
 // oomVictim picks the live process whose address space holds the most
 // resident pages (each address space counted for one of its processes).
-func (k *Kernel) oomVictim() *ThreadGroup {
+// If a process that is exiting still holds resident pages, it returns
+// that one as exiting instead: its memory is coming back.
+func (k *Kernel) oomVictim() (victim, exiting *ThreadGroup) {
 	k.mu.Lock()
 	var tgs []*ThreadGroup
 	seen := map[*ThreadGroup]bool{}
 	for _, t := range k.tasks {
-		if !seen[t.tg] {
+		if !seen[t.tg] && !t.tg.zombie {
 			seen[t.tg] = true
 			tgs = append(tgs, t.tg)
 		}
 	}
 	k.mu.Unlock()
-	var best *ThreadGroup
-	var bestRSS uint64
-	mms := map[*mm.MM]bool{}
+	type proc struct {
+		tg     *ThreadGroup
+		m      *mm.MM
+		exited bool
+	}
+	var procs []proc
+	live := map[*mm.MM]bool{} // address spaces a live process uses
 	for _, tg := range tgs {
 		tg.mu.Lock()
-		exited := tg.exited
-		var m *mm.MM
+		p := proc{tg: tg, exited: tg.exited}
 		if len(tg.tasks) > 0 {
-			m = tg.tasks[0].memShared()
+			p.m = tg.tasks[0].memShared()
 		}
 		tg.mu.Unlock()
-		if exited || m == nil || mms[m] {
+		if p.m == nil {
 			continue
 		}
-		mms[m] = true
-		if rss := m.Resident(); best == nil || rss > bestRSS || rss == bestRSS && tg.pid > best.pid {
-			best, bestRSS = tg, rss
+		procs = append(procs, p)
+		if !p.exited {
+			live[p.m] = true
 		}
 	}
-	return best
+	var bestRSS uint64
+	counted := map[*mm.MM]bool{}
+	for _, p := range procs {
+		if counted[p.m] || p.exited && (live[p.m] || p.tg.oomSkip.Load()) {
+			continue // an exit that frees no memory (CLONE_VM)
+		}
+		counted[p.m] = true
+		rss := p.m.Resident()
+		if p.exited {
+			if rss > 0 {
+				exiting = p.tg
+			}
+			continue
+		}
+		if victim == nil || rss > bestRSS || rss == bestRSS && p.tg.pid > victim.pid {
+			victim, bestRSS = p.tg, rss
+		}
+	}
+	return victim, exiting
 }
 
 // oomKill kills tg and says so.
@@ -91,7 +132,19 @@ func (k *Kernel) oomKill(tg *ThreadGroup) {
 	if already {
 		return
 	}
-	k.Logf("out of memory: killed pid %d (%s)", tg.pid, tg.Comm())
+	var m *mm.MM
+	tg.mu.Lock()
+	if len(tg.tasks) > 0 {
+		m = tg.tasks[0].memShared()
+	}
+	tg.mu.Unlock()
+	var rss uint64
+	if m != nil {
+		rss = m.Resident()
+	}
+	mf := k.cfg.MemFile
+	k.Logf("out of memory: killed pid %d (%s), resident %d KiB; the sandbox holds %d KiB, %d KiB of it in files",
+		tg.pid, tg.Comm(), rss*4, mf.Stats().InUse*4, mf.Held()*4)
 	k.stats.oomKills.Add(1)
 	if tr := k.cfg.Tracer; tr.On(trace.Mem) {
 		tr.Emit(&trace.Event{Kind: trace.Mem, PID: tg.pid, Detail: "out of memory: killed by the OOM killer"})

@@ -246,6 +246,7 @@ func (t *Task) PidFDSendSignal(p *PidFD, sig int, info *SigInfo, scope int) erro
 			info.Code = abi.SI_TKILL
 		}
 	}
+	info.Sender = int32(t.tg.pid)
 	if scope == PidFDSignalProcessGroup {
 		return t.signalGroupOf(p.ID(), sig, *info)
 	}

@@ -79,6 +79,7 @@ func (t *Task) assignPIDs(ns *pidNS, newProcess bool) error {
 		nr := n.next
 		if n == ns && nr == 1 {
 			n.init = t.tg
+			t.tg.unkillable.Store(true)
 		}
 		if n.kpid == nil {
 			n.kpid, n.local = map[int]int{}, map[int]int{}

@@ -25,6 +25,13 @@ type SigInfo struct {
 	Poll bool
 	Band int64
 	FD   int32
+	// Sender is the kernel pid of the process whose system call sent it
+	// (kill, tgkill, sigqueue, pidfd_send_signal, a parent's death);
+	// 0: the kernel. Never encoded: PID is what the receiver sees.
+	Sender int32
+	// Host marks a signal glassbox' user sent from outside the sandbox
+	// (never encoded): a namespace init's protection does not apply.
+	Host bool
 }
 
 // Encode lays info out as the 128-byte siginfo_t.

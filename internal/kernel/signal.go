@@ -205,7 +205,8 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 	sig := int(info.Signo)
 	t.tg.prepareSignal(sig)
 	t.mu.Lock()
-	if !t.sigmask.Has(sig) && t.tg.ignores(sig) && !t.traced.Load() {
+	blocked, traced := t.sigmask.Has(sig), t.traced.Load()
+	if !blocked && t.tg.ignores(sig) && !traced || t.tg.initDrops(&info, blocked, traced) {
 		// Ignored and not blocked: discarded at once, waking nobody.
 		// Linux: kernel/signal.c (sig_ignored)
 		t.mu.Unlock()
@@ -237,7 +238,8 @@ func (tg *ThreadGroup) SignalInfo(info SigInfo) bool {
 	// As Linux, the thread the sender named (the main thread here)
 	// decides whether a blocked signal may be ignored: a blocked one is
 	// kept, as its handler may change before it is unblocked.
-	if !first.SigMask().Has(sig) && tg.ignores(sig) && !first.traced.Load() {
+	blocked, traced := first.SigMask().Has(sig), first.traced.Load()
+	if !blocked && tg.ignores(sig) && !traced || tg.initDrops(&info, blocked, traced) {
 		return false
 	}
 	queued := tg.queueShared(info)
@@ -331,6 +333,10 @@ func (t *Task) act(sig int, info *SigInfo) bool {
 			return false
 		}
 	}
+	if t.initIgnoresDefault(sig, info) {
+		t.traceSignal(sig, "default action: ignored by a namespace's init")
+		return false
+	}
 	switch defaultActionOf(sig) {
 	case actStop:
 		t.groupStop(sig)
@@ -377,6 +383,12 @@ func (t *Task) forceSignal(info SigInfo) {
 		t.mu.Lock()
 		t.sigmask &^= abi.SigBit(sig)
 		t.mu.Unlock()
+		a = SigAction{}
+	}
+	if a.Handler == SigDfl && !t.traced.Load() {
+		// A namespace's init dies of it too (initsig.go).
+		// Linux: kernel/signal.c (force_sig_info_to_task)
+		t.tg.unkillable.Store(false)
 	}
 	t.mu.Lock()
 	t.pending.discard(abi.SigBit(sig)) // this instance is the one that counts

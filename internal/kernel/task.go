@@ -44,11 +44,24 @@ type ThreadGroup struct {
 	sid      int
 	// stopFlag mirrors job.stopped for the run loop's cheap check.
 	stopFlag atomic.Bool
+	// unkillable: the process is a PID namespace's init, protected from
+	// signals with the default action (initsig.go). Set once when it is
+	// made, cleared by a fatal synchronous signal.
+	unkillable atomic.Bool
+	// oomSkip: the OOM killer waited for this exiting process's memory
+	// in vain and counts it no more (oom.go).
+	oomSkip atomic.Bool
 
 	// Process life, guarded by Kernel.mu: exitSignal is sent to the
 	// parent when the process ends (0: none); zombie is set when its last
 	// task has finished; reaped when a wait has collected it.
 	exitSignal int
+	// parentExecGen is the parent's execGen when this process was made:
+	// an exit signal other than SIGCHLD goes to the program that asked
+	// for it only, not to one the parent has exec'd since.
+	parentExecGen uint64
+	// execGen counts the process's execs.
+	execGen atomic.Uint64
 	zombie     bool
 	reaped     bool
 	// ptraceHeld: a tracer other than the parent collects the exit

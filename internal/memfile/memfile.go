@@ -274,6 +274,9 @@ func (f *File) Unpin(fr Frame) {
 // may stay in use when no process is left; Leaked compares.
 func (f *File) AddHeld(n int64) { f.held.Add(n) }
 
+// Held is how many frames files hold (the sum of AddHeld).
+func (f *File) Held() int64 { return f.held.Load() }
+
 // Leaked is how many frames are in use beyond those files hold. Once
 // every process of the sandbox is gone it must be 0: anything else is a
 // reference lost (a frame no one will ever free).

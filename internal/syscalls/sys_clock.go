@@ -40,7 +40,7 @@ func cpuClockNow(t *kernel.Task, clk int) (time.Duration, error) {
 	if clk&cpuClockWhichMask == cpuClockFD {
 		return 0, unix.EINVAL // no posix clock devices
 	}
-	pid := ^(clk >> 3)
+	pid := t.KPID(^(clk >> 3))
 	if clk&cpuClockPerThread != 0 {
 		o := t
 		if pid != 0 {

@@ -17,11 +17,13 @@ import (
 func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error) {
 	switch cmd {
 	case unix.F_GETOWN:
+		// Ids are kept as the kernel's and shown as the caller's PID
+		// namespace numbers them (0: not in it). Linux: fs/fcntl.c (f_getown: pid_vnr)
 		o := f.Owner()
 		if o.Type == fOwnerPGRP {
-			return uint64(-o.PID), nil
+			return uint64(-t.VPID(o.PID)), nil
 		}
-		return uint64(o.PID), nil
+		return uint64(t.VPID(o.PID)), nil
 	case unix.F_SETOWN:
 		who := int(int32(arg))
 		typ := fOwnerPID
@@ -31,7 +33,8 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 			}
 			typ, who = fOwnerPGRP, -who
 		}
-		if err := ownerExists(t, typ, who); err != nil {
+		who, err := ownerExists(t, typ, who)
+		if err != nil {
 			return 0, err
 		}
 		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID}, t.Kernel().Sigurg)
@@ -40,7 +43,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		o := f.Owner()
 		b := make([]byte, 8)
 		binary.LittleEndian.PutUint32(b, uint32(o.Type))
-		binary.LittleEndian.PutUint32(b[4:], uint32(o.PID))
+		binary.LittleEndian.PutUint32(b[4:], uint32(t.VPID(o.PID)))
 		return 0, t.CopyOut(arg, b)
 	case unix.F_SETOWN_EX:
 		b := make([]byte, 8)
@@ -53,7 +56,8 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 		default:
 			return 0, unix.EINVAL
 		}
-		if err := ownerExists(t, typ, who); err != nil {
+		who, err := ownerExists(t, typ, who)
+		if err != nil {
 			return 0, err
 		}
 		f.SetOwner(vfs.Owner{Type: typ, PID: who, UID: t.Creds().UID, EUID: t.Creds().EUID}, t.Kernel().Sigurg)
@@ -92,29 +96,34 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 	return 0, f.SetLease(typ)
 }
 
-// ownerExists is ESRCH for an owner id that names nobody (0 is no owner).
-func ownerExists(t *kernel.Task, typ, who int) error {
+// ownerExists turns an owner id as the caller numbers it (its PID
+// namespace's) into the kernel's; ESRCH if it names nobody the caller can
+// see (0 is no owner). Linux: fs/fcntl.c (f_setown: find_vpid)
+func ownerExists(t *kernel.Task, typ, who int) (int, error) {
 	if who == 0 {
-		return nil
+		return 0, nil
+	}
+	if who = t.KPID(who); who <= 0 {
+		return 0, unix.ESRCH
 	}
 	k := t.Kernel()
 	switch typ {
 	case fOwnerTID:
 		if k.TaskByTID(who) != nil {
-			return nil
+			return who, nil
 		}
 	case fOwnerPID:
 		if k.ThreadGroupByPID(who) != nil {
-			return nil
+			return who, nil
 		}
 	case fOwnerPGRP:
 		for _, pid := range k.PIDs() {
 			if tg := k.ThreadGroupByPID(pid); tg != nil && tg.Pgid() == who {
-				return nil
+				return who, nil
 			}
 		}
 	}
-	return unix.ESRCH
+	return 0, unix.ESRCH
 }
 
 // Owner types of struct f_owner_ex. Linux: include/uapi/asm-generic/fcntl.h

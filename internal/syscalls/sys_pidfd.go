@@ -50,7 +50,13 @@ func getPidFD(t *kernel.Task, fd int, procDir bool) (*kernel.PidFD, *vfs.File, e
 }
 
 func sysPidfdOpen(t *kernel.Task, a kernel.Args) (uint64, error) {
-	f, err := t.PidFDOpen(a.Int(0), int(uint32(a[1])))
+	pid := a.Int(0)
+	if pid > 0 {
+		if pid = t.KPID(pid); pid <= 0 {
+			return 0, unix.ESRCH // not in the caller's PID namespace
+		}
+	}
+	f, err := t.PidFDOpen(pid, int(uint32(a[1])))
 	if err != nil {
 		return 0, err
 	}

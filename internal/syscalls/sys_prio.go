@@ -170,12 +170,14 @@ func prioTargets(t *kernel.Task, which, who int) ([]*kernel.Task, error) {
 		if who == 0 {
 			return []*kernel.Task{t}, nil
 		}
-		if o := k.TaskByTID(who); o != nil && who > 0 {
+		if o := k.TaskByTID(t.KPID(who)); o != nil && who > 0 {
 			out = append(out, o)
 		}
 	case prioPgrp, prioUser:
 		if who == 0 && which == prioPgrp {
 			who = t.ThreadGroup().Pgid()
+		} else if which == prioPgrp {
+			who = t.KPID(who)
 		}
 		uid := uint32(who)
 		if who == 0 {

@@ -126,6 +126,7 @@ func sysTimerCreate(t *kernel.Task, a kernel.Args) (uint64, error) {
 			// The thread must be one of the caller's.
 			// Linux: kernel/time/posix-timers.c (good_sigevent)
 			if ev.Notify == kernel.SigevThreadID {
+				ev.TID = t.KPID(ev.TID) // the kernel's number from here on
 				if o := t.Kernel().TaskByTID(ev.TID); o == nil || o.ThreadGroup() != t.ThreadGroup() {
 					return 0, unix.EINVAL
 				}

@@ -151,7 +151,7 @@ func findTask(t *kernel.Task, tid int) (*kernel.Task, error) {
 	if tid < 0 {
 		return nil, unix.EINVAL
 	}
-	o := t.Kernel().TaskByTID(tid)
+	o := t.Kernel().TaskByTID(t.KPID(tid))
 	if o == nil {
 		return nil, unix.ESRCH
 	}
@@ -248,11 +248,12 @@ func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error
 		return 0, err
 	}
 	code := int32(binary.LittleEndian.Uint32(b[8:]))
+	pid, tid = t.KPID(pid), t.KPID(tid) // the kernel's numbers
 	if (code >= 0 || code == abi.SI_TKILL) && pid != t.PID() {
 		return 0, unix.EPERM
 	}
 	info := kernel.SigInfo{Signo: int32(sig), Code: code, PID: int32(binary.LittleEndian.Uint32(b[16:])),
-		UID: binary.LittleEndian.Uint32(b[20:]), Value: binary.LittleEndian.Uint64(b[24:])}
+		UID: binary.LittleEndian.Uint32(b[20:]), Value: binary.LittleEndian.Uint64(b[24:]), Sender: int32(t.PID())}
 	if tid != 0 {
 		target := t.Kernel().TaskByTID(tid)
 		if target == nil || target.PID() != pid {

@@ -203,7 +203,7 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	if sig == 0 {
 		return 0, nil
 	}
-	info := kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(t.PID()), UID: t.Creds().UID}
+	info := kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())}
 	for _, tg := range targets {
 		tg.SignalInfo(info)
 	}
@@ -222,7 +222,7 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 		return 0, unix.EPERM
 	}
 	if sig != 0 {
-		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID})
+		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())})
 	}
 	return 0, nil
 }

@@ -4,7 +4,11 @@
 //
 //	fuzz run SEED MILLIS PROCS THREADS
 //
-// The first process is a supervisor: it forks PROCS workers, respawns the
+// The first process makes a PID namespace and waits for its init, the
+// supervisor, passing on how it ended. As a namespace's init the
+// supervisor is out of reach of the workers' signals (SIGKILL from
+// kill(0), a pidfd of /proc/1 or F_SETOWN with F_SETSIG included), as a
+// container's init is on Linux. The supervisor forks PROCS workers, respawns the
 // ones that die, kills the ones that stop making progress, sends them
 // signals, prints "FUZZ tick ..." once a second and "FUZZ done ..." at the
 // end. A worker (its own session, stdio on /dev/null) opens descriptors of
@@ -624,6 +628,17 @@ int main(int argc, char **argv) {
 	nthreads = atoi(argv[5]);
 	if (nprocs < 1 || nprocs > MAXPROCS || nthreads < 1 || nthreads > MAXTHREADS)
 		return 2;
+	if (unshare(CLONE_NEWPID) != 0)
+		return 4;
+	pid_t init = fork();
+	if (init < 0)
+		return 5;
+	if (init > 0) {
+		int st;
+		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	}
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return 3;
