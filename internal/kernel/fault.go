@@ -27,7 +27,6 @@ func (t *Task) fault(ev platform.Event) {
 		t.oom()
 		return
 	}
-	t.oomRetries = 0
 	if err != nil {
 		t.k.Logf("pid %d: fault at %#x: %v", t.tid, ev.Addr, err)
 		t.syncSignal(abi.SIGBUS, abi.BUS_ADRERR, ev.Addr)

@@ -12,15 +12,14 @@ import (
 // reclaim (swap) could not make room, the process with the most resident
 // pages is killed with SIGKILL and a line on glassbox' log says so. If that
 // is not the process that needed the memory, the needy one waits for the
-// victim's memory to be freed and then tries again.
+// victim's memory to be freed and then tries again; while a victim (or any
+// process) is on its way out with memory, nobody else is killed. Memory
+// that no kill frees (tmpfs data) ends with every process killed, the
+// largest first, as on Linux.
 // Linux: mm/oom_kill.c (out_of_memory, oom_badness)
 
 // oomWait bounds how long a task waits for a victim's memory.
 const oomWait = 5 * time.Second
-
-// oomMaxRetries is how many times one task may ask for a victim before it
-// is the victim itself (memory that no kill frees, like tmpfs data).
-const oomMaxRetries = 3
 
 // oom handles an allocation that failed at the memory limit. It reports
 // whether the task should retry (false: it is being killed).
@@ -37,15 +36,13 @@ func (t *Task) oom() bool {
 		}
 		return true
 	}
-	if victim == nil || t.oomRetries >= oomMaxRetries {
+	if victim == nil {
 		victim = t.tg
 	}
 	t.k.oomKill(victim)
 	if victim == t.tg {
-		t.oomRetries = 0
 		return false
 	}
-	t.oomRetries++
 	t.k.oomAwait(victim)
 	return true
 }
@@ -90,7 +87,7 @@ func (k *Kernel) oomVictim() (victim, exiting *ThreadGroup) {
 	live := map[*mm.MM]bool{} // address spaces a live process uses
 	for _, tg := range tgs {
 		tg.mu.Lock()
-		p := proc{tg: tg, exited: tg.exited}
+		p := proc{tg: tg, exited: tg.exited || tg.oomDying.Load()}
 		if len(tg.tasks) > 0 {
 			p.m = tg.tasks[0].memShared()
 		}
@@ -129,7 +126,7 @@ func (k *Kernel) oomKill(tg *ThreadGroup) {
 	tg.mu.Lock()
 	already := tg.exited
 	tg.mu.Unlock()
-	if already {
+	if already || tg.oomDying.Swap(true) {
 		return
 	}
 	var m *mm.MM

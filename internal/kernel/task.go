@@ -51,6 +51,8 @@ type ThreadGroup struct {
 	// oomSkip: the OOM killer waited for this exiting process's memory
 	// in vain and counts it no more (oom.go).
 	oomSkip atomic.Bool
+	// oomDying: the OOM killer chose it; it counts as exiting from then.
+	oomDying atomic.Bool
 
 	// Process life, guarded by Kernel.mu: exitSignal is sent to the
 	// parent when the process ends (0: none); zombie is set when its last
@@ -62,8 +64,8 @@ type ThreadGroup struct {
 	parentExecGen uint64
 	// execGen counts the process's execs.
 	execGen atomic.Uint64
-	zombie     bool
-	reaped     bool
+	zombie  bool
+	reaped  bool
 	// ptraceHeld: a tracer other than the parent collects the exit
 	// first; the parent hears of it when the tracer has (ptrace_link.go).
 	ptraceHeld bool
@@ -140,7 +142,6 @@ type Task struct {
 	waitSet       abi.SigSet // signals rt_sigtimedwait waits for: woken for them though blocked
 	pending       sigQueue   // thread-directed signals (sigqueue.go)
 	exiting       bool
-	oomRetries    int // OOM kills this task asked for in a row (oom.go)
 	clearChildTID uint64
 	robustHead    uint64
 	robustLen     uint64
