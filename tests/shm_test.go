@@ -271,7 +271,9 @@ func TestSysVShm(t *testing.T) {
 
 // ipcs -m (util-linux, reading /proc/sysvipc/shm) lists a segment made in
 // the sandbox. Keys, ids and owners differ between runs; the permissions,
-// size, attach count and status must not.
+// size, attach count and status must not. The order of the segments is
+// sorted away: natively they share the host's IPC namespace with other
+// tests, whose segments move the cyclic index allocation.
 const ipcsC = `
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,8 +294,8 @@ int main(void) {
 	pid_t c = fork();
 	if (c == 0) {
 		char cmd[512];
-		snprintf(cmd, sizeof cmd, "ipcs -m | awk '$2==%d||$2==%d {print $4, $5, $6, $7}'; "
-			"awk '$2==%d||$2==%d {print $3, $4, $7}' /proc/sysvipc/shm; ipcs -m | head -3", a, b, a, b);
+		snprintf(cmd, sizeof cmd, "ipcs -m | awk '$2==%d||$2==%d {print $4, $5, $6, $7}' | sort; "
+			"awk '$2==%d||$2==%d {print $3, $4, $7}' /proc/sysvipc/shm | sort; ipcs -m | head -3", a, b, a, b);
 		execlp("sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
