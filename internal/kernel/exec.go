@@ -313,6 +313,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	}
 	if t.mm != nil {
 		t.noteShmDetach()
+		t.tg.noteMaxRSS(t.mm)
 		old := t.mm
 		t.setMM(nil)
 		old.DropUser()

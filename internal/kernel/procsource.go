@@ -429,13 +429,13 @@ func (p procProcess) Status(self bool) string {
 	}
 	return fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"+
 		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n"+
-		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
+		"VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmHWM:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n"+
 		"SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\nCapInh:\t%016x\nCapPrm:\t%016x\n"+
 		"CapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"+
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
 		tg.Comm(), p.umask(), state, p.vpid(tg.pid), p.id(), p.vpid(tg.PPID()), p.vpid(p.tracerPID()),
 		u(c.UID), u(c.EUID), u(c.SUID), u(c.FSUID), g(c.GID), g(c.EGID), g(c.SGID), g(c.FSGID), groups.String(),
-		vsize/1024, p.lockedKB(), rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
+		vsize/1024, p.lockedKB(), p.hwmPages(rss)*abi.PageSize/1024, rss*abi.PageSize/1024, p.swapKB(), p.threads(), rtQueueMax,
 		uint64(pending), uint64(tg.SharedPending()), uint64(blocked), uint64(ign), uint64(cgt),
 		c.CapInh, c.CapPrm, c.CapEff, c.CapBnd, c.CapAmb, nnp, scMode, scFilters)
 }
@@ -447,6 +447,15 @@ func memLimit(k *Kernel) uint64 {
 		return l
 	}
 	return k.cfg.MemFile.Reserved()
+}
+
+// hwmPages is VmHWM: the address space's high-water mark (not the
+// process's across execs, which getrusage reports). Linux: fs/proc/task_mmu.c (task_mem)
+func (p procProcess) hwmPages(rss uint64) uint64 {
+	if m := p.mm(); m != nil {
+		return max(m.PeakResident(), rss)
+	}
+	return rss
 }
 
 func (p procProcess) swapKB() uint64 {

@@ -93,6 +93,7 @@ type ThreadGroup struct {
 	cpuDead, cpuChildren       time.Duration
 	faultsDead, faultsChildren uint64
 	majDead, majChildren       uint64
+	maxRSS, cmaxRSS            uint64 // high-water marks in pages: own address spaces', reaped children's
 	nice                       int
 	nnp                        bool // no_new_privs
 	attrs                      procAttrs

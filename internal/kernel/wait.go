@@ -27,6 +27,7 @@ type WaitResult struct {
 	Kind   int        // WaitExited, WaitStopped, WaitContinued or WaitTrapped
 	Signal int        // the stop signal (WaitStopped)
 	Code   uint32     // a ptrace-stop's exit code (WaitTrapped)
+	Usage  Usage      // the reaped child's resource usage (WaitExited)
 }
 
 // Kinds of WaitResult.
@@ -110,6 +111,7 @@ func (t *Task) Wait(w WaitFor, noHang, noReap bool) (WaitResult, error) {
 			c.mu.Lock()
 			res := WaitResult{PID: c.pid, Status: c.status}
 			c.mu.Unlock()
+			res.Usage = c.reapedUsage()
 			k.mu.Unlock()
 			return res, nil
 		}

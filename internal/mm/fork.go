@@ -55,8 +55,10 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 		}
 		if keep {
 			c.pt.leaves[k] = nl
+			c.pt.resident += uint64(nl.used)
 		}
 	}
+	c.pt.peak = c.pt.resident // the child's high-water mark starts here
 	// The child has no pages where it has no VMA (MADV_DONTFORK) or gets
 	// the VMA empty (MADV_WIPEONFORK).
 	for _, v := range m.vmas.v {

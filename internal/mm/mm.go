@@ -404,6 +404,7 @@ func (m *MM) Release() {
 		}
 		delete(m.pt.leaves, k)
 	}
+	m.pt.resident = 0
 	run.flush()
 	m.vmas.remove(0, len(m.vmas.v))
 }
@@ -430,11 +431,15 @@ func (m *MM) BrkRange() (uint64, uint64) {
 func (m *MM) Resident() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var n uint64
-	for _, l := range m.pt.leaves {
-		n += uint64(l.used)
-	}
-	return n
+	return m.pt.resident
+}
+
+// PeakResident is the most pages that had a frame at once in this address
+// space (its high-water mark). Linux: include/linux/mm.h (get_mm_hiwater_rss)
+func (m *MM) PeakResident() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pt.peak
 }
 
 // AddUser records one more task using the address space.

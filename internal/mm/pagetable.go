@@ -40,6 +40,9 @@ type ptLeaf struct {
 // pageTable maps guest pages to ptes, sparse at 2 MiB granularity.
 type pageTable struct {
 	leaves map[uint64]*ptLeaf
+	// resident counts present entries; peak is resident's high-water
+	// mark (ru_maxrss, VmHWM).
+	resident, peak uint64
 }
 
 func newPageTable() pageTable { return pageTable{leaves: map[uint64]*ptLeaf{}} }
@@ -68,8 +71,12 @@ func (t *pageTable) set(a uint64, p pte) {
 	if l.e[i].present() != p.present() {
 		if p.present() {
 			l.used++
+			if t.resident++; t.resident > t.peak {
+				t.peak = t.resident
+			}
 		} else {
 			l.used--
+			t.resident--
 		}
 	}
 	l.e[i] = p

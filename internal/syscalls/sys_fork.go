@@ -19,8 +19,8 @@ func init() {
 	}, "the child runs in the parent's memory; the parent waits for exec or exit")
 	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children, namespaces")
 	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
-	reg(unix.SYS_WAIT4, sysWait4, "rusage reported as zeros")
-	reg(unix.SYS_WAITID, sysWaitid, "rusage reported as zeros")
+	reg(unix.SYS_WAIT4, sysWait4, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
+	reg(unix.SYS_WAITID, sysWaitid, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
 }
 
 // Flags glassbox accepts; others are EINVAL.
@@ -135,7 +135,7 @@ func sysWait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 	}
 	if a[3] != 0 {
-		if err := t.CopyOut(a[3], make([]byte, 144)); err != nil {
+		if err := t.CopyOut(a[3], encodeRusage(res.Usage)); err != nil {
 			return 0, err
 		}
 	}
@@ -228,7 +228,7 @@ func sysWaitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 	}
 	if a[4] != 0 {
-		if err := t.CopyOut(a[4], make([]byte, 144)); err != nil {
+		if err := t.CopyOut(a[4], encodeRusage(res.Usage)); err != nil {
 			return 0, err
 		}
 	}

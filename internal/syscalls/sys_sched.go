@@ -176,12 +176,19 @@ func sysGetrusage(t *kernel.Task, a kernel.Args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
+	return 0, t.CopyOut(a[1], encodeRusage(u))
+}
+
+// encodeRusage lays u out as struct rusage (144 bytes): ru_utime, ru_stime
+// (0: glassbox cannot split user from system time), ru_maxrss in KiB,
+// ru_minflt, ru_majflt. Linux: kernel/sys.c (getrusage)
+func encodeRusage(u kernel.Usage) []byte {
 	b := make([]byte, 144)
 	putTimeval(b, u.CPU)
-	binary.LittleEndian.PutUint64(b[32:], t.MM().Resident()*abi.PageSize/1024) // ru_maxrss (KiB)
+	binary.LittleEndian.PutUint64(b[32:], u.MaxRSS*abi.PageSize/1024)
 	binary.LittleEndian.PutUint64(b[64:], u.MinFlt)
 	binary.LittleEndian.PutUint64(b[72:], u.MajFlt)
-	return 0, t.CopyOut(a[1], b)
+	return b
 }
 
 // sysTimes fills struct tms and returns clock ticks since boot.
