@@ -53,11 +53,14 @@ type Stats struct {
 
 // New creates a memory file that can grow to max bytes.
 func New(max uint64) (*File, error) {
+	max &^= growStep - 1
+	if max>>abi.PageShift > maxFrames {
+		return nil, fmt.Errorf("memory file of %d bytes: more frames than a PageMap holds", max)
+	}
 	fd, err := unix.MemfdCreate("glassbox-memory", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	max &^= growStep - 1
 	mem, err := unix.Mmap(fd, 0, int(max), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
 	if err != nil {
 		unix.Close(fd)
