@@ -154,3 +154,39 @@ func BenchmarkPageMapSet(b *testing.B) {
 		m.Set(uint64(i), Frame(i))
 	}
 }
+
+// TestBound: SetBound leaves glassbox its reserve, Limit reports the
+// bound, and Alloc stops at the usable frames.
+func TestBound(t *testing.T) {
+	for _, c := range []struct{ bound, usable uint64 }{
+		{256 << 20, 256<<20 - ReserveBase - 256<<20/4096*ReservePerPage},
+		{12052 << 20, 12052<<20 - ReserveBase - 12052<<20/4096*ReservePerPage},
+		{40 << 20, 20 << 20},
+		{0, 0},
+	} {
+		if got := Usable(c.bound); got != c.usable&^4095 {
+			t.Errorf("Usable(%d) = %d, want %d", c.bound, got, c.usable&^4095)
+		}
+	}
+	f, err := New(256 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.SetBound(128 << 20)
+	if f.Limit() != 128<<20 || f.Overhead() != 128<<20-Usable(128<<20) {
+		t.Fatalf("Limit %d, Overhead %d", f.Limit(), f.Overhead())
+	}
+	n := Usable(128<<20) >> 12
+	fr, err := f.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Alloc(1); err != ErrLimit {
+		t.Fatalf("Alloc past the usable frames: %v", err)
+	}
+	f.DecRef(fr, n)
+	if s := f.Stats(); s.InUse != 0 {
+		t.Fatalf("%d frames in use after DecRef", s.InUse)
+	}
+}
