@@ -28,6 +28,7 @@ func (s *Shmem) PunchHole(off, length uint64) error {
 		lo, hi := max(off, pg<<abi.PageShift), min(end, (pg+1)<<abi.PageShift)
 		if hi-lo == abi.PageSize {
 			s.mf.DecRef(f, 1)
+			s.mf.AddHeld(-1)
 			s.frames.Delete(pg)
 		} else {
 			clear(s.mf.Bytes(f, 1)[lo&abi.PageMask : (hi-1)&abi.PageMask+1])
