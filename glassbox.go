@@ -305,7 +305,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if cfg.Memory == 0 {
 		cfg.Memory = defaultMemory()
 	}
-	mf.SetLimit(cfg.Memory)
+	mf.SetBound(cfg.Memory)
 	cfg.clock.memfile = time.Now()
 	plat, err := newPlatform(cfg, mf.FD())
 	if err != nil {

@@ -95,7 +95,7 @@ func (s procSource) System() procfs.System {
 	}
 	return procfs.System{
 		Uptime: up, Idle: up * float64(runtime.NumCPU()), Processes: len(k.PIDs()), Threads: threads,
-		LastPID: last, MemUsed: k.cfg.MemFile.Stats().InUse * abi.PageSize, Hostname: k.Hostname(), Domainname: k.Domainname(),
+		LastPID: last, MemUsed: k.cfg.MemFile.Stats().InUse*abi.PageSize + k.cfg.MemFile.Overhead(), Hostname: k.Hostname(), Domainname: k.Domainname(),
 		MemLimit: memLimit(k), Mem: mm.SystemTotals(),
 		SwapTotal: k.cfg.Swap.Stats().Slots * abi.PageSize, SwapUsed: k.cfg.Swap.Stats().Used * abi.PageSize,
 		Release: cstr(u.Release[:]), Version: cstr(u.Version[:]), BootTime: k.start.Unix(),

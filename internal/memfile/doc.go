@@ -8,7 +8,19 @@
 // a pin count (how many in-flight kernel I/O operations touch it; a frame
 // whose references drop to zero is not reused until it is unpinned). A freed
 // frame's memory is returned to the host with FALLOC_FL_PUNCH_HOLE, so it
-// reads back as zeros when it is handed out again.
+// reads back as zeros when it is handed out again. The counts live in an
+// anonymous mapping outside the Go heap, a slot per frame the file can
+// ever have, so only those of frames handed out take memory.
+//
+// The sandbox's memory bound (--memory, SetBound) bounds glassbox as a
+// whole, not just the frames: glassbox' own peak resident set must stay
+// below it, and that set holds every frame glassbox wrote through its
+// mapping (all of a tmpfs file's data), its per-page metadata and its
+// fixed footprint. So the frames the guest may have are the bound less
+// ReserveBase and ReservePerPage bytes a page (bound.go); MemTotal stays
+// the bound and the reserve shows as used. Page-indexed objects (tmpfs
+// files, shared memory, page caches) name their frames with a PageMap, 4
+// bytes a page.
 //
 // Lock order: File.mu, then the pipes' lock (Close closes the idle pipes
 // under File.mu); ReadFrom takes the pipes' lock alone.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -24,9 +25,15 @@ type File struct {
 	fd  int
 	mem []byte // glassbox' mapping of the whole reserved size
 	max uint64 // reserved size in bytes
-	// limit bounds frames in use (0: none): the sandbox's resident memory
-	// (--memory). Alloc beyond it fails with ErrLimit.
+	// limit bounds frames in use (0: none): what the sandbox's memory
+	// bound (--memory) leaves the guest (bound.go). Alloc beyond it fails
+	// with ErrLimit.
 	limit uint64
+	bound uint64 // the bound in bytes (SetBound, SetLimit); 0: none
+	// meta backs refs and pins: an anonymous mapping of a slot per frame
+	// the file can ever have, outside the Go heap, so that only the slots
+	// of frames handed out take memory (bound.go).
+	meta []byte
 
 	mu      sync.Mutex
 	size    uint64 // current file size in bytes (multiple of growStep)
@@ -53,18 +60,38 @@ type Stats struct {
 
 // New creates a memory file that can grow to max bytes.
 func New(max uint64) (*File, error) {
+	max &^= growStep - 1
+	if max>>abi.PageShift > maxFrames {
+		return nil, fmt.Errorf("memory file of %d bytes: more frames than a PageMap holds", max)
+	}
 	fd, err := unix.MemfdCreate("glassbox-memory", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	max &^= growStep - 1
 	mem, err := unix.Mmap(fd, 0, int(max), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
 	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mapping memory file: %w", err)
 	}
-	return &File{fd: fd, mem: mem, max: max,
-		zombie: map[Frame]bool{}, free: map[Frame]uint64{}, freeEnd: map[Frame]Frame{}}, nil
+	frames := int(max >> abi.PageShift)
+	metaSize := 8 * frames
+	if metaSize == 0 {
+		metaSize = abi.PageSize
+	}
+	meta, err := unix.Mmap(-1, 0, metaSize, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Munmap(mem)
+		unix.Close(fd)
+		return nil, fmt.Errorf("mapping memory file counts: %w", err)
+	}
+	f := &File{fd: fd, mem: mem, max: max, meta: meta,
+		zombie: map[Frame]bool{}, free: map[Frame]uint64{}, freeEnd: map[Frame]Frame{}}
+	if frames > 0 {
+		f.refs = unsafe.Slice((*int32)(unsafe.Pointer(&meta[0])), frames)
+		f.pins = unsafe.Slice((*int32)(unsafe.Pointer(&meta[4*frames])), frames)
+	}
+	return f, nil
 }
 
 // ErrLimit is what Alloc returns when the frames in use would exceed the
@@ -77,19 +104,21 @@ type limitError struct{}
 func (limitError) Error() string { return "memory limit reached" }
 func (limitError) Unwrap() error { return unix.ENOMEM }
 
-// SetLimit bounds the frames in use to bytes (0: no bound but the
-// reservation).
+// SetLimit bounds the frames in use to bytes exactly (0: no bound but
+// the reservation), leaving nothing for glassbox itself (see SetBound).
 func (f *File) SetLimit(bytes uint64) {
 	f.mu.Lock()
 	f.limit = bytes >> abi.PageShift
+	f.bound = f.limit << abi.PageShift
 	f.mu.Unlock()
 }
 
-// Limit returns the bound in bytes (0: none).
+// Limit returns the bound in bytes (0: none): what SetBound or SetLimit
+// was given.
 func (f *File) Limit() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.limit << abi.PageShift
+	return f.bound
 }
 
 // Pinned reports whether fr is pinned for I/O.
@@ -137,10 +166,6 @@ func (f *File) Alloc(n uint64) (Frame, error) {
 		}
 		fr = f.top
 		f.top = Frame(end)
-		for uint64(len(f.refs)) < end {
-			f.refs = append(f.refs, 0)
-			f.pins = append(f.pins, 0)
-		}
 	}
 	for i := uint64(0); i < n; i++ {
 		f.refs[fr+Frame(i)] = 1
@@ -315,5 +340,7 @@ func (f *File) Close() {
 	f.closePipes()
 	unix.Munmap(f.mem)
 	unix.Close(f.fd)
-	f.mem, f.fd = nil, -1
+	f.refs, f.pins = nil, nil
+	unix.Munmap(f.meta)
+	f.mem, f.fd, f.meta = nil, -1, nil
 }

@@ -11,8 +11,7 @@ import (
 func (s *Shmem) Lookup(pg uint64) (memfile.Frame, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.frames[pg]
-	return f, ok
+	return s.frames.Get(pg)
 }
 
 // PunchHole implements HolePuncher: the whole pages of [off, off+length)
@@ -22,18 +21,20 @@ func (s *Shmem) PunchHole(off, length uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	end := off + length
-	for pg, f := range s.frames {
+	if end <= off {
+		return nil
+	}
+	s.frames.Range(off>>abi.PageShift, (end-1)>>abi.PageShift+1, func(pg uint64, f memfile.Frame) bool {
 		lo, hi := max(off, pg<<abi.PageShift), min(end, (pg+1)<<abi.PageShift)
-		if lo >= hi {
-			continue
-		}
 		if hi-lo == abi.PageSize {
 			s.mf.DecRef(f, 1)
-			delete(s.frames, pg)
+			s.mf.AddHeld(-1)
+			s.frames.Delete(pg)
 		} else {
 			clear(s.mf.Bytes(f, 1)[lo&abi.PageMask : (hi-1)&abi.PageMask+1])
 		}
-	}
+		return true
+	})
 	return nil
 }
 

@@ -17,13 +17,13 @@ type Shmem struct {
 
 	mu     sync.Mutex
 	size   uint64
-	frames map[uint64]memfile.Frame
+	frames memfile.PageMap
 	users  int
 }
 
 // NewShmem returns a zero-filled object of size bytes with one user.
 func NewShmem(mf *memfile.File, size uint64) *Shmem {
-	return &Shmem{mf: mf, size: size, frames: map[uint64]memfile.Frame{}, users: 1}
+	return &Shmem{mf: mf, size: size, users: 1}
 }
 
 // Size implements Mappable.
@@ -40,35 +40,20 @@ func (s *Shmem) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 	if pg >= pageRoundUp(s.size)>>abi.PageShift {
 		return 0, 0, unix.EFAULT
 	}
-	fr, ok := s.frames[pg]
-	if !ok {
+	if _, ok := s.frames.Get(pg); !ok {
 		// Allocate the run of missing pages starting at pg together.
 		limit := pageRoundUp(s.size) >> abi.PageShift
-		cnt := uint64(1)
-		for cnt < n && pg+cnt < limit {
-			if _, have := s.frames[pg+cnt]; have {
-				break
-			}
-			cnt++
-		}
+		cnt := max(s.frames.Holes(pg, min(n, limit-pg)), 1)
 		base, err := s.mf.Alloc(cnt)
 		if err != nil {
 			return 0, 0, err
 		}
 		s.mf.AddHeld(int64(cnt))
 		for i := uint64(0); i < cnt; i++ {
-			s.frames[pg+i] = base + memfile.Frame(i)
+			s.frames.Set(pg+i, base+memfile.Frame(i))
 		}
-		fr = base
 	}
-	got := uint64(1)
-	for got < n {
-		f, ok := s.frames[pg+got]
-		if !ok || f != fr+memfile.Frame(got) {
-			break
-		}
-		got++
-	}
+	fr, got := s.frames.Run(pg, max(n, 1))
 	for i := uint64(0); i < got; i++ {
 		s.mf.IncRef(fr + memfile.Frame(i))
 	}
@@ -90,9 +75,10 @@ func (s *Shmem) DecRef() {
 	if s.users > 0 {
 		return
 	}
-	s.mf.AddHeld(-int64(len(s.frames)))
-	for k, f := range s.frames {
+	s.mf.AddHeld(-int64(s.frames.Len()))
+	s.frames.Range(0, ^uint64(0), func(pg uint64, f memfile.Frame) bool {
 		s.mf.DecRef(f, 1)
-		delete(s.frames, k)
-	}
+		s.frames.Delete(pg)
+		return true
+	})
 }

@@ -5,5 +5,5 @@ package mm
 func (s *Shmem) Resident() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return uint64(len(s.frames))
+	return uint64(s.frames.Len())
 }

@@ -50,7 +50,7 @@ type hfile struct {
 	fd    int        // host descriptor for page-ins and write-back, -1 until mapped
 	rw    bool       // fd is open for writing
 	size  int64      // the file's size as the cache sees it
-	pages map[uint64]memfile.Frame
+	pages memfile.PageMap
 	dirty atomic.Bool // a writable shared mapping may hold stores the host lacks
 
 	ro, wr mapObj // what Mappable hands out (one each, so VMAs can merge)
@@ -63,7 +63,7 @@ func (fs *FS) getFile(st *unix.Stat_t) *hfile {
 	defer fs.mu.Unlock()
 	h := fs.files[k]
 	if h == nil {
-		h = &hfile{fs: fs, key: k, fd: -1, pages: map[uint64]memfile.Frame{}}
+		h = &hfile{fs: fs, key: k, fd: -1}
 		h.ro, h.wr = mapObj{h, false}, mapObj{h, true}
 		fs.files[k] = h
 	}
@@ -173,21 +173,12 @@ func (m *mapObj) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 		return 0, 0, unix.EFAULT
 	}
 	n = min(n, limit-pg)
-	fr, ok := h.pages[pg]
-	if !ok {
-		var err error
-		if fr, err = h.readInLocked(pg, n); err != nil {
+	if _, ok := h.pages.Get(pg); !ok {
+		if _, err := h.readInLocked(pg, n); err != nil {
 			return 0, 0, err
 		}
 	}
-	got := uint64(1)
-	for got < n {
-		g, ok := h.pages[pg+got]
-		if !ok || g != fr+memfile.Frame(got) {
-			break
-		}
-		got++
-	}
+	fr, got := h.pages.Run(pg, max(n, 1))
 	for i := uint64(0); i < got; i++ {
 		h.fs.mf.IncRef(fr + memfile.Frame(i))
 	}
@@ -199,13 +190,7 @@ const pageSize = abi.PageSize
 // readInLocked gives page pg, and the missing pages after it (up to n),
 // frames filled from the host.
 func (h *hfile) readInLocked(pg, n uint64) (memfile.Frame, error) {
-	cnt := uint64(1)
-	for cnt < n && cnt < 512 {
-		if _, ok := h.pages[pg+cnt]; ok {
-			break
-		}
-		cnt++
-	}
+	cnt := max(h.pages.Holes(pg, min(n, 512)), 1)
 	mf := h.fs.mf
 	base, err := mf.Alloc(cnt)
 	if err != nil && cnt > 1 {
@@ -220,7 +205,7 @@ func (h *hfile) readInLocked(pg, n uint64) (memfile.Frame, error) {
 		return 0, unix.EIO
 	}
 	for i := uint64(0); i < cnt; i++ {
-		h.pages[pg+i] = base + memfile.Frame(i)
+		h.pages.Set(pg+i, base+memfile.Frame(i))
 	}
 	mf.AddHeld(int64(cnt))
 	return base, nil
@@ -228,7 +213,7 @@ func (h *hfile) readInLocked(pg, n uint64) (memfile.Frame, error) {
 
 // page returns the cached bytes of page pg, or nil.
 func (h *hfile) page(pg uint64) []byte {
-	fr, ok := h.pages[pg]
+	fr, ok := h.pages.Get(pg)
 	if !ok {
 		return nil
 	}
@@ -238,7 +223,7 @@ func (h *hfile) page(pg uint64) []byte {
 // wroteLocked puts n bytes of src, just written to the host at off, into
 // the cached pages.
 func (h *hfile) wroteLocked(src [][]byte, off int64, n int) {
-	if len(h.pages) == 0 {
+	if h.pages.Len() == 0 {
 		h.size = max(h.size, off+int64(n))
 		return
 	}
@@ -269,13 +254,12 @@ func (h *hfile) wroteLocked(src [][]byte, off int64, n int) {
 func (h *hfile) resizedLocked(size int64) {
 	if size < h.size {
 		first := uint64(size+pageSize-1) >> abi.PageShift
-		for pg, fr := range h.pages {
-			if pg >= first {
-				h.fs.mf.DecRef(fr, 1)
-				h.fs.mf.AddHeld(-1)
-				delete(h.pages, pg)
-			}
-		}
+		h.pages.Range(first, ^uint64(0), func(pg uint64, fr memfile.Frame) bool {
+			h.fs.mf.DecRef(fr, 1)
+			h.fs.mf.AddHeld(-1)
+			h.pages.Delete(pg)
+			return true
+		})
 	}
 	edge := min(size, h.size)
 	if p := h.page(uint64(edge) >> abi.PageShift); p != nil && edge&(pageSize-1) != 0 {
@@ -287,13 +271,12 @@ func (h *hfile) resizedLocked(size int64) {
 // refreshLocked reads the cached pages in [from, to) again from the host
 // (after fallocate changed the data under them).
 func (h *hfile) refreshLocked(from, to uint64) {
-	for pg, fr := range h.pages {
-		if pg >= from && pg < to {
-			b := h.fs.mf.Bytes(fr, 1)
-			clear(b)
-			fdReader(h.fd).ReadAt(b, int64(pg)<<abi.PageShift)
-		}
-	}
+	h.pages.Range(from, to, func(pg uint64, fr memfile.Frame) bool {
+		b := h.fs.mf.Bytes(fr, 1)
+		clear(b)
+		fdReader(h.fd).ReadAt(b, int64(pg)<<abi.PageShift)
+		return true
+	})
 }
 
 // overlayLocked copies the cached pages over n bytes just read from the
@@ -323,14 +306,14 @@ func (h *hfile) flushLocked() error {
 	}
 	buf := make([]byte, pageSize)
 	var first error
-	for pg, fr := range h.pages {
+	h.pages.Range(0, ^uint64(0), func(pg uint64, fr memfile.Frame) bool {
 		off := int64(pg) << abi.PageShift
 		if off >= h.size {
-			continue
+			return false
 		}
 		data := h.fs.mf.Bytes(fr, 1)[:min(pageSize, h.size-off)]
 		if n, err := unix.Pread(h.fd, buf[:len(data)], off); err == nil && n == len(data) && bytes.Equal(buf[:n], data) {
-			continue
+			return true
 		}
 		for len(data) > 0 {
 			n, err := unix.Pwrite(h.fd, data, off)
@@ -345,7 +328,8 @@ func (h *hfile) flushLocked() error {
 			}
 			data, off = data[n:], off+int64(n)
 		}
-	}
+		return true
+	})
 	return first
 }
 
@@ -353,14 +337,15 @@ func (h *hfile) flushLocked() error {
 // none left, no mapping can hold unwritten stores.
 func (h *hfile) trimLocked() {
 	mf := h.fs.mf
-	for pg, fr := range h.pages {
+	h.pages.Range(0, ^uint64(0), func(pg uint64, fr memfile.Frame) bool {
 		if mf.Refs(fr) == 1 {
 			mf.DecRef(fr, 1)
 			mf.AddHeld(-1)
-			delete(h.pages, pg)
+			h.pages.Delete(pg)
 		}
-	}
-	if len(h.pages) == 0 {
+		return true
+	})
+	if h.pages.Len() == 0 {
 		h.dirty.Store(false)
 	}
 }
@@ -373,8 +358,7 @@ func (m *mapObj) Identity() any { return m.h }
 func (m *mapObj) Lookup(pg uint64) (memfile.Frame, bool) {
 	m.h.mu.Lock()
 	defer m.h.mu.Unlock()
-	fr, ok := m.h.pages[pg]
-	return fr, ok
+	return m.h.pages.Get(pg)
 }
 
 // Sync implements mm.Syncer (msync, munmap, exit): the host file gets

@@ -94,7 +94,7 @@ type System struct {
 	Processes       int
 	Threads         int
 	LastPID         int
-	MemUsed         uint64 // bytes of guest memory in use
+	MemUsed         uint64 // bytes of guest memory in use, and the bound's share kept for glassbox
 	MemLimit        uint64 // bytes the memory file may hold (0: no limit)
 	SwapTotal       uint64 // bytes of swap (0: none)
 	SwapUsed        uint64

@@ -13,13 +13,13 @@ import (
 type File struct {
 	node
 	fsize  int64
-	frames map[uint64]memfile.Frame // page index → frame; absent pages are holes
-	opens  int                      // open descriptions
-	mapped bool                     // Mappable was handed out: keep the frames
-	seals  uint32                   // F_SEAL_* (seal.go)
+	frames memfile.PageMap // page index → frame; absent pages are holes
+	opens  int             // open descriptions
+	mapped bool            // Mappable was handed out: keep the frames
+	seals  uint32          // F_SEAL_* (seal.go)
 }
 
-func newFile() *File { return &File{frames: map[uint64]memfile.Frame{}, seals: SealSeal} }
+func newFile() *File { return &File{seals: SealSeal} }
 
 // Stat implements vfs.Inode.
 func (f *File) Stat() (vfs.Stat, error) {
@@ -27,7 +27,7 @@ func (f *File) Stat() (vfs.Stat, error) {
 	defer f.mu.Unlock()
 	st := f.statLocked()
 	st.Size = f.fsize
-	st.Blocks = int64(len(f.frames)) * (pageSize / 512)
+	st.Blocks = int64(f.frames.Len()) * (pageSize / 512)
 	return st, nil
 }
 
@@ -59,13 +59,25 @@ func (f *File) maybeFreeLocked() {
 
 // dropPagesLocked releases the frames of pages >= first.
 func (f *File) dropPagesLocked(first uint64) {
+	f.freeRangeLocked(first, ^uint64(0), nil)
+}
+
+// freeRangeLocked releases the frames of the pages in [first, last) for
+// which whole (if not nil) says so. The frames go back in batches, so that
+// emptying a large file needs no list of all its frames.
+func (f *File) freeRangeLocked(first, last uint64, whole func(pg uint64, fr memfile.Frame) bool) {
 	var frs []memfile.Frame
-	for pg, fr := range f.frames {
-		if pg >= first {
-			frs = append(frs, fr)
-			delete(f.frames, pg)
+	f.frames.Range(first, last, func(pg uint64, fr memfile.Frame) bool {
+		if whole != nil && !whole(pg, fr) {
+			return true
 		}
-	}
+		f.frames.Delete(pg)
+		if frs = append(frs, fr); len(frs) == 512 {
+			f.fs.freePages(frs)
+			frs = frs[:0]
+		}
+		return true
+	})
 	if len(frs) > 0 {
 		f.fs.freePages(frs)
 	}
@@ -76,7 +88,7 @@ func (f *File) zeroTailLocked(off int64) {
 	if off&pageMask == 0 {
 		return
 	}
-	if fr, ok := f.frames[uint64(off>>pageShift)]; ok {
+	if fr, ok := f.frames.Get(uint64(off >> pageShift)); ok {
 		clear(f.fs.mf.Bytes(fr, 1)[off&pageMask:])
 	}
 }
@@ -125,15 +137,12 @@ func (f *File) SetAttr(ctx vfs.Ctx, a *vfs.Attr) error {
 // frameLocked returns the frame of page pg, allocating it (and the run of
 // missing pages after it, up to end) if absent.
 func (f *File) frameLocked(pg, end uint64) (memfile.Frame, error) {
-	if fr, ok := f.frames[pg]; ok {
+	if fr, ok := f.frames.Get(pg); ok {
 		return fr, nil
 	}
 	cnt := uint64(1)
-	for pg+cnt < end && cnt < 512 {
-		if _, ok := f.frames[pg+cnt]; ok {
-			break
-		}
-		cnt++
+	if end > pg+1 {
+		cnt = f.frames.Holes(pg, min(end-pg, 512))
 	}
 	base, err := f.fs.allocPages(cnt)
 	if err != nil && cnt > 1 {
@@ -144,7 +153,7 @@ func (f *File) frameLocked(pg, end uint64) (memfile.Frame, error) {
 		return 0, err
 	}
 	for i := uint64(0); i < cnt; i++ {
-		f.frames[pg+i] = base + memfile.Frame(i)
+		f.frames.Set(pg+i, base+memfile.Frame(i))
 	}
 	return base, nil
 }
@@ -158,7 +167,7 @@ func (f *File) read(dst [][]byte, off int64) int {
 		for len(b) > 0 && off < f.fsize {
 			po := off & pageMask
 			c := int(min(int64(len(b)), pageSize-po, f.fsize-off))
-			if fr, ok := f.frames[uint64(off>>pageShift)]; ok {
+			if fr, ok := f.frames.Get(uint64(off >> pageShift)); ok {
 				copy(b[:c], f.fs.mf.Bytes(fr, 1)[po:])
 			} else {
 				clear(b[:c])
@@ -273,32 +282,14 @@ func (f *File) punchLocked(off, end int64) {
 		return
 	}
 	first, last := uint64(off>>pageShift), uint64((end-1)>>pageShift)+1
-	var frs []memfile.Frame
-	punch := func(pg uint64, fr memfile.Frame) {
+	f.freeRangeLocked(first, last, func(pg uint64, fr memfile.Frame) bool {
 		lo, hi := max(off, int64(pg<<pageShift)), min(end, int64(pg+1)<<pageShift)
 		if hi-lo == pageSize {
-			frs = append(frs, fr)
-			delete(f.frames, pg)
-		} else {
-			clear(f.fs.mf.Bytes(fr, 1)[lo&pageMask : (hi-1)&pageMask+1])
+			return true
 		}
-	}
-	if last-first > uint64(len(f.frames)) {
-		for pg, fr := range f.frames {
-			if pg >= first && pg < last {
-				punch(pg, fr)
-			}
-		}
-	} else {
-		for pg := first; pg < last; pg++ {
-			if fr, ok := f.frames[pg]; ok {
-				punch(pg, fr)
-			}
-		}
-	}
-	if len(frs) > 0 {
-		f.fs.freePages(frs)
-	}
+		clear(f.fs.mf.Bytes(fr, 1)[lo&pageMask : (hi-1)&pageMask+1])
+		return false
+	})
 }
 
 // Mappable hands out the file itself. Mappings are not counted (the loader
@@ -355,14 +346,7 @@ func (f *File) Translate(pg, n uint64) (memfile.Frame, uint64, error) {
 	if err != nil {
 		return 0, 0, unix.ENOMEM
 	}
-	got := uint64(1)
-	for got < n {
-		g, ok := f.frames[pg+got]
-		if !ok || g != fr+memfile.Frame(got) {
-			break
-		}
-		got++
-	}
+	_, got := f.frames.Run(pg, max(n, 1))
 	for i := uint64(0); i < got; i++ {
 		f.fs.mf.IncRef(fr + memfile.Frame(i))
 	}
@@ -400,8 +384,7 @@ func (f *File) IsShmem() bool { return true }
 func (f *File) Lookup(pg uint64) (memfile.Frame, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fr, ok := f.frames[pg]
-	return fr, ok
+	return f.frames.Get(pg)
 }
 
 // PunchHole implements mm.HolePuncher (MADV_REMOVE).
@@ -424,20 +407,10 @@ func (o *fileOps) SeekHoleData(off int64, hole bool) (int64, error) {
 	}
 	pg := uint64(off >> pageShift)
 	if hole {
-		for {
-			if _, ok := f.frames[pg]; !ok {
-				break
-			}
-			pg++
-		}
+		pg = f.frames.NextHole(pg)
 		return min(max(off, int64(pg)<<pageShift), f.fsize), nil
 	}
-	next, found := uint64(0), false
-	for p := range f.frames {
-		if p >= pg && (!found || p < next) {
-			next, found = p, true
-		}
-	}
+	next, found := f.frames.NextPresent(pg)
 	if !found || int64(next)<<pageShift >= f.fsize {
 		return 0, unix.ENXIO
 	}
