@@ -2,6 +2,8 @@ package mm
 
 import (
 	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
 )
 
 // userfaultfd's side in mm: VMAs registered with a context (VMA.Uffd and
@@ -80,7 +82,14 @@ func uffdCapable(v *VMA) bool { return v.File == nil && !v.Shared }
 // UffdRegister registers [start, end) (page aligned, checked by the
 // caller) with u in the given modes. At least one VMA must lie in the
 // range; holes are allowed. Linux: fs/userfaultfd.c (userfaultfd_register)
-func (m *MM) UffdRegister(u Userfault, start, end uint64, missing, wp bool) error {
+//
+// A fault fills a whole window of anonymous pages where Linux fills one,
+// so pages of a MISSING range may have frames the guest never touched.
+// Private pages this address space alone holds that are all zeros are
+// dropped again (through mp; not when mp is nil) so that they fault to
+// the handler as on Linux. A page the guest only read or wrote zeros to
+// is dropped too: Linux would keep it (the zero page) and not report it.
+func (m *MM) UffdRegister(mp Mapper, u Userfault, start, end uint64, missing, wp bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.users == 0 {
@@ -118,6 +127,35 @@ func (m *MM) UffdRegister(u Userfault, start, end uint64, missing, wp bool) erro
 		v.Flags = v.Flags&^(VMUffdMissing|VMUffdWP) | set
 	}
 	m.remerge(i, j)
+	if missing && mp != nil {
+		return m.dropZeroPages(mp, start, end)
+	}
+	return nil
+}
+
+// dropZeroPages drops the private, unshared, all-zero pages of [start, end).
+func (m *MM) dropZeroPages(mp Mapper, start, end uint64) error {
+	var runs []pendingRange
+	m.pt.forRange(start, end, func(a uint64, p pte) {
+		if !p.present() || p&pteUffdWP != 0 || m.mf.Refs(p.frame()) != 1 || m.mf.Pinned(p.frame()) {
+			return
+		}
+		for _, c := range m.mf.Bytes(p.frame(), 1) {
+			if c != 0 {
+				return
+			}
+		}
+		if n := len(runs); n > 0 && runs[n-1].end == a {
+			runs[n-1].end = a + abi.PageSize
+		} else {
+			runs = append(runs, pendingRange{a, a + abi.PageSize})
+		}
+	})
+	for _, r := range runs {
+		if err := m.dropPages(mp, r.start, r.end); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -86,7 +86,7 @@ func (u *UFFD) Ioctl(ctx vfs.Ctx, mem vfs.Memory, cmd uint32, arg uint64) (uint6
 	case ioctlAPI:
 		return 0, u.api(c, mem, arg)
 	case ioctlRegister:
-		return 0, u.register(mem, arg)
+		return 0, u.register(mp, mem, arg)
 	case ioctlUnregister:
 		start, n, err := u.readRange(mem, arg)
 		if err != nil {
@@ -155,7 +155,7 @@ func (u *UFFD) api(c Caller, mem vfs.Memory, arg uint64) error {
 }
 
 // register is UFFDIO_REGISTER. Linux: fs/userfaultfd.c (userfaultfd_register)
-func (u *UFFD) register(mem vfs.Memory, arg uint64) error {
+func (u *UFFD) register(mp mm.Mapper, mem vfs.Memory, arg uint64) error {
 	var b [24]byte
 	if err := mem.CopyIn(arg, b[:]); err != nil {
 		return unix.EFAULT
@@ -171,7 +171,7 @@ func (u *UFFD) register(mem vfs.Memory, arg uint64) error {
 	if mode&registerMinor != 0 {
 		return unix.EINVAL // minor faults need shmem or hugetlbfs
 	}
-	if err := u.mm.UffdRegister(u, start, start+n, mode&registerMissing != 0, mode&registerWP != 0); err != nil {
+	if err := u.mm.UffdRegister(mp, u, start, start+n, mode&registerMissing != 0, mode&registerWP != 0); err != nil {
 		return err
 	}
 	ioctls := uint64(rangeIoctls)
@@ -201,7 +201,8 @@ func (u *UFFD) validate(start, n uint64, aligned bool) error {
 	top := u.mm.Layout().TaskSize
 	switch {
 	case aligned && start&abi.PageMask != 0, n&abi.PageMask != 0, n == 0,
-		start < mm.MinAddr, start >= top, n > top-start:
+		aligned && start < mm.MinAddr, start >= top, n > top-start:
+		// The host takes a copy's source below mmap_min_addr (EFAULT then).
 		return unix.EINVAL
 	}
 	return nil
