@@ -62,8 +62,8 @@ type ThreadGroup struct {
 	parentExecGen uint64
 	// execGen counts the process's execs.
 	execGen atomic.Uint64
-	zombie     bool
-	reaped     bool
+	zombie  bool
+	reaped  bool
 	// ptraceHeld: a tracer other than the parent collects the exit
 	// first; the parent hears of it when the tracer has (ptrace_link.go).
 	ptraceHeld bool
