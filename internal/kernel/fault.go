@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
 	"glassbox/internal/platform"
@@ -13,8 +15,17 @@ import (
 // fault handles a page fault the host could not satisfy.
 func (t *Task) fault(ev platform.Event) {
 	exec := ev.Addr == t.regs.Rip
-	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec)
+	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec, ev.Write)
 	t.k.stats.faults.Add(1)
+	if uf := res.Userfault; uf != nil {
+		// userfaultfd: wait for the handler with no mm lock held, then
+		// let the guest retry the access (after any signal's handler).
+		// Linux: fs/userfaultfd.c (handle_userfault)
+		if uf.Ctx.Wait(uf, t.VPID(t.tid), true, t) == unix.EFAULT {
+			t.syncSignal(abi.SIGBUS, abi.BUS_ADRERR, ev.Addr)
+		}
+		return
+	}
 	if res.COW > 0 {
 		t.k.stats.cowCopies.Add(uint64(res.COW))
 	}

@@ -19,6 +19,8 @@ const (
 	VMNoHugePage                      // MADV_NOHUGEPAGE
 	VMMergeable                       // MADV_MERGEABLE
 	VMGrowsDown                       // MAP_GROWSDOWN: a fault just below extends it
+	VMUffdMissing                     // userfaultfd: touching a missing page waits for the handler
+	VMUffdWP                          // userfaultfd: writing a uffd-wp page waits for the handler
 )
 
 // Advice values newer than x/sys/unix knows.

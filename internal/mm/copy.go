@@ -31,6 +31,11 @@ func (m *MM) prepareForce(mp Mapper, page uint64, write, force bool) (memfile.Fr
 		return 0, unix.EFAULT
 	}
 	p := m.pt.get(page)
+	if v.Uffd != nil {
+		if e := m.userfault(v, page, p, write); e != nil {
+			return 0, e
+		}
+	}
 	if !p.present() {
 		if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
 			return 0, unix.EFAULT
@@ -73,7 +78,7 @@ func (m *MM) ownPage(mp Mapper, v *VMA, page uint64) error {
 		m.stale.add(m, page, old)
 		return nil
 	default:
-		err = m.hostMap(mp, page, page+abi.PageSize, v.Prot, p.frame())
+		err = m.hostMap(mp, page, page+abi.PageSize, m.hostProt(v, p), p.frame())
 	}
 	m.mf.DecRef(old, 1)
 	return err
@@ -206,7 +211,7 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 		if l > n {
 			l = n
 		}
-		fr, err := m.prepare(mp, page, write || m.sharedWritable(page))
+		fr, err := m.prepare(mp, page, write || m.sharedWritable(page) && m.pt.get(page)&pteUffdWP == 0)
 		if err != nil {
 			p.Unpin()
 			return nil, err

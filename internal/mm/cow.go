@@ -34,7 +34,7 @@ const cowMaxRun = 64
 func (m *MM) reuseRun(mp Mapper, v *VMA, page uint64) (bool, error) {
 	ok := func(a uint64) bool {
 		q := m.pt.get(a)
-		return q.mapped() && !q.mappedWritable() && m.mf.Refs(q.frame()) == 1
+		return q.mapped() && !q.mappedWritable() && q&pteUffdWP == 0 && m.mf.Refs(q.frame()) == 1
 	}
 	if v.Shared || !ok(page) {
 		return false, nil
@@ -80,7 +80,7 @@ func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 			break
 		}
 		q := m.pt.get(a)
-		if !q.present() || q.mappedWritable() || m.mf.Refs(q.frame()) < 2 {
+		if !q.present() || q.mappedWritable() || q&pteUffdWP != 0 || m.mf.Refs(q.frame()) < 2 {
 			break
 		}
 		n++

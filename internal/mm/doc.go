@@ -42,6 +42,7 @@
 //     it before they next run guest code. The page table's pteMapped and
 //     pteMapW bits say what the host maps; they change together with the
 //     host mapping, under MM.mu.
+//
 //  2. When a frame may be reused. A frame is freed only when its reference
 //     count is zero and it is not pinned. Every pte that names a frame holds
 //     one reference, and so does every host mapping of it: code that points
@@ -51,6 +52,7 @@
 //     this address space may still read it, so it must not be handed to
 //     anyone else. dropPages unmaps before it releases; Release runs only
 //     after the last stub thread is gone.
+//
 //  3. What a fault re-checks. The host reports a fault, then the task takes
 //     MM.mu: in between, other threads may have mapped the page, copied it
 //     on write, unmapped it or changed its protection. HandleFault therefore
@@ -60,6 +62,7 @@
 //     again as the pte says and the access is retried; mapped read-only in
 //     a writable private VMA → copy on write (or reuse when this address
 //     space is the frame's only holder).
+//
 //  4. What fork snapshots. Fork runs under the parent's MM.mu: the child's
 //     ptes name the parent's frames (one more reference each) and the
 //     parent's writable host mappings of private pages are write-protected
@@ -68,9 +71,27 @@
 //     for I/O (a read(2) blocked in another thread will still write into
 //     its frame) is copied into the child at once and stays the parent's,
 //     writable: the data it receives later belongs to the parent.
+//
 //  5. Kernel accesses. CopyIn/CopyOut hold MM.mu for the whole copy and
 //     break COW before writing; Pin does the same for I/O that outlives the
 //     lock, and the pinned frame stays allocated until Unpin.
+//
+//  6. userfaultfd (userfault.go). A VMA registered with a context
+//     (VMA.Uffd, VMUffdMissing, VMUffdWP) makes a touch of a page with
+//     neither frame nor swap entry, or a write to a page with pteUffdWP,
+//     an access that must wait: HandleFault reports it in
+//     FaultResult.Userfault, and prepare (CopyIn, CopyOut, Pin) returns
+//     it as a *UserfaultError. Either way m.mu is released before the
+//     caller sleeps on the context: no mm lock is ever held while a task
+//     waits for a userfaultfd handler, so the handler's UFFDIO_COPY (which
+//     takes m.mu) can always proceed. mm reads the context's Gen under
+//     m.mu when it sees the page missing; fills (UffdFill) change the pte
+//     under m.mu before the context advances Gen, so a waiter that finds
+//     Gen unchanged is sure to be woken by the next fill's wake. Pages
+//     with pteUffdWP are never host-mapped writable (hostProt, reuseRun,
+//     copyRun and ownPage check it); a fault window never fills pages of
+//     a MISSING VMA beyond the faulting one. Fork drops registrations and
+//     uffd-wp bits in the child. mm takes no lock of the context's.
 //
 // Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu / a file system's
 // page-cache lock, then memfile.File.mu. live (the registry of address

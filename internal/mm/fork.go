@@ -34,6 +34,10 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 		nv := *v
 		// Locks are not inherited. Linux: kernel/fork.c (dup_mmap)
 		nv.Flags &^= VMLocked | VMLockOnFault
+		// Without UFFD_FEATURE_EVENT_FORK (not offered) the child's
+		// VMAs are not registered. Linux: fs/userfaultfd.c (dup_userfaultfd)
+		nv.Flags &^= VMUffdMissing | VMUffdWP
+		nv.Uffd = nil
 		if nv.File != nil {
 			objRef(nv.File)
 		}
@@ -51,7 +55,7 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 				continue
 			}
 			m.mf.IncRef(p.frame())
-			nl.e[i] = p &^ (pteMapped | pteMapW)
+			nl.e[i] = p &^ (pteMapped | pteMapW | pteUffdWP)
 		}
 		if keep {
 			c.pt.leaves[k] = nl

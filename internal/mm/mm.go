@@ -99,12 +99,15 @@ type FaultResult struct {
 	COW    int    // pages copied
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
+	// Userfault is set when the access must wait for a userfaultfd: the
+	// caller waits (holding no mm lock) and lets the guest retry.
+	Userfault *UserfaultError
 }
 
 // HandleFault resolves a host page fault at addr (code SEGV_MAPERR or
 // SEGV_ACCERR as the host reported it; exec says the fault address is the
-// instruction pointer).
-func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res FaultResult, err error) {
+// instruction pointer; write says the platform knows the access wrote).
+func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (res FaultResult, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	res = FaultResult{Access: "touch"}
@@ -140,6 +143,15 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 		// (or, for SEGV_MAPERR, an access of either kind that raced with
 		// the mapping; copying early is harmless then).
 		if v.Prot&unix.PROT_WRITE != 0 {
+			if p&pteUffdWP != 0 && v.Flags&VMUffdWP != 0 {
+				if code == abi.SEGV_MAPERR {
+					// A read that raced with the mapping.
+					return res, m.remapPage(mp, v, page, p)
+				}
+				res.Access = "write"
+				res.Userfault = m.userfault(v, addr, p, true)
+				return res, nil
+			}
 			res.Access = "write"
 			err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 				res.COW, err = m.makeWritable(mp, v, page)
@@ -161,6 +173,14 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec bool) (res Fault
 	if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
 		res.Signo, res.Code = abi.SIGBUS, abi.BUS_ADRERR
 		return res, nil
+	}
+	if v.Flags&VMUffdMissing != 0 {
+		if write {
+			res.Access = "write"
+		}
+		if res.Userfault = m.userfault(v, addr, p, write); res.Userfault != nil {
+			return res, nil
+		}
 	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
@@ -206,7 +226,8 @@ func (m *MM) remapPage(mp Mapper, v *VMA, page uint64, p pte) error {
 
 // window returns the populate window around page within v.
 func (m *MM) window(v *VMA, page uint64) (uint64, uint64) {
-	if m.narrow || v.Flags&VMLockOnFault != 0 {
+	if m.narrow || v.Flags&(VMLockOnFault|VMUffdMissing) != 0 {
+		// userfaultfd: each missing page is the handler's to provide.
 		// MLOCK_ONFAULT locks what is touched, page by page.
 		return page, page + abi.PageSize
 	}
@@ -292,7 +313,7 @@ func (m *MM) fill(v *VMA, lo, hi uint64) error {
 // that someone else also references stay read-only until written.
 func (m *MM) hostProt(v *VMA, p pte) int {
 	prot := v.Prot
-	if !v.Shared && prot&unix.PROT_WRITE != 0 && m.mf.Refs(p.frame()) > 1 {
+	if p&pteUffdWP != 0 || !v.Shared && prot&unix.PROT_WRITE != 0 && m.mf.Refs(p.frame()) > 1 {
 		prot &^= unix.PROT_WRITE
 	}
 	return prot
@@ -381,7 +402,7 @@ func (m *MM) breakCOW(v *VMA, page uint64) (old memfile.Frame, copied bool, err 
 		return 0, false, err
 	}
 	copy(m.mf.Bytes(nf, 1), m.mf.Bytes(p.frame(), 1))
-	m.pt.set(page, mkpte(nf)|p&(pteMapped|pteMapW))
+	m.pt.set(page, mkpte(nf)|p&(pteMapped|pteMapW|pteUffdWP))
 	m.stats.COWCopies++
 	return p.frame(), true, nil
 }

@@ -18,6 +18,9 @@ const (
 	// pteSwapped: not present; the page's contents are in swap slot
 	// p>>PageShift (one slot reference held).
 	pteSwapped pte = 1 << 3
+	// pteUffdWP: a present page write-protected by userfaultfd
+	// (userfault.go); the host maps it read-only.
+	pteUffdWP pte = 1 << 4
 )
 
 func mkpte(f memfile.Frame) pte    { return pte(f)<<abi.PageShift | ptePresent }

@@ -24,10 +24,11 @@ type VMA struct {
 	Prot       int    // PROT_READ|PROT_WRITE|PROT_EXEC
 	Shared     bool   // MAP_SHARED: writes reach the object, no COW
 	File       Mappable
-	Off        uint64  // byte offset into File of Start
-	Name       string  // path, "[heap]", "[stack]" or ""
-	Dev, Ino   uint64  // of the mapped file, for /proc/PID/maps
-	Flags      VMFlags // madvise and mlock state (advice.go, mlock.go)
+	Off        uint64    // byte offset into File of Start
+	Name       string    // path, "[heap]", "[stack]" or ""
+	Dev, Ino   uint64    // of the mapped file, for /proc/PID/maps
+	Flags      VMFlags   // madvise and mlock state (advice.go, mlock.go)
+	Uffd       Userfault // the userfaultfd it is registered with (userfault.go)
 }
 
 // fileOffset returns the object offset that backs address a.
@@ -87,7 +88,7 @@ func (s *vmaSet) insert(v *VMA) {
 }
 
 func mergeable(a, b *VMA) bool {
-	if a.End != b.Start || a.Prot != b.Prot || a.Shared != b.Shared || a.File != b.File || a.Name != b.Name || a.Flags != b.Flags {
+	if a.End != b.Start || a.Prot != b.Prot || a.Shared != b.Shared || a.File != b.File || a.Name != b.Name || a.Flags != b.Flags || a.Uffd != b.Uffd {
 		return false
 	}
 	return a.File == nil && !a.Shared || a.fileOffset(a.End) == b.Off

@@ -70,6 +70,9 @@ type Event struct {
 	Signo int
 	Code  int
 	Addr  uint64
+	// Write is set for an EventFault the host says was a write (the
+	// seccomp platform reads the page-fault error code; ptrace cannot).
+	Write bool
 }
 
 // Mapper changes what the host maps into a guest address space. Offsets are

@@ -96,7 +96,7 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 	var total uint64
 	for total < count {
 		n := min(count-total, ioChunk)
-		p, err := t.MM().Pin(t.Mapper(), addr+total, int(n), read)
+		p, err := t.Pin(addr+total, int(n), read)
 		if err != nil {
 			if total > 0 {
 				break
@@ -218,7 +218,7 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) 
 		if v.len == 0 {
 			continue
 		}
-		p, err := t.MM().Pin(t.Mapper(), v.base, int(v.len), read)
+		p, err := t.Pin(v.base, int(v.len), read)
 		if err != nil {
 			if len(bufs) > 0 {
 				break

@@ -495,7 +495,7 @@ func pin(t *kernel.Task, iov []iovec, write bool) (*pinned, error) {
 		if v.len == 0 {
 			continue
 		}
-		x, err := t.MM().Pin(t.Mapper(), v.base, int(v.len), write)
+		x, err := t.Pin(v.base, int(v.len), write)
 		if err != nil {
 			p.unpin()
 			return nil, unix.EFAULT

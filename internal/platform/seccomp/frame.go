@@ -140,6 +140,10 @@ func (t *thread) readFrame(regs *platform.Regs) (platform.Event, error) {
 	code := int(int32(le.Uint32(si[siCode:])))
 	addr := le.Uint64(si[siAddr:])
 	ev := classify(regs, signo, code, addr)
+	if ev.Kind == platform.EventFault {
+		// mcontext's err: the x86 page-fault error code (bit 1: write).
+		ev.Write = le.Uint64(f[uc+ucMctx+8*19:])&2 != 0
+	}
 	if signo == int(unix.SIGTRAP) {
 		ev = t.debugTrap(ev, regs, code)
 	}
