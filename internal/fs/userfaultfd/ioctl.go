@@ -154,14 +154,23 @@ func (u *UFFD) api(c Caller, mem vfs.Memory, arg uint64) error {
 	return nil
 }
 
-// register is UFFDIO_REGISTER. Linux: fs/userfaultfd.c (userfaultfd_register)
-func (u *UFFD) register(mp mm.Mapper, mem vfs.Memory, arg uint64) error {
+// rangeMode reads the struct uffdio_range followed by a mode word that
+// UFFDIO_REGISTER and UFFDIO_WRITEPROTECT take.
+func rangeMode(mem vfs.Memory, arg uint64) (start, n, mode uint64, err error) {
 	var b [24]byte
 	if err := mem.CopyIn(arg, b[:]); err != nil {
-		return unix.EFAULT
+		return 0, 0, 0, unix.EFAULT
 	}
 	le := binary.LittleEndian
-	start, n, mode := le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:])
+	return le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:]), nil
+}
+
+// register is UFFDIO_REGISTER. Linux: fs/userfaultfd.c (userfaultfd_register)
+func (u *UFFD) register(mp mm.Mapper, mem vfs.Memory, arg uint64) error {
+	start, n, mode, err := rangeMode(mem, arg)
+	if err != nil {
+		return err
+	}
 	if mode == 0 || mode&^(registerMissing|registerWP|registerMinor) != 0 {
 		return unix.EINVAL
 	}
@@ -179,7 +188,7 @@ func (u *UFFD) register(mp mm.Mapper, mem vfs.Memory, arg uint64) error {
 		ioctls &^= bitWriteProtect
 	}
 	var o [8]byte
-	le.PutUint64(o[:], ioctls)
+	binary.LittleEndian.PutUint64(o[:], ioctls)
 	if mem.CopyOut(arg+24, o[:]) != nil {
 		return unix.EFAULT
 	}
@@ -290,12 +299,10 @@ func (u *UFFD) fill(mem vfs.Memory, arg uint64, copying bool) error {
 // writeProtect is UFFDIO_WRITEPROTECT. Linux: fs/userfaultfd.c
 // (userfaultfd_writeprotect)
 func (u *UFFD) writeProtect(mp mm.Mapper, mem vfs.Memory, arg uint64) error {
-	var b [24]byte
-	if err := mem.CopyIn(arg, b[:]); err != nil {
-		return unix.EFAULT
+	start, n, mode, err := rangeMode(mem, arg)
+	if err != nil {
+		return err
 	}
-	le := binary.LittleEndian
-	start, n, mode := le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:])
 	if err := u.validate(start, n, true); err != nil {
 		return err
 	}
