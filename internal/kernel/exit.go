@@ -68,6 +68,7 @@ func (t *Task) finish() {
 	// below: what it sees then follows the order the threads ran in.
 	t.ptraceExited(status)
 	t.exitRobustList()
+	t.exitPIFutexes()
 	if t.clearChildTID != 0 && t.mm != nil && t.thread != nil {
 		// CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
 		// Linux: kernel/fork.c (mm_release)

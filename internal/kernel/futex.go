@@ -31,6 +31,7 @@ type futexWaiter struct {
 type futexTable struct {
 	mu sync.Mutex
 	q  map[futexKey][]*futexWaiter
+	pi map[futexKey][]*piWaiter // FUTEX_LOCK_PI waiters, in arrival order (futex_pi.go)
 }
 
 func (ft *futexTable) key(t *Task, addr uint64, private bool) futexKey {

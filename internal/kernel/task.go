@@ -191,6 +191,10 @@ type Task struct {
 	// pidc is the task's numbers in nested PID namespaces (pidns.go;
 	// nil: the initial namespace only); stored once, before it runs.
 	pidc atomic.Pointer[pidChain]
+	// piExited: the task has handed over the PI futexes it held, on its
+	// way out; a FUTEX_LOCK_PI naming it as owner is ESRCH from then.
+	// Guarded by futexTable.mu (futex_pi.go).
+	piExited bool
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {

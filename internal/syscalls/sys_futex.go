@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_FUTEX, sysFutex, "PI futexes ENOSYS")
+	reg(unix.SYS_FUTEX, sysFutex, "PI futexes without priority inheritance; an owner dying with a PI lock in shared memory does not hand it over; requeue-PI ENOSYS")
 }
 
 // sysFutex decodes futex(2). Linux: kernel/futex/syscalls.c (do_futex)
@@ -18,10 +18,32 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	addr, op, val := a[0], int(a[1]), uint32(a[2])
 	cmd := op & abi.FUTEX_CMD_MASK
 	private := op&abi.FUTEX_PRIVATE_FLAG != 0
-	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != abi.FUTEX_WAIT {
+	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != abi.FUTEX_WAIT && cmd != futexLockPI2 {
 		return 0, unix.ENOSYS
 	}
 	switch cmd {
+	case abi.FUTEX_LOCK_PI, futexLockPI2:
+		// An absolute timeout: CLOCK_REALTIME for LOCK_PI, the
+		// monotonic clock for LOCK_PI2 unless FUTEX_CLOCK_REALTIME.
+		// Linux: kernel/futex/syscalls.c (futex_init_timeout)
+		var deadline time.Time
+		if a[3] != 0 {
+			d, err := getTimespec(t, a[3])
+			if err != nil {
+				return 0, err
+			}
+			clk := unix.CLOCK_REALTIME
+			if cmd == futexLockPI2 && op&abi.FUTEX_CLOCK_REALTIME == 0 {
+				clk = unix.CLOCK_MONOTONIC
+			}
+			now, _ := clockNow(t, clk)
+			deadline = time.Now().Add(d - time.Duration(now.Nano()))
+		}
+		return 0, t.FutexLockPI(addr, deadline, false, private)
+	case abi.FUTEX_TRYLOCK_PI:
+		return 0, t.FutexLockPI(addr, time.Time{}, true, private)
+	case abi.FUTEX_UNLOCK_PI:
+		return 0, t.FutexUnlockPI(addr, private)
 	case abi.FUTEX_WAIT, abi.FUTEX_WAIT_BITSET:
 		bitset := uint32(abi.FUTEX_BITSET_MATCH_ANY)
 		if cmd == abi.FUTEX_WAIT_BITSET {
@@ -71,6 +93,9 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	return 0, unix.ENOSYS
 }
+
+// futexLockPI2 is FUTEX_LOCK_PI2 (Linux 5.14): LOCK_PI on the monotonic clock.
+const futexLockPI2 = 13
 
 // futexWaitRestartable is FUTEX_WAIT interrupted by a signal: without a
 // timeout it restarts (unless a handler without SA_RESTART ran); with one

@@ -1,0 +1,237 @@
+package kernel
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+)
+
+// Priority-inheritance futexes: the word holds the owner's TID (as the
+// owner's PID namespace numbers it), FUTEX_WAITERS when the kernel queues
+// waiters, FUTEX_OWNER_DIED when an owner died holding it. User space takes
+// and releases a free lock with cmpxchg; the kernel is called to wait for
+// a held one (FUTEX_LOCK_PI) and to hand it over (FUTEX_UNLOCK_PI): the
+// unlocker writes the first waiter's TID into the word and wakes it, so a
+// woken waiter owns the lock. No priority is inherited (glassbox does not
+// schedule). Waiters queue in futexTable.pi under futexTable.mu; the word is
+// changed with atomic compare-and-swap on glassbox' mapping of the frame,
+// so user space's own cmpxchg on it never loses an update.
+// Linux: kernel/futex/pi.c (the word's bits are robust.go's)
+
+type piWaiter struct {
+	key   futexKey
+	tid   uint32 // the waiter's TID as the word holds it
+	woken chan struct{}
+}
+
+// piCAS replaces the word at addr with nv if it holds old and returns what
+// it held. The word must be writable (EFAULT otherwise).
+func (t *Task) piCAS(addr uint64, old, nv uint32) (uint32, error) {
+	p, err := t.mm.Pin(t.thread, addr, 4, true)
+	if err != nil {
+		var en unix.Errno
+		if errors.As(err, &en) {
+			return 0, en
+		}
+		return 0, unix.EFAULT
+	}
+	defer p.Unpin()
+	w := (*uint32)(unsafe.Pointer(&p.Bufs[0][0]))
+	for {
+		if atomic.CompareAndSwapUint32(w, old, nv) {
+			return old, nil
+		}
+		if cur := atomic.LoadUint32(w); cur != old {
+			return cur, nil
+		}
+	}
+}
+
+// FutexLockPI is FUTEX_LOCK_PI (try: FUTEX_TRYLOCK_PI): take the lock at
+// addr, waiting until deadline (zero: none) while another thread holds it.
+// A signal restarts the call (ERESTARTNOINTR), as on Linux.
+func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) error {
+	if addr&3 != 0 {
+		return unix.EINVAL
+	}
+	if err := t.checkKey(addr, private); err != nil {
+		return err
+	}
+	me := uint32(t.VPID(t.tid))
+	ft := &t.k.futex
+	ft.mu.Lock()
+	k := ft.key(t, addr, private)
+	var cur uint32
+	for {
+		var err error
+		if cur, err = t.piCAS(addr, 0, me); err != nil || cur == 0 {
+			ft.mu.Unlock()
+			return err // taken (or a fault)
+		}
+		owner := cur & futexTIDMask
+		if owner == me {
+			ft.mu.Unlock()
+			return unix.EDEADLK
+		}
+		if owner == 0 && len(ft.pi[k]) == 0 {
+			// Nobody owns it (an owner died, or only the waiters bit
+			// is left): take it over, keeping OWNER_DIED.
+			if prev, err := t.piCAS(addr, cur, cur&futexOwnerDied|me); err != nil || prev == cur {
+				ft.mu.Unlock()
+				return err
+			}
+			continue
+		}
+		if o := t.k.TaskByTID(t.KPID(int(owner))); owner != 0 && (o == nil || o.piExited) {
+			// The owner is gone, or past handing its locks over: no
+			// one would ever hand this one over.
+			ft.mu.Unlock()
+			return unix.ESRCH // Linux: kernel/futex/pi.c (handle_exit_race)
+		}
+		if try {
+			ft.mu.Unlock()
+			return unix.EAGAIN
+		}
+		if cur&futexWaiters != 0 {
+			break
+		}
+		if prev, err := t.piCAS(addr, cur, cur|futexWaiters); err != nil {
+			ft.mu.Unlock()
+			return err
+		} else if prev == cur {
+			break
+		}
+	}
+	w := &piWaiter{key: k, tid: me, woken: make(chan struct{})}
+	if ft.pi == nil {
+		ft.pi = map[futexKey][]*piWaiter{}
+	}
+	ft.pi[k] = append(ft.pi[k], w)
+	ft.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		tm := time.NewTimer(time.Until(deadline))
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	for {
+		select {
+		case <-w.woken:
+			return nil
+		case <-timeout:
+			if ft.dequeuePI(w) {
+				return unix.ETIMEDOUT
+			}
+			return nil // handed over at the same time
+		case <-t.intr:
+			if t.Interrupted() {
+				if ft.dequeuePI(w) {
+					return abi.ERESTARTNOINTR
+				}
+				return nil
+			}
+		}
+	}
+}
+
+func (ft *futexTable) dequeuePI(w *piWaiter) bool {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	ws := ft.pi[w.key]
+	for i, o := range ws {
+		if o == w {
+			ft.pi[w.key] = append(ws[:i:i], ws[i+1:]...)
+			if len(ft.pi[w.key]) == 0 {
+				delete(ft.pi, w.key)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// FutexUnlockPI is FUTEX_UNLOCK_PI: the caller must own the lock (EPERM);
+// it goes to the first waiter, or is left free.
+func (t *Task) FutexUnlockPI(addr uint64, private bool) error {
+	if addr&3 != 0 {
+		return unix.EINVAL
+	}
+	if err := t.checkKey(addr, private); err != nil {
+		return err
+	}
+	me := uint32(t.VPID(t.tid))
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	cur, err := t.readWord(addr)
+	if err != nil {
+		return err
+	}
+	if cur&futexTIDMask != me {
+		return unix.EPERM
+	}
+	return ft.handOverLocked(t, ft.key(t, addr, private), addr, cur, 0)
+}
+
+// handOverLocked gives the lock whose word holds cur to the first waiter
+// on k (with extra bits set), or frees it. futexTable.mu held.
+func (ft *futexTable) handOverLocked(t *Task, k futexKey, addr uint64, cur, extra uint32) error {
+	for {
+		var nv uint32
+		ws := ft.pi[k]
+		if len(ws) > 0 {
+			nv = ws[0].tid | futexWaiters | extra
+		}
+		prev, err := t.piCAS(addr, cur, nv)
+		if err != nil {
+			return err
+		}
+		if prev != cur {
+			cur = prev // user space changed a bit: again with what it holds
+			continue
+		}
+		if len(ws) > 0 {
+			close(ws[0].woken)
+			ft.pi[k] = ws[1:]
+			if len(ft.pi[k]) == 0 {
+				delete(ft.pi, k)
+			}
+		}
+		return nil
+	}
+}
+
+// exitPIFutexes hands over the PI locks of t's address space that t still
+// holds and others wait for: the next owner finds FUTEX_OWNER_DIED set.
+// Linux: kernel/futex/core.c (exit_pi_state_list), pi.c (fixup_pi_state_owner)
+func (t *Task) exitPIFutexes() {
+	if t.mm == nil || t.thread == nil {
+		t.k.futex.mu.Lock()
+		t.piExited = true
+		t.k.futex.mu.Unlock()
+		return
+	}
+	me := uint32(t.VPID(t.tid))
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	t.piExited = true // from now on a locker is told ESRCH, not queued
+	for k := range ft.pi {
+		if k.mm != t.mm {
+			continue // a shared lock: its word is in memory another address space maps
+		}
+		// Still ours, or already let go by the robust list's walk
+		// (TID 0, OWNER_DIED) with waiters left queued.
+		cur, err := t.readWord(k.addr)
+		if err != nil || cur&futexTIDMask != me && cur&futexTIDMask != 0 {
+			continue
+		}
+		ft.handOverLocked(t, k, k.addr, cur, futexOwnerDied)
+	}
+}
