@@ -406,6 +406,11 @@ func sysGetsockopt(t *kernel.Task, a kernel.Args) (uint64, error) {
 		v, err = is.GetOption(a.Int(1), a.Int(2))
 	} else {
 		v, err = s.(*unixsock.Socket).GetOption(a.Int(2))
+		if err == nil && a.Int(2) == unix.SO_PEERCRED && len(v) >= 4 {
+			// The peer's pid as the caller's PID namespace numbers it.
+			// Linux: net/core/sock.c (sk_getsockopt: cred_to_ucred, pid_vnr)
+			binary.LittleEndian.PutUint32(v, uint32(t.VPID(int(int32(binary.LittleEndian.Uint32(v))))))
+		}
 	}
 	if err != nil {
 		return 0, err

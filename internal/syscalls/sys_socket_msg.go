@@ -187,8 +187,12 @@ func readMsghdr(t *kernel.Task, addr uint64, send bool) (*msghdr, error) {
 // SCM_CREDENTIALS from a control buffer. Linux: net/core/scm.c
 // (__scm_send, scm_fp_copy, scm_check_creds)
 func parseControl(t *kernel.Task, ctl []byte) (rights []*vfs.File, cred *unixsock.Cred, err error) {
-	return decodeControl(ctl, func(fd int) (*vfs.File, error) { return getFile(t, fd) },
+	rights, cred, err = decodeControl(ctl, func(fd int) (*vfs.File, error) { return getFile(t, fd) },
 		func(c unixsock.Cred) error { return checkCreds(t, c) })
+	if cred != nil {
+		cred.PID = int32(t.KPID(int(cred.PID))) // the kernel's number from here on
+	}
+	return rights, cred, err
 }
 
 // decodeControl is parseControl with the task's descriptor table and
@@ -269,6 +273,7 @@ func ipControl(ctl []byte) []unixsock.Cmsg {
 // any pid, CAP_SETUID any uid, CAP_SETGID any gid (ids of the sender's
 // user namespace). Linux: net/core/scm.c (scm_check_creds)
 func checkCreds(t *kernel.Task, c unixsock.Cred) error {
+	c.PID = int32(t.KPID(int(c.PID))) // as the sender's PID namespace numbers it
 	cr := t.Creds()
 	ku, uok := t.MapUID(c.UID)
 	kg, gok := t.MapGID(c.GID)
@@ -411,7 +416,7 @@ func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error)
 		dropFiles(r.Rights)
 	} else {
 		if c := r.Cred; c != nil {
-			b := binary.LittleEndian.AppendUint32(nil, uint32(c.PID))
+			b := binary.LittleEndian.AppendUint32(nil, uint32(t.VPID(int(c.PID))))
 			b = binary.LittleEndian.AppendUint32(b, c.UID)
 			out.put(unix.SOL_SOCKET, unix.SCM_CREDENTIALS, binary.LittleEndian.AppendUint32(b, c.GID))
 		}
