@@ -1,11 +1,14 @@
 package procfs
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/vfs"
@@ -58,8 +61,8 @@ func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 			"overflowgid":  host("kernel/overflowgid"),
 			"ostype":       fixed("Linux\n"),
 			"osrelease":    gen(func(s System) string { return s.Release + "\n" }),
-			"hostname":     gen(func(s System) string { return s.Hostname + "\n" }),
-			"domainname":   gen(func(s System) string { return s.Domainname + "\n" }),
+			"hostname":     fs.utsFile(false),
+			"domainname":   fs.utsFile(true),
 			"ngroups_max":  fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
 				"boot_id": fixed(bootID() + "\n"),
@@ -185,4 +188,47 @@ func formatMountinfo(ms []MountLine) []byte {
 			m.FSType, m.Source, m.Opts)
 	}
 	return []byte(b.String())
+}
+
+// utsTask is the reader or writer of /proc/sys/kernel/{hostname,domainname}:
+// the names are those of its UTS namespace.
+type utsTask interface {
+	Hostname() string
+	Domainname() string
+	SetUTSName(name string, domain bool)
+}
+
+// utsFile is /proc/sys/kernel/hostname (domain false) or domainname: the
+// caller's UTS namespace's name, written as sethostname would set it (up
+// to the first newline, at most 64 bytes; root only, by the file's mode).
+// Linux: kernel/utsname_sysctl.c (proc_do_uts_string), kernel/sysctl.c (proc_dostring)
+func (fs *FS) utsFile(domain bool) vfs.Inode {
+	return &synth.File{Attr: synth.NewAttr(Dev, unix.S_IFREG|0o644),
+		Gen: func(ctx vfs.Ctx) ([]byte, error) {
+			s := fs.src.System()
+			name := s.Hostname
+			if domain {
+				name = s.Domainname
+			}
+			if u, ok := ctx.(utsTask); ok {
+				if name = u.Hostname(); domain {
+					name = u.Domainname()
+				}
+			}
+			return []byte(name + "\n"), nil
+		},
+		Write: func(ctx vfs.Ctx, b []byte) error {
+			u, ok := ctx.(utsTask)
+			if !ok {
+				return unix.EPERM
+			}
+			if i := bytes.IndexByte(b, '\n'); i >= 0 {
+				b = b[:i]
+			}
+			if len(b) > 64 { // __NEW_UTS_LEN
+				b = b[:64]
+			}
+			u.SetUTSName(string(b), domain)
+			return nil
+		}}
 }
