@@ -52,12 +52,15 @@ func TestPIDNamespaceSiginfo(t *testing.T) {
 }
 
 // pidnsCredSrc passes SCM_CREDENTIALS both ways between a process and its
-// child in a new PID namespace, and reads SO_PEERCRED on each side.
+// child in a new PID namespace, reads SO_PEERCRED on each side, and asks
+// F_GETLK about the other's record lock.
 const pidnsCredSrc = `#define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,8 +121,19 @@ int main(void) {
 		return 1;
 	}
 	pid_t me = getpid();
+	// A lock the parent holds, and one the child will hold.
+	char tmpl[] = "/tmp/nscred-XXXXXX";
+	int fd = mkstemp(tmpl);
+	unlink(tmpl);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+	fcntl(fd, F_SETLK, &fl);
 	pid_t c = fork();
 	if (c == 0) {
+		struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+		fcntl(fd, F_GETLK, &q);
+		printf("child: F_GETLK on the parent's lock: type %s, pid %d\n", q.l_type == F_WRLCK ? "write" : "?", q.l_pid);
+		struct flock mine = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 10};
+		fcntl(fd, F_SETLK, &mine);
 		printf("child: pid %d\n", getpid());
 		printf("child: SO_PEERCRED pid (the parent, not in this namespace): %d\n", peer(sv[1]));
 		printf("child: sendmsg own pid: %d\n", sendcred(sv[1], getpid()));
@@ -130,17 +144,21 @@ int main(void) {
 		return 0;
 	}
 	pid_t got = recvcred(sv[0]);
+	struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 10};
+	fcntl(fd, F_GETLK, &q);
+	int lockpid = q.l_pid == c;
 	int pe = peer(sv[0]) == me;
 	int sr = sendcred(sv[0], me);
 	waitpid(c, NULL, 0);
 	printf("parent: received the child's pid: %d\n", got == c);
 	printf("parent: SO_PEERCRED is itself: %d\n", pe);
 	printf("parent: sendmsg own pid: %d\n", sr);
+	printf("parent: F_GETLK names the child: %d\n", lockpid);
 	return 0;
 }
 `
 
-// TestPIDNamespaceCredentials: SCM_CREDENTIALS and SO_PEERCRED carry pids
+// TestPIDNamespaceCredentials: SCM_CREDENTIALS, SO_PEERCRED and F_GETLK carry pids
 // as the receiver's PID namespace numbers them (0 when the sender is not
 // in it), and a sender may claim only a pid of its own namespace.
 func TestPIDNamespaceCredentials(t *testing.T) {

@@ -96,11 +96,11 @@ func fcntlLock(t *kernel.Task, f *vfs.File, cmd int, addr uint64) (uint64, error
 		if !found {
 			le.PutUint16(b[0:], unix.F_UNLCK)
 		} else {
-			t := int16(unix.F_RDLCK)
+			lt := int16(unix.F_RDLCK)
 			if o.Write {
-				t = unix.F_WRLCK
+				lt = unix.F_WRLCK
 			}
-			le.PutUint16(b[0:], uint16(t))
+			le.PutUint16(b[0:], uint16(lt))
 			le.PutUint16(b[2:], unix.SEEK_SET)
 			le.PutUint64(b[8:], uint64(o.Start))
 			n := int64(0)
@@ -108,7 +108,11 @@ func fcntlLock(t *kernel.Task, f *vfs.File, cmd int, addr uint64) (uint64, error
 				n = o.End - o.Start
 			}
 			le.PutUint64(b[16:], uint64(n))
-			le.PutUint32(b[24:], uint32(int32(o.PID)))
+			pid := o.PID // -1 for an OFD lock
+			if pid > 0 {
+				pid = t.VPID(pid) // 0 outside the caller's PID namespace. Linux: fs/locks.c (locks_translate_pid)
+			}
+			le.PutUint32(b[24:], uint32(int32(pid)))
 		}
 		return 0, t.CopyOut(addr, b[:])
 	}
