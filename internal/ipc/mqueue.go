@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -27,6 +28,9 @@ const (
 	mqNameMax        = 255
 )
 
+// mqIno numbers queues for their mqueue file systems.
+var mqIno atomic.Uint64
+
 // MQRegistry holds an IPC namespace's named queues.
 type MQRegistry struct {
 	mu sync.Mutex
@@ -42,6 +46,7 @@ func (ns *Namespace) MQ() *MQRegistry {
 // MQueue is one queue. Its fields are guarded by mu.
 type MQueue struct {
 	mu       sync.Mutex
+	ino      uint64 // its inode number in an mqueue file system
 	uid, gid uint32
 	mode     uint32
 	maxMsg   int
@@ -99,7 +104,7 @@ func (r *MQRegistry) Open(name string, create, excl bool, mode uint32, c *vfs.Cr
 	if !create {
 		return nil, unix.ENOENT
 	}
-	q := &MQueue{uid: c.FSUID, gid: c.FSGID, mode: mode & 0o777, maxMsg: maxMsg, msgSize: msgSize}
+	q := &MQueue{uid: c.FSUID, gid: c.FSGID, mode: mode & 0o777, maxMsg: maxMsg, msgSize: msgSize, ino: mqIno.Add(1)}
 	r.q[name] = q
 	return q, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_MQ_OPEN, sysMqOpen, "no /dev/mqueue file system: queues are reached by name only")
+	reg(unix.SYS_MQ_OPEN, sysMqOpen)
 	reg(unix.SYS_MQ_UNLINK, sysMqUnlink)
 	reg(unix.SYS_MQ_TIMEDSEND, sysMqTimedsend)
 	reg(unix.SYS_MQ_TIMEDRECEIVE, sysMqTimedreceive)
@@ -22,35 +22,6 @@ func init() {
 }
 
 // POSIX message queues. Linux: ipc/mqueue.c
-
-// mqFile is an open queue: reading it shows its status line.
-type mqFile struct {
-	vfs.BaseOps
-	q *ipc.MQueue
-}
-
-func (m *mqFile) Read(_ vfs.Ctx, dst [][]byte, off int64) (int, error) {
-	s := m.q.Status()
-	if off < 0 {
-		off = 0
-	}
-	if off >= int64(len(s)) {
-		return 0, nil
-	}
-	n, rest := 0, s[off:]
-	for _, b := range dst {
-		k := copy(b, rest)
-		n, rest = n+k, rest[k:]
-	}
-	return n, nil
-}
-
-func (m *mqFile) Stat(vfs.Ctx) (vfs.Stat, error) {
-	uid, gid, mode := m.q.Owner()
-	return vfs.Stat{Mode: unix.S_IFREG | mode, UID: uid, GID: gid, Nlink: 1, Blksize: 4096}, nil
-}
-
-func (m *mqFile) Readiness() (uint32, <-chan struct{}) { return m.q.Readiness() }
 
 // mqName reads a queue name (glibc has taken its leading '/').
 func mqName(t *kernel.Task, addr uint64) (string, error) {
@@ -115,7 +86,7 @@ func sysMqOpen(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := vfs.NewAnonFile(&mqFile{q: q}, name, acc|oflag&unix.O_NONBLOCK)
+	f := vfs.NewAnonFile(ipc.NewMQFile(q), name, acc|oflag&unix.O_NONBLOCK)
 	return installNew(t, f, oflag&unix.O_CLOEXEC != 0)
 }
 
@@ -133,12 +104,12 @@ func mqFD(t *kernel.Task, fd int) (*vfs.File, *ipc.MQueue, error) {
 	if err != nil {
 		return nil, nil, unix.EBADF
 	}
-	m, ok := f.Ops().(*mqFile)
+	m, ok := f.Ops().(*ipc.MQFile)
 	if !ok {
 		f.DecRef()
 		return nil, nil, unix.EBADF
 	}
-	return f, m.q, nil
+	return f, m.Queue(), nil
 }
 
 // mqWait is a wait until an absolute CLOCK_REALTIME timeout (addr 0:

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/fs/mqueuefs"
 	"glassbox/internal/fs/procfs"
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/fs/tmpfs"
@@ -29,7 +30,7 @@ func init() {
 		defer f.DecRef()
 		return 0, t.Setns(f, a.Int(1))
 	}, "nsfs files of /proc/PID/ns; not pidfds")
-	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, devpts (the sandbox's), bind mounts, remount, propagation flags (accepted); no MS_MOVE")
+	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, mqueue, devpts (the sandbox's), bind mounts, remount, propagation flags (accepted); no MS_MOVE")
 	reg(unix.SYS_UMOUNT2, sysUmount2, "glassbox' own mounts are locked (EINVAL), as Linux locks a more privileged namespace's")
 	reg(unix.SYS_PIVOT_ROOT, sysPivotRoot)
 }
@@ -168,6 +169,8 @@ func newFS(t *kernel.Task, fstype, data string) (vfs.Inode, error) {
 			extra["sys/kernel/"+name] = in
 		}
 		return procfs.New(t.ProcSourceFor(), extra, ProcNetDir).Root(), nil
+	case "mqueue":
+		return mqueuefs.New(t.IPC()), nil
 	case "sysfs":
 		if !t.NetCapable(unix.CAP_SYS_ADMIN) {
 			return nil, unix.EPERM
