@@ -192,3 +192,87 @@ func TestSandboxInitKillable(t *testing.T) {
 		}
 	}
 }
+
+// setnsPIDSrc joins PID namespaces for its children with setns(2): its own,
+// a child namespace's, and (from that namespace's init) the parent's.
+const setnsPIDSrc = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) {
+	printf("%s: %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerror(errno) : "");
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int ready[2], done[2];
+	pipe(ready);
+	pipe(done);
+	int outer = open("/proc/self/ns/pid", O_RDONLY);
+	if (unshare(CLONE_NEWPID) != 0) {
+		perror("unshare");
+		return 1;
+	}
+	pid_t init = fork();
+	if (init == 0) {
+		// The namespace's init: tries to go back up, then waits.
+		show("init: setns to the parent's namespace", setns(outer, CLONE_NEWPID));
+		write(ready[1], "r", 1);
+		char b;
+		read(done[0], &b, 1);
+		return 0;
+	}
+	char b;
+	read(ready[0], &b, 1);
+	// Back to our own namespace for children, then into the init's.
+	show("setns to our own namespace", setns(outer, CLONE_NEWPID));
+	pid_t c = fork();
+	if (c == 0) {
+		printf("child of our namespace: pid is not 2: %d\n", getpid() != 2);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", init);
+	int fd = open(path, O_RDONLY);
+	show("setns into the init's namespace", setns(fd, CLONE_NEWPID));
+	show("setns with the wrong type", setns(fd, CLONE_NEWUTS));
+	struct stat a, s;
+	stat("/proc/self/ns/pid_for_children", &a);
+	stat(path, &s);
+	printf("pid_for_children is the init's: %d\n", a.st_ino == s.st_ino);
+	c = fork();
+	if (c == 0) {
+		printf("child in the init's namespace: pid %d, ppid %d\n", getpid(), getppid());
+		_exit(0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	printf("child exited %d\n", WEXITSTATUS(st));
+	write(done[1], "d", 1);
+	waitpid(init, NULL, 0);
+	c = fork();
+	show("fork into a namespace whose init has exited", c < 0 ? -1 : 0);
+	if (c == 0)
+		_exit(0);
+	return 0;
+}
+`
+
+// TestSetnsPID: setns(CLONE_NEWPID) moves the caller's children into the
+// namespace of a /proc/PID/ns/pid file, only downwards (EINVAL upwards,
+// EPERM without CAP_SYS_ADMIN over it), as Linux's pidns_install.
+func TestSetnsPID(t *testing.T) {
+	t.Parallel()
+	bin := compileC(t, "setns-pid", setnsPIDSrc)
+	diff(t, []string{bin})
+	if _, err := exec.LookPath("unshare"); err == nil {
+		diff(t, []string{"unshare", "-Ur", bin})
+	}
+}

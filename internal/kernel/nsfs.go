@@ -22,6 +22,7 @@ type nsFile struct {
 	ino  uint64
 	user *userns.NS // kind "user"
 	set  *nsSet     // the set the namespace was read from (other kinds)
+	pid  *pidNS     // kind "pid": the process's own, or its children's
 }
 
 func (n *nsFile) Stat() (vfs.Stat, error) {
@@ -59,9 +60,10 @@ func (t *Task) nsFileOf(kind string) *nsFile {
 	case "net":
 		n.ino = s.net.inode
 	case "pid":
-		n.ino = t.activePIDNS().inode
+		n.pid = t.activePIDNS()
+		n.ino = n.pid.inode
 	case "pid_for_children":
-		n.kind, n.ino = "pid", s.pid.inode
+		n.kind, n.pid, n.ino = "pid", s.pid, s.pid.inode
 	case "cgroup":
 		n.ino = s.cgroup.inode
 	case "time", "time_for_children":
@@ -135,6 +137,23 @@ func (t *Task) Setns(f *vfs.File, nstype int) error {
 	case "mnt":
 		owner = n.set.mnt.owner
 		set.mnt = n.set.mnt
+	case "pid":
+		// The caller's children will be born in it: it must be the
+		// caller's own namespace or one below it.
+		// Linux: kernel/pid_namespace.c (pidns_install)
+		owner = n.pid.owner
+		active := t.activePIDNS()
+		a := n.pid
+		for a != nil && a.level > active.level {
+			a = a.parent
+		}
+		if a != active {
+			if !t.creds.NSCapable(owner, unix.CAP_SYS_ADMIN) || !t.HasCap(unix.CAP_SYS_ADMIN) {
+				return unix.EPERM
+			}
+			return unix.EINVAL
+		}
+		set.pid = n.pid
 	default:
 		t.ReportUnsupported("setns " + n.kind)
 		return unix.EINVAL
