@@ -276,3 +276,70 @@ func TestSetnsPID(t *testing.T) {
 		diff(t, []string{"unshare", "-Ur", bin})
 	}
 }
+
+// setnsPidfdSrc joins a child's UTS and IPC namespaces through its pidfd.
+const setnsPidfdSrc = `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) {
+	printf("%s: %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerror(errno) : "");
+}
+
+static int same(const char *kind, pid_t p) {
+	char a[64], b[64];
+	struct stat x, y;
+	snprintf(a, sizeof a, "/proc/self/ns/%s", kind);
+	snprintf(b, sizeof b, "/proc/%d/ns/%s", p, kind);
+	stat(a, &x);
+	stat(b, &y);
+	return x.st_ino == y.st_ino;
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int ready[2], done[2];
+	pipe(ready);
+	pipe(done);
+	pid_t c = fork();
+	if (c == 0) {
+		unshare(CLONE_NEWUTS | CLONE_NEWIPC);
+		sethostname("inner", 5);
+		write(ready[1], "r", 1);
+		char b;
+		read(done[0], &b, 1);
+		_exit(0);
+	}
+	char b;
+	read(ready[0], &b, 1);
+	int pfd = syscall(SYS_pidfd_open, c, 0);
+	show("setns(pidfd, 0)", setns(pfd, 0));
+	show("setns(pidfd, a bad bit)", setns(pfd, CLONE_NEWUTS | CLONE_VM));
+	printf("before: same uts %d ipc %d\n", same("uts", c), same("ipc", c));
+	show("setns(pidfd, UTS|IPC)", setns(pfd, CLONE_NEWUTS | CLONE_NEWIPC));
+	printf("after: same uts %d ipc %d net %d\n", same("uts", c), same("ipc", c), same("net", c));
+	char h[64] = "";
+	gethostname(h, sizeof h);
+	printf("hostname now %s\n", h);
+	show("setns(pidfd, NET) to the namespace we share", setns(pfd, CLONE_NEWNET));
+	write(done[1], "d", 1);
+	waitpid(c, NULL, 0);
+	show("setns(pidfd of a reaped process, UTS)", setns(pfd, CLONE_NEWUTS));
+	return 0;
+}
+`
+
+// TestSetnsPidfd: setns(pidfd, CLONE_NEW* flags) joins the process's
+// namespaces of those kinds (EINVAL for no flag or another bit, ESRCH once
+// it is reaped), as Linux (5.8) does.
+func TestSetnsPidfd(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{compileC(t, "setns-pidfd", setnsPidfdSrc)})
+}

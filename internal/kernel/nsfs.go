@@ -90,6 +90,9 @@ func (p procProcess) NSLink(kind string) (string, vfs.Path, bool) {
 // Setns is setns(2) on an nsfs file: the caller joins that namespace.
 // Linux: kernel/nsproxy.c (setns), each kind's install
 func (t *Task) Setns(f *vfs.File, nstype int) error {
+	if pf, ok := PidFDOf(f); ok {
+		return t.setnsPidFD(pf, nstype)
+	}
 	p := f.Path()
 	if p.Dentry == nil {
 		return unix.EINVAL
@@ -98,6 +101,59 @@ func (t *Task) Setns(f *vfs.File, nstype int) error {
 	if !ok {
 		return unix.EINVAL
 	}
+	return t.setnsTo(n, nstype)
+}
+
+// setnsOrder is the order setns(pidfd) joins a process's namespaces in:
+// the user namespace first, whose capabilities the others are checked
+// against. Linux: kernel/nsproxy.c (prepare_nsset, commit_nsset)
+var setnsOrder = []struct {
+	flag int
+	kind string
+}{{unix.CLONE_NEWUSER, "user"}, {unix.CLONE_NEWNS, "mnt"}, {unix.CLONE_NEWUTS, "uts"},
+	{unix.CLONE_NEWIPC, "ipc"}, {unix.CLONE_NEWNET, "net"}, {unix.CLONE_NEWPID, "pid"},
+	{unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWTIME, "time"}}
+
+// setnsPidFD is setns(2) on a pidfd: the caller joins each namespace in
+// flags that the process is in (joining one it is already in is a no-op
+// for all but the user namespace, as on Linux). Unlike Linux, a failure
+// part-way leaves the namespaces joined before it.
+// Linux: kernel/nsproxy.c (setns, validate_nsset)
+func (t *Task) setnsPidFD(pf *PidFD, flags int) error {
+	all := 0
+	for _, o := range setnsOrder {
+		all |= o.flag
+	}
+	if flags == 0 || flags&^all != 0 {
+		return unix.EINVAL
+	}
+	if pf.gone() {
+		return unix.ESRCH
+	}
+	target := pf.tg.Leader()
+	if target == nil {
+		return unix.ESRCH
+	}
+	for _, o := range setnsOrder {
+		if flags&o.flag == 0 {
+			continue
+		}
+		n := target.nsFileOf(o.kind)
+		if n == nil {
+			return unix.ESRCH
+		}
+		if o.kind == "user" && n.user == t.creds.UserNS {
+			continue // already in it: Linux skips it too
+		}
+		if err := t.setnsTo(n, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setnsTo joins the namespace n names (nstype: 0 or its CLONE_NEW* kind).
+func (t *Task) setnsTo(n *nsFile, nstype int) error {
 	kinds := map[string]int{"user": unix.CLONE_NEWUSER, "uts": unix.CLONE_NEWUTS, "ipc": unix.CLONE_NEWIPC,
 		"mnt": unix.CLONE_NEWNS, "net": unix.CLONE_NEWNET, "pid": unix.CLONE_NEWPID,
 		"cgroup": unix.CLONE_NEWCGROUP, "time": unix.CLONE_NEWTIME}

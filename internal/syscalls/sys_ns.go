@@ -29,7 +29,7 @@ func init() {
 		}
 		defer f.DecRef()
 		return 0, t.Setns(f, a.Int(1))
-	}, "nsfs files of /proc/PID/ns (PID namespaces too); not pidfds")
+	}, "nsfs files of /proc/PID/ns (PID namespaces too) and pidfds; a pidfd whose later namespace fails leaves the earlier ones joined")
 	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, mqueue, devpts (the sandbox's), bind mounts, remount, propagation flags (accepted); no MS_MOVE")
 	reg(unix.SYS_UMOUNT2, sysUmount2, "glassbox' own mounts are locked (EINVAL), as Linux locks a more privileged namespace's")
 	reg(unix.SYS_PIVOT_ROOT, sysPivotRoot)
