@@ -30,7 +30,7 @@ func init() {
 		defer f.DecRef()
 		return 0, t.Setns(f, a.Int(1))
 	}, "nsfs files of /proc/PID/ns (PID namespaces too) and pidfds; a pidfd whose later namespace fails leaves the earlier ones joined")
-	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, mqueue, devpts (the sandbox's), bind mounts, remount, propagation flags (accepted); no MS_MOVE")
+	reg(unix.SYS_MOUNT, sysMount, "tmpfs, proc, sysfs, mqueue, devpts (the sandbox's), bind mounts, MS_MOVE, remount, propagation flags (accepted)")
 	reg(unix.SYS_UMOUNT2, sysUmount2, "glassbox' own mounts are locked (EINVAL), as Linux locks a more privileged namespace's")
 	reg(unix.SYS_PIVOT_ROOT, sysPivotRoot)
 }
@@ -98,8 +98,18 @@ func sysMount(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		return 0, nil // one table per namespace: nothing propagates anyway
 	case flags&unix.MS_MOVE != 0:
-		t.ReportUnsupported("mount MS_MOVE")
-		return 0, unix.EINVAL
+		// Linux: fs/namespace.c (do_move_mount_old, do_move_mount)
+		from, err := t.Walk(kernel.AtFDCWD, src, vfs.Follow)
+		if err != nil {
+			return 0, err
+		}
+		if !from.IsMountRoot() || !tree.Contains(from.Mount) {
+			return 0, unix.EINVAL
+		}
+		if _, isDir := from.Inode().(vfs.Dir); isDir != isDirPath(at) {
+			return 0, unix.ENOTDIR
+		}
+		return 0, tree.Move(from.Mount, at)
 	}
 	root, err := newFS(t, fstype, data)
 	if err != nil {

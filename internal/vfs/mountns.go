@@ -203,6 +203,42 @@ func (n *Namespace) detach(m *Mount) {
 	}
 }
 
+// Move attaches m, with every mount below it, at the path at instead of
+// where it is: EINVAL for the root mount or a locked one, ELOOP when at
+// lies below m. Linux: fs/namespace.c (do_move_mount)
+func (n *Namespace) Move(m *Mount, at Path) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for p := at.Mount; p != nil; p = p.parent {
+		if p == m {
+			return unix.ELOOP
+		}
+	}
+	if m.parent == nil || m.locked {
+		return unix.EINVAL
+	}
+	list := n.mounts[m.point]
+	for i, x := range list {
+		if x == m {
+			n.mounts[m.point] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(n.mounts[m.point]) == 0 {
+		delete(n.mounts, m.point)
+	}
+	m.point.mu.Lock()
+	m.point.mounts--
+	m.point.mu.Unlock()
+	m.parent, m.point = at.Mount, at.Dentry
+	n.mounts[at.Dentry] = append(n.mounts[at.Dentry], m)
+	at.Dentry.mu.Lock()
+	at.Dentry.mounts++
+	at.Dentry.mu.Unlock()
+	keepVolatileChild(at.Dentry)
+	return nil
+}
+
 // PivotRoot makes newRoot's mount the namespace's root and attaches the
 // old root mount at putOld (which is below newRoot). Linux: fs/namespace.c (pivot_root)
 func (n *Namespace) PivotRoot(newRoot, putOld Path) error {
