@@ -12,9 +12,9 @@ import (
 
 // fcntlOwner implements the owner, signal and lease commands. The owner
 // (with its setter's uids) and the signal are what O_ASYNC signals
-// (setAsync); no lease is ever broken. Linux: fs/fcntl.c (f_setown,
+// (setAsync); leases are broken by conflicting opens (vfs/lease.go). Linux: fs/fcntl.c (f_setown,
 // f_getown_ex), fs/locks.c (fcntl_setlease)
-func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error) {
+func fcntlOwner(t *kernel.Task, f *vfs.File, fd, cmd int, arg uint64) (uint64, error) {
 	switch cmd {
 	case unix.F_GETOWN:
 		// Ids are kept as the kernel's and shown as the caller's PID
@@ -93,8 +93,28 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uint64) (uint64, error
 	if typ == unix.F_RDLCK && f.Writable() {
 		return 0, unix.EAGAIN // the file is open for writing
 	}
-	return 0, f.SetLease(typ)
+	if typ != unix.F_UNLCK {
+		// The lease's holder owns the file: its break goes to the
+		// caller's process. Linux: fs/locks.c (lease_setup)
+		f.SetOwner(vfs.Owner{Type: fOwnerPID, PID: t.PID(), UID: t.Creds().UID, EUID: t.Creds().EUID}, t.Kernel().Sigurg)
+	}
+	k := t.Kernel()
+	notify := func() {
+		// SIGIO, or F_SETSIG's signal with POLL_MSG and the fd.
+		// Linux: fs/locks.c (lease_break_callback: kill_fasync POLL_MSG)
+		if o := f.Owner(); o.PID != 0 {
+			k.Sigio(o, f.Sig(), pollMsg, unix.POLLIN|pollRdNorm|pollMsgBand, fd)
+		}
+	}
+	return 0, f.SetLease(typ, &st, notify)
 }
+
+// POLL_MSG's si_code and band. Linux: include/uapi/asm-generic/siginfo.h, poll.h
+const (
+	pollMsg     = 3
+	pollRdNorm  = 0x40
+	pollMsgBand = 0x400
+)
 
 // ownerExists turns an owner id as the caller numbers it (its PID
 // namespace's) into the kernel's; ESRCH if it names nobody the caller can
@@ -170,10 +190,10 @@ func sockOwnerIoctl(t *kernel.Task, f *vfs.File, cmd uint32, arg uint64) (r uint
 			return 0, true, err
 		}
 		who := int32(binary.LittleEndian.Uint32(b[:]))
-		_, err := fcntlOwner(t, f, unix.F_SETOWN, uint64(int64(who)))
+		_, err := fcntlOwner(t, f, -1, unix.F_SETOWN, uint64(int64(who)))
 		return 0, true, err
 	case fiogetown, unix.SIOCGPGRP:
-		who, _ := fcntlOwner(t, f, unix.F_GETOWN, 0)
+		who, _ := fcntlOwner(t, f, -1, unix.F_GETOWN, 0)
 		binary.LittleEndian.PutUint32(b[:], uint32(who))
 		return 0, true, t.CopyOut(arg, b[:])
 	}

@@ -163,7 +163,7 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETOWN_EX, unix.F_SETOWN_EX, unix.F_GETSIG, unix.F_SETSIG,
 		unix.F_GETLEASE, unix.F_SETLEASE:
-		return fcntlOwner(t, f, cmd, a[2])
+		return fcntlOwner(t, f, a.Int(0), cmd, a[2])
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		p, ok := pipe.FromOps(f.Ops())
 		if !ok {

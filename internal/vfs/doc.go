@@ -8,6 +8,7 @@
 // component at a time, and never lets a walk rise above the process's root,
 // whatever the symlinks say. File systems never resolve paths themselves.
 //
-// Lock order: Dentry.mu of a parent before its child's; FDTable.mu and
-// File.mu are leaves (no other lock is taken while holding them).
+// Lock order: Dentry.mu of a parent before its child's; the lease table's
+// mu (lease.go) before File.mu; FDTable.mu and File.mu are leaves (no
+// other lock is taken while holding them).
 package vfs

@@ -102,6 +102,9 @@ func (f *File) IncRef() { f.refs.Add(1) }
 func (f *File) DecRef() {
 	if f.refs.Add(-1) == 0 {
 		f.StopAsync()
+		if leases.n.Load() > 0 {
+			releaseLease(f)
+		}
 		if f.lockedOFD.Load() {
 			releaseOFD(f)
 		}

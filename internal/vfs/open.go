@@ -153,6 +153,14 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if !ok {
 		return nil, unix.ENXIO
 	}
+	if leases.n.Load() > 0 {
+		if st, err := in.Stat(); err == nil && st.Type() == unix.S_IFREG {
+			write := acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0
+			if err := breakLeases(ctx, fileKey{st.Dev, st.Ino}, write, flags&unix.O_NONBLOCK != 0); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var wkey *fileKey
 	if acc == unix.O_WRONLY || acc == unix.O_RDWR {
 		if st, err := in.Stat(); err == nil && st.Type() == unix.S_IFREG {

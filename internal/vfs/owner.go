@@ -19,6 +19,7 @@ type fileExtra struct {
 	sig    int
 	lease  int // F_RDLCK or F_WRLCK, when leased
 	leased bool
+	ls     leaseState  // lease.go
 	async  *asyncWatch // O_ASYNC's watcher (async.go)
 	urg    func(Owner) // sends SIGURG to an owner (Urgent)
 }
@@ -76,24 +77,5 @@ func (f *File) SetSig(s int) {
 func (f *File) Lease() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.extra.leased {
-		return unix.F_UNLCK
-	}
-	return f.extra.lease
-}
-
-// SetLease records F_SETLEASE's type; F_UNLCK drops the lease, EAGAIN
-// when there is none. Linux: fs/locks.c (generic_delete_lease)
-func (f *File) SetLease(typ int) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if typ == unix.F_UNLCK {
-		if !f.extra.leased {
-			return unix.EAGAIN
-		}
-		f.extra.leased = false
-		return nil
-	}
-	f.extra.lease, f.extra.leased = typ, true
-	return nil
+	return f.leaseNow()
 }
