@@ -6,7 +6,7 @@ import "testing"
 // readers pass a read lease, writers break it (EWOULDBLOCK with
 // O_NONBLOCK, else a wait until the holder lets go), a reader breaks a
 // write lease to a read one; the holder gets SIGIO or F_SETSIG's signal
-// with POLL_MSG and its fd.
+// with POLL_MSG and its fd; truncate(2) breaks it as a writer does.
 const leaseC = `#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +97,24 @@ int main(void) {
 	waitpid(c, NULL, 0);
 	drain(p[0]);
 	printf("lease now %s\n", lt(fcntl(fd, F_GETLEASE)));
+	// truncate(2) breaks a lease as a writer's open does, waiting.
+	got = 0;
+	c = fork();
+	if (c == 0) {
+		double t0 = now();
+		int r = truncate(path, 0);
+		char msg[96];
+		snprintf(msg, sizeof msg, "child truncate: %d, waited %s\n", r, now() - t0 > 0.05 ? "yes" : "no");
+		write(p[1], msg, strlen(msg));
+		_exit(0);
+	}
+	while (!got)
+		usleep(1000);
+	printf("truncate broke it: F_GETLEASE %s\n", lt(fcntl(fd, F_GETLEASE)));
+	usleep(100000);
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	waitpid(c, NULL, 0);
+	drain(p[0]);
 	close(fd);
 	// The lease went with its file: a writer opens at once.
 	waitpid(opener(path, O_WRONLY | O_NONBLOCK, p[1]), NULL, 0);

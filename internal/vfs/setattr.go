@@ -142,6 +142,13 @@ func Truncate(ctx Ctx, p Path, size int64) error {
 	if _, ok := p.Inode().(Setattrer); !ok {
 		return unix.EROFS
 	}
+	if leases.n.Load() > 0 {
+		// A truncation is a write: it breaks every lease, waiting.
+		// Linux: fs/open.c (vfs_truncate: break_lease(inode, O_WRONLY))
+		if err := breakLeases(ctx, fileKey{st.Dev, st.Ino}, true, false); err != nil {
+			return err
+		}
+	}
 	return setattr(ctx, p.Inode(), &Attr{Valid: AttrSize, Size: size})
 }
 
