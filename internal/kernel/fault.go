@@ -14,6 +14,7 @@ import (
 
 // fault handles a page fault the host could not satisfy.
 func (t *Task) fault(ev platform.Event) {
+	t.lastFault.addr, t.lastFault.write = ev.Addr, ev.Write
 	exec := ev.Addr == t.regs.Rip
 	res, err := t.mm.HandleFault(t.thread, ev.Addr, ev.Code, exec, ev.Write)
 	t.k.stats.faults.Add(1)

@@ -168,16 +168,29 @@ func (t *Task) deliver(sig int, info *SigInfo, a SigAction) error {
 	}
 	le.PutUint16(mc[144:], uint16(r.Cs))
 	le.PutUint16(mc[150:], uint16(r.Ss))
-	if isFaultSignal(sig) && info.Code > 0 {
-		le.PutUint64(mc[168:], 14)        // trapno: page fault
-		le.PutUint64(mc[184:], info.Addr) // cr2
+	// struct sigcontext goes on: err 152, trapno 160, oldmask 168,
+	// cr2 176, fpstate 184. A page fault's signal carries the trap
+	// number and the error code (user mode; protection, not absence,
+	// for SEGV_ACCERR; a write when the host said so).
+	// Linux: arch/x86/include/uapi/asm/sigcontext.h, arch/x86/mm/fault.c
+	if (sig == abi.SIGSEGV || sig == abi.SIGBUS) && info.Code > 0 && info.Addr == t.lastFault.addr {
+		errCode := uint64(4)
+		if sig == abi.SIGSEGV && info.Code == abi.SEGV_ACCERR {
+			errCode |= 1
+		}
+		if t.lastFault.write {
+			errCode |= 2
+		}
+		le.PutUint64(mc[152:], errCode)
+		le.PutUint64(mc[160:], 14)        // trapno: page fault
+		le.PutUint64(mc[176:], info.Addr) // cr2
 	}
 	old := t.SigMask()
 	if t.restoreMask {
 		old, t.restoreMask = t.savedMask, false
 	}
-	le.PutUint64(mc[176:], uint64(old)) // oldmask
-	le.PutUint64(mc[192:], fpAddr)      // fpstate
+	le.PutUint64(mc[168:], uint64(old)) // oldmask
+	le.PutUint64(mc[184:], fpAddr)      // fpstate
 	le.PutUint64(uc[ucSigmask:], uint64(old))
 	li := t.LocalSigInfo(*info)
 	copy(b[frameInfo:], li.Encode())
@@ -231,15 +244,28 @@ func (t *Task) Sigreturn() error {
 		return ErrNoReturn
 	}
 	f := decodeSigframe(b, r)
+	cur, err := t.thread.FPState()
+	if err != nil {
+		return err
+	}
+	img := make([]byte, len(cur))
 	if f.fpAddr != 0 {
-		cur, err := t.thread.FPState()
-		if err != nil {
-			return err
-		}
-		img := make([]byte, len(cur))
 		if err := t.CopyIn(f.fpAddr, img); err != nil || t.thread.SetFPState(img) != nil {
 			t.syncSignal(abi.SIGSEGV, abi.SI_KERNEL, 0)
 			return ErrNoReturn
+		}
+	} else {
+		// No FP state in the frame: the FPU starts afresh (x87
+		// control word 0x37f, MXCSR 0x1f80, every register and
+		// extended component in its initial state).
+		// Linux: arch/x86/kernel/fpu/signal.c (fpu__restore_sig: fpu__clear_user_states)
+		binary.LittleEndian.PutUint16(img[0:], 0x37f)
+		binary.LittleEndian.PutUint32(img[24:], 0x1f80)
+		if len(cur) >= 32 {
+			copy(img[28:32], cur[28:32]) // MXCSR_MASK, as the CPU reports it
+		}
+		if err := t.thread.SetFPState(img); err != nil {
+			return err
 		}
 	}
 	// The alternate stack setting comes back as sigaltstack(2) would set
@@ -283,7 +309,7 @@ func decodeSigframe(b []byte, cur *platform.Regs) sigframe {
 		regs:   nr,
 		mask:   abi.SigSet(le.Uint64(uc[ucSigmask:])),
 		stack:  SigAltStack{SP: le.Uint64(uc[ucStack:]), Flags: int32(le.Uint32(uc[ucStack+8:])), Size: le.Uint64(uc[ucStack+16:])},
-		fpAddr: le.Uint64(mc[192:]),
+		fpAddr: le.Uint64(mc[184:]),
 	}
 }
 

@@ -26,7 +26,7 @@ func FuzzSigframe(f *testing.F) {
 	for i := 0; i < 18; i++ {
 		le.PutUint64(uc[ucMcontext+8*i:], uint64(i)*0x1111)
 	}
-	le.PutUint64(uc[ucMcontext+192:], 0x7ffd0000)
+	le.PutUint64(uc[ucMcontext+184:], 0x7ffd0000)
 	f.Add(frame, uint64(0x246), uint64(0x7000_0000), uint64(0x10000), int32(0), uint64(0x7000_8000))
 	alt := append([]byte(nil), frame...)
 	le.PutUint64(alt[frameUContext+ucStack:], 0x6000_0000)
@@ -61,7 +61,7 @@ func FuzzSigframe(f *testing.F) {
 			t.Fatalf("cs 0x%x ss 0x%x orig_rax 0x%x fs 0x%x gs 0x%x", r.Cs, r.Ss, r.Orig_rax, r.Fs_base, r.Gs_base)
 		}
 		uc := b[frameUContext:]
-		if got.mask != abi.SigSet(le.Uint64(uc[ucSigmask:])) || got.fpAddr != le.Uint64(mc[192:]) {
+		if got.mask != abi.SigSet(le.Uint64(uc[ucSigmask:])) || got.fpAddr != le.Uint64(mc[184:]) {
 			t.Fatalf("mask %x fpstate %x", got.mask, got.fpAddr)
 		}
 

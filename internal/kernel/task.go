@@ -195,6 +195,12 @@ type Task struct {
 	// way out; a FUTEX_LOCK_PI naming it as owner is ESRCH from then.
 	// Guarded by futexTable.mu (futex_pi.go).
 	piExited bool
+	// lastFault is the task's latest page fault, for the error code of
+	// the signal frame it may cause (sigframe.go); the task's own.
+	lastFault struct {
+		addr  uint64
+		write bool
+	}
 }
 
 func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
