@@ -88,6 +88,15 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 	ft.q[k] = append(ft.q[k], w)
 	ft.mu.Unlock()
 
+	return t.awaitWake(w.woken, deadline, func() bool { return ft.dequeue(w) }, unix.EINTR)
+}
+
+// awaitWake waits until woken is closed, the deadline (zero: none) passes
+// or the task is interrupted. On a timeout or an interruption the waiter
+// is taken off its queue (dequeue reports whether it was still on it): if
+// it was not, the wake came first and counts. It returns nil when woken,
+// ETIMEDOUT, or intrErr when interrupted.
+func (t *Task) awaitWake(woken <-chan struct{}, deadline time.Time, dequeue func() bool, intrErr error) error {
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
 		tm := time.NewTimer(time.Until(deadline))
@@ -96,17 +105,17 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 	}
 	for {
 		select {
-		case <-w.woken:
+		case <-woken:
 			return nil
 		case <-timeout:
-			if ft.dequeue(w) {
+			if dequeue() {
 				return unix.ETIMEDOUT
 			}
 			return nil // woken at the same time
 		case <-t.intr:
 			if t.Interrupted() {
-				if ft.dequeue(w) {
-					return unix.EINTR
+				if dequeue() {
+					return intrErr
 				}
 				return nil
 			}
@@ -118,12 +127,18 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 func (ft *futexTable) dequeue(w *futexWaiter) bool {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	ws := ft.q[w.key]
+	return removeWaiter(ft.q, w.key, w)
+}
+
+// removeWaiter takes w off q[k] and reports whether it was there.
+// futexTable.mu held.
+func removeWaiter[W comparable](q map[futexKey][]W, k futexKey, w W) bool {
+	ws := q[k]
 	for i, o := range ws {
 		if o == w {
-			ft.q[w.key] = append(ws[:i:i], ws[i+1:]...)
-			if len(ft.q[w.key]) == 0 {
-				delete(ft.q, w.key)
+			q[k] = append(ws[:i:i], ws[i+1:]...)
+			if len(q[k]) == 0 {
+				delete(q, k)
 			}
 			return true
 		}

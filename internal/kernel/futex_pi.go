@@ -52,23 +52,31 @@ func (t *Task) piCAS(addr uint64, old, nv uint32) (uint32, error) {
 	}
 }
 
+// piCheck checks a PI futex's address (EINVAL unaligned, EFAULT outside
+// the task's memory) and returns the caller's TID as the word holds it.
+func (t *Task) piCheck(addr uint64, private bool) (uint32, error) {
+	if addr&3 != 0 {
+		return 0, unix.EINVAL
+	}
+	if err := t.checkKey(addr, private); err != nil {
+		return 0, err
+	}
+	return uint32(t.VPID(t.tid)), nil
+}
+
 // FutexLockPI is FUTEX_LOCK_PI (try: FUTEX_TRYLOCK_PI): take the lock at
 // addr, waiting until deadline (zero: none) while another thread holds it.
 // A signal restarts the call (ERESTARTNOINTR), as on Linux.
 func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) error {
-	if addr&3 != 0 {
-		return unix.EINVAL
-	}
-	if err := t.checkKey(addr, private); err != nil {
+	me, err := t.piCheck(addr, private)
+	if err != nil {
 		return err
 	}
-	me := uint32(t.VPID(t.tid))
 	ft := &t.k.futex
 	ft.mu.Lock()
 	k := ft.key(t, addr, private)
 	var cur uint32
 	for {
-		var err error
 		if cur, err = t.piCAS(addr, 0, me); err != nil || cur == 0 {
 			ft.mu.Unlock()
 			return err // taken (or a fault)
@@ -114,58 +122,22 @@ func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) e
 	ft.pi[k] = append(ft.pi[k], w)
 	ft.mu.Unlock()
 
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timeout = tm.C
-	}
-	for {
-		select {
-		case <-w.woken:
-			return nil
-		case <-timeout:
-			if ft.dequeuePI(w) {
-				return unix.ETIMEDOUT
-			}
-			return nil // handed over at the same time
-		case <-t.intr:
-			if t.Interrupted() {
-				if ft.dequeuePI(w) {
-					return abi.ERESTARTNOINTR
-				}
-				return nil
-			}
-		}
-	}
+	return t.awaitWake(w.woken, deadline, func() bool { return ft.dequeuePI(w) }, abi.ERESTARTNOINTR)
 }
 
 func (ft *futexTable) dequeuePI(w *piWaiter) bool {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	ws := ft.pi[w.key]
-	for i, o := range ws {
-		if o == w {
-			ft.pi[w.key] = append(ws[:i:i], ws[i+1:]...)
-			if len(ft.pi[w.key]) == 0 {
-				delete(ft.pi, w.key)
-			}
-			return true
-		}
-	}
-	return false
+	return removeWaiter(ft.pi, w.key, w)
 }
 
 // FutexUnlockPI is FUTEX_UNLOCK_PI: the caller must own the lock (EPERM);
 // it goes to the first waiter, or is left free.
 func (t *Task) FutexUnlockPI(addr uint64, private bool) error {
-	if addr&3 != 0 {
-		return unix.EINVAL
-	}
-	if err := t.checkKey(addr, private); err != nil {
+	me, err := t.piCheck(addr, private)
+	if err != nil {
 		return err
 	}
-	me := uint32(t.VPID(t.tid))
 	ft := &t.k.futex
 	ft.mu.Lock()
 	defer ft.mu.Unlock()

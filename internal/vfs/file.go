@@ -361,3 +361,15 @@ func (f *File) ReadDir(ctx Ctx, self, parent uint64) ([]DirEntry, func(n int), e
 		f.mu.Unlock()
 	}, nil
 }
+
+// Scatter copies src into the buffers of dst in order, as far as they
+// reach, for a read(2) into an iovec.
+func Scatter(dst [][]byte, src []byte) {
+	for _, b := range dst {
+		n := copy(b, src)
+		src = src[n:]
+		if len(src) == 0 {
+			return
+		}
+	}
+}

@@ -182,19 +182,7 @@ func (n *Namespace) detach(m *Mount) {
 	for _, c := range n.childrenOf(m) {
 		n.detach(c)
 	}
-	list := n.mounts[m.point]
-	for i, x := range list {
-		if x == m {
-			n.mounts[m.point] = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
-	if len(n.mounts[m.point]) == 0 {
-		delete(n.mounts, m.point)
-	}
-	m.point.mu.Lock()
-	m.point.mounts--
-	m.point.mu.Unlock()
+	n.unhook(m)
 	for i, x := range n.all {
 		if x == m {
 			n.all = append(n.all[:i:i], n.all[i+1:]...)
@@ -217,6 +205,14 @@ func (n *Namespace) Move(m *Mount, at Path) error {
 	if m.parent == nil || m.locked {
 		return unix.EINVAL
 	}
+	n.unhook(m)
+	n.hook(m, at)
+	keepVolatileChild(at.Dentry)
+	return nil
+}
+
+// unhook takes m off its mountpoint (m keeps its place in n.all); mu held.
+func (n *Namespace) unhook(m *Mount) {
 	list := n.mounts[m.point]
 	for i, x := range list {
 		if x == m {
@@ -230,13 +226,15 @@ func (n *Namespace) Move(m *Mount, at Path) error {
 	m.point.mu.Lock()
 	m.point.mounts--
 	m.point.mu.Unlock()
+}
+
+// hook puts m on the mountpoint at; mu held.
+func (n *Namespace) hook(m *Mount, at Path) {
 	m.parent, m.point = at.Mount, at.Dentry
 	n.mounts[at.Dentry] = append(n.mounts[at.Dentry], m)
 	at.Dentry.mu.Lock()
 	at.Dentry.mounts++
 	at.Dentry.mu.Unlock()
-	keepVolatileChild(at.Dentry)
-	return nil
 }
 
 // PivotRoot makes newRoot's mount the namespace's root and attaches the
@@ -249,22 +247,9 @@ func (n *Namespace) PivotRoot(newRoot, putOld Path) error {
 		return unix.EINVAL
 	}
 	// Detach nm from where it is mounted; old root goes to putOld.
-	list := n.mounts[nm.point]
-	for i, x := range list {
-		if x == nm {
-			n.mounts[nm.point] = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
-	nm.point.mu.Lock()
-	nm.point.mounts--
-	nm.point.mu.Unlock()
+	n.unhook(nm)
 	nm.parent, nm.point = nil, nil
-	old.parent, old.point = putOld.Mount, putOld.Dentry
-	n.mounts[putOld.Dentry] = append(n.mounts[putOld.Dentry], old)
-	putOld.Dentry.mu.Lock()
-	putOld.Dentry.mounts++
-	putOld.Dentry.mu.Unlock()
+	n.hook(old, putOld)
 	n.root = nm
 	for i, x := range n.all {
 		if x == nm {

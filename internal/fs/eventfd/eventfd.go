@@ -67,7 +67,7 @@ func (e *EventFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 			e.mu.Unlock()
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], v)
-			scatter(dst, b[:])
+			vfs.Scatter(dst, b[:])
 			return 8, nil
 		}
 		ch := e.changes.Chan()
@@ -139,14 +139,4 @@ func flatten(bufs [][]byte, n int) []byte {
 		}
 	}
 	return nil
-}
-
-func scatter(dst [][]byte, src []byte) {
-	for _, b := range dst {
-		n := copy(b, src)
-		src = src[n:]
-		if len(src) == 0 {
-			return
-		}
-	}
 }

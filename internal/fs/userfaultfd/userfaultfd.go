@@ -214,7 +214,7 @@ func (u *UFFD) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 		}
 		return 0, unix.EAGAIN
 	}
-	scatter(dst, out)
+	vfs.Scatter(dst, out)
 	return len(out), nil
 }
 
@@ -240,14 +240,4 @@ func (u *UFFD) Readiness() (uint32, <-chan struct{}) {
 // Stat implements vfs.FileOps.
 func (u *UFFD) Stat(vfs.Ctx) (vfs.Stat, error) {
 	return vfs.Stat{Dev: 0xd, Ino: u.ino, Mode: 0o600, Nlink: 1, Blksize: 4096}, nil
-}
-
-func scatter(dst [][]byte, src []byte) {
-	for _, b := range dst {
-		n := copy(b, src)
-		src = src[n:]
-		if len(src) == 0 {
-			return
-		}
-	}
 }
