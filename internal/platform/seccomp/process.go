@@ -295,6 +295,22 @@ func (proc *process) reap(f *os.File) {
 	proc.markDead()
 }
 
+// exitSlot tells slot i's handler to exit, whatever the word held (the
+// guest may have cleared the sleeper flag). Under mu, and not once the
+// control pages are unmapped: the process's last thread may be released
+// (and the stub reaped and its pages unmapped) on another goroutine
+// between this thread's release and its word's store.
+func (proc *process) exitSlot(i int) {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	if proc.unmapped {
+		return
+	}
+	w := proc.word(i)
+	atomic.StoreUint32(w, stExit)
+	futexWake(w)
+}
+
 // markDead records the stub's end and wakes every waiter on a slot.
 func (proc *process) markDead() {
 	proc.dead.Store(true)

@@ -172,14 +172,18 @@ func (t *thread) Release() {
 		return
 	}
 	if !t.dead {
-		// Wake the handler whatever the word held: the guest may have
-		// cleared the sleeper flag.
-		w := t.word()
-		atomic.StoreUint32(w, stExit)
-		futexWake(w)
+		if releaseHook != nil {
+			releaseHook()
+		}
+		t.proc.exitSlot(t.slot)
 		t.dead = true
 	}
 }
+
+// releaseHook, when set (by a test), runs in Release between a thread's
+// release and its slot's exit word: where the last thread's Release on
+// another goroutine may take the stub down.
+var releaseHook func()
 
 // Map implements platform.Mapper.
 func (t *thread) Map(addr, length uint64, prot int, off uint64) error {
