@@ -72,7 +72,12 @@
 // # Locks
 //
 // process.cmdMu serialises commands (and guards seq, sysCPU); process.mu
-// guards the slot table and the thread count; process.sigMu orders signals
+// guards the slot table, the thread count and the control pages' being
+// mapped (unmapped, set when the reaped stub's pages go): a write to a
+// slot's words once its thread has been counted out (Release's exit word,
+// markDead) is made under mu and only while they are mapped, since the
+// last thread's Release may reap the stub on another goroutine at any
+// moment; process.sigMu orders signals
 // to the stub's threads before its reaping (after it, the pid may belong
 // to another process). cmdMu is never held with mu or sigMu except that a
 // failed command signals the stub under cmdMu; mu and sigMu are leaves.
