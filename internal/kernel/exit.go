@@ -174,6 +174,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 	if tg.hostDone != nil {
 		close(tg.hostDone)
 	}
+	sig = tg.queueExitSignalLocked(parent, sig, status)
 	k.mu.Unlock()
 	tg.sendExitSignal(parent, sig, status)
 	if isInit {
@@ -213,6 +214,22 @@ func (tg *ThreadGroup) tellParentLocked() int {
 	return sig
 }
 
+// queueExitSignalLocked queues the parent's exit signal while Kernel.mu is
+// still held, in the same critical section that made tg waitable: a
+// parent (or its tracer) that sees the zombie in wait4 then also finds
+// the signal pending, as Linux's do_notify_parent does both under
+// tasklist_lock. SIGCONT and SIGKILL resume a stopped parent, which takes
+// Kernel.mu: those are left to sendExitSignal after the unlock. It
+// returns the signal still to send (0: none). Kernel.mu held.
+func (tg *ThreadGroup) queueExitSignalLocked(parent *ThreadGroup, sig int, status ExitStatus) int {
+	if sig <= 0 || sig > abi.NSIG || parent == nil || sig == abi.SIGCONT || sig == abi.SIGKILL {
+		return sig
+	}
+	parent.prepareSignal(sig) // a stop signal: discards pending SIGCONTs, no Kernel.mu
+	parent.queueSignalInfo(tg.exitSigInfo(sig, status))
+	return 0
+}
+
 // sendExitSignal sends the parent of the ended process tg its exit
 // signal. clone's exit signal is CSIGNAL's byte, unchecked: one past the
 // last signal makes a child whose end is waitable but signals nobody.
@@ -221,6 +238,11 @@ func (tg *ThreadGroup) sendExitSignal(parent *ThreadGroup, sig int, status ExitS
 	if sig <= 0 || sig > abi.NSIG || parent == nil {
 		return
 	}
+	parent.SignalInfo(tg.exitSigInfo(sig, status))
+}
+
+// exitSigInfo is the siginfo of tg's exit signal sig.
+func (tg *ThreadGroup) exitSigInfo(sig int, status ExitStatus) SigInfo {
 	info := SigInfo{Signo: int32(sig), Code: abi.CLD_EXITED, PID: int32(tg.pid), Status: int32(status.Code)}
 	if status.Signal != 0 {
 		info.Code, info.Status = abi.CLD_KILLED, int32(status.Signal)
@@ -228,7 +250,7 @@ func (tg *ThreadGroup) sendExitSignal(parent *ThreadGroup, sig int, status ExitS
 			info.Code = abi.CLD_DUMPED
 		}
 	}
-	parent.SignalInfo(info)
+	return info
 }
 
 // reaperLocked is who adopts tg's children: the nearest living ancestor

@@ -315,6 +315,7 @@ func (tg *ThreadGroup) ptraceRelease() {
 	tg.mu.Lock()
 	status := tg.status
 	tg.mu.Unlock()
+	sig = tg.queueExitSignalLocked(parent, sig, status)
 	k.mu.Unlock()
 	tg.sendExitSignal(parent, sig, status)
 }

@@ -224,8 +224,14 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 // the process's shared queue for any thread that does not block it. It
 // reports whether info was queued.
 func (tg *ThreadGroup) SignalInfo(info SigInfo) bool {
+	tg.prepareSignal(int(info.Signo))
+	return tg.queueSignalInfo(info)
+}
+
+// queueSignalInfo is SignalInfo after prepareSignal: it takes no lock
+// before ThreadGroup.mu, so it may be called under Kernel.mu.
+func (tg *ThreadGroup) queueSignalInfo(info SigInfo) bool {
 	sig := int(info.Signo)
-	tg.prepareSignal(sig)
 	tg.mu.Lock()
 	var first *Task
 	if len(tg.tasks) > 0 {
