@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"encoding/binary"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -200,27 +201,33 @@ func (d dirInode) Open(ctx vfs.Ctx, flags int) (vfs.FileOps, error) {
 	return &dir{d: d}, nil
 }
 
-// openHost opens the file itself (not O_PATH) and checks it is still the
-// inode that was looked up. The descriptor is counted (package hostfd):
-// close it with hostfd.Close.
+// openHost opens the file itself (not O_PATH), as the inode that was
+// looked up and nothing else. The name may have come to name another
+// file since the lookup (the guest renames in a writable bind as it
+// likes, a FIFO or a device node over a regular file among them), and
+// opening a host FIFO or device is itself an act on the host: so the name
+// is first opened O_PATH, which opens nothing, the descriptor checked to
+// be the looked-up inode, and only then reopened through
+// /proc/self/fd, which opens that very inode. The descriptor is counted
+// (package hostfd): close it with hostfd.Close.
 func (in *inode) openHost(flags int) (int, error) {
-	var fd int
+	var pfd int
 	parent, name := in.loc()
 	if parent == nil {
 		return -1, unix.EISDIR // the root
 	}
-	err := parent.withFD(func(pfd int) error {
+	err := parent.withFD(func(dfd int) error {
 		var err error
-		fd, err = hostfd.Opened(unix.Openat(pfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0))
+		pfd, err = hostfd.Opened(unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0))
 		return err
 	})
 	if err != nil {
 		return -1, err
 	}
+	defer hostfd.Close(pfd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Ino != in.ino || st.Dev != in.dev {
-		hostfd.Close(fd)
+	if err := unix.Fstat(pfd, &st); err != nil || st.Ino != in.ino || st.Dev != in.dev || st.Mode&unix.S_IFMT != in.kind() {
 		return -1, unix.ENOENT
 	}
-	return fd, nil
+	return hostfd.Opened(unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), flags|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0))
 }
