@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"golang.org/x/sys/unix"
+
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
 )
@@ -90,6 +92,11 @@ func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 		return 0, err
 	}
 	olds := make([]memfile.Frame, n)
+	if n > 1 {
+		// Fresh frames are holes in the memory file: fault them in with
+		// one call rather than one host fault a page as they are copied.
+		unix.Madvise(m.mf.Bytes(nf, uint64(n)), unix.MADV_POPULATE_WRITE)
+	}
 	for i := 0; i < n; i++ {
 		a := page + uint64(i)<<abi.PageShift
 		olds[i] = m.pt.get(a).frame()
