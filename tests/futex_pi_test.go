@@ -159,3 +159,84 @@ func TestFutexPI(t *testing.T) {
 	t.Parallel()
 	diff(t, []string{compileC(t, "futex-pi", futexPIC)})
 }
+
+// futexPISharedDeathC: a PI lock in MAP_SHARED memory whose owner, another
+// process, exits holding it while the parent waits in FUTEX_LOCK_PI (the
+// shared futex is keyed by the memory, not an address space). The lock
+// goes to the waiter with FUTEX_OWNER_DIED, as Linux's exit_pi_state_list
+// and fixup_pi_state_owner do; a second waiter then gets it from the
+// first with FUTEX_UNLOCK_PI. Linux: kernel/futex/core.c, pi.c
+const futexPISharedDeathC = `#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static uint32_t *word;
+static int pipefd[2];
+
+static long fx(int op) { return syscall(SYS_futex, word, op, 0, NULL, NULL, 0); }
+
+static void *second(void *a) {
+	(void)a;
+	long r = fx(FUTEX_LOCK_PI);
+	uint32_t w = *word;
+	printf("second waiter: lock=%ld owner_is_me=%d owner_died=%d\n", r,
+		(w & FUTEX_TID_MASK) == (uint32_t)gettid(), !!(w & FUTEX_OWNER_DIED));
+	fflush(stdout);
+	fx(FUTEX_UNLOCK_PI);
+	return 0;
+}
+
+int main(void) {
+	word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pipe(pipefd);
+	pid_t c = fork();
+	if (c == 0) {
+		*word = (uint32_t)gettid(); /* take the free lock as user space does */
+		write(pipefd[1], "x", 1);
+		pause(); /* killed holding it */
+		_exit(0);
+	}
+	char x;
+	read(pipefd[0], &x, 1);
+	uint32_t me = (uint32_t)gettid();
+	pid_t killer = fork();
+	if (killer == 0) {
+		/* ends the owner once the parent waits in FUTEX_LOCK_PI (the
+		   kernel has set FUTEX_WAITERS) */
+		for (int i = 0; i < 2000 && !(*word & FUTEX_WAITERS); i++) usleep(5000);
+		kill(c, SIGKILL);
+		_exit(0);
+	}
+	long r = fx(FUTEX_LOCK_PI);
+	uint32_t w = *word;
+	printf("first waiter: lock=%ld owner_is_me=%d owner_died=%d waiters=%d\n", r,
+		(w & FUTEX_TID_MASK) == me, !!(w & FUTEX_OWNER_DIED), !!(w & FUTEX_WAITERS));
+	fflush(stdout);
+	waitpid(c, NULL, 0);
+	waitpid(killer, NULL, 0);
+	/* The second thread gets it by hand-over if it waits by then, else
+	   takes the free lock: either way it owns it, without OWNER_DIED. */
+	pthread_t th;
+	pthread_create(&th, 0, second, 0);
+	usleep(20000);
+	printf("unlock: %ld\n", fx(FUTEX_UNLOCK_PI));
+	fflush(stdout);
+	pthread_join(th, 0);
+	printf("after: %#x\n", *word);
+	return 0;
+}
+`
+
+// TestFutexPISharedOwnerDeath: see futexPISharedDeathC.
+func TestFutexPISharedOwnerDeath(t *testing.T) {
+	t.Parallel()
+	diff(t, []string{compileC(t, "futex-pi-shared-death", futexPISharedDeathC, "-pthread")})
+}

@@ -32,6 +32,10 @@ type futexTable struct {
 	mu sync.Mutex
 	q  map[futexKey][]*futexWaiter
 	pi map[futexKey][]*piWaiter // FUTEX_LOCK_PI waiters, in arrival order (futex_pi.go)
+	// piOwner is the kernel TID of the owner of each PI lock with
+	// waiters (the pi_state's owner): a lock in shared memory is handed
+	// over by that owner's exit through it.
+	piOwner map[futexKey]int
 }
 
 func (ft *futexTable) key(t *Task, addr uint64, private bool) futexKey {

@@ -26,7 +26,14 @@ import (
 type piWaiter struct {
 	key   futexKey
 	tid   uint32 // the waiter's TID as the word holds it
+	ktid  int    // the waiter's TID in the kernel's numbering
 	woken chan struct{}
+	// fixup is set (under futexTable.mu, before woken is closed) when the
+	// lock came to the waiter from an owner that died holding a lock in
+	// shared memory: the dying owner cannot reach the word at the
+	// waiter's address, so the waiter writes its TID and OWNER_DIED into
+	// it itself. Linux: kernel/futex/pi.c (fixup_pi_state_owner)
+	fixup bool
 }
 
 // piCAS replaces the word at addr with nv if it holds old and returns what
@@ -95,7 +102,7 @@ func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) e
 			}
 			continue
 		}
-		if o := t.k.TaskByTID(t.KPID(int(owner))); owner != 0 && (o == nil || o.piExited) {
+		if _, handed := ft.piOwner[k]; !handed && owner != 0 && t.piOwnerGone(owner) {
 			// The owner is gone, or past handing its locks over: no
 			// one would ever hand this one over.
 			ft.mu.Unlock()
@@ -115,20 +122,52 @@ func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) e
 			break
 		}
 	}
-	w := &piWaiter{key: k, tid: me, woken: make(chan struct{})}
+	w := &piWaiter{key: k, tid: me, ktid: t.tid, woken: make(chan struct{})}
 	if ft.pi == nil {
 		ft.pi = map[futexKey][]*piWaiter{}
+		ft.piOwner = map[futexKey]int{}
+	}
+	if len(ft.pi[k]) == 0 {
+		ft.piOwner[k] = t.KPID(int(cur & futexTIDMask))
 	}
 	ft.pi[k] = append(ft.pi[k], w)
 	ft.mu.Unlock()
 
-	return t.awaitWake(w.woken, deadline, func() bool { return ft.dequeuePI(w) }, abi.ERESTARTNOINTR)
+	err = t.awaitWake(w.woken, deadline, func() bool { return ft.dequeuePI(w) }, abi.ERESTARTNOINTR)
+	if err == nil && w.fixup {
+		return t.piFixup(addr, me)
+	}
+	return err
+}
+
+// piFixup makes the word at addr name the caller, a waiter that the lock
+// came to from a dead owner (piWaiter.fixup), with OWNER_DIED set.
+func (t *Task) piFixup(addr uint64, me uint32) error {
+	ft := &t.k.futex
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	cur, err := t.readWord(addr)
+	for err == nil {
+		// FUTEX_WAITERS even with no one left waiting, as Linux
+		// sets it: the next unlock then comes to the kernel.
+		nv := me | futexOwnerDied | futexWaiters
+		var prev uint32
+		if prev, err = t.piCAS(addr, cur, nv); prev == cur {
+			break
+		}
+		cur = prev
+	}
+	return err
 }
 
 func (ft *futexTable) dequeuePI(w *piWaiter) bool {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	return removeWaiter(ft.pi, w.key, w)
+	gone := removeWaiter(ft.pi, w.key, w)
+	if len(ft.pi[w.key]) == 0 {
+		delete(ft.piOwner, w.key)
+	}
+	return gone
 }
 
 // FutexUnlockPI is FUTEX_UNLOCK_PI: the caller must own the lock (EPERM);
@@ -169,13 +208,23 @@ func (ft *futexTable) handOverLocked(t *Task, k futexKey, addr uint64, cur, extr
 			continue
 		}
 		if len(ws) > 0 {
-			close(ws[0].woken)
-			ft.pi[k] = ws[1:]
-			if len(ft.pi[k]) == 0 {
-				delete(ft.pi, k)
-			}
+			ft.popPILocked(k, false)
 		}
 		return nil
+	}
+}
+
+// popPILocked wakes the first waiter on k, which now owns the lock.
+// futexTable.mu held.
+func (ft *futexTable) popPILocked(k futexKey, fixup bool) {
+	ws := ft.pi[k]
+	ws[0].fixup = fixup
+	ft.piOwner[k] = ws[0].ktid
+	close(ws[0].woken)
+	ft.pi[k] = ws[1:]
+	if len(ft.pi[k]) == 0 {
+		delete(ft.pi, k)
+		delete(ft.piOwner, k)
 	}
 }
 
@@ -183,20 +232,24 @@ func (ft *futexTable) handOverLocked(t *Task, k futexKey, addr uint64, cur, extr
 // holds and others wait for: the next owner finds FUTEX_OWNER_DIED set.
 // Linux: kernel/futex/core.c (exit_pi_state_list), pi.c (fixup_pi_state_owner)
 func (t *Task) exitPIFutexes() {
-	if t.mm == nil || t.thread == nil {
-		t.k.futex.mu.Lock()
-		t.piExited = true
-		t.k.futex.mu.Unlock()
-		return
-	}
-	me := uint32(t.VPID(t.tid))
 	ft := &t.k.futex
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	t.piExited = true // from now on a locker is told ESRCH, not queued
 	for k := range ft.pi {
+		// A lock in shared memory this task owns, with waiters: its word
+		// is at an address of the waiter's, which the waiter writes.
+		if k.mm == nil && ft.piOwner[k] == t.tid {
+			ft.popPILocked(k, true)
+		}
+	}
+	if t.mm == nil || t.thread == nil {
+		return
+	}
+	me := uint32(t.VPID(t.tid))
+	for k := range ft.pi {
 		if k.mm != t.mm {
-			continue // a shared lock: its word is in memory another address space maps
+			continue // a shared lock: handed over above
 		}
 		// Still ours, or already let go by the robust list's walk
 		// (TID 0, OWNER_DIED) with waiters left queued.
@@ -206,4 +259,12 @@ func (t *Task) exitPIFutexes() {
 		}
 		ft.handOverLocked(t, k, k.addr, cur, futexOwnerDied)
 	}
+}
+
+// piOwnerGone reports whether the task whose TID (as the caller numbers
+// it) owner is has ended or handed its locks over at its exit.
+// futexTable.mu held.
+func (t *Task) piOwnerGone(owner uint32) bool {
+	o := t.k.TaskByTID(t.KPID(int(owner)))
+	return o == nil || o.piExited
 }
