@@ -9,7 +9,9 @@
 // symlinks itself, against the guest's root). Names that are not one
 // component ("", ".", "..", anything with '/') never reach the host. Each
 // inode remembers the host (dev, ino) it was found with and re-checks it
-// when it reopens the name.
+// when it reopens the name; a file is opened for I/O only through an
+// O_PATH descriptor that passed the check (reopened via /proc/self/fd), so
+// nothing renamed over the name in between — a FIFO, a device — is opened.
 //
 // O_PATH descriptors are cached per inode in a bounded LRU (the process fd
 // limit is finite); a descriptor is pinned while in use so eviction never
