@@ -326,6 +326,10 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
 	ns := vfs.NewNamespace(vfs.NewRoot(root.Root()), "overlay", "overlay", 0)
+	if cfg.Hostname == "" {
+		cfg.Hostname = DefaultHostname
+	}
+	resolveHostname(ns, cfg.Hostname) // before any mount: it writes the upper layer only
 	var tr *trace.Tracer
 	if cfg.Trace != "" {
 		kinds, err := trace.ParseKinds(cfg.Trace)

@@ -3,6 +3,7 @@ package tests
 import (
 	"hash/fnv"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -498,4 +499,35 @@ func TestInetGetentLocalhost(t *testing.T) {
 	if gb.Code != 0 || !strings.Contains(gb.Stdout, "localhost") {
 		t.Errorf("getent hosts localhost: %s", gb)
 	}
+}
+
+// TestHostnameResolves: the sandbox's own hostname resolves, as the
+// host's does on the host (container engines give a container's name an
+// /etc/hosts line too): getent, Python's gethostbyname(gethostname())
+// and getfqdn agree with native, as root and as another user. The host's
+// /etc/hosts is not changed.
+func TestHostnameResolves(t *testing.T) {
+	t.Parallel()
+	before, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Skip("no /etc/hosts on this host")
+	}
+	if !strings.Contains(" "+strings.Join(strings.Fields(string(before)), " ")+" ", " "+mustHostname(t)+" ") {
+		t.Skip("the host's own name is not in its /etc/hosts: nothing to compare with")
+	}
+	script := `getent hosts "$(hostname)" >/dev/null && echo getent resolves; ` +
+		`python3 -c 'import socket; print(socket.gethostbyname(socket.gethostname()), socket.getfqdn())'`
+	diff(t, []string{"/bin/sh", "-c", script})
+	diffShellAsUser(t, script)
+	if after, _ := os.ReadFile("/etc/hosts"); string(after) != string(before) {
+		t.Errorf("the host's /etc/hosts changed:\n%s", after)
+	}
+}
+
+func mustHostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
