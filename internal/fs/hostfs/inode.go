@@ -218,13 +218,16 @@ func (in *inode) openHost(flags int) (int, error) {
 	}
 	err := parent.withFD(func(dfd int) error {
 		var err error
-		pfd, err = hostfd.Opened(unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0))
+		// Not counted (package hostfd): it lives only for this call, and
+		// at the bound the open below must be the one that fails, with
+		// nothing given back after it.
+		pfd, err = unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		return err
 	})
 	if err != nil {
 		return -1, err
 	}
-	defer hostfd.Close(pfd)
+	defer unix.Close(pfd)
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil || st.Ino != in.ino || st.Dev != in.dev || st.Mode&unix.S_IFMT != in.kind() {
 		return -1, unix.ENOENT
