@@ -68,10 +68,10 @@ func init() {
 	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
 	reg(unix.SYS_RT_SIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2])
+		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2], false)
 	})
 	reg(unix.SYS_RT_TGSIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return sigqueue(t, a.Int(0), a.Int(1), a.Int(2), a[3])
+		return sigqueue(t, a.Int(0), a.Int(1), a.Int(2), a[3], true)
 	})
 }
 
@@ -244,38 +244,53 @@ func sysRtSigtimedwait(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 // sigqueue sends a signal with caller-provided siginfo (rt_sigqueueinfo,
-// rt_tgsigqueueinfo). Linux refuses si_code >= 0 (kernel codes) from
-// another process.
-func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error) {
-	if sig < 0 || sig > abi.NSIG {
-		return 0, unix.EINVAL
-	}
+// and rt_tgsigqueueinfo: thread). The siginfo is read first;
+// Linux refuses si_code >= 0 (kernel codes) and SI_TKILL unless the
+// caller names its own thread; then the target is looked up (ESRCH)
+// before the signal (EINVAL) and the permission (EPERM) are checked.
+// Linux: kernel/signal.c (do_rt_sigqueueinfo, do_rt_tgsigqueueinfo)
+func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64, thread bool) (uint64, error) {
 	b := make([]byte, 128)
 	if err := t.CopyIn(infoAddr, b); err != nil {
 		return 0, err
 	}
+	if thread && (pid <= 0 || tid <= 0) {
+		return 0, unix.EINVAL
+	}
 	code := int32(binary.LittleEndian.Uint32(b[8:]))
-	pid, tid = t.KPID(pid), t.KPID(tid) // the kernel's numbers
-	if (code >= 0 || code == abi.SI_TKILL) && pid != t.PID() {
+	self := pid
+	if thread {
+		self = tid
+	}
+	if (code >= 0 || code == abi.SI_TKILL) && t.KPID(self) != t.TID() {
 		return 0, unix.EPERM
 	}
+	pid, tid = t.KPID(pid), t.KPID(tid) // the kernel's numbers
 	info := kernel.SigInfo{Signo: int32(sig), Code: code, PID: int32(binary.LittleEndian.Uint32(b[16:])),
 		UID: binary.LittleEndian.Uint32(b[20:]), Value: binary.LittleEndian.Uint64(b[24:]), Sender: int32(t.PID())}
-	if tid != 0 {
-		target := t.Kernel().TaskByTID(tid)
-		if target == nil || target.PID() != pid {
+	var target *kernel.Task
+	tg := t.Kernel().ProcessByPID(pid)
+	if thread {
+		if target = t.Kernel().TaskByTID(tid); target == nil || target.PID() != pid {
 			return 0, unix.ESRCH
 		}
-		if sig != 0 {
-			target.SendSignalInfo(info)
-		}
-		return 0, nil
+		tg = target.ThreadGroup()
 	}
-	tg := t.Kernel().ProcessByPID(pid)
 	if tg == nil {
 		return 0, unix.ESRCH
 	}
-	if sig != 0 {
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
+	if !t.MaySignal(tg, sig) {
+		return 0, unix.EPERM
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	if target != nil {
+		target.SendSignalInfo(info)
+	} else {
 		tg.SignalInfo(info)
 	}
 	return 0, nil

@@ -51,16 +51,16 @@ func init() {
 
 func validSig(sig int) bool { return sig >= 1 && sig <= abi.NSIG }
 
+// sysRtSigaction reads the new action before it checks the signal: a bad
+// pointer is EFAULT even for signal 0. Linux: kernel/signal.c
+// (rt_sigaction, do_sigaction)
 func sysRtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
 	sig, act, oact := a.Int(0), a[1], a[2]
-	if a[3] != 8 || !validSig(sig) {
+	if a[3] != 8 {
 		return 0, unix.EINVAL
 	}
 	var na kernel.SigAction
 	if act != 0 {
-		if sig == abi.SIGKILL || sig == abi.SIGSTOP {
-			return 0, unix.EINVAL
-		}
 		var b [32]byte
 		if err := t.CopyIn(act, b[:]); err != nil {
 			return 0, err
@@ -68,6 +68,9 @@ func sysRtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
 		le := binary.LittleEndian
 		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]),
 			Restorer: le.Uint64(b[16:]), Mask: abi.SigSet(le.Uint64(b[24:]))}
+	}
+	if !validSig(sig) || act != 0 && (sig == abi.SIGKILL || sig == abi.SIGSTOP) {
+		return 0, unix.EINVAL
 	}
 	var old kernel.SigAction
 	if act != 0 {
@@ -158,10 +161,11 @@ func sysSigaltstack(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, nil
 }
 
+// kill finds its targets before it checks the signal: kill(2) of a pid
+// that does not exist is ESRCH whatever the signal, and an invalid signal
+// is EINVAL before a permission is checked. Linux: kernel/signal.c
+// (kill_something_info, check_kill_permission)
 func kill(t *kernel.Task, pid, sig int) (uint64, error) {
-	if sig < 0 || sig > abi.NSIG {
-		return 0, unix.EINVAL
-	}
 	var targets []*kernel.ThreadGroup
 	switch {
 	case pid > 0:
@@ -189,6 +193,9 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 	}
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
 	// EPERM only when no target may be signalled (kill(-1) skips them).
 	allowed := targets[:0:0]
 	for _, tg := range targets {
@@ -210,13 +217,19 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	return 0, nil
 }
 
+// tkill sends sig to one thread (tgid -1: tkill's any process). The
+// thread is looked up before the signal is checked.
+// Linux: kernel/signal.c (do_tkill, do_send_specific)
 func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
-	if tid <= 0 || tgid == 0 || tgid < -1 || sig < 0 || sig > abi.NSIG {
+	if tid <= 0 || tgid == 0 || tgid < -1 {
 		return 0, unix.EINVAL
 	}
 	target := t.Kernel().TaskByTID(t.KPID(tid))
 	if target == nil || tgid > 0 && target.PID() != t.KPID(tgid) {
 		return 0, unix.ESRCH
+	}
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
 	}
 	if !t.MaySignal(target.ThreadGroup(), sig) {
 		return 0, unix.EPERM
