@@ -168,7 +168,6 @@ func sleepRestartable(t *kernel.Task, deadline time.Time, rem uint64) (uint64, e
 	return 0, abi.ERESTART_RESTARTBLOCK
 }
 
-
 // clockNow reads guest clock clk.
 func clockNow(t *kernel.Task, clk int) (unix.Timespec, error) {
 	var ts unix.Timespec
