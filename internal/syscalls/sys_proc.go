@@ -382,24 +382,27 @@ func execve(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uint64, flag
 	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL
 	}
-	budget := int(t.ThreadGroup().Rlimit(unix.RLIMIT_STACK).Cur / 4)
-	if budget < 32*abi.PageSize || budget > 6<<20 {
-		budget = 6 << 20
+	args := func() ([]string, []string, error) {
+		budget := int(t.ThreadGroup().Rlimit(unix.RLIMIT_STACK).Cur / 4)
+		if budget < 32*abi.PageSize || budget > 6<<20 {
+			budget = 6 << 20
+		}
+		argv, err := readStrings(t, argvAddr, &budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		envv, err := readStrings(t, envpAddr, &budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(argv) == 0 {
+			// An empty argv gets "" as argv[0], so argc is never 0.
+			// Linux: fs/exec.c (do_execveat_common)
+			argv = []string{""}
+		}
+		return argv, envv, nil
 	}
-	argv, err := readStrings(t, argvAddr, &budget)
-	if err != nil {
-		return 0, err
-	}
-	envv, err := readStrings(t, envpAddr, &budget)
-	if err != nil {
-		return 0, err
-	}
-	if len(argv) == 0 {
-		// An empty argv gets "" as argv[0], so argc is never 0.
-		// Linux: fs/exec.c (do_execveat_common)
-		argv = []string{""}
-	}
-	if err := t.Execve(dirfd, path, argv, envv, flags); err != nil {
+	if err := t.Execve(dirfd, path, args, flags); err != nil {
 		return 0, err
 	}
 	return 0, nil
