@@ -71,10 +71,10 @@ func init() {
 		return 0, nil
 	}, "recorded; robust-futex cleanup comes with threads")
 	reg(unix.SYS_GET_ROBUST_LIST, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) != 0 && a.Int(0) != t.TID() {
-			return 0, unix.ESRCH
+		h, l, err := t.RobustListOf(t.KPID(a.Int(0)))
+		if err != nil {
+			return 0, err
 		}
-		h, l := t.RobustList()
 		if err := putU64(t, a[1], h); err != nil {
 			return 0, err
 		}
@@ -319,6 +319,9 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		t.ThreadGroup().SetNoNewPrivs()
 		return 0, nil
 	case unix.PR_GET_NO_NEW_PRIVS:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
 		return u64(t.ThreadGroup().NoNewPrivs()), nil
 	case unix.PR_SET_DUMPABLE:
 		if a[1] > 1 {
@@ -365,6 +368,9 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return r, err
 	case unix.PR_SET_VMA:
 		return 0, unix.EINVAL
+	}
+	if r, err, ok := prctlMore(t, a); ok {
+		return r, err
 	}
 	t.ReportUnsupported("prctl option " + itoa(a.Int(0)))
 	return 0, unix.EINVAL
