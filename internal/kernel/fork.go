@@ -157,6 +157,9 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	if ptg.attrs.resetOnFork && ctg.nice < 0 {
+		ctg.nice = 0 // Linux: kernel/sched/core.c (sched_fork)
+	}
 	ctg.attrs = ptg.forkAttrs()
 	ctg.semUndo = forkSemUndo(ptg.semUndo, f&unix.CLONE_SYSVSEM != 0)
 	ctg.exeKey, ctg.exeDenied = ptg.exeKey, ptg.exeDenied && vfs.DenyWrite(ptg.exeKey) == nil

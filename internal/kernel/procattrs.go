@@ -28,6 +28,12 @@ type procAttrs struct {
 	mceProcess, mceEarly bool
 	// ioFlusher is PR_SET_IO_FLUSHER's mark.
 	ioFlusher bool
+	// schedPolicy and resetOnFork: sched_setscheduler's policy and
+	// SCHED_RESET_ON_FORK (the child keeps the policy, which is never a
+	// real-time one here, and loses the flag). Linux: kernel/sched/core.c
+	// (sched_fork)
+	schedPolicy int
+	resetOnFork bool
 }
 
 // defaultTimerSlack is the slack a process starts with (50µs).
@@ -38,6 +44,7 @@ const defaultTimerSlack = 50000
 func (tg *ThreadGroup) forkAttrs() procAttrs {
 	a := tg.attrs
 	a.pdeathSig, a.subreaper, a.execed = 0, false, false
+	a.resetOnFork = false
 	return a
 }
 
@@ -150,4 +157,17 @@ func (tg *ThreadGroup) SavedAuxv() []byte {
 	}
 	tg.mu.Unlock()
 	return b
+}
+
+// SchedPolicy returns the scheduling policy (SCHED_OTHER, SCHED_BATCH or
+// SCHED_IDLE: the ones glassbox grants) and whether SCHED_RESET_ON_FORK
+// is set.
+func (tg *ThreadGroup) SchedPolicy() (int, bool) {
+	a := tg.attrsCopy()
+	return a.schedPolicy, a.resetOnFork
+}
+
+// SetSchedPolicy records them.
+func (tg *ThreadGroup) SetSchedPolicy(policy int, resetOnFork bool) {
+	tg.setAttrs(func(a *procAttrs) { a.schedPolicy, a.resetOnFork = policy, resetOnFork })
 }

@@ -44,10 +44,21 @@ func init() {
 		return 0, nil
 	}, "always cpu 0, node 0")
 	reg(unix.SYS_SCHED_GETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		_, err := findTask(t, a.Int(0))
-		return 0, err // SCHED_OTHER
+		o, err := findTask(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		policy, reset := o.ThreadGroup().SchedPolicy()
+		if reset {
+			policy |= unix.SCHED_RESET_ON_FORK
+		}
+		return uint64(policy), nil
 	})
+	// Linux: kernel/sched/syscalls.c (sched_getparam)
 	reg(unix.SYS_SCHED_GETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[1] == 0 || a.Int(0) < 0 {
+			return 0, unix.EINVAL
+		}
 		if _, err := findTask(t, a.Int(0)); err != nil {
 			return 0, err
 		}
