@@ -34,6 +34,8 @@ type procAttrs struct {
 	// (sched_fork)
 	schedPolicy int
 	resetOnFork bool
+	// mempolicy is set_mempolicy's policy (per thread in Linux).
+	mempolicy MemPolicy
 }
 
 // defaultTimerSlack is the slack a process starts with (50µs).
@@ -171,3 +173,17 @@ func (tg *ThreadGroup) SchedPolicy() (int, bool) {
 func (tg *ThreadGroup) SetSchedPolicy(policy int, resetOnFork bool) {
 	tg.setAttrs(func(a *procAttrs) { a.schedPolicy, a.resetOnFork = policy, resetOnFork })
 }
+
+// MemPolicy is a set_mempolicy policy: the mode, its mode flags and the
+// node mask as the caller gave it (MAX_NUMNODES bits).
+type MemPolicy struct {
+	Mode, Flags int
+	Nodes       [16]uint64
+}
+
+// MemPolicy returns the process's memory policy (the zero value is
+// MPOL_DEFAULT).
+func (tg *ThreadGroup) MemPolicy() MemPolicy { return tg.attrsCopy().mempolicy }
+
+// SetMemPolicy records set_mempolicy's policy.
+func (tg *ThreadGroup) SetMemPolicy(p MemPolicy) { tg.setAttrs(func(a *procAttrs) { a.mempolicy = p }) }

@@ -74,9 +74,6 @@ func init() {
 	})
 	reg(unix.SYS_GETPRIORITY, sysGetpriority)
 	reg(unix.SYS_SETPRIORITY, sysSetpriority, "recorded, not applied")
-	reg(unix.SYS_GET_MEMPOLICY, sysGetMempolicy, "one node, default policy")
-	reg(unix.SYS_SET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
-	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
 	reg(unix.SYS_RT_SIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2], false)
@@ -308,33 +305,3 @@ func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64, thread bool) (
 }
 
 const schedOther = 0 // SCHED_OTHER (x/sys calls it SCHED_NORMAL)
-
-// sysGetMempolicy reports the default policy on one node, with an empty
-// node mask as long as the guest's maxnode asks for.
-// Linux: mm/mempolicy.c (kernel_get_mempolicy, copy_nodes_to_user)
-func sysGetMempolicy(t *kernel.Task, a kernel.Args) (uint64, error) {
-	const flagsKnown = 1 | 2 | 4 // MPOL_F_NODE, MPOL_F_ADDR, MPOL_F_MEMS_ALLOWED
-	if a[4]&^flagsKnown != 0 {
-		return 0, unix.EINVAL
-	}
-	if a[1] != 0 && a[2] < 1 { // maxnode below nr_node_ids
-		return 0, unix.EINVAL
-	}
-	// ALIGN(maxnode-1, 64)/8 bytes, computed without wrapping.
-	n := (a[2] - 1) / 64 * 8
-	if (a[2]-1)%64 != 0 {
-		n += 8
-	}
-	if a[1] != 0 && n > abi.PageSize {
-		return 0, unix.EINVAL
-	}
-	if a[0] != 0 {
-		if err := t.CopyOut(a[0], make([]byte, 4)); err != nil { // MPOL_DEFAULT
-			return 0, err
-		}
-	}
-	if a[1] != 0 && n > 0 {
-		return 0, t.CopyOut(a[1], make([]byte, n))
-	}
-	return 0, nil
-}
