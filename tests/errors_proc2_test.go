@@ -138,6 +138,11 @@ int main(int argc, char **argv) {
 		printf("fork past RLIMIT_NPROC: %s\n", C(fork()) < 0 ? strerror(errno) : "created");
 		errno = 0;
 		printf("clone3 past RLIMIT_NPROC: %s\n", clone3(a, 88) < 0 ? strerror(errno) : "created");
+		errno = 0;
+		pid_t v = vfork();
+		if (v == 0) _exit(0);
+		if (v > 0) waitpid(v, NULL, 0);
+		printf("vfork past RLIMIT_NPROC: %s\n", v < 0 ? strerror(errno) : "created");
 		fflush(stdout);
 		_exit(0);
 	}

@@ -195,6 +195,21 @@ int main(void) {
 	printf("sigaltstack on the alternate stack: %s\n", strerror(altperm));
 	R("sigaltstack query", syscall(SYS_sigaltstack, NULL, &oss));
 	printf("  flags %d\n", oss.ss_flags);
+	/* EINTR: a repeating timer's handler interrupts the waits */
+	struct sigaction al = {.sa_handler = nop};
+	sigaction(SIGALRM, &al, NULL);
+	struct itimerval iv = {{0, 20000}, {0, 20000}}, off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &iv, NULL);
+	R("pause", pause());
+	sigset_t none;
+	sigemptyset(&none);
+	R("rt_sigsuspend", syscall(SYS_rt_sigsuspend, &none, 8));
+	struct timespec five = {5, 0}, left = {0, 0};
+	R("rt_sigtimedwait interrupted", syscall(SYS_rt_sigtimedwait, &set, NULL, &five, 8));
+	R("nanosleep interrupted", syscall(SYS_nanosleep, &five, &left));
+	printf("  time left written %d\n", left.tv_sec > 0);
+	R("clock_nanosleep interrupted", syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &five, NULL));
+	setitimer(ITIMER_REAL, &off, NULL);
 	/* signalfd and signalfd4 */
 	R("signalfd4 sizemask 4", syscall(SYS_signalfd4, -1, &set, 4, 0));
 	R("signalfd4 bad mask", syscall(SYS_signalfd4, -1, BAD, 8, 0));
