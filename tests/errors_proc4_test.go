@@ -146,6 +146,29 @@ int main(void) {
 		}
 		waitpid(c, NULL, 0);
 	}
+	if (root) {
+		/* a user's scheduling calls on a root process */
+		pid_t c = fork();
+		if (c == 0) {
+			setgid(1000); setuid(1000);
+			pid_t pp = getppid();
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(0, &one);
+			struct sched_param p0 = {0};
+			struct sched_attr a0 = {.size = sizeof a0};
+			R("as a user: sched_setaffinity of root's", sched_setaffinity(pp, sizeof one, &one));
+			R("as a user: sched_getaffinity of root's", syscall(SYS_sched_getaffinity, pp, sizeof one, &one));
+			R("as a user: sched_setscheduler of root's", sched_setscheduler(pp, SCHED_OTHER, &p0));
+			R("as a user: sched_setparam of root's", sched_setparam(pp, &p0));
+			R("as a user: sched_setattr of root's", syscall(SYS_sched_setattr, pp, &a0, 0));
+			R("as a user: setpriority of root's", setpriority(PRIO_PROCESS, pp, 0));
+			R("as a user: ioprio_set of root's", syscall(SYS_ioprio_set, 1, pp, 2 << 13));
+			R("as a user: getpriority of root's", getpriority(PRIO_PROCESS, pp) >= 0);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+	}
 	/* namespaces */
 	R("unshare bad flags", unshare(0x10));
 	R("unshare THREAD (one thread)", unshare(CLONE_THREAD));
