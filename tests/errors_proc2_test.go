@@ -81,6 +81,16 @@ int main(int argc, char **argv) {
 	R("clone3 set_tid_size 33", clone3(a, 88));
 	a->set_tid_size = 2;
 	R("clone3 set_tid_size 2 (one namespace)", clone3(a, 88));
+	a->set_tid_size = 1;
+	R("clone3 set_tid pid 1 (taken)", clone3(a, 88));
+	tids[0] = -1;
+	R("clone3 set_tid -1", clone3(a, 88));
+	tids[0] = 1 << 30;
+	R("clone3 set_tid past pid_max", clone3(a, 88));
+	a->set_tid = (uint64_t)BAD;
+	R("clone3 set_tid bad pointer", clone3(a, 88));
+	a->set_tid = (uint64_t)tids;
+	tids[0] = 1;
 	a->set_tid_size = 0;
 	R("clone3 set_tid without size", clone3(a, 88));
 	a->set_tid = 0;

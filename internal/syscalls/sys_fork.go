@@ -18,7 +18,7 @@ func init() {
 		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
 	}, "the child runs in the parent's memory; the parent waits for exec or exit")
 	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children, namespaces")
-	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
+	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid is checked (EINVAL, EPERM, EEXIST) but a free pid is not granted (EINVAL); CLONE_INTO_CGROUP unsupported")
 	reg(unix.SYS_WAIT4, sysWait4, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
 	reg(unix.SYS_WAITID, sysWaitid, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
 }
@@ -95,6 +95,16 @@ func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
 		flags&intoCgroup != 0 && (cgroup > 1<<31-1 || size < sizeVer2):
 		return 0, unix.EINVAL
 	}
+	tids := make([]int, setTIDSize)
+	if setTIDSize > 0 {
+		tb := make([]byte, 4*setTIDSize)
+		if err := t.CopyIn(setTID, tb); err != nil {
+			return 0, err
+		}
+		for i := range tids {
+			tids[i] = int(int32(binary.LittleEndian.Uint32(tb[4*i:])))
+		}
+	}
 	ca := kernel.CloneArgs{Flags: flags, PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(exitSig),
 		TLS: u(7)}
 	stack, ssize := u(5), u(6)
@@ -105,6 +115,13 @@ func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
 		flags&(unix.CLONE_THREAD|unix.CLONE_PARENT) != 0 && exitSig != 0,
 		(stack == 0) != (ssize == 0):
 		return 0, unix.EINVAL
+	}
+	if setTIDSize > 0 {
+		if flags&unix.CLONE_NEWPID == 0 {
+			if err := t.CheckSetTID(tids); err != nil {
+				return 0, err
+			}
+		}
 	}
 	if setTIDSize > 0 || flags&intoCgroup != 0 {
 		t.ReportUnsupported("clone3 set_tid or CLONE_INTO_CGROUP")
