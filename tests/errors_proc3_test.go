@@ -60,6 +60,21 @@ static void ids(void) {
 	R("setgroups 65537 as a user", setgroups(65537, g));
 }
 
+static void oddids(void) {
+	gid_t bad = -1;
+	R("setgroups gid -1", setgroups(1, &bad));
+	R("setresgid 4294967294 -1 -1", setresgid(4294967294u, -1, -1));
+	R("setreuid -1 4294967294", setreuid(-1, 4294967294u));
+	uid_t r, e, s;
+	getresuid(&r, &e, &s);
+	printf("  uids %u %u %u\n", r, e, s);
+	R("setuid 0 (saved 0)", setuid(0));
+	getresuid(&r, &e, &s);
+	printf("  uids %u %u %u\n", r, e, s);
+	R("setfsuid 4294967294", setfsuid(4294967294u));
+	R("setfsuid -1 (query)", setfsuid(-1));
+}
+
 static void groups(void) {
 	gid_t g[3] = {5, 6, 7};
 	setgroups(3, g);
@@ -196,6 +211,7 @@ int main(void) {
 	if (root) {
 		child(ids);
 		child(groups);
+		child(oddids);
 	} else {
 		R("setuid 0", setuid(0));
 		R("setuid -1", setuid(-1));
