@@ -272,6 +272,20 @@ int main(int argc, char **argv) {
 	R("setpgid child in another session", setpgid(s, s));
 	R("setpgid into another session's group", setpgid(c, s));
 	R("getsid other session ok", getsid(s) > 0);
+	pid_t xp = fork();
+	if (xp == 0) {
+		/* setsid while a group named by the caller's pid lives on */
+		pid_t top = getpgrp();
+		setpgid(0, 0);
+		pid_t y = fork();
+		if (y == 0) { pause(); _exit(0); }
+		R("setpgid back to the parent's group", setpgid(0, top));
+		R("setsid, own group still alive", setsid());
+		kill(y, SIGKILL);
+		waitpid(y, NULL, 0);
+		_exit(0);
+	}
+	waitpid(xp, NULL, 0);
 	kill(s, SIGKILL);
 	kill(c, SIGKILL);
 	waitpid(s, NULL, 0);
