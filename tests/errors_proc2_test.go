@@ -241,6 +241,21 @@ int main(int argc, char **argv) {
 	if (c == 0) _exit(5);
 	R("waitid bad infop", syscall(SYS_waitid, P_PID, c, BAD, WEXITED, NULL));
 	R("waitid after EFAULT", waitid(P_PID, c, &si, WEXITED));
+	/* a zombie keeps its pid until it is reaped */
+	c = fork();
+	if (c == 0) _exit(6);
+	waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+	R("kill zombie", kill(c, SIGTERM));
+	R("tgkill zombie", syscall(SYS_tgkill, c, c, 0));
+	R("tkill zombie", syscall(SYS_tkill, c, SIGTERM));
+	R("tgkill zombie sig 65", syscall(SYS_tgkill, c, c, 65));
+	R("getpgid zombie is ours", getpgid(c) == getpgrp());
+	R("getsid zombie is ours", getsid(c) == getsid(0));
+	R("setpgid zombie", setpgid(c, c));
+	R("getpgid zombie moved", getpgid(c) == c);
+	R("wait4 zombie", wait4(c, &st, 0, NULL) == c);
+	R("getpgid reaped", getpgid(c));
+	R("tkill reaped", syscall(SYS_tkill, c, 0));
 	c = fork();
 	if (c == 0) { pause(); _exit(0); }
 	R("wait4 WNOHANG running", wait4(c, &st, WNOHANG, NULL));

@@ -37,7 +37,7 @@ func (t *Task) Setpgid(pid, pgid int) error {
 	if pid != 0 && pid != self.pid {
 		target = nil
 		for _, c := range self.children {
-			if c.pid == pid && !c.zombie {
+			if c.pid == pid { // a zombie too, until it is reaped
 				target = c
 			}
 		}

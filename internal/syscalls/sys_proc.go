@@ -162,11 +162,16 @@ func putU64(t *kernel.Task, addr, v uint64) error {
 	return t.CopyOut(addr, b[:])
 }
 
+// findTG resolves a pid argument (0 = the caller's process), a zombie
+// too: it keeps its pid until it is reaped.
 func findTG(t *kernel.Task, pid int) (*kernel.ThreadGroup, error) {
 	if pid == 0 {
 		return t.ThreadGroup(), nil
 	}
-	tg := t.Kernel().ThreadGroupByPID(t.KPID(pid))
+	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	tg := t.Kernel().ProcessByPID(t.KPID(pid))
 	if tg == nil {
 		return nil, unix.ESRCH
 	}

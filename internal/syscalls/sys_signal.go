@@ -225,6 +225,20 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	target := t.Kernel().TaskByTID(t.KPID(tid))
+	if target == nil {
+		// A zombie's main thread is there until the zombie is reaped:
+		// the signal is checked and dropped.
+		ktid := t.KPID(tid)
+		if z := t.Kernel().ProcessByPID(ktid); z != nil && (tgid < 0 || t.KPID(tgid) == ktid) {
+			if sig < 0 || sig > abi.NSIG {
+				return 0, unix.EINVAL
+			}
+			if !t.MaySignal(z, sig) {
+				return 0, unix.EPERM
+			}
+			return 0, nil
+		}
+	}
 	if target == nil || tgid > 0 && target.PID() != t.KPID(tgid) {
 		return 0, unix.ESRCH
 	}
