@@ -114,6 +114,15 @@ int main(void) {
 	R("rt_sigaction bad oldact sig 0", syscall(SYS_rt_sigaction, 0, NULL, BAD, 8));
 	R("rt_sigaction bad oldact", syscall(SYS_rt_sigaction, SIGUSR1, NULL, BAD, 8));
 	R("rt_sigaction query", syscall(SYS_rt_sigaction, SIGUSR1, NULL, &osa, 8));
+	/* unknown flag bits are dropped (SA_UNSUPPORTED, the old SA_INTERRUPT, high bits) */
+	struct { void *h; unsigned long flags; void *restorer; unsigned long mask; } ka = {nop, 0x400 | 0x20000000 | 0x20 | (1UL << 40) | SA_RESTART | 0x04000000, NULL, 0}, ko;
+	ka.restorer = osa.sa_restorer;
+	R("rt_sigaction unknown flags", syscall(SYS_rt_sigaction, SIGUSR2, &ka, NULL, 8));
+	syscall(SYS_rt_sigaction, SIGUSR2, NULL, &ko, 8);
+	printf("  flags read back %#lx\n", ko.flags);
+	ka.flags = 0;
+	ka.h = SIG_DFL;
+	syscall(SYS_rt_sigaction, SIGUSR2, &ka, NULL, 8);
 	/* rt_sigprocmask: how is checked only with a new set */
 	R("rt_sigprocmask bad how", syscall(SYS_rt_sigprocmask, 99, &set, NULL, 8));
 	R("rt_sigprocmask bad how no set", syscall(SYS_rt_sigprocmask, 99, NULL, &old, 8));

@@ -51,6 +51,12 @@ func init() {
 
 func validSig(sig int) bool { return sig >= 1 && sig <= abi.NSIG }
 
+// uapiSAFlags are the sigaction flags x86-64 Linux knows: SA_NOCLDSTOP,
+// SA_NOCLDWAIT, SA_SIGINFO, SA_EXPOSE_TAGBITS, SA_RESTORER, SA_ONSTACK,
+// SA_RESTART, SA_NODEFER and SA_RESETHAND. Linux: kernel/signal.c
+// (do_sigaction), include/linux/signal_types.h (UAPI_SA_FLAGS)
+const uapiSAFlags = 0x1 | 0x2 | 0x4 | 0x800 | 0x04000000 | 0x08000000 | 0x10000000 | 0x40000000 | 0x80000000
+
 // sysRtSigaction reads the new action before it checks the signal: a bad
 // pointer is EFAULT even for signal 0. Linux: kernel/signal.c
 // (rt_sigaction, do_sigaction)
@@ -66,7 +72,9 @@ func sysRtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, err
 		}
 		le := binary.LittleEndian
-		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]),
+		// Unknown flag bits are dropped, so a program can tell which
+		// flags the kernel knows (SA_UNSUPPORTED).
+		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]) & uapiSAFlags,
 			Restorer: le.Uint64(b[16:]), Mask: abi.SigSet(le.Uint64(b[24:]))}
 	}
 	if !validSig(sig) || act != 0 && (sig == abi.SIGKILL || sig == abi.SIGSTOP) {
