@@ -176,6 +176,61 @@ int main(void) {
 	si.si_code = SI_QUEUE;
 	R("rt_tgsigqueueinfo self", syscall(SYS_rt_tgsigqueueinfo, me, gettid(), SIGUSR2, &si));
 	R("rt_sigtimedwait takes it", syscall(SYS_rt_sigtimedwait, &set, NULL, &ts0, 8));
+	/* RLIMIT_SIGPENDING, counted per user: as a uid of its own (root only) */
+	if (root) {
+		pid_t c = fork();
+		if (c == 0) {
+			setgid(54321);
+			setuid(54321);
+			struct rlimit rl = {3, 3};
+			setrlimit(RLIMIT_SIGPENDING, &rl);
+			sigset_t rt;
+			sigemptyset(&rt);
+			for (int s = SIGRTMIN; s <= SIGRTMIN + 2; s++) sigaddset(&rt, s);
+			sigaddset(&rt, SIGUSR1);
+			sigprocmask(SIG_BLOCK, &rt, NULL);
+			siginfo_t q = {.si_signo = SIGRTMIN, .si_code = SI_QUEUE};
+			int n = 0;
+			while (n < 10 && syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN, &q) == 0) n++;
+			printf("sigpending limit 3: queued %d, then %s\n", n, strerror(errno));
+			R("kill RT past the limit", kill(getpid(), SIGRTMIN + 1));
+			R("kill RT past the limit again", kill(getpid(), SIGRTMIN + 1));
+			R("tgkill RT past the limit", syscall(SYS_tgkill, getpid(), gettid(), SIGRTMIN + 2));
+			q.si_signo = SIGUSR1;
+			q.si_value.sival_int = 7;
+			R("sigqueue standard past the limit", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &q));
+			siginfo_t got;
+			struct timespec z = {0, 0};
+			R("take SIGUSR1", sigtimedwait(&rt, &got, &z));
+			printf("  code %d value %d\n", got.si_code, got.si_value.sival_int);
+			sigset_t one;
+			sigemptyset(&one);
+			sigaddset(&one, SIGRTMIN + 1);
+			R("take RT+1 (no siginfo)", sigtimedwait(&one, &got, &z) == SIGRTMIN + 1);
+			printf("  code %d pid %d\n", got.si_code, got.si_pid);
+			R("take RT+1 again", sigtimedwait(&one, &got, &z));
+			n = 0;
+			while (sigtimedwait(&rt, &got, &z) > 0) n++;
+			printf("took %d more\n", n);
+			pid_t k = fork();
+			if (k == 0) {
+				sigprocmask(SIG_BLOCK, &rt, NULL);
+				q.si_signo = SIGRTMIN;
+				int m = 0;
+				while (m < 10 && syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN, &q) == 0) m++;
+				_exit(m); /* its queue goes with it */
+			}
+			int st;
+			waitpid(k, &st, 0);
+			q.si_signo = SIGRTMIN;
+			n = 0;
+			while (n < 10 && syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN, &q) == 0) n++;
+			printf("a child queued %d and exited; then queued %d\n", WEXITSTATUS(st), n);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+	}
 	/* sigaltstack */
 	stack_t ss = {0}, oss;
 	ss.ss_sp = malloc(65536);

@@ -297,11 +297,9 @@ func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64, thread bool) (
 		return 0, nil
 	}
 	if target != nil {
-		target.SendSignalInfo(info)
-	} else {
-		tg.SignalInfo(info)
+		return 0, target.SendUserSignal(info)
 	}
-	return 0, nil
+	return 0, tg.SendUserSignal(info)
 }
 
 const schedOther = 0 // SCHED_OTHER (x/sys calls it SCHED_NORMAL)

@@ -220,7 +220,7 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	}
 	info := kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())}
 	for _, tg := range targets {
-		tg.SignalInfo(info)
+		tg.SendUserSignal(info) // SI_USER: never EAGAIN
 	}
 	return 0, nil
 }
@@ -257,7 +257,7 @@ func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
 		return 0, unix.EPERM
 	}
 	if sig != 0 {
-		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())})
+		return 0, target.SendUserSignal(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())})
 	}
 	return 0, nil
 }
