@@ -1,6 +1,10 @@
 package kernel
 
-import "glassbox/internal/vfs"
+import (
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/vfs"
+)
 
 // Accessors used by syscall handlers and /proc.
 
@@ -81,6 +85,13 @@ func (t *Task) SetClearChildTID(addr uint64) {
 	t.mu.Unlock()
 }
 
+// ClearChildTID returns set_tid_address's pointer (PR_GET_TID_ADDRESS).
+func (t *Task) ClearChildTID() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.clearChildTID
+}
+
 // SetRobustList records set_robust_list's head.
 func (t *Task) SetRobustList(head, length uint64) {
 	t.mu.Lock()
@@ -93,6 +104,23 @@ func (t *Task) RobustList() (uint64, uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.robustHead, t.robustLen
+}
+
+// RobustListOf is get_robust_list for thread tid (the kernel's number;
+// 0: t): ESRCH without it, EPERM unless t may read its memory.
+// Linux: kernel/futex/syscalls.c (get_robust_list)
+func (t *Task) RobustListOf(tid int) (uint64, uint64, error) {
+	target := t
+	if tid != 0 {
+		if target = t.k.TaskByTID(tid); target == nil {
+			return 0, 0, unix.ESRCH
+		}
+		if !t.mayAccessMem(target) {
+			return 0, 0, unix.EPERM
+		}
+	}
+	h, l := target.RobustList()
+	return h, l, nil
 }
 
 // ProcessCount returns how many processes exist.

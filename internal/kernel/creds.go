@@ -350,13 +350,21 @@ func (t *Task) SetFSGID(gid uint32) uint32 {
 	return userns.ShowGID(old.UserNS, old.FSGID)
 }
 
+// MaySetgroups reports whether t may call setgroups: CAP_SETGID in its
+// user namespace, whose gid map is written and allows it. It comes before
+// the list's size is checked. Linux: kernel/groups.c (may_setgroups)
+func (t *Task) MaySetgroups() bool {
+	if !t.HasCap(unix.CAP_SETGID) || t.creds.UserNS.SetgroupsDenied() {
+		return false
+	}
+	ns := t.creds.UserNS
+	return ns == nil || ns.HasGIDMap()
+}
+
 // SetGroups is setgroups(2); the groups are the task namespace's.
 // Linux: kernel/groups.c (may_setgroups)
 func (t *Task) SetGroups(g []uint32) error {
-	if !t.HasCap(unix.CAP_SETGID) || t.creds.UserNS.SetgroupsDenied() {
-		return unix.EPERM
-	}
-	if ns := t.creds.UserNS; ns != nil && !ns.HasGIDMap() {
+	if !t.MaySetgroups() {
 		return unix.EPERM
 	}
 	kg := make([]uint32, len(g))

@@ -65,5 +65,11 @@
 // ThreadGroup.mu, then FSContext.mu. Taking a signal (under Task.mu)
 // re-arms the timer that sent it, so the timers' locks come after
 // Task.mu: ptimers.mu before ptimer.mu, and realTimer.mu; a timer sends
-// its signal only after releasing its own lock.
+// its signal only after releasing its own lock. Kernel.sigChargeMu (the
+// per-user counts of queued signals, sigqueue.go) is a leaf; the counts
+// themselves are atomic, changed when an instance is queued or taken
+// under the queue's lock (Task.mu or sharedSignals.mu). A task's own
+// queue is flushed, and closed to new signals (Task.sigReleased, under
+// Task.mu), when the task ends; its process's shared queue likewise
+// (sharedSignals.released) when the last task ends.
 package kernel

@@ -146,13 +146,18 @@ func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, er
 
 // execve replaces the process image. On error the old image is intact.
 func (t *Task) execve(path string, argv, envv []string) error {
-	return t.execveAt(AtFDCWD, path, argv, envv, 0)
+	return t.execveAt(AtFDCWD, path, func() ([]string, []string, error) { return argv, envv, nil }, 0)
 }
 
-// Execve is execve(2)/execveat(2) for syscall handlers.
-func (t *Task) Execve(dirfd int, path string, argv, envv []string, flags int) error {
+// ExecArgs reads the argument and environment strings of an execve.
+type ExecArgs func() (argv, envv []string, err error)
+
+// Execve is execve(2)/execveat(2) for syscall handlers. The strings are
+// read once the file is open: a missing file is ENOENT even with a bad
+// argv. Linux: fs/exec.c (do_execveat_common: alloc_bprm, then count)
+func (t *Task) Execve(dirfd int, path string, args ExecArgs, flags int) error {
 	old := t.tid
-	err := t.execveAt(dirfd, path, argv, envv, flags)
+	err := t.execveAt(dirfd, path, args, flags)
 	if err == nil {
 		t.ptraceExec(old)
 	}
@@ -165,7 +170,8 @@ func (t *Task) Execve(dirfd int, path string, argv, envv []string, flags int) er
 // itself: ENOENT. Executing a descriptor itself (fexecve) takes the
 // command name from the file's own name. Linux: fs/exec.c (alloc_bprm,
 // begin_new_exec), fs/binfmt_script.c (load_script)
-func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) error {
+func (t *Task) execveAt(dirfd int, path string, args ExecArgs, flags int) error {
+	var argv, envv []string
 	execfn, fdPath, commFromFile := path, false, false
 	if dirfd != AtFDCWD && !strings.HasPrefix(path, "/") {
 		fdPath = true
@@ -184,6 +190,12 @@ func (t *Task) execveAt(dirfd int, path string, argv, envv []string, flags int) 
 		img, exePath, err = t.openExec(dirfd, path, flags)
 		if err != nil {
 			return err
+		}
+		if depth == 0 {
+			if argv, envv, err = args(); err != nil {
+				img.drop()
+				return err
+			}
 		}
 		var hdr [256]byte
 		n, _ := img.f.Ops().Read(t, [][]byte{hdr[:]}, 0)

@@ -93,6 +93,12 @@ func (t *Task) finish() {
 		delete(k.tasks, t.tid)
 	}
 	k.mu.Unlock()
+	// Its pending signals go, and are uncharged. Linux: kernel/exit.c
+	// (__exit_signal: flush_sigqueue)
+	t.mu.Lock()
+	t.sigReleased = true
+	t.pending.discard(^abi.SigSet(0))
+	t.mu.Unlock()
 	tg := t.tg
 	tg.mu.Lock()
 	for i, o := range tg.tasks {
@@ -110,6 +116,10 @@ func (t *Task) finish() {
 		return
 	}
 	// The process is gone: release what it held.
+	tg.shared.mu.Lock()
+	tg.shared.released = true
+	tg.shared.q.discard(^abi.SigSet(0))
+	tg.shared.mu.Unlock()
 	if tg.fds != nil {
 		for _, fd := range tg.fds.FDs() {
 			if f, err := tg.fds.Get(fd); err == nil {

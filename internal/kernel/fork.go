@@ -27,6 +27,51 @@ type CloneArgs struct {
 	PidFD uint64
 }
 
+// CloneClearSighand is clone3's CLONE_CLEAR_SIGHAND.
+const CloneClearSighand = 1 << 32
+
+// checkCloneFlags applies clone's rules on combinations of flags, in
+// Linux's order. Linux: kernel/fork.c (copy_process)
+func (t *Task) checkCloneFlags(f uint64) error {
+	has := func(m uint64) bool { return f&m == m }
+	switch {
+	case has(unix.CLONE_NEWNS | unix.CLONE_FS), has(unix.CLONE_NEWUSER | unix.CLONE_FS),
+		has(unix.CLONE_THREAD) && !has(unix.CLONE_SIGHAND),
+		has(unix.CLONE_SIGHAND) && !has(unix.CLONE_VM),
+		// A PID namespace's init has no parent to share.
+		has(unix.CLONE_PARENT) && t.tg.unkillable.Load(),
+		has(unix.CLONE_THREAD) && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// nprocExceeded reports whether t's real user has RLIMIT_NPROC tasks
+// already (threads count), unless t may exceed it.
+// Linux: kernel/fork.c (copy_process: is_rlimit_overlimit)
+func (t *Task) nprocExceeded() bool {
+	lim := t.tg.Rlimit(unix.RLIMIT_NPROC).Cur
+	c := t.credsShared()
+	if lim == RlimInfinity || c.UID == 0 && c.UserNS == nil ||
+		t.CapableInit(unix.CAP_SYS_RESOURCE) || t.CapableInit(unix.CAP_SYS_ADMIN) {
+		return false
+	}
+	k := t.k
+	k.mu.Lock()
+	tasks := make([]*Task, 0, len(k.tasks))
+	for _, o := range k.tasks {
+		tasks = append(tasks, o)
+	}
+	k.mu.Unlock()
+	n := uint64(0)
+	for _, o := range tasks {
+		if oc := o.credsShared(); oc.UID == c.UID && oc.UserNS == c.UserNS {
+			n++
+		}
+	}
+	return n >= lim
+}
+
 // tasksAtLimit reports whether the sandbox has Config.MaxTasks tasks.
 // Tasks that clone at the same moment may each pass before any of them
 // is counted, so the bound can be overshot by as many at most. Linux
@@ -46,7 +91,10 @@ func (k *Kernel) tasksAtLimit() bool {
 // Linux: kernel/fork.c (copy_process)
 func (t *Task) Clone(a CloneArgs) (int, error) {
 	f := a.Flags
-	if t.k.tasksAtLimit() {
+	if err := t.checkCloneFlags(f); err != nil {
+		return 0, err
+	}
+	if t.k.tasksAtLimit() || t.nprocExceeded() {
 		return 0, unix.EAGAIN
 	}
 	select {
@@ -56,9 +104,6 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	}
 	if f&unix.CLONE_THREAD != 0 {
 		return t.cloneThread(a)
-	}
-	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
-		return 0, unix.EINVAL
 	}
 	nsSet, nsCreds, nsErr := t.checkCloneNS(f) // ns.go
 	if nsErr != nil {
@@ -112,6 +157,9 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	ctg.auxv = ptg.auxv
 	ctg.pgid, ctg.sid = ptg.pgid, ptg.sid
 	ctg.nnp, ctg.nice = ptg.nnp, ptg.nice
+	if ptg.attrs.resetOnFork && ctg.nice < 0 {
+		ctg.nice = 0 // Linux: kernel/sched/core.c (sched_fork)
+	}
 	ctg.attrs = ptg.forkAttrs()
 	ctg.semUndo = forkSemUndo(ptg.semUndo, f&unix.CLONE_SYSVSEM != 0)
 	ctg.exeKey, ctg.exeDenied = ptg.exeKey, ptg.exeDenied && vfs.DenyWrite(ptg.exeKey) == nil
@@ -126,6 +174,16 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		ph.mu.Lock()
 		ch.act = ph.act
 		ph.mu.Unlock()
+		if f&CloneClearSighand != 0 {
+			// Caught signals back to SIG_DFL, ignored ones stay ignored.
+			// Linux: kernel/signal.c (flush_signal_handlers)
+			for i, act := range ch.act {
+				ch.act[i] = SigAction{}
+				if act.Handler == SigIgn {
+					ch.act[i].Handler = SigIgn
+				}
+			}
+		}
 	}
 
 	c := k.newTask(ctg)

@@ -84,6 +84,10 @@ type Kernel struct {
 	status  ExitStatus
 	running sync.WaitGroup // task goroutines that have not returned
 
+	// sigCharges counts each user's queued signals (sigqueue.go); a leaf.
+	sigChargeMu sync.Mutex
+	sigCharges  map[uint32]*sigCharge
+
 	futex      futexTable
 	stats      kstats
 	boot       bootClock   // start-up and exit times of the first process (boot.go)

@@ -204,6 +204,7 @@ func (t *Task) newNamespaces(flags uint64) (*nsSet, *vfs.Creds, error) {
 	if flags&^unix.CLONE_NEWUSER&cloneNSFlags != 0 && !c.NSCapable(owner, unix.CAP_SYS_ADMIN) {
 		return nil, nil, unix.EPERM
 	}
+
 	set := *cur
 	if flags&unix.CLONE_NEWUTS != 0 {
 		n := cur.uts.names.snapshot(t.k)
@@ -316,11 +317,17 @@ func (t *Task) checkCloneNS(f uint64) (*nsSet, *vfs.Creds, error) {
 	}
 	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS ||
 		f&(unix.CLONE_NEWUSER|unix.CLONE_FS) == unix.CLONE_NEWUSER|unix.CLONE_FS ||
-		f&unix.CLONE_THREAD != 0 && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 ||
-		f&(unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM) == unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM {
+		f&unix.CLONE_THREAD != 0 && f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 {
 		return nil, nil, unix.EINVAL
 	}
-	return t.newNamespaces(f)
+	set, creds, err := t.newNamespaces(f)
+	// After the capability check: a new IPC namespace drops the semaphore
+	// undo list CLONE_SYSVSEM would share. Linux: kernel/nsproxy.c
+	// (copy_namespaces)
+	if err == nil && f&(unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM) == unix.CLONE_NEWIPC|unix.CLONE_SYSVSEM {
+		return nil, nil, unix.EINVAL
+	}
+	return set, creds, err
 }
 
 // enterCloneNS puts the new task c into the namespaces checkCloneNS

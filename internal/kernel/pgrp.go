@@ -23,6 +23,9 @@ func (t *Task) Setsid() (int, error) {
 // Setpgid moves process pid (0: the caller) into group pgid (0: its own
 // pid). Linux: kernel/sys.c (setpgid)
 func (t *Task) Setpgid(pid, pgid int) error {
+	if pgid == 0 && pid != 0 {
+		pgid = pid // setpgid(-1, 0) is EINVAL. Linux: kernel/sys.c (setpgid)
+	}
 	if pgid < 0 {
 		return unix.EINVAL
 	}
@@ -34,7 +37,7 @@ func (t *Task) Setpgid(pid, pgid int) error {
 	if pid != 0 && pid != self.pid {
 		target = nil
 		for _, c := range self.children {
-			if c.pid == pid && !c.zombie {
+			if c.pid == pid { // a zombie too, until it is reaped
 				target = c
 			}
 		}

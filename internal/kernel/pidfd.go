@@ -263,8 +263,7 @@ func (t *Task) PidFDSendSignal(p *PidFD, sig int, info *SigInfo, scope int) erro
 		return nil
 	}
 	if scope == PidFDSignalThreadGroup {
-		p.tg.SignalInfo(*info) // a zombie's is dropped
-		return nil
+		return p.tg.SendUserSignal(*info) // a zombie's is dropped
 	}
 	// The thread the pidfd's pid names; a leader that has exited while
 	// other threads run is a zombie thread, whose signal is dropped.
@@ -272,7 +271,7 @@ func (t *Task) PidFDSendSignal(p *PidFD, sig int, info *SigInfo, scope int) erro
 		if th == nil {
 			th = p.tg.k.TaskByTID(p.tg.pid)
 		}
-		th.SendSignalInfo(*info)
+		return th.SendUserSignal(*info)
 	}
 	return nil
 }

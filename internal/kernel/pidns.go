@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -199,4 +202,50 @@ func (v PIDView) taskNr(t *Task) int {
 		return t.tid
 	}
 	return t.pidc.Load().nrIn(v.ns)
+}
+
+// hostPIDMax is the host's kernel.pid_max: a pid a process asks for must
+// be below it.
+var hostPIDMax = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		return 1 << 22
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return 1 << 22
+	}
+	return n
+})
+
+// CheckSetTID applies clone3's checks on set_tid, the pids a new process
+// asks for in the namespaces its children go to, innermost first: not
+// more than there are namespaces, each in range (EINVAL), the caller
+// privileged over each namespace (EPERM) and each pid free (EEXIST).
+// Linux: kernel/pid.c (alloc_pid)
+func (t *Task) CheckSetTID(tids []int) error {
+	ns := t.namespaces().pid
+	if len(tids) > ns.level+1 {
+		return unix.EINVAL
+	}
+	for i, n := 0, ns; i < len(tids); i, n = i+1, n.parent {
+		tid := tids[i]
+		n.mu.Lock()
+		reaper := n.level == 0 || n.init != nil
+		taken := n.local[tid]
+		n.mu.Unlock()
+		if tid < 1 || tid >= hostPIDMax() || tid != 1 && !reaper {
+			return unix.EINVAL
+		}
+		if !t.creds.NSCapable(n.owner, unix.CAP_CHECKPOINT_RESTORE) && !t.creds.NSCapable(n.owner, unix.CAP_SYS_ADMIN) {
+			return unix.EPERM
+		}
+		if n.level == 0 {
+			taken = tid
+		}
+		if taken != 0 && (t.k.TaskByTID(taken) != nil || t.k.ProcessByPID(taken) != nil) {
+			return unix.EEXIST
+		}
+	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // Process attributes that prctl, personality and ioprio set and read
 // back. Linux keeps some of them per thread (pdeath_signal, timer_slack,
@@ -20,6 +23,19 @@ type procAttrs struct {
 	// undumpable is PR_SET_DUMPABLE 0: no core dumps, and only a tracer
 	// with CAP_SYS_PTRACE may attach. execve resets it.
 	undumpable bool
+	// mceProcess, mceEarly: PR_MCE_KILL's policy (PF_MCE_PROCESS,
+	// PF_MCE_EARLY).
+	mceProcess, mceEarly bool
+	// ioFlusher is PR_SET_IO_FLUSHER's mark.
+	ioFlusher bool
+	// schedPolicy and resetOnFork: sched_setscheduler's policy and
+	// SCHED_RESET_ON_FORK (the child keeps the policy, which is never a
+	// real-time one here, and loses the flag). Linux: kernel/sched/core.c
+	// (sched_fork)
+	schedPolicy int
+	resetOnFork bool
+	// mempolicy is set_mempolicy's policy (per thread in Linux).
+	mempolicy MemPolicy
 }
 
 // defaultTimerSlack is the slack a process starts with (50µs).
@@ -30,6 +46,7 @@ const defaultTimerSlack = 50000
 func (tg *ThreadGroup) forkAttrs() procAttrs {
 	a := tg.attrs
 	a.pdeathSig, a.subreaper, a.execed = 0, false, false
+	a.resetOnFork = false
 	return a
 }
 
@@ -101,3 +118,72 @@ func (tg *ThreadGroup) Dumpable() bool { return !tg.attrsCopy().undumpable }
 
 // SetDumpable is PR_SET_DUMPABLE.
 func (tg *ThreadGroup) SetDumpable(on bool) { tg.setAttrs(func(a *procAttrs) { a.undumpable = !on }) }
+
+// MCEKill reports PR_MCE_KILL_GET: 2 (default policy), 1 (early) or 0
+// (late).
+func (tg *ThreadGroup) MCEKill() uint64 {
+	a := tg.attrsCopy()
+	switch {
+	case !a.mceProcess:
+		return 2 // PR_MCE_KILL_DEFAULT
+	case a.mceEarly:
+		return 1 // PR_MCE_KILL_EARLY
+	}
+	return 0 // PR_MCE_KILL_LATE
+}
+
+// SetMCEKill records PR_MCE_KILL: whether the process chose a policy of
+// its own and whether it is early.
+func (tg *ThreadGroup) SetMCEKill(process, early bool) {
+	tg.setAttrs(func(a *procAttrs) { a.mceProcess, a.mceEarly = process, early })
+}
+
+// IOFlusher reports PR_GET_IO_FLUSHER.
+func (tg *ThreadGroup) IOFlusher() bool { return tg.attrsCopy().ioFlusher }
+
+// SetIOFlusher records PR_SET_IO_FLUSHER.
+func (tg *ThreadGroup) SetIOFlusher(on bool) { tg.setAttrs(func(a *procAttrs) { a.ioFlusher = on }) }
+
+// SavedAuxv is the auxiliary vector as PR_GET_AUXV copies it: the
+// pairs given at exec, then zeros up to Linux's saved_auxv size.
+// Linux: kernel/sys.c (prctl_get_auxv), include/linux/mm_types.h
+func (tg *ThreadGroup) SavedAuxv() []byte {
+	const size = 2 * (3 + 22 + 1) * 8 // AT_VECTOR_SIZE words on x86-64
+	b := make([]byte, size)
+	tg.mu.Lock()
+	for i, w := range tg.auxv {
+		if 8*i+8 > size-16 { // keep the closing AT_NULL pair
+			break
+		}
+		binary.LittleEndian.PutUint64(b[8*i:], w)
+	}
+	tg.mu.Unlock()
+	return b
+}
+
+// SchedPolicy returns the scheduling policy (SCHED_OTHER, SCHED_BATCH or
+// SCHED_IDLE: the ones glassbox grants) and whether SCHED_RESET_ON_FORK
+// is set.
+func (tg *ThreadGroup) SchedPolicy() (int, bool) {
+	a := tg.attrsCopy()
+	return a.schedPolicy, a.resetOnFork
+}
+
+// SetSchedPolicy records them.
+func (tg *ThreadGroup) SetSchedPolicy(policy int, resetOnFork bool) {
+	tg.setAttrs(func(a *procAttrs) { a.schedPolicy, a.resetOnFork = policy, resetOnFork })
+}
+
+// MemPolicy is a set_mempolicy policy: the mode, its mode flags and the
+// node mask as the caller gave it (MAX_NUMNODES bits).
+type MemPolicy struct {
+	Mode, Flags int
+	Nodes       [16]uint64
+}
+
+// MemPolicy returns the process's memory policy (the zero value is
+// MPOL_DEFAULT).
+func (tg *ThreadGroup) MemPolicy() MemPolicy { return tg.attrsCopy().mempolicy }
+
+// SetMemPolicy records set_mempolicy's policy.
+func (tg *ThreadGroup) SetMemPolicy(p MemPolicy) { tg.setAttrs(func(a *procAttrs) { a.mempolicy = p }) }

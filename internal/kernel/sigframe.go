@@ -32,6 +32,9 @@ type SigInfo struct {
 	// Host marks a signal glassbox' user sent from outside the sandbox
 	// (never encoded): a namespace init's protection does not apply.
 	Host bool
+	// charge is the user count this queued instance is charged to (nil:
+	// not charged). Never encoded.
+	charge *sigCharge
 }
 
 // Encode lays info out as the 128-byte siginfo_t.

@@ -202,22 +202,39 @@ func (tg *ThreadGroup) prepareSignal(sig int) {
 // signals queue in order. It reports whether info was queued.
 // Linux: kernel/signal.c (__send_signal)
 func (t *Task) SendSignalInfo(info SigInfo) bool {
+	queued, _ := t.sendSignalInfo(info, nil)
+	return queued
+}
+
+// SendUserSignal is SendSignalInfo for a signal a system call sends
+// (tgkill, rt_tgsigqueueinfo, pidfd_send_signal): it counts against the
+// target's RLIMIT_SIGPENDING, EAGAIN past it (see sigQueue.add).
+func (t *Task) SendUserSignal(info SigInfo) error {
+	_, err := t.sendSignalInfo(info, t.chargerOf())
+	return err
+}
+
+func (t *Task) sendSignalInfo(info SigInfo, ch *charger) (bool, error) {
 	sig := int(info.Signo)
 	t.tg.prepareSignal(sig)
 	t.mu.Lock()
 	blocked, traced := t.sigmask.Has(sig), t.traced.Load()
-	if !blocked && t.tg.ignores(sig) && !traced || t.tg.initDrops(&info, blocked, traced) {
+	if !blocked && t.tg.ignores(sig) && !traced || t.tg.initDrops(&info, blocked, traced) || t.sigReleased {
 		// Ignored and not blocked: discarded at once, waking nobody.
 		// Linux: kernel/signal.c (sig_ignored)
 		t.mu.Unlock()
-		return false
+		return false, nil
 	}
-	queued := t.pending.add(info)
+	queued, err := t.pending.add(info, ch)
+	if err != nil {
+		t.mu.Unlock()
+		return false, err
+	}
 	t.noteSignalLocked()
 	t.mu.Unlock()
 	t.traceSent(info)
 	t.wake()
-	return queued
+	return queued, nil
 }
 
 // SignalInfo sends a process-directed signal with its siginfo: it waits in
@@ -225,12 +242,31 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 // reports whether info was queued.
 func (tg *ThreadGroup) SignalInfo(info SigInfo) bool {
 	tg.prepareSignal(int(info.Signo))
-	return tg.queueSignalInfo(info)
+	queued, _ := tg.queueSignalInfoCharged(info, nil)
+	return queued
+}
+
+// SendUserSignal is SignalInfo for a signal a system call sends (kill,
+// rt_sigqueueinfo, pidfd_send_signal): it counts against the process's
+// RLIMIT_SIGPENDING, EAGAIN past it (see sigQueue.add).
+func (tg *ThreadGroup) SendUserSignal(info SigInfo) error {
+	var ch *charger
+	if l := tg.Leader(); l != nil {
+		ch = l.chargerOf()
+	}
+	tg.prepareSignal(int(info.Signo))
+	_, err := tg.queueSignalInfoCharged(info, ch)
+	return err
 }
 
 // queueSignalInfo is SignalInfo after prepareSignal: it takes no lock
 // before ThreadGroup.mu, so it may be called under Kernel.mu.
 func (tg *ThreadGroup) queueSignalInfo(info SigInfo) bool {
+	queued, _ := tg.queueSignalInfoCharged(info, nil)
+	return queued
+}
+
+func (tg *ThreadGroup) queueSignalInfoCharged(info SigInfo, ch *charger) (bool, error) {
 	sig := int(info.Signo)
 	tg.mu.Lock()
 	var first *Task
@@ -239,18 +275,21 @@ func (tg *ThreadGroup) queueSignalInfo(info SigInfo) bool {
 	}
 	tg.mu.Unlock()
 	if first == nil {
-		return false
+		return false, nil
 	}
 	// As Linux, the thread the sender named (the main thread here)
 	// decides whether a blocked signal may be ignored: a blocked one is
 	// kept, as its handler may change before it is unblocked.
 	blocked, traced := first.SigMask().Has(sig), first.traced.Load()
 	if !blocked && tg.ignores(sig) && !traced || tg.initDrops(&info, blocked, traced) {
-		return false
+		return false, nil
 	}
-	queued := tg.queueShared(info)
+	queued, err := tg.queueShared(info, ch)
+	if err != nil {
+		return false, err
+	}
 	first.traceSent(info)
-	return queued
+	return queued, nil
 }
 
 func (t *Task) traceSent(info SigInfo) {
@@ -398,7 +437,7 @@ func (t *Task) forceSignal(info SigInfo) {
 	}
 	t.mu.Lock()
 	t.pending.discard(abi.SigBit(sig)) // this instance is the one that counts
-	t.pending.add(info)
+	t.pending.add(info, nil)
 	t.mu.Unlock()
 }
 

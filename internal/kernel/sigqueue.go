@@ -2,6 +2,9 @@ package kernel
 
 import (
 	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
 )
@@ -24,34 +27,99 @@ type sigQueue struct {
 	rt   map[int][]SigInfo
 }
 
+// sigCharge counts the signals queued for one user, held against
+// RLIMIT_SIGPENDING. Linux counts every queued siginfo of the target's
+// real user; glassbox counts those that system calls send (kill,
+// tgkill, sigqueue, pidfd_send_signal), not the kernel's own.
+// Linux: kernel/signal.c (__sigqueue_alloc), kernel/ucount.c
+type sigCharge struct{ n atomic.Int64 }
+
+// charger is what a send charges: the target's real user's count and the
+// target's RLIMIT_SIGPENDING.
+type charger struct {
+	c     *sigCharge
+	limit uint64
+}
+
+// sigChargeOf returns kernel uid's count. sigChargeMu is a leaf.
+func (k *Kernel) sigChargeOf(uid uint32) *sigCharge {
+	k.sigChargeMu.Lock()
+	defer k.sigChargeMu.Unlock()
+	if k.sigCharges == nil {
+		k.sigCharges = map[uint32]*sigCharge{}
+	}
+	c := k.sigCharges[uid]
+	if c == nil {
+		c = &sigCharge{}
+		k.sigCharges[uid] = c
+	}
+	return c
+}
+
+// chargerOf is the charger of a signal sent to a process or thread whose
+// leader (or the thread itself) is t. No lock may be held.
+func (t *Task) chargerOf() *charger {
+	return &charger{c: t.k.sigChargeOf(t.credsShared().UID), limit: t.tg.Rlimit(unix.RLIMIT_SIGPENDING).Cur}
+}
+
+func uncharge(info *SigInfo) {
+	if info.charge != nil {
+		info.charge.n.Add(-1)
+		info.charge = nil
+	}
+}
+
 // add queues info and reports whether it did; a standard signal already
-// pending is dropped.
-func (q *sigQueue) add(info SigInfo) bool {
+// pending is dropped. With a charger, a queued instance counts against
+// the limit: past it a real-time signal sent with a siginfo of the
+// sender's (sigqueue, tgkill) is EAGAIN, and any other is made pending
+// without its siginfo (a real-time one then merges with those pending).
+// Linux: kernel/signal.c (__send_signal_locked, collect_signal)
+func (q *sigQueue) add(info SigInfo, ch *charger) (bool, error) {
 	sig := int(info.Signo)
+	if sig < abi.SIGRTMIN && q.set.Has(sig) {
+		return false, nil
+	}
+	info.charge = nil
+	if ch != nil && sig != abi.SIGKILL {
+		override := sig < abi.SIGRTMIN && info.Code >= 0
+		if n := ch.c.n.Add(1); !override && uint64(n) > ch.limit {
+			ch.c.n.Add(-1)
+			if sig >= abi.SIGRTMIN && info.Code != abi.SI_USER {
+				return false, unix.EAGAIN
+			}
+			info = SigInfo{Signo: info.Signo, Code: abi.SI_USER}
+			if sig >= abi.SIGRTMIN {
+				q.set |= abi.SigBit(sig)
+				return true, nil
+			}
+		} else {
+			info.charge = ch.c
+		}
+	}
 	if sig >= abi.SIGRTMIN {
 		if q.rt == nil {
 			q.rt = map[int][]SigInfo{}
 		}
 		if len(q.rt[sig]) >= rtQueueMax {
-			return false
+			uncharge(&info)
+			return false, nil
 		}
 		q.rt[sig] = append(q.rt[sig], info)
 		q.set |= abi.SigBit(sig)
-		return true
-	}
-	if q.set.Has(sig) {
-		return false
+		return true, nil
 	}
 	q.set |= abi.SigBit(sig)
 	q.info[sig] = info
-	return true
+	return true, nil
 }
 
 // take removes one instance of sig (which must be pending) and returns
-// its siginfo.
+// its siginfo. One made pending without its siginfo reads as SI_USER
+// from nobody.
 func (q *sigQueue) take(sig int) SigInfo {
 	if sig >= abi.SIGRTMIN {
-		var info SigInfo
+		info := SigInfo{Signo: int32(sig), Code: abi.SI_USER}
 		if l := q.rt[sig]; len(l) > 0 {
 			info = l[0]
 			q.rt[sig] = l[1:]
@@ -60,17 +128,29 @@ func (q *sigQueue) take(sig int) SigInfo {
 			q.set &^= abi.SigBit(sig)
 			delete(q.rt, sig)
 		}
+		uncharge(&info)
 		return info
 	}
 	q.set &^= abi.SigBit(sig)
-	return q.info[sig]
+	info := q.info[sig]
+	q.info[sig] = SigInfo{}
+	uncharge(&info)
+	return info
 }
 
 // discard drops every pending instance of the signals in set.
 func (q *sigQueue) discard(set abi.SigSet) {
+	for sig := 1; sig < abi.SIGRTMIN; sig++ {
+		if set.Has(sig) && q.set.Has(sig) {
+			uncharge(&q.info[sig])
+		}
+	}
 	q.set &^= set
-	for sig := range q.rt {
+	for sig, l := range q.rt {
 		if set.Has(sig) {
+			for i := range l {
+				uncharge(&l[i])
+			}
 			delete(q.rt, sig)
 		}
 	}
@@ -81,6 +161,9 @@ func (q *sigQueue) discard(set abi.SigSet) {
 type sharedSignals struct {
 	mu sync.Mutex
 	q  sigQueue
+	// released: the process has ended; nothing is queued any more (what
+	// was is uncharged).
+	released bool
 }
 
 func (s *sharedSignals) pending() abi.SigSet {
@@ -146,11 +229,18 @@ func (t *Task) wantsSignal(sig int) bool {
 // if every thread blocks it, it waits in the queue for one to unblock it.
 // Every thread's signalfd readers are told. It reports whether info was
 // queued (not a standard signal already pending).
-func (tg *ThreadGroup) queueShared(info SigInfo) bool {
+func (tg *ThreadGroup) queueShared(info SigInfo, ch *charger) (bool, error) {
 	sig := int(info.Signo)
 	tg.shared.mu.Lock()
-	queued := tg.shared.q.add(info)
+	if tg.shared.released {
+		tg.shared.mu.Unlock()
+		return false, nil
+	}
+	queued, err := tg.shared.q.add(info, ch)
 	tg.shared.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
@@ -167,12 +257,12 @@ func (tg *ThreadGroup) queueShared(info SigInfo) bool {
 		for _, t := range tasks {
 			t.wake()
 		}
-		return queued
+		return queued, nil
 	}
 	if target != nil {
 		target.wake()
 	}
-	return queued
+	return queued, nil
 }
 
 // retargetShared wakes, for each shared signal that is pending, a thread

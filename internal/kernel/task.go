@@ -148,6 +148,9 @@ type Task struct {
 	robustLen     uint64
 	altStack      SigAltStack
 	sigArrived    chan struct{} // closed at the next signal (signalfd waits)
+	// sigReleased: the task has ended; no signal is queued for it any
+	// more (what was is uncharged). Guarded by mu.
+	sigReleased bool
 
 	// inSyscall is set between a syscall's dispatch and the check for
 	// signals after it, so a restart code in rax can be acted on.

@@ -44,27 +44,46 @@ type elfInfo struct {
 // parseELF checks r's ELF header and reads its program headers. Not an
 // x86-64 ELF executable, or headers that do not hold together, is
 // ENOEXEC; headers past the file's end are EIO, as in Linux.
+//
+// An interpreter (PT_INTERP's file) that is not an x86-64 ELF file, or
+// whose program headers do not hold together, is ELIBBAD instead; one
+// shorter than an ELF header is EIO, and one neither ET_EXEC nor ET_DYN
+// EINVAL. Linux: fs/binfmt_elf.c (load_elf_binary, load_elf_interp)
 func parseELF(r io.ReaderAt, isInterp bool) (*elfInfo, error) {
+	noExec := ErrNoExec
+	if isInterp {
+		noExec = unix.ELIBBAD
+	}
 	var h [ehdrSize]byte
-	if n, _ := r.ReadAt(h[:], 0); n < len(h) || !IsELF(h[:]) {
-		return nil, ErrNoExec
+	n, _ := r.ReadAt(h[:], 0)
+	if isInterp && n < len(h) {
+		return nil, unix.EIO
+	}
+	if n < len(h) || !IsELF(h[:]) {
+		return nil, noExec
 	}
 	le := binary.LittleEndian
 	if elf.Class(h[elf.EI_CLASS]) != elf.ELFCLASS64 || elf.Data(h[elf.EI_DATA]) != elf.ELFDATA2LSB ||
 		elf.Machine(le.Uint16(h[18:])) != elf.EM_X86_64 {
-		return nil, ErrNoExec
+		return nil, noExec
 	}
 	info := &elfInfo{typ: elf.Type(le.Uint16(h[16:])), entry: le.Uint64(h[24:]), phoff: le.Uint64(h[32:])}
-	if info.typ != elf.ET_EXEC && info.typ != elf.ET_DYN {
-		return nil, ErrNoExec
-	}
 	phent, phnum := int(le.Uint16(h[54:])), int(le.Uint16(h[56:]))
 	if phent != phdrSize || phnum == 0 || phnum*phdrSize > maxPhdrs || info.phoff > 1<<62 {
+		return nil, noExec
+	}
+	if info.typ != elf.ET_EXEC && info.typ != elf.ET_DYN {
+		if isInterp {
+			return nil, unix.EINVAL
+		}
 		return nil, ErrNoExec
 	}
 	info.phnum = phnum
 	tab := make([]byte, phnum*phdrSize)
 	if n, _ := r.ReadAt(tab, int64(info.phoff)); n < len(tab) {
+		if isInterp {
+			return nil, unix.ELIBBAD
+		}
 		return nil, unix.EIO
 	}
 	info.progs = make([]prog, phnum)
@@ -85,7 +104,7 @@ func parseELF(r io.ReaderAt, isInterp bool) (*elfInfo, error) {
 			lo, hi = min(lo, abi.PageDown(p.vaddr)), max(hi, end)
 		case elf.PT_INTERP:
 			if isInterp {
-				return nil, ErrNoExec
+				continue // an interpreter's own is not looked at
 			}
 			if info.interp != "" {
 				continue // the first one counts

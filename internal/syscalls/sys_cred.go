@@ -32,6 +32,9 @@ func init() {
 	})
 	reg(unix.SYS_SETGROUPS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		n := a.Int(0)
+		if !t.MaySetgroups() {
+			return 0, unix.EPERM // before the size. Linux: kernel/groups.c (setgroups)
+		}
 		if n < 0 || n > 65536 {
 			return 0, unix.EINVAL
 		}

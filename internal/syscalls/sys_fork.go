@@ -18,7 +18,7 @@ func init() {
 		return clone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: abi.SIGCHLD})
 	}, "the child runs in the parent's memory; the parent waits for exec or exit")
 	reg(unix.SYS_CLONE, sysClone, "processes, threads, CLONE_VM children, namespaces")
-	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid and cgroup unsupported")
+	reg(unix.SYS_CLONE3, sysClone3, "as clone; set_tid is checked (EINVAL, EPERM, EEXIST) but a free pid is not granted (EINVAL); CLONE_INTO_CGROUP unsupported")
 	reg(unix.SYS_WAIT4, sysWait4, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
 	reg(unix.SYS_WAITID, sysWaitid, "rusage: user time (no system time), faults and maxrss of an exited child; zeros for a stopped one")
 }
@@ -29,7 +29,8 @@ const cloneKnown = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE
 	unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
 	unix.CLONE_DETACHED | unix.CLONE_UNTRACED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO |
 	unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
-	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME // kernel/ns.go
+	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME | // kernel/ns.go
+	kernel.CloneClearSighand
 
 func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 	if ca.Flags&^uint64(cloneKnown) != 0 {
@@ -53,40 +54,80 @@ func clone(t *kernel.Task, ca kernel.CloneArgs) (uint64, error) {
 }
 
 // sysClone is clone(flags, stack, parent_tid, child_tid, tls) (x86-64
-// argument order).
+// argument order). Only the low 32 bits of flags count.
 func sysClone(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return clone(t, kernel.CloneArgs{Flags: a[0] &^ 0xff, Stack: a[1], ParentTID: a[2], ChildTID: a[3],
+	return clone(t, kernel.CloneArgs{Flags: uint64(uint32(a[0])) &^ 0xff, Stack: a[1], ParentTID: a[2], ChildTID: a[3],
 		TLS: a[4], ExitSignal: int(a[0] & 0xff), PidFD: a[2]})
 }
 
-// sysClone3 decodes struct clone_args. Linux: kernel/fork.c (copy_clone_args_from_user)
+// sysClone3 decodes struct clone_args and checks it in Linux's order.
+// Linux: kernel/fork.c (copy_clone_args_from_user, clone3_args_valid)
 func sysClone3(t *kernel.Task, a kernel.Args) (uint64, error) {
+	const (
+		sizeVer0   = 64 // up to tls
+		sizeVer2   = 88 // set_tid, set_tid_size, cgroup
+		intoCgroup = 1 << 33
+		maxPIDNS   = 32
+	)
 	size := a[1]
-	if size < 64 || size > 4096 {
+	if size > 4096 {
+		return 0, unix.E2BIG
+	}
+	if size < sizeVer0 {
 		return 0, unix.EINVAL
 	}
-	b := make([]byte, size)
-	if err := t.CopyIn(a[0], b); err != nil {
+	b := make([]byte, sizeVer2+8)
+	raw := make([]byte, size)
+	if err := t.CopyIn(a[0], raw); err != nil {
 		return 0, err
 	}
-	u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
-	for i := 88; i < len(b); i++ { // fields glassbox doesn't know must be zero
-		if b[i] != 0 {
+	for i := sizeVer2; i < len(raw); i++ { // fields glassbox doesn't know must be zero
+		if raw[i] != 0 {
 			return 0, unix.E2BIG
 		}
 	}
-	if size >= 80 && (u(8) != 0 || u(9) != 0) {
-		return 0, unix.EINVAL // set_tid
-	}
-	ca := kernel.CloneArgs{Flags: u(0), PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(u(4)),
-		TLS: u(7)}
-	if ca.ExitSignal > abi.NSIG || ca.Flags&(0xff&^unix.CLONE_NEWTIME) != 0 { // CSIGNAL bits but CLONE_NEWTIME
+	copy(b, raw)
+	u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
+	flags, exitSig, setTID, setTIDSize, cgroup := u(0), u(4), u(8), u(9), u(10)
+	switch {
+	case setTIDSize > maxPIDNS, setTID == 0 && setTIDSize > 0, setTID != 0 && setTIDSize == 0,
+		exitSig&^0xff != 0 || exitSig > abi.NSIG,
+		flags&intoCgroup != 0 && (cgroup > 1<<31-1 || size < sizeVer2):
 		return 0, unix.EINVAL
 	}
-	if stack, ssize := u(5), u(6); stack != 0 || ssize != 0 {
-		if stack == 0 || ssize == 0 {
-			return 0, unix.EINVAL
+	tids := make([]int, setTIDSize)
+	if setTIDSize > 0 {
+		tb := make([]byte, 4*setTIDSize)
+		if err := t.CopyIn(setTID, tb); err != nil {
+			return 0, err
 		}
+		for i := range tids {
+			tids[i] = int(int32(binary.LittleEndian.Uint32(tb[4*i:])))
+		}
+	}
+	ca := kernel.CloneArgs{Flags: flags, PidFD: u(1), ChildTID: u(2), ParentTID: u(3), ExitSignal: int(exitSig),
+		TLS: u(7)}
+	stack, ssize := u(5), u(6)
+	switch {
+	case flags&^uint64(cloneKnown|intoCgroup) != 0,
+		flags&(unix.CLONE_DETACHED|0xff&^unix.CLONE_NEWTIME) != 0, // CSIGNAL bits but CLONE_NEWTIME
+		flags&(unix.CLONE_SIGHAND|kernel.CloneClearSighand) == unix.CLONE_SIGHAND|kernel.CloneClearSighand,
+		flags&(unix.CLONE_THREAD|unix.CLONE_PARENT) != 0 && exitSig != 0,
+		(stack == 0) != (ssize == 0):
+		return 0, unix.EINVAL
+	}
+	if setTIDSize > 0 {
+		if flags&unix.CLONE_NEWPID == 0 {
+			if err := t.CheckSetTID(tids); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if setTIDSize > 0 || flags&intoCgroup != 0 {
+		t.ReportUnsupported("clone3 set_tid or CLONE_INTO_CGROUP")
+		return 0, unix.EINVAL
+	}
+	if stack != 0 {
 		ca.Stack = stack + ssize
 	}
 	return clone(t, ca)

@@ -44,17 +44,34 @@ func sysNameToHandleAt(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, unix.EOPNOTSUPP
 }
 
-// sysOpenByHandleAt. Linux: fs/fhandle.c (do_handle_open, handle_to_path)
+// sysOpenByHandleAt reads the handle (EFAULT, EINVAL), then the mount
+// descriptor (EBADF), then checks the privilege (EPERM).
+// Linux: fs/fhandle.c (do_handle_open, handle_to_path, may_decode_fh)
 func sysOpenByHandleAt(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if !t.CapableInit(unix.CAP_DAC_READ_SEARCH) {
-		return 0, unix.EPERM
-	}
 	var hdr [8]byte
 	if err := t.CopyIn(a[1], hdr[:]); err != nil {
 		return 0, err
 	}
-	if n := binary.LittleEndian.Uint32(hdr[:]); n > maxHandleSz || n == 0 {
+	n, typ := binary.LittleEndian.Uint32(hdr[:]), int32(binary.LittleEndian.Uint32(hdr[4:]))
+	if n > maxHandleSz || n == 0 {
 		return 0, unix.EINVAL
+	}
+	const userFlags, validUserFlags = 0xffff0000, 0x30000 // FILEID_IS_CONNECTABLE | FILEID_IS_DIR
+	if typ < 0 || uint32(typ)&userFlags&^validUserFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	if err := t.CopyIn(a[1]+8, make([]byte, n)); err != nil {
+		return 0, err
+	}
+	if fd := a.Int(0); fd != kernel.AtFDCWD {
+		f, err := getFile(t, fd)
+		if err != nil {
+			return 0, err
+		}
+		f.DecRef()
+	}
+	if !t.CapableInit(unix.CAP_DAC_READ_SEARCH) {
+		return 0, unix.EPERM
 	}
 	return 0, unix.ESTALE
 }

@@ -10,12 +10,20 @@ import (
 // caching hints).
 func init() {
 	reg(unix.SYS_FADVISE64, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		// Linux: mm/fadvise.c (ksys_fadvise64_64, generic_fadvise)
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
+		st, err := f.Stat(t)
 		f.DecRef()
-		if a[3] > 5 {
+		if err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFIFO {
+			return 0, unix.ESPIPE
+		}
+		if a.Int(2) < 0 || a[3] > 5 {
 			return 0, unix.EINVAL
 		}
 		return 0, nil

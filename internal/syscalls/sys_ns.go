@@ -68,6 +68,8 @@ func sysMount(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The strings and the target first, then the privilege.
+	// Linux: fs/namespace.c (do_mount, path_mount: may_mount)
 	if !t.MountCapable() {
 		return 0, unix.EPERM
 	}
@@ -238,6 +240,7 @@ func sysUmount2(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Linux: fs/namespace.c (can_umount, do_umount)
 	if !t.MountCapable() {
 		return 0, unix.EPERM
 	}
@@ -245,11 +248,20 @@ func sysUmount2(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !at.IsMountRoot() || !tree.Contains(at.Mount) {
 		return 0, unix.EINVAL
 	}
+	if flags&unix.MNT_FORCE != 0 && !t.CapableInit(unix.CAP_SYS_ADMIN) {
+		return 0, unix.EPERM
+	}
+	if flags&unix.MNT_EXPIRE != 0 && (flags&(unix.MNT_FORCE|unix.MNT_DETACH) != 0 || at.Mount == t.FS().Root().Mount) {
+		return 0, unix.EINVAL
+	}
 	return 0, tree.Unmount(at.Mount, flags&unix.MNT_DETACH != 0)
 }
 
 // sysPivotRoot. Linux: fs/namespace.c (pivot_root)
 func sysPivotRoot(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if !t.MountCapable() {
+		return 0, unix.EPERM // before the paths. Linux: fs/namespace.c (pivot_root: may_mount)
+	}
 	newRoot, err := walkPath(t, kernel.AtFDCWD, a[0], vfs.Follow|vfs.MustDir)
 	if err != nil {
 		return 0, err
@@ -257,9 +269,6 @@ func sysPivotRoot(t *kernel.Task, a kernel.Args) (uint64, error) {
 	putOld, err := walkPath(t, kernel.AtFDCWD, a[1], vfs.Follow|vfs.MustDir)
 	if err != nil {
 		return 0, err
-	}
-	if !t.MountCapable() {
-		return 0, unix.EPERM
 	}
 	tree := t.MountNS()
 	root := t.FS().Root()

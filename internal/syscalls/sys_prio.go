@@ -15,7 +15,7 @@ import (
 
 func init() {
 	reg(unix.SYS_SCHED_GETATTR, sysSchedGetattr)
-	reg(unix.SYS_SCHED_SETATTR, sysSchedSetattr, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE accepted; the nice value is recorded")
+	reg(unix.SYS_SCHED_SETATTR, sysSchedSetattr, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE accepted and recorded with the nice value")
 	reg(unix.SYS_IOPRIO_GET, sysIoprioGet)
 	reg(unix.SYS_IOPRIO_SET, sysIoprioSet, "recorded, not applied")
 }
@@ -49,13 +49,43 @@ func sysSchedSetscheduler(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CopyIn(a[2], b[:]); err != nil {
 		return 0, err
 	}
-	if _, err := findTask(t, pid); err != nil {
+	o, err := findTask(t, pid)
+	if err != nil {
 		return 0, err
 	}
-	return 0, checkPolicy(policy&^unix.SCHED_RESET_ON_FORK, int(int32(binary.LittleEndian.Uint32(b[:]))))
+	reset := policy&unix.SCHED_RESET_ON_FORK != 0
+	policy &^= unix.SCHED_RESET_ON_FORK
+	if err := checkPolicy(policy, int(int32(binary.LittleEndian.Uint32(b[:])))); err != nil {
+		return 0, err
+	}
+	return 0, setSchedPolicy(t, o, policy, reset)
 }
 
-// sysSchedSetparam keeps the task's policy (SCHED_OTHER).
+// setSchedPolicy applies a checked non-real-time policy to o with the
+// unprivileged caller's rules: leaving SCHED_IDLE needs the nice limit,
+// another user's process CAP_SYS_NICE, and a set SCHED_RESET_ON_FORK
+// stays set. Linux: kernel/sched/syscalls.c (user_check_sched_setscheduler)
+func setSchedPolicy(t *kernel.Task, o *kernel.Task, policy int, reset bool) error {
+	otg := o.ThreadGroup()
+	cur, curReset := otg.SchedPolicy()
+	if !t.CapableInit(unix.CAP_SYS_NICE) {
+		if cur == unix.SCHED_IDLE && policy != unix.SCHED_IDLE &&
+			20-otg.Nice() > int(otg.Rlimit(unix.RLIMIT_NICE).Cur) {
+			return unix.EPERM
+		}
+		c, oc := t.Creds(), o.Creds()
+		if c.EUID != oc.EUID && c.EUID != oc.UID {
+			return unix.EPERM
+		}
+		if curReset && !reset {
+			return unix.EPERM
+		}
+	}
+	otg.SetSchedPolicy(policy, reset)
+	return nil
+}
+
+// sysSchedSetparam keeps the task's policy.
 func sysSchedSetparam(t *kernel.Task, a kernel.Args) (uint64, error) {
 	pid := a.Int(0)
 	if a[1] == 0 || pid < 0 {
@@ -65,10 +95,15 @@ func sysSchedSetparam(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CopyIn(a[1], b[:]); err != nil {
 		return 0, err
 	}
-	if _, err := findTask(t, pid); err != nil {
+	o, err := findTask(t, pid)
+	if err != nil {
 		return 0, err
 	}
-	return 0, checkPolicy(schedOther, int(int32(binary.LittleEndian.Uint32(b[:]))))
+	policy, reset := o.ThreadGroup().SchedPolicy()
+	if err := checkPolicy(policy, int(int32(binary.LittleEndian.Uint32(b[:])))); err != nil {
+		return 0, err
+	}
+	return 0, setSchedPolicy(t, o, policy, reset)
 }
 
 // struct sched_attr sizes. Linux: include/uapi/linux/sched/types.h
@@ -89,8 +124,12 @@ func sysSchedGetattr(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	b := make([]byte, schedAttrSize)
 	n := min(usize, schedAttrSize)
+	policy, reset := o.ThreadGroup().SchedPolicy()
 	binary.LittleEndian.PutUint32(b[0:], n)
-	binary.LittleEndian.PutUint32(b[4:], schedOther)
+	binary.LittleEndian.PutUint32(b[4:], uint32(policy))
+	if reset {
+		b[8] = 1 // SCHED_FLAG_RESET_ON_FORK
+	}
 	binary.LittleEndian.PutUint32(b[16:], uint32(int32(o.ThreadGroup().Nice())))
 	return 0, t.CopyOut(addr, b[:n])
 }
@@ -137,6 +176,11 @@ func sysSchedSetattr(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if sflags&^schedFlagAll != 0 {
 		return 0, unix.EINVAL
 	}
+	const keepPolicy = 0x08 // SCHED_FLAG_KEEP_POLICY
+	if sflags&keepPolicy != 0 {
+		policy32, _ := o.ThreadGroup().SchedPolicy()
+		policy = int32(policy32)
+	}
 	if sflags&0x60 == 0 { // neither SCHED_FLAG_UTIL_CLAMP nor KEEP_PARAMS alone
 		if err := checkPolicy(int(policy), int(prio)); err != nil {
 			return 0, err
@@ -145,6 +189,9 @@ func sysSchedSetattr(t *kernel.Task, a kernel.Args) (uint64, error) {
 	nice = max(-20, min(19, nice))
 	if int(nice) < o.ThreadGroup().Nice() && !t.CapableInit(unix.CAP_SYS_NICE) {
 		return 0, unix.EPERM
+	}
+	if err := setSchedPolicy(t, o, int(policy), sflags&1 != 0); err != nil {
+		return 0, err
 	}
 	o.ThreadGroup().SetNice(int(nice))
 	return 0, nil

@@ -71,10 +71,10 @@ func init() {
 		return 0, nil
 	}, "recorded; robust-futex cleanup comes with threads")
 	reg(unix.SYS_GET_ROBUST_LIST, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		if a.Int(0) != 0 && a.Int(0) != t.TID() {
-			return 0, unix.ESRCH
+		h, l, err := t.RobustListOf(t.KPID(a.Int(0)))
+		if err != nil {
+			return 0, err
 		}
-		h, l := t.RobustList()
 		if err := putU64(t, a[1], h); err != nil {
 			return 0, err
 		}
@@ -162,11 +162,16 @@ func putU64(t *kernel.Task, addr, v uint64) error {
 	return t.CopyOut(addr, b[:])
 }
 
+// findTG resolves a pid argument (0 = the caller's process), a zombie
+// too: it keeps its pid until it is reaped.
 func findTG(t *kernel.Task, pid int) (*kernel.ThreadGroup, error) {
 	if pid == 0 {
 		return t.ThreadGroup(), nil
 	}
-	tg := t.Kernel().ThreadGroupByPID(t.KPID(pid))
+	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	tg := t.Kernel().ProcessByPID(t.KPID(pid))
 	if tg == nil {
 		return nil, unix.ESRCH
 	}
@@ -319,6 +324,9 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		t.ThreadGroup().SetNoNewPrivs()
 		return 0, nil
 	case unix.PR_GET_NO_NEW_PRIVS:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
 		return u64(t.ThreadGroup().NoNewPrivs()), nil
 	case unix.PR_SET_DUMPABLE:
 		if a[1] > 1 {
@@ -366,6 +374,9 @@ func sysPrctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case unix.PR_SET_VMA:
 		return 0, unix.EINVAL
 	}
+	if r, err, ok := prctlMore(t, a); ok {
+		return r, err
+	}
 	t.ReportUnsupported("prctl option " + itoa(a.Int(0)))
 	return 0, unix.EINVAL
 }
@@ -382,24 +393,27 @@ func execve(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uint64, flag
 	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL
 	}
-	budget := int(t.ThreadGroup().Rlimit(unix.RLIMIT_STACK).Cur / 4)
-	if budget < 32*abi.PageSize || budget > 6<<20 {
-		budget = 6 << 20
+	args := func() ([]string, []string, error) {
+		budget := int(t.ThreadGroup().Rlimit(unix.RLIMIT_STACK).Cur / 4)
+		if budget < 32*abi.PageSize || budget > 6<<20 {
+			budget = 6 << 20
+		}
+		argv, err := readStrings(t, argvAddr, &budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		envv, err := readStrings(t, envpAddr, &budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(argv) == 0 {
+			// An empty argv gets "" as argv[0], so argc is never 0.
+			// Linux: fs/exec.c (do_execveat_common)
+			argv = []string{""}
+		}
+		return argv, envv, nil
 	}
-	argv, err := readStrings(t, argvAddr, &budget)
-	if err != nil {
-		return 0, err
-	}
-	envv, err := readStrings(t, envpAddr, &budget)
-	if err != nil {
-		return 0, err
-	}
-	if len(argv) == 0 {
-		// An empty argv gets "" as argv[0], so argc is never 0.
-		// Linux: fs/exec.c (do_execveat_common)
-		argv = []string{""}
-	}
-	if err := t.Execve(dirfd, path, argv, envv, flags); err != nil {
+	if err := t.Execve(dirfd, path, args, flags); err != nil {
 		return 0, err
 	}
 	return 0, nil

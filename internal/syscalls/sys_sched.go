@@ -44,10 +44,21 @@ func init() {
 		return 0, nil
 	}, "always cpu 0, node 0")
 	reg(unix.SYS_SCHED_GETSCHEDULER, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		_, err := findTask(t, a.Int(0))
-		return 0, err // SCHED_OTHER
+		o, err := findTask(t, a.Int(0))
+		if err != nil {
+			return 0, err
+		}
+		policy, reset := o.ThreadGroup().SchedPolicy()
+		if reset {
+			policy |= unix.SCHED_RESET_ON_FORK
+		}
+		return uint64(policy), nil
 	})
+	// Linux: kernel/sched/syscalls.c (sched_getparam)
 	reg(unix.SYS_SCHED_GETPARAM, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		if a[1] == 0 || a.Int(0) < 0 {
+			return 0, unix.EINVAL
+		}
 		if _, err := findTask(t, a.Int(0)); err != nil {
 			return 0, err
 		}
@@ -63,15 +74,12 @@ func init() {
 	})
 	reg(unix.SYS_GETPRIORITY, sysGetpriority)
 	reg(unix.SYS_SETPRIORITY, sysSetpriority, "recorded, not applied")
-	reg(unix.SYS_GET_MEMPOLICY, sysGetMempolicy, "one node, default policy")
-	reg(unix.SYS_SET_MEMPOLICY, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
-	reg(unix.SYS_MBIND, func(t *kernel.Task, a kernel.Args) (uint64, error) { return 0, nil }, "accepted and ignored")
 	reg(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
 	reg(unix.SYS_RT_SIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2])
+		return sigqueue(t, a.Int(0), 0, a.Int(1), a[2], false)
 	})
 	reg(unix.SYS_RT_TGSIGQUEUEINFO, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return sigqueue(t, a.Int(0), a.Int(1), a.Int(2), a[3])
+		return sigqueue(t, a.Int(0), a.Int(1), a.Int(2), a[3], true)
 	})
 }
 
@@ -244,71 +252,54 @@ func sysRtSigtimedwait(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 // sigqueue sends a signal with caller-provided siginfo (rt_sigqueueinfo,
-// rt_tgsigqueueinfo). Linux refuses si_code >= 0 (kernel codes) from
-// another process.
-func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64) (uint64, error) {
-	if sig < 0 || sig > abi.NSIG {
-		return 0, unix.EINVAL
-	}
+// and rt_tgsigqueueinfo: thread). The siginfo is read first;
+// Linux refuses si_code >= 0 (kernel codes) and SI_TKILL unless the
+// caller names its own thread; then the target is looked up (ESRCH)
+// before the signal (EINVAL) and the permission (EPERM) are checked.
+// Linux: kernel/signal.c (do_rt_sigqueueinfo, do_rt_tgsigqueueinfo)
+func sigqueue(t *kernel.Task, pid, tid, sig int, infoAddr uint64, thread bool) (uint64, error) {
 	b := make([]byte, 128)
 	if err := t.CopyIn(infoAddr, b); err != nil {
 		return 0, err
 	}
+	if thread && (pid <= 0 || tid <= 0) {
+		return 0, unix.EINVAL
+	}
 	code := int32(binary.LittleEndian.Uint32(b[8:]))
-	pid, tid = t.KPID(pid), t.KPID(tid) // the kernel's numbers
-	if (code >= 0 || code == abi.SI_TKILL) && pid != t.PID() {
+	self := pid
+	if thread {
+		self = tid
+	}
+	if (code >= 0 || code == abi.SI_TKILL) && t.KPID(self) != t.TID() {
 		return 0, unix.EPERM
 	}
+	pid, tid = t.KPID(pid), t.KPID(tid) // the kernel's numbers
 	info := kernel.SigInfo{Signo: int32(sig), Code: code, PID: int32(binary.LittleEndian.Uint32(b[16:])),
 		UID: binary.LittleEndian.Uint32(b[20:]), Value: binary.LittleEndian.Uint64(b[24:]), Sender: int32(t.PID())}
-	if tid != 0 {
-		target := t.Kernel().TaskByTID(tid)
-		if target == nil || target.PID() != pid {
+	var target *kernel.Task
+	tg := t.Kernel().ProcessByPID(pid)
+	if thread {
+		if target = t.Kernel().TaskByTID(tid); target == nil || target.PID() != pid {
 			return 0, unix.ESRCH
 		}
-		if sig != 0 {
-			target.SendSignalInfo(info)
-		}
-		return 0, nil
+		tg = target.ThreadGroup()
 	}
-	tg := t.Kernel().ProcessByPID(pid)
 	if tg == nil {
 		return 0, unix.ESRCH
 	}
-	if sig != 0 {
-		tg.SignalInfo(info)
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
 	}
-	return 0, nil
+	if !t.MaySignal(tg, sig) {
+		return 0, unix.EPERM
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	if target != nil {
+		return 0, target.SendUserSignal(info)
+	}
+	return 0, tg.SendUserSignal(info)
 }
 
 const schedOther = 0 // SCHED_OTHER (x/sys calls it SCHED_NORMAL)
-
-// sysGetMempolicy reports the default policy on one node, with an empty
-// node mask as long as the guest's maxnode asks for.
-// Linux: mm/mempolicy.c (kernel_get_mempolicy, copy_nodes_to_user)
-func sysGetMempolicy(t *kernel.Task, a kernel.Args) (uint64, error) {
-	const flagsKnown = 1 | 2 | 4 // MPOL_F_NODE, MPOL_F_ADDR, MPOL_F_MEMS_ALLOWED
-	if a[4]&^flagsKnown != 0 {
-		return 0, unix.EINVAL
-	}
-	if a[1] != 0 && a[2] < 1 { // maxnode below nr_node_ids
-		return 0, unix.EINVAL
-	}
-	// ALIGN(maxnode-1, 64)/8 bytes, computed without wrapping.
-	n := (a[2] - 1) / 64 * 8
-	if (a[2]-1)%64 != 0 {
-		n += 8
-	}
-	if a[1] != 0 && n > abi.PageSize {
-		return 0, unix.EINVAL
-	}
-	if a[0] != 0 {
-		if err := t.CopyOut(a[0], make([]byte, 4)); err != nil { // MPOL_DEFAULT
-			return 0, err
-		}
-	}
-	if a[1] != 0 && n > 0 {
-		return 0, t.CopyOut(a[1], make([]byte, n))
-	}
-	return 0, nil
-}

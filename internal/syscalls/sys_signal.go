@@ -51,23 +51,34 @@ func init() {
 
 func validSig(sig int) bool { return sig >= 1 && sig <= abi.NSIG }
 
+// uapiSAFlags are the sigaction flags x86-64 Linux knows: SA_NOCLDSTOP,
+// SA_NOCLDWAIT, SA_SIGINFO, SA_EXPOSE_TAGBITS, SA_RESTORER, SA_ONSTACK,
+// SA_RESTART, SA_NODEFER and SA_RESETHAND. Linux: kernel/signal.c
+// (do_sigaction), include/linux/signal_types.h (UAPI_SA_FLAGS)
+const uapiSAFlags = 0x1 | 0x2 | 0x4 | 0x800 | 0x04000000 | 0x08000000 | 0x10000000 | 0x40000000 | 0x80000000
+
+// sysRtSigaction reads the new action before it checks the signal: a bad
+// pointer is EFAULT even for signal 0. Linux: kernel/signal.c
+// (rt_sigaction, do_sigaction)
 func sysRtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
 	sig, act, oact := a.Int(0), a[1], a[2]
-	if a[3] != 8 || !validSig(sig) {
+	if a[3] != 8 {
 		return 0, unix.EINVAL
 	}
 	var na kernel.SigAction
 	if act != 0 {
-		if sig == abi.SIGKILL || sig == abi.SIGSTOP {
-			return 0, unix.EINVAL
-		}
 		var b [32]byte
 		if err := t.CopyIn(act, b[:]); err != nil {
 			return 0, err
 		}
 		le := binary.LittleEndian
-		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]),
+		// Unknown flag bits are dropped, so a program can tell which
+		// flags the kernel knows (SA_UNSUPPORTED).
+		na = kernel.SigAction{Handler: le.Uint64(b[0:]), Flags: le.Uint64(b[8:]) & uapiSAFlags,
 			Restorer: le.Uint64(b[16:]), Mask: abi.SigSet(le.Uint64(b[24:]))}
+	}
+	if !validSig(sig) || act != 0 && (sig == abi.SIGKILL || sig == abi.SIGSTOP) {
+		return 0, unix.EINVAL
 	}
 	var old kernel.SigAction
 	if act != 0 {
@@ -158,10 +169,11 @@ func sysSigaltstack(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, nil
 }
 
+// kill finds its targets before it checks the signal: kill(2) of a pid
+// that does not exist is ESRCH whatever the signal, and an invalid signal
+// is EINVAL before a permission is checked. Linux: kernel/signal.c
+// (kill_something_info, check_kill_permission)
 func kill(t *kernel.Task, pid, sig int) (uint64, error) {
-	if sig < 0 || sig > abi.NSIG {
-		return 0, unix.EINVAL
-	}
 	var targets []*kernel.ThreadGroup
 	switch {
 	case pid > 0:
@@ -189,6 +201,9 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 	}
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
+	}
 	// EPERM only when no target may be signalled (kill(-1) skips them).
 	allowed := targets[:0:0]
 	for _, tg := range targets {
@@ -205,24 +220,44 @@ func kill(t *kernel.Task, pid, sig int) (uint64, error) {
 	}
 	info := kernel.SigInfo{Signo: int32(sig), Code: abi.SI_USER, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())}
 	for _, tg := range targets {
-		tg.SignalInfo(info)
+		tg.SendUserSignal(info) // SI_USER: never EAGAIN
 	}
 	return 0, nil
 }
 
+// tkill sends sig to one thread (tgid -1: tkill's any process). The
+// thread is looked up before the signal is checked.
+// Linux: kernel/signal.c (do_tkill, do_send_specific)
 func tkill(t *kernel.Task, tgid, tid, sig int) (uint64, error) {
-	if tid <= 0 || tgid == 0 || tgid < -1 || sig < 0 || sig > abi.NSIG {
+	if tid <= 0 || tgid == 0 || tgid < -1 {
 		return 0, unix.EINVAL
 	}
 	target := t.Kernel().TaskByTID(t.KPID(tid))
+	if target == nil {
+		// A zombie's main thread is there until the zombie is reaped:
+		// the signal is checked and dropped.
+		ktid := t.KPID(tid)
+		if z := t.Kernel().ProcessByPID(ktid); z != nil && (tgid < 0 || t.KPID(tgid) == ktid) {
+			if sig < 0 || sig > abi.NSIG {
+				return 0, unix.EINVAL
+			}
+			if !t.MaySignal(z, sig) {
+				return 0, unix.EPERM
+			}
+			return 0, nil
+		}
+	}
 	if target == nil || tgid > 0 && target.PID() != t.KPID(tgid) {
 		return 0, unix.ESRCH
+	}
+	if sig < 0 || sig > abi.NSIG {
+		return 0, unix.EINVAL
 	}
 	if !t.MaySignal(target.ThreadGroup(), sig) {
 		return 0, unix.EPERM
 	}
 	if sig != 0 {
-		target.SendSignalInfo(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())})
+		return 0, target.SendUserSignal(kernel.SigInfo{Signo: int32(sig), Code: abi.SI_TKILL, PID: int32(t.PID()), UID: t.Creds().UID, Sender: int32(t.PID())})
 	}
 	return 0, nil
 }

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,7 +33,7 @@ func init() {
 			// counts: ask the host about its own clock of that kind.
 			clk = cpuClockID(0, clk&cpuClockWhichMask, false)
 		}
-		if err := unix.ClockGetres(int32(hostClock(clk)), &ts); err != nil {
+		if err := unix.ClockGetres(int32(clk), &ts); err != nil {
 			ts = unix.Timespec{Nsec: 1}
 		}
 		return 0, putTimespec(t, a[1], ts)
@@ -68,34 +69,85 @@ func init() {
 		}
 		return sleepRestartable(t, time.Now().Add(d), a[1])
 	})
-	reg(unix.SYS_CLOCK_NANOSLEEP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		clk, flags := a.Int(0), a.Int(1)
-		switch {
-		case clk == unix.CLOCK_THREAD_CPUTIME_ID:
-			return 0, unix.EOPNOTSUPP // Linux: kernel/time/posix-timers.c (no nsleep)
-		case clk < 0 && clk&cpuClockPerThread != 0:
-			return 0, unix.EINVAL // Linux: kernel/time/posix-cpu-timers.c (posix_cpu_nsleep)
-		}
-		now, err := clockNow(t, clk)
-		if err != nil {
-			return 0, err
-		}
-		d, err := getTimespec(t, a[2])
-		if err != nil {
-			return 0, err
-		}
-		if flags&unix.TIMER_ABSTIME != 0 {
-			d -= time.Duration(now.Nano())
-		}
-		rem := a[3]
-		if flags&unix.TIMER_ABSTIME != 0 {
-			rem = 0
-		}
-		return sleepRestartable(t, time.Now().Add(d), rem)
-	})
+	reg(unix.SYS_CLOCK_NANOSLEEP, sysClockNanosleep)
 	reg(unix.SYS_RESTART_SYSCALL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return t.RunRestart()
 	})
+}
+
+// sysClockNanosleep checks the clock (EINVAL), whether it can sleep
+// (EOPNOTSUPP), then reads the request (EFAULT, EINVAL) before the clock's
+// own checks. Linux: kernel/time/posix-timers.c (clock_nanosleep),
+// kernel/time/alarmtimer.c (alarm_timer_nsleep),
+// kernel/time/posix-cpu-timers.c (posix_cpu_nsleep)
+func sysClockNanosleep(t *kernel.Task, a kernel.Args) (uint64, error) {
+	clk, flags := a.Int(0), a.Int(1)
+	if !validClock(clk) {
+		return 0, unix.EINVAL
+	}
+	if !clockHasTimers(clk) || clk == unix.CLOCK_THREAD_CPUTIME_ID {
+		return 0, unix.EOPNOTSUPP
+	}
+	d, err := getTimespec(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	if isAlarmClock(clk) {
+		if err := alarmAllowed(t); err != nil {
+			return 0, err
+		}
+	}
+	if clk < 0 && clk&cpuClockPerThread != 0 {
+		return 0, unix.EINVAL
+	}
+	now, err := clockNow(t, clk)
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.TIMER_ABSTIME != 0 {
+		d -= time.Duration(now.Nano())
+	}
+	rem := a[3]
+	if flags&unix.TIMER_ABSTIME != 0 {
+		rem = 0
+	}
+	return sleepRestartable(t, time.Now().Add(d), rem)
+}
+
+// clockHasTimers reports whether clk can sleep and drive a POSIX timer:
+// the raw and coarse clocks and the clock devices cannot (EOPNOTSUPP).
+func clockHasTimers(clk int) bool {
+	switch {
+	case clk == unix.CLOCK_MONOTONIC_RAW, clk == unix.CLOCK_REALTIME_COARSE, clk == unix.CLOCK_MONOTONIC_COARSE:
+		return false
+	case clk < 0 && clk&7 == 3: // CLOCKFD
+		return false
+	}
+	return true
+}
+
+func isAlarmClock(clk int) bool {
+	return clk == unix.CLOCK_REALTIME_ALARM || clk == unix.CLOCK_BOOTTIME_ALARM
+}
+
+// hostHasAlarm reports whether the host has the real-time clock device
+// the alarm clocks need; without one Linux reads them as EINVAL and
+// refuses to sleep or arm timers on them (EOPNOTSUPP).
+// Linux: kernel/time/alarmtimer.c (alarmtimer_get_rtcdev)
+var hostHasAlarm = sync.OnceValue(func() bool {
+	var ts unix.Timespec
+	return unix.ClockGetres(unix.CLOCK_BOOTTIME_ALARM, &ts) == nil
+})
+
+// alarmAllowed is the alarm clocks' check before a sleep or a timer.
+func alarmAllowed(t *kernel.Task) error {
+	if !hostHasAlarm() {
+		return unix.EOPNOTSUPP
+	}
+	if !t.CapableInit(unix.CAP_WAKE_ALARM) {
+		return unix.EPERM
+	}
+	return nil
 }
 
 // sleepRestartable sleeps until deadline. Interrupted, it writes the time
@@ -116,17 +168,6 @@ func sleepRestartable(t *kernel.Task, deadline time.Time, rem uint64) (uint64, e
 	return 0, abi.ERESTART_RESTARTBLOCK
 }
 
-// hostClock maps a guest clock id to the host clock that answers it.
-func hostClock(clk int) int {
-	switch clk {
-	case unix.CLOCK_REALTIME_ALARM:
-		return unix.CLOCK_REALTIME
-	case unix.CLOCK_BOOTTIME_ALARM:
-		return unix.CLOCK_BOOTTIME
-	}
-	return clk
-}
-
 // clockNow reads guest clock clk.
 func clockNow(t *kernel.Task, clk int) (unix.Timespec, error) {
 	var ts unix.Timespec
@@ -134,7 +175,9 @@ func clockNow(t *kernel.Task, clk int) (unix.Timespec, error) {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
 		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM,
 		unix.CLOCK_TAI:
-		err := unix.ClockGettime(int32(hostClock(clk)), &ts)
+		// The host answers: the alarm clocks are EINVAL there, as in the
+		// guest, without a real-time clock device.
+		err := unix.ClockGettime(int32(clk), &ts)
 		return ts, err
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
 		return unix.NsecToTimespec(t.ThreadGroup().SelfUsage().CPU.Nanoseconds()), nil

@@ -36,11 +36,10 @@ func init() {
 
 const itimerReal = 0
 
+// sysSetitimer reads and checks the new value before which timer it is.
+// Linux: kernel/time/itimer.c (setitimer, get_itimerval)
 func sysSetitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
 	which := a.Int(0)
-	if which < itimerReal || which > kernel.ItimerProf {
-		return 0, unix.EINVAL
-	}
 	var value, iv time.Duration
 	if a[1] != 0 {
 		var b [32]byte
@@ -54,6 +53,9 @@ func sysSetitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if value, err = timeval(b[16:32]); err != nil {
 			return 0, err
 		}
+	}
+	if which < itimerReal || which > kernel.ItimerProf {
+		return 0, unix.EINVAL
 	}
 	var left, oiv time.Duration
 	if which == itimerReal {
