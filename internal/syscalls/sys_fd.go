@@ -1,8 +1,11 @@
 package syscalls
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
@@ -23,11 +26,16 @@ func init() {
 	})
 	reg(unix.SYS_CLOSE_RANGE, sysCloseRange)
 	reg(unix.SYS_LSEEK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
+		// whence is checked before the file can seek at all.
+		// Linux: fs/read_write.c (ksys_lseek)
+		if uint32(a[2]) > unix.SEEK_MAX {
+			return 0, unix.EINVAL
+		}
 		n, err := f.Seek(t, int64(a[1]), a.Int(2))
 		return uint64(n), err
 	})
@@ -79,10 +87,27 @@ func init() {
 	reg(unix.SYS_IOCTL, sysIoctl)
 }
 
+// openFlagsOK is open's check of its flags before it reads the path.
+// Linux: fs/open.c (build_open_flags)
+func openFlagsOK(flags int) error {
+	if flags&(unix.O_DIRECTORY|unix.O_CREAT) == unix.O_DIRECTORY|unix.O_CREAT {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
+	if err := openFlagsOK(flags); err != nil {
+		return 0, err
+	}
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return 0, err
+	}
+	// The descriptor is reserved before the path is resolved: a full
+	// table is EMFILE whatever the path. Linux: fs/open.c (do_sys_openat2)
+	if !t.FDs().HasFree(t.FDLimit()) {
+		return 0, unix.EMFILE
 	}
 	start, err := t.StartDir(dirfd, path)
 	if err != nil {
@@ -244,6 +269,10 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case tiocgptpeer:
 		return ioctlPeer(t, f, int(int32(a[2])))
+	case fionread, fioqsize, figetbsz:
+		if r, ok, err := ioctlInode(t, f, cmd, a[2]); ok {
+			return r, err
+		}
 	}
 	if s, err := sockOf(f); err == nil {
 		if r, ok, err := sockOwnerIoctl(t, f, cmd, a[2]); ok {
@@ -262,6 +291,47 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, unix.ENOTTY
 }
 
+// ioctlInode answers the ioctls every file of a file system has: the
+// bytes left to read in a regular file, the size of a file, directory
+// or symlink, and the file system's block size. ok is false when the
+// file's own ioctl answers. Linux: fs/ioctl.c (do_vfs_ioctl)
+func ioctlInode(t *kernel.Task, f *vfs.File, cmd uint32, arg uint64) (uint64, bool, error) {
+	if f.Path().Dentry == nil {
+		return 0, false, nil
+	}
+	st, err := f.Stat(t)
+	if err != nil {
+		return 0, false, nil
+	}
+	var b [8]byte
+	typ := st.Mode & unix.S_IFMT
+	switch cmd {
+	case fionread:
+		if typ != unix.S_IFREG {
+			return 0, false, nil
+		}
+		pos, err := f.Seek(t, 0, unix.SEEK_CUR)
+		if err != nil {
+			return 0, false, nil
+		}
+		binary.LittleEndian.PutUint32(b[:], uint32(st.Size-pos))
+		return 0, true, t.CopyOut(arg, b[:4])
+	case fioqsize:
+		if typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFLNK {
+			return 0, true, unix.ENOTTY
+		}
+		binary.LittleEndian.PutUint64(b[:], uint64(st.Size))
+		return 0, true, t.CopyOut(arg, b[:])
+	default: // FIGETBSZ
+		bs := uint32(st.Blksize)
+		if bs == 0 {
+			bs = abi.PageSize
+		}
+		binary.LittleEndian.PutUint32(b[:], bs)
+		return 0, true, t.CopyOut(arg, b[:4])
+	}
+}
+
 func itoa(n int) string {
 	if n < 0 {
 		return "-" + itoa(-n)
@@ -278,4 +348,7 @@ const (
 	fioclex  = 0x5451
 	fionbio  = 0x5421
 	fioasync = 0x5452
+	fioqsize = 0x5460
+	fionread = 0x541b
+	figetbsz = 2 // _IO(0x00, 2). Linux: include/uapi/linux/fs.h
 )

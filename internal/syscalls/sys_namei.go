@@ -105,6 +105,10 @@ func init() {
 		return 0, vfs.Truncate(t, p, int64(a[1]))
 	})
 	reg(unix.SYS_FTRUNCATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		// The length before the descriptor. Linux: fs/open.c (do_ftruncate)
+		if int64(a[1]) < 0 {
+			return 0, unix.EINVAL
+		}
 		f, err := getFile(t, a.Int(0))
 		if err != nil {
 			return 0, err
@@ -144,13 +148,28 @@ func init() {
 	}
 	reg(unix.SYS_FSYNC, syncFD)
 	reg(unix.SYS_FDATASYNC, syncFD)
+	// Flags and range first, then the descriptor; only files that have
+	// pages to write back. Linux: fs/sync.c (ksys_sync_file_range)
 	reg(unix.SYS_SYNC_FILE_RANGE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		const valid = unix.SYNC_FILE_RANGE_WAIT_BEFORE | unix.SYNC_FILE_RANGE_WRITE | unix.SYNC_FILE_RANGE_WAIT_AFTER
+		off, n := int64(a[1]), int64(a[2])
+		if a.Int(3)&^valid != 0 || off < 0 || off+n < 0 || uint64(off+n) < uint64(off) {
+			return 0, unix.EINVAL
+		}
 		f, err := getFile(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		f.DecRef()
-		return 0, nil
+		defer f.DecRef()
+		st, err := f.Stat(t)
+		if err != nil {
+			return 0, err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG, unix.S_IFBLK, unix.S_IFDIR, unix.S_IFLNK:
+			return 0, nil
+		}
+		return 0, unix.ESPIPE
 	})
 	reg(unix.SYS_SYNCFS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f, err := getFile(t, a.Int(0))

@@ -25,6 +25,17 @@ type FileOps interface {
 	Release()
 }
 
+// NoWait reports whether ctx asks for one transfer that does not wait
+// (preadv2's RWF_NOWAIT), whatever the file's O_NONBLOCK.
+func NoWait(ctx Ctx) bool {
+	nw, ok := ctx.(interface{ NoWait() bool })
+	return ok && nw.NoWait()
+}
+
+// NoopSeeker is implemented by streams whose lseek succeeds and leaves
+// the position, which stays 0, alone (inotify). Linux: fs/read_write.c (noop_llseek)
+type NoopSeeker interface{ NoopSeek() }
+
 // Stream is implemented by files without positions (lseek gives ESPIPE).
 type Stream interface{ IsStream() }
 
@@ -281,8 +292,16 @@ func (f *File) Stat(ctx Ctx) (Stat, error) { return f.ops.Stat(ctx) }
 
 // Seek implements lseek. Linux: fs/read_write.c (generic_file_llseek)
 func (f *File) Seek(ctx Ctx, off int64, whence int) (int64, error) {
+	if _, ok := f.ops.(NoopSeeker); ok {
+		return 0, nil
+	}
 	if _, ok := f.ops.(Stream); ok {
 		return 0, unix.ESPIPE
+	}
+	// Directories of the in-memory file systems (and merged ones) seek
+	// only from the start or the position. Linux: fs/libfs.c (dcache_dir_lseek)
+	if _, dir := f.ops.(DirReader); dir && whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
+		return 0, unix.EINVAL
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

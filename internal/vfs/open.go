@@ -121,8 +121,9 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if acc == 3 {
 		return nil, unix.EINVAL
 	}
-	// O_CREAT on an existing directory is EISDIR too. Linux: fs/namei.c (do_open)
-	if isDir && (acc != unix.O_RDONLY || flags&unix.O_CREAT != 0) {
+	// O_CREAT on an existing directory is EISDIR too, and O_TRUNC asks
+	// for write access. Linux: fs/namei.c (do_open, may_open)
+	if isDir && (acc != unix.O_RDONLY || flags&(unix.O_CREAT|unix.O_TRUNC) != 0) {
 		return nil, unix.EISDIR
 	}
 	want := 0
