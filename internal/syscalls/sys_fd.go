@@ -18,6 +18,7 @@ func init() {
 	reg(unix.SYS_OPENAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return doOpen(t, a.Int(0), a[1], a.Int(2), uint32(a[3]))
 	})
+	reg(unix.SYS_OPENAT2, sysOpenat2)
 	reg(unix.SYS_CREAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return doOpen(t, kernel.AtFDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 	})
@@ -87,16 +88,92 @@ func init() {
 	reg(unix.SYS_IOCTL, sysIoctl)
 }
 
-// openFlagsOK is open's check of its flags before it reads the path.
-// Linux: fs/open.c (build_open_flags)
+// Open flags as Linux groups them. Linux: include/linux/fcntl.h
+const (
+	oTmpfileBit    = 0x400000 // __O_TMPFILE
+	validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+		unix.O_APPEND | unix.O_NONBLOCK | unix.O_SYNC | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
+		unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC |
+		unix.O_PATH | oTmpfileBit
+	oPathFlags = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH | unix.O_CLOEXEC
+	resolveAll = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
+		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
+	resolveCached = 0x20 // RESOLVE_CACHED
+)
+
+// openFlagsOK is open's and openat2's check of the flags before the path
+// is read. Linux: fs/open.c (build_open_flags)
 func openFlagsOK(flags int) error {
 	if flags&(unix.O_DIRECTORY|unix.O_CREAT) == unix.O_DIRECTORY|unix.O_CREAT {
+		return unix.EINVAL
+	}
+	if flags&oTmpfileBit != 0 {
+		acc := flags & unix.O_ACCMODE
+		if flags&(unix.O_TMPFILE|unix.O_CREAT) != unix.O_TMPFILE || acc != unix.O_WRONLY && acc != unix.O_RDWR {
+			return unix.EINVAL
+		}
+	}
+	if flags&unix.O_PATH != 0 && flags&^oPathFlags != 0 {
 		return unix.EINVAL
 	}
 	return nil
 }
 
+// doOpen is open, openat and creat: unknown flags are dropped, and with
+// O_PATH all but the few it takes. Linux: fs/open.c (build_open_how)
 func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
+	flags &= validOpenFlags
+	if flags&unix.O_PATH != 0 {
+		flags &= oPathFlags
+	}
+	return openHow(t, dirfd, pathAddr, flags, mode, 0)
+}
+
+// sysOpenat2 is openat2(2): struct open_how, whose flags, mode and
+// resolve are all checked. Linux: fs/open.c (SYSCALL openat2, build_open_flags)
+func sysOpenat2(t *kernel.Task, a kernel.Args) (uint64, error) {
+	size := a[3]
+	if size < unix.SizeofOpenHow {
+		return 0, unix.EINVAL
+	}
+	if size > abi.PageSize {
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if err := t.CopyIn(a[2], b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[unix.SizeofOpenHow:] {
+		if c != 0 {
+			return 0, unix.E2BIG // a newer struct's field this kernel lacks
+		}
+	}
+	flags := binary.LittleEndian.Uint64(b[0:])
+	mode := binary.LittleEndian.Uint64(b[8:])
+	resolve := binary.LittleEndian.Uint64(b[16:])
+	if flags&^validOpenFlags != 0 || resolve&^resolveAll != 0 ||
+		resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) == unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.O_CREAT|oTmpfileBit) != 0 {
+		if mode&^0o7777 != 0 {
+			return 0, unix.EINVAL
+		}
+	} else if mode != 0 {
+		return 0, unix.EINVAL
+	}
+	if err := openFlagsOK(int(flags)); err != nil {
+		return 0, err
+	}
+	// Every lookup here counts as cached, but one that would create or
+	// truncate is never tried.
+	if resolve&resolveCached != 0 && flags&(unix.O_TRUNC|unix.O_CREAT|oTmpfileBit) != 0 {
+		return 0, unix.EAGAIN
+	}
+	return openHow(t, a.Int(0), a[1], int(flags), uint32(mode), resolve&^resolveCached)
+}
+
+func openHow(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32, resolve uint64) (uint64, error) {
 	if err := openFlagsOK(flags); err != nil {
 		return 0, err
 	}
@@ -110,13 +187,17 @@ func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) 
 		return 0, unix.EMFILE
 	}
 	start, err := t.StartDir(dirfd, path)
+	if resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0 && path != "" {
+		// A scoped walk starts at dirfd, an absolute name too.
+		start, err = t.StartDir(dirfd, ".")
+	}
 	if err != nil {
 		return 0, err
 	}
 	if flags&unix.O_CREAT != 0 {
 		mode &^= t.FS().Umask()
 	}
-	f, err := t.MountNS().Open(t, t.FS().Root(), start, path, flags, mode)
+	f, err := t.MountNS().OpenResolve(t, t.FS().Root(), start, path, flags, mode, resolve)
 	if err != nil {
 		// A FIFO open interrupted while waiting for its other end restarts
 		// after an SA_RESTART handler. Linux: fs/pipe.c (wait_for_partner)

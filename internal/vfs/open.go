@@ -17,23 +17,33 @@ func (p *pathOps) Stat(Ctx) (Stat, error)                  { return p.in.Stat() 
 // Open implements open(2)'s path part: resolve (creating if asked), check
 // permissions, and open. Linux: fs/namei.c (do_filp_open, may_open)
 func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode uint32) (*File, error) {
+	return n.OpenResolve(ctx, root, start, path, flags, mode, 0)
+}
+
+// OpenResolve is Open under openat2's RESOLVE_* restrictions: with
+// RESOLVE_BENEATH or RESOLVE_IN_ROOT the walk's root is start.
+func (n *Namespace) OpenResolve(ctx Ctx, root, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
 	if path == "" {
 		return nil, unix.ENOENT
 	}
+	w := &walkState{resolve: resolve}
+	if w.scoped() {
+		root = start
+	}
 	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		return n.openTmpfile(ctx, root, start, path, flags, mode)
+		return n.openTmpfile(ctx, root, start, path, flags, mode, w)
 	}
 	var p Path
 	var err error
 	created := false
 	if flags&unix.O_CREAT != 0 {
-		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, 0)
+		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, w)
 	} else {
 		wf := Follow
 		if flags&unix.O_NOFOLLOW != 0 {
 			wf = 0
 		}
-		p, err = n.Walk(ctx, root, start, path, wf)
+		p, err = n.walkFrom(ctx, root, start, path, wf, w)
 	}
 	if err != nil {
 		return nil, err
@@ -41,10 +51,9 @@ func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode
 	return OpenPath(ctx, p, flags, created)
 }
 
-// openCreate resolves path for O_CREAT, creating the file when absent;
-// links counts the dangling symlinks followed so far.
-func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32, links int) (Path, bool, error) {
-	parent, name, trailing, err := n.WalkParent(ctx, root, start, path)
+// openCreate resolves path for O_CREAT, creating the file when absent.
+func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32, w *walkState) (Path, bool, error) {
+	parent, name, trailing, err := n.walkParent(ctx, root, start, path, w)
 	if err != nil {
 		return Path{}, false, err
 	}
@@ -63,7 +72,8 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 			}
 			// Follow the link; a dangling link creates its target, as
 			// Linux does. Linux: fs/namei.c (open_last_lookups)
-			q, err := n.Walk(ctx, root, parent, name, Follow)
+			links := w.links
+			q, err := n.walkFrom(ctx, root, parent, name, Follow, w)
 			if err == unix.ENOENT {
 				sl := p.Inode().(Symlink)
 				if _, magic := sl.(MagicLink); magic {
@@ -76,7 +86,8 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 				if err != nil {
 					return Path{}, false, err
 				}
-				return n.openCreate(ctx, root, parent, target, flags, mode, links+1)
+				w.links = links + 1
+				return n.openCreate(ctx, root, parent, target, flags, mode, w)
 			}
 			return q, false, err
 		}

@@ -382,9 +382,6 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 	if flags&^(noReplace|exchange|unix.RENAME_WHITEOUT) != 0 || flags&exchange != 0 && flags&^exchange != 0 {
 		return unix.EINVAL
 	}
-	if flags&unix.RENAME_WHITEOUT != 0 {
-		return unix.EINVAL // no whiteouts (overlayfs' private use)
-	}
 	op, on, otrail, err := n.WalkParent(ctx, root, oldStart, oldPath)
 	if err != nil {
 		return err
@@ -477,7 +474,17 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 	if !ok {
 		return unix.EROFS
 	}
-	err = r.Rename(ctx, on, np.Inode(), nn, flags)
+	// RENAME_WHITEOUT leaves a whiteout (a character device 0:0) at the
+	// old name, on a file system that can make one.
+	// Linux: fs/namei.c (vfs_rename), mm/shmem.c (shmem_whiteout)
+	mk, canWhiteout := op.Inode().(Mknoder)
+	if flags&unix.RENAME_WHITEOUT != 0 && !canWhiteout {
+		return unix.EINVAL
+	}
+	err = r.Rename(ctx, on, np.Inode(), nn, flags&^unix.RENAME_WHITEOUT)
+	if err == nil && flags&unix.RENAME_WHITEOUT != 0 {
+		err = mk.Mknod(ctx, on, unix.S_IFCHR, 0)
+	}
 	op.Dentry.Forget(on)
 	np.Dentry.Forget(nn)
 	if err == nil && watchers.n.Load() > 0 {
