@@ -6,6 +6,7 @@ import "testing"
 // RESOLVE_* restrictions, creat, mkdir, rmdir, unlink, rename and
 // RENAME_WHITEOUT, link, symlink, readlink, chmod, chown, utimes,
 // access, truncate, mknod, chdir, getcwd, statfs, sync_file_range,
+// fallocate, RLIMIT_FSIZE's EFBIG and SIGXFSZ for truncate and
 // fallocate), each case the errno and, where two apply, the one Linux
 // checks first. Run as root and as uid 1000 (EACCES, EPERM); nothing
 // outside its own directory is changed (cases that would succeed as root
@@ -14,6 +15,7 @@ import "testing"
 const errorsFSC = `#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -36,6 +38,8 @@ static long C(long fd) { if (fd >= 0) { close(fd); return 0; } return fd; }
 #endif
 
 static char d[64];
+static volatile int xfsz;
+static void onxfsz(int s) { (void)s; xfsz++; }
 static char *P(const char *rel) { static char b[8][PATH_MAX + 64]; static int i; i = (i + 1) % 8; snprintf(b[i], sizeof b[i], "%s/%s", d, rel); return b[i]; }
 
 
@@ -514,6 +518,69 @@ int main(void) {
 		R("fsync bad fd", fsync(99));
 		R("fdatasync bad fd", fdatasync(99));
 		close(w); close(pp[0]); close(pp[1]);
+	}
+
+
+	/* more ELOOP, ENAMETOOLONG, ENOTDIR and ownership cases */
+	close(open(P("file"), O_CREAT | O_WRONLY, 0644));
+	R("truncate loop", truncate(P("loop"), 0));
+	R("truncate long name", truncate(P(longname), 0));
+	R("truncate long path", truncate(longpath, 0));
+	R("truncate file/x", truncate(P("file/x"), 0));
+	R("statfs loop", S(SYS_statfs, P("loop"), buf));
+	R("statfs long path", S(SYS_statfs, longpath, buf));
+	R("chdir long name", chdir(P(longname)));
+	R("rename loop/x", rename(P("loop/x"), P("x")));
+	R("rename to loop/x", rename(P("file"), P("loop/x")));
+	R("rename long path", rename(longpath, P("x")));
+	R("link loop", link(P("loop/x"), P("x")));
+	R("link long name", link(P("file"), P(longname)));
+	R("symlink file/x", symlink("x", P("file/x")));
+	R("symlink long name", symlink("x", P(longname)));
+	R("chmod loop", chmod(P("loop"), 0644));
+	R("chmod long name", chmod(P(longname), 0644));
+	R("chown loop", chown(P("loop"), -1, -1));
+	R("lchown missing", lchown(P("missing"), -1, -1));
+	R("lchown file/x", lchown(P("file/x"), -1, -1));
+	R("lchown bad pointer", S(SYS_lchown, BAD, -1, -1));
+	R("utimensat loop", utimensat(AT_FDCWD, P("loop"), NULL, 0));
+	R("utimensat long name", utimensat(AT_FDCWD, P(longname), NULL, 0));
+	R("access loop", access(P("loop"), F_OK));
+	R("access long name", access(P(longname), F_OK));
+	R("access long path", access(longpath, F_OK));
+	R("unlink loop/x", unlink(P("loop/x")));
+	R("unlink long name", unlink(P(longname)));
+	R("rmdir loop/x", rmdir(P("loop/x")));
+	R("rmdir long name", rmdir(P(longname)));
+	R("mknod long name", mknod(P(longname), S_IFIFO | 0644, 0));
+	R("mknod bad pointer", S(SYS_mknod, BAD, S_IFIFO | 0644, 0));
+	if (uid) {
+		int dn = open("/dev/null", O_RDONLY);
+		R("fchmod not owner", fchmod(dn, 0666));
+		R("fchown not owner", fchown(dn, uid, -1));
+		R("lchown not owner", lchown("/dev/null", uid, -1));
+		R("mknod chr as user", mknod(P("null"), S_IFCHR | 0644, makedev(1, 3)));
+		R("utimensat times not owner", S(SYS_utimensat, dn, NULL, (struct timespec[]){{1, 0}, {2, 0}}, 0));
+		close(dn);
+	}
+	{
+		/* stdout may be a file past the limit: print after lifting it */
+		struct rlimit rl, lo = {100, RLIM_INFINITY};
+		long r[4]; int e[4];
+		signal(SIGXFSZ, onxfsz);
+		getrlimit(RLIMIT_FSIZE, &rl);
+		setrlimit(RLIMIT_FSIZE, &lo);
+		int w = open(P("file"), O_WRONLY);
+		errno = 0; r[0] = truncate(P("file"), 1000); e[0] = errno;
+		errno = 0; r[1] = ftruncate(w, 1000); e[1] = errno;
+		errno = 0; r[2] = fallocate(w, 0, 0, 1000); e[2] = errno;
+		errno = 0; r[3] = truncate(P("file"), 100); e[3] = errno;
+		close(w);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		signal(SIGXFSZ, SIG_DFL);
+		const char *what[] = {"truncate past RLIMIT_FSIZE", "ftruncate past RLIMIT_FSIZE", "fallocate past RLIMIT_FSIZE", "truncate at RLIMIT_FSIZE"};
+		for (int i = 0; i < 4; i++) R(what[i], (errno = e[i], r[i]));
+		printf("  SIGXFSZ %d\n", xfsz);
 	}
 
 	const char *files[] = {"file", "sl", "dangling", "loop", "full/x", "nomode", "fifo", "null", "sock", "reg",

@@ -102,7 +102,7 @@ func init() {
 		if err != nil {
 			return 0, err
 		}
-		return 0, vfs.Truncate(t, p, int64(a[1]))
+		return 0, epipe(t, vfs.Truncate(t, p, int64(a[1]))) // SIGXFSZ with EFBIG
 	})
 	reg(unix.SYS_FTRUNCATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		// The length before the descriptor. Linux: fs/open.c (do_ftruncate)
@@ -114,7 +114,7 @@ func init() {
 			return 0, err
 		}
 		defer f.DecRef()
-		return 0, vfs.FTruncate(t, f, int64(a[1]))
+		return 0, epipe(t, vfs.FTruncate(t, f, int64(a[1]))) // SIGXFSZ with EFBIG
 	})
 	reg(unix.SYS_FALLOCATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f, err := getFile(t, a.Int(0))
@@ -122,7 +122,11 @@ func init() {
 			return 0, err
 		}
 		defer f.DecRef()
-		return 0, vfs.Fallocate(t, f, a.Int(1), int64(a[2]), int64(a[3]))
+		err = vfs.Fallocate(t, f, a.Int(1), int64(a[2]), int64(a[3]))
+		if err == unix.EFBIG && int64(a[2]+a[3]) >= 0 {
+			epipe(t, err) // past RLIMIT_FSIZE: SIGXFSZ
+		}
+		return 0, err
 	}, "tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE")
 	// Only host files hold anything to write back (shared mappings' stores).
 	syncFD := func(t *kernel.Task, a kernel.Args) (uint64, error) {
