@@ -280,7 +280,16 @@ int main(void) {
 		while ((n = dup(0)) >= 0) last = n;
 		close(last);
 		R("pipe one slot free", pipe(r));
-		R("pipe2 no slot free", pipe2(r, 0));
+		R("pipe2 one slot free", pipe2(r, 0));
+		R("pipe2 bad flags one slot free", pipe2(r, 0x1));
+		R("pipe2 bad pointer one slot free", S(SYS_pipe2, BAD, 0));
+		R("memfd takes the last slot", S(SYS_memfd_create, "m", 0));
+		R("memfd bad name no slot free", S(SYS_memfd_create, BAD, 0));
+		R("memfd bad flags no slot free", S(SYS_memfd_create, "m", 0x100));
+		R("inotify_init1 no slot free", inotify_init1(0));
+		R("inotify_init1 bad flags no slot free", inotify_init1(1));
+		R("dup no slot free", dup(0));
+		R("F_DUPFD_CLOEXEC no slot free", fcntl(0, F_DUPFD_CLOEXEC, 0));
 		for (int i = 3; i < last; i++) if (i > 20) close(i);
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
