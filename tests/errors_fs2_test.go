@@ -5,7 +5,7 @@ import "testing"
 // errorsFS2C: the ERRORS of the stat family, getdents, the xattr calls,
 // dup/dup2/dup3, fcntl, close, close_range, ioctl's generic commands,
 // read/write and their positioned and vector forms (preadv2/pwritev2
-// flags), and lseek, in Linux's order of checks.
+// flags), open's access mode 3, and lseek, in Linux's order of checks.
 // Linux: fs/stat.c, fs/readdir.c, fs/xattr.c, fs/file.c, fs/fcntl.c,
 // fs/ioctl.c, fs/read_write.c, lib/iov_iter.c
 const errorsFS2C = `#define _GNU_SOURCE
@@ -338,6 +338,26 @@ int main(void) {
 		R("pwritev2 NOWAIT", pwritev2(wofd, iov, 1, 0, RWF_NOWAIT));
 		R("pwritev2 -2 offset", pwritev2(wofd, iov, 1, -2, 0));
 		read(pp[0], buf, sizeof buf);
+	}
+
+	{
+		/* access mode 3: read and write permission, a file for neither */
+		int a3;
+		R("open acc 3", C(a3 = open(P("file"), 3)));
+		a3 = open(P("file"), 3);
+		R("read acc 3", read(a3, buf, 1));
+		R("write acc 3", write(a3, "x", 1));
+		R("F_GETFL acc 3", fcntl(a3, F_GETFL) & 3);
+		R("ioctl FIONREAD acc 3", ioctl(a3, FIONREAD, buf));
+		close(a3);
+		chmod(P("file"), 0444);
+		R("open acc 3 on 0444", C(open(P("file"), 3)));
+		R("open O_RDONLY|O_TRUNC on 0444", C(open(P("file"), O_RDONLY | O_TRUNC)));
+		chmod(P("file"), 0644);
+		R("open acc 3 on dir", C(open(P("dir"), 3)));
+		int ap = open(P("file"), O_RDONLY | O_APPEND);
+		R("write O_RDONLY|O_APPEND", write(ap, "x", 1));
+		close(ap);
 	}
 
 	/* lseek */

@@ -128,20 +128,20 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if flags&unix.O_DIRECTORY != 0 && !isDir {
 		return nil, unix.ENOTDIR
 	}
+	// An access mode of 3 asks for read and write permission and gives a
+	// file open for neither (ioctls only). Linux: fs/namei.c (may_open),
+	// include/linux/fs.h (OPEN_FMODE)
 	acc := flags & unix.O_ACCMODE
-	if acc == 3 {
-		return nil, unix.EINVAL
-	}
 	// O_CREAT on an existing directory is EISDIR too, and O_TRUNC asks
 	// for write access. Linux: fs/namei.c (do_open, may_open)
 	if isDir && (acc != unix.O_RDONLY || flags&(unix.O_CREAT|unix.O_TRUNC) != 0) {
 		return nil, unix.EISDIR
 	}
 	want := 0
-	if acc == unix.O_RDONLY || acc == unix.O_RDWR {
+	if acc != unix.O_WRONLY {
 		want |= MayRead
 	}
-	if acc == unix.O_WRONLY || acc == unix.O_RDWR || flags&unix.O_TRUNC != 0 {
+	if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
 		want |= MayWrite
 		if p.Mount.Flags&unix.MS_RDONLY != 0 {
 			st, err := in.Stat()
