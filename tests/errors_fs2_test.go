@@ -5,7 +5,8 @@ import "testing"
 // errorsFS2C: the ERRORS of the stat family, getdents, the xattr calls,
 // dup/dup2/dup3, fcntl, close, close_range, ioctl's generic commands,
 // read/write and their positioned and vector forms (preadv2/pwritev2
-// flags), open's access mode 3, and lseek, in Linux's order of checks.
+// flags, RWF_APPEND and RWF_NOAPPEND), open's access mode 3, and lseek,
+// in Linux's order of checks.
 // Linux: fs/stat.c, fs/readdir.c, fs/xattr.c, fs/file.c, fs/fcntl.c,
 // fs/ioctl.c, fs/read_write.c, lib/iov_iter.c
 const errorsFS2C = `#define _GNU_SOURCE
@@ -358,6 +359,30 @@ int main(void) {
 		int ap = open(P("file"), O_RDONLY | O_APPEND);
 		R("write O_RDONLY|O_APPEND", write(ap, "x", 1));
 		close(ap);
+	}
+
+	{
+		/* pwritev2's RWF_APPEND and RWF_NOAPPEND */
+		int w = open(P("app"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+		write(w, "0123456789", 10);
+		lseek(w, 2, SEEK_SET);
+		struct iovec v = {"AB", 2};
+		R("pwritev2 APPEND at 0", pwritev2(w, &v, 1, 0, RWF_APPEND));
+		R("  offset after", lseek(w, 0, SEEK_CUR));
+		R("pwritev2 APPEND at -1", pwritev2(w, &v, 1, -1, RWF_APPEND));
+		R("  offset after", lseek(w, 0, SEEK_CUR));
+		close(w);
+		w = open(P("app"), O_RDWR | O_APPEND);
+		R("pwritev2 NOAPPEND at 1", pwritev2(w, &v, 1, 1, RWF_NOAPPEND));
+		R("pwrite O_APPEND at 1", pwrite(w, "CD", 2, 1));
+		lseek(w, 5, SEEK_SET);
+		R("pwritev2 NOAPPEND at -1", pwritev2(w, &v, 1, -1, RWF_NOAPPEND));
+		R("  offset after", lseek(w, 0, SEEK_CUR));
+		memset(buf, 0, 64);
+		pread(w, buf, 63, 0);
+		printf("  content %s\n", buf);
+		close(w);
+		unlink(P("app"));
 	}
 
 	/* lseek */

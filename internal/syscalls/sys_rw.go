@@ -55,13 +55,13 @@ func init() {
 			return 0, unix.EINVAL
 		}
 		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true, int(a[5]))
-	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); other RWF_* flags ignored")
+	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); RWF_HIPRI, DSYNC and SYNC ignored")
 	reg(unix.SYS_PWRITEV2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if int64(a[3]) < -1 {
 			return 0, unix.EINVAL
 		}
 		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false, int(a[5]))
-	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); other RWF_* flags ignored")
+	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); RWF_HIPRI, DSYNC and SYNC ignored")
 }
 
 // rwCheck is what read and write check before moving anything, in
@@ -285,12 +285,14 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool, 
 	if _, isPipe := pipe.FromOps(f.Ops()); isPipe && rwf&unix.RWF_NOWAIT != 0 {
 		ctx = noWait{t}
 	}
-	return transferIovecs(t, ctx, f, iov, off, read)
+	return transferIovecs(t, ctx, f, iov, off, read, rwf)
 }
 
 // transferIovecs reads or writes f at off (-1: its position) to or from
-// the guest memory iov names, as one call of the file's op.
-func transferIovecs(t *kernel.Task, ctx vfs.Ctx, f *vfs.File, iov []iovec, off int64, read bool) (uint64, error) {
+// the guest memory iov names, as one call of the file's op; rwf's
+// RWF_APPEND and RWF_NOAPPEND decide whether a write appends.
+// Linux: include/linux/fs.h (kiocb_set_rw_flags)
+func transferIovecs(t *kernel.Task, ctx vfs.Ctx, f *vfs.File, iov []iovec, off int64, read bool, rwf int) (uint64, error) {
 	var bufs [][]byte
 	var pins []interface{ Unpin() }
 	defer func() {
@@ -320,7 +322,14 @@ func transferIovecs(t *kernel.Task, ctx vfs.Ctx, f *vfs.File, iov []iovec, off i
 	if read {
 		n, err = f.Read(ctx, bufs, off)
 	} else {
-		n, err = f.Write(ctx, bufs, off)
+		app := f.Flags()&unix.O_APPEND != 0
+		if rwf&unix.RWF_APPEND != 0 {
+			app = true
+		}
+		if rwf&unix.RWF_NOAPPEND != 0 {
+			app = false
+		}
+		n, err = f.WriteAppend(ctx, bufs, off, app)
 	}
 	if err != nil && !read {
 		epipe(t, err)

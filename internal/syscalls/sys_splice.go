@@ -138,7 +138,7 @@ func sysVmsplice(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a[3]&unix.SPLICE_F_NONBLOCK != 0 {
 		ctx = noWait{t}
 	}
-	return transferIovecs(t, ctx, f, iov, -1, read)
+	return transferIovecs(t, ctx, f, iov, -1, read, 0)
 }
 
 // sysTee copies data from one pipe to another without consuming it.

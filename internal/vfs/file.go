@@ -188,14 +188,20 @@ func (f *File) Read(ctx Ctx, dst [][]byte, off int64) (int, error) {
 
 // Write writes at the file position, or at off >= 0 (pwrite).
 func (f *File) Write(ctx Ctx, src [][]byte, off int64) (int, error) {
-	n, err := f.write(ctx, src, off)
+	return f.WriteAppend(ctx, src, off, f.Flags()&unix.O_APPEND != 0)
+}
+
+// WriteAppend is Write appending (or not) whatever the file's O_APPEND
+// (pwritev2's RWF_APPEND and RWF_NOAPPEND).
+func (f *File) WriteAppend(ctx Ctx, src [][]byte, off int64, app bool) (int, error) {
+	n, err := f.write(ctx, src, off, app)
 	if n > 0 && watchers.n.Load() > 0 {
 		notifyFile(f, unix.IN_MODIFY)
 	}
 	return n, err
 }
 
-func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
+func (f *File) write(ctx Ctx, src [][]byte, off int64, app bool) (int, error) {
 	if !f.Writable() || f.isPath() {
 		return 0, unix.EBADF
 	}
@@ -205,7 +211,7 @@ func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 		}
 		return f.ops.Write(ctx, src, -1)
 	}
-	if off >= 0 && f.flags&unix.O_APPEND == 0 {
+	if off >= 0 && !app {
 		src, err := f.limitWrite(ctx, off, src)
 		if err != nil {
 			return 0, err
@@ -214,7 +220,7 @@ func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.flags&unix.O_APPEND != 0 {
+	if app {
 		// pwrite on an O_APPEND file appends too and leaves the
 		// position alone. Linux: mm/filemap.c (generic_write_checks)
 		src, err := f.limitWrite(ctx, -1, src)
