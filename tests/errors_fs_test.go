@@ -583,6 +583,25 @@ int main(void) {
 		printf("  SIGXFSZ %d\n", xfsz);
 	}
 
+	{
+		/* O_PATH descriptors: refused where Linux takes fdget, used where fdget_raw */
+		int op = open(P("file"), O_PATH), dop = open(d, O_PATH);
+		R("fchown O_PATH", fchown(op, -1, -1));
+		R("syncfs O_PATH", syncfs(op));
+		R("sync_file_range O_PATH", sync_file_range(op, 0, 0, 0));
+		R("fstatfs O_PATH", S(SYS_fstatfs, op, buf));
+		R("fallocate O_PATH", fallocate(op, 0, 0, 1));
+		R("ftruncate O_PATH", ftruncate(op, 0));
+		R("fsync O_PATH", fsync(op));
+		R("fchdir O_PATH dir", fchdir(dop));
+		R("fchdir O_PATH file", fchdir(op));
+		R("mkdirat O_PATH dir", mkdirat(dop, "opd", 0755));
+		R("unlinkat O_PATH dir", unlinkat(dop, "opd", AT_REMOVEDIR));
+		R("fchownat O_PATH EMPTY_PATH", fchownat(op, "", -1, -1, AT_EMPTY_PATH));
+		R("fchmodat2 O_PATH EMPTY_PATH", S(SYS_fchmodat2, op, "", 0644, AT_EMPTY_PATH));
+		close(op); close(dop);
+	}
+
 	const char *files[] = {"file", "sl", "dangling", "loop", "full/x", "nomode", "fifo", "null", "sock", "reg",
 		"x", "pw", "mv1", "ro/x", "noexec/x", "wo", "c", "dir", NULL};
 	for (int i = 0; files[i]; i++) unlink(P(files[i]));

@@ -160,7 +160,7 @@ func init() {
 		if a.Int(3)&^valid != 0 || off < 0 || off+n < 0 || uint64(off+n) < uint64(off) {
 			return 0, unix.EINVAL
 		}
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
@@ -176,7 +176,7 @@ func init() {
 		return 0, unix.ESPIPE
 	})
 	reg(unix.SYS_SYNCFS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
