@@ -3,7 +3,8 @@ package tests
 import "testing"
 
 // errorsFS2C: the ERRORS of the stat family, getdents, the xattr calls,
-// dup/dup2/dup3, fcntl, close, close_range, ioctl's generic commands,
+// dup/dup2/dup3, fcntl, close, close_range, ioctl's generic commands
+// (FIONREAD, FIOQSIZE, FIGETBSZ, FICLONE, FIBMAP, FIFREEZE...),
 // read/write and their positioned and vector forms (preadv2/pwritev2
 // flags, RWF_APPEND and RWF_NOAPPEND), open's access mode 3, and lseek,
 // in Linux's order of checks.
@@ -246,6 +247,28 @@ int main(void) {
 	R("ioctl FIGETBSZ", ioctl(fd, FIGETBSZ, buf));
 	R("ioctl FIOQSIZE dir", ioctl(dirfd, FIOQSIZE, buf) >= 0 ? 0 : -1);
 	R("ioctl TIOCGWINSZ dir", ioctl(dirfd, TIOCGWINSZ, buf));
+	R("ioctl FIONREAD dir", ioctl(dirfd, FIONREAD, buf));
+	R("ioctl FIGETBSZ dir", ioctl(dirfd, FIGETBSZ, buf));
+	{
+		int g = open(P("clone"), O_CREAT | O_RDWR, 0644);
+		struct file_clone_range cr = {.src_fd = fd};
+		R("FICLONE", ioctl(g, FICLONE, fd));
+		R("FICLONE bad src", ioctl(g, FICLONE, 99));
+		R("FICLONE O_PATH src", ioctl(g, FICLONE, opfd));
+		R("FICLONE dir src", ioctl(g, FICLONE, dirfd));
+		R("FICLONE pipe src", ioctl(g, FICLONE, pp[0]));
+		R("FICLONE to O_RDONLY", ioctl(rofd, FICLONE, fd));
+		int pf = open("/proc/self/stat", O_RDONLY);
+		R("FICLONE across mounts", ioctl(g, FICLONE, pf));
+		close(pf);
+		R("FICLONERANGE", ioctl(g, FICLONERANGE, &cr));
+		R("FICLONERANGE bad ptr", ioctl(g, FICLONERANGE, BAD));
+		R("FIBMAP", ioctl(fd, FIBMAP, buf));
+		R("FIFREEZE", ioctl(dirfd, FIFREEZE, 0));
+		R("FITHAW", ioctl(dirfd, FITHAW, 0));
+		close(g);
+		unlink(P("clone"));
+	}
 
 	/* read, write, pread64, pwrite64, readv, writev, preadv, pwritev, preadv2, pwritev2 */
 	R("read bad fd", read(99, buf, 4));

@@ -350,7 +350,7 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case tiocgptpeer:
 		return ioctlPeer(t, f, int(int32(a[2])))
-	case fionread, fioqsize, figetbsz:
+	case fionread, fioqsize, figetbsz, unix.FICLONE, unix.FICLONERANGE, fibmap, fifreeze, fithaw:
 		if r, ok, err := ioctlInode(t, f, cmd, a[2]); ok {
 			return r, err
 		}
@@ -372,47 +372,6 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, unix.ENOTTY
 }
 
-// ioctlInode answers the ioctls every file of a file system has: the
-// bytes left to read in a regular file, the size of a file, directory
-// or symlink, and the file system's block size. ok is false when the
-// file's own ioctl answers. Linux: fs/ioctl.c (do_vfs_ioctl)
-func ioctlInode(t *kernel.Task, f *vfs.File, cmd uint32, arg uint64) (uint64, bool, error) {
-	if f.Path().Dentry == nil {
-		return 0, false, nil
-	}
-	st, err := f.Stat(t)
-	if err != nil {
-		return 0, false, nil
-	}
-	var b [8]byte
-	typ := st.Mode & unix.S_IFMT
-	switch cmd {
-	case fionread:
-		if typ != unix.S_IFREG {
-			return 0, false, nil
-		}
-		pos, err := f.Seek(t, 0, unix.SEEK_CUR)
-		if err != nil {
-			return 0, false, nil
-		}
-		binary.LittleEndian.PutUint32(b[:], uint32(st.Size-pos))
-		return 0, true, t.CopyOut(arg, b[:4])
-	case fioqsize:
-		if typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFLNK {
-			return 0, true, unix.ENOTTY
-		}
-		binary.LittleEndian.PutUint64(b[:], uint64(st.Size))
-		return 0, true, t.CopyOut(arg, b[:])
-	default: // FIGETBSZ
-		bs := uint32(st.Blksize)
-		if bs == 0 {
-			bs = abi.PageSize
-		}
-		binary.LittleEndian.PutUint32(b[:], bs)
-		return 0, true, t.CopyOut(arg, b[:4])
-	}
-}
-
 func itoa(n int) string {
 	if n < 0 {
 		return "-" + itoa(-n)
@@ -431,5 +390,4 @@ const (
 	fioasync = 0x5452
 	fioqsize = 0x5460
 	fionread = 0x541b
-	figetbsz = 2 // _IO(0x00, 2). Linux: include/uapi/linux/fs.h
 )
