@@ -3,8 +3,9 @@ package tests
 import "testing"
 
 // errorsFS3C: the ERRORS of splice, tee, vmsplice, sendfile,
-// copy_file_range, flock, memfd_create and the seals, inotify, pipe and
-// pipe2, in Linux's order of checks.
+// copy_file_range, flock, memfd_create and the seals (MFD_EXEC,
+// MFD_NOEXEC_SEAL, F_SEAL_EXEC), ETXTBSY for opening or truncating a
+// running executable, inotify, pipe and pipe2, in Linux's order of checks.
 // Linux: fs/splice.c, fs/read_write.c, fs/locks.c, mm/memfd.c,
 // fs/notify/inotify/inotify_user.c, fs/pipe.c
 const errorsFS3C = `#define _GNU_SOURCE
@@ -25,6 +26,7 @@ const errorsFS3C = `#define _GNU_SOURCE
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #define R(what, expr) do { errno = 0; long _r = (long)(expr); \
 	printf("%-40s = %ld %s\n", what, _r, _r < 0 ? strerror(errno) : ""); fflush(stdout); } while (0)
@@ -35,7 +37,12 @@ static long C(long fd) { if (fd >= 0) { close(fd); return 0; } return fd; }
 static char d[64];
 static char *P(const char *rel) { static char b[8][PATH_MAX]; static int i; i = (i + 1) % 8; snprintf(b[i], sizeof b[i], "%s/%s", d, rel); return b[i]; }
 
-int main(void) {
+int main(int argc, char **argv) {
+	if (argc > 2) { /* the running executable: report, then wait to be killed */
+		write(atoi(argv[2]), "r", 1);
+		pause();
+		return 0;
+	}
 	strcpy(d, "/dev/shm/errfs3-XXXXXX");
 	if (!mkdtemp(d)) { perror("mkdtemp"); return 1; }
 	signal(SIGPIPE, SIG_IGN);
@@ -215,6 +222,59 @@ int main(void) {
 		close(m);
 		R("F_ADD_SEALS pipe", fcntl(p[0], F_ADD_SEALS, F_SEAL_SEAL));
 		R("F_GET_SEALS pipe", fcntl(p[0], F_GET_SEALS));
+	}
+
+	{
+		/* MFD_EXEC, MFD_NOEXEC_SEAL and F_SEAL_EXEC */
+		struct stat st;
+		int m = memfd_create("m", 0);
+		fstat(m, &st);
+		printf("memfd mode %o seals %d\n", st.st_mode & 07777, fcntl(m, F_GET_SEALS));
+		close(m);
+		m = memfd_create("m", 0x8);
+		fstat(m, &st);
+		printf("NOEXEC_SEAL mode %o seals %d\n", st.st_mode & 07777, fcntl(m, F_GET_SEALS));
+		R("fchmod +x NOEXEC_SEAL", fchmod(m, 0755));
+		R("F_ADD_SEALS NOEXEC_SEAL", fcntl(m, F_ADD_SEALS, F_SEAL_WRITE));
+		close(m);
+		m = memfd_create("m", 0x10);
+		fstat(m, &st);
+		printf("EXEC mode %o seals %d\n", st.st_mode & 07777, fcntl(m, F_GET_SEALS));
+		close(m);
+		m = memfd_create("m", MFD_ALLOW_SEALING);
+		R("F_ADD_SEALS EXEC", fcntl(m, F_ADD_SEALS, 0x20));
+		R("fchmod -x after SEAL_EXEC", fchmod(m, 0644));
+		R("fchmod same x after SEAL_EXEC", fchmod(m, 0777));
+		close(m);
+	}
+	{
+		/* a running executable: ETXTBSY for writes and truncation */
+		char exe[96];
+		snprintf(exe, sizeof exe, "%s/exe", d);
+		int out = open(exe, O_CREAT | O_WRONLY, 0755), src = open("/proc/self/exe", O_RDONLY);
+		ssize_t n;
+		while ((n = read(src, buf, sizeof buf)) > 0) write(out, buf, n);
+		close(src); close(out);
+		int ready[2];
+		pipe(ready);
+		pid_t c = fork();
+		if (c == 0) {
+			char wfd[16];
+			snprintf(wfd, sizeof wfd, "%d", ready[1]);
+			execl(exe, exe, "running", wfd, (char *)0);
+			_exit(127);
+		}
+		close(ready[1]);
+		read(ready[0], buf, 1);
+		close(ready[0]);
+		R("open running exe O_WRONLY", C(open(exe, O_WRONLY)));
+		R("open running exe O_RDWR|O_TRUNC", C(open(exe, O_RDWR | O_TRUNC)));
+		R("truncate running exe", truncate(exe, 0));
+		R("open running exe O_RDONLY", C(open(exe, O_RDONLY)));
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+		R("truncate after exit", truncate(exe, 0));
+		unlink(exe);
 	}
 
 	/* inotify */

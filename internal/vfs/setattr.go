@@ -142,15 +142,22 @@ func Truncate(ctx Ctx, p Path, size int64) error {
 	if _, ok := p.Inode().(Setattrer); !ok {
 		return unix.EROFS
 	}
-	if err := sizeLimitOK(ctx, &st, size); err != nil {
+	// A running executable is not truncated (ETXTBSY); the write access
+	// is held for the truncation. Linux: fs/open.c (vfs_truncate)
+	k := fileKey{st.Dev, st.Ino}
+	if err := getWriteAccess(k); err != nil {
 		return err
 	}
+	defer putAccess(k, -1)
 	if leases.n.Load() > 0 {
 		// A truncation is a write: it breaks every lease, waiting.
 		// Linux: fs/open.c (vfs_truncate: break_lease(inode, O_WRONLY))
-		if err := breakLeases(ctx, fileKey{st.Dev, st.Ino}, true, false); err != nil {
+		if err := breakLeases(ctx, k, true, false); err != nil {
 			return err
 		}
+	}
+	if err := sizeLimitOK(ctx, &st, size); err != nil {
+		return err
 	}
 	return setattr(ctx, p.Inode(), &Attr{Valid: AttrSize, Size: size})
 }
