@@ -3,7 +3,8 @@ package tests
 import "testing"
 
 // errorsFS2C: the ERRORS of the stat family, getdents, the xattr calls,
-// dup/dup2/dup3, fcntl, close, close_range, ioctl's generic commands
+// dup/dup2/dup3, fcntl (F_DUPFD_QUERY and F_CREATED_QUERY too), close,
+// close_range, ioctl's generic commands
 // (FIONREAD, FIOQSIZE, FIGETBSZ, FICLONE, FIBMAP, FIFREEZE...),
 // read/write and their positioned and vector forms (preadv2/pwritev2
 // flags, RWF_APPEND and RWF_NOAPPEND), open's access mode 3, and lseek,
@@ -212,6 +213,19 @@ int main(void) {
 	R("F_SETPIPE_SZ huge", fcntl(pp[0], F_SETPIPE_SZ, 1 << 30));
 	R("F_ADD_SEALS file", fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL));
 	R("F_GET_SEALS file", fcntl(fd, F_GET_SEALS));
+	{
+		int dd = dup(fd), cf = open(P("created"), O_CREAT | O_EXCL | O_RDWR, 0644);
+		R("F_DUPFD_QUERY same", fcntl(fd, 1027, dd));
+		R("F_DUPFD_QUERY other", fcntl(fd, 1027, rofd));
+		R("F_DUPFD_QUERY bad fd", fcntl(fd, 1027, 99));
+		R("F_DUPFD_QUERY O_PATH", fcntl(opfd, 1027, opfd));
+		R("F_CREATED_QUERY created", fcntl(cf, 1028));
+		R("F_CREATED_QUERY opened", fcntl(rofd, 1028));
+		R("F_CREATED_QUERY dup of created", fcntl(dup2(cf, dd), 1028));
+		R("F_CREATED_QUERY O_PATH", fcntl(opfd, 1028));
+		close(dd); close(cf);
+		unlink(P("created"));
+	}
 	R("close bad fd", close(99));
 	R("close -1", close(-1));
 	R("close_range first > last", S(SYS_close_range, 10, 5, 0));

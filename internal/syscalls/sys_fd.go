@@ -238,7 +238,7 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	defer f.DecRef()
 	if f.Flags()&unix.O_PATH != 0 {
 		switch cmd {
-		case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL:
+		case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, fDupfdQuery, fCreatedQuery:
 		default:
 			return 0, unix.EBADF // Linux: fs/fcntl.c (check_fcntl_cmd)
 		}
@@ -255,6 +255,17 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 			f.DecRef()
 		}
 		return uint64(nfd), err
+	case fDupfdQuery:
+		// Whether another descriptor names the same open file.
+		// Linux: fs/fcntl.c (f_dupfd_query)
+		g, err := getFile(t, a.Int(2))
+		if err != nil {
+			return 0, err
+		}
+		g.DecRef()
+		return u64(g == f), nil
+	case fCreatedQuery:
+		return u64(f.Created()), nil // Linux: fs/fcntl.c (F_CREATED_QUERY)
 	case unix.F_GETFD:
 		c, err := t.FDs().CloseOnExec(fd)
 		return u64(c), err
@@ -292,6 +303,12 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 const dnMultishot = 0x80000000 // DN_MULTISHOT, not in x/sys/unix
+
+// fcntl commands x/sys lacks. Linux: include/uapi/linux/fcntl.h
+const (
+	fDupfdQuery   = 1027 // F_DUPFD_QUERY
+	fCreatedQuery = 1028 // F_CREATED_QUERY
+)
 
 // fcntlNotify is dnotify: removing a watch (a mask of at most
 // DN_MULTISHOT) succeeds, as there is none; a watch on a directory is

@@ -72,6 +72,9 @@ type File struct {
 	lockedOFD atomic.Bool
 	// writer is the key of the regular file it holds write access to.
 	writer *fileKey
+	// created: the open that made this description created the file
+	// (fcntl F_CREATED_QUERY). Set before the file is shared.
+	created bool
 
 	mu      sync.Mutex
 	flags   int // O_ACCMODE and status flags
@@ -89,6 +92,9 @@ func NewFile(ops FileOps, path Path, flags int) *File {
 	}
 	return f
 }
+
+// Created reports whether the open that made f created its file.
+func (f *File) Created() bool { return f.created }
 
 // NewAnonFile returns a file with no path, named for /proc as name.
 func NewAnonFile(ops FileOps, name string, flags int) *File {

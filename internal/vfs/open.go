@@ -194,5 +194,6 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 		unix.O_LARGEFILE | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	f := NewFile(ops, p, flags&keep)
 	f.writer = wkey
+	f.created = created
 	return f, nil
 }
