@@ -7,7 +7,7 @@ import "testing"
 // RENAME_WHITEOUT, link, symlink, readlink, chmod, chown, utimes,
 // access, truncate, mknod, chdir, getcwd, statfs, sync_file_range,
 // fallocate, RLIMIT_FSIZE's EFBIG and SIGXFSZ for truncate and
-// fallocate), each case the errno and, where two apply, the one Linux
+// fallocate, calls in a removed directory), each case the errno and, where two apply, the one Linux
 // checks first. Run as root and as uid 1000 (EACCES, EPERM); nothing
 // outside its own directory is changed (cases that would succeed as root
 // on the host's files run only as uid 1000).
@@ -600,6 +600,27 @@ int main(void) {
 		R("fchownat O_PATH EMPTY_PATH", fchownat(op, "", -1, -1, AT_EMPTY_PATH));
 		R("fchmodat2 O_PATH EMPTY_PATH", S(SYS_fchmodat2, op, "", 0644, AT_EMPTY_PATH));
 		close(op); close(dop);
+	}
+
+	{
+		/* a removed directory: nothing is created in it, it lists nothing */
+		mkdir(P("gone2"), 0755);
+		int g = open(P("gone2"), O_RDONLY | O_DIRECTORY);
+		rmdir(P("gone2"));
+		R("getdents64 removed dir", S(SYS_getdents64, g, buf, sizeof buf));
+		R("openat O_CREAT in removed dir", C(openat(g, "x", O_CREAT | O_RDWR, 0644)));
+		R("mkdirat in removed dir", mkdirat(g, "x", 0755));
+		R("openat . in removed dir", C(openat(g, ".", O_RDONLY)));
+		R("symlinkat in removed dir", symlinkat("t", g, "x"));
+		R("mknodat in removed dir", mknodat(g, "x", S_IFIFO | 0644, 0));
+		R("linkat into removed dir", linkat(dirfd, "file", g, "x", 0));
+		R("renameat into removed dir", renameat(dirfd, "file", g, "x"));
+		R("fchdir removed dir", fchdir(g));
+		R("creat in removed cwd", C(creat("x", 0644)));
+		R("mkdir in removed cwd", mkdir("y", 0755));
+		R("stat . removed", S(SYS_newfstatat, AT_FDCWD, ".", buf, 0));
+		chdir("/");
+		close(g);
 	}
 
 	const char *files[] = {"file", "sl", "dangling", "loop", "full/x", "nomode", "fifo", "null", "sock", "reg",

@@ -301,6 +301,11 @@ func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64
 	if err != nil {
 		return 0, err
 	}
+	// A removed directory lists nothing: ENOENT. Linux: fs/readdir.c (iterate_dir)
+	if vfs.DeadDir(f.Path()) {
+		commit(0)
+		return 0, unix.ENOENT
+	}
 	var out []byte
 	n := 0
 	for _, e := range ents {
@@ -334,10 +339,8 @@ func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64
 func sysGetcwd(t *kernel.Task, a kernel.Args) (uint64, error) {
 	fsc := t.FS()
 	// A removed working directory has no name. Linux: fs/d_path.c (getcwd)
-	if cwd := fsc.Cwd(); cwd.Dentry.Deleted() {
-		if st, err := cwd.Inode().Stat(); err == nil && st.Nlink == 0 {
-			return 0, unix.ENOENT
-		}
+	if vfs.DeadDir(fsc.Cwd()) {
+		return 0, unix.ENOENT
 	}
 	name, reached := ns(t).PathNameReach(fsc.Root(), fsc.Cwd())
 	if !reached {

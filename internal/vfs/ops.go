@@ -174,6 +174,9 @@ func (n *Namespace) createAt(ctx Ctx, root, start Path, path string, isDir bool)
 	if name == "" || name == "." || name == ".." {
 		return Path{}, "", unix.EEXIST
 	}
+	if DeadDir(parent) {
+		return Path{}, "", unix.ENOENT // Linux: fs/namei.c (lookup_one_qstr_excl: IS_DEADDIR)
+	}
 	if _, err := parent.Dentry.child(ctx, name); err == nil {
 		return Path{}, "", unix.EEXIST
 	} else if err != unix.ENOENT {
@@ -186,6 +189,16 @@ func (n *Namespace) createAt(ctx Ctx, root, start Path, path string, isDir bool)
 		return Path{}, "", unix.EROFS
 	}
 	return parent, name, nil
+}
+
+// DeadDir reports whether p is a directory that was removed: nothing is
+// created in it, and it lists nothing.
+func DeadDir(p Path) bool {
+	if p.Dentry == nil || !p.Dentry.Deleted() {
+		return false
+	}
+	st, err := p.Inode().Stat()
+	return err == nil && st.IsDir() && st.Nlink == 0
 }
 
 // Mkdir implements mkdir(2); mode is already masked by the umask.
