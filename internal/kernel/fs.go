@@ -70,8 +70,13 @@ func (c *FSContext) Fork() *FSContext {
 // AtFDCWD is AT_FDCWD.
 const AtFDCWD = -100
 
-// StartDir returns where a relative path given with dirfd starts.
+// StartDir returns where a relative path given with dirfd starts. An
+// empty path is ENOENT before dirfd is looked at (callers taking
+// AT_EMPTY_PATH handle "" themselves). Linux: fs/namei.c (getname_flags)
 func (t *Task) StartDir(dirfd int, path string) (vfs.Path, error) {
+	if path == "" {
+		return vfs.Path{}, unix.ENOENT
+	}
 	if len(path) > 0 && path[0] == '/' {
 		return t.tg.fsc.Root(), nil
 	}

@@ -17,6 +17,7 @@ func init() {
 	reg(unix.SYS_COPY_FILE_RANGE, sysCopyFileRange, "copies through a kernel buffer")
 	reg(unix.SYS_SPLICE, sysSplice, "copies through a kernel buffer; SPLICE_F_MOVE is a hint")
 	reg(unix.SYS_TEE, sysTee, "copies through a kernel buffer")
+	reg(unix.SYS_VMSPLICE, sysVmsplice, "copies through a kernel buffer")
 }
 
 // Every copy here gives up bytes it took from its source only when its
@@ -85,8 +86,14 @@ func sysSendfile(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if off >= 0 && off+int64(a[3]) < 0 {
+		return 0, unix.EINVAL // Linux: fs/read_write.c (rw_verify_area)
+	}
 	if !out.Writable() {
 		return 0, unix.EBADF
+	}
+	if _, dir := in.Ops().(vfs.DirReader); dir {
+		return 0, unix.EINVAL // no splice_read
 	}
 	count := min(a[3], maxRW)
 	inOff := off
@@ -215,6 +222,19 @@ func offArg(t *kernel.Task, addr uint64) (int64, error) {
 	return off, nil
 }
 
+// rawOffArg reads an optional loff_t argument as it is; own reports
+// its absence (the file position is used).
+func rawOffArg(t *kernel.Task, addr uint64) (off int64, own bool, err error) {
+	if addr == 0 {
+		return 0, true, nil
+	}
+	var b [8]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, false, err
+	}
+	return int64(binary.LittleEndian.Uint64(b[:])), false, nil
+}
+
 func putOff(t *kernel.Task, addr uint64, off int64) error {
 	if addr == 0 {
 		return nil
@@ -273,20 +293,23 @@ func sysCopyFileRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return 0, unix.EXDEV
 		}
 	}
-	inOff, err := offArg(t, a[1])
+	inOff, ownIn, err := rawOffArg(t, a[1])
 	if err != nil {
 		return 0, err
 	}
-	outOff, err := offArg(t, a[3])
+	outOff, ownOut, err := rawOffArg(t, a[3])
 	if err != nil {
 		return 0, err
 	}
-	ownIn, ownOut := inOff < 0, outOff < 0
 	if ownIn {
 		inOff = filePos(t, in)
 	}
 	if ownOut {
 		outOff = filePos(t, out)
+	}
+	// Offsets that wrap (negative ones do, as unsigned) are EOVERFLOW.
+	if uint64(inOff)+a[4] < uint64(inOff) || uint64(outOff)+a[4] < uint64(outOff) {
+		return 0, unix.EOVERFLOW
 	}
 	// Shorten to the end of in, then refuse overlapping ranges of one file.
 	count := min(a[4], maxRW)

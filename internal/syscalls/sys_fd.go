@@ -1,8 +1,11 @@
 package syscalls
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
@@ -15,6 +18,7 @@ func init() {
 	reg(unix.SYS_OPENAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return doOpen(t, a.Int(0), a[1], a.Int(2), uint32(a[3]))
 	})
+	reg(unix.SYS_OPENAT2, sysOpenat2)
 	reg(unix.SYS_CREAT, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return doOpen(t, kernel.AtFDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 	})
@@ -23,11 +27,16 @@ func init() {
 	})
 	reg(unix.SYS_CLOSE_RANGE, sysCloseRange)
 	reg(unix.SYS_LSEEK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
+		// whence is checked before the file can seek at all.
+		// Linux: fs/read_write.c (ksys_lseek)
+		if uint32(a[2]) > unix.SEEK_MAX {
+			return 0, unix.EINVAL
+		}
 		n, err := f.Seek(t, int64(a[1]), a.Int(2))
 		return uint64(n), err
 	})
@@ -79,19 +88,116 @@ func init() {
 	reg(unix.SYS_IOCTL, sysIoctl)
 }
 
+// Open flags as Linux groups them. Linux: include/linux/fcntl.h
+const (
+	oTmpfileBit    = 0x400000 // __O_TMPFILE
+	validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+		unix.O_APPEND | unix.O_NONBLOCK | unix.O_SYNC | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
+		unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC |
+		unix.O_PATH | oTmpfileBit
+	oPathFlags = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH | unix.O_CLOEXEC
+	resolveAll = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
+		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
+	resolveCached = 0x20 // RESOLVE_CACHED
+)
+
+// openFlagsOK is open's and openat2's check of the flags before the path
+// is read. Linux: fs/open.c (build_open_flags)
+func openFlagsOK(flags int) error {
+	if flags&(unix.O_DIRECTORY|unix.O_CREAT) == unix.O_DIRECTORY|unix.O_CREAT {
+		return unix.EINVAL
+	}
+	if flags&oTmpfileBit != 0 {
+		acc := flags & unix.O_ACCMODE
+		if flags&(unix.O_TMPFILE|unix.O_CREAT) != unix.O_TMPFILE || acc != unix.O_WRONLY && acc != unix.O_RDWR {
+			return unix.EINVAL
+		}
+	}
+	if flags&unix.O_PATH != 0 && flags&^oPathFlags != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// doOpen is open, openat and creat: unknown flags are dropped, and with
+// O_PATH all but the few it takes. Linux: fs/open.c (build_open_how)
 func doOpen(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
+	flags &= validOpenFlags
+	if flags&unix.O_PATH != 0 {
+		flags &= oPathFlags
+	}
+	return openHow(t, dirfd, pathAddr, flags, mode, 0)
+}
+
+// sysOpenat2 is openat2(2): struct open_how, whose flags, mode and
+// resolve are all checked. Linux: fs/open.c (SYSCALL openat2, build_open_flags)
+func sysOpenat2(t *kernel.Task, a kernel.Args) (uint64, error) {
+	size := a[3]
+	if size < unix.SizeofOpenHow {
+		return 0, unix.EINVAL
+	}
+	if size > abi.PageSize {
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if err := t.CopyIn(a[2], b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[unix.SizeofOpenHow:] {
+		if c != 0 {
+			return 0, unix.E2BIG // a newer struct's field this kernel lacks
+		}
+	}
+	flags := binary.LittleEndian.Uint64(b[0:])
+	mode := binary.LittleEndian.Uint64(b[8:])
+	resolve := binary.LittleEndian.Uint64(b[16:])
+	if flags&^validOpenFlags != 0 || resolve&^resolveAll != 0 ||
+		resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) == unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.O_CREAT|oTmpfileBit) != 0 {
+		if mode&^0o7777 != 0 {
+			return 0, unix.EINVAL
+		}
+	} else if mode != 0 {
+		return 0, unix.EINVAL
+	}
+	if err := openFlagsOK(int(flags)); err != nil {
+		return 0, err
+	}
+	// Every lookup here counts as cached, but one that would create or
+	// truncate is never tried.
+	if resolve&resolveCached != 0 && flags&(unix.O_TRUNC|unix.O_CREAT|oTmpfileBit) != 0 {
+		return 0, unix.EAGAIN
+	}
+	return openHow(t, a.Int(0), a[1], int(flags), uint32(mode), resolve&^resolveCached)
+}
+
+func openHow(t *kernel.Task, dirfd int, pathAddr uint64, flags int, mode uint32, resolve uint64) (uint64, error) {
+	if err := openFlagsOK(flags); err != nil {
+		return 0, err
+	}
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return 0, err
 	}
+	// The descriptor is reserved before the path is resolved: a full
+	// table is EMFILE whatever the path. Linux: fs/open.c (do_sys_openat2)
+	if !t.FDs().HasFree(t.FDLimit()) {
+		return 0, unix.EMFILE
+	}
 	start, err := t.StartDir(dirfd, path)
+	if resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0 && path != "" {
+		// A scoped walk starts at dirfd, an absolute name too.
+		start, err = t.StartDir(dirfd, ".")
+	}
 	if err != nil {
 		return 0, err
 	}
 	if flags&unix.O_CREAT != 0 {
 		mode &^= t.FS().Umask()
 	}
-	f, err := t.MountNS().Open(t, t.FS().Root(), start, path, flags, mode)
+	f, err := t.MountNS().OpenResolve(t, t.FS().Root(), start, path, flags, mode, resolve)
 	if err != nil {
 		// A FIFO open interrupted while waiting for its other end restarts
 		// after an SA_RESTART handler. Linux: fs/pipe.c (wait_for_partner)
@@ -132,7 +238,7 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	defer f.DecRef()
 	if f.Flags()&unix.O_PATH != 0 {
 		switch cmd {
-		case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL:
+		case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, fDupfdQuery, fCreatedQuery:
 		default:
 			return 0, unix.EBADF // Linux: fs/fcntl.c (check_fcntl_cmd)
 		}
@@ -149,6 +255,17 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 			f.DecRef()
 		}
 		return uint64(nfd), err
+	case fDupfdQuery:
+		// Whether another descriptor names the same open file.
+		// Linux: fs/fcntl.c (f_dupfd_query)
+		g, err := getFile(t, a.Int(2))
+		if err != nil {
+			return 0, err
+		}
+		g.DecRef()
+		return u64(g == f), nil
+	case fCreatedQuery:
+		return u64(f.Created()), nil // Linux: fs/fcntl.c (F_CREATED_QUERY)
 	case unix.F_GETFD:
 		c, err := t.FDs().CloseOnExec(fd)
 		return u64(c), err
@@ -186,6 +303,12 @@ func sysFcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 const dnMultishot = 0x80000000 // DN_MULTISHOT, not in x/sys/unix
+
+// fcntl commands x/sys lacks. Linux: include/uapi/linux/fcntl.h
+const (
+	fDupfdQuery   = 1027 // F_DUPFD_QUERY
+	fCreatedQuery = 1028 // F_CREATED_QUERY
+)
 
 // fcntlNotify is dnotify: removing a watch (a mask of at most
 // DN_MULTISHOT) succeeds, as there is none; a watch on a directory is
@@ -244,6 +367,10 @@ func sysIoctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, nil
 	case tiocgptpeer:
 		return ioctlPeer(t, f, int(int32(a[2])))
+	case fionread, fioqsize, figetbsz, unix.FICLONE, unix.FICLONERANGE, fibmap, fifreeze, fithaw:
+		if r, ok, err := ioctlInode(t, f, cmd, a[2]); ok {
+			return r, err
+		}
 	}
 	if s, err := sockOf(f); err == nil {
 		if r, ok, err := sockOwnerIoctl(t, f, cmd, a[2]); ok {
@@ -278,4 +405,6 @@ const (
 	fioclex  = 0x5451
 	fionbio  = 0x5421
 	fioasync = 0x5452
+	fioqsize = 0x5460
+	fionread = 0x541b
 )

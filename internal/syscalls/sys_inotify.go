@@ -30,7 +30,7 @@ func init() {
 }
 
 func getInotify(t *kernel.Task, fd int) (*vfs.Inotify, func(), error) {
-	f, err := getFile(t, fd)
+	f, err := getFileIO(t, fd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,16 +43,17 @@ func getInotify(t *kernel.Task, fd int) (*vfs.Inotify, func(), error) {
 }
 
 // sysInotifyAddWatch is inotify_add_watch(2). Linux: fs/notify/inotify/inotify_user.c
+// The mask is checked before the descriptor.
 func sysInotifyAddWatch(t *kernel.Task, a kernel.Args) (uint64, error) {
+	mask := uint32(a[2])
+	if mask&unix.IN_ALL_EVENTS == 0 || mask&unix.IN_MASK_ADD != 0 && mask&unix.IN_MASK_CREATE != 0 {
+		return 0, unix.EINVAL
+	}
 	in, done, err := getInotify(t, a.Int(0))
 	if err != nil {
 		return 0, err
 	}
 	defer done()
-	mask := uint32(a[2])
-	if mask&unix.IN_ALL_EVENTS == 0 {
-		return 0, unix.EINVAL
-	}
 	path, err := t.ReadString(a[1], vfs.PathMax)
 	if err != nil {
 		return 0, err

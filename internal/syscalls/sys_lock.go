@@ -121,13 +121,14 @@ func fcntlLock(t *kernel.Task, f *vfs.File, cmd int, addr uint64) (uint64, error
 }
 
 // sysFlock is flock(2): whole-file locks owned by the open file description.
+// sysFlock checks the operation before the descriptor; LOCK_MAND, long
+// broken, is ignored. Linux: fs/locks.c (SYSCALL flock)
 func sysFlock(t *kernel.Task, a kernel.Args) (uint64, error) {
-	f, err := getFile(t, a.Int(0))
-	if err != nil {
-		return 0, err
+	const lockMand = 0x20
+	op := int(uint32(a[1]))
+	if op&lockMand != 0 {
+		return 0, nil
 	}
-	defer f.DecRef()
-	op := a.Int(1)
 	l := vfs.Lock{Start: 0, End: -1, PID: -1}
 	unlock := false
 	switch op &^ unix.LOCK_NB {
@@ -139,5 +140,10 @@ func sysFlock(t *kernel.Task, a kernel.Args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
+	f, err := getFileIO(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
 	return 0, restartable(vfs.SetFlock(t, f, l, unlock, op&unix.LOCK_NB == 0))
 }

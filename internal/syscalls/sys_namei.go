@@ -43,7 +43,7 @@ func init() {
 	})
 	reg(unix.SYS_RENAMEAT2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return renameAt(t, a.Int(0), a[1], a.Int(2), a[3], int(uint32(a[4])))
-	}, "RENAME_WHITEOUT: EINVAL")
+	})
 	reg(unix.SYS_SYMLINK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return symlinkAt(t, a[0], kernel.AtFDCWD, a[1])
 	})
@@ -102,15 +102,19 @@ func init() {
 		if err != nil {
 			return 0, err
 		}
-		return 0, vfs.Truncate(t, p, int64(a[1]))
+		return 0, epipe(t, vfs.Truncate(t, p, int64(a[1]))) // SIGXFSZ with EFBIG
 	})
 	reg(unix.SYS_FTRUNCATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
+		// The length before the descriptor. Linux: fs/open.c (do_ftruncate)
+		if int64(a[1]) < 0 {
+			return 0, unix.EINVAL
+		}
 		f, err := getFile(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
 		defer f.DecRef()
-		return 0, vfs.FTruncate(t, f, int64(a[1]))
+		return 0, epipe(t, vfs.FTruncate(t, f, int64(a[1]))) // SIGXFSZ with EFBIG
 	})
 	reg(unix.SYS_FALLOCATE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		f, err := getFile(t, a.Int(0))
@@ -118,7 +122,11 @@ func init() {
 			return 0, err
 		}
 		defer f.DecRef()
-		return 0, vfs.Fallocate(t, f, a.Int(1), int64(a[2]), int64(a[3]))
+		err = vfs.Fallocate(t, f, a.Int(1), int64(a[2]), int64(a[3]))
+		if err == unix.EFBIG && int64(a[2]+a[3]) >= 0 {
+			epipe(t, err) // past RLIMIT_FSIZE: SIGXFSZ
+		}
+		return 0, err
 	}, "tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE")
 	// Only host files hold anything to write back (shared mappings' stores).
 	syncFD := func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -144,16 +152,31 @@ func init() {
 	}
 	reg(unix.SYS_FSYNC, syncFD)
 	reg(unix.SYS_FDATASYNC, syncFD)
+	// Flags and range first, then the descriptor; only files that have
+	// pages to write back. Linux: fs/sync.c (ksys_sync_file_range)
 	reg(unix.SYS_SYNC_FILE_RANGE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		const valid = unix.SYNC_FILE_RANGE_WAIT_BEFORE | unix.SYNC_FILE_RANGE_WRITE | unix.SYNC_FILE_RANGE_WAIT_AFTER
+		off, n := int64(a[1]), int64(a[2])
+		if a.Int(3)&^valid != 0 || off < 0 || off+n < 0 || uint64(off+n) < uint64(off) {
+			return 0, unix.EINVAL
+		}
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}
-		f.DecRef()
-		return 0, nil
+		defer f.DecRef()
+		st, err := f.Stat(t)
+		if err != nil {
+			return 0, err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG, unix.S_IFBLK, unix.S_IFDIR, unix.S_IFLNK:
+			return 0, nil
+		}
+		return 0, unix.ESPIPE
 	})
 	reg(unix.SYS_SYNCFS, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		f, err := getFile(t, a.Int(0))
+		f, err := getFileIO(t, a.Int(0))
 		if err != nil {
 			return 0, err
 		}

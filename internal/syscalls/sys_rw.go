@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
 	"glassbox/internal/vfs"
 )
@@ -30,30 +31,89 @@ func init() {
 		return rw(t, a.Int(0), a[1], a[2], int64(a[3]), false)
 	})
 	reg(unix.SYS_READV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rwv(t, a.Int(0), a[1], a.Int(2), -1, true)
+		return rwv(t, a.Int(0), a[1], a.Int(2), -1, true, 0)
 	})
 	reg(unix.SYS_WRITEV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rwv(t, a.Int(0), a[1], a.Int(2), -1, false)
+		return rwv(t, a.Int(0), a[1], a.Int(2), -1, false, 0)
 	})
 	reg(unix.SYS_PREADV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if int64(a[3]) < 0 {
 			return 0, unix.EINVAL
 		}
-		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true)
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true, 0)
 	})
 	reg(unix.SYS_PWRITEV, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if int64(a[3]) < 0 {
 			return 0, unix.EINVAL
 		}
-		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false)
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false, 0)
 	})
+	// An offset of -1 is the file position; below that EINVAL.
+	// Linux: fs/read_write.c (preadv2, do_preadv)
 	reg(unix.SYS_PREADV2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true)
-	}, "RWF_* flags ignored")
+		if int64(a[3]) < -1 {
+			return 0, unix.EINVAL
+		}
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), true, int(a[5]))
+	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); RWF_HIPRI, DSYNC and SYNC ignored")
 	reg(unix.SYS_PWRITEV2, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false)
-	}, "RWF_* flags ignored")
+		if int64(a[3]) < -1 {
+			return 0, unix.EINVAL
+		}
+		return rwv(t, a.Int(0), a[1], a.Int(2), int64(a[3]), false, int(a[5]))
+	}, "RWF_NOWAIT only on pipes (EOPNOTSUPP on in-memory files); RWF_HIPRI, DSYNC and SYNC ignored")
 }
+
+// rwCheck is what read and write check before moving anything, in
+// Linux's order: a position on a stream, the access mode, the buffer's
+// range, the position's range, then a directory's EISDIR (its read op).
+// Linux: fs/read_write.c (ksys_pread64, vfs_read, rw_verify_area)
+func rwCheck(f *vfs.File, addr, count uint64, off int64, read bool) error {
+	if f.Flags()&unix.O_PATH != 0 {
+		return unix.EBADF
+	}
+	if _, stream := f.Ops().(vfs.Stream); stream && off >= 0 {
+		return unix.ESPIPE
+	}
+	if read && !f.Readable() || !read && !f.Writable() {
+		return unix.EBADF
+	}
+	if end := addr + count; end < addr || end > taskSizeMax {
+		return unix.EFAULT
+	}
+	if int64(count) < 0 || off >= 0 && off+int64(count) < 0 {
+		return unix.EINVAL
+	}
+	if _, dir := f.Ops().(vfs.DirReader); dir && read {
+		return unix.EISDIR
+	}
+	return nil
+}
+
+// rwfFlags checks preadv2/pwritev2's flags: unknown ones and RWF_NOWAIT
+// on a file that cannot honour it are EOPNOTSUPP (pipes can; of regular
+// files only the host's). Linux: include/linux/fs.h (kiocb_set_rw_flags)
+func rwfFlags(f *vfs.File, flags int) error {
+	if flags&^unix.RWF_SUPPORTED != 0 {
+		return unix.EOPNOTSUPP
+	}
+	if flags&unix.RWF_NOWAIT != 0 {
+		_, stream := f.Ops().(vfs.Stream)
+		_, host := f.Ops().(interface{ Fsync() error })
+		if !stream && !host {
+			return unix.EOPNOTSUPP
+		}
+	}
+	if flags&(unix.RWF_ATOMIC|unix.RWF_DONTCACHE) != 0 {
+		return unix.EOPNOTSUPP
+	}
+	return nil
+}
+
+// noWait is a task doing one RWF_NOWAIT transfer (vfs.NoWait).
+type noWait struct{ *kernel.Task }
+
+func (noWait) NoWait() bool { return true }
 
 // maxRW is MAX_RW_COUNT: the most one read or write moves.
 const maxRW = 0x7ffff000
@@ -72,8 +132,8 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 		return 0, err
 	}
 	defer f.DecRef()
-	if read && !f.Readable() || !read && !f.Writable() {
-		return 0, unix.EBADF
+	if err := rwCheck(f, addr, count, off, read); err != nil {
+		return 0, err
 	}
 	if count > maxRW {
 		count = maxRW
@@ -193,20 +253,46 @@ func importIovecs(b []byte) ([]iovec, error) {
 	return iov, nil
 }
 
-// rwv is readv/writev and their positioned forms.
-func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) (uint64, error) {
+// rwv is readv/writev and their positioned forms; rwf is preadv2's and
+// pwritev2's flags. Linux: fs/read_write.c (vfs_readv, do_iter_readv_writev)
+func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool, rwf int) (uint64, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	if read && !f.Readable() || !read && !f.Writable() {
-		return 0, unix.EBADF
+	if err := rwCheck(f, 0, 0, off, read); err != nil && err != unix.EISDIR {
+		return 0, err
 	}
 	iov, err := readIovecs(t, iovAddr, cnt)
 	if err != nil {
 		return 0, err
 	}
+	var total uint64
+	for _, v := range iov {
+		total += v.len
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if off >= 0 && off+int64(total) < 0 {
+		return 0, unix.EINVAL
+	}
+	if err := rwfFlags(f, rwf); err != nil {
+		return 0, err
+	}
+	var ctx vfs.Ctx = t
+	if _, isPipe := pipe.FromOps(f.Ops()); isPipe && rwf&unix.RWF_NOWAIT != 0 {
+		ctx = noWait{t}
+	}
+	return transferIovecs(t, ctx, f, iov, off, read, rwf)
+}
+
+// transferIovecs reads or writes f at off (-1: its position) to or from
+// the guest memory iov names, as one call of the file's op; rwf's
+// RWF_APPEND and RWF_NOAPPEND decide whether a write appends.
+// Linux: include/linux/fs.h (kiocb_set_rw_flags)
+func transferIovecs(t *kernel.Task, ctx vfs.Ctx, f *vfs.File, iov []iovec, off int64, read bool, rwf int) (uint64, error) {
 	var bufs [][]byte
 	var pins []interface{ Unpin() }
 	defer func() {
@@ -232,10 +318,18 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool) 
 		return 0, nil
 	}
 	var n int
+	var err error
 	if read {
-		n, err = f.Read(t, bufs, off)
+		n, err = f.Read(ctx, bufs, off)
 	} else {
-		n, err = f.Write(t, bufs, off)
+		app := f.Flags()&unix.O_APPEND != 0
+		if rwf&unix.RWF_APPEND != 0 {
+			app = true
+		}
+		if rwf&unix.RWF_NOAPPEND != 0 {
+			app = false
+		}
+		n, err = f.WriteAppend(ctx, bufs, off, app)
 	}
 	if err != nil && !read {
 		epipe(t, err)

@@ -5,6 +5,7 @@ import (
 
 	"glassbox/internal/fs/pipe"
 	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
 )
 
 // spliceFlags are the SPLICE_F_* flags splice and tee accept.
@@ -79,6 +80,9 @@ func sysSplice(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if off >= 0 && isStream(in) {
 			return 0, unix.EINVAL // no pread on it
 		}
+		if _, dir := in.Ops().(vfs.DirReader); dir {
+			return 0, unix.EINVAL // no splice_read. Linux: fs/splice.c (vfs_splice_read)
+		}
 		if own {
 			off = filePos(t, in)
 		}
@@ -95,6 +99,46 @@ func sysSplice(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	return copyResult(t, n, err)
+}
+
+// sysVmsplice moves guest memory into a pipe (a descriptor open for
+// writing) or out of one (open for reading only). Only SPLICE_F_NONBLOCK
+// keeps it from waiting. Linux: fs/splice.c (SYSCALL vmsplice)
+func sysVmsplice(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if a[3]&^spliceFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	f, err := getFileIO(t, a.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	read := !f.Writable()
+	if read && !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if a[2] > uioMaxIOV {
+		return 0, unix.EINVAL
+	}
+	iov, err := readIovecs(t, a[1], int(a[2]))
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for _, v := range iov {
+		total += v.len
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if pipeEnd(f) == nil {
+		return 0, unix.EBADF
+	}
+	var ctx vfs.Ctx = t
+	if a[3]&unix.SPLICE_F_NONBLOCK != 0 {
+		ctx = noWait{t}
+	}
+	return transferIovecs(t, ctx, f, iov, -1, read, 0)
 }
 
 // sysTee copies data from one pipe to another without consuming it.

@@ -123,6 +123,11 @@ func copyStat(t *kernel.Task, addr uint64, st *vfs.Stat) error {
 // lookupAt resolves a path for the *at calls, honouring AT_EMPTY_PATH and
 // AT_SYMLINK_NOFOLLOW.
 func lookupAt(t *kernel.Task, dirfd int, pathAddr uint64, flags int) (vfs.Stat, error) {
+	// A NULL path with AT_EMPTY_PATH is the empty path.
+	// Linux: fs/stat.c (vfs_empty_path)
+	if pathAddr == 0 && flags&unix.AT_EMPTY_PATH != 0 {
+		return statFD(t, dirfd)
+	}
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return vfs.Stat{}, err
@@ -230,16 +235,22 @@ type credCtx struct {
 
 func (c credCtx) Creds() *vfs.Creds { return c.c }
 
+// readlink checks the size before the path; an empty path names dirfd
+// (an O_PATH symlink) and is ENOENT for anything but a symlink.
+// Linux: fs/stat.c (do_readlinkat)
 func readlink(t *kernel.Task, dirfd int, pathAddr, buf uint64, size int64) (uint64, error) {
+	if size <= 0 {
+		return 0, unix.EINVAL
+	}
 	path, err := t.ReadString(pathAddr, vfs.PathMax)
 	if err != nil {
 		return 0, err
 	}
-	if size <= 0 {
-		return 0, unix.EINVAL
-	}
 	var p vfs.Path
 	if path == "" {
+		if dirfd == kernel.AtFDCWD {
+			return 0, unix.ENOENT // the cwd is a directory
+		}
 		f, err := getFile(t, dirfd)
 		if err != nil {
 			return 0, err
@@ -253,6 +264,9 @@ func readlink(t *kernel.Task, dirfd int, pathAddr, buf uint64, size int64) (uint
 		return 0, err
 	}
 	sl, ok := p.Inode().(vfs.Symlink)
+	if !ok && path == "" {
+		return 0, unix.ENOENT
+	}
 	if !ok {
 		return 0, unix.EINVAL
 	}
@@ -267,7 +281,7 @@ func readlink(t *kernel.Task, dirfd int, pathAddr, buf uint64, size int64) (uint
 }
 
 func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64, error) {
-	f, err := getFile(t, fd)
+	f, err := getFileIO(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -286,6 +300,11 @@ func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64
 	ents, commit, err := f.ReadDir(t, self, parent)
 	if err != nil {
 		return 0, err
+	}
+	// A removed directory lists nothing: ENOENT. Linux: fs/readdir.c (iterate_dir)
+	if vfs.DeadDir(f.Path()) {
+		commit(0)
+		return 0, unix.ENOENT
 	}
 	var out []byte
 	n := 0
@@ -319,6 +338,10 @@ func getdents(t *kernel.Task, fd int, addr uint64, count int, is64 bool) (uint64
 // sandbox's top. Linux: fs/d_path.c (getcwd)
 func sysGetcwd(t *kernel.Task, a kernel.Args) (uint64, error) {
 	fsc := t.FS()
+	// A removed working directory has no name. Linux: fs/d_path.c (getcwd)
+	if vfs.DeadDir(fsc.Cwd()) {
+		return 0, unix.ENOENT
+	}
 	name, reached := ns(t).PathNameReach(fsc.Root(), fsc.Cwd())
 	if !reached {
 		name = "(unreachable)" + name

@@ -51,6 +51,18 @@ func (t *FDTable) Install(f *File, min int, cloexec bool, limit int) (int, error
 	return fd, nil
 }
 
+// HasFree reports whether a descriptor below limit is free.
+func (t *FDTable) HasFree(limit int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for fd := 0; fd < len(t.fds) && fd < limit; fd++ {
+		if t.fds[fd].f == nil {
+			return true
+		}
+	}
+	return len(t.fds) < limit
+}
+
 // MaxFDs is the size Linux's table would have: 64 descriptors, doubled
 // as often as the highest descriptor ever installed needs (select(2)
 // looks no further). Linux: fs/file.c (alloc_fdtable)

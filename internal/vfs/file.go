@@ -25,6 +25,17 @@ type FileOps interface {
 	Release()
 }
 
+// NoWait reports whether ctx asks for one transfer that does not wait
+// (preadv2's RWF_NOWAIT), whatever the file's O_NONBLOCK.
+func NoWait(ctx Ctx) bool {
+	nw, ok := ctx.(interface{ NoWait() bool })
+	return ok && nw.NoWait()
+}
+
+// NoopSeeker is implemented by streams whose lseek succeeds and leaves
+// the position, which stays 0, alone (inotify). Linux: fs/read_write.c (noop_llseek)
+type NoopSeeker interface{ NoopSeek() }
+
 // Stream is implemented by files without positions (lseek gives ESPIPE).
 type Stream interface{ IsStream() }
 
@@ -61,6 +72,9 @@ type File struct {
 	lockedOFD atomic.Bool
 	// writer is the key of the regular file it holds write access to.
 	writer *fileKey
+	// created: the open that made this description created the file
+	// (fcntl F_CREATED_QUERY). Set before the file is shared.
+	created bool
 
 	mu      sync.Mutex
 	flags   int // O_ACCMODE and status flags
@@ -78,6 +92,9 @@ func NewFile(ops FileOps, path Path, flags int) *File {
 	}
 	return f
 }
+
+// Created reports whether the open that made f created its file.
+func (f *File) Created() bool { return f.created }
 
 // NewAnonFile returns a file with no path, named for /proc as name.
 func NewAnonFile(ops FileOps, name string, flags int) *File {
@@ -177,14 +194,20 @@ func (f *File) Read(ctx Ctx, dst [][]byte, off int64) (int, error) {
 
 // Write writes at the file position, or at off >= 0 (pwrite).
 func (f *File) Write(ctx Ctx, src [][]byte, off int64) (int, error) {
-	n, err := f.write(ctx, src, off)
+	return f.WriteAppend(ctx, src, off, f.Flags()&unix.O_APPEND != 0)
+}
+
+// WriteAppend is Write appending (or not) whatever the file's O_APPEND
+// (pwritev2's RWF_APPEND and RWF_NOAPPEND).
+func (f *File) WriteAppend(ctx Ctx, src [][]byte, off int64, app bool) (int, error) {
+	n, err := f.write(ctx, src, off, app)
 	if n > 0 && watchers.n.Load() > 0 {
 		notifyFile(f, unix.IN_MODIFY)
 	}
 	return n, err
 }
 
-func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
+func (f *File) write(ctx Ctx, src [][]byte, off int64, app bool) (int, error) {
 	if !f.Writable() || f.isPath() {
 		return 0, unix.EBADF
 	}
@@ -194,7 +217,7 @@ func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 		}
 		return f.ops.Write(ctx, src, -1)
 	}
-	if off >= 0 && f.flags&unix.O_APPEND == 0 {
+	if off >= 0 && !app {
 		src, err := f.limitWrite(ctx, off, src)
 		if err != nil {
 			return 0, err
@@ -203,7 +226,7 @@ func (f *File) write(ctx Ctx, src [][]byte, off int64) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.flags&unix.O_APPEND != 0 {
+	if app {
 		// pwrite on an O_APPEND file appends too and leaves the
 		// position alone. Linux: mm/filemap.c (generic_write_checks)
 		src, err := f.limitWrite(ctx, -1, src)
@@ -281,8 +304,16 @@ func (f *File) Stat(ctx Ctx) (Stat, error) { return f.ops.Stat(ctx) }
 
 // Seek implements lseek. Linux: fs/read_write.c (generic_file_llseek)
 func (f *File) Seek(ctx Ctx, off int64, whence int) (int64, error) {
+	if _, ok := f.ops.(NoopSeeker); ok {
+		return 0, nil
+	}
 	if _, ok := f.ops.(Stream); ok {
 		return 0, unix.ESPIPE
+	}
+	// Directories of the in-memory file systems (and merged ones) seek
+	// only from the start or the position. Linux: fs/libfs.c (dcache_dir_lseek)
+	if _, dir := f.ops.(DirReader); dir && whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
+		return 0, unix.EINVAL
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -72,6 +72,9 @@ func (in *Inotify) AddWatch(p Path, mask uint32) (int32, error) {
 	defer watchers.mu.Unlock()
 	for _, w := range watchers.m[k] {
 		if w.in == in {
+			if mask&unix.IN_MASK_CREATE != 0 {
+				return 0, unix.EEXIST
+			}
 			if mask&unix.IN_MASK_ADD != 0 {
 				w.mask |= mask
 			} else {
@@ -185,6 +188,9 @@ func notifyFile(f *File, mask uint32) {
 
 // IsStream implements Stream.
 func (in *Inotify) IsStream() {}
+
+// NoopSeek implements NoopSeeker.
+func (in *Inotify) NoopSeek() {}
 
 // Read implements FileOps: whole events only (EINVAL if the buffer can't
 // hold the first one).

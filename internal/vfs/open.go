@@ -17,23 +17,33 @@ func (p *pathOps) Stat(Ctx) (Stat, error)                  { return p.in.Stat() 
 // Open implements open(2)'s path part: resolve (creating if asked), check
 // permissions, and open. Linux: fs/namei.c (do_filp_open, may_open)
 func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode uint32) (*File, error) {
+	return n.OpenResolve(ctx, root, start, path, flags, mode, 0)
+}
+
+// OpenResolve is Open under openat2's RESOLVE_* restrictions: with
+// RESOLVE_BENEATH or RESOLVE_IN_ROOT the walk's root is start.
+func (n *Namespace) OpenResolve(ctx Ctx, root, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
 	if path == "" {
 		return nil, unix.ENOENT
 	}
+	w := &walkState{resolve: resolve}
+	if w.scoped() {
+		root = start
+	}
 	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		return n.openTmpfile(ctx, root, start, path, flags, mode)
+		return n.openTmpfile(ctx, root, start, path, flags, mode, w)
 	}
 	var p Path
 	var err error
 	created := false
 	if flags&unix.O_CREAT != 0 {
-		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, 0)
+		p, created, err = n.openCreate(ctx, root, start, path, flags, mode, w)
 	} else {
 		wf := Follow
 		if flags&unix.O_NOFOLLOW != 0 {
 			wf = 0
 		}
-		p, err = n.Walk(ctx, root, start, path, wf)
+		p, err = n.walkFrom(ctx, root, start, path, wf, w)
 	}
 	if err != nil {
 		return nil, err
@@ -41,10 +51,9 @@ func (n *Namespace) Open(ctx Ctx, root, start Path, path string, flags int, mode
 	return OpenPath(ctx, p, flags, created)
 }
 
-// openCreate resolves path for O_CREAT, creating the file when absent;
-// links counts the dangling symlinks followed so far.
-func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32, links int) (Path, bool, error) {
-	parent, name, trailing, err := n.WalkParent(ctx, root, start, path)
+// openCreate resolves path for O_CREAT, creating the file when absent.
+func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int, mode uint32, w *walkState) (Path, bool, error) {
+	parent, name, trailing, err := n.walkParent(ctx, root, start, path, w)
 	if err != nil {
 		return Path{}, false, err
 	}
@@ -63,7 +72,8 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 			}
 			// Follow the link; a dangling link creates its target, as
 			// Linux does. Linux: fs/namei.c (open_last_lookups)
-			q, err := n.Walk(ctx, root, parent, name, Follow)
+			links := w.links
+			q, err := n.walkFrom(ctx, root, parent, name, Follow, w)
 			if err == unix.ENOENT {
 				sl := p.Inode().(Symlink)
 				if _, magic := sl.(MagicLink); magic {
@@ -76,7 +86,8 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 				if err != nil {
 					return Path{}, false, err
 				}
-				return n.openCreate(ctx, root, parent, target, flags, mode, links+1)
+				w.links = links + 1
+				return n.openCreate(ctx, root, parent, target, flags, mode, w)
 			}
 			return q, false, err
 		}
@@ -117,19 +128,20 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	if flags&unix.O_DIRECTORY != 0 && !isDir {
 		return nil, unix.ENOTDIR
 	}
+	// An access mode of 3 asks for read and write permission and gives a
+	// file open for neither (ioctls only). Linux: fs/namei.c (may_open),
+	// include/linux/fs.h (OPEN_FMODE)
 	acc := flags & unix.O_ACCMODE
-	if acc == 3 {
-		return nil, unix.EINVAL
-	}
-	// O_CREAT on an existing directory is EISDIR too. Linux: fs/namei.c (do_open)
-	if isDir && (acc != unix.O_RDONLY || flags&unix.O_CREAT != 0) {
+	// O_CREAT on an existing directory is EISDIR too, and O_TRUNC asks
+	// for write access. Linux: fs/namei.c (do_open, may_open)
+	if isDir && (acc != unix.O_RDONLY || flags&(unix.O_CREAT|unix.O_TRUNC) != 0) {
 		return nil, unix.EISDIR
 	}
 	want := 0
-	if acc == unix.O_RDONLY || acc == unix.O_RDWR {
+	if acc != unix.O_WRONLY {
 		want |= MayRead
 	}
-	if acc == unix.O_WRONLY || acc == unix.O_RDWR || flags&unix.O_TRUNC != 0 {
+	if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
 		want |= MayWrite
 		if p.Mount.Flags&unix.MS_RDONLY != 0 {
 			st, err := in.Stat()
@@ -182,5 +194,6 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 		unix.O_LARGEFILE | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	f := NewFile(ops, p, flags&keep)
 	f.writer = wkey
+	f.created = created
 	return f, nil
 }

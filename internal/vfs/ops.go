@@ -174,6 +174,9 @@ func (n *Namespace) createAt(ctx Ctx, root, start Path, path string, isDir bool)
 	if name == "" || name == "." || name == ".." {
 		return Path{}, "", unix.EEXIST
 	}
+	if DeadDir(parent) {
+		return Path{}, "", unix.ENOENT // Linux: fs/namei.c (lookup_one_qstr_excl: IS_DEADDIR)
+	}
 	if _, err := parent.Dentry.child(ctx, name); err == nil {
 		return Path{}, "", unix.EEXIST
 	} else if err != unix.ENOENT {
@@ -186,6 +189,16 @@ func (n *Namespace) createAt(ctx Ctx, root, start Path, path string, isDir bool)
 		return Path{}, "", unix.EROFS
 	}
 	return parent, name, nil
+}
+
+// DeadDir reports whether p is a directory that was removed: nothing is
+// created in it, and it lists nothing.
+func DeadDir(p Path) bool {
+	if p.Dentry == nil || !p.Dentry.Deleted() {
+		return false
+	}
+	st, err := p.Inode().Stat()
+	return err == nil && st.IsDir() && st.Nlink == 0
 }
 
 // Mkdir implements mkdir(2); mode is already masked by the umask.
@@ -382,9 +395,6 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 	if flags&^(noReplace|exchange|unix.RENAME_WHITEOUT) != 0 || flags&exchange != 0 && flags&^exchange != 0 {
 		return unix.EINVAL
 	}
-	if flags&unix.RENAME_WHITEOUT != 0 {
-		return unix.EINVAL // no whiteouts (overlayfs' private use)
-	}
 	op, on, otrail, err := n.WalkParent(ctx, root, oldStart, oldPath)
 	if err != nil {
 		return err
@@ -477,7 +487,17 @@ func (n *Namespace) Rename(ctx Ctx, root, oldStart Path, oldPath string, newStar
 	if !ok {
 		return unix.EROFS
 	}
-	err = r.Rename(ctx, on, np.Inode(), nn, flags)
+	// RENAME_WHITEOUT leaves a whiteout (a character device 0:0) at the
+	// old name, on a file system that can make one.
+	// Linux: fs/namei.c (vfs_rename), mm/shmem.c (shmem_whiteout)
+	mk, canWhiteout := op.Inode().(Mknoder)
+	if flags&unix.RENAME_WHITEOUT != 0 && !canWhiteout {
+		return unix.EINVAL
+	}
+	err = r.Rename(ctx, on, np.Inode(), nn, flags&^unix.RENAME_WHITEOUT)
+	if err == nil && flags&unix.RENAME_WHITEOUT != 0 {
+		err = mk.Mknod(ctx, on, unix.S_IFCHR, 0)
+	}
 	op.Dentry.Forget(on)
 	np.Dentry.Forget(nn)
 	if err == nil && watchers.n.Load() > 0 {

@@ -142,12 +142,22 @@ func Truncate(ctx Ctx, p Path, size int64) error {
 	if _, ok := p.Inode().(Setattrer); !ok {
 		return unix.EROFS
 	}
+	// A running executable is not truncated (ETXTBSY); the write access
+	// is held for the truncation. Linux: fs/open.c (vfs_truncate)
+	k := fileKey{st.Dev, st.Ino}
+	if err := getWriteAccess(k); err != nil {
+		return err
+	}
+	defer putAccess(k, -1)
 	if leases.n.Load() > 0 {
 		// A truncation is a write: it breaks every lease, waiting.
 		// Linux: fs/open.c (vfs_truncate: break_lease(inode, O_WRONLY))
-		if err := breakLeases(ctx, fileKey{st.Dev, st.Ino}, true, false); err != nil {
+		if err := breakLeases(ctx, k, true, false); err != nil {
 			return err
 		}
+	}
+	if err := sizeLimitOK(ctx, &st, size); err != nil {
+		return err
 	}
 	return setattr(ctx, p.Inode(), &Attr{Valid: AttrSize, Size: size})
 }
@@ -170,7 +180,23 @@ func FTruncate(ctx Ctx, f *File, size int64) error {
 	if _, ok := f.path.Inode().(Setattrer); !ok {
 		return unix.EROFS
 	}
+	if err := sizeLimitOK(ctx, &st, size); err != nil {
+		return err
+	}
 	return setattr(ctx, f.path.Inode(), &Attr{Valid: AttrSize | AttrMtimeNow, Size: size})
+}
+
+// sizeLimitOK is EFBIG for growing a file past the caller's RLIMIT_FSIZE
+// (the caller then raises SIGXFSZ). Linux: fs/attr.c (inode_newsize_ok)
+func sizeLimitOK(ctx Ctx, st *Stat, size int64) error {
+	l, ok := ctx.(FileSizeLimiter)
+	if !ok || size <= st.Size {
+		return nil
+	}
+	if lim := l.FileSizeLimit(); lim < 1<<63 && uint64(size) > lim {
+		return unix.EFBIG
+	}
+	return nil
 }
 
 // Fallocate implements fallocate(2). Linux: fs/open.c (vfs_fallocate)
@@ -203,6 +229,11 @@ func Fallocate(ctx Ctx, f *File, mode int, off, length int64) error {
 	al, ok := f.path.Inode().(Allocator)
 	if f.path.Dentry == nil || !ok {
 		return unix.EOPNOTSUPP
+	}
+	if mode&unix.FALLOC_FL_KEEP_SIZE == 0 {
+		if err := sizeLimitOK(ctx, &st, off+length); err != nil {
+			return err
+		}
 	}
 	return al.Allocate(ctx, mode, off, length)
 }

@@ -11,12 +11,12 @@ import (
 // path. glassbox creates it under a random name and removes the name at
 // once, so the file lives only through its descriptors; /proc/PID/fd shows
 // it as deleted, as Linux does. Linux: fs/namei.c (do_tmpfile)
-func (n *Namespace) openTmpfile(ctx Ctx, root, start Path, path string, flags int, mode uint32) (*File, error) {
+func (n *Namespace) openTmpfile(ctx Ctx, root, start Path, path string, flags int, mode uint32, w *walkState) (*File, error) {
 	acc := flags & unix.O_ACCMODE
 	if acc != unix.O_WRONLY && acc != unix.O_RDWR {
 		return nil, unix.EINVAL
 	}
-	dir, err := n.Walk(ctx, root, start, path, Follow|MustDir)
+	dir, err := n.walkFrom(ctx, root, start, path, Follow|MustDir, w)
 	if err != nil {
 		return nil, err
 	}

@@ -23,12 +23,28 @@ const (
 	MustDir             // the result must be a directory
 )
 
+// walkState is one walk's: the symlinks followed so far and openat2's
+// restrictions (unix.RESOLVE_* flags).
+type walkState struct {
+	links   int
+	resolve uint64
+}
+
+func (w *walkState) has(flag uint64) bool { return w.resolve&flag != 0 }
+
+// scoped reports RESOLVE_BENEATH or RESOLVE_IN_ROOT: root is the
+// directory the walk started at.
+func (w *walkState) scoped() bool { return w.has(unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT) }
+
 // Walk resolves path starting at start (used when path is relative) inside
 // the tree whose top is root. ".." never rises above root, and symlinks are
 // resolved here, against root, never by the host.
 func (n *Namespace) Walk(ctx Ctx, root, start Path, path string, flags int) (Path, error) {
-	links := 0
-	p, err := n.walk(ctx, root, start, path, flags&Follow != 0, &links)
+	return n.walkFrom(ctx, root, start, path, flags, &walkState{})
+}
+
+func (n *Namespace) walkFrom(ctx Ctx, root, start Path, path string, flags int, w *walkState) (Path, error) {
+	p, err := n.walk(ctx, root, start, path, flags&Follow != 0, w)
 	if err != nil {
 		return Path{}, err
 	}
@@ -43,6 +59,10 @@ func (n *Namespace) Walk(ctx Ctx, root, start Path, path string, flags int) (Pat
 // be "." or ".."; callers reject those as Linux does for their operation.
 // trailing reports a trailing slash ("dir/").
 func (n *Namespace) WalkParent(ctx Ctx, root, start Path, path string) (parent Path, name string, trailing bool, err error) {
+	return n.walkParent(ctx, root, start, path, &walkState{})
+}
+
+func (n *Namespace) walkParent(ctx Ctx, root, start Path, path string, w *walkState) (parent Path, name string, trailing bool, err error) {
 	if path == "" {
 		return Path{}, "", false, unix.ENOENT
 	}
@@ -52,6 +72,9 @@ func (n *Namespace) WalkParent(ctx Ctx, root, start Path, path string) (parent P
 	trimmed := strings.TrimRight(path, "/")
 	trailing = len(trimmed) != len(path)
 	if trimmed == "" {
+		if w.has(unix.RESOLVE_BENEATH) {
+			return Path{}, "", false, unix.EXDEV
+		}
 		return root, "", trailing, nil
 	}
 	dir, name := "", trimmed
@@ -63,8 +86,7 @@ func (n *Namespace) WalkParent(ctx Ctx, root, start Path, path string) (parent P
 	}
 	parent = start
 	if dir != "" {
-		links := 0
-		parent, err = n.walk(ctx, root, start, dir, true, &links)
+		parent, err = n.walk(ctx, root, start, dir, true, w)
 		if err != nil {
 			return Path{}, "", false, err
 		}
@@ -83,7 +105,13 @@ func isDir(p Path) bool {
 	return ok
 }
 
-func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, links *int) (Path, error) {
+// walk resolves path from cur. Under openat2's restrictions an absolute
+// name or a ".." above root is EXDEV with RESOLVE_BENEATH, a mount
+// crossed EXDEV with RESOLVE_NO_XDEV, a symlink followed ELOOP with
+// RESOLVE_NO_SYMLINKS (a magic link with RESOLVE_NO_MAGICLINKS too, and
+// EXDEV in a scoped walk). Linux: fs/namei.c (path_init, follow_dotdot,
+// traverse_mounts, pick_link, nd_jump_link, nd_jump_root)
+func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, w *walkState) (Path, error) {
 	if path == "" {
 		return Path{}, unix.ENOENT
 	}
@@ -91,6 +119,9 @@ func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, link
 		return Path{}, unix.ENAMETOOLONG
 	}
 	if path[0] == '/' {
+		if w.has(unix.RESOLVE_BENEATH) || w.has(unix.RESOLVE_NO_XDEV) && cur.Mount != root.Mount {
+			return Path{}, unix.EXDEV
+		}
 		cur = root
 	}
 	trailing := strings.HasSuffix(path, "/")
@@ -116,7 +147,14 @@ func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, link
 		case ".":
 			continue
 		case "..":
-			cur = n.parentOf(root, cur)
+			if cur == root && w.has(unix.RESOLVE_BENEATH) {
+				return Path{}, unix.EXDEV
+			}
+			up := n.parentOf(root, cur)
+			if w.has(unix.RESOLVE_NO_XDEV) && up.Mount != cur.Mount {
+				return Path{}, unix.EXDEV
+			}
+			cur = up
 			continue
 		}
 		if len(c) > NameMax {
@@ -126,15 +164,28 @@ func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, link
 		if err != nil {
 			return Path{}, err
 		}
+		if w.has(unix.RESOLVE_NO_XDEV) && next.Mount != cur.Mount {
+			return Path{}, unix.EXDEV
+		}
 		if sl, ok := next.Inode().(Symlink); ok && (!last || follow || trailing) {
-			*links++
-			if *links > maxSymlinks {
+			w.links++
+			if w.links > maxSymlinks {
+				return Path{}, unix.ELOOP
+			}
+			_, magic := sl.(MagicLink)
+			if w.has(unix.RESOLVE_NO_SYMLINKS) || magic && w.has(unix.RESOLVE_NO_MAGICLINKS) {
 				return Path{}, unix.ELOOP
 			}
 			if ml, ok := sl.(MagicLink); ok {
+				if w.scoped() {
+					return Path{}, unix.EXDEV
+				}
 				p, err := ml.Resolve(ctx)
 				if err != nil {
 					return Path{}, err
+				}
+				if w.has(unix.RESOLVE_NO_XDEV) && p.Mount != cur.Mount {
+					return Path{}, unix.EXDEV
 				}
 				cur = p
 				continue
@@ -143,7 +194,7 @@ func (n *Namespace) walk(ctx Ctx, root, cur Path, path string, follow bool, link
 			if err != nil {
 				return Path{}, err
 			}
-			p, err := n.walk(ctx, root, cur, target, true, links)
+			p, err := n.walk(ctx, root, cur, target, true, w)
 			if err != nil {
 				return Path{}, err
 			}

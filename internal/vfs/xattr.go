@@ -54,7 +54,15 @@ func xattrPermission(ctx Ctx, st *Stat, name string, want int) error {
 		deny = unix.EPERM
 	}
 	switch {
-	case strings.HasPrefix(name, XattrSecurity), strings.HasPrefix(name, XattrSystem):
+	case strings.HasPrefix(name, XattrSecurity):
+		// The capability module's rule: changing security.* (but for
+		// security.capability) takes CAP_SYS_ADMIN.
+		// Linux: security/commoncap.c (cap_inode_setxattr, cap_inode_removexattr)
+		if want&MayWrite != 0 && name != XattrSecurity+"capability" && !XattrCapable(c) {
+			return unix.EPERM
+		}
+		return nil
+	case strings.HasPrefix(name, XattrSystem):
 		return nil
 	case strings.HasPrefix(name, XattrTrusted):
 		if !XattrCapable(c) {

@@ -64,7 +64,7 @@ func (e *End) Read(ctx vfs.Ctx, dst [][]byte, off int64) (int, error) {
 	if !e.read {
 		return 0, unix.EBADF
 	}
-	return e.p.read(ctx, dst, e.flags()&unix.O_NONBLOCK != 0)
+	return e.p.read(ctx, dst, e.flags()&unix.O_NONBLOCK != 0 || vfs.NoWait(ctx))
 }
 
 // Write implements vfs.FileOps; off is ignored (a stream). EPIPE is
@@ -74,7 +74,7 @@ func (e *End) Write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 		return 0, unix.EBADF
 	}
 	fl := e.flags()
-	n, err := e.p.write(ctx, src, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+	n, err := e.p.write(ctx, src, fl&unix.O_NONBLOCK != 0 || vfs.NoWait(ctx), fl&unix.O_DIRECT != 0)
 	vfs.Account(ctx, true, n)
 	return n, err
 }

@@ -194,8 +194,13 @@ func (f *File) write(ctx vfs.Ctx, src [][]byte, off int64) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	if off >= maxFileSize-total {
+	// At the largest size a write is cut, past it EFBIG.
+	// Linux: mm/filemap.c (generic_write_check_limits)
+	if off >= maxFileSize {
 		return 0, unix.EFBIG
+	}
+	if total > maxFileSize-off {
+		src, total = trimBufs(src, maxFileSize-off), maxFileSize-off
 	}
 	if allowed, err := f.writeLimitLocked(off, total); err != nil {
 		return 0, err
