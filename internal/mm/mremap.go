@@ -23,8 +23,8 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	}
 	oldSize, ok1 := abi.PageUp(oldSize)
 	newSize, ok2 := abi.PageUp(newSize)
-	if !ok1 || !ok2 || newSize == 0 {
-		return 0, unix.EINVAL
+	if !ok1 || !ok2 || newSize == 0 || newSize > m.layout.TaskSize {
+		return 0, unix.EINVAL // Linux: mm/mremap.c (check_mremap_params)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
