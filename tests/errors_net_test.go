@@ -161,6 +161,10 @@ int main(void) {
 	R("listen connected tcp", listen(tc, 1));
 
 	/* accept4 */
+	F("accept bad fd", syscall(SYS_accept, 999, NULL, NULL));
+	F("accept regular file", syscall(SYS_accept, file, NULL, NULL));
+	F("accept not listening", syscall(SYS_accept, t2, NULL, NULL));
+	F("accept udp", syscall(SYS_accept, u1, NULL, NULL));
 	F("accept4 bad fd", accept4(999, NULL, NULL, 0));
 	F("accept4 regular file", accept4(file, NULL, NULL, 0));
 	F("accept4 bad flags", accept4(t1, NULL, NULL, 0x100));
