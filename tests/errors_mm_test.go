@@ -199,6 +199,17 @@ int main(void) {
 	R("mlock over RLIMIT_MEMLOCK", mlock(a, 2 * PG));
 	R("mlock within RLIMIT_MEMLOCK", mlock(a, PG));
 	R("mlock2 over RLIMIT_MEMLOCK", syscall(SYS_mlock2, a, 2 * PG, MLOCK_ONFAULT));
+	char *lk = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munlock(a, PG);
+	R("mlock a page", mlock(lk, PG));
+	char *nl;
+	R("mremap grow locked over limit", (nl = mremap(lk, PG, 2 * PG, MREMAP_MAYMOVE)) == MAP_FAILED ? -1 : 1);
+	if (nl != MAP_FAILED) { munmap(nl, 2 * PG); lk = mmap(0, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); mlock(lk, PG); }
+	R("mremap grow locked FIXED over limit", (nl = mremap(lk, PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)0x60000000)) == MAP_FAILED ? -1 : 1);
+	if (nl != MAP_FAILED) { munmap(nl, 2 * PG); lk = mmap(0, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); mlock(lk, PG); }
+	R("mremap shrink locked", (long)mremap(lk, PG, PG, 0) == (long)lk);
+	munlock(lk, PG);
+	munmap(lk, PG);
 	munlock(a, 2 * PG);
 	M("mmap MAP_LOCKED over limit", mmap(0, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0));
 	small.rlim_cur = 0;
@@ -293,6 +304,19 @@ int main(void) {
 	kill(c, SIGKILL);
 	waitpid(c, NULL, 0);
 	R("process_vm_readv zombie reaped", process_vm_readv(c, &li, 1, &ri, 1, 0));
+	if (getuid() == 0) {
+		/* another user may not read root's memory */
+		pid_t parent = getpid();
+		c = fork();
+		if (c == 0) {
+			setgid(2000);
+			setuid(2000);
+			R("process_vm_readv other user", process_vm_readv(parent, &li, 1, &ri, 1, 0));
+			R("process_vm_writev other user", process_vm_writev(parent, &li, 1, &ri, 1, 0));
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+	}
 
 	munmap(f, 2 * PG);
 	munmap(a, 4 * PG);

@@ -21,7 +21,7 @@ func init() {
 		return 0, t.MM().Mprotect(t.Mapper(), a[0], a[1], a.Int(2))
 	})
 	reg(unix.SYS_MREMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4])
+		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4], memlockLimit(t))
 	})
 	reg(unix.SYS_REMAP_FILE_PAGES, sysRemapFilePages, "emulated by mapping the range again, as Linux does")
 	reg(unix.SYS_MADVISE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
