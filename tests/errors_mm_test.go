@@ -33,6 +33,14 @@ const errorsMmC = `#define _GNU_SOURCE
 
 #define PG 4096L
 
+static void vmlck(void) {
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "VmLck:", 6)) printf("  %s", line);
+	if (f) fclose(f);
+}
+
 int main(void) {
 	char dir[] = "/tmp/errors-mm-XXXXXX", path[64];
 	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
@@ -183,12 +191,23 @@ int main(void) {
 	/* mlock family */
 	R("mlock unmapped", mlock((void *)0x70000000, PG));
 	R("mlock range with hole", mlock(a, 4 * PG));
+	vmlck();
+	char *h = mmap(0, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(h + 2 * PG, PG);
+	R("mlock up to a hole", mlock(h, 4 * PG));
+	vmlck();
+	R("munlock up to a hole", munlock(h, 4 * PG));
+	vmlck();
+	R("mlock from a hole", mlock(h + 2 * PG, 2 * PG));
+	vmlck();
+	munmap(h, 4 * PG);
 	R("mlock length wraps", syscall(SYS_mlock, a, -PG));
 	R("mlock length 0", mlock(a, 0));
 	R("mlock2 bad flags", syscall(SYS_mlock2, a, PG, 2));
 	R("mlock2 unmapped", syscall(SYS_mlock2, (void *)0x70000000, PG, MLOCK_ONFAULT));
 	R("munlock unmapped", munlock((void *)0x70000000, PG));
 	R("munlock range with hole", munlock(a, 4 * PG));
+	vmlck();
 	R("mlockall 0", mlockall(0));
 	R("mlockall bad flag", mlockall(8));
 	R("mlockall ONFAULT alone", mlockall(MCL_ONFAULT));

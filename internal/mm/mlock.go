@@ -81,12 +81,17 @@ func (m *MM) Mlock(addr, length uint64, flags int, lim MemlockLimit) error {
 	if start == end {
 		return nil
 	}
-	if !m.vmas.covered(start, end) {
-		return unix.ENOMEM
-	}
 	set := VMLocked
 	if flags&mlockOnFault != 0 {
 		set |= VMLockOnFault
+	}
+	// Up to a hole the range is locked (not populated) and the call is
+	// ENOMEM. Linux: mm/mlock.c (apply_vma_lock_flags)
+	if reach := m.vmas.reach(start, end); reach < end {
+		if reach > start {
+			m.setFlags(start, reach, set, VMLockOnFault&^set)
+		}
+		return unix.ENOMEM
 	}
 	m.setFlags(start, end, set, VMLockOnFault&^set)
 	if flags&mlockOnFault == 0 {
@@ -106,10 +111,13 @@ func (m *MM) Munlock(addr, length uint64) error {
 	if start == end {
 		return nil
 	}
-	if !m.vmas.covered(start, end) {
+	reach := m.vmas.reach(start, end)
+	if reach > start {
+		m.setFlags(start, reach, 0, VMLocked|VMLockOnFault)
+	}
+	if reach < end {
 		return unix.ENOMEM
 	}
-	m.setFlags(start, end, 0, VMLocked|VMLockOnFault)
 	return nil
 }
 
