@@ -18,8 +18,11 @@ const errorsMmC = `#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -337,6 +340,30 @@ int main(void) {
 		waitpid(c, NULL, 0);
 	}
 
+	if (getuid() == 0) {
+		/* a noexec mount: no PROT_EXEC mapping, now or by mprotect */
+		c = fork();
+		if (c == 0) {
+			char nx[80];
+			snprintf(nx, sizeof nx, "%s/nx", dir);
+			mkdir(nx, 0755);
+			if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			    mount("tmpfs", nx, "tmpfs", MS_NOEXEC, NULL)) { perror("noexec mount"); _exit(1); }
+			snprintf(nx, sizeof nx, "%s/nx/f", dir);
+			int xf = open(nx, O_CREAT | O_RDWR, 0755);
+			ftruncate(xf, PG);
+			M("mmap PROT_EXEC on noexec", mmap(0, PG, PROT_READ | PROT_EXEC, MAP_PRIVATE, xf, 0));
+			M("mmap shared PROT_EXEC on noexec", mmap(0, PG, PROT_READ | PROT_EXEC, MAP_SHARED, xf, 0));
+			char *xm = mmap(0, PG, PROT_READ, MAP_PRIVATE, xf, 0);
+			R("mprotect PROT_EXEC on noexec", mprotect(xm, PG, PROT_READ | PROT_EXEC));
+			R("mprotect PROT_WRITE on noexec private", mprotect(xm, PG, PROT_READ | PROT_WRITE));
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		snprintf(path, sizeof path, "%s/nx", dir);
+		rmdir(path);
+		snprintf(path, sizeof path, "%s/f", dir);
+	}
 	munmap(f, 2 * PG);
 	munmap(a, 4 * PG);
 	unlink(path);

@@ -22,6 +22,7 @@ const (
 	VMUffdMissing                     // userfaultfd: touching a missing page waits for the handler
 	VMUffdWP                          // userfaultfd: writing a uffd-wp page waits for the handler
 	VMNoMayWrite                      // a shared mapping of a file not open for writing: mprotect may not add PROT_WRITE (no VM_MAYWRITE)
+	VMNoMayExec                       // a mapping of a file on a noexec mount: mprotect may not add PROT_EXEC (no VM_MAYEXEC)
 )
 
 // Advice values newer than x/sys/unix knows.

@@ -278,7 +278,8 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 			err = unix.ENOMEM
 			break
 		}
-		if prot&unix.PROT_WRITE != 0 && (v.Flags&VMNoMayWrite != 0 || v.Shared && v.File != nil && !writableObject(v.File)) {
+		if prot&unix.PROT_WRITE != 0 && (v.Flags&VMNoMayWrite != 0 || v.Shared && v.File != nil && !writableObject(v.File)) ||
+			prot&unix.PROT_EXEC != 0 && v.Flags&VMNoMayExec != 0 {
 			err = unix.EACCES
 			break
 		}

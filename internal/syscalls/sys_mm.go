@@ -116,6 +116,9 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 			if req.Shared && !f.Writable() {
 				req.Flags |= mm.VMNoMayWrite
 			}
+			if p := f.Path(); p.Mount != nil && p.Mount.Flags&unix.MS_NOEXEC != 0 {
+				req.Flags |= mm.VMNoMayExec // mprotect may not add PROT_EXEC
+			}
 		}
 	}
 	if p := f.Path(); p.Dentry != nil {
@@ -148,6 +151,9 @@ func mmapFileCheck(f *vfs.File, req mm.MapRequest, flags uint64) error {
 	}
 	if !f.Readable() {
 		return unix.EACCES
+	}
+	if p := f.Path(); p.Mount != nil && p.Mount.Flags&unix.MS_NOEXEC != 0 && req.Prot&unix.PROT_EXEC != 0 {
+		return unix.EPERM // path_noexec
 	}
 	if _, ok := f.Ops().(vfs.MappableFile); !ok {
 		return unix.ENODEV
