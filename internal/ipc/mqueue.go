@@ -75,8 +75,10 @@ func CheckName(name string) error {
 	switch {
 	case len(name) > mqNameMax:
 		return unix.ENAMETOOLONG
-	case name == "" || name == "." || name == "..":
+	case name == "":
 		return unix.ENOENT
+	case name == "." || name == "..":
+		return unix.EACCES // Linux: fs/namei.c (lookup_one_common)
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] == '/' {

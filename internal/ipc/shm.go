@@ -26,6 +26,10 @@ const (
 	IPCExcl    = 0o2000
 	ShmDest    = 0o1000 // in the mode: marked for removal
 	ShmLocked  = 0o2000
+
+	shmHugeTLB   = 0o4000  // SHM_HUGETLB
+	shmNoReserve = 0o10000 // SHM_NORESERVE
+	shmHugeShift = 26      // SHM_HUGE_SHIFT
 )
 
 // Namespace is one IPC namespace: shared memory, message queues and
@@ -136,6 +140,23 @@ func (ns *Namespace) Get(c *vfs.Creds, pid int, key int32, size uint64, flag int
 	}
 	if ns.pages+npages < ns.pages || ns.pages+npages > ShmAll {
 		return 0, unix.ENOSPC
+	}
+	if flag&shmHugeTLB != 0 {
+		// As on a host with no huge pages reserved: a valid size needs
+		// CAP_IPC_LOCK or group 0 (vm.hugetlb_shm_group), then finds no
+		// pages. Linux: ipc/shm.c (newseg), fs/hugetlbfs/inode.c (hugetlb_file_setup)
+		switch (flag >> shmHugeShift) & 0x3f {
+		case 0, 21, 30:
+		default:
+			return 0, unix.EINVAL
+		}
+		if !c.HasCap(unix.CAP_IPC_LOCK) && !inGroup(c, 0) {
+			return 0, unix.EPERM
+		}
+		return 0, unix.ENOMEM
+	}
+	if flag&shmNoReserve == 0 && mm.Overcommitted(npages<<abi.PageShift) {
+		return 0, unix.ENOMEM // Linux: mm/shmem.c (shmem_acct_size)
 	}
 	if len(ns.segs) >= ShmMni {
 		return 0, unix.ENOSPC
@@ -313,16 +334,26 @@ func (ns *Namespace) Set(c *vfs.Creds, id int, uid, gid, mode uint32) error {
 }
 
 // Lock implements SHM_LOCK and SHM_UNLOCK (nothing is swapped; only the
-// flag changes). Linux: ipc/shm.c (shmctl_do_lock)
-func (ns *Namespace) Lock(c *vfs.Creds, id int, lock bool) error {
+// flag changes). Without CAP_IPC_LOCK the caller must own the segment,
+// and locking needs an RLIMIT_MEMLOCK (memlock, in bytes) the segment fits
+// in. Linux: ipc/shm.c (shmctl_do_lock), mm/mlock.c (user_shm_lock)
+func (ns *Namespace) Lock(c *vfs.Creds, id int, lock bool, memlock uint64) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	s := ns.lookup(id)
 	if s == nil {
 		return unix.EINVAL
 	}
-	if !capable(c) && !s.owner(c) {
-		return unix.EPERM
+	if !c.HasCap(unix.CAP_IPC_LOCK) {
+		if c.EUID != s.uid && c.EUID != s.cuid {
+			return unix.EPERM
+		}
+		if lock && memlock == 0 {
+			return unix.EPERM
+		}
+		if lock && s.mode&ShmLocked == 0 && (s.segsz+abi.PageSize-1)>>abi.PageShift > memlock>>abi.PageShift {
+			return unix.ENOMEM
+		}
 	}
 	if lock {
 		s.mode |= ShmLocked

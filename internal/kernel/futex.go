@@ -73,6 +73,9 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 	if addr&3 != 0 {
 		return unix.EINVAL
 	}
+	if err := t.checkKey(addr, private); err != nil {
+		return err
+	}
 	ft := &t.k.futex
 	k := ft.key(t, addr, private)
 	ft.mu.Lock()

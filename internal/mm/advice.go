@@ -21,6 +21,8 @@ const (
 	VMGrowsDown                       // MAP_GROWSDOWN: a fault just below extends it
 	VMUffdMissing                     // userfaultfd: touching a missing page waits for the handler
 	VMUffdWP                          // userfaultfd: writing a uffd-wp page waits for the handler
+	VMNoMayWrite                      // a shared mapping of a file not open for writing: mprotect may not add PROT_WRITE (no VM_MAYWRITE)
+	VMNoMayExec                       // a mapping of a file on a noexec mount: mprotect may not add PROT_EXEC (no VM_MAYEXEC)
 )
 
 // Advice values newer than x/sys/unix knows.
@@ -28,8 +30,6 @@ const (
 	madvPopulateRead  = 22
 	madvPopulateWrite = 23
 	madvCollapse      = 25
-	madvHWPoison      = 100
-	madvSoftOffline   = 101
 )
 
 // Madvise applies advice to [addr, addr+length). Advice that changes what
@@ -46,9 +46,8 @@ func (m *MM) Madvise(mp Mapper, addr, length uint64, advice int) error {
 		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE,
 		unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT,
 		madvPopulateRead, madvPopulateWrite, madvCollapse:
-	case madvHWPoison, madvSoftOffline:
-		return unix.EPERM // needs CAP_SYS_ADMIN; glassbox never grants it
-	default:
+	default: // MADV_HWPOISON and MADV_SOFT_OFFLINE too, as without CONFIG_MEMORY_FAILURE
+
 		return unix.EINVAL
 	}
 	if addr&abi.PageMask != 0 {

@@ -50,32 +50,48 @@ func lockRange(addr, length uint64) (uint64, uint64, bool) {
 	return start, start + l, true
 }
 
-// Mlock locks [addr, addr+length) (mlock, mlock2 with flags).
+// Mlock locks [addr, addr+length) (mlock, mlock2 with flags). The
+// allowance is checked before the range: a length that wraps is ENOMEM
+// to a caller the limit binds, EINVAL to one it does not.
+// Linux: mm/mlock.c (do_mlock, apply_vma_lock_flags)
 func (m *MM) Mlock(addr, length uint64, flags int, lim MemlockLimit) error {
 	if flags&^mlockOnFault != 0 {
-		return unix.EINVAL
-	}
-	start, end, ok := lockRange(addr, length)
-	if !ok {
 		return unix.EINVAL
 	}
 	if err := lim.check(); err != nil {
 		return err
 	}
+	start := abi.PageDown(addr)
+	l := (length + addr&abi.PageMask + abi.PageMask) &^ abi.PageMask // PAGE_ALIGN, wrapping as Linux's
+	end := start + l
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !lim.Capable {
+		locked := l>>abi.PageShift + m.lockedBytesLocked()>>abi.PageShift
+		if locked > lim.Bytes>>abi.PageShift && end > start {
+			locked -= m.lockedIn(start, end) >> abi.PageShift
+		}
+		if locked > lim.Bytes>>abi.PageShift {
+			return unix.ENOMEM
+		}
+	}
+	if end < start {
+		return unix.EINVAL
+	}
 	if start == end {
 		return nil
-	}
-	if !lim.Capable && m.lockedBytesLocked()+(end-start)-m.lockedIn(start, end) > lim.Bytes {
-		return unix.ENOMEM
-	}
-	if !m.vmas.covered(start, end) {
-		return unix.ENOMEM
 	}
 	set := VMLocked
 	if flags&mlockOnFault != 0 {
 		set |= VMLockOnFault
+	}
+	// Up to a hole the range is locked (not populated) and the call is
+	// ENOMEM. Linux: mm/mlock.c (apply_vma_lock_flags)
+	if reach := m.vmas.reach(start, end); reach < end {
+		if reach > start {
+			m.setFlags(start, reach, set, VMLockOnFault&^set)
+		}
+		return unix.ENOMEM
 	}
 	m.setFlags(start, end, set, VMLockOnFault&^set)
 	if flags&mlockOnFault == 0 {
@@ -95,10 +111,13 @@ func (m *MM) Munlock(addr, length uint64) error {
 	if start == end {
 		return nil
 	}
-	if !m.vmas.covered(start, end) {
+	reach := m.vmas.reach(start, end)
+	if reach > start {
+		m.setFlags(start, reach, 0, VMLocked|VMLockOnFault)
+	}
+	if reach < end {
 		return unix.ENOMEM
 	}
-	m.setFlags(start, end, 0, VMLocked|VMLockOnFault)
 	return nil
 }
 
@@ -112,6 +131,16 @@ func (m *MM) Mlockall(flags int, lim MemlockLimit) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if flags&mclCurrent != 0 && !lim.Capable {
+		// Refused before MCL_FUTURE takes effect. Linux: mm/mlock.c (mlockall)
+		var total uint64
+		for _, v := range m.vmas.v {
+			total += v.End - v.Start
+		}
+		if total>>abi.PageShift > lim.Bytes>>abi.PageShift {
+			return unix.ENOMEM
+		}
+	}
 	set := VMLocked
 	if flags&mclOnFault != 0 {
 		set |= VMLockOnFault
@@ -122,13 +151,6 @@ func (m *MM) Mlockall(flags int, lim MemlockLimit) error {
 	}
 	if flags&mclCurrent == 0 {
 		return nil
-	}
-	var total uint64
-	for _, v := range m.vmas.v {
-		total += v.End - v.Start
-	}
-	if !lim.Capable && total > lim.Bytes {
-		return unix.ENOMEM
 	}
 	m.setFlags(0, m.layout.TaskSize, set, VMLockOnFault&^set)
 	if flags&mclOnFault == 0 {
@@ -218,3 +240,26 @@ func (m *MM) IsLocked(addr uint64) bool {
 
 // newVMAFlags is what a new VMA starts with (mlockall(MCL_FUTURE)).
 func (m *MM) newVMAFlags() VMFlags { return m.defFlags }
+
+// lockAllowed is mmap's check of a mapping that is to be locked (flags
+// has VMLocked from MAP_LOCKED or mlockall(MCL_FUTURE)) against the
+// caller's allowance r.Lock: MAP_LOCKED without any allowance is EPERM,
+// more than RLIMIT_MEMLOCK locked in all is EAGAIN. Called with m.mu held.
+// Linux: mm/mmap.c (do_mmap, mlock_future_ok)
+func (m *MM) lockAllowed(r MapRequest, flags VMFlags, length uint64) error {
+	if r.Lock == nil {
+		return nil
+	}
+	if r.Flags&VMLocked != 0 {
+		if err := r.Lock.check(); err != nil {
+			return err
+		}
+	}
+	if flags&VMLocked == 0 || r.Lock.Capable {
+		return nil
+	}
+	if (m.lockedBytesLocked()+length)>>abi.PageShift > r.Lock.Bytes>>abi.PageShift {
+		return unix.EAGAIN
+	}
+	return nil
+}

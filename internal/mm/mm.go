@@ -521,13 +521,14 @@ func (m *MM) NameAt(addr uint64) string {
 	return v.Name
 }
 
-// Accessible reports whether addr lies in a mapping that can be read
-// (what get_user_pages asks of a shared futex's address).
+// Accessible reports whether addr lies in a mapping that can hold a
+// shared futex: readable, and not read-only anonymous memory, whose
+// pages never change. Linux: kernel/futex/core.c (get_futex_key)
 func (m *MM) Accessible(addr uint64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.vmas.find(addr)
-	return v != nil && v.Prot&unix.PROT_READ != 0
+	return v != nil && v.Prot&unix.PROT_READ != 0 && (v.Shared || v.File != nil || v.Prot&unix.PROT_WRITE != 0)
 }
 
 // stackGuardGap is the room a growing stack keeps from the mapping below.

@@ -22,6 +22,17 @@ type MapRequest struct {
 	Dev, Ino     uint64
 	Flags        VMFlags // VMLocked for MAP_LOCKED
 	Populate     bool    // MAP_POPULATE
+	// Lock, when set, is the caller's mlock allowance: MAP_LOCKED (and
+	// mlockall(MCL_FUTURE)) mappings are refused beyond it.
+	Lock *MemlockLimit
+	// Err, when set, is returned once the address checks pass: mmap's
+	// checks of the file and the mapping type come after them.
+	// Linux: mm/mmap.c (do_mmap)
+	Err error
+	// Account says the mapping is charged to the commit total (private
+	// writable memory or shared anonymous memory without MAP_NORESERVE):
+	// one larger than the host's memory is ENOMEM.
+	Account bool
 }
 
 // Mmap creates a VMA and returns its address. Nothing is backed or mapped
@@ -55,9 +66,6 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 			return 0, unix.EEXIST
 		}
 		addr = r.Addr
-		if err := m.unmapLocked(mp, addr, addr+length); err != nil {
-			return 0, err
-		}
 	default:
 		a, err := m.findFree(abi.PageDown(r.Addr), length)
 		if err != nil {
@@ -66,6 +74,20 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 		addr = a
 	}
 	flags := r.Flags | m.newVMAFlags()
+	if err := m.lockAllowed(r, flags, length); err != nil {
+		return 0, err
+	}
+	if r.Err != nil {
+		return 0, r.Err
+	}
+	if r.Account && overcommitted(length) {
+		return 0, unix.ENOMEM
+	}
+	if r.Fixed || r.NoReplace {
+		if err := m.unmapLocked(mp, addr, addr+length); err != nil {
+			return 0, err
+		}
+	}
 	m.vmas.insert(&VMA{Start: addr, End: addr + length, Prot: r.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC),
 		Shared: r.Shared, File: r.File, Off: r.Off, Name: r.Name, Dev: r.Dev, Ino: r.Ino, Flags: flags})
 	if r.Populate || flags&(VMLocked|VMLockOnFault) == VMLocked {
@@ -206,36 +228,74 @@ func (e mmError) Error() string { return string(e) }
 
 const errNoMapper = mmError("mm: host mappings changed without a live thread")
 
-// Mprotect changes the protection of [addr, addr+length).
+// protSem is PROT_SEM, which x86's mprotect accepts and ignores.
+const protSem = 0x8
+
+// Mprotect changes the protection of [addr, addr+length). Like Linux it
+// works from the first mapping on and stops at a hole (ENOMEM) or at a
+// mapping that may not get the protection (EACCES), leaving the part
+// before it changed. Linux: mm/mprotect.c (do_mprotect_pkey)
 func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
-	if addr&abi.PageMask != 0 || prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+	grows := prot & (unix.PROT_GROWSDOWN | unix.PROT_GROWSUP)
+	prot &^= grows
+	if grows == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP || addr&abi.PageMask != 0 {
 		return unix.EINVAL
 	}
 	if length == 0 {
 		return nil
 	}
-	length, ok := abi.PageUp(length)
-	end := addr + length
-	if !ok || end < addr || end > m.layout.TaskSize {
+	end := addr + (length+abi.PageMask)&^abi.PageMask // PAGE_ALIGN, wrapping as Linux's
+	if end <= addr {
 		return unix.ENOMEM
+	}
+	if prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|protSem) != 0 {
+		return unix.EINVAL
 	}
 	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.vmas.covered(addr, end) {
+	i := m.vmas.firstEndingAfter(addr)
+	if i >= len(m.vmas.v) || m.vmas.v[i].Start >= end {
 		return unix.ENOMEM
 	}
-	i, j := m.vmas.carve(addr, end)
-	for k := i; k < j; k++ {
-		v := m.vmas.v[k]
-		if v.Shared && v.File != nil && prot&unix.PROT_WRITE != 0 && !writableObject(v.File) {
-			return unix.EACCES
+	first := m.vmas.v[i]
+	switch {
+	case grows&unix.PROT_GROWSDOWN != 0:
+		addr = first.Start
+		if first.Flags&VMGrowsDown == 0 {
+			return unix.EINVAL
 		}
+	case first.Start > addr:
+		return unix.ENOMEM
+	case grows&unix.PROT_GROWSUP != 0:
+		return unix.EINVAL // x86 has no VM_GROWSUP mappings
 	}
+	// reach is where the change stops: end, a hole or a refusal.
+	reach, err := addr, error(nil)
+	for k := i; k < len(m.vmas.v) && reach < end; k++ {
+		v := m.vmas.v[k]
+		if v.Start > reach {
+			err = unix.ENOMEM
+			break
+		}
+		if prot&unix.PROT_WRITE != 0 && (v.Flags&VMNoMayWrite != 0 || v.Shared && v.File != nil && !writableObject(v.File)) ||
+			prot&unix.PROT_EXEC != 0 && v.Flags&VMNoMayExec != 0 {
+			err = unix.EACCES
+			break
+		}
+		reach = min(v.End, end)
+	}
+	if reach < end && err == nil {
+		err = unix.ENOMEM
+	}
+	if reach == addr {
+		return err
+	}
+	i, j := m.vmas.carve(addr, reach)
 	// The host forgets the range; pages come back with the new protection
 	// on their next touch.
-	if err := m.unmapHost(mp, addr, end); err != nil {
-		return err
+	if e := m.unmapHost(mp, addr, reach); e != nil {
+		return e
 	}
 	for k := i; k < j; k++ {
 		m.vmas.v[k].Prot = prot
@@ -245,7 +305,7 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 			m.vmas.mergeAround(k)
 		}
 	}
-	return nil
+	return err
 }
 
 // writableObject reports whether a shared mapping of obj may be writable.
@@ -255,6 +315,7 @@ func writableObject(obj Mappable) bool {
 }
 
 // Brk moves the program break and returns the new (or unchanged) break.
+// A break that would reach a mapping (or wrap) leaves it where it was.
 // Linux: mm/mmap.c (brk)
 func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 	m.mu.Lock()
@@ -262,18 +323,31 @@ func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 	if newBrk < m.brkStart {
 		return m.brk
 	}
-	oldEnd := pageRoundUp(m.brk)
-	newEnd := pageRoundUp(newBrk)
+	oldEnd := (m.brk + abi.PageMask) &^ abi.PageMask
+	newEnd := (newBrk + abi.PageMask) &^ abi.PageMask // PAGE_ALIGN: 0 for a break near the top
 	switch {
-	case newEnd > oldEnd:
-		if newEnd > m.layout.TaskSize || m.vmas.overlaps(oldEnd, newEnd) {
-			return m.brk
-		}
-		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]", Flags: m.newVMAFlags()})
-	case newEnd < oldEnd:
+	case newEnd == oldEnd:
+	case newBrk <= m.brk:
 		if err := m.unmapLocked(mp, newEnd, oldEnd); err != nil {
 			return m.brk
 		}
+	default:
+		if newEnd < oldEnd || newEnd > m.layout.TaskSize || overcommitted(newEnd-oldEnd) {
+			return m.brk
+		}
+		// The heap keeps a page from the next mapping (and a growing
+		// stack's guard gap).
+		if k := m.vmas.firstEndingAfter(oldEnd); k < len(m.vmas.v) {
+			next := m.vmas.v[k]
+			gapStart := next.Start
+			if next.Flags&VMGrowsDown != 0 {
+				gapStart = max(next.Start, stackGuardGap) - stackGuardGap
+			}
+			if newEnd+abi.PageSize > gapStart {
+				return m.brk
+			}
+		}
+		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]", Flags: m.newVMAFlags()})
 	}
 	m.brk = newBrk
 	return m.brk

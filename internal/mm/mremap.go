@@ -6,8 +6,10 @@ import (
 	"glassbox/internal/abi"
 )
 
-// Mremap resizes and/or moves a mapping. Linux: mm/mremap.c
-func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64) (uint64, error) {
+// Mremap resizes and/or moves a mapping; lim is the caller's mlock
+// allowance, which a locked mapping's growth must fit in (EAGAIN).
+// Linux: mm/mremap.c
+func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit) (uint64, error) {
 	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -23,8 +25,8 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	}
 	oldSize, ok1 := abi.PageUp(oldSize)
 	newSize, ok2 := abi.PageUp(newSize)
-	if !ok1 || !ok2 || newSize == 0 {
-		return 0, unix.EINVAL
+	if !ok1 || !ok2 || newSize == 0 || newSize > m.layout.TaskSize {
+		return 0, unix.EINVAL // Linux: mm/mremap.c (check_mremap_params)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -36,7 +38,7 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 		return 0, unix.EINVAL // duplicating a shared mapping is not supported
 	}
 	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
-		return m.remapTo(mp, old, oldSize, newSize, flags, newAddr)
+		return m.remapTo(mp, old, oldSize, newSize, flags, newAddr, lim)
 	}
 	if newSize <= oldSize {
 		if newSize < oldSize {
@@ -48,6 +50,9 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	}
 	if old+oldSize > v.End {
 		return 0, unix.EFAULT
+	}
+	if err := m.growAllowed(v, newSize-oldSize, lim); err != nil {
+		return 0, err
 	}
 	// Grow in place if the VMA ends where the old range ends and the space
 	// after it is free.
@@ -71,7 +76,7 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 
 // remapTo is mremap with MREMAP_FIXED or MREMAP_DONTUNMAP.
 // Linux: mm/mremap.c (mremap_to)
-func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64) (uint64, error) {
+func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit) (uint64, error) {
 	fixed := flags&unix.MREMAP_FIXED != 0
 	// The new address is checked even when it is only a hint.
 	if newAddr&abi.PageMask != 0 || newSize > m.layout.TaskSize || newAddr > m.layout.TaskSize-newSize {
@@ -97,6 +102,11 @@ func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr
 	v := m.vmas.find(old)
 	if v == nil || old+oldSize > v.End {
 		return 0, unix.EFAULT
+	}
+	if newSize > oldSize {
+		if err := m.growAllowed(v, newSize-oldSize, lim); err != nil {
+			return 0, err
+		}
 	}
 	dst := newAddr
 	if !fixed {
@@ -142,6 +152,19 @@ func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64, dontUnmap bool) 
 	m.vmas.insert(&nv)
 	if newSize > oldSize && nv.Flags&(VMLocked|VMLockOnFault) == VMLocked {
 		m.populateLocked(dst+oldSize, dst+newSize)
+	}
+	return nil
+}
+
+// growAllowed is mremap's check of a locked mapping growing by delta
+// bytes: the locked total must stay within the allowance. Called with
+// m.mu held. Linux: mm/mremap.c (resize_is_valid, mlock_future_ok)
+func (m *MM) growAllowed(v *VMA, delta uint64, lim MemlockLimit) error {
+	if v.Flags&VMLocked == 0 || lim.Capable {
+		return nil
+	}
+	if (m.lockedBytesLocked()+delta)>>abi.PageShift > lim.Bytes>>abi.PageShift {
+		return unix.EAGAIN
 	}
 	return nil
 }

@@ -145,6 +145,19 @@ func (s *vmaSet) remove(i, j int) {
 	s.v = append(s.v[:i], s.v[j:]...)
 }
 
+// reach returns how far from start [start, end) is mapped without a
+// hole: start itself when no VMA holds start, end when all is mapped.
+func (s *vmaSet) reach(start, end uint64) uint64 {
+	a := start
+	for i := s.firstEndingAfter(start); i < len(s.v) && a < end; i++ {
+		if s.v[i].Start > a {
+			break
+		}
+		a = s.v[i].End
+	}
+	return min(a, end)
+}
+
 // covered reports whether [start, end) is fully covered by VMAs.
 func (s *vmaSet) covered(start, end uint64) bool {
 	a := start

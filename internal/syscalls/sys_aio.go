@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -167,6 +168,11 @@ func submitOne(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 // sysIoCancel is io_cancel(2): every request is done by the time it
 // could be named.
 func sysIoCancel(t *kernel.Task, a kernel.Args) (uint64, error) {
+	// The iocb's key is read first. Linux: fs/aio.c (io_cancel)
+	var key [4]byte
+	if err := t.CopyIn(a[1]+8, key[:]); err != nil {
+		return 0, unix.EFAULT
+	}
 	if _, err := t.ThreadGroup().AIOContext(a[0]); err != nil {
 		return 0, err
 	}
@@ -175,7 +181,23 @@ func sysIoCancel(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 // sysIoGetevents is io_getevents(2): at least min_nr and at most nr
 // events, waiting up to the relative timeout (NULL: as long as it takes).
+// The timeout is read first and not checked: tv_nsec may exceed a
+// second, a negative one does not wait. Linux: fs/aio.c (io_getevents,
+// do_io_getevents, read_events)
 func sysIoGetevents(t *kernel.Task, a kernel.Args) (uint64, error) {
+	var wait time.Duration
+	infinite := true
+	if a[4] != 0 {
+		var ts [16]byte
+		if err := t.CopyIn(a[4], ts[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+		sec, nsec := binary.LittleEndian.Uint64(ts[:]), int64(binary.LittleEndian.Uint64(ts[8:]))
+		if sec < math.MaxInt64/uint64(time.Second) { // else (a negative tv_sec too) no limit: timespec64_to_ktime's KTIME_MAX
+			wait = time.Duration(sec)*time.Second + time.Duration(min(max(nsec, -1e18), 1e18))
+			infinite = false
+		}
+	}
 	c, err := t.ThreadGroup().AIOContext(a[0])
 	if err != nil {
 		return 0, err
@@ -185,16 +207,8 @@ func sysIoGetevents(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	var deadline time.Time
-	if a[4] != 0 {
-		var ts [16]byte
-		if err := t.CopyIn(a[4], ts[:]); err != nil {
-			return 0, err
-		}
-		sec, nsec := int64(binary.LittleEndian.Uint64(ts[:])), int64(binary.LittleEndian.Uint64(ts[8:]))
-		if sec < 0 || nsec < 0 || nsec >= 1e9 {
-			return 0, unix.EINVAL
-		}
-		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+	if !infinite {
+		deadline = time.Now().Add(wait)
 	}
 	want := int(minNr)
 	for {

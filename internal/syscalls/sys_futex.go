@@ -18,10 +18,28 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	addr, op, val := a[0], int(a[1]), uint32(a[2])
 	cmd := op & abi.FUTEX_CMD_MASK
 	private := op&abi.FUTEX_PRIVATE_FLAG != 0
-	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != abi.FUTEX_WAIT && cmd != futexLockPI2 {
+	if op&abi.FUTEX_CLOCK_REALTIME != 0 && cmd != abi.FUTEX_WAIT_BITSET && cmd != futexLockPI2 && cmd != futexWaitRequeuePI {
 		return 0, unix.ENOSYS
 	}
 	switch cmd {
+	case futexWaitRequeuePI:
+		// The argument checks, then no requeue-PI.
+		// Linux: kernel/futex/requeue.c (futex_wait_requeue_pi)
+		if a[3] != 0 {
+			if _, err := getTimespec(t, a[3]); err != nil {
+				return 0, err
+			}
+		}
+		if addr == a[4] || uint32(a[5]) == 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.ENOSYS
+	case futexCmpRequeuePI:
+		// Linux: kernel/futex/requeue.c (futex_requeue)
+		if int32(val) < 0 || int32(a[3]) < 0 || addr == a[4] || val != 1 {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.ENOSYS
 	case abi.FUTEX_LOCK_PI, futexLockPI2:
 		// An absolute timeout: CLOCK_REALTIME for LOCK_PI, the
 		// monotonic clock for LOCK_PI2 unless FUTEX_CLOCK_REALTIME.
@@ -59,7 +77,7 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 				return 0, err
 			}
 			if cmd == abi.FUTEX_WAIT {
-				deadline = time.Now().Add(d) // relative, CLOCK_MONOTONIC
+				deadline = time.Now().Add(d) // relative
 			} else {
 				clk := unix.CLOCK_MONOTONIC
 				if op&abi.FUTEX_CLOCK_REALTIME != 0 {
@@ -94,8 +112,13 @@ func sysFutex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, unix.ENOSYS
 }
 
-// futexLockPI2 is FUTEX_LOCK_PI2 (Linux 5.14): LOCK_PI on the monotonic clock.
-const futexLockPI2 = 13
+// futex commands x/sys/unix lacks: FUTEX_LOCK_PI2 (Linux 5.14) is
+// LOCK_PI on the monotonic clock.
+const (
+	futexWaitRequeuePI = 11
+	futexCmpRequeuePI  = 12
+	futexLockPI2       = 13
+)
 
 // futexWaitRestartable is FUTEX_WAIT interrupted by a signal: without a
 // timeout it restarts (unless a handler without SA_RESTART ran); with one

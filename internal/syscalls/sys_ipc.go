@@ -76,6 +76,9 @@ func sysShmat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	req := mm.MapRequest{Addr: addr, Length: size, Prot: prot, Fixed: a[1] != 0, Shared: true, File: seg,
 		Name: fmt.Sprintf("/SYSV%08x (deleted)", uint32(seg.Key())), Dev: 1, Ino: uint64(id)}
+	if flg&shmRdonly != 0 {
+		req.Flags = mm.VMNoMayWrite // the segment is opened read-only
+	}
 	got, err := t.MM().Mmap(t.Mapper(), req)
 	if err != nil {
 		seg.DecRef()
@@ -177,7 +180,7 @@ func sysShmctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case ipcRmid:
 		return 0, ns.Remove(c, id)
 	case shmLock, shmUnlock:
-		return 0, ns.Lock(c, id, cmd == shmLock)
+		return 0, ns.Lock(c, id, cmd == shmLock, t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur)
 	}
 	return 0, unix.EINVAL
 }

@@ -21,7 +21,7 @@ func init() {
 		return 0, t.MM().Mprotect(t.Mapper(), a[0], a[1], a.Int(2))
 	})
 	reg(unix.SYS_MREMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4])
+		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4], memlockLimit(t))
 	})
 	reg(unix.SYS_REMAP_FILE_PAGES, sysRemapFilePages, "emulated by mapping the range again, as Linux does")
 	reg(unix.SYS_MADVISE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -54,73 +54,73 @@ func memlockLimit(t *kernel.Task) mm.MemlockLimit {
 	return mm.MemlockLimit{Bytes: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur, Capable: t.CapableInit(unix.CAP_IPC_LOCK)}
 }
 
+// mmap flags Linux has that x/sys/unix may lack.
+const (
+	mapDroppable = 0x08    // MAP_DROPPABLE: a mapping type
+	mapSync      = 0x80000 // MAP_SYNC: only on DAX files, which glassbox has none of
+	mapHugeShift = 26      // MAP_HUGE_SHIFT: log2 of the huge page size
+	mapHugeMask  = 0x3f    // MAP_HUGE_MASK
+	mapLegacy    = 0x3 | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_32BIT | 0x80 | unix.MAP_GROWSDOWN |
+		unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE |
+		unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | mapHugeMask<<mapHugeShift // LEGACY_MAP_MASK
+)
+
+// sysMmap checks in Linux's order: the offset, the descriptor, the
+// length (mm), the address (mm), the lock allowance (mm), then the file
+// and the mapping type (req.Err, returned by mm after the address).
+// Linux: arch/x86/kernel/sys_x86_64.c (mmap), mm/mmap.c (ksys_mmap_pgoff, do_mmap)
 func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
-	addr, length, prot, flags, fd, off := a[0], a[1], a.Int(2), a.Int(3), a.Int(4), a[5]
-	if prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+	addr, length, prot, flags, fd, off := a[0], a[1], a.Int(2), a[3], a.Int(4), a[5]
+	if off&abi.PageMask != 0 {
 		return 0, unix.EINVAL
 	}
 	typ := flags & unix.MAP_TYPE
-	if typ != unix.MAP_SHARED && typ != unix.MAP_PRIVATE && typ != unix.MAP_SHARED_VALIDATE {
-		return 0, unix.EINVAL
-	}
-	if flags&unix.MAP_HUGETLB != 0 {
-		return 0, unix.EINVAL
-	}
 	req := mm.MapRequest{
 		Addr: addr, Length: length, Prot: prot,
 		Fixed:     flags&unix.MAP_FIXED != 0,
 		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
-		Shared:    typ != unix.MAP_PRIVATE,
+		Shared:    typ == unix.MAP_SHARED || typ == unix.MAP_SHARED_VALIDATE,
 		Populate:  flags&unix.MAP_POPULATE != 0,
 	}
+	lim := memlockLimit(t)
+	req.Lock = &lim
+	// Linux: mm/vma.c (accountable_mapping), mm/shmem.c (shmem_acct_size)
+	req.Account = flags&unix.MAP_NORESERVE == 0 &&
+		(!req.Shared && prot&unix.PROT_WRITE != 0 || req.Shared && flags&unix.MAP_ANONYMOUS != 0)
 	if flags&unix.MAP_LOCKED != 0 {
 		req.Flags = mm.VMLocked
 	}
-	if flags&unix.MAP_GROWSDOWN != 0 {
-		// Only private anonymous memory grows. Linux: mm/mmap.c (do_mmap)
-		if req.Shared || flags&unix.MAP_ANONYMOUS == 0 {
-			return 0, unix.EINVAL
-		}
-		req.Flags |= mm.VMGrowsDown
-	}
 	if flags&unix.MAP_ANONYMOUS != 0 {
-		if req.Shared {
-			size, ok := abi.PageUp(length)
-			if !ok || length == 0 {
-				return 0, unix.EINVAL
-			}
-			req.File = mm.NewShmem(t.Kernel().MemFile(), size)
-			req.Name = "/dev/zero (deleted)"
-		}
-		a, err := t.MM().Mmap(t.Mapper(), req)
-		if err != nil && req.File != nil {
-			req.File.(*mm.Shmem).DecRef()
-		}
-		return a, err
+		return mmapAnon(t, req, flags)
 	}
-	f, err := getFile(t, fd)
+	f, err := getFileIO(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	if !f.Readable() {
-		return 0, unix.EACCES
+	if flags&unix.MAP_HUGETLB != 0 {
+		return 0, unix.EINVAL // no file is on hugetlbfs
 	}
-	if req.Shared && prot&unix.PROT_WRITE != 0 && !f.Writable() {
-		return 0, unix.EACCES
+	req.Err = mmapFileCheck(f, req, flags)
+	if req.Err == nil {
+		// The object is made (and the seals checked) only when the
+		// checks pass; their errors come last, as from Linux's f_op->mmap.
+		obj, err := f.Ops().(vfs.MappableFile).Mappable()
+		if err == nil {
+			err = mapSealCheck(obj, req.Shared, prot)
+		}
+		if err != nil {
+			req.Err = err
+		} else {
+			req.File, req.Off = obj, off
+			if req.Shared && !f.Writable() {
+				req.Flags |= mm.VMNoMayWrite
+			}
+			if p := f.Path(); p.Mount != nil && p.Mount.Flags&unix.MS_NOEXEC != 0 {
+				req.Flags |= mm.VMNoMayExec // mprotect may not add PROT_EXEC
+			}
+		}
 	}
-	mf, ok := f.Ops().(vfs.MappableFile)
-	if !ok {
-		return 0, unix.ENODEV
-	}
-	obj, err := mf.Mappable()
-	if err != nil {
-		return 0, err
-	}
-	if err := mapSealCheck(obj, req.Shared, prot); err != nil {
-		return 0, err
-	}
-	req.File, req.Off = obj, off
 	if p := f.Path(); p.Dentry != nil {
 		req.Name = t.PathName(p)
 	}
@@ -128,6 +128,88 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 		req.Dev, req.Ino = st.Dev, st.Ino
 	}
 	return t.MM().Mmap(t.Mapper(), req)
+}
+
+// mmapFileCheck is do_mmap's check of a file mapping's type, flags and
+// the descriptor's access mode. Linux: mm/mmap.c (do_mmap)
+func mmapFileCheck(f *vfs.File, req mm.MapRequest, flags uint64) error {
+	typ := flags & unix.MAP_TYPE
+	if flags&mapSync != 0 {
+		return unix.EOPNOTSUPP
+	}
+	switch typ {
+	case unix.MAP_SHARED, unix.MAP_SHARED_VALIDATE:
+		if typ == unix.MAP_SHARED_VALIDATE && flags&^mapLegacy != 0 {
+			return unix.EOPNOTSUPP
+		}
+		if req.Prot&unix.PROT_WRITE != 0 && !f.Writable() {
+			return unix.EACCES
+		}
+	case unix.MAP_PRIVATE:
+	default:
+		return unix.EINVAL
+	}
+	if !f.Readable() {
+		return unix.EACCES
+	}
+	if p := f.Path(); p.Mount != nil && p.Mount.Flags&unix.MS_NOEXEC != 0 && req.Prot&unix.PROT_EXEC != 0 {
+		return unix.EPERM // path_noexec
+	}
+	if _, ok := f.Ops().(vfs.MappableFile); !ok {
+		return unix.ENODEV
+	}
+	if flags&unix.MAP_GROWSDOWN != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// mmapAnon maps anonymous memory: private, droppable (private memory
+// that is wiped on fork and left out of core dumps; glassbox never drops
+// it) or shared (a fresh shmem object).
+func mmapAnon(t *kernel.Task, req mm.MapRequest, flags uint64) (uint64, error) {
+	growsDown := flags&unix.MAP_GROWSDOWN != 0
+	switch flags & unix.MAP_TYPE {
+	case unix.MAP_SHARED:
+		if growsDown {
+			req.Err = unix.EINVAL
+		}
+	case unix.MAP_PRIVATE:
+	case mapDroppable:
+		if flags&(unix.MAP_LOCKED|unix.MAP_HUGETLB) != 0 || growsDown {
+			req.Err = unix.EINVAL
+		}
+		req.Flags |= mm.VMWipeOnFork | mm.VMDontDump
+	default:
+		req.Err = unix.EINVAL
+	}
+	if flags&unix.MAP_HUGETLB != 0 {
+		// As on a host with no huge pages reserved: a valid size is
+		// ENOMEM once the other checks pass. Linux: mm/mmap.c (ksys_mmap_pgoff)
+		switch (flags >> mapHugeShift) & mapHugeMask {
+		case 0, 21, 30:
+		default:
+			return 0, unix.EINVAL
+		}
+		if req.Err == nil {
+			req.Err = unix.ENOMEM
+		}
+	}
+	if growsDown && req.Err == nil {
+		req.Flags |= mm.VMGrowsDown
+	}
+	if req.Shared && req.Err == nil {
+		size, ok := abi.PageUp(req.Length)
+		if ok && req.Length != 0 {
+			req.File = mm.NewShmem(t.Kernel().MemFile(), size)
+			req.Name = "/dev/zero (deleted)"
+		}
+	}
+	a, err := t.MM().Mmap(t.Mapper(), req)
+	if err != nil && req.File != nil {
+		req.File.(*mm.Shmem).DecRef()
+	}
+	return a, err
 }
 
 // sysMincore answers in chunks, so a huge range costs no huge buffer.

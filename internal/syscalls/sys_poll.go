@@ -215,6 +215,7 @@ func readinessOf(t *kernel.Task, chans *[]<-chan struct{}) func(fd int) (uint32,
 
 // doPoll is poll(2). Linux: fs/select.c (do_sys_poll)
 func doPoll(t *kernel.Task, addr, nfds uint64, deadline time.Time, now bool) (uint64, error) {
+	nfds = uint64(uint32(nfds)) // an unsigned int. Linux: fs/select.c (do_sys_poll)
 	if nfds > uint64(t.FDLimit()) {
 		return 0, unix.EINVAL
 	}

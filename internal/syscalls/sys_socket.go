@@ -124,13 +124,21 @@ func checkSocketArgs(t *kernel.Task, family, typ, proto int, pair bool) (int, in
 	switch family {
 	case unix.AF_UNIX:
 	case unix.AF_INET, unix.AF_INET6:
-		if pair {
-			return 0, 0, unix.EOPNOTSUPP // inet has no socketpair
+		// The socket is made (its checks) before socketpair is refused.
+		// Linux: net/socket.c (__sys_socketpair), net/ipv4/af_inet.c (inet_create)
+		if proto < 0 || proto >= 256 { // IPPROTO_MAX
+			return 0, 0, unix.EINVAL
 		}
 		if inet.IsPing(family, typ, proto) {
+			if pair {
+				return 0, 0, unix.EOPNOTSUPP
+			}
 			return typ, flags, nil
 		}
 		typ, err := inet.CheckType(typ, proto)
+		if err == nil && pair {
+			err = unix.EOPNOTSUPP // inet has no socketpair
+		}
 		return typ, flags, err
 	case unix.AF_NETLINK:
 		if err := netlink.CheckType(typ, proto); err != nil {

@@ -31,8 +31,9 @@ type sock interface {
 // sockaddr in Name.Raw.
 type inetSock struct{ *inet.Socket }
 
-// Send implements sock. Ancillary SCM_RIGHTS or SCM_CREDENTIALS are
-// EINVAL on inet sockets. Linux: net/core/sock.c (__sock_cmsg_send)
+// Send implements sock. sendmsg passes no SCM_RIGHTS or SCM_CREDENTIALS
+// to an inet socket (inetControlCheck ignores them, as Linux's
+// __sock_cmsg_send does); any that come are EINVAL.
 func (s inetSock) Send(ctx vfs.Ctx, src [][]byte, o unixsock.SendOpts) (int, error) {
 	if len(o.Rights) > 0 || o.Cred != nil {
 		dropFiles(o.Rights)

@@ -108,7 +108,7 @@ func sysSendto(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 func sysRecvfrom(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
-		p, err := pin(t, []iovec{{a[1], min(a[2], maxRW)}}, true)
+		p, err := pinRecv(t, s, []iovec{{a[1], min(a[2], maxRW)}}, a.Int(3))
 		if err != nil {
 			return 0, err
 		}
@@ -125,6 +125,22 @@ func sysRecvfrom(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		return uint64(r.N), nil
 	})
+}
+
+// pinRecv pins a receive's buffers. A datagram socket whose buffer is
+// bad still takes the datagram (once one comes) and loses it: EFAULT
+// then. Linux: net/ipv4/udp.c (udp_recvmsg), net/unix/af_unix.c
+// (unix_dgram_recvmsg)
+func pinRecv(t *kernel.Task, s sock, iov []iovec, flags int) (*pinned, error) {
+	p, err := pin(t, iov, true)
+	if err == unix.EFAULT && s.Type() == unix.SOCK_DGRAM && flags&unix.MSG_PEEK == 0 {
+		r, rerr := s.Recv(t, nil, flags, false)
+		dropFiles(r.Rights)
+		if rerr != nil {
+			return nil, restartable(rerr)
+		}
+	}
+	return p, err
 }
 
 // msghdr is struct user_msghdr.
@@ -249,6 +265,39 @@ func decodeControl(ctl []byte, getFile func(fd int) (*vfs.File, error), checkCre
 	return rights, cred, nil
 }
 
+// SOL_SOCKET control messages an inet socket accepts (and glassbox
+// ignores). Linux: include/uapi/asm-generic/socket.h
+const (
+	soMark            = 36
+	soTimestampingOld = 37
+	scmTxtime         = 61
+)
+
+// inetControlCheck is what an inet socket's sendmsg checks of the
+// SOL_SOCKET messages: the framing, and the type (descriptors and
+// credentials mean nothing to inet and are ignored).
+// Linux: net/ipv4/ip_sockglue.c (ip_cmsg_send), net/core/sock.c (__sock_cmsg_send)
+func inetControlCheck(ctl []byte) error {
+	le := binary.LittleEndian
+	for off := 0; off+cmsgHdrLen <= len(ctl); {
+		clen := le.Uint64(ctl[off:])
+		level, typ := int32(le.Uint32(ctl[off+8:])), int32(le.Uint32(ctl[off+12:]))
+		if clen < cmsgHdrLen || clen > uint64(len(ctl)-off) {
+			return unix.EINVAL
+		}
+		off += cmsgAlign(int(clen))
+		if level != unix.SOL_SOCKET {
+			continue
+		}
+		switch typ {
+		case unix.SCM_RIGHTS, unix.SCM_CREDENTIALS, soMark, soTimestampingOld, scmTxtime:
+		default:
+			return unix.EINVAL
+		}
+	}
+	return nil
+}
+
 // ipControl collects a control buffer's IP- and IPv6-level messages,
 // which inet datagram sockets read (parseControl has checked the
 // buffer's framing).
@@ -297,7 +346,13 @@ func doSendmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, bool, error
 	if err != nil {
 		return 0, false, err
 	}
-	rights, cred, err := parseControl(t, m.controlBytes)
+	var rights []*vfs.File
+	var cred *unixsock.Cred
+	if _, ok := s.(inetSock); ok {
+		err = inetControlCheck(m.controlBytes)
+	} else {
+		rights, cred, err = parseControl(t, m.controlBytes)
+	}
 	if err != nil {
 		return 0, false, err
 	}
@@ -399,7 +454,7 @@ func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error)
 	if m.ctrllen > 1<<31-1 {
 		m.ctrllen = 1<<31 - 1
 	}
-	p, err := pin(t, m.iovecs, true)
+	p, err := pinRecv(t, s, m.iovecs, flags)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -80,6 +80,9 @@ func (s *Socket) Listen(backlog int) error {
 		return unix.EINVAL
 	}
 	if s.state == stateClosed {
+		// A shutdown before listen does not stop a listener (Linux
+		// checks no sk_shutdown bits on incoming connections).
+		s.shut = 0
 		if !s.bound {
 			any := netip.IPv4Unspecified()
 			if s.family == unix.AF_INET6 {

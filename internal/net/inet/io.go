@@ -106,6 +106,12 @@ func (s *Socket) RecvFrom(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom bool) (
 		if err != nil {
 			return 0, 0, nil, err
 		}
+		s.st.mu.Lock()
+		eof := s.shut&rcvShutdown != 0 && s.state != stateListening
+		s.st.mu.Unlock()
+		if eof {
+			return 0, 0, nil, nil // shut down before it connected. Linux: tcp_recvmsg_locked
+		}
 		return 0, 0, nil, unix.ENOTCONN
 	}
 	if s.nonblock(flags) {
@@ -148,10 +154,9 @@ func (s *Socket) Shutdown(how int) error {
 		}
 		return nil
 	}
-	if s.typ == unix.SOCK_DGRAM {
-		s.shut |= mode
-		s.notifyLocked()
-	}
+	// The bits are set all the same. Linux: net/ipv4/af_inet.c (inet_shutdown)
+	s.shut |= mode
+	s.notifyLocked()
 	return unix.ENOTCONN
 }
 

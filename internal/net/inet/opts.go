@@ -53,6 +53,7 @@ type options struct {
 	tcp                  map[int]int32
 	tos, ttl, tclass     int32
 	hops                 int32
+	bindDev              int32 // SO_BINDTODEVICE: the device's index, 0 for none
 	rx                   rxOpts
 	// fwd are the SOL_SOCKET settings the inner unix socket of a
 	// connection must have too (timeouts, SO_RCVLOWAT), as set.
@@ -196,6 +197,11 @@ func (s *Socket) getSocketOptLocked(name int) ([]byte, error) {
 		return o.rcvtimeo.Bytes(), nil
 	case unix.SO_SNDTIMEO, unix.SO_SNDTIMEO_NEW:
 		return o.sndtimeo.Bytes(), nil
+	case unix.SO_BINDTODEVICE:
+		if o.bindDev == 0 {
+			return []byte{}, nil
+		}
+		return []byte("lo\x00"), nil
 	}
 	if boolOptions[name] {
 		return unixsock.IntBytes(unixsock.BoolInt(o.flags[name])), nil

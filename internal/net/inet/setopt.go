@@ -137,6 +137,9 @@ func (s *Socket) setTCPOptLocked(name int, val []byte) error {
 }
 
 func (s *Socket) setSocketOptLocked(name int, val []byte, privileged bool) error {
+	if name == unix.SO_BINDTODEVICE {
+		return s.setBindToDeviceLocked(val, privileged)
+	}
 	if len(val) < 4 {
 		return unix.EINVAL
 	}
@@ -249,4 +252,27 @@ func (s *Socket) applySndbufLocked() {
 		n = s.opts.sndbuf + tcpWindow
 	}
 	_ = s.innerSock.SetOption(unix.SO_SNDBUFFORCE, unixsock.IntBytes(int32(n/2)), true)
+}
+
+// setBindToDeviceLocked is SO_BINDTODEVICE: a device name (at most
+// IFNAMSIZ-1 bytes are read), "" to unbind. The sandbox's only device is
+// lo; rebinding a bound socket needs privilege.
+// Linux: net/core/sock.c (sock_setbindtodevice, sock_bindtoindex_locked)
+func (s *Socket) setBindToDeviceLocked(val []byte, privileged bool) error {
+	name := val[:min(len(val), unix.IFNAMSIZ-1)]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	idx := int32(0)
+	if len(name) > 0 {
+		if string(name) != "lo" {
+			return unix.ENODEV
+		}
+		idx = 1
+	}
+	if s.opts.bindDev != 0 && !privileged {
+		return unix.EPERM
+	}
+	s.opts.bindDev = idx
+	return nil
 }

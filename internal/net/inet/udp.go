@@ -202,13 +202,15 @@ func (s *Socket) recvDgramCtl(ctx vfs.Ctx, dst [][]byte, flags int, wantFrom boo
 			st.mu.Unlock()
 			return 0, 0, nil, nil, err
 		}
-		if s.shut&rcvShutdown != 0 {
-			st.mu.Unlock()
-			return 0, 0, nil, nil, nil
-		}
+		// Nothing to read: EAGAIN without waiting, even when shut down.
+		// Linux: net/ipv4/udp.c (__skb_recv_udp), net/core/datagram.c
 		if nonblock {
 			st.mu.Unlock()
 			return 0, 0, nil, nil, unix.EAGAIN
+		}
+		if s.shut&rcvShutdown != 0 {
+			st.mu.Unlock()
+			return 0, 0, nil, nil, nil
 		}
 		ch := s.changedLocked()
 		st.mu.Unlock()
