@@ -10,6 +10,7 @@ import "testing"
 // kernel/pid.c, kernel/signal.c, kernel/nsproxy.c, fs/namespace.c,
 // mm/fadvise.c, kernel/time/posix-timers.c
 const errorsSchedC = errorsHdr + `#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/timex.h>
 
@@ -220,6 +221,11 @@ int main(void) {
 	R("fadvise64 DONTNEED", syscall(SYS_fadvise64, fd, 0, 0, POSIX_FADV_DONTNEED));
 	int op = open(path, O_PATH);
 	R("fadvise64 O_PATH", syscall(SYS_fadvise64, op, 0, 0, POSIX_FADV_NORMAL));
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	R("fadvise64 socket", syscall(SYS_fadvise64, sv[0], 0, 0, POSIX_FADV_NORMAL));
+	R("fadvise64 directory", syscall(SYS_fadvise64, dfd, 0, 0, POSIX_FADV_WILLNEED));
+	R("fadvise64 /proc file", syscall(SYS_fadvise64, open("/proc/self/status", O_RDONLY), 0, 0, POSIX_FADV_DONTNEED));
 	/* NUMA memory policies (this host has one node) */
 	unsigned long nm[20] = {1}, got[20];
 	int mode = -1;
