@@ -151,8 +151,9 @@ static int held(const char *path) {
 	return fl.l_type != F_UNLCK;
 }
 int main(int argc, char **argv) {
-	if (argc > 2) { /* after exec: the child reports what it saw */
+	if (argc > 3) { /* after exec: let the child look again, then report */
 		int st;
+		write(atoi(argv[3]), "x", 1);
 		wait(&st);
 		printf("after exec: lock %s; kept fd %s\n", WEXITSTATUS(st) ? "still held" : "released", argv[2]);
 		return 0;
@@ -162,19 +163,29 @@ int main(int argc, char **argv) {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	if (fcntl(fd, F_SETLK, &fl) != 0) { perror("F_SETLK"); return 1; }
+	int before[2], after[2]; /* child -> parent: looked; exec'd parent -> child: look again */
+	pipe(before);
+	pipe(after);
 	pid_t c = fork();
 	if (c == 0) {
+		char x;
+		close(before[0]);
+		close(after[1]);
 		printf("before exec: lock %s\n", held(path) ? "held" : "free");
 		fflush(stdout);
-		usleep(300 * 1000); /* the parent execs meanwhile */
+		write(before[1], "x", 1);
+		read(after[0], &x, 1); /* the parent has exec'd */
 		int h = held(path);
 		unlink(path);
 		_exit(h);
 	}
-	usleep(100 * 1000);
-	char kept[16];
+	char x, kept[16], wfd[16];
+	close(before[1]);
+	close(after[0]);
+	read(before[0], &x, 1);
 	snprintf(kept, sizeof kept, "%d", fcntl(keep, F_GETFD));
-	execl(argv[0], argv[0], "after", kept, (char *)0);
+	snprintf(wfd, sizeof wfd, "%d", after[1]);
+	execl(argv[0], argv[0], "after", kept, wfd, (char *)0);
 	perror("execl");
 	return 1;
 }
