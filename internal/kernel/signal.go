@@ -74,7 +74,9 @@ func (tg *ThreadGroup) resetHandlersForExec() {
 	h.mu.Lock()
 	for i, a := range h.act {
 		if a.Handler == SigIgn {
-			own.act[i] = a
+			// Ignored stays ignored, but with no flags, mask or
+			// restorer. Linux: kernel/signal.c (flush_signal_handlers)
+			own.act[i] = SigAction{Handler: SigIgn}
 		}
 	}
 	h.mu.Unlock()
