@@ -138,6 +138,14 @@ int main(void) {
 		R("openat2 O_PATH|O_RDWR", C(S(SYS_openat2, dirfd, "file", &how, sizeof how)));
 		how.flags = O_RDWR | O_CREAT | O_DIRECTORY; how.mode = 0;
 		R("openat2 O_CREAT|O_DIRECTORY", C(S(SYS_openat2, dirfd, "x", &how, sizeof how)));
+		how.flags = 0x8000; how.mode = 0;
+		{
+			int lf = S(SYS_openat2, dirfd, "file", &how, sizeof how);
+			R("openat2 O_LARGEFILE", lf >= 0 ? fcntl(lf, F_GETFL) : lf);
+			close(lf);
+		}
+		how.flags = 0x8000 | O_PATH;
+		R("openat2 O_LARGEFILE|O_PATH", C(S(SYS_openat2, dirfd, "file", &how, sizeof how)));
 		how.flags = 0; how.resolve = 0x100;
 		R("openat2 bad resolve", C(S(SYS_openat2, dirfd, "file", &how, sizeof how)));
 		how.resolve = RESOLVE_BENEATH;
