@@ -193,6 +193,10 @@ int main(void) {
 	R("F_DUPFD negative", fcntl(fd, F_DUPFD, -1));
 	R("F_DUPFD huge", fcntl(fd, F_DUPFD, 1 << 30));
 	R("F_SETFL O_PATH", fcntl(opfd, F_SETFL, O_NONBLOCK));
+	R("F_GETFL file", fcntl(fd, F_GETFL));
+	R("F_GETFL O_PATH", fcntl(opfd, F_GETFL));
+	R("F_GETFL pipe", fcntl(pp[1], F_GETFL));
+	R("F_GETFL dir", fcntl(dirfd, F_GETFL));
 	R("F_GETLK bad ptr", fcntl(fd, F_GETLK, BAD));
 	{
 		struct flock fl = {.l_type = 9, .l_whence = SEEK_SET};

@@ -10,6 +10,7 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/kernel"
+	"glassbox/internal/vfs"
 )
 
 // Argument kinds for tracing, one letter each:
@@ -155,7 +156,7 @@ func openFlags(f int) string {
 	}{{unix.O_CREAT, "O_CREAT"}, {unix.O_EXCL, "O_EXCL"}, {unix.O_NOCTTY, "O_NOCTTY"},
 		{unix.O_TRUNC, "O_TRUNC"}, {unix.O_APPEND, "O_APPEND"}, {unix.O_NONBLOCK, "O_NONBLOCK"},
 		{unix.O_DIRECTORY, "O_DIRECTORY"}, {unix.O_NOFOLLOW, "O_NOFOLLOW"}, {unix.O_CLOEXEC, "O_CLOEXEC"},
-		{unix.O_PATH, "O_PATH"}, {unix.O_LARGEFILE, "O_LARGEFILE"}, {unix.O_DIRECT, "O_DIRECT"}})
+		{unix.O_PATH, "O_PATH"}, {vfs.OLargefile, "O_LARGEFILE"}, {unix.O_DIRECT, "O_DIRECT"}})
 	if rest != "" {
 		return acc + "|" + rest
 	}

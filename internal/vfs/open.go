@@ -111,15 +111,17 @@ func (n *Namespace) openCreate(ctx Ctx, root, start Path, path string, flags int
 	return p, true, err
 }
 
+// OLargefile is the kernel's O_LARGEFILE on x86-64 (x/sys/unix has libc's, 0).
+const OLargefile = 0x8000
+
 // OpenPath opens an already resolved path.
 func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 	in := p.Inode()
-	flags |= unix.O_LARGEFILE
 	if flags&unix.O_PATH != 0 {
 		if _, ok := in.(Dir); !ok && flags&unix.O_DIRECTORY != 0 {
 			return nil, unix.ENOTDIR
 		}
-		return NewFile(&pathOps{in: in}, p, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_LARGEFILE)), nil
+		return NewFile(&pathOps{in: in}, p, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)), nil
 	}
 	if _, ok := in.(Symlink); ok {
 		return nil, unix.ELOOP // O_NOFOLLOW on a symlink
@@ -190,8 +192,11 @@ func OpenPath(ctx Ctx, p Path, flags int, created bool) (*File, error) {
 		}
 		return nil, err
 	}
+	// Every file opened on a 64-bit kernel is O_LARGEFILE (F_GETFL shows
+	// it), an O_PATH one excepted. Linux: fs/open.c (build_open_how)
+	flags |= OLargefile
 	keep := unix.O_ACCMODE | unix.O_APPEND | unix.O_NONBLOCK | unix.O_DIRECT | unix.O_NOATIME |
-		unix.O_LARGEFILE | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+		OLargefile | unix.O_ASYNC | unix.O_SYNC | unix.O_DSYNC | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	f := NewFile(ops, p, flags&keep)
 	f.writer = wkey
 	f.created = created
