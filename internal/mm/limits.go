@@ -34,6 +34,12 @@ func (m *MM) mayExpandLocked(lim AddressLimits, add uint64, data bool, start, en
 	}
 	var total, dataVM uint64
 	for _, v := range m.vmas.v {
+		if v.Name == "[stack]" {
+			// The main stack is mapped whole (8 MiB) where Linux's grows
+			// and counts only what it has grown to: left out, so that a
+			// limit a program fits in natively still fits it here.
+			continue
+		}
 		n := v.End - v.Start
 		if lo, hi := max(v.Start, start), min(v.End, end); lo < hi {
 			n -= hi - lo
