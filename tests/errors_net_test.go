@@ -533,7 +533,10 @@ int main(void) {
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
 	R("select negative nfds", select(-1, &r, NULL, NULL, &tv0));
-	R("select bad usec", select(p[0] + 1, &r, NULL, NULL, &tvbad));
+	fd_set w;
+	FD_ZERO(&w);
+	FD_SET(p[1], &w);
+	R("select usec over a second (normalized)", select(p[1] + 1, NULL, &w, NULL, &tvbad));
 	R("select negative timeout", select(p[0] + 1, &r, NULL, NULL, &tvneg));
 	R("select bad set pointer", syscall(SYS_select, p[0] + 1, (void *)8, NULL, NULL, &tv0));
 	R("select bad timeout pointer", syscall(SYS_select, p[0] + 1, &r, NULL, NULL, (void *)8));
