@@ -116,7 +116,9 @@ int main(void) {
 	struct sockaddr_in far = a4;
 	far.sin_addr.s_addr = inet_addr("192.0.2.1");
 	R("bind foreign address", bind(t1, (void *)&far, sizeof far));
-	R("bind port 80", bind(t1, (void *)&(struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(80)}, sizeof a4) == 0 ? 1 : -1);
+	close(t1);
+	t1 = socket(AF_INET, SOCK_STREAM, 0);
+	R("bind port 80", bind(t1, (void *)&(struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(80)}, sizeof a4));
 	close(t1);
 	t1 = socket(AF_INET, SOCK_STREAM, 0);
 	R("bind ok", bind(t1, (void *)&a4, sizeof a4));
