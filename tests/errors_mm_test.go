@@ -254,6 +254,36 @@ int main(void) {
 	R("brk back", syscall(SYS_brk, b0) == b0);
 	munmap(wall, PG);
 
+	/* RLIMIT_AS bounds all mappings, RLIMIT_DATA private writable ones */
+	struct rlimit as0, data0;
+	getrlimit(RLIMIT_AS, &as0);
+	getrlimit(RLIMIT_DATA, &data0);
+	const unsigned long MB = 1UL << 20;
+	setrlimit(RLIMIT_AS, &(struct rlimit){1024 * MB, as0.rlim_max});
+	M("mmap 2 GiB PROT_NONE past RLIMIT_AS", mmap(0, 2048 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+	char *g = mmap(0, 256 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	R("mmap 256 MiB within RLIMIT_AS", g == MAP_FAILED ? -1 : 1);
+	R("mmap fixed over it within RLIMIT_AS", mmap(g, 256 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == g);
+	R("mremap grow past RLIMIT_AS", (long)mremap(g, 256 * MB, 2048 * MB, MREMAP_MAYMOVE));
+	munmap(g, 256 * MB);
+	R("brk past RLIMIT_AS", syscall(SYS_brk, b0 + 2048 * MB) == b0);
+	setrlimit(RLIMIT_AS, &as0);
+	setrlimit(RLIMIT_DATA, &(struct rlimit){256 * MB, data0.rlim_max});
+	M("mmap 512 MiB private writable past RLIMIT_DATA", mmap(0, 512 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	g = mmap(0, 512 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	R("mmap 512 MiB private read-only", g == MAP_FAILED ? -1 : 1);
+	munmap(g, 512 * MB);
+	g = mmap(0, 512 * MB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	R("mmap 512 MiB shared writable", g == MAP_FAILED ? -1 : 1);
+	munmap(g, 512 * MB);
+	g = mmap(0, MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	R("mremap grow data past RLIMIT_DATA", (long)mremap(g, MB, 512 * MB, MREMAP_MAYMOVE));
+	munmap(g, MB);
+	R("brk past RLIMIT_DATA", syscall(SYS_brk, b0 + 512 * MB) == b0);
+	R("brk within RLIMIT_DATA", syscall(SYS_brk, b0 + MB) == b0 + (long)MB);
+	syscall(SYS_brk, b0);
+	setrlimit(RLIMIT_DATA, &data0);
+
 	/* one mapping charged to the commit total may not exceed RAM + swap */
 	char *big;
 	M("mmap 1 TiB private writable", big = mmap(0, 1UL << 40, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));

@@ -29,6 +29,8 @@ type MapRequest struct {
 	// checks of the file and the mapping type come after them.
 	// Linux: mm/mmap.c (do_mmap)
 	Err error
+	// Limits, when set, are the caller's RLIMIT_AS and RLIMIT_DATA.
+	Limits *AddressLimits
 	// Account says the mapping is charged to the commit total (private
 	// writable memory or shared anonymous memory without MAP_NORESERVE):
 	// one larger than the host's memory is ENOMEM.
@@ -79,6 +81,15 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 	}
 	if r.Err != nil {
 		return 0, r.Err
+	}
+	if r.Limits != nil {
+		var start, end uint64 // what a fixed mapping replaces
+		if r.Fixed || r.NoReplace {
+			start, end = addr, addr+length
+		}
+		if !m.mayExpandLocked(*r.Limits, length, isData(r.Prot, r.Shared, flags, r.Name), start, end) {
+			return 0, unix.ENOMEM // Linux: mm/vma.c (__mmap_region)
+		}
 	}
 	if r.Account && overcommitted(length) {
 		return 0, unix.ENOMEM
@@ -315,12 +326,16 @@ func writableObject(obj Mappable) bool {
 }
 
 // Brk moves the program break and returns the new (or unchanged) break.
-// A break that would reach a mapping (or wrap) leaves it where it was.
-// Linux: mm/mmap.c (brk)
-func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
+// A break that would reach a mapping (or wrap), or pass RLIMIT_DATA or
+// RLIMIT_AS, leaves it where it was. Linux: mm/mmap.c (brk,
+// check_data_rlimit, do_brk_flags)
+func (m *MM) Brk(mp Mapper, newBrk uint64, lim AddressLimits) uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if newBrk < m.brkStart {
+		return m.brk
+	}
+	if lim.Data != unix.RLIM_INFINITY && newBrk-m.brkStart > lim.Data {
 		return m.brk
 	}
 	oldEnd := (m.brk + abi.PageMask) &^ abi.PageMask
@@ -332,7 +347,10 @@ func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 			return m.brk
 		}
 	default:
-		if newEnd < oldEnd || newEnd > m.layout.TaskSize || overcommitted(newEnd-oldEnd) {
+		if newEnd < oldEnd || newEnd > m.layout.TaskSize {
+			return m.brk
+		}
+		if !m.mayExpandLocked(lim, newEnd-oldEnd, true, 0, 0) || overcommitted(newEnd-oldEnd) {
 			return m.brk
 		}
 		// The heap keeps a page from the next mapping (and a growing

@@ -9,7 +9,7 @@ import (
 // Mremap resizes and/or moves a mapping; lim is the caller's mlock
 // allowance, which a locked mapping's growth must fit in (EAGAIN).
 // Linux: mm/mremap.c
-func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit) (uint64, error) {
+func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit, alim AddressLimits) (uint64, error) {
 	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -38,7 +38,7 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 		return 0, unix.EINVAL // duplicating a shared mapping is not supported
 	}
 	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
-		return m.remapTo(mp, old, oldSize, newSize, flags, newAddr, lim)
+		return m.remapTo(mp, old, oldSize, newSize, flags, newAddr, lim, alim)
 	}
 	if newSize <= oldSize {
 		if newSize < oldSize {
@@ -51,7 +51,7 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	if old+oldSize > v.End {
 		return 0, unix.EFAULT
 	}
-	if err := m.growAllowed(v, newSize-oldSize, lim); err != nil {
+	if err := m.growAllowed(v, newSize-oldSize, lim, alim); err != nil {
 		return 0, err
 	}
 	// Grow in place if the VMA ends where the old range ends and the space
@@ -76,7 +76,7 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 
 // remapTo is mremap with MREMAP_FIXED or MREMAP_DONTUNMAP.
 // Linux: mm/mremap.c (mremap_to)
-func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit) (uint64, error) {
+func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr uint64, lim MemlockLimit, alim AddressLimits) (uint64, error) {
 	fixed := flags&unix.MREMAP_FIXED != 0
 	// The new address is checked even when it is only a hint.
 	if newAddr&abi.PageMask != 0 || newSize > m.layout.TaskSize || newAddr > m.layout.TaskSize-newSize {
@@ -104,7 +104,7 @@ func (m *MM) remapTo(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr
 		return 0, unix.EFAULT
 	}
 	if newSize > oldSize {
-		if err := m.growAllowed(v, newSize-oldSize, lim); err != nil {
+		if err := m.growAllowed(v, newSize-oldSize, lim, alim); err != nil {
 			return 0, err
 		}
 	}
@@ -156,15 +156,16 @@ func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64, dontUnmap bool) 
 	return nil
 }
 
-// growAllowed is mremap's check of a locked mapping growing by delta
-// bytes: the locked total must stay within the allowance. Called with
-// m.mu held. Linux: mm/mremap.c (resize_is_valid, mlock_future_ok)
-func (m *MM) growAllowed(v *VMA, delta uint64, lim MemlockLimit) error {
-	if v.Flags&VMLocked == 0 || lim.Capable {
-		return nil
-	}
-	if (m.lockedBytesLocked()+delta)>>abi.PageShift > lim.Bytes>>abi.PageShift {
+// growAllowed is mremap's check of a mapping growing by delta bytes: a
+// locked one's total must stay within the mlock allowance (EAGAIN), and
+// any within RLIMIT_AS and RLIMIT_DATA (ENOMEM). Called with m.mu held.
+// Linux: mm/mremap.c (resize_is_valid, mlock_future_ok, may_expand_vm)
+func (m *MM) growAllowed(v *VMA, delta uint64, lim MemlockLimit, alim AddressLimits) error {
+	if v.Flags&VMLocked != 0 && !lim.Capable && (m.lockedBytesLocked()+delta)>>abi.PageShift > lim.Bytes>>abi.PageShift {
 		return unix.EAGAIN
+	}
+	if !m.mayExpandLocked(alim, delta, isData(v.Prot, v.Shared, v.Flags, v.Name), 0, 0) {
+		return unix.ENOMEM
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	reg(unix.SYS_BRK, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return t.MM().Brk(t.Mapper(), a[0]), nil
+		return t.MM().Brk(t.Mapper(), a[0], addressLimits(t)), nil
 	})
 	reg(unix.SYS_MMAP, sysMmap)
 	reg(unix.SYS_MUNMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -21,7 +21,7 @@ func init() {
 		return 0, t.MM().Mprotect(t.Mapper(), a[0], a[1], a.Int(2))
 	})
 	reg(unix.SYS_MREMAP, func(t *kernel.Task, a kernel.Args) (uint64, error) {
-		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4], memlockLimit(t))
+		return t.MM().Mremap(t.Mapper(), a[0], a[1], a[2], a.Int(3), a[4], memlockLimit(t), addressLimits(t))
 	})
 	reg(unix.SYS_REMAP_FILE_PAGES, sysRemapFilePages, "emulated by mapping the range again, as Linux does")
 	reg(unix.SYS_MADVISE, func(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -46,6 +46,12 @@ func init() {
 	reg(unix.SYS_MUNLOCKALL, func(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.MM().Munlockall()
 	})
+}
+
+// addressLimits are the task's RLIMIT_AS and RLIMIT_DATA.
+func addressLimits(t *kernel.Task) mm.AddressLimits {
+	tg := t.ThreadGroup()
+	return mm.AddressLimits{AS: tg.Rlimit(unix.RLIMIT_AS).Cur, Data: tg.Rlimit(unix.RLIMIT_DATA).Cur}
 }
 
 // memlockLimit is what the task may lock: RLIMIT_MEMLOCK, unlimited with
@@ -82,8 +88,8 @@ func sysMmap(t *kernel.Task, a kernel.Args) (uint64, error) {
 		Shared:    typ == unix.MAP_SHARED || typ == unix.MAP_SHARED_VALIDATE,
 		Populate:  flags&unix.MAP_POPULATE != 0,
 	}
-	lim := memlockLimit(t)
-	req.Lock = &lim
+	lim, alim := memlockLimit(t), addressLimits(t)
+	req.Lock, req.Limits = &lim, &alim
 	// Linux: mm/vma.c (accountable_mapping), mm/shmem.c (shmem_acct_size)
 	req.Account = flags&unix.MAP_NORESERVE == 0 &&
 		(!req.Shared && prot&unix.PROT_WRITE != 0 || req.Shared && flags&unix.MAP_ANONYMOUS != 0)

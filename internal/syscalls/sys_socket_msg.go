@@ -108,8 +108,8 @@ func sysSendto(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 func sysRecvfrom(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return withSocket(t, a.Int(0), func(s sock) (uint64, error) {
-		p, err := pinRecv(t, s, []iovec{{a[1], min(a[2], maxRW)}}, a.Int(3))
-		if err != nil {
+		p, eof, err := pinRecv(t, s, []iovec{{a[1], min(a[2], maxRW)}}, a.Int(3))
+		if err != nil || eof {
 			return 0, err
 		}
 		defer p.unpin()
@@ -127,20 +127,30 @@ func sysRecvfrom(t *kernel.Task, a kernel.Args) (uint64, error) {
 	})
 }
 
-// pinRecv pins a receive's buffers. A datagram socket whose buffer is
-// bad still takes the datagram (once one comes) and loses it: EFAULT
-// then. Linux: net/ipv4/udp.c (udp_recvmsg), net/unix/af_unix.c
-// (unix_dgram_recvmsg)
-func pinRecv(t *kernel.Task, s sock, iov []iovec, flags int) (*pinned, error) {
-	p, err := pin(t, iov, true)
-	if err == unix.EFAULT && s.Type() == unix.SOCK_DGRAM && flags&unix.MSG_PEEK == 0 {
-		r, rerr := s.Recv(t, nil, flags, false)
-		dropFiles(r.Rights)
-		if rerr != nil {
-			return nil, restartable(rerr)
-		}
+// pinRecv pins a receive's buffers. Linux finds a bad buffer only when
+// it copies: the receive waits first, and its own answers (EAGAIN, an
+// error, end of file) come before EFAULT. A datagram (or a SEQPACKET
+// record) is then lost; a stream's data stay. eof reports end of file
+// found that way: the receive returns 0. Linux: net/ipv4/udp.c
+// (udp_recvmsg), net/ipv4/tcp.c (tcp_recvmsg_locked), net/unix/af_unix.c
+func pinRecv(t *kernel.Task, s sock, iov []iovec, flags int) (p *pinned, eof bool, err error) {
+	p, err = pin(t, iov, true)
+	if err != unix.EFAULT {
+		return p, false, err
 	}
-	return p, err
+	probe, fl := [][]byte{make([]byte, 1)}, flags|unix.MSG_PEEK
+	if typ := s.Type(); (typ == unix.SOCK_DGRAM || typ == unix.SOCK_SEQPACKET) && flags&unix.MSG_PEEK == 0 {
+		probe, fl = nil, flags // take the datagram
+	}
+	r, rerr := s.Recv(t, probe, fl, false)
+	dropFiles(r.Rights)
+	switch {
+	case rerr != nil:
+		return nil, false, restartable(rerr)
+	case probe != nil && r.N == 0:
+		return nil, true, nil
+	}
+	return nil, false, unix.EFAULT
 }
 
 // msghdr is struct user_msghdr.
@@ -454,8 +464,8 @@ func doRecvmsg(t *kernel.Task, s sock, addr uint64, flags int) (int, int, error)
 	if m.ctrllen > 1<<31-1 {
 		m.ctrllen = 1<<31 - 1
 	}
-	p, err := pinRecv(t, s, m.iovecs, flags)
-	if err != nil {
+	p, eof, err := pinRecv(t, s, m.iovecs, flags)
+	if err != nil || eof {
 		return 0, 0, err
 	}
 	defer p.unpin()
