@@ -387,6 +387,8 @@ int main(void) {
 			char *xm = mmap(0, PG, PROT_READ, MAP_PRIVATE, xf, 0);
 			R("mprotect PROT_EXEC on noexec", mprotect(xm, PG, PROT_READ | PROT_EXEC));
 			R("mprotect PROT_WRITE on noexec private", mprotect(xm, PG, PROT_READ | PROT_WRITE));
+			char *xargv[] = {nx, NULL};
+			R("execve on noexec", execve(nx, xargv, NULL)); /* EACCES before the (empty) file is read */
 			_exit(0);
 		}
 		waitpid(c, NULL, 0);

@@ -122,6 +122,9 @@ func (t *Task) openExec(dirfd int, path string, flags int) (*image, vfs.Path, er
 	if st.Type() != unix.S_IFREG {
 		return nil, vfs.Path{}, unix.EACCES
 	}
+	if p.Mount != nil && p.Mount.Flags&unix.MS_NOEXEC != 0 {
+		return nil, vfs.Path{}, unix.EACCES // Linux: fs/namei.c (may_open: path_noexec)
+	}
 	if err := vfs.CheckMode(t.creds, &st, vfs.MayExec); err != nil {
 		return nil, vfs.Path{}, err
 	}
