@@ -335,6 +335,11 @@ func (t *Task) run() {
 		return
 	}
 	for {
+		if m := t.mm; m != nil && m.PatchRegionPending() { // a fork child's patched sites (mm/patch.go)
+			if err := m.MapPatchRegion(t.thread); err != nil {
+				t.k.Errorf("pid %d: %v", t.tid, err)
+			}
+		}
 		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
 			if err := m.FlushStale(t.thread); err != nil {
 				t.k.Errorf("pid %d: %v", t.tid, err)
@@ -377,10 +382,15 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
+			t.patchSite(ev)
 			t.doSyscall()
 		case platform.EventFault:
 			t.fault(ev)
 		case platform.EventSignal:
+			if t.patchedTrap(ev) {
+				t.doSyscall()
+				break
+			}
 			t.syncSignal(ev.Signo, ev.Code, ev.Addr)
 		case platform.EventInterrupt:
 		}

@@ -65,6 +65,9 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 		}
 		addr = a
 	}
+	if err := m.collide(mp, addr, addr+length); err != nil {
+		return 0, err
+	}
 	flags := r.Flags | m.newVMAFlags()
 	m.vmas.insert(&VMA{Start: addr, End: addr + length, Prot: r.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC),
 		Shared: r.Shared, File: r.File, Off: r.Off, Name: r.Name, Dev: r.Dev, Ino: r.Ino, Flags: flags})
@@ -154,6 +157,7 @@ func (m *MM) unmapLocked(mp Mapper, start, end uint64) error {
 	if err := m.dropPages(mp, start, end); err != nil {
 		return err
 	}
+	m.dropPatches(start, end)
 	i, j := m.vmas.carve(start, end)
 	m.vmas.remove(i, j)
 	return nil
@@ -232,6 +236,12 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 			return unix.EACCES
 		}
 	}
+	if prot&unix.PROT_WRITE != 0 {
+		// The guest may write its code now: it finds its own bytes.
+		if err := m.unpatchRange(mp, addr, end); err != nil {
+			return err
+		}
+	}
 	// The host forgets the range; pages come back with the new protection
 	// on their next touch.
 	if err := m.unmapHost(mp, addr, end); err != nil {
@@ -267,6 +277,9 @@ func (m *MM) Brk(mp Mapper, newBrk uint64) uint64 {
 	switch {
 	case newEnd > oldEnd:
 		if newEnd > m.layout.TaskSize || m.vmas.overlaps(oldEnd, newEnd) {
+			return m.brk
+		}
+		if m.collide(mp, oldEnd, newEnd) != nil {
 			return m.brk
 		}
 		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]", Flags: m.newVMAFlags()})

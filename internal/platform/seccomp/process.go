@@ -511,6 +511,8 @@ func (proc *process) newThread(cpu int) (*starter, error) {
 	atomic.StoreUint32(proc.word(i), stResume)
 	le.PutUint32(proc.ctl[base+hdrTID:], 0)
 	atomic.StoreUint32(proc.spinWord(i), 0)
+	// A patched call's XSAVE header: XSAVE writes its first word only.
+	clear(proc.ctl[base+pFP+xsHeader : base+pFP+xsMin])
 	ss := stackTs + 24*i
 	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
 	le.PutUint32(proc.ctl[ss+8:], 0)

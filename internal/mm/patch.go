@@ -1,0 +1,337 @@
+package mm
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/memfile"
+)
+
+// Patched syscall sites (platform.PatchSpec). When the platform offers
+// them, the kernel asks PatchSite to replace a `mov $nr,%eax; syscall`
+// that just trapped with a jump into the platform's trampoline for it.
+// The address space keeps:
+//
+//   - the patch region: memory-file frames of its own, mapped read-only
+//     and executable at spec.Base in the stub, with no VMA: the guest
+//     cannot see it in /proc/PID/maps, read it through the kernel, or
+//     change it. A guest mapping over it (mmap, brk, mremap) first
+//     restores every site and retires the region for good (collide).
+//   - a record of each patched site: its original bytes, so that a
+//     debugger's or another process's read of the page (RemoteCopy,
+//     RemoteCopyForce: /proc/PID/mem, process_vm_readv, PTRACE_PEEKTEXT)
+//     sees them, and so that the site can be restored before anything
+//     may write the page or move it: mprotect adding PROT_WRITE, a
+//     remote write over the site, mremap of it. munmap and MAP_FIXED over
+//     it drop the record with the page. A record whose bytes are no
+//     longer the jump (the page was dropped and read again from its file,
+//     madvise(MADV_DONTNEED)) is stale and ignored.
+//   - the entries handed out. An entry is never reused within the
+//     address space or its forks: a thread may still be inside a
+//     trampoline whose site has just been restored.
+//
+// Only sites whose 7 bytes lie in one aligned 8-byte word are patched:
+// the patch and its undoing are then one atomic 8-byte store, so another
+// thread of the process executes either the old instruction pair or the
+// new jump, never a mix. (The others stay on the trap path.) The page
+// first becomes the process's own copy (as for PTRACE_POKETEXT): other
+// processes mapping the same file page are unchanged.
+//
+// Fork copies the region (the child's stub maps it before the child runs:
+// MapPatchRegion) and the records; exec starts with a new address space.
+// All of it is guarded by MM.mu.
+type patchState struct {
+	sites   map[uint64]*patchSite // by the address of the mov
+	entries []patchEntry          // by entry; kept after a site's record goes
+	region  memfile.Frame         // its first frame; valid when frames > 0
+	frames  uint64
+	unmap   atomic.Bool // the region is not host-mapped yet (a fork child)
+	retired bool        // a guest mapping took the region's place
+}
+
+type patchSite struct {
+	orig, jump [7]byte
+	entry      int
+}
+
+type patchEntry struct {
+	nr   uint32
+	site uint64
+}
+
+// PatchSite patches the syscall site whose syscall instruction ends at
+// ret, if it is `mov $nr,%eax; syscall` (b8 imm32 0f 05) with that number
+// in a private, executable, non-writable mapping and can be patched
+// atomically. It reports whether it patched the site.
+func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
+	spec := m.layout.Patch
+	site := ret - 7
+	if spec == nil || nr > 0xffffffff || ret < 7 || site&7 > 1 || !m.rangeOK(site, 7) {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ps := &m.patch
+	if ps.retired || len(ps.entries) >= spec.Sites-1 {
+		return false
+	}
+	if s, ok := ps.sites[site]; ok && m.patchValid(site, s) {
+		return false // another thread patched it first
+	}
+	v := m.vmas.find(site)
+	if v == nil || v.Shared || v.Prot&unix.PROT_EXEC == 0 || v.Prot&unix.PROT_WRITE != 0 || v.Flags&VMUffdWP != 0 || v.Uffd != nil {
+		return false
+	}
+	page := abi.PageDown(site)
+	if !m.pt.get(page).present() {
+		return false
+	}
+	var orig [7]byte
+	copy(orig[:], m.pageBytes(page)[site-page:])
+	want := [7]byte{0xb8, 0, 0, 0, 0, 0x0f, 0x05}
+	binary.LittleEndian.PutUint32(want[1:], uint32(nr))
+	if orig != want {
+		return false
+	}
+	if ps.frames == 0 {
+		if m.vmas.overlaps(spec.Base, spec.Base+spec.Size) {
+			ps.retired = true
+			return false
+		}
+		n := spec.Size >> abi.PageShift
+		fr, err := m.mf.Alloc(n)
+		if err != nil {
+			return false
+		}
+		ps.region, ps.frames = fr, n
+		spec.Init(m.mf.Bytes(fr, n))
+		ps.unmap.Store(true)
+	}
+	if ps.unmap.Load() {
+		if err := m.mapPatchRegion(mp); err != nil {
+			return false
+		}
+	}
+	if err := m.ownPage(mp, v, page); err != nil {
+		return false
+	}
+	k := len(ps.entries) + 1
+	jump := spec.Site(m.mf.Bytes(ps.region, ps.frames), k, uint32(nr), ret)
+	ps.entries = append(ps.entries, patchEntry{uint32(nr), site})
+	if ps.sites == nil {
+		ps.sites = map[uint64]*patchSite{}
+	}
+	ps.sites[site] = &patchSite{orig: orig, jump: jump, entry: k}
+	m.store7(page, site, jump)
+	m.stats.PatchedSites++
+	return true
+}
+
+// pageBytes is glassbox' view of the present page at page.
+func (m *MM) pageBytes(page uint64) []byte {
+	return m.mf.Bytes(m.pt.get(page).frame(), 1)
+}
+
+// store7 replaces the 7 bytes at site (inside one aligned 8-byte word of
+// the present page) with one atomic store.
+func (m *MM) store7(page, site uint64, b [7]byte) {
+	pb := m.pageBytes(page)
+	word := (site - page) &^ 7
+	w := (*uint64)(unsafe.Pointer(&pb[word]))
+	var cur [8]byte
+	binary.LittleEndian.PutUint64(cur[:], atomic.LoadUint64(w))
+	copy(cur[site-page-word:], b[:])
+	atomic.StoreUint64(w, binary.LittleEndian.Uint64(cur[:]))
+}
+
+// patchValid reports whether site still holds its jump.
+func (m *MM) patchValid(site uint64, s *patchSite) bool {
+	page := abi.PageDown(site)
+	p := m.pt.get(page)
+	if !p.present() {
+		return false
+	}
+	var cur [7]byte
+	copy(cur[:], m.mf.Bytes(p.frame(), 1)[site-page:])
+	return cur == s.jump
+}
+
+// MapPatchRegion maps the patch region into a fork child's stub before
+// its first instruction; mp must be a thread of this address space.
+func (m *MM) MapPatchRegion(mp Mapper) error {
+	if !m.patch.unmap.Load() {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.patch.unmap.Load() {
+		return nil
+	}
+	return m.mapPatchRegion(mp)
+}
+
+// PatchRegionPending reports whether MapPatchRegion has work.
+func (m *MM) PatchRegionPending() bool { return m.patch.unmap.Load() }
+
+func (m *MM) mapPatchRegion(mp Mapper) error {
+	ps := &m.patch
+	spec := m.layout.Patch
+	if ps.retired || ps.frames == 0 {
+		ps.unmap.Store(false)
+		return nil
+	}
+	m.stats.HostMaps++
+	if err := mp.Map(spec.Base, spec.Size, unix.PROT_READ|unix.PROT_EXEC, ps.region.Offset()); err != nil {
+		return err
+	}
+	ps.unmap.Store(false)
+	return nil
+}
+
+// unpatchRange restores every valid site that overlaps [start, end) and
+// forgets the records; mp may be nil (a remote access: the page is then
+// made the process's own copy with the host mapping left stale, as
+// RemoteCopy does). m.mu is held.
+func (m *MM) unpatchRange(mp Mapper, start, end uint64) error {
+	ps := &m.patch
+	for site, s := range ps.sites {
+		if site+7 <= start || site >= end {
+			continue
+		}
+		delete(ps.sites, site)
+		if !m.patchValid(site, s) {
+			continue
+		}
+		page := abi.PageDown(site)
+		v := m.vmas.find(site)
+		if v == nil {
+			continue
+		}
+		if err := m.ownPage(mp, v, page); err != nil {
+			return err
+		}
+		m.store7(page, site, s.orig)
+	}
+	return nil
+}
+
+// dropPatches forgets the records in [start, end) whose pages go away.
+func (m *MM) dropPatches(start, end uint64) {
+	for site := range m.patch.sites {
+		if site+7 > start && site < end {
+			delete(m.patch.sites, site)
+		}
+	}
+}
+
+// collide retires the patch region if [start, end) overlaps it: every
+// site is restored first, then the region is unmapped, so that the guest's
+// new mapping there starts empty. m.mu is held.
+func (m *MM) collide(mp Mapper, start, end uint64) error {
+	spec := m.layout.Patch
+	ps := &m.patch
+	if spec == nil || ps.retired || end <= spec.Base || start >= spec.Base+spec.Size {
+		return nil
+	}
+	ps.retired = true
+	if err := m.unpatchRange(mp, 0, ^uint64(0)); err != nil {
+		return err
+	}
+	if ps.frames != 0 && !ps.unmap.Load() {
+		if mp == nil {
+			return errNoMapper
+		}
+		m.stats.HostMaps++
+		if err := mp.Unmap(spec.Base, spec.Size); err != nil {
+			return err
+		}
+	}
+	ps.unmap.Store(false)
+	// The frames stay until Release: a thread may still be inside a
+	// trampoline (see patchState).
+	return nil
+}
+
+// overlayOriginal puts the original bytes of valid sites over b, which
+// holds the guest's bytes at addr. m.mu is held.
+func (m *MM) overlayOriginal(addr uint64, b []byte) {
+	end := addr + uint64(len(b))
+	for site, s := range m.patch.sites {
+		if site+7 <= addr || site >= end || !m.patchValid(site, s) {
+			continue
+		}
+		for i := uint64(0); i < 7; i++ {
+			if a := site + i; a >= addr && a < end {
+				b[a-addr] = s.orig[i]
+			}
+		}
+	}
+}
+
+// PatchedTrap says whether a trap at rip was a patched site's syscall,
+// and which: a SIGILL (ill) at the ud2 that replaced a site's syscall
+// instruction (a jump into the middle of the site, or a restarted call:
+// rax holds the number), or a trap on a trampoline (a single-stepped
+// jump). ret is where the syscall instruction would have returned.
+func (m *MM) PatchedTrap(rip uint64, ill bool, rax uint64) (nr, ret uint64, ok bool) {
+	spec := m.layout.Patch
+	if spec == nil {
+		return 0, 0, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ps := &m.patch
+	if ill && rip >= 5 {
+		if s, found := ps.sites[rip-5]; found && m.patchValid(rip-5, s) {
+			return rax, rip + 2, true
+		}
+	}
+	if ps.frames != 0 && !ps.retired {
+		if k := spec.Trampoline(rip); k > 0 && k <= len(ps.entries) {
+			e := ps.entries[k-1]
+			return uint64(e.nr), e.site + 7, true
+		}
+	}
+	return 0, 0, false
+}
+
+// forkPatches gives the child c a copy of the region and the records.
+// Both m.mu and the child's are held (the child is new).
+func (m *MM) forkPatches(c *MM) error {
+	ps := &m.patch
+	if ps.frames == 0 || ps.retired {
+		c.patch.retired = ps.retired
+		c.patch.entries = append([]patchEntry(nil), ps.entries...)
+		return nil
+	}
+	fr, err := m.mf.Alloc(ps.frames)
+	if err != nil {
+		return err
+	}
+	copy(m.mf.Bytes(fr, ps.frames), m.mf.Bytes(ps.region, ps.frames))
+	cp := &c.patch
+	cp.region, cp.frames = fr, ps.frames
+	cp.entries = append([]patchEntry(nil), ps.entries...)
+	cp.sites = make(map[uint64]*patchSite, len(ps.sites))
+	for a, s := range ps.sites {
+		ns := *s
+		cp.sites[a] = &ns
+	}
+	cp.unmap.Store(true)
+	return nil
+}
+
+// releasePatches frees the region (the stub is gone). m.mu is held.
+func (m *MM) releasePatches() {
+	ps := &m.patch
+	if ps.frames != 0 {
+		m.mf.DecRef(ps.region, ps.frames)
+		ps.frames = 0
+	}
+	ps.sites = nil
+	ps.unmap.Store(false)
+}
