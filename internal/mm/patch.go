@@ -203,12 +203,19 @@ func (m *MM) unpatchRange(mp Mapper, start, end uint64) error {
 			continue
 		}
 		delete(ps.sites, site)
-		if !m.patchValid(site, s) {
-			continue
-		}
 		page := abi.PageDown(site)
 		v := m.vmas.find(site)
 		if v == nil {
+			continue
+		}
+		if !m.pt.get(page).present() {
+			// Swapped out: read it back to restore it. (A page read
+			// again from its file holds the original bytes already.)
+			if _, err := m.prepareForce(mp, page, false, true); err != nil {
+				continue
+			}
+		}
+		if !m.patchValid(site, s) {
 			continue
 		}
 		if err := m.ownPage(mp, v, page); err != nil {
