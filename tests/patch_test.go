@@ -7,8 +7,9 @@ import (
 
 // patchSrc exercises syscall sites that the seccomp platform patches
 // (--syscall-patch=on): raw `mov $nr,%eax; syscall` pairs at 8-byte
-// aligned addresses (patchable) and one misaligned (left on the trap
-// path), called in loops and from threads; a jump straight to a patched
+// aligned addresses (one atomic store) and one that straddles two words
+// (patched in three steps), and glibc's syscall(), called in loops and
+// from threads; a jump straight to a patched
 // site's syscall instruction; its own code read through /proc/self/mem
 // and process_vm_readv before and after patching, and after mprotect
 // made it writable (then rewritten: another syscall number); fork and
@@ -84,6 +85,8 @@ static int check_ids(const char *who, int rounds) {
 		bad += s_close(-1) != -EBADF;
 		bad += s_mid_getpid() != pid;
 		bad += s_sched_yield() != 0;
+		bad += syscall(SYS_getpid) != pid; /* glibc's syscall(): mov 8(%rsp),%r9; syscall */
+		bad += syscall(SYS_getppid) != ppid;
 	}
 	if (bad) printf("%s: %d wrong answers\n", who, bad);
 	return bad;

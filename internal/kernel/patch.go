@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
@@ -37,13 +39,29 @@ func (t *Task) patchedTrap(ev platform.Event) bool {
 	if m == nil || m.Layout().Patch == nil || ev.Signo != abi.SIGILL && ev.Signo != abi.SIGTRAP {
 		return false
 	}
-	nr, ret, ok := m.PatchedTrap(t.regs.Rip, ev.Signo == abi.SIGILL, t.regs.Rax)
+	c, ok := m.PatchedTrap(t.regs.Rip, ev.Signo == abi.SIGILL)
 	if !ok {
 		return false
 	}
-	t.regs.Orig_rax = nr
+	if c.Retry {
+		t.regs.Rip = c.Ret
+		t.retryInsn = true
+		return true
+	}
+	if c.Insn {
+		if c.LoadR9 {
+			var b [8]byte
+			if m.CopyIn(t.thread, t.regs.Rsp+8, b[:]) != nil {
+				return false // the instruction's own fault, where it now runs
+			}
+			t.regs.R9 = binary.LittleEndian.Uint64(b[:])
+		} else {
+			t.regs.Rax = c.NR
+		}
+	}
+	t.regs.Orig_rax = t.regs.Rax
 	t.regs.Rax = encodeResult(0, unix.ENOSYS)
-	t.regs.Rip, t.regs.Rcx = ret, ret
+	t.regs.Rip, t.regs.Rcx = c.Ret, c.Ret
 	t.regs.R11 = t.regs.Eflags
 	return true
 }

@@ -182,7 +182,10 @@ type Task struct {
 	// How the tracer last resumed the task, and a trap flag glassbox set
 	// for single-stepping; the task's own goroutine only (ptrace.go).
 	pstep, pemu, psys, plisten, pforcedTF bool
-	groupGen                              uint64
+	// retryInsn: patchedTrap found the int3 of a site's rewrite: the
+	// guest runs the site again, no syscall (kernel/patch.go).
+	retryInsn bool
+	groupGen  uint64
 	// ownStatus is the status exit(2) of this one thread gave (t.mu).
 	ownStatus ExitStatus
 	// nsp is the task's namespaces (ns.go; nil: the sandbox's initial
@@ -388,7 +391,10 @@ func (t *Task) run() {
 			t.fault(ev)
 		case platform.EventSignal:
 			if t.patchedTrap(ev) {
-				t.doSyscall()
+				if !t.retryInsn {
+					t.doSyscall()
+				}
+				t.retryInsn = false
 				break
 			}
 			t.syncSignal(ev.Signo, ev.Code, ev.Addr)

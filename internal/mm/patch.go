@@ -34,12 +34,22 @@ import (
 //     address space or its forks: a thread may still be inside a
 //     trampoline whose site has just been restored.
 //
-// Only sites whose 7 bytes lie in one aligned 8-byte word are patched:
-// the patch and its undoing are then one atomic 8-byte store, so another
-// thread of the process executes either the old instruction pair or the
-// new jump, never a mix. (The others stay on the trap path.) The page
-// first becomes the process's own copy (as for PTRACE_POKETEXT): other
-// processes mapping the same file page are unchanged.
+// Another thread of the process must execute either the old instruction
+// pair or the new jump, never a mix. A site whose 7 bytes lie in one
+// aligned 8-byte word is patched and restored with one atomic 8-byte
+// store. Any other site is rewritten as Linux's text_poke_bp does: an
+// int3 over its first byte, then the other six, then the first, with the
+// platform's SyncCore (membarrier SYNC_CORE: every CPU running the
+// process serialised) after each of the first two steps, so that no CPU
+// can still be executing an instruction it fetched before. Meanwhile the
+// only ways in are the first byte (int3: the kernel sees the SIGTRAP one
+// byte after a site it rewrote, whose first byte is no longer int3, and
+// runs the guest from the site again: PatchedTrap) and the syscall's
+// place, whose first byte 0f stays and whose second is one store (05,
+// syscall, or 0b, ud2: the patched call). Without SyncCore (a platform
+// that lacks it) such sites are not patched. The page first becomes the
+// process's own copy (as for PTRACE_POKETEXT): other processes mapping
+// the same file page are unchanged.
 //
 // Fork copies the region (the child's stub maps it before the child runs:
 // MapPatchRegion) and the records; exec starts with a new address space.
@@ -51,7 +61,14 @@ type patchState struct {
 	frames  uint64
 	unmap   atomic.Bool // the region is not host-mapped yet (a fork child)
 	retired bool        // a guest mapping took the region's place
+	// rewritten lists the sites ever rewritten in three steps: a SIGTRAP
+	// just after one is the int3 of a rewrite (PatchedTrap).
+	rewritten map[uint64]bool
+	noSync    bool // SyncCore failed: only one-word sites are patched
 }
+
+// syncCorer is the Mapper's SyncCore (see patchState's doc).
+type syncCorer interface{ SyncCore() error }
 
 type patchSite struct {
 	orig, jump [7]byte
@@ -59,18 +76,28 @@ type patchSite struct {
 }
 
 type patchEntry struct {
-	nr   uint32
+	insn [5]byte // the site's instruction before its syscall
 	site uint64
 }
 
+// Patterns of patchable sites: a 5-byte instruction, then syscall.
+var (
+	movNR  = [5]byte{0xb8}                         // mov $nr,%eax (imm32 = the number)
+	movR9  = [5]byte{0x4c, 0x8b, 0x4c, 0x24, 0x08} // mov 0x8(%rsp),%r9 (glibc's syscall())
+	sysIns = [2]byte{0x0f, 0x05}
+)
+
 // PatchSite patches the syscall site whose syscall instruction ends at
-// ret, if it is `mov $nr,%eax; syscall` (b8 imm32 0f 05) with that number
-// in a private, executable, non-writable mapping and can be patched
-// atomically. It reports whether it patched the site.
+// ret (the call's number was nr), if it is one of the patterns with that
+// number, in a private, executable, non-writable mapping, and its 7 bytes
+// lie in one aligned 8-byte word. It reports whether it patched the site.
 func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 	spec := m.layout.Patch
 	site := ret - 7
-	if spec == nil || nr > 0xffffffff || ret < 7 || site&7 > 1 || !m.rangeOK(site, 7) {
+	if spec == nil || ret < 7 || !m.rangeOK(site, 7) || abi.PageDown(site) != abi.PageDown(site+6) {
+		return false
+	}
+	if _, ok := mp.(syncCorer); (!ok || m.patch.noSync) && site&7 > 1 {
 		return false
 	}
 	m.mu.Lock()
@@ -92,9 +119,16 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 	}
 	var orig [7]byte
 	copy(orig[:], m.pageBytes(page)[site-page:])
-	want := [7]byte{0xb8, 0, 0, 0, 0, 0x0f, 0x05}
-	binary.LittleEndian.PutUint32(want[1:], uint32(nr))
-	if orig != want {
+	var insn [5]byte
+	copy(insn[:], orig[:5])
+	switch {
+	case [2]byte(orig[5:]) != sysIns:
+		return false
+	case insn[0] == movNR[0]:
+		if uint64(binary.LittleEndian.Uint32(insn[1:])) != nr {
+			return false
+		}
+	case insn != movR9:
 		return false
 	}
 	if ps.frames == 0 {
@@ -120,13 +154,17 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 		return false
 	}
 	k := len(ps.entries) + 1
-	jump := spec.Site(m.mf.Bytes(ps.region, ps.frames), k, uint32(nr), ret)
-	ps.entries = append(ps.entries, patchEntry{uint32(nr), site})
+	jump := spec.Site(m.mf.Bytes(ps.region, ps.frames), k, insn, ret)
+	ps.entries = append(ps.entries, patchEntry{insn, site})
 	if ps.sites == nil {
 		ps.sites = map[uint64]*patchSite{}
 	}
+	if err := m.write7(mp, page, site, jump); err != nil {
+		// The site holds its original bytes (write7 restores them on
+		// failure); the entry stays used.
+		return false
+	}
 	ps.sites[site] = &patchSite{orig: orig, jump: jump, entry: k}
-	m.store7(page, site, jump)
 	m.stats.PatchedSites++
 	return true
 }
@@ -134,6 +172,58 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 // pageBytes is glassbox' view of the present page at page.
 func (m *MM) pageBytes(page uint64) []byte {
 	return m.mf.Bytes(m.pt.get(page).frame(), 1)
+}
+
+// write7 replaces the 7 bytes at site in the present page, which no other
+// address space shares, as patchState's doc says: with one atomic store
+// when they lie in one aligned word, else in three steps with mp's
+// SyncCore between them. mp nil: nothing maps the page's frame on the host
+// (a remote write's fresh copy), so plain stores do.
+func (m *MM) write7(mp Mapper, page, site uint64, b [7]byte) error {
+	if site&7 <= 1 {
+		m.store7(page, site, b)
+		return nil
+	}
+	pb := m.pageBytes(page)[site-page : site-page+7]
+	if mp == nil {
+		copy(pb, b[:])
+		return nil
+	}
+	sc, ok := mp.(syncCorer)
+	if !ok {
+		return errNoMapper
+	}
+	if m.patch.rewritten == nil {
+		m.patch.rewritten = map[uint64]bool{}
+	}
+	m.patch.rewritten[site] = true
+	first := pb[0]
+	storeByte(&pb[0], 0xcc)
+	if err := sc.SyncCore(); err != nil {
+		storeByte(&pb[0], first)
+		m.patch.noSync = true
+		return err
+	}
+	for i := 6; i >= 1; i-- {
+		storeByte(&pb[i], b[i])
+	}
+	// A failure now (the stub is going) cannot leave the int3.
+	err := sc.SyncCore()
+	storeByte(&pb[0], b[0])
+	return err
+}
+
+// storeByte is one byte store the compiler keeps as it is.
+func storeByte(p *byte, v byte) {
+	w := (*uint32)(unsafe.Pointer(uintptr(unsafe.Pointer(p)) &^ 3))
+	sh := (uintptr(unsafe.Pointer(p)) & 3) * 8
+	for {
+		old := atomic.LoadUint32(w)
+		nw := old&^(0xff<<sh) | uint32(v)<<sh
+		if atomic.CompareAndSwapUint32(w, old, nw) {
+			return
+		}
+	}
 }
 
 // store7 replaces the 7 bytes at site (inside one aligned 8-byte word of
@@ -221,7 +311,35 @@ func (m *MM) unpatchRange(mp Mapper, start, end uint64) error {
 		if err := m.ownPage(mp, v, page); err != nil {
 			return err
 		}
-		m.store7(page, site, s.orig)
+		if mp == nil && site&7 > 1 {
+			// A remote write cannot serialise the owner's CPUs: it
+			// rewrites a fresh copy that no thread runs yet.
+			if err := m.freshCopy(v, page); err != nil {
+				return err
+			}
+		}
+		if err := m.write7(mp, page, site, s.orig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// freshCopy gives the present private page a new frame with the same
+// bytes; the host mapping of the old one is queued for the owner to drop
+// (remote.go). For remote writers only (no Mapper). m.mu is held.
+func (m *MM) freshCopy(v *VMA, page uint64) error {
+	p := m.pt.get(page)
+	nf, err := m.mf.Alloc(1)
+	if err != nil {
+		return err
+	}
+	copy(m.mf.Bytes(nf, 1), m.mf.Bytes(p.frame(), 1))
+	m.pt.set(page, mkpte(nf)|p&(pteMapped|pteMapW|pteUffdWP))
+	if p.mapped() {
+		m.stale.add(m, page, p.frame())
+	} else {
+		m.mf.DecRef(p.frame(), 1)
 	}
 	return nil
 }
@@ -279,37 +397,70 @@ func (m *MM) overlayOriginal(addr uint64, b []byte) {
 	}
 }
 
-// PatchedTrap says whether a trap at rip was a patched site's syscall,
-// and which: a SIGILL (ill) at the ud2 that replaced a site's syscall
-// instruction (a jump into the middle of the site, or a restarted call:
-// rax holds the number), or a trap on a trampoline (a single-stepped
-// jump). ret is where the syscall instruction would have returned.
-func (m *MM) PatchedTrap(rip uint64, ill bool, rax uint64) (nr, ret uint64, ok bool) {
+// PatchedTrap says whether a trap at rip was a patched site's syscall:
+// a SIGILL (ill) at the ud2 that replaced a site's syscall instruction (a
+// jump into the middle of the site, or a restarted call: rax holds the
+// number), or a trap on a trampoline's first instruction (a single-stepped
+// jump: the site's own instruction has not run). It returns what the
+// trap amounts to.
+func (m *MM) PatchedTrap(rip uint64, ill bool) (PatchedCall, bool) {
 	spec := m.layout.Patch
 	if spec == nil {
-		return 0, 0, false
+		return PatchedCall{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ps := &m.patch
+	if !ill && rip >= 1 && ps.rewritten[rip-1] {
+		// The int3 of a three-step rewrite (or a debugger's over it).
+		if p := m.pt.get(abi.PageDown(rip - 1)); p.present() && m.mf.Bytes(p.frame(), 1)[(rip-1)&abi.PageMask] != 0xcc {
+			return PatchedCall{Retry: true, Ret: rip - 1}, true
+		}
+	}
 	if ill && rip >= 5 {
 		if s, found := ps.sites[rip-5]; found && m.patchValid(rip-5, s) {
-			return rax, rip + 2, true
+			return PatchedCall{Ret: rip + 2}, true
 		}
 	}
 	if ps.frames != 0 && !ps.retired {
 		if k := spec.Trampoline(rip); k > 0 && k <= len(ps.entries) {
 			e := ps.entries[k-1]
-			return uint64(e.nr), e.site + 7, true
+			c := PatchedCall{Ret: e.site + 7, Insn: true}
+			if e.insn[0] == movNR[0] {
+				c.NR = uint64(binary.LittleEndian.Uint32(e.insn[1:]))
+			} else {
+				c.LoadR9 = true
+			}
+			return c, true
 		}
 	}
-	return 0, 0, false
+	return PatchedCall{}, false
+}
+
+// PatchedCall is a trap that PatchedTrap turned into a syscall.
+type PatchedCall struct {
+	// Retry: no syscall; the guest runs again from Ret (the int3 of a
+	// site's rewrite, which is over).
+	Retry bool
+	Ret   uint64 // where the syscall instruction returns
+	// Insn: the site's instruction is still to be done: rax = NR, or
+	// (LoadR9) r9 = the 8 bytes at rsp+8. Else rax holds the number.
+	Insn   bool
+	NR     uint64
+	LoadR9 bool
 }
 
 // forkPatches gives the child c a copy of the region and the records.
 // Both m.mu and the child's are held (the child is new).
 func (m *MM) forkPatches(c *MM) error {
 	ps := &m.patch
+	if ps.rewritten != nil {
+		c.patch.rewritten = make(map[uint64]bool, len(ps.rewritten))
+		for a := range ps.rewritten {
+			c.patch.rewritten[a] = true
+		}
+	}
+	c.patch.noSync = ps.noSync
 	if ps.frames == 0 || ps.retired {
 		c.patch.retired = ps.retired
 		c.patch.entries = append([]patchEntry(nil), ps.entries...)

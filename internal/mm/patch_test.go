@@ -17,7 +17,7 @@ func testPatchSpec() *platform.PatchSpec {
 	return &platform.PatchSpec{
 		Base: 0x0b0f0000, Size: 2 * abi.PageSize, Sites: 16,
 		Init: func(region []byte) { region[0] = 0xee },
-		Site: func(region []byte, k int, nr uint32, ret uint64) [7]byte {
+		Site: func(region []byte, k int, insn [5]byte, ret uint64) [7]byte {
 			binary.LittleEndian.PutUint64(region[abi.PageSize+8*k:], ret)
 			return [7]byte{0xff, 0x24, 0x25, byte(8 * k), 0, 0x0f, 0x0b}
 		},
@@ -29,6 +29,14 @@ func testPatchSpec() *platform.PatchSpec {
 		},
 	}
 }
+
+// syncMapper is a nopMapper with the platform's SyncCore.
+type syncMapper struct {
+	nopMapper
+	syncs int
+}
+
+func (s *syncMapper) SyncCore() error { s.syncs++; return nil }
 
 var origSite = []byte{0xb8, 0x27, 0, 0, 0, 0x0f, 0x05}
 
@@ -98,11 +106,11 @@ func TestPatchSite(t *testing.T) {
 	if got := read(other, "kernel"); !bytes.Equal(got, origSite) {
 		t.Fatalf("another process mapping the file sees % x", got)
 	}
-	if nr, ret, ok := m.PatchedTrap(0x400015, true, 102); !ok || nr != 102 || ret != 0x400017 {
-		t.Fatalf("ud2 at the old syscall: %d %#x %v", nr, ret, ok)
+	if c, ok := m.PatchedTrap(0x400015, true); !ok || c.Insn || c.Ret != 0x400017 {
+		t.Fatalf("ud2 at the old syscall: %+v %v", c, ok)
 	}
-	if nr, ret, ok := m.PatchedTrap(0x0b0f1000+32, false, 0); !ok || nr != 39 || ret != 0x400017 {
-		t.Fatalf("trap on the trampoline: %d %#x %v", nr, ret, ok)
+	if c, ok := m.PatchedTrap(0x0b0f1000+32, false); !ok || !c.Insn || c.NR != 39 || c.Ret != 0x400017 {
+		t.Fatalf("trap on the trampoline: %+v %v", c, ok)
 	}
 	c, err := m.Fork(mp)
 	if err != nil {
@@ -136,6 +144,27 @@ func TestPatchSite(t *testing.T) {
 	}
 	if c.PatchSite(cmp, 0x400017, 39) {
 		t.Fatal("patched again after the region was retired")
+	}
+	// With SyncCore, a site that straddles two words is patched in three
+	// steps; a SIGTRAP just after its first byte is the rewrite's int3.
+	sm := &syncMapper{}
+	if !other.PatchSite(sm, 0x40002a, 39) || sm.syncs != 2 {
+		t.Fatalf("straddling site with SyncCore: %d syncs", sm.syncs)
+	}
+	b := make([]byte, 7)
+	other.CopyIn(sm, 0x400023, b)
+	if !bytes.Equal(b, []byte{0xff, 0x24, 0x25, 8, 0, 0x0f, 0x0b}) {
+		t.Fatalf("straddling site holds % x", b)
+	}
+	if c, ok := other.PatchedTrap(0x400024, false); !ok || !c.Retry || c.Ret != 0x400023 {
+		t.Fatalf("int3 of a rewrite: %+v %v", c, ok)
+	}
+	if err := other.Mprotect(sm, 0x400000, abi.PageSize, unix.PROT_READ|unix.PROT_WRITE); err != nil || sm.syncs != 4 {
+		t.Fatalf("restore: %v, %d syncs", err, sm.syncs)
+	}
+	other.CopyIn(sm, 0x400023, b)
+	if !bytes.Equal(b, origSite) {
+		t.Fatalf("restored straddling site holds % x", b)
 	}
 	for _, x := range []*MM{m, c, other} {
 		x.DropUser()

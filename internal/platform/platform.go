@@ -151,8 +151,10 @@ type Layout struct {
 }
 
 // PatchSpec describes the region a platform needs for patched syscall
-// sites: a `mov $nr,%eax; syscall` (b8 imm32 0f 05) replaced with a 7-byte
-// jump into platform code that hands the call over without a trap. The
+// sites: a 5-byte instruction and a syscall (`mov $nr,%eax`, b8 imm32, or
+// `mov 8(%rsp),%r9`, 4c 8b 4c 24 08; then 0f 05) replaced with a 7-byte
+// jump into platform code that runs the instruction and hands the call
+// over without a trap. The
 // region lies in the guest's half below 2 GiB; the kernel backs it with
 // memory-file pages of its own (never a guest VMA), maps it read-only and
 // executable, and gives each site one entry, never reused. After the
@@ -164,10 +166,11 @@ type PatchSpec struct {
 	Sites int
 	// Init fills a new region (Size zeroed bytes).
 	Init func(region []byte)
-	// Site fills entry k of region for syscall nr returning to ret, and
-	// returns the 7 bytes that replace the site.
-	Site func(region []byte, k int, nr uint32, ret uint64) [7]byte
-	// Trampoline returns the entry whose trampoline holds addr, or 0.
+	// Site fills entry k of region for a site whose syscall instruction
+	// follows insn and returns to ret, and returns the 7 bytes that
+	// replace the site.
+	Site func(region []byte, k int, insn [5]byte, ret uint64) [7]byte
+	// Trampoline returns the entry whose trampoline starts at addr, or 0.
 	Trampoline func(addr uint64) int
 }
 

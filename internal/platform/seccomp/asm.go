@@ -392,3 +392,9 @@ func (a *asm) movLabel(dst reg, label string) {
 	a.absFixups = append(a.absFixups, fixup{len(a.b), label})
 	a.b = binary.LittleEndian.AppendUint64(a.b, 0)
 }
+
+// or is or %src, %dst (64-bit).
+func (a *asm) or(dst, src reg) {
+	a.emit(rex(true, src, 0, dst), 0x09)
+	a.modrmReg(src, dst)
+}

@@ -60,6 +60,7 @@ var asmForms = []struct {
 	{"pause", func(a *asm) { a.pause() }, "f390"},
 	{"rdtsc", func(a *asm) { a.rdtsc() }, "0f31"},
 	{"lahf", func(a *asm) { a.lahf() }, "9f"},
+	{"or r11,rax", func(a *asm) { a.or(r11, rax) }, "4909c3"},
 	{"sahf", func(a *asm) { a.sahf() }, "9e"},
 	{"pushf", func(a *asm) { a.pushfq() }, "9c"},
 	{"popf", func(a *asm) { a.popfq() }, "9d"},

@@ -52,6 +52,9 @@ const (
 	opMunmap   = 2
 	opMprotect = 3
 	opClone    = 4
+	// opMembarrier serialises every CPU running a thread of the stub
+	// (patch.go); its failure is reported, not fatal.
+	opMembarrier = 5
 )
 
 // A slot's header (offsets from the slot's base). Everything in a slot is
@@ -66,6 +69,7 @@ const (
 	hdrTrapT = 0x28 // uint64: the TSC when the handler took the trap (spin.go)
 	hdrWakeT = 0x30 // uint64: the TSC when the handler saw resume
 	hdrSlow  = 0x38 // uint32: a patched call must return through the signal path (patch.go)
+	hdrDrops = 0x3c // uint32: interrupts the handler dropped in a patched call (patch.go)
 	// A patched call (patch.go) runs on a small stack at the top of the
 	// header page and keeps the guest's registers in a frame laid out as
 	// the host's signal frame, at the bottom of the signal stack (signals

@@ -10,18 +10,22 @@ import (
 
 // Patched syscall sites.
 //
-// The kernel (mm) may replace a guest's `mov $nr,%eax; syscall`
-// (b8 imm32 0f 05) with `jmp *disp32` (ff 24 25 disp32), an absolute jump
-// through entry k of a table in the patch region, a few pages the guest
-// maps read-only and executable at PatchBase. Entry k points at trampoline
-// k in the same region:
+// The kernel (mm) may replace a guest's 5-byte instruction and syscall
+// (`mov $nr,%eax`, b8 imm32, or glibc syscall()'s `mov 8(%rsp),%r9`,
+// 4c 8b 4c 24 08; then 0f 05) with `jmp *disp32` (ff 24 25 disp32), an
+// absolute jump through entry k of a table in the patch region, a few
+// pages the guest maps read-only and executable at PatchBase. Entry k
+// points at trampoline k in the same region:
 //
-//	movabs $(nr<<48 | site+7), %r11
+//	<the site's 5-byte instruction>
+//	mov    %rax, %rcx          ; the number
+//	movabs $(site+7), %r11
 //	jmp    *PatchBase          ; entry 0: p_entry in the stub's code
 //
-// r11 and rcx are the registers the syscall instruction destroys, and rax
-// is dead (the mov would have overwritten it), so the trampolines may use
-// those three. p_entry finds the thread's slot through gs_base (each stub
+// r11 and rcx are the registers the syscall instruction destroys, so the
+// trampolines may use them, and rax once its value is in rcx. p_entry
+// keeps the flags (lahf, seto) in r11's top bits while it checks gs_base,
+// finds the thread's slot through gs_base (each stub
 // thread runs guest code with gs_base = its slot while the guest's own
 // gs_base is 0; readFrame and writeFrame show the guest 0), saves the
 // guest's registers and XSAVE state into a frame laid out as the host's
@@ -35,7 +39,7 @@ import (
 // What the fast path cannot do goes through a signal, at a ud2 the
 // handler takes like any fault:
 //   - p_bad: gs_base is not a slot (the guest set its own): glassbox
-//     rebuilds the syscall from r11 and the flags p_entry kept in rax.
+//     rebuilds the syscall from rcx and r11.
 //   - p_slow: glassbox asked for it (hdrSlow) because the return needs
 //     what only rt_sigreturn does: a trap flag, a gs_base of the guest's,
 //     a rip outside the guest's half. glassbox loads the registers into
@@ -46,7 +50,8 @@ import (
 // old syscall (site+5), or that the kernel sends back there to restart an
 // interrupted call, executes ud2: mm turns that SIGILL into the syscall
 // (rax holds its number). A trap on a trampoline's first instruction (a
-// single-stepped jmp) is turned into its syscall likewise.
+// single-stepped jmp) is turned into its syscall likewise, the site's
+// instruction done by the kernel.
 //
 // Containment: the frame and the slot are guest-writable as before; glassbox
 // reads the frame once and validates it (frameAt). The trampolines make no
@@ -74,21 +79,30 @@ func patchEntry(a *asm) {
 	order := []reg{r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp}
 
 	a.label("p_entry")
-	// r11 = nr<<48 | return address; rax and rcx are free. Keep the
-	// arithmetic flags in rax while gs_base is checked.
+	// rcx = the number, r11 = the return address; rax is free. Keep the
+	// arithmetic flags in r11's top bits while gs_base is checked.
 	a.lahf()
 	a.seto(rax)
-	a.rdgsbase(rcx)
-	a.test32imm(rcx, slotSize-1)
+	a.andImm(rax, 0xffff)
+	a.shlImm(rax, 48)
+	a.or(r11, rax)
+	a.rdgsbase(rax)
+	a.test32imm(rax, slotSize-1)
 	a.jcc(condNE, "p_bad")
-	a.shrImm(rcx, 15)            // slotSize == 1<<15
-	a.subImm(rcx, slotsBase>>16) // twice: slotsBase>>15 exceeds an imm32
-	a.subImm(rcx, slotsBase>>16)
-	a.cmpImm(rcx, maxSlots)
+	a.shrImm(rax, 15)            // slotSize == 1<<15
+	a.subImm(rax, slotsBase>>16) // twice: slotsBase>>15 exceeds an imm32
+	a.subImm(rax, slotsBase>>16)
+	a.cmpImm(rax, maxSlots)
 	a.jcc(condAE, "p_bad")
-	a.rdgsbase(rcx)
+	a.rdgsbase(rax)
+	a.store64(rax, gpr(13), rcx) // rax: the number
+	a.mov(rcx, rax)              // rcx: the slot from here on
+	a.mov(rax, r11)
+	a.shlImm(r11, 16)
+	a.shrImm(r11, 16)
+	a.shrImm(rax, 48)
 	a.addAL(0x7f) // OF back from al
-	a.sahf()
+	a.sahf()      // and the rest from ah
 	a.store64(rcx, gpr(15), rsp)
 	a.lea(rsp, rcx, pStack)
 	a.pushfq()
@@ -100,11 +114,6 @@ func patchEntry(a *asm) {
 	a.pop(rax)
 	a.store64(rcx, gpr(17), rax) // eflags
 	a.store64(rcx, gpr(3), rax)  // r11: the flags, as syscall leaves it
-	a.mov(rax, r11)
-	a.shrImm(rax, 48)
-	a.store64(rcx, gpr(13), rax) // rax: the number
-	a.shlImm(r11, 16)
-	a.shrImm(r11, 16)
 	a.store64(rcx, gpr(16), r11) // rip
 	a.store64(rcx, gpr(14), r11) // rcx: the return address, likewise
 	a.movImm32(rax, 31)          // SIGSYS
@@ -172,26 +181,32 @@ func patchLayout(entry uint64) *platform.PatchSpec {
 	}
 }
 
-// patchSite writes entry k and its trampoline for a call of nr returning
-// to ret into region and returns the bytes that replace the call's mov
-// and syscall.
-func patchSite(region []byte, k int, nr uint32, ret uint64) [7]byte {
+// patchSite writes entry k and its trampoline for a site whose syscall
+// instruction follows insn and returns to ret, and returns the bytes that
+// replace insn and the syscall.
+func patchSite(region []byte, k int, insn [5]byte, ret uint64) [7]byte {
 	le := binary.LittleEndian
 	tr := patchTab + k*patchTr
 	t := region[tr : tr+patchTr]
 	for i := range t {
 		t[i] = 0xcc
 	}
-	t[0], t[1] = 0x49, 0xbb // movabs $imm64, %r11
-	le.PutUint64(t[2:], uint64(nr)<<48|ret)
-	t[10], t[11], t[12] = 0xff, 0x24, 0x25 // jmp *disp32
-	le.PutUint32(t[13:], PatchBase)
+	copy(t, insn[:])                    // the site's own instruction
+	t[5], t[6], t[7] = 0x48, 0x89, 0xc1 // mov %rax,%rcx
+	t[8], t[9] = 0x49, 0xbb             // movabs $ret, %r11
+	le.PutUint64(t[10:], ret)
+	t[18], t[19], t[20] = 0xff, 0x24, 0x25 // jmp *PatchBase
+	le.PutUint32(t[21:], PatchBase)
 	le.PutUint64(region[8*k:], PatchBase+uint64(tr))
 	var j [7]byte
 	j[0], j[1], j[2] = 0xff, 0x24, 0x25
 	le.PutUint32(j[3:], uint32(PatchBase+8*k))
 	return j
 }
+
+// The offsets of a trampoline's instructions (the handler's interrupt
+// check knows them).
+var patchTrInsns = []int32{0, 5, 8, 18}
 
 // EnablePatching makes the platform offer patched syscall sites (Layout's
 // Patch): from then on a guest thread whose gs_base is 0 runs with gs_base
@@ -237,15 +252,15 @@ func (t *thread) needSlow(regs *platform.Regs) bool {
 }
 
 // fromBad rebuilds the syscall a patched call made from a thread whose
-// gs_base is not its slot (p_bad): r11 holds nr<<48 | return address and
-// rax the flags that lahf and seto kept.
+// gs_base is not its slot (p_bad): rcx holds the number, r11 the return
+// address with the flags that lahf and seto kept in its top 16 bits.
 func fromBad(regs *platform.Regs) platform.Event {
-	nr, ret := regs.R11>>48, regs.R11&(1<<48-1)
+	ret := regs.R11 & (1<<48 - 1)
 	const arith = 0x8d5 // OF SF ZF AF PF CF
-	fl := regs.Eflags&^arith | (regs.Rax>>8)&0xd5 | (regs.Rax&1)<<11
+	fl := regs.Eflags&^arith | (regs.R11>>56)&0xd5 | (regs.R11>>48&1)<<11
+	regs.Orig_rax = regs.Rcx
 	regs.Eflags, regs.R11 = fl, fl
 	regs.Rip, regs.Rcx = ret, ret
-	regs.Orig_rax = nr
 	regs.Rax = negErrno(38) // ENOSYS, as for a trapped syscall
 	return platform.Event{Kind: platform.EventSyscall}
 }
@@ -266,4 +281,12 @@ func (proc *process) patchRegion(addr, length uint64, live bool) {
 		v = 1
 	}
 	atomic.StoreUint64((*uint64)(unsafe.Pointer(&proc.ctl[roPatch])), v)
+}
+
+// SyncCore serialises every CPU that runs a thread of the address space
+// (membarrier's SYNC_CORE, made by the stub's syscall thread): after it,
+// no thread executes instructions fetched before it. mm uses it between
+// the steps of rewriting a site that is not one aligned word.
+func (t *thread) SyncCore() error {
+	return t.proc.command(t.cpu, opMembarrier, [6]uint64{}, 0, 0)
 }

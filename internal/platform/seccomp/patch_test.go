@@ -35,7 +35,7 @@ func newPatchThread(t *testing.T, code []byte) (*thread, *Platform) {
 	spec := p.Layout().Patch
 	region := make([]byte, spec.Size)
 	spec.Init(region)
-	jump := spec.Site(region, 1, 39, 0x10007)
+	jump := spec.Site(region, 1, [5]byte{0xb8, 39}, 0x10007)
 	if want := [7]byte{0xff, 0x24, 0x25, 0x08, 0x00, 0x0f, 0x0b}; jump != want {
 		t.Fatalf("jump for entry 1: % x, want % x", jump, want)
 	}
@@ -135,7 +135,7 @@ func TestEscapePatchForgedEntry(t *testing.T) {
 	th, p := newPatchThread(t, patchedLoop)
 	regs := startRegs()
 	regs.Rip = p.stub.a.addr("p_entry")
-	regs.R11 = 60<<48 | 0x10000
+	regs.Rcx, regs.R11 = 60, 0x10000
 	ev, err := switchWithin(t, th, &regs, 10*time.Second)
 	if err != nil || ev.Kind != platform.EventSyscall || regs.Orig_rax != 60 || regs.Rip != 0x10000 {
 		t.Fatalf("%+v %v %+v", ev, err, regs)
@@ -167,7 +167,8 @@ func TestEscapePatchForeignSlot(t *testing.T) {
 	a := newAsm(0x10000)
 	a.movImm64(rax, slotAddr(th.slot+1))
 	a.wrgsbase(rax)
-	a.movImm64(r11, 39<<48|0x10000)
+	a.movImm32(rcx, 39)
+	a.movImm64(r11, 0x10000)
 	a.emit(0xff, 0x24, 0x25)
 	a.imm32(PatchBase)
 	code := a.finish()

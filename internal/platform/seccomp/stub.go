@@ -73,6 +73,13 @@ const (
 	nrFutex        = 202
 	nrExitGroup    = 231
 	nrSeccomp      = 317
+	nrMembarrier   = 324
+
+	// membarrier commands: serialise every CPU running a thread of this
+	// process (patch.go's cross-modifying writes), and the registration
+	// it needs.
+	membarrierSyncCore    = 32
+	membarrierRegSyncCore = 64
 
 	futexOpWait = 0
 	futexOpWake = 1
@@ -214,6 +221,13 @@ func buildStub() *stub {
 	a.movImm32(rax, nrPrctl)
 	a.syscall("")
 	sysErrCheck(a, "fail")
+	// membarrier(REGISTER_PRIVATE_EXPEDITED_SYNC_CORE): its failure (an
+	// old kernel) only makes opMembarrier fail.
+	a.movImm32(rdi, membarrierRegSyncCore)
+	a.xor32(rsi, rsi)
+	a.xor32(rdx, rdx)
+	a.movImm32(rax, nrMembarrier)
+	a.syscall("setup_membarrier")
 	// seccomp(SECCOMP_SET_MODE_FILTER, 0, &progB): patched below.
 	a.movImm32(rdi, 1)
 	a.xor32(rsi, rsi)
@@ -265,6 +279,8 @@ func buildStub() *stub {
 	a.jcc(condE, "do_mprotect")
 	a.cmpImm(rax, opClone)
 	a.jcc(condE, "do_clone")
+	a.cmpImm(rax, opMembarrier)
+	a.jcc(condE, "do_membarrier")
 	a.movImm64(rax, negErrno(unix.EINVAL))
 	a.jmp("report")
 
@@ -279,6 +295,13 @@ func buildStub() *stub {
 	a.label("do_mprotect")
 	a.movImm32(rax, nrMprotect)
 	a.syscall("st_mprotect")
+	a.jmp("report")
+	a.label("do_membarrier")
+	a.movImm32(rdi, membarrierSyncCore)
+	a.xor32(rsi, rsi)
+	a.xor32(rdx, rdx)
+	a.movImm32(rax, nrMembarrier)
+	a.syscall("st_membarrier")
 	a.jmp("report")
 	a.label("do_clone")
 	a.load64(rbx, r14, cmdSS)   // the child's stack_t, kept in a register
@@ -342,8 +365,8 @@ func buildStub() *stub {
 	// rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
 	// An interrupt that finds the thread in a patched call (patch.go) is
 	// dropped: the call is on its way to glassbox anyway, or on its way
-	// back (glassbox sends the interrupt again while it waits, see
-	// waitPoll). That is: at the start of a trampoline's two
+	// back (glassbox sends the interrupt again while it waits if the
+	// slot's drop count moved, see waitPoll). That is: at the start of one of a trampoline's
 	// instructions, in the straight-line code from p_entry to p_end, or
 	// in the hand-off loop with r12 = 0 and r13 = this thread's slot (a
 	// guest that jumps into the loop otherwise gets its interrupts).
@@ -381,11 +404,17 @@ func buildStub() *stub {
 	a.cmpImm(rax, PatchSites*patchTr)
 	a.jcc(condAE, "h_take")
 	a.andImm(rax, patchTr-1)
-	a.jcc(condE, "h_drop")
-	a.cmpImm(rax, patchTrJmp)
-	a.jcc(condE, "h_drop")
+	for _, off := range patchTrInsns {
+		a.cmpImm(rax, off)
+		a.jcc(condE, "h_drop")
+	}
 	a.jmp("h_take")
 	a.label("h_drop")
+	a.mov(rcx, rsp)
+	a.andImm(rcx, -slotSize)
+	a.load32(rax, rcx, hdrDrops)
+	a.addImm(rax, 1)
+	a.store32(rcx, hdrDrops, rax)
 	a.mov(r12, rdx)
 	a.jmp("h_ret")
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -28,6 +29,14 @@ type thread struct {
 	released bool
 	spin     pairSpin
 	dbg      *debugRegs // debugreg.go; nil until used
+	// drops is the slot's count of dropped interrupts when the guest was
+	// last resumed (see waitPoll).
+	drops uint32
+}
+
+// dropWord is the slot's count of interrupts the handler dropped.
+func (t *thread) dropWord() *uint32 {
+	return (*uint32)(unsafe.Pointer(&t.proc.ctl[slotOff(t.slot)+hdrDrops]))
 }
 
 // ID implements platform.Thread.
@@ -46,6 +55,7 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	}
 	t.writeFrame(regs)
 	t.adapt()
+	t.drops = atomic.LoadUint32(t.dropWord())
 	t.running.Store(true)
 	if t.intr.Swap(false) {
 		t.running.Store(false)
@@ -174,9 +184,10 @@ func (t *thread) waitPoll(poll time.Duration) (slept bool, err error) {
 		}
 		futexWait(w, v, kickInterval)
 		futexWake(w)
-		if t.running.Load() {
-			// The handler drops an interrupt that finds the thread in a
-			// patched call's code (patch.go): send it again.
+		if d := atomic.LoadUint32(t.dropWord()); d != t.drops && t.running.Load() {
+			// The handler dropped an interrupt that found the thread
+			// in a patched call's code (patch.go): send it again.
+			t.drops = d
 			t.proc.signal(t.tid, sigInterrupt)
 		}
 	}
