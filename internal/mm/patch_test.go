@@ -166,7 +166,22 @@ func TestPatchSite(t *testing.T) {
 	if !bytes.Equal(b, origSite) {
 		t.Fatalf("restored straddling site holds % x", b)
 	}
-	for _, x := range []*MM{m, c, other} {
+	// A remote write over such a site (no Mapper: a fresh copy of the
+	// page takes the original bytes and the write).
+	third := newSpace()
+	read(third, "kernel")
+	if !third.PatchSite(sm, 0x40002a, 39) {
+		t.Fatal("straddling site not patched")
+	}
+	if n, err := third.RemoteCopyForce(0x400024, []byte{0x99}, true); n != 1 || err != nil {
+		t.Fatalf("remote write: %d %v", n, err)
+	}
+	third.FlushStale(sm)
+	third.CopyIn(sm, 0x400023, b)
+	if !bytes.Equal(b, []byte{0xb8, 0x99, 0, 0, 0, 0x0f, 0x05}) {
+		t.Fatalf("after a remote write over a straddling site: % x", b)
+	}
+	for _, x := range []*MM{m, c, other, third} {
 		x.DropUser()
 	}
 	fc.Release()
