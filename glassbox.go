@@ -124,7 +124,7 @@ type Config struct {
 	// seccomp if a first stub comes up, else ptrace (said only with
 	// Verbose).
 	Platform string
-	// SyscallPatch is "on" or "off" ("": the default, off): on the
+	// SyscallPatch is "on" or "off" ("": the default, on): on the
 	// seccomp platform, a `mov $nr,%eax; syscall` that traps is patched
 	// into a jump to stub code that hands the call to glassbox without a
 	// host signal (internal/mm/patch.go).
@@ -433,7 +433,7 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 		if err != nil {
 			return nil, err
 		}
-		if cfg.SyscallPatch == "on" {
+		if cfg.SyscallPatch != "off" {
 			p.EnablePatching()
 		}
 		// The first stub comes up while the file systems are set up.
@@ -443,7 +443,7 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 		p, err := seccomp.New(memfd)
 		if err == nil {
 			if err = p.Probe(); err == nil {
-				if cfg.SyscallPatch == "on" {
+				if cfg.SyscallPatch != "off" {
 					p.EnablePatching()
 				}
 				return p, nil

@@ -92,7 +92,7 @@ run flags:
   --syscall-patch=on|off  on the seccomp platform, patch each trapping syscall
                    site (the 7-byte "mov $NR to eax, syscall") into a jump that reaches
                    glassbox without a host signal (default: $GLASSBOX_SYSCALL_PATCH,
-                   else off)
+                   else on)
   --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
                    NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
                    (state under the global --root, default /run/glassbox)
