@@ -12,8 +12,9 @@ import (
 )
 
 // Patched syscall sites (platform.PatchSpec). When the platform offers
-// them, the kernel asks PatchSite to replace a `mov $nr,%eax; syscall`
-// that just trapped with a jump into the platform's trampoline for it.
+// them, the kernel asks PatchSite to replace a site that just trapped
+// (for the patchAfter'th time) with a jump into the platform's trampoline
+// for it.
 // The address space keeps:
 //
 //   - the patch region: memory-file frames of its own, mapped read-only
@@ -65,7 +66,14 @@ type patchState struct {
 	// just after one is the int3 of a rewrite (PatchedTrap).
 	rewritten map[uint64]bool
 	noSync    bool // SyncCore failed: only one-word sites are patched
+	// traps counts the traps of each site not patched yet (patchAfter).
+	traps map[uint64]uint8
 }
+
+// patchAfter is the trap of a site that patches it: a call made once or
+// twice (most of a short process's) is not worth a private copy of its
+// page, the region's mapping or a three-step rewrite.
+const patchAfter = 3
 
 // syncCorer is the Mapper's SyncCore (see patchState's doc).
 type syncCorer interface{ SyncCore() error }
@@ -109,6 +117,7 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 	if s, ok := ps.sites[site]; ok && m.patchValid(site, s) {
 		return false // another thread patched it first
 	}
+
 	v := m.vmas.find(site)
 	if v == nil || v.Shared || v.Prot&unix.PROT_EXEC == 0 || v.Prot&unix.PROT_WRITE != 0 || v.Flags&VMUffdWP != 0 || v.Uffd != nil {
 		return false
@@ -131,6 +140,14 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 	case insn != movR9:
 		return false
 	}
+	if ps.traps == nil {
+		ps.traps = map[uint64]uint8{}
+	}
+	if n := ps.traps[site] + 1; n < patchAfter {
+		ps.traps[site] = n
+		return false
+	}
+	delete(ps.traps, site)
 	if ps.frames == 0 {
 		if m.vmas.overlaps(spec.Base, spec.Base+spec.Size) {
 			ps.retired = true
