@@ -124,6 +124,11 @@ type Config struct {
 	// seccomp if a first stub comes up, else ptrace (said only with
 	// Verbose).
 	Platform string
+	// SyscallPatch is "on" or "off" ("": the default, on): on the
+	// seccomp platform, a `mov $nr,%eax; syscall` that traps is patched
+	// into a jump to stub code that hands the call to glassbox without a
+	// host signal (internal/mm/patch.go).
+	SyscallPatch string
 	// Hold loads the first process but keeps it before its first
 	// instruction until Sandbox.Release (an OCI runtime's create, then
 	// start).
@@ -419,6 +424,11 @@ type closablePlatform interface {
 // (the default) probes the seccomp platform once (its first stub, which the first
 // process then uses) and falls back to ptrace.
 func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
+	switch cfg.SyscallPatch {
+	case "", "on", "off":
+	default:
+		return nil, fmt.Errorf("--syscall-patch=%q: want on or off", cfg.SyscallPatch)
+	}
 	switch cfg.Platform {
 	case "ptrace":
 		return ptrace.New(memfd)
@@ -427,6 +437,9 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.SyscallPatch != "off" {
+			p.EnablePatching()
+		}
 		// The first stub comes up while the file systems are set up.
 		p.Prewarm()
 		return p, nil
@@ -434,6 +447,9 @@ func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
 		p, err := seccomp.New(memfd)
 		if err == nil {
 			if err = p.Probe(); err == nil {
+				if cfg.SyscallPatch != "off" {
+					p.EnablePatching()
+				}
 				return p, nil
 			}
 			p.Close()

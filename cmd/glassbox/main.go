@@ -89,6 +89,10 @@ run flags:
                    trapping through seccomp into a handler that talks to glassbox over
                    shared memory; auto: seccomp where it works here, else ptrace
                    (default: $GLASSBOX_PLATFORM, else auto)
+  --syscall-patch=on|off  on the seccomp platform, patch each trapping syscall
+                   site (the 7-byte "mov $NR to eax, syscall") into a jump that reaches
+                   glassbox without a host signal (default: $GLASSBOX_SYSCALL_PATCH,
+                   else on)
   --name NAME      make the sandbox reachable as NAME while it runs: "glassbox exec
                    NAME -- CMD" starts CMD inside it; ps, kill and state work on NAME
                    (state under the global --root, default /run/glassbox)
@@ -269,6 +273,7 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	fs.BoolVar(&cfg.PassTerminal, "pass-tty", false, "")
 	fs.Func("publish", "", func(v string) error { cfg.Publish = append(cfg.Publish, v); return nil })
 	fs.StringVar(&cfg.Platform, "platform", os.Getenv("GLASSBOX_PLATFORM"), "")
+	fs.StringVar(&cfg.SyscallPatch, "syscall-patch", os.Getenv("GLASSBOX_SYSCALL_PATCH"), "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stdout, usage)
@@ -448,6 +453,9 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 	if s.SwapOuts+s.SwapIns+s.MajorFaults+s.OOMKills > 0 {
 		fmt.Fprintf(w, "glassbox: stats: major_faults=%d swap_outs=%d swap_ins=%d oom_kills=%d\n",
 			s.MajorFaults, s.SwapOuts, s.SwapIns, s.OOMKills)
+	}
+	if s.PatchedSites > 0 {
+		fmt.Fprintf(w, "glassbox: stats: patched_sites=%d patched_calls=%d\n", s.PatchedSites, s.PatchedCalls)
 	}
 	printStartup(w, st.Startup)
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)

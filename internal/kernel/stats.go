@@ -22,7 +22,10 @@ type Stats struct {
 	SwapOuts    uint64 // pages written to swap
 	SwapIns     uint64 // pages read back from swap
 	OOMKills    uint64 // processes the OOM killer ended
-	Signals     uint64 // signals acted on (handled, default action, ignored)
+	// PatchedSites counts syscall sites patched (mm/patch.go);
+	// PatchedCalls the syscalls that came through one.
+	PatchedSites, PatchedCalls uint64
+	Signals                    uint64 // signals acted on (handled, default action, ignored)
 	// SignalsByName counts them by signal ("SIGCHLD": 3).
 	SignalsByName map[string]uint64
 	PipeBytes     uint64 // bytes written into pipes and FIFOs
@@ -38,6 +41,7 @@ type Stats struct {
 type kstats struct {
 	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
 	pipeBytes, socketBytes, majorFaults, oomKills                      atomic.Uint64
+	patchedSites, patchedCalls                                         atomic.Uint64
 	bySignal                                                           [abi.NSIG + 1]atomic.Uint64
 }
 
@@ -53,19 +57,21 @@ func (t *Task) AccountIO(pipe bool, n int) {
 // Stats returns the counters so far.
 func (k *Kernel) Stats() Stats {
 	return Stats{
-		Syscalls:    k.stats.syscalls.Load(),
-		Faults:      k.stats.faults.Load(),
-		COWCopies:   k.stats.cowCopies.Load(),
-		Processes:   k.stats.processes.Load(),
-		Threads:     k.stats.threads.Load(),
-		MemPeakByte: k.cfg.MemFile.Stats().PeakInUse * 4096,
-		MajorFaults: k.stats.majorFaults.Load(),
-		OOMKills:    k.stats.oomKills.Load(),
-		SwapOuts:    k.cfg.Swap.Stats().Outs,
-		SwapIns:     k.cfg.Swap.Stats().Ins,
-		Signals:     k.stats.signals.Load(),
-		PipeBytes:   k.stats.pipeBytes.Load(),
-		SocketBytes: k.stats.socketBytes.Load(),
+		Syscalls:     k.stats.syscalls.Load(),
+		Faults:       k.stats.faults.Load(),
+		COWCopies:    k.stats.cowCopies.Load(),
+		Processes:    k.stats.processes.Load(),
+		Threads:      k.stats.threads.Load(),
+		MemPeakByte:  k.cfg.MemFile.Stats().PeakInUse * 4096,
+		MajorFaults:  k.stats.majorFaults.Load(),
+		OOMKills:     k.stats.oomKills.Load(),
+		PatchedSites: k.stats.patchedSites.Load(),
+		PatchedCalls: k.stats.patchedCalls.Load(),
+		SwapOuts:     k.cfg.Swap.Stats().Outs,
+		SwapIns:      k.cfg.Swap.Stats().Ins,
+		Signals:      k.stats.signals.Load(),
+		PipeBytes:    k.stats.pipeBytes.Load(),
+		SocketBytes:  k.stats.socketBytes.Load(),
 		SignalsByName: func() map[string]uint64 {
 			m := map[string]uint64{}
 			for sig := 1; sig <= abi.NSIG; sig++ {

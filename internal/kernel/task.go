@@ -185,7 +185,10 @@ type Task struct {
 	// How the tracer last resumed the task, and a trap flag glassbox set
 	// for single-stepping; the task's own goroutine only (ptrace.go).
 	pstep, pemu, psys, plisten, pforcedTF bool
-	groupGen                              uint64
+	// retryInsn: patchedTrap found the int3 of a site's rewrite: the
+	// guest runs the site again, no syscall (kernel/patch.go).
+	retryInsn bool
+	groupGen  uint64
 	// ownStatus is the status exit(2) of this one thread gave (t.mu).
 	ownStatus ExitStatus
 	// nsp is the task's namespaces (ns.go; nil: the sandbox's initial
@@ -338,6 +341,11 @@ func (t *Task) run() {
 		return
 	}
 	for {
+		if m := t.mm; m != nil && m.PatchRegionPending() { // a fork child's patched sites (mm/patch.go)
+			if err := m.MapPatchRegion(t.thread); err != nil {
+				t.k.Errorf("pid %d: %v", t.tid, err)
+			}
+		}
 		if m := t.mm; m != nil && m.HasStale() { // a remote write copied a page (mm/remote.go)
 			if err := m.FlushStale(t.thread); err != nil {
 				t.k.Errorf("pid %d: %v", t.tid, err)
@@ -380,10 +388,18 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
+			t.patchSite(ev)
 			t.doSyscall()
 		case platform.EventFault:
 			t.fault(ev)
 		case platform.EventSignal:
+			if t.patchedTrap(ev) {
+				if !t.retryInsn {
+					t.doSyscall()
+				}
+				t.retryInsn = false
+				break
+			}
 			t.syncSignal(ev.Signo, ev.Code, ev.Addr)
 		case platform.EventInterrupt:
 		}

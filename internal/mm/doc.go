@@ -93,6 +93,15 @@
 //     a MISSING VMA beyond the faulting one. Fork drops registrations and
 //     uffd-wp bits in the child. mm takes no lock of the context's.
 //
+//  7. Patched syscall sites (patch.go). A site is patched and restored
+//     with one aligned 8-byte store, under MM.mu, in a page that is the
+//     address space's own; its record (original bytes, entry) changes only
+//     under MM.mu. No path may write a patched page's bytes, or move them,
+//     without restoring its sites first (Mprotect adding PROT_WRITE,
+//     remote writes, mremap); paths that drop the page drop the records.
+//     Entries are never reused, and the region's frames live until
+//     Release.
+//
 // Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu / a file system's
 // page-cache lock, then memfile.File.mu. live (the registry of address
 // spaces) is a leaf: nothing is locked while it is held. Invalidate must

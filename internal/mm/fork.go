@@ -71,6 +71,9 @@ func (m *MM) Fork(mp Mapper) (*MM, error) {
 		}
 	}
 	kept, err := m.copyPinned(c)
+	if err == nil {
+		err = m.forkPatches(c)
+	}
 	if err != nil {
 		c.Release()
 		return nil, err

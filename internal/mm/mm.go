@@ -18,13 +18,14 @@ const (
 
 // Stats are an address space's counters.
 type Stats struct {
-	MinorFaults uint64 // faults glassbox resolved by mapping pages
-	COWCopies   uint64 // pages copied on a write to a shared page
-	COWReuses   uint64 // write faults that took over a page nobody else held
-	HostMaps    uint64 // host mmap/mprotect/munmap calls injected
-	MajorFaults uint64 // faults (and kernel accesses) that read pages back from swap
-	SwapOuts    uint64 // pages written to swap
-	SwapIns     uint64 // pages read back from swap
+	MinorFaults  uint64 // faults glassbox resolved by mapping pages
+	COWCopies    uint64 // pages copied on a write to a shared page
+	COWReuses    uint64 // write faults that took over a page nobody else held
+	HostMaps     uint64 // host mmap/mprotect/munmap calls injected
+	MajorFaults  uint64 // faults (and kernel accesses) that read pages back from swap
+	PatchedSites uint64 // syscall sites patched (patch.go)
+	SwapOuts     uint64 // pages written to swap
+	SwapIns      uint64 // pages read back from swap
 }
 
 // MM is one guest address space.
@@ -51,6 +52,8 @@ type MM struct {
 	narrow bool   // fault windows are one page (memory is that tight)
 
 	pkeys uint16 // protection keys allocated (pkey.go)
+
+	patch patchState // patched syscall sites (patch.go)
 }
 
 // New returns an empty address space.
@@ -415,6 +418,7 @@ func (m *MM) Release() {
 	defer m.mu.Unlock()
 	m.syncShared(0, m.layout.TaskSize)
 	m.stale.drop(m)
+	m.releasePatches()
 	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {
 		for _, p := range l.e {

@@ -75,6 +75,9 @@ func (m *MM) Mmap(mp Mapper, r MapRequest) (uint64, error) {
 		}
 		addr = a
 	}
+	if err := m.collide(mp, addr, addr+length); err != nil {
+		return 0, err
+	}
 	flags := r.Flags | m.newVMAFlags()
 	if err := m.lockAllowed(r, flags, length); err != nil {
 		return 0, err
@@ -187,6 +190,7 @@ func (m *MM) unmapLocked(mp Mapper, start, end uint64) error {
 	if err := m.dropPages(mp, start, end); err != nil {
 		return err
 	}
+	m.dropPatches(start, end)
 	i, j := m.vmas.carve(start, end)
 	m.vmas.remove(i, j)
 	return nil
@@ -303,6 +307,12 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 		return err
 	}
 	i, j := m.vmas.carve(addr, reach)
+	if prot&unix.PROT_WRITE != 0 {
+		// The guest may write its code now: it finds its own bytes.
+		if err := m.unpatchRange(mp, addr, reach); err != nil {
+			return err
+		}
+	}
 	// The host forgets the range; pages come back with the new protection
 	// on their next touch.
 	if e := m.unmapHost(mp, addr, reach); e != nil {
@@ -364,6 +374,9 @@ func (m *MM) Brk(mp Mapper, newBrk uint64, lim AddressLimits) uint64 {
 			if newEnd+abi.PageSize > gapStart {
 				return m.brk
 			}
+		}
+		if m.collide(mp, oldEnd, newEnd) != nil { // the syscall-patch region (patch.go)
+			return m.brk
 		}
 		m.vmas.insert(&VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Name: "[heap]", Flags: m.newVMAFlags()})
 	}

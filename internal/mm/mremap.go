@@ -57,6 +57,9 @@ func (m *MM) Mremap(mp Mapper, old, oldSize, newSize uint64, flags int, newAddr 
 	// Grow in place if the VMA ends where the old range ends and the space
 	// after it is free.
 	if old+oldSize == v.End && old+newSize <= m.layout.TaskSize && old+newSize > old && !m.vmas.overlaps(v.End, old+newSize) {
+		if err := m.collide(mp, v.End, old+newSize); err != nil {
+			return 0, err
+		}
 		oldEnd := v.End
 		v.End = old + newSize
 		if v.Flags&(VMLocked|VMLockOnFault) == VMLocked {
@@ -127,6 +130,14 @@ func (m *MM) move(mp Mapper, old, oldSize, dst, newSize uint64, dontUnmap bool) 
 		if err := m.applyPendingLocked(mp); err != nil {
 			return err
 		}
+	}
+	// Patched sites do not move: their trampolines return to where
+	// they were.
+	if err := m.unpatchRange(mp, old, old+oldSize); err != nil {
+		return err
+	}
+	if err := m.collide(mp, dst, dst+newSize); err != nil {
+		return err
 	}
 	if err := m.unmapHost(mp, old, old+oldSize); err != nil {
 		return err

@@ -109,12 +109,20 @@ func (m *MM) remoteCopy(addr uint64, b []byte, write, force bool) (int, error) {
 		}
 		m.mu.Lock()
 		fr, err := m.prepareForce(nil, page, write, force)
+		if err == nil && write {
+			// A write over a patched site lands on the original bytes
+			// (in a copy of the page, for some sites: the frame again).
+			err = m.unpatchRange(nil, a, a+uint64(l))
+			fr = m.pt.get(page).frame()
+		}
 		if err == nil {
 			mem := m.mf.Bytes(fr, 1)[off : off+uint64(l)]
 			if write {
 				copy(mem, b[done:done+l])
 			} else {
 				copy(b[done:done+l], mem)
+				// A patched site reads as it was.
+				m.overlayOriginal(a, b[done:done+l])
 			}
 		}
 		m.mu.Unlock()

@@ -73,6 +73,9 @@ type Event struct {
 	// Write is set for an EventFault the host says was a write (the
 	// seccomp platform reads the page-fault error code; ptrace cannot).
 	Write bool
+	// Patched is set for an EventSyscall that came through a patched
+	// site (PatchSpec) rather than a trap.
+	Patched bool
 }
 
 // Mapper changes what the host maps into a guest address space. Offsets are
@@ -142,6 +145,33 @@ type Layout struct {
 	VDSO uint64
 	// Pieces lists the fixed mappings above TaskSize (vdso, vvar, stub code).
 	Pieces []Piece
+	// Patch, when set, says that the platform runs patched syscall sites
+	// (mm/patch.go) and where their region goes; nil: no patching.
+	Patch *PatchSpec
+}
+
+// PatchSpec describes the region a platform needs for patched syscall
+// sites: a 5-byte instruction and a syscall (`mov $nr,%eax`, b8 imm32, or
+// `mov 8(%rsp),%r9`, 4c 8b 4c 24 08; then 0f 05) replaced with a 7-byte
+// jump into platform code that runs the instruction and hands the call
+// over without a trap. The
+// region lies in the guest's half below 2 GiB; the kernel backs it with
+// memory-file pages of its own (never a guest VMA), maps it read-only and
+// executable, and gives each site one entry, never reused. After the
+// patch, a SIGILL at the site's old syscall instruction (site+5) and a
+// trap on a site's trampoline are that site's syscall.
+type PatchSpec struct {
+	Base, Size uint64 // page-aligned
+	// Sites: entries 1 .. Sites-1 are usable.
+	Sites int
+	// Init fills a new region (Size zeroed bytes).
+	Init func(region []byte)
+	// Site fills entry k of region for a site whose syscall instruction
+	// follows insn and returns to ret, and returns the 7 bytes that
+	// replace the site.
+	Site func(region []byte, k int, insn [5]byte, ret uint64) [7]byte
+	// Trampoline returns the entry whose trampoline starts at addr, or 0.
+	Trampoline func(addr uint64) int
 }
 
 // DebugRegs is implemented by threads whose host honours the x86 debug

@@ -56,6 +56,8 @@ type asm struct {
 	b      []byte
 	labels map[string]int
 	fixups []fixup
+	// absFixups are 8-byte absolute addresses of labels (movLabel).
+	absFixups []fixup
 	// sites maps a syscall site's name to the address just after its
 	// syscall instruction (what seccomp_data.instruction_pointer holds).
 	sites map[string]uint64
@@ -99,6 +101,10 @@ func (a *asm) finish() []byte {
 		binary.LittleEndian.PutUint32(a.b[f.at:], uint32(int32(off-(f.at+4))))
 	}
 	a.fixups = nil
+	for _, f := range a.absFixups {
+		binary.LittleEndian.PutUint64(a.b[f.at:], a.addr(f.label))
+	}
+	a.absFixups = nil
 	return a.b
 }
 
@@ -317,4 +323,78 @@ func (a *asm) site(name string) uint64 {
 		panic(fmt.Sprintf("asm: no syscall site %q", name))
 	}
 	return v
+}
+
+// The forms the patched-syscall trampoline (patch.go) needs besides.
+
+func (a *asm) lahf()   { a.emit(0x9f) }
+func (a *asm) sahf()   { a.emit(0x9e) }
+func (a *asm) pushfq() { a.emit(0x9c) }
+func (a *asm) popfq()  { a.emit(0x9d) }
+
+// seto is seto %r8 (the low byte of rax, rcx, rdx or rbx only).
+func (a *asm) seto(r reg) {
+	if r > rbx {
+		panic("asm: seto of a register without a legacy low byte")
+	}
+	a.emit(0x0f, 0x90, 0xc0|byte(r))
+}
+
+// addAL is add $v, %al.
+func (a *asm) addAL(v uint8) { a.emit(0x04, v) }
+
+// shiftImm is shl (ext 4) or shr (ext 5) $n, %dst (64-bit).
+func (a *asm) shiftImm(ext byte, dst reg, n uint8) {
+	a.emit(rex(true, 0, 0, dst), 0xc1)
+	a.modrmReg(reg(ext), dst)
+	a.emit(n)
+}
+
+func (a *asm) shlImm(dst reg, n uint8) { a.shiftImm(4, dst, n) }
+func (a *asm) shrImm(dst reg, n uint8) { a.shiftImm(5, dst, n) }
+
+// pop is pop %r.
+func (a *asm) pop(r reg) {
+	a.rexOpt(false, 0, r)
+	a.emit(0x58 + byte(r&7))
+}
+
+// pushMem is push disp(%base) (64-bit).
+func (a *asm) pushMem(base reg, disp int32) {
+	a.rexOpt(false, 0, base)
+	a.emit(0xff)
+	a.modrmMem(6, base, disp)
+}
+
+// xsave64 / xrstor64 are xsave64 disp(%base) / xrstor64 disp(%base):
+// the components in %edx:%eax, standard (non-compacted) format.
+func (a *asm) xsave64(base reg, disp int32) {
+	a.emit(rex(true, 0, 0, base), 0x0f, 0xae)
+	a.modrmMem(4, base, disp)
+}
+
+func (a *asm) xrstor64(base reg, disp int32) {
+	a.emit(rex(true, 0, 0, base), 0x0f, 0xae)
+	a.modrmMem(5, base, disp)
+}
+
+// jmpGS is jmp *%gs:disp: an indirect jump through the 8 bytes at
+// gs_base+disp.
+func (a *asm) jmpGS(disp int32) {
+	a.emit(0x65, 0xff, 0x24, 0x25)
+	a.imm32(uint32(disp))
+}
+
+// movLabel is movabs $label, %dst: the label's address, resolved by
+// finish.
+func (a *asm) movLabel(dst reg, label string) {
+	a.emit(rex(true, 0, 0, dst), 0xb8+byte(dst&7))
+	a.absFixups = append(a.absFixups, fixup{len(a.b), label})
+	a.b = binary.LittleEndian.AppendUint64(a.b, 0)
+}
+
+// or is or %src, %dst (64-bit).
+func (a *asm) or(dst, src reg) {
+	a.emit(rex(true, src, 0, dst), 0x09)
+	a.modrmReg(src, dst)
 }

@@ -59,6 +59,23 @@ var asmForms = []struct {
 	{"syscall", func(a *asm) { a.syscall("") }, "0f05"},
 	{"pause", func(a *asm) { a.pause() }, "f390"},
 	{"rdtsc", func(a *asm) { a.rdtsc() }, "0f31"},
+	{"lahf", func(a *asm) { a.lahf() }, "9f"},
+	{"or r11,rax", func(a *asm) { a.or(r11, rax) }, "4909c3"},
+	{"sahf", func(a *asm) { a.sahf() }, "9e"},
+	{"pushf", func(a *asm) { a.pushfq() }, "9c"},
+	{"popf", func(a *asm) { a.popfq() }, "9d"},
+	{"seto al", func(a *asm) { a.seto(rax) }, "0f90c0"},
+	{"seto cl", func(a *asm) { a.seto(rcx) }, "0f90c1"},
+	{"add al,0x7f", func(a *asm) { a.addAL(0x7f) }, "047f"},
+	{"shl r11,0x10", func(a *asm) { a.shlImm(r11, 16) }, "49c1e310"},
+	{"shr rcx,0xf", func(a *asm) { a.shrImm(rcx, 15) }, "48c1e90f"},
+	{"pop rax", func(a *asm) { a.pop(rax) }, "58"},
+	{"pop r11", func(a *asm) { a.pop(r11) }, "415b"},
+	{"push QWORD PTR [rcx+0x100]", func(a *asm) { a.pushMem(rcx, 0x100) }, "ffb100010000"},
+	{"push QWORD PTR [r13+0x100]", func(a *asm) { a.pushMem(r13, 0x100) }, "41ffb500010000"},
+	{"xsave64 [rcx+0x1200]", func(a *asm) { a.xsave64(rcx, 0x1200) }, "480faea100120000"},
+	{"xrstor64 [r13+0x1200]", func(a *asm) { a.xrstor64(r13, 0x1200) }, "490faead00120000"},
+	{"jmp QWORD PTR gs:0x1088", func(a *asm) { a.jmpGS(0x1088) }, "65ff242588100000"},
 	{"ud2", func(a *asm) { a.ud2() }, "0f0b"},
 }
 
@@ -86,5 +103,14 @@ func TestAsmJumps(t *testing.T) {
 	}
 	if s := a.site("s"); s != 0x1008 {
 		t.Fatalf("site at %#x, want 0x1008", s)
+	}
+}
+
+func TestAsmMovLabel(t *testing.T) {
+	a := newAsm(0x1000)
+	a.movLabel(rdx, "end")
+	a.label("end")
+	if got := hex.EncodeToString(a.finish()); got != "48ba0a10000000000000" {
+		t.Fatalf("got %s", got)
 	}
 }

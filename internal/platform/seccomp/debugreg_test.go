@@ -25,7 +25,6 @@ const (
 	afterCall = 0x1000f
 	watchAddr = 0x20008
 	eflagsRF  = 0x10000
-	eflagsTF  = 0x100
 )
 
 func newDebugThread(t *testing.T) (*thread, platform.DebugRegs) {

@@ -34,6 +34,22 @@
 // the kernel wants (the syscall result, a signal frame's registers, a new
 // image) and sets resume; the handler returns with rt_sigreturn.
 //
+// # Patched syscall sites
+//
+// With EnablePatching, Layout's Patch lets mm replace a trapping
+// `mov $nr,%eax; syscall` with a jump to a trampoline in a low region
+// that enters p_entry in the stub (patch.go). p_entry finds the slot
+// through gs_base (a guest thread whose own gs_base is 0 runs with its
+// slot there; readFrame and writeFrame translate), stores the registers
+// and XSAVE state into a frame laid out like a signal frame and joins the
+// handler's hand-off without any signal: glassbox sees a SIGSYS frame as
+// before, and p_resume returns what glassbox wrote. An interrupt that
+// finds a thread in that code is dropped by the handler (the thread is
+// reaching glassbox anyway, or leaving it), and glassbox sends it again
+// every 5 ms while it waits. What needs a real frame (a guest gs_base, a
+// trap flag, a new rip outside the guest's half) goes through a ud2 the
+// handler takes.
+//
 // # Hand-off
 //
 // The slot's state word is a shared futex. Each side flags itself as a
@@ -67,7 +83,11 @@
 // change its own thread. It cannot write the command page, make the syscall
 // thread replay a command (the last sequence number lives in a register),
 // or forge a result (it cannot write to a pipe). A foreign architecture's
-// syscall kills the stub.
+// syscall kills the stub. The patched-call code makes no host call of its
+// own (its hand-off uses the handler's sites); a guest that enters it with
+// forged registers, gs_base or frame makes a syscall of its choosing,
+// waits on a word of its own process, or faults in the stub's code and
+// loses its stub (patch_test.go).
 //
 // # Locks
 //

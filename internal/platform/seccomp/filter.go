@@ -107,6 +107,8 @@ func baseRules() []siteRule {
 		{"st_mprotect", nrMprotect, nil},
 		{"st_clone", nrClone, map[int]uint32{0: threadCloneFlags}},
 		{"st_write", nrWrite, map[int]uint32{0: 2}},
+		{"st_membarrier", nrMembarrier, map[int]uint32{0: membarrierSyncCore}},
+		{"setup_membarrier", nrMembarrier, map[int]uint32{0: membarrierRegSyncCore}},
 		{"boot_sigaltstack", nrSigaltstack, nil},
 		{"boot_sigmask", nrRtSigprocmsk, nil},
 		{"boot_seccomp", nrSeccomp, nil},

@@ -132,14 +132,19 @@ func (t *thread) readFrame(regs *platform.Regs) (platform.Event, error) {
 		Rsp: g[15], Rip: g[16], Eflags: g[17],
 		Cs: g[18] & 0xffff, Ss: g[18] >> 48,
 		Fs_base:  le.Uint64(f[hdr+hdrFS:]),
-		Gs_base:  le.Uint64(f[hdr+hdrGS:]),
+		Gs_base:  t.guestGS(le.Uint64(f[hdr+hdrGS:])),
 		Orig_rax: ^uint64(0),
+	}
+	if t.patchedFrame() {
+		// A patched call's frame (patch.go) has no segment word.
+		regs.Cs, regs.Ss = userCS, userSS
 	}
 	si := f[uc+ucInfo:]
 	signo := int(int32(le.Uint32(si[siSigno:])))
 	code := int(int32(le.Uint32(si[siCode:])))
 	addr := le.Uint64(si[siAddr:])
 	ev := classify(regs, signo, code, addr)
+	ev.Patched = ev.Kind == platform.EventSyscall && t.patchedFrame()
 	if ev.Kind == platform.EventFault {
 		// mcontext's err: the x86 page-fault error code (bit 1: write).
 		ev.Write = le.Uint64(f[uc+ucMctx+8*19:])&2 != 0
@@ -196,17 +201,31 @@ func (t *thread) writeFrame(regs *platform.Regs) {
 	le.PutUint64(f[uc+ucSigmask:], guestMask())
 	hdr := slotOff(t.slot)
 	le.PutUint64(f[hdr+hdrFS:], regs.Fs_base)
-	le.PutUint64(f[hdr+hdrGS:], regs.Gs_base)
+	le.PutUint64(f[hdr+hdrGS:], t.hostGS(regs.Gs_base))
+	slow := uint32(0)
+	if t.patchedFrame() && t.needSlow(regs) {
+		slow = 1
+	}
+	le.PutUint32(f[hdr+hdrSlow:], slow)
 }
+
+// The selectors of a 64-bit user thread.
+const (
+	userCS = 0x33
+	userSS = 0x2b
+)
 
 // FPState implements platform.Thread: the XSAVE image of the current frame.
 func (t *thread) FPState() ([]byte, error) {
 	if t.dead || t.uc == 0 {
 		return nil, errGone
 	}
-	n := t.proc.p.fp.size
-	b := make([]byte, n)
-	copy(b, t.proc.ctl[t.fp:t.fp+n])
+	fi := &t.proc.p.fp
+	b := make([]byte, fi.size)
+	copy(b, t.proc.ctl[t.fp:t.fp+fi.size])
+	// XSAVE leaves the software-reserved bytes alone: a patched call's
+	// image has none of the kernel's (they are the same in every frame).
+	copy(b[fxSW:], fi.sw[:])
 	return b, nil
 }
 
@@ -224,5 +243,20 @@ func (t *thread) SetFPState(b []byte) error {
 	copy(dst, b)
 	copy(dst[fxSW:], fi.sw[:])
 	binary.LittleEndian.PutUint32(dst[fi.size:], fpMagic2)
+	return nil
+}
+
+// takeFP copies the patched frame's XSAVE image (what glassbox left there)
+// into the current signal frame (p_slow).
+func (t *thread) takeFP() error {
+	fi := &t.proc.p.fp
+	src := slotOff(t.slot) + pFP
+	b := make([]byte, fi.size)
+	copy(b, t.proc.ctl[src:src+fi.size])
+	if err := fi.checkFP(b); err != nil {
+		return fmt.Errorf("stub thread %d: patched frame's XSAVE image: %w", t.tid, platform.ErrGuest)
+	}
+	copy(b[fxSW:], fi.sw[:])
+	copy(t.proc.ctl[t.fp:t.fp+fi.size], b)
 	return nil
 }

@@ -40,6 +40,8 @@ const (
 	maskAll   = 0x120  // uint64 sigset: every signal
 	maskBoot  = 0x128  // uint64 sigset: a new thread's mask until its first trap
 	rlimZero  = 0x140  // struct rlimit {0, 0}
+	roXfeat   = 0x150  // uint64: the XSAVE components of a signal frame (patch.go's trampoline)
+	roPatch   = 0x158  // uint64: nonzero while the patch region is mapped at PatchBase
 	byteTable = 0x200  // 256 bytes, byte i = i: what the syscall thread writes
 	stackTs   = 0x1000 // maxSlots × stack_t: each slot's sigaltstack
 )
@@ -50,6 +52,9 @@ const (
 	opMunmap   = 2
 	opMprotect = 3
 	opClone    = 4
+	// opMembarrier serialises every CPU running a thread of the stub
+	// (patch.go); its failure is reported, not fatal.
+	opMembarrier = 5
 )
 
 // A slot's header (offsets from the slot's base). Everything in a slot is
@@ -63,6 +68,16 @@ const (
 	hdrSpin  = 0x20 // uint32: how many times the handler polls before it sleeps (spin.go)
 	hdrTrapT = 0x28 // uint64: the TSC when the handler took the trap (spin.go)
 	hdrWakeT = 0x30 // uint64: the TSC when the handler saw resume
+	hdrSlow  = 0x38 // uint32: a patched call must return through the signal path (patch.go)
+	hdrDrops = 0x3c // uint32: interrupts the handler dropped in a patched call (patch.go)
+	// A patched call (patch.go) runs on a small stack at the top of the
+	// header page and keeps the guest's registers in a frame laid out as
+	// the host's signal frame, at the bottom of the signal stack (signals
+	// taken meanwhile land at its top: the trampoline's stack lies outside
+	// the signal stack).
+	pStack   = 0x1000
+	pUC      = altStack + 8 // the frame's ucontext
+	pFP      = 0x1200       // its XSAVE image (64-byte aligned)
 	altStack = 0x1000
 	altSize  = slotSize - altStack
 )

@@ -46,6 +46,8 @@ type Platform struct {
 	ncpu    int
 	spinSt  spinState
 	spawner spawner
+	// patching: EnablePatching was called (patch.go).
+	patching bool
 }
 
 type vdsoPiece struct {

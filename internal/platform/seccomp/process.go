@@ -366,7 +366,7 @@ func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64
 	atomic.StoreUint32(w, proc.seq)
 	futexWake(w)
 	err := proc.result()
-	if err != nil && op != opClone && err != errGone {
+	if err != nil && op != opClone && op != opMembarrier && err != errGone {
 		// A mapping change that failed (ENOMEM at the host's map count, a
 		// bad request) leaves the host's mappings other than mm recorded
 		// them: a frame mm is about to reuse may still be mapped here.
@@ -389,6 +389,8 @@ func opName(op uint64) string {
 		return "mprotect"
 	case opClone:
 		return "clone"
+	case opMembarrier:
+		return "membarrier"
 	}
 	return "command"
 }
@@ -511,6 +513,8 @@ func (proc *process) newThread(cpu int) (*starter, error) {
 	atomic.StoreUint32(proc.word(i), stResume)
 	le.PutUint32(proc.ctl[base+hdrTID:], 0)
 	atomic.StoreUint32(proc.spinWord(i), 0)
+	// A patched call's XSAVE header: XSAVE writes its first word only.
+	clear(proc.ctl[base+pFP+xsHeader : base+pFP+xsMin])
 	ss := stackTs + 24*i
 	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
 	le.PutUint32(proc.ctl[ss+8:], 0)

@@ -73,6 +73,13 @@ const (
 	nrFutex        = 202
 	nrExitGroup    = 231
 	nrSeccomp      = 317
+	nrMembarrier   = 324
+
+	// membarrier commands: serialise every CPU running a thread of this
+	// process (patch.go's cross-modifying writes), and the registration
+	// it needs.
+	membarrierSyncCore    = 32
+	membarrierRegSyncCore = 64
 
 	futexOpWait = 0
 	futexOpWake = 1
@@ -214,6 +221,13 @@ func buildStub() *stub {
 	a.movImm32(rax, nrPrctl)
 	a.syscall("")
 	sysErrCheck(a, "fail")
+	// membarrier(REGISTER_PRIVATE_EXPEDITED_SYNC_CORE): its failure (an
+	// old kernel) only makes opMembarrier fail.
+	a.movImm32(rdi, membarrierRegSyncCore)
+	a.xor32(rsi, rsi)
+	a.xor32(rdx, rdx)
+	a.movImm32(rax, nrMembarrier)
+	a.syscall("setup_membarrier")
 	// seccomp(SECCOMP_SET_MODE_FILTER, 0, &progB): patched below.
 	a.movImm32(rdi, 1)
 	a.xor32(rsi, rsi)
@@ -265,6 +279,8 @@ func buildStub() *stub {
 	a.jcc(condE, "do_mprotect")
 	a.cmpImm(rax, opClone)
 	a.jcc(condE, "do_clone")
+	a.cmpImm(rax, opMembarrier)
+	a.jcc(condE, "do_membarrier")
 	a.movImm64(rax, negErrno(unix.EINVAL))
 	a.jmp("report")
 
@@ -279,6 +295,13 @@ func buildStub() *stub {
 	a.label("do_mprotect")
 	a.movImm32(rax, nrMprotect)
 	a.syscall("st_mprotect")
+	a.jmp("report")
+	a.label("do_membarrier")
+	a.movImm32(rdi, membarrierSyncCore)
+	a.xor32(rsi, rsi)
+	a.xor32(rdx, rdx)
+	a.movImm32(rax, nrMembarrier)
+	a.syscall("st_membarrier")
 	a.jmp("report")
 	a.label("do_clone")
 	a.load64(rbx, r14, cmdSS)   // the child's stack_t, kept in a register
@@ -340,8 +363,63 @@ func buildStub() *stub {
 
 	// --- The handler (all signals blocked, on the slot's stack). ------
 	// rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
-	// r12 keeps the kernel's ucontext pointer, r13 the slot.
+	// An interrupt that finds the thread in a patched call (patch.go) is
+	// dropped: the call is on its way to glassbox anyway, or on its way
+	// back (glassbox sends the interrupt again while it waits if the
+	// slot's drop count moved, see waitPoll). That is: at the start of one of a trampoline's
+	// instructions, in the straight-line code from p_entry to p_end, or
+	// in the hand-off loop with r12 = 0 and r13 = this thread's slot (a
+	// guest that jumps into the loop otherwise gets its interrupts).
 	a.label("handler")
+	a.cmp32imm(rdi, uint32(sigInterrupt))
+	a.jcc(condNE, "h_take")
+	a.load64(rax, rdx, ucMctx+8*16) // the interrupted rip
+	a.movLabel(rcx, "p_entry")
+	a.cmp(rax, rcx)
+	a.jcc(condB, "h_inloop")
+	a.movLabel(rcx, "p_end")
+	a.cmp(rax, rcx)
+	a.jcc(condB, "h_drop")
+	a.jmp("h_low")
+	a.label("h_inloop")
+	a.movLabel(rcx, "h_handoff")
+	a.cmp(rax, rcx)
+	a.jcc(condB, "h_low")
+	a.load64(rcx, rdx, ucMctx+8*4) // r12
+	a.test(rcx, rcx)
+	a.jcc(condNE, "h_take")
+	a.mov(rcx, rsp)
+	a.andImm(rcx, -slotSize)
+	a.load64(rsi, rdx, ucMctx+8*5) // r13
+	a.cmp(rsi, rcx)
+	a.jcc(condE, "h_drop")
+	a.jmp("h_take")
+	a.label("h_low")
+	a.movImm64(rcx, ctlRO)
+	a.load64(rcx, rcx, roPatch)
+	a.test(rcx, rcx)
+	a.jcc(condE, "h_take")
+	a.subImm(rax, PatchBase+patchTab)
+	a.jcc(condB, "h_take")
+	a.cmpImm(rax, PatchSites*patchTr)
+	a.jcc(condAE, "h_take")
+	a.andImm(rax, patchTr-1)
+	for _, off := range patchTrInsns {
+		a.cmpImm(rax, off)
+		a.jcc(condE, "h_drop")
+	}
+	a.jmp("h_take")
+	a.label("h_drop")
+	a.mov(rcx, rsp)
+	a.andImm(rcx, -slotSize)
+	a.load32(rax, rcx, hdrDrops)
+	a.addImm(rax, 1)
+	a.store32(rcx, hdrDrops, rax)
+	a.mov(r12, rdx)
+	a.jmp("h_ret")
+
+	// r12 keeps the kernel's ucontext pointer, r13 the slot.
+	a.label("h_take")
 	a.mov(r12, rdx)
 	a.mov(r13, rsp)
 	a.andImm(r13, -slotSize)
@@ -350,6 +428,9 @@ func buildStub() *stub {
 	a.store64(r13, hdrFS, rax)
 	a.rdgsbase(rax)
 	a.store64(r13, hdrGS, rax)
+	// The hand-off: r13 = the slot, r12 = the signal's ucontext, or 0
+	// for a patched call (which returns through p_resume).
+	a.label("h_handoff")
 	a.rdtsc()
 	a.store32(r13, hdrTrapT, rax)
 	a.store32(r13, hdrTrapT+4, rdx)
@@ -404,8 +485,11 @@ func buildStub() *stub {
 	a.wrfsbase(rax)
 	a.load64(rax, r13, hdrGS)
 	a.wrgsbase(rax)
+	a.test(r12, r12)
+	a.jcc(condE, "p_resume")
 	// rt_sigreturn reads its frame at %rsp-8: the ucontext follows the
 	// 8-byte return address at the frame's start.
+	a.label("h_ret")
 	a.mov(rsp, r12)
 	a.movImm32(rax, nrRtSigreturn)
 	a.syscall("h_sigreturn")
@@ -415,6 +499,8 @@ func buildStub() *stub {
 	a.movImm32(rax, nrExit)
 	a.syscall("h_exit")
 	a.ud2()
+
+	patchEntry(a)
 
 	// The restorer named in the sigaction (never used: the handler
 	// returns by itself) points at a ud2.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -28,6 +29,14 @@ type thread struct {
 	released bool
 	spin     pairSpin
 	dbg      *debugRegs // debugreg.go; nil until used
+	// drops is the slot's count of dropped interrupts when the guest was
+	// last resumed (see waitPoll).
+	drops uint32
+}
+
+// dropWord is the slot's count of interrupts the handler dropped.
+func (t *thread) dropWord() *uint32 {
+	return (*uint32)(unsafe.Pointer(&t.proc.ctl[slotOff(t.slot)+hdrDrops]))
 }
 
 // ID implements platform.Thread.
@@ -40,13 +49,47 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	if t.dead {
 		return platform.Event{}, t.proc.goneErr(t.tid)
 	}
+	var want platform.Regs
+	if t.proc.p.patching {
+		want = *regs
+	}
 	t.writeFrame(regs)
 	t.adapt()
+	t.drops = atomic.LoadUint32(t.dropWord())
 	t.running.Store(true)
 	if t.intr.Swap(false) {
 		t.running.Store(false)
 		return platform.Event{Kind: platform.EventInterrupt}, nil
 	}
+	for {
+		patched := t.patchedFrame()
+		ev, err := t.resumeWait(regs)
+		if err != nil || !t.proc.p.patching || !t.proc.p.inPatchCode(regs.Rip) || t.patchedFrame() {
+			return ev, err
+		}
+		// A signal in the stub's patched-call code (patch.go).
+		a := t.proc.p.stub.a
+		switch {
+		case ev.Kind == platform.EventSignal && ev.Signo == int(unix.SIGILL) && regs.Rip == a.addr("p_bad"):
+			return fromBad(regs), nil
+		case ev.Kind == platform.EventSignal && ev.Signo == int(unix.SIGILL) && regs.Rip == a.addr("p_slow") && patched:
+			// Return what glassbox wrote into the patched frame through
+			// this signal frame instead.
+			if err := t.takeFP(); err != nil {
+				return t.guestFault(err)
+			}
+			*regs = want
+			t.writeFrame(regs)
+			t.running.Store(true)
+			continue
+		}
+		return t.guestFault(fmt.Errorf("stub thread %d: %v at %#x in the patched-call code: %w", t.tid, ev.Kind, regs.Rip, platform.ErrGuest))
+	}
+}
+
+// resumeWait hands the current frame back, waits for the next trap and
+// reads it into regs.
+func (t *thread) resumeWait(regs *platform.Regs) (platform.Event, error) {
 	w := t.word()
 	t.resuming()
 	if atomic.SwapUint32(w, stResume)&flagSleeper != 0 {
@@ -61,14 +104,19 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 	t.handedOff()
 	ev, err := t.readFrame(regs)
 	if err != nil {
-		t.dead = true
-		t.proc.guestKill()
-		return platform.Event{}, err
+		return t.guestFault(err)
 	}
 	if ev.Kind == platform.EventInterrupt {
 		t.intr.Store(false)
 	}
 	return ev, nil
+}
+
+// guestFault loses the thread's stub for something its guest did.
+func (t *thread) guestFault(err error) (platform.Event, error) {
+	t.dead = true
+	t.proc.guestKill()
+	return platform.Event{}, err
 }
 
 // wait waits until the thread has trapped (or is gone).
@@ -136,6 +184,12 @@ func (t *thread) waitPoll(poll time.Duration) (slept bool, err error) {
 		}
 		futexWait(w, v, kickInterval)
 		futexWake(w)
+		if d := atomic.LoadUint32(t.dropWord()); d != t.drops && t.running.Load() {
+			// The handler dropped an interrupt that found the thread
+			// in a patched call's code (patch.go): send it again.
+			t.drops = d
+			t.proc.signal(t.tid, sigInterrupt)
+		}
 	}
 }
 
@@ -187,16 +241,26 @@ var releaseHook func()
 
 // Map implements platform.Mapper.
 func (t *thread) Map(addr, length uint64, prot int, off uint64) error {
-	return t.proc.command(t.cpu, opMmap, [6]uint64{addr, length, uint64(prot), mapSharedFixed, 0, off}, 0, 0)
+	region := t.proc.p.patching && addr == PatchBase && length == PatchSize
+	if !region {
+		t.proc.patchRegion(addr, length, false)
+	}
+	err := t.proc.command(t.cpu, opMmap, [6]uint64{addr, length, uint64(prot), mapSharedFixed, 0, off}, 0, 0)
+	if region && err == nil {
+		t.proc.patchRegion(addr, length, true)
+	}
+	return err
 }
 
 // Unmap implements platform.Mapper.
 func (t *thread) Unmap(addr, length uint64) error {
+	t.proc.patchRegion(addr, length, false)
 	return t.proc.command(t.cpu, opMunmap, [6]uint64{addr, length}, 0, 0)
 }
 
 // Protect implements platform.Mapper.
 func (t *thread) Protect(addr, length uint64, prot int) error {
+	t.proc.patchRegion(addr, length, false)
 	return t.proc.command(t.cpu, opMprotect, [6]uint64{addr, length, uint64(prot)}, 0, 0)
 }
 
@@ -254,6 +318,7 @@ func (s *starter) await() (*thread, error) {
 	if p.fpErr != nil {
 		return fail(p.fpErr)
 	}
+	binary.LittleEndian.PutUint64(proc.ctl[roXfeat:], p.fp.xfeatures)
 	var regs platform.Regs
 	ev, err := t.readFrame(&regs)
 	if err != nil {
