@@ -196,6 +196,15 @@ func rw(t *kernel.Task, fd int, addr, count uint64, off int64, read bool) (uint6
 // iovec is one struct iovec.
 type iovec struct{ base, len uint64 }
 
+// iovTotal is the sum of the lengths of iov.
+func iovTotal(iov []iovec) uint64 {
+	var total uint64
+	for _, v := range iov {
+		total += v.len
+	}
+	return total
+}
+
 // readIovecs reads cnt iovecs at addr and imports them (importIovecs).
 func readIovecs(t *kernel.Task, addr uint64, cnt int) ([]iovec, error) {
 	b, err := copyInIovecs(t, addr, cnt)
@@ -268,10 +277,7 @@ func rwv(t *kernel.Task, fd int, iovAddr uint64, cnt int, off int64, read bool, 
 	if err != nil {
 		return 0, err
 	}
-	var total uint64
-	for _, v := range iov {
-		total += v.len
-	}
+	total := iovTotal(iov)
 	if total == 0 {
 		return 0, nil
 	}

@@ -124,10 +124,7 @@ func sysVmsplice(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var total uint64
-	for _, v := range iov {
-		total += v.len
-	}
+	total := iovTotal(iov)
 	if total == 0 {
 		return 0, nil
 	}
