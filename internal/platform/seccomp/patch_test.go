@@ -20,17 +20,7 @@ const testRegionOff = 0x10000
 // mm does for a site at 0x10000).
 func newPatchThread(t *testing.T, code []byte) (*thread, *Platform) {
 	t.Helper()
-	fd, err := unix.MemfdCreate("test-mem", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	unix.Ftruncate(fd, 1<<20)
-	unix.Pwrite(fd, code, 0)
-	p, err := New(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, fd := newCodePlatform(t, code)
 	p.EnablePatching()
 	spec := p.Layout().Patch
 	region := make([]byte, spec.Size)

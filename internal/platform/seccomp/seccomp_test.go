@@ -10,9 +10,9 @@ import (
 	"glassbox/internal/platform"
 )
 
-// newTestThread returns a stub whose memory file holds code at offset 0
-// mapped at 0x10000.
-func newTestThread(t *testing.T, code []byte) (platform.Thread, *Platform) {
+// newCodePlatform returns a platform over a 1 MiB memory file (fd) that
+// holds code at offset 0.
+func newCodePlatform(t *testing.T, code []byte) (*Platform, int) {
 	t.Helper()
 	fd, err := unix.MemfdCreate("test-mem", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -25,6 +25,14 @@ func newTestThread(t *testing.T, code []byte) (platform.Thread, *Platform) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, fd
+}
+
+// newTestThread returns a stub whose memory file holds code at offset 0
+// mapped at 0x10000.
+func newTestThread(t *testing.T, code []byte) (platform.Thread, *Platform) {
+	t.Helper()
+	p, _ := newCodePlatform(t, code)
 	th, err := p.NewAddressSpace()
 	if err != nil {
 		t.Fatal(err)
