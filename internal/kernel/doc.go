@@ -13,6 +13,12 @@
 //     only by the task's own goroutine, under Task.mu; other goroutines read
 //     them under Task.mu (memShared, wake).
 //
+//   - A task has credentials from its allocation (its creator's), before
+//     it is in the pid table: other tasks read any task's credentials
+//     (kill's permission, RLIMIT_NPROC's count) under its Task.mu, never
+//     nil. Credentials are replaced whole (setCreds), never changed in
+//     place, so the creator's may be shared.
+//
 //   - Threads are added to a process only by newThreadTask, which adds the
 //     task to ThreadGroup.tasks under ThreadGroup.mu and only if its creator
 //     is not being told to exit: a thread exists for exit_group and

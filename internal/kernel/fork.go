@@ -186,7 +186,7 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 		}
 	}
 
-	c := k.newTask(ctg)
+	c := k.newTask(ctg, t.creds)
 	c.setMM(cm)
 	c.regs = t.regs
 	c.regs.Rax = 0

@@ -130,7 +130,7 @@ func (k *Kernel) startProcess(spec ProcessSpec, isInit bool) (*Process, error) {
 	tg.nnp = spec.NoNewPrivs
 	p := &Process{tg: tg, done: make(chan struct{})}
 	tg.hostDone = p.done
-	t := k.newTask(tg)
+	t := k.newTask(tg, ctx.creds)
 	if spec.Seccomp != nil {
 		t.seccomp.Store(&seccompState{mode: unix.SECCOMP_MODE_FILTER, filter: newSeccompFilter(spec.Seccomp, nil)})
 	}

@@ -223,7 +223,10 @@ func (k *Kernel) newThreadGroup(parent *ThreadGroup) *ThreadGroup {
 	return tg
 }
 
-func (k *Kernel) newTask(tg *ThreadGroup) *Task { return k.newTaskTID(tg, tg.pid) }
+// newTask adds tg's first task, with the credentials c (its creator's,
+// until the caller sets its own): a task is never in the pid table
+// without credentials, which other tasks read (kill, RLIMIT_NPROC).
+func (k *Kernel) newTask(tg *ThreadGroup, c *vfs.Creds) *Task { return k.newTaskTID(tg, tg.pid, c) }
 
 // newThreadTask adds a task with a fresh thread id to creator's process,
 // unless the process is exiting or creator was told to exit (by
@@ -236,7 +239,7 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	tid := k.nextPID
 	k.nextPID++
 	k.mu.Unlock()
-	t := k.allocTask(tg, tid)
+	t := k.allocTask(tg, tid, creator.creds)
 	tg.mu.Lock()
 	creator.mu.Lock()
 	dying := creator.exiting || tg.exited
@@ -261,9 +264,9 @@ func (k *Kernel) newThreadTask(creator *Task) *Task {
 	return t
 }
 
-func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
+func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int, c *vfs.Creds) *Task {
 	k.stats.processes.Add(1)
-	t := k.allocTask(tg, tid)
+	t := k.allocTask(tg, tid, c)
 	k.mu.Lock()
 	k.tasks[t.tid] = t
 	k.mu.Unlock()
@@ -273,8 +276,8 @@ func (k *Kernel) newTaskTID(tg *ThreadGroup, tid int) *Task {
 	return t
 }
 
-func (k *Kernel) allocTask(tg *ThreadGroup, tid int) *Task {
-	return &Task{k: k, tid: tid, tg: tg, intr: make(chan struct{}, 1), done: make(chan struct{})}
+func (k *Kernel) allocTask(tg *ThreadGroup, tid int, c *vfs.Creds) *Task {
+	return &Task{k: k, tid: tid, tg: tg, creds: c, intr: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Kernel returns the task's kernel.
