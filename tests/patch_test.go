@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -212,4 +214,21 @@ func TestSyscallPatchStats(t *testing.T) {
 	if !strings.Contains(on.Stderr, "patched_sites=") {
 		t.Fatalf("no patched_sites in --stats:\n%s", on.Stderr)
 	}
+	// Every syscall, patched or trapped, is one hand-off to glassbox (a
+	// fault or an interrupt is one more); spun ones are a part of them.
+	calls, handOffs, spun := statField(t, on.Stderr, "syscalls"), statField(t, on.Stderr, "handoffs"), statField(t, on.Stderr, "spun")
+	if handOffs < calls || spun > handOffs {
+		t.Errorf("handoffs=%d spun=%d for %d syscalls:\n%s", handOffs, spun, calls, on.Stderr)
+	}
+}
+
+// statField is the number after " NAME=" in --stats output.
+func statField(t *testing.T, stats, name string) uint64 {
+	t.Helper()
+	m := regexp.MustCompile(`\b` + name + `=(\d+)`).FindStringSubmatch(stats)
+	if m == nil {
+		t.Fatalf("no %s= in --stats:\n%s", name, stats)
+	}
+	n, _ := strconv.ParseUint(m[1], 10, 64)
+	return n
 }

@@ -457,6 +457,10 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 	if s.PatchedSites > 0 {
 		fmt.Fprintf(w, "glassbox: stats: patched_sites=%d patched_calls=%d\n", s.PatchedSites, s.PatchedCalls)
 	}
+	if h := s.HandOff; h.HandOffs > 0 {
+		fmt.Fprintf(w, "glassbox: stats: handoffs=%d spun=%d spin_probes=%d spin_kept=%d spin_refused_busy=%d\n",
+			h.HandOffs, h.Spun, h.Probes, h.Kept, h.Refused)
+	}
 	printStartup(w, st.Startup)
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
 	names := make([]string, 0, len(s.SignalsByName))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/platform"
 	"glassbox/internal/trace"
 )
 
@@ -26,6 +27,9 @@ type Stats struct {
 	// PatchedCalls the syscalls that came through one.
 	PatchedSites, PatchedCalls uint64
 	Signals                    uint64 // signals acted on (handled, default action, ignored)
+	// HandOff is the platform's count of hand-offs and spin probes
+	// (zero when it keeps none).
+	HandOff platform.HandOffStats
 	// SignalsByName counts them by signal ("SIGCHLD": 3).
 	SignalsByName map[string]uint64
 	PipeBytes     uint64 // bytes written into pipes and FIFOs
@@ -56,7 +60,12 @@ func (t *Task) AccountIO(pipe bool, n int) {
 
 // Stats returns the counters so far.
 func (k *Kernel) Stats() Stats {
+	var ho platform.HandOffStats
+	if c, ok := k.cfg.Platform.(platform.HandOffCounter); ok {
+		ho = c.HandOffStats()
+	}
 	return Stats{
+		HandOff:      ho,
 		Syscalls:     k.stats.syscalls.Load(),
 		Faults:       k.stats.faults.Load(),
 		COWCopies:    k.stats.cowCopies.Load(),

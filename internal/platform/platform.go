@@ -174,6 +174,22 @@ type PatchSpec struct {
 	Trampoline func(addr uint64) int
 }
 
+// HandOffStats counts how a platform's hand-offs between a guest thread
+// and the thread serving it went, for --stats.
+type HandOffStats struct {
+	// HandOffs is every trap handed over; Spun those made while the pair
+	// polled on two CPUs instead of sleeping.
+	HandOffs, Spun uint64
+	// Probes counts tries of spinning, Kept those that paid off, and
+	// Refused the tries not made because the host was busy.
+	Probes, Kept, Refused uint64
+}
+
+// HandOffCounter is implemented by platforms that count their hand-offs.
+type HandOffCounter interface {
+	HandOffStats() HandOffStats
+}
+
 // DebugRegs is implemented by threads whose host honours the x86 debug
 // registers for the guest (hardware breakpoints and watchpoints): DR0-DR3,
 // DR6 and DR7 with the meaning and checks of ptrace's user area. A hit

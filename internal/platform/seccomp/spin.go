@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"glassbox/internal/platform"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -80,6 +82,10 @@ type spinState struct {
 	always bool
 	tokens atomic.Int32
 	start  time.Time
+	// Counters for --stats: hand-offs (added by each thread at its
+	// release) and probes.
+	handOffs, spun        atomic.Uint64
+	probes, kept, refused atomic.Uint64
 }
 
 func (s *spinState) init(ncpu int, enabled bool) {
@@ -118,6 +124,9 @@ type pairSpin struct {
 	strikes int  // hand-offs of this probe dearer than sleeping
 	warm    int  // hand-offs of the probe not counted yet (see probeWarm)
 	calls   uint // adapt calls: the clock is read on every 16th only
+	// handOffs and spun count this thread's hand-offs (all, and those
+	// made spinning) until its release adds them to spinState's.
+	handOffs, spun uint64
 }
 
 // adapt decides, before a hand-off, whether this pair spins for it.
@@ -161,8 +170,12 @@ func (t *thread) adapt() {
 		// The pair needs two CPUs nobody else wants: besides this thread
 		// (reading), at most one other may be runnable (there is always
 		// some kernel thread's work).
+		// A busy host is a moment's state, not the probe's verdict: ask
+		// again after the shortest back-off rather than doubling it (a
+		// few busy moments must not put off probing past a short run).
 		if runnable() > t.proc.p.ncpu {
-			t.backOff(s)
+			s.refused.Add(1)
+			ps.probeAt = now + int64(backoffMin)
 			return
 		}
 		if !s.take() {
@@ -177,11 +190,15 @@ func (t *thread) adapt() {
 		}
 		ps.on, ps.kept, ps.strikes, ps.warm = true, false, 0, probeWarm
 		t.setStubSpin(stubSpin)
+		s.probes.Add(1)
 		return
 	}
 	// A probe must halve the cost; spinning is kept while it is cheaper
 	// and while at most one thread besides the pair's two wants a CPU.
 	if ((!ps.kept && mean*2 < ps.base) || (ps.kept && mean < ps.base)) && runnable() <= t.proc.p.ncpu+1 {
+		if !ps.kept {
+			s.kept.Add(1)
+		}
 		ps.kept = true
 		ps.backoff = int64(backoffMin)
 		return
@@ -214,6 +231,25 @@ func (t *thread) spinOff() {
 	t.proc.p.spinSt.tokens.Add(1)
 }
 
+// countHandOffs adds the thread's hand-offs to the platform's (at its
+// release).
+func (t *thread) countHandOffs() {
+	s, ps := &t.proc.p.spinSt, &t.spin
+	s.handOffs.Add(ps.handOffs)
+	s.spun.Add(ps.spun)
+	ps.handOffs, ps.spun = 0, 0
+}
+
+// HandOffStats implements platform.HandOffCounter: the hand-offs of
+// released threads, and every probe.
+func (p *Platform) HandOffStats() platform.HandOffStats {
+	s := &p.spinSt
+	return platform.HandOffStats{
+		HandOffs: s.handOffs.Load(), Spun: s.spun.Load(),
+		Probes: s.probes.Load(), Kept: s.kept.Load(), Refused: s.refused.Load(),
+	}
+}
+
 // setStubSpin sets how long the handler polls (the slot's header; a
 // guest that changes it only changes how its own thread waits).
 func (t *thread) setStubSpin(n uint32) {
@@ -239,10 +275,14 @@ func (t *thread) resuming() {
 // this trap) to the current window. Stamps out of order (a forged or torn
 // slot, a thread's first trap) are ignored.
 func (t *thread) handedOff() {
+	ps := &t.spin
+	ps.handOffs++
+	if ps.on {
+		ps.spun++
+	}
 	if !t.proc.p.spinSt.enabled {
 		return
 	}
-	ps := &t.spin
 	seen := rdtsc()
 	hdr := t.proc.ctl[slotOff(t.slot):]
 	trap := binary.LittleEndian.Uint64(hdr[hdrTrapT:])

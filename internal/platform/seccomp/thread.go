@@ -219,6 +219,7 @@ func (t *thread) Release() {
 	}
 	t.released = true
 	t.spinOff()
+	t.countHandOffs()
 	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
 		t.proc.kill()
