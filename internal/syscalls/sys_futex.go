@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	reg(unix.SYS_FUTEX, sysFutex, "PI futexes without priority inheritance; an owner dying with a PI lock in shared memory does not hand it over; requeue-PI ENOSYS")
+	reg(unix.SYS_FUTEX, sysFutex, "PI futexes without priority inheritance; requeue-PI ENOSYS")
 }
 
 // sysFutex decodes futex(2). Linux: kernel/futex/syscalls.c (do_futex)
