@@ -70,7 +70,9 @@ func (m *MM) reuseRun(mp Mapper, v *VMA, page uint64) (bool, error) {
 // writable with one host mmap. It returns how many pages it copied.
 func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 	want := 1
-	if page == m.cowNext {
+	if page == m.cowNext && !m.narrow {
+		// (At the memory limit, withReclaim's last try copies the one
+		// page the write needs.)
 		want = min(2*m.cowRun, cowMaxRun)
 	}
 	n := 1

@@ -161,3 +161,46 @@ func TestCowRunCopies(t *testing.T) {
 		t.Fatalf("%d frames in use after release", used)
 	}
 }
+
+// TestCowRunAtLimit: near the memory limit a sequential writer's copy
+// runs shrink to the page the write needs rather than fail for want of
+// frames for the pages ahead of it.
+func TestCowRunAtLimit(t *testing.T) {
+	m, mf := newTestMM(t)
+	defer m.DropUser()
+	mp := &nopMapper{}
+	const pages, spare = 100, 10
+	addr, err := m.Mmap(mp, MapRequest{Length: pages * abi.PageSize, Prot: unix.PROT_READ | unix.PROT_WRITE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < pages; i++ {
+		if err := m.CopyOut(mp, addr+i*abi.PageSize, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := m.Fork(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.DropUser()
+	mf.SetLimit((mf.Stats().InUse + spare) * abi.PageSize)
+	for i := uint64(0); i < spare; i++ {
+		a := addr + i*abi.PageSize
+		if c.pt.get(a).mappedWritable() {
+			continue
+		}
+		code := abi.SEGV_MAPERR
+		if c.pt.get(a).mapped() {
+			code = abi.SEGV_ACCERR
+		}
+		if _, err := c.HandleFault(mp, a, code, false, true); err != nil {
+			t.Fatalf("page %d, %d frames left: %v", i, mf.Limit()/abi.PageSize-mf.Stats().InUse, err)
+		}
+		if !c.pt.get(a).mappedWritable() {
+			if _, err := c.HandleFault(mp, a, abi.SEGV_ACCERR, false, true); err != nil {
+				t.Fatalf("page %d: %v", i, err)
+			}
+		}
+	}
+}
