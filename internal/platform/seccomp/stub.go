@@ -17,13 +17,12 @@ import (
 //
 //   - The syscall thread (the process's first thread). It sets the process
 //     up, then serves glassbox' commands from the read-only command page:
-//     mmap (with or without MAP_POPULATE), munmap, mprotect of the
-//     memory file (fd 0) and clone of new
-//     guest threads. It reports each result by writing one byte, taken
-//     from a read-only table, to a pipe (fd 2) whose read end only
-//     glassbox holds. It never runs guest code, and the guest cannot write
-//     what it reads, so a map request can come only from glassbox and its
-//     completion can be reported only by it.
+//     mmap (with or without MAP_POPULATE), munmap, mprotect of the memory
+//     file (fd 0) and clone of new guest threads. It reports each result
+//     by writing one byte, taken from a read-only table, to a pipe (fd 2)
+//     whose read end only glassbox holds. It never runs guest code, and
+//     the guest cannot write what it reads, so a map request can come
+//     only from glassbox and its completion can be reported only by it.
 //   - Guest threads, cloned by the syscall thread. Each sets its signal
 //     stack (its slot), installs the guest filter and traps once ("ready").
 //     From then on it runs guest code; every syscall, fault or interrupt
