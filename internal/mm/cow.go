@@ -1,8 +1,6 @@
 package mm
 
 import (
-	"golang.org/x/sys/unix"
-
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
 )
@@ -28,7 +26,7 @@ import (
 const cowReuseSpan = 256
 
 // cowMaxRun is the most pages one write fault copies.
-const cowMaxRun = 64
+const cowMaxRun = 512
 
 // reuseRun makes page writable with its neighbours if page is host-mapped
 // read-only and its frame is referenced by this address space alone. It
@@ -72,7 +70,9 @@ func (m *MM) reuseRun(mp Mapper, v *VMA, page uint64) (bool, error) {
 // writable with one host mmap. It returns how many pages it copied.
 func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 	want := 1
-	if page == m.cowNext {
+	if page == m.cowNext && !m.narrow {
+		// (At the memory limit, withReclaim's last try copies the one
+		// page the write needs.)
 		want = min(2*m.cowRun, cowMaxRun)
 	}
 	n := 1
@@ -92,16 +92,12 @@ func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 		return 0, err
 	}
 	olds := make([]memfile.Frame, n)
-	if n > 1 {
-		// Fresh frames are holes in the memory file: fault them in with
-		// one call rather than one host fault a page as they are copied.
-		unix.Madvise(m.mf.Bytes(nf, uint64(n)), unix.MADV_POPULATE_WRITE)
-	}
 	for i := 0; i < n; i++ {
-		a := page + uint64(i)<<abi.PageShift
-		olds[i] = m.pt.get(a).frame()
-		copy(m.mf.Bytes(nf+memfile.Frame(i), 1), m.mf.Bytes(olds[i], 1))
-		m.pt.set(a, mkpte(nf+memfile.Frame(i)))
+		olds[i] = m.pt.get(page + uint64(i)<<abi.PageShift).frame()
+	}
+	m.mf.CopyInto(nf, olds)
+	for i := 0; i < n; i++ {
+		m.pt.set(page+uint64(i)<<abi.PageShift, mkpte(nf+memfile.Frame(i)))
 	}
 	m.stats.COWCopies += uint64(n)
 	m.cowNext, m.cowRun = page+uint64(n)<<abi.PageShift, max(want, 1)

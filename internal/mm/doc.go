@@ -6,10 +6,13 @@
 // mmap only records a VMA. The first touch faults; HandleFault assigns
 // frames for a whole window around the address (2 MiB for anonymous memory,
 // 256 KiB for files) and maps the contiguous run around the fault with one
-// host mmap, so the host satisfies later touches of that run without a trap.
-// Private pages whose frame has more than one reference are mapped
-// read-only; a write fault copies the page (or takes it over if its last
-// other user is gone). File pages come from per-file caches (FileCache,
+// host mmap, so the host satisfies later touches of that run without a trap
+// (for a guest touching fresh anonymous memory in order, the host is asked
+// to fill in its page tables for the run in that call too:
+// platform.PopulateMapper). Private pages whose frame has more than one
+// reference are mapped read-only; a write fault copies the page, and for a
+// sequential writer a run after it, with one pwritev into the memory file
+// (cow.go), or takes it over if its last other user is gone. File pages come from per-file caches (FileCache,
 // Shmem) through the Mappable interface, so ten processes mapping libc share
 // one copy.
 //

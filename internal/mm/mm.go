@@ -44,8 +44,9 @@ type MM struct {
 	lockState               // mlock.go
 	stale         staleHost // remote.go: host mappings another process made stale
 
-	cowNext uint64 // the page after the last copied run (cow.go)
-	cowRun  int    // how many pages that run had
+	cowNext  uint64 // the page after the last copied run (cow.go)
+	cowRun   int    // how many pages that run had
+	fillNext uint64 // the page after the last run a fault mapped
 
 	swap   *Swap  // nil: no swap area
 	clock  uint64 // where the next swap-out scan starts
@@ -326,6 +327,7 @@ func (m *MM) hostProt(v *VMA, p pte) int {
 // around it that one host mmap can cover.
 func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64) error {
 	lo, hi := m.window(v, page)
+	fresh := v.File == nil && m.pt.get(page) == 0
 	if err := m.fill(v, lo, hi); err != nil {
 		return err
 	}
@@ -346,16 +348,37 @@ func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64) error {
 		}
 		end += abi.PageSize
 	}
-	if err := m.hostMap(mp, start, end, prot, m.pt.get(start).frame()); err != nil {
-		return err
-	}
-	return nil
+	// Fresh anonymous frames are holes in the memory file: the host
+	// allocates and clears each on its first touch, a fault a page. A
+	// guest that touches memory in order (this fault is at the page right
+	// after the run the last fault mapped) has the host do that for the
+	// whole run in the mapping call. Others, and pages that hold data
+	// (file caches, frames shared after fork), are left to the host's
+	// faults: reads of those fault around 16 pages at a time, cheaper
+	// than populating, and a sparse toucher would pay for pages it never
+	// uses.
+	populate := fresh && page == m.fillNext
+	m.fillNext = end
+	return m.hostMapFill(mp, start, end, prot, m.pt.get(start).frame(), populate)
 }
 
 // hostMap maps [start, end) to consecutive frames from fr and records it.
 func (m *MM) hostMap(mp Mapper, start, end uint64, prot int, fr memfile.Frame) error {
+	return m.hostMapFill(mp, start, end, prot, fr, false)
+}
+
+// hostMapFill is hostMap that, with populate, also has the host fill in
+// its page tables for the run at once where the platform can
+// (platform.PopulateMapper), for pages the guest is about to touch.
+func (m *MM) hostMapFill(mp Mapper, start, end uint64, prot int, fr memfile.Frame, populate bool) error {
 	m.stats.HostMaps++
-	if err := mp.Map(start, end-start, prot, fr.Offset()); err != nil {
+	var err error
+	if pm, ok := mp.(platform.PopulateMapper); ok && populate {
+		err = pm.MapPopulate(start, end-start, prot, fr.Offset())
+	} else {
+		err = mp.Map(start, end-start, prot, fr.Offset())
+	}
+	if err != nil {
 		return err
 	}
 	flags := pteMapped

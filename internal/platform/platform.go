@@ -86,6 +86,14 @@ type Mapper interface {
 	Protect(addr, length uint64, prot int) error
 }
 
+// PopulateMapper is a Mapper that can also have the host fill in its page
+// tables for the whole run in the mapping call itself (MAP_POPULATE), for
+// pages the guest is about to touch: the host then takes no fault on each
+// page's first touch. Where a platform lacks it, mm maps with Map.
+type PopulateMapper interface {
+	MapPopulate(addr, length uint64, prot int, fileOffset uint64) error
+}
+
 // Thread runs one guest thread.
 type Thread interface {
 	Mapper

@@ -16,7 +16,8 @@
 // the ptrace platform uses too, drops its stack, installs the handler for
 // the trap signals, installs the base filter — and then becomes the
 // syscall thread: it never runs guest code, and serves glassbox' commands
-// (mmap, munmap, mprotect of the memory file; clone of a guest thread)
+// (mmap, with or without MAP_POPULATE, munmap, mprotect of the memory
+// file; clone of a guest thread)
 // posted on the read-only command page, keeping its state in registers
 // only. Each result is one byte, taken from a read-only table, written to
 // the result pipe; a failed mapping change kills the stub (mm's record of

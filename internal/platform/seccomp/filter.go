@@ -103,6 +103,7 @@ func baseRules() []siteRule {
 	return []siteRule{
 		{"st_futex", nrFutex, map[int]uint32{1: futexOpWait}},
 		{"st_mmap", nrMmap, map[int]uint32{3: mapSharedFixed, 4: 0}},
+		{"st_mmap_pop", nrMmap, map[int]uint32{3: mapPopulate, 4: 0}},
 		{"st_munmap", nrMunmap, nil},
 		{"st_mprotect", nrMprotect, nil},
 		{"st_clone", nrClone, map[int]uint32{0: threadCloneFlags}},

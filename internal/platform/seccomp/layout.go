@@ -55,6 +55,9 @@ const (
 	// opMembarrier serialises every CPU running a thread of the stub
 	// (patch.go); its failure is reported, not fatal.
 	opMembarrier = 5
+	// opMmapPopulate is opMmap with MAP_POPULATE: the host fills the
+	// stub's page tables for the whole run at once.
+	opMmapPopulate = 6
 )
 
 // A slot's header (offsets from the slot's base). Everything in a slot is

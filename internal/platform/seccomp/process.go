@@ -381,7 +381,7 @@ func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64
 
 func opName(op uint64) string {
 	switch op {
-	case opMmap:
+	case opMmap, opMmapPopulate:
 		return "mmap"
 	case opMunmap:
 		return "munmap"

@@ -17,12 +17,12 @@ import (
 //
 //   - The syscall thread (the process's first thread). It sets the process
 //     up, then serves glassbox' commands from the read-only command page:
-//     mmap, munmap, mprotect of the memory file (fd 0) and clone of new
-//     guest threads. It reports each result by writing one byte, taken
-//     from a read-only table, to a pipe (fd 2) whose read end only
-//     glassbox holds. It never runs guest code, and the guest cannot write
-//     what it reads, so a map request can come only from glassbox and its
-//     completion can be reported only by it.
+//     mmap (with or without MAP_POPULATE), munmap, mprotect of the memory
+//     file (fd 0) and clone of new guest threads. It reports each result
+//     by writing one byte, taken from a read-only table, to a pipe (fd 2)
+//     whose read end only glassbox holds. It never runs guest code, and
+//     the guest cannot write what it reads, so a map request can come
+//     only from glassbox and its completion can be reported only by it.
 //   - Guest threads, cloned by the syscall thread. Each sets its signal
 //     stack (its slot), installs the guest filter and traps once ("ready").
 //     From then on it runs guest code; every syscall, fault or interrupt
@@ -85,6 +85,7 @@ const (
 	futexOpWake = 1
 
 	mapSharedFixed = unix.MAP_SHARED | unix.MAP_FIXED
+	mapPopulate    = mapSharedFixed | unix.MAP_POPULATE
 	saFlags        = abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER
 )
 
@@ -281,12 +282,18 @@ func buildStub() *stub {
 	a.jcc(condE, "do_clone")
 	a.cmpImm(rax, opMembarrier)
 	a.jcc(condE, "do_membarrier")
+	a.cmpImm(rax, opMmapPopulate)
+	a.jcc(condE, "do_mmap_pop")
 	a.movImm64(rax, negErrno(unix.EINVAL))
 	a.jmp("report")
 
 	a.label("do_mmap")
 	a.movImm32(rax, nrMmap)
 	a.syscall("st_mmap")
+	a.jmp("report")
+	a.label("do_mmap_pop")
+	a.movImm32(rax, nrMmap)
+	a.syscall("st_mmap_pop")
 	a.jmp("report")
 	a.label("do_munmap")
 	a.movImm32(rax, nrMunmap)

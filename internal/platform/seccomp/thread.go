@@ -242,11 +242,21 @@ var releaseHook func()
 
 // Map implements platform.Mapper.
 func (t *thread) Map(addr, length uint64, prot int, off uint64) error {
+	return t.mapFile(opMmap, mapSharedFixed, addr, length, prot, off)
+}
+
+// MapPopulate implements platform.PopulateMapper: Map, with the host's
+// page tables for the run filled in by the same call (MAP_POPULATE).
+func (t *thread) MapPopulate(addr, length uint64, prot int, off uint64) error {
+	return t.mapFile(opMmapPopulate, mapPopulate, addr, length, prot, off)
+}
+
+func (t *thread) mapFile(op uint64, flags uint32, addr, length uint64, prot int, off uint64) error {
 	region := t.proc.p.patching && addr == PatchBase && length == PatchSize
 	if !region {
 		t.proc.patchRegion(addr, length, false)
 	}
-	err := t.proc.command(t.cpu, opMmap, [6]uint64{addr, length, uint64(prot), mapSharedFixed, 0, off}, 0, 0)
+	err := t.proc.command(t.cpu, op, [6]uint64{addr, length, uint64(prot), uint64(flags), 0, off}, 0, 0)
 	if region && err == nil {
 		t.proc.patchRegion(addr, length, true)
 	}
