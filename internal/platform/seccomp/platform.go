@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
@@ -95,16 +94,15 @@ func Available() error {
 	if runtime.GOARCH != "amd64" {
 		return fmt.Errorf("seccomp platform: needs x86-64")
 	}
-	b, err := os.ReadFile("/proc/self/auxv")
+	// The runtime's copy of the auxiliary vector (no /proc/self/auxv read).
+	auxv, err := unix.Auxv()
 	if err != nil {
-		return fmt.Errorf("seccomp platform: %w", err)
+		return fmt.Errorf("seccomp platform: auxiliary vector: %w", err)
 	}
 	const atHWCAP2, hwcap2FSGSBASE = 26, 2
-	for i := 0; i+16 <= len(b); i += 16 {
-		if binary.LittleEndian.Uint64(b[i:]) == atHWCAP2 {
-			if binary.LittleEndian.Uint64(b[i+8:])&hwcap2FSGSBASE != 0 {
-				return nil
-			}
+	for _, kv := range auxv {
+		if kv[0] == atHWCAP2 && kv[1]&hwcap2FSGSBASE != 0 {
+			return nil
 		}
 	}
 	return fmt.Errorf("seccomp platform: the kernel does not enable FSGSBASE")
