@@ -24,9 +24,6 @@ import (
 	"glassbox/internal/kernel"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
-	"glassbox/internal/platform"
-	"glassbox/internal/platform/ptrace"
-	"glassbox/internal/platform/seccomp"
 	"glassbox/internal/syscalls"
 	"glassbox/internal/trace"
 	"glassbox/internal/vfs"
@@ -412,54 +409,6 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		ns.Root().Mount.Flags |= unix.MS_RDONLY
 	}
 	return k, nil
-}
-
-// closablePlatform is a platform whose host resources end with the sandbox.
-type closablePlatform interface {
-	platform.Platform
-	Close()
-}
-
-// newPlatform creates the platform cfg names over the memory file. "auto"
-// (the default) probes the seccomp platform once (its first stub, which the first
-// process then uses) and falls back to ptrace.
-func newPlatform(cfg *Config, memfd int) (closablePlatform, error) {
-	switch cfg.SyscallPatch {
-	case "", "on", "off":
-	default:
-		return nil, fmt.Errorf("--syscall-patch=%q: want on or off", cfg.SyscallPatch)
-	}
-	switch cfg.Platform {
-	case "ptrace":
-		return ptrace.New(memfd)
-	case "seccomp":
-		p, err := seccomp.New(memfd)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.SyscallPatch != "off" {
-			p.EnablePatching()
-		}
-		// The first stub comes up while the file systems are set up.
-		p.Prewarm()
-		return p, nil
-	case "", "auto":
-		p, err := seccomp.New(memfd)
-		if err == nil {
-			if err = p.Probe(); err == nil {
-				if cfg.SyscallPatch != "off" {
-					p.EnablePatching()
-				}
-				return p, nil
-			}
-			p.Close()
-		}
-		if cfg.Verbose && cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "glassbox: the seccomp platform does not work here (%v): using ptrace\n", err)
-		}
-		return ptrace.New(memfd)
-	}
-	return nil, fmt.Errorf("unknown platform %q (ptrace, seccomp or auto)", cfg.Platform)
 }
 
 // setDomainname gives the sandbox its NIS domain name where the kernel

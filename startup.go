@@ -18,15 +18,18 @@ type Startup struct {
 	Go time.Duration
 	// MemFile is the memory file (and swap area) creation.
 	MemFile time.Duration
-	// Platform is the platform's creation (for seccomp: its stub image,
-	// the vDSO layout; its first stub comes with the first exec).
+	// Platform is the start of the platform's creation: the platform
+	// itself (for seccomp: its stub image, the vDSO layout, its first
+	// stub) is made in the background while the file systems are set up;
+	// what the first exec still waits for of it counts in Stub.
 	Platform time.Duration
 	// VFS is the root file system, its layers and mounts, the kernel,
 	// the program's lookup and the network set-up.
 	VFS time.Duration
 	// Stub is the first address space (the platform's first stub
-	// process); Exec the rest of the first process's exec (reading and
-	// mapping the program and its interpreter, the initial stack).
+	// process, and the rest of the platform's creation it waits for);
+	// Exec the rest of the first process's exec (reading and mapping the
+	// program and its interpreter, the initial stack).
 	Stub, Exec time.Duration
 	// FirstInsn is from the process's start to the first process's hand-
 	// off to its first instruction.

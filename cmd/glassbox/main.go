@@ -210,6 +210,21 @@ func (t *traceFlag) Set(v string) error {
 }
 
 func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
+	// Signals sent to glassbox go to the guest; glassbox ends when the
+	// guest's first process does (and a dashboard does not linger).
+	// signal.Notify waits on the runtime's signal thread for each signal
+	// (its first call starts that thread): it runs while the sandbox is
+	// built, and the guest's first instruction waits for it (Hold).
+	sigs := make(chan os.Signal, 8)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+		close(notified)
+	}()
+	defer func() {
+		<-notified
+		signal.Stop(sigs)
+	}()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -309,11 +324,6 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	// A guest writing to a closed pipe gets EPIPE (and its own SIGPIPE
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
-	// Signals sent to glassbox go to the guest; glassbox ends when the
-	// guest's first process does (and a dashboard does not linger).
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
 	cfg.Signals = sigs
 	ctx := context.Background()
 	if timeout > 0 {
@@ -321,7 +331,7 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	st, err := startWait(ctx, g, name, cfg, argv)
+	st, err := startWait(ctx, g, name, cfg, argv, notified)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// As timeout(1): the status (124) says it; the line only with -v.
 		if verbose {
@@ -356,12 +366,16 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 }
 
 // startWait runs argv as glassbox.Run does; with a name, the sandbox is
-// reachable under it (glassbox exec NAME ...) until it ends.
-func startWait(ctx context.Context, g *oci.Globals, name string, cfg glassbox.Config, argv []string) (glassbox.ExitStatus, error) {
+// reachable under it (glassbox exec NAME ...) until it ends. The guest's
+// first instruction waits until ready is closed.
+func startWait(ctx context.Context, g *oci.Globals, name string, cfg glassbox.Config, argv []string, ready <-chan struct{}) (glassbox.ExitStatus, error) {
+	cfg.Hold = true
 	s, err := glassbox.Start(ctx, cfg, argv)
 	if err != nil {
 		return glassbox.ExitStatus{}, err
 	}
+	<-ready
+	s.Release()
 	if name != "" {
 		unregister, err := g.Register(name, s, cfg, argv)
 		if err != nil {

@@ -267,16 +267,6 @@ func parseShebang(b []byte) (string, string, bool) {
 // switches the task over to it.
 func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, envv []string) error {
 	k := t.k
-	start := time.Now()
-	th, err := k.cfg.Platform.NewAddressSpace()
-	k.noteFirstStub(time.Since(start))
-	if err != nil {
-		k.Logf("exec: %v", err)
-		return unix.ENOMEM
-	}
-	m := mm.New(k.cfg.MemFile, k.cfg.Platform.Layout())
-	m.SetSwap(k.cfg.Swap)
-	m.AddUser()
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	nosuid := exePath.Mount != nil && exePath.Mount.Flags&unix.MS_NOSUID != 0
@@ -289,28 +279,81 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 			interp.f.DecRef()
 		}
 	}()
-	res, err := loader.Load(loader.Args{
-		MM: m, Mapper: th, Exe: img,
-		OpenInterp: func(p string) (loader.Image, error) {
-			im, _, err := t.openExec(AtFDCWD, p, 0)
-			if err != nil {
-				return nil, err
-			}
-			interp = im
-			return im, nil
-		},
-		Argv: argv, Envv: envv, ExecFn: execfn,
-		StackSize: t.tg.Rlimit(unix.RLIMIT_STACK).Cur,
-		UID:       c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID, Secure: secure,
-		Random: rnd,
-	})
-	if err != nil {
-		th.Release()
-		m.DropUser()
-		if err == loader.ErrNoExec {
-			return unix.ENOEXEC
+	// The program is loaded into a fresh mm before the host address space
+	// is taken (a fresh mm has no host mappings: the loader needs no
+	// Mapper), so that the first exec loads while the platform still
+	// makes its first stub. Should the platform's layout then differ
+	// from the one loaded for, the program is loaded again. A platform
+	// that learns its layout from its first address space (ptrace) has
+	// none before it: its address space comes first.
+	var th platform.Thread
+	take := func() error {
+		start := time.Now()
+		var err error
+		th, err = k.cfg.Platform.NewAddressSpace()
+		k.noteFirstStub(time.Since(start))
+		if err != nil {
+			k.Logf("exec: %v", err)
+			return unix.ENOMEM
 		}
-		return err
+		return nil
+	}
+	layout := k.cfg.Platform.Layout()
+	if layout.TaskSize == 0 {
+		if err := take(); err != nil {
+			return err
+		}
+		layout = k.cfg.Platform.Layout()
+	}
+	var m *mm.MM
+	var res *loader.Result
+	for {
+		m = mm.New(k.cfg.MemFile, layout)
+		m.SetSwap(k.cfg.Swap)
+		m.AddUser()
+		if interp != nil {
+			interp.f.DecRef()
+			interp = nil
+		}
+		var err error
+		res, err = loader.Load(loader.Args{
+			MM: m, Mapper: th, Exe: img,
+			OpenInterp: func(p string) (loader.Image, error) {
+				im, _, err := t.openExec(AtFDCWD, p, 0)
+				if err != nil {
+					return nil, err
+				}
+				interp = im
+				return im, nil
+			},
+			Argv: argv, Envv: envv, ExecFn: execfn,
+			StackSize: t.tg.Rlimit(unix.RLIMIT_STACK).Cur,
+			UID:       c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID, Secure: secure,
+			Random: rnd,
+		})
+		if err != nil {
+			if th != nil {
+				th.Release()
+			}
+			m.DropUser()
+			if err == loader.ErrNoExec {
+				return unix.ENOEXEC
+			}
+			return err
+		}
+		if th != nil {
+			break
+		}
+		if err := take(); err != nil {
+			m.DropUser()
+			return err
+		}
+		if l := k.cfg.Platform.Layout(); !sameLayout(l, layout) {
+			m.DropUser()
+			layout = l
+			continue
+		}
+		break
 	}
 
 	if !t.deThread() {
@@ -367,6 +410,24 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 			Detail: "exec " + img.name + " " + strings.Join(argv, " ")})
 	}
 	return nil
+}
+
+// sameLayout reports whether an address space of layout a serves one of
+// layout b: the same fixed pieces and task size, patching alike.
+func sameLayout(a, b platform.Layout) bool {
+	if a.TaskSize != b.TaskSize || a.VDSO != b.VDSO || len(a.Pieces) != len(b.Pieces) || (a.Patch == nil) != (b.Patch == nil) {
+		return false
+	}
+	if a.Patch != nil && (a.Patch.Base != b.Patch.Base || a.Patch.Size != b.Patch.Size || a.Patch.Sites != b.Patch.Sites) {
+		return false
+	}
+	for i, p := range a.Pieces {
+		q := b.Pieces[i]
+		if p.Start != q.Start || p.End != q.End || p.Prot != q.Prot || p.Name != q.Name || !bytes.Equal(p.Data, q.Data) {
+			return false
+		}
+	}
+	return true
 }
 
 // commName is the first 15 bytes of the file name (TASK_COMM_LEN-1).

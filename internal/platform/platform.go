@@ -130,7 +130,11 @@ type Platform interface {
 	// The caller's goroutine must be locked to its OS thread for life and
 	// is the only one that may use the returned Thread.
 	NewAddressSpace() (Thread, error)
-	// Layout describes the fixed part of every address space.
+	// Layout describes the fixed part of every address space. The
+	// kernel asks before NewAddressSpace, to load an exec's program
+	// meanwhile: a zero TaskSize says the layout is not known yet (it is
+	// learned from the first address space), and a layout that differs
+	// once NewAddressSpace has returned makes the kernel load again.
 	Layout() Layout
 }
 

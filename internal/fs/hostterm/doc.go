@@ -9,5 +9,8 @@
 //
 // Ownership: a Terminal owns the saved host termios, the master of its
 // pty and the three goroutines that copy input, output and window size.
-// No locks of its own (a stop channel and a WaitGroup).
+// No locks of its own (a stop channel and a WaitGroup). The input copier
+// polls the host terminal and an eventfd that Stop signals after closing
+// the stop channel, so Stop never waits out a poll timeout; Stop closes
+// the eventfd once the copiers have ended.
 package hostterm

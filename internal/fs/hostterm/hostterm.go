@@ -56,6 +56,7 @@ type Terminal struct {
 
 	wg      sync.WaitGroup
 	winch   chan os.Signal
+	wake    int // eventfd that Stop signals to end copyIn's poll (-1: none)
 	started bool
 	stopped bool
 	hungUp  atomic.Bool
@@ -76,7 +77,7 @@ func Open(fd int, ptys *tty.Registry, sess tty.Sessions, creds *vfs.Creds) (*Ter
 	}
 	m.SetTermios(tty.Termios{Iflag: saved.Iflag, Oflag: saved.Oflag, Cflag: saved.Cflag,
 		Lflag: saved.Lflag, Line: 0, Cc: saved.Cc})
-	h := &Terminal{fd: fd, saved: saved, m: m, ctx: ctx}
+	h := &Terminal{fd: fd, saved: saved, m: m, ctx: ctx, wake: -1}
 	h.resize()
 	return h, nil
 }
@@ -101,6 +102,9 @@ func (h *Terminal) Start() error {
 	// output would never show.
 	err := unix.IoctlSetTermios(h.fd, unix.TCSETSW, &raw)
 	h.started = true
+	if wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err == nil {
+		h.wake = wake
+	}
 	h.winch = make(chan os.Signal, 4)
 	signal.Notify(h.winch, syscall.SIGWINCH)
 	h.wg.Add(3)
@@ -131,8 +135,17 @@ func (h *Terminal) Stop() {
 	h.stopped = true
 	close(h.ctx.stop)
 	if h.started {
+		if h.wake >= 0 {
+			var one [8]byte
+			one[0] = 1
+			unix.Write(h.wake, one[:])
+		}
 		signal.Stop(h.winch)
 		h.wg.Wait()
+		if h.wake >= 0 {
+			unix.Close(h.wake)
+			h.wake = -1
+		}
 		unix.IoctlSetTermios(h.fd, unix.TCSETSW, h.saved)
 	}
 	h.HangUp()
@@ -164,16 +177,23 @@ func (h *Terminal) followSize() {
 	}
 }
 
-// pollSlice is how often the input copier looks whether it must stop.
-const pollSlice = 50 * time.Millisecond
+// pollSlice is how often the input copier looks whether it must stop
+// when it has no eventfd to be woken by, and how long the output copier
+// waits for a slave to be opened again or for room on the terminal.
+var pollSlice = 50 * time.Millisecond
 
-// copyIn feeds what is typed on the host terminal to the pty master.
+// copyIn feeds what is typed on the host terminal to the pty master. It
+// polls the terminal and the wake eventfd, so that Stop ends it at once.
 func (h *Terminal) copyIn() {
 	defer h.wg.Done()
 	buf := make([]byte, 4096)
+	timeout := -1
+	if h.wake < 0 {
+		timeout = int(pollSlice / time.Millisecond)
+	}
 	for !h.ctx.Interrupted() {
-		fds := []unix.PollFd{{Fd: int32(h.fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, int(pollSlice/time.Millisecond)); n <= 0 || err != nil {
+		fds := []unix.PollFd{{Fd: int32(h.fd), Events: unix.POLLIN}, {Fd: int32(h.wake), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, timeout); n <= 0 || err != nil || fds[0].Revents == 0 {
 			continue
 		}
 		n, err := unix.Read(h.fd, buf)

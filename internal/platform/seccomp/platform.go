@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
@@ -95,16 +94,15 @@ func Available() error {
 	if runtime.GOARCH != "amd64" {
 		return fmt.Errorf("seccomp platform: needs x86-64")
 	}
-	b, err := os.ReadFile("/proc/self/auxv")
+	// The runtime's copy of the auxiliary vector (no /proc/self/auxv read).
+	auxv, err := unix.Auxv()
 	if err != nil {
-		return fmt.Errorf("seccomp platform: %w", err)
+		return fmt.Errorf("seccomp platform: auxiliary vector: %w", err)
 	}
 	const atHWCAP2, hwcap2FSGSBASE = 26, 2
-	for i := 0; i+16 <= len(b); i += 16 {
-		if binary.LittleEndian.Uint64(b[i:]) == atHWCAP2 {
-			if binary.LittleEndian.Uint64(b[i+8:])&hwcap2FSGSBASE != 0 {
-				return nil
-			}
+	for _, kv := range auxv {
+		if kv[0] == atHWCAP2 && kv[1]&hwcap2FSGSBASE != 0 {
+			return nil
 		}
 	}
 	return fmt.Errorf("seccomp platform: the kernel does not enable FSGSBASE")
@@ -161,15 +159,13 @@ func (p *Platform) learnLayout() error {
 }
 
 // readSelf reads glassbox' own memory (its vDSO image: what the guest
-// reads at its vDSO address).
+// reads at its vDSO address), with process_vm_readv on itself.
 func readSelf(addr, size uint64) []byte {
-	f, err := os.Open("/proc/self/mem")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	b := make([]byte, size)
-	if _, err := f.ReadAt(b, int64(addr)); err != nil {
+	local := []unix.Iovec{{Base: &b[0]}}
+	local[0].SetLen(len(b))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: int(size)}}
+	if n, err := unix.ProcessVMReadv(os.Getpid(), local, remote, 0); err != nil || n != len(b) {
 		return nil
 	}
 	return b
