@@ -54,7 +54,7 @@ type Pipe struct {
 	reserved     int
 	// Readers waiting on the empty pipe, oldest first, for a writer to
 	// copy into directly (rw.go, handOffLocked).
-	direct []*directRead
+	direct       []*directRead
 	changes      vfs.Changes
 	atime, mtime unix.Timespec
 	ctime        unix.Timespec
