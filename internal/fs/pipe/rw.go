@@ -28,13 +28,31 @@ func wait(ctx vfs.Ctx, ch <-chan struct{}) error {
 	}
 }
 
-// waitLocked waits (dropping p.mu) for the pipe's next change.
+// waitLocked waits (dropping p.mu) for the pipe's next change. A task
+// sleeps on its own vfs.Sleeper, which Notify wakes directly; it may come
+// back (with nil) for another reason than a change, and its caller looks
+// at the state again.
 func (p *Pipe) waitLocked(ctx vfs.Ctx) error {
-	ch := p.changedLocked()
+	s := vfs.SleeperOf(ctx)
+	if s == nil {
+		ch := p.changedLocked()
+		p.mu.Unlock()
+		err := wait(ctx, ch)
+		p.mu.Lock()
+		return err
+	}
+	s.Arm()
+	p.changes.Add(s)
 	p.mu.Unlock()
-	err := wait(ctx, ch)
+	intr := ctx.Interrupted()
+	if !intr {
+		s.Sleep()
+	}
 	p.mu.Lock()
-	return err
+	if p.changes.Remove(s) && (intr || ctx.Interrupted()) {
+		return unix.EINTR // interrupted, not woken by a change
+	}
+	return nil
 }
 
 // waitReadableLocked waits (dropping p.mu) until bytes are held and no
@@ -194,6 +212,7 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 	}
 	c := cursor{bufs: src}
 	done := 0
+	noted := false
 	var err error
 	p.mu.Lock()
 	for p.wbusy { // a splice is filling the free slots
@@ -250,13 +269,16 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			break
 		}
 		p.notifyLocked() // wake readers before sleeping
-		ch := p.changedLocked()
-		full := p.n
-		p.mu.Unlock()
-		vfs.Note(ctx, p.Name()+" full ("+strconv.Itoa(full)+" bytes): writer waits")
-		werr := wait(ctx, ch)
-		p.mu.Lock()
-		if werr != nil {
+		if !noted { // outside p.mu, then look again
+			noted = true
+			full := p.n
+			p.mu.Unlock()
+			vfs.Note(ctx, p.Name()+" full ("+strconv.Itoa(full)+" bytes): writer waits")
+			p.mu.Lock()
+			continue
+		}
+		noted = false
+		if werr := p.waitLocked(ctx); werr != nil {
 			if done == 0 {
 				err = werr
 			}
