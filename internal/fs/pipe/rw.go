@@ -269,7 +269,7 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			break
 		}
 		p.notifyLocked() // wake readers before sleeping
-		if !noted { // outside p.mu, then look again
+		if !noted {      // outside p.mu, then look again
 			noted = true
 			full := p.n
 			p.mu.Unlock()
