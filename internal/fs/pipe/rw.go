@@ -28,6 +28,31 @@ func wait(ctx vfs.Ctx, ch <-chan struct{}) error {
 	}
 }
 
+// lock takes p.mu for a read or a write. Its holder copies up to a pipe's
+// worth of bytes under it, for microseconds, so a contender first polls
+// for a while: a task's goroutine owns its OS thread, and parking it costs
+// far more than that (its thread hands its P to another and a wake-up goes
+// through Go's scheduler twice), as Linux's pipe mutex spins while its
+// owner runs.
+func (p *Pipe) lock() {
+	if p.mu.TryLock() {
+		return
+	}
+	deadline := time.Now().Add(lockSpin)
+	for i := 1; ; i++ {
+		if p.mu.TryLock() {
+			return
+		}
+		if i%32 == 0 && time.Now().After(deadline) {
+			break
+		}
+	}
+	p.mu.Lock()
+}
+
+// lockSpin bounds lock's polling: several times a 64 KiB copy.
+const lockSpin = 30 * time.Microsecond
+
 // waitLocked waits (dropping p.mu) for the pipe's next change. A task
 // sleeps on its own vfs.Sleeper, which Notify wakes directly; it may come
 // back (with nil) for another reason than a change, and its caller looks
@@ -48,7 +73,7 @@ func (p *Pipe) waitLocked(ctx vfs.Ctx) error {
 	if !intr {
 		s.Sleep()
 	}
-	p.mu.Lock()
+	p.lock()
 	if p.changes.Remove(s) && (intr || ctx.Interrupted()) {
 		return unix.EINTR // interrupted, not woken by a change
 	}
@@ -84,7 +109,7 @@ func (p *Pipe) read(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
 	if want == 0 {
 		return 0, nil
 	}
-	p.mu.Lock()
+	p.lock()
 	for p.rbusy || p.nbufs == 0 {
 		if !p.rbusy {
 			if p.writers == 0 {
@@ -214,7 +239,7 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 	done := 0
 	noted := false
 	var err error
-	p.mu.Lock()
+	p.lock()
 	for p.wbusy { // a splice is filling the free slots
 		if werr := p.waitLocked(ctx); werr != nil {
 			p.mu.Unlock()
