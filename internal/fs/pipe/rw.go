@@ -294,7 +294,8 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			break
 		}
 		p.notifyLocked() // wake readers before sleeping
-		if !noted {      // outside p.mu, then look again
+		// Note the wait outside p.mu, then look again.
+		if !noted {
 			noted = true
 			full := p.n
 			p.mu.Unlock()
