@@ -111,6 +111,7 @@ func (t *Task) SetSigMask(m abi.SigSet) {
 		case t.intr <- struct{}{}:
 		default:
 		}
+		t.sleep.Wake()
 	}
 	if more {
 		t.tg.retargetShared()
@@ -314,6 +315,7 @@ func (t *Task) wake() {
 	case t.intr <- struct{}{}:
 	default:
 	}
+	t.sleep.Wake()
 	t.mu.Lock()
 	th := t.thread
 	t.mu.Unlock()

@@ -135,8 +135,9 @@ type Task struct {
 	regs   platform.Regs
 	creds  *vfs.Creds
 
-	intr chan struct{} // a token here means "stop waiting, look at signals"
-	done chan struct{} // closed when finish has torn the task down
+	intr  chan struct{} // a token here means "stop waiting, look at signals"
+	sleep sleeper       // woken with every token on intr (sleeper.go)
+	done  chan struct{} // closed when finish has torn the task down
 
 	mu            sync.Mutex
 	sigmask       abi.SigSet

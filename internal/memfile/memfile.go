@@ -283,6 +283,20 @@ func (f *File) Pin(fr Frame) {
 // Unpin undoes Pin.
 func (f *File) Unpin(fr Frame) {
 	f.mu.Lock()
+	f.unpinLocked(fr)
+	f.mu.Unlock()
+}
+
+// UnpinAll undoes a Pin of each of frs, under one hold of the lock.
+func (f *File) UnpinAll(frs []Frame) {
+	f.mu.Lock()
+	for _, fr := range frs {
+		f.unpinLocked(fr)
+	}
+	f.mu.Unlock()
+}
+
+func (f *File) unpinLocked(fr Frame) {
 	f.pins[fr]--
 	if f.pins[fr] == 0 {
 		f.pinned--
@@ -291,7 +305,6 @@ func (f *File) Unpin(fr Frame) {
 		delete(f.zombie, fr)
 		f.release(fr, 1)
 	}
-	f.mu.Unlock()
 }
 
 // AddHeld counts n frames (negative: uncounts) that a file holds rather

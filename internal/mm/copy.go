@@ -171,8 +171,8 @@ type Pinned struct {
 
 // Unpin releases the memory.
 func (p *Pinned) Unpin() {
-	for _, f := range p.frames {
-		p.mf.Unpin(f)
+	if len(p.frames) > 0 {
+		p.mf.UnpinAll(p.frames)
 	}
 	p.frames = nil
 	p.Bufs = nil
@@ -192,6 +192,7 @@ func (m *MM) Pin(mp Mapper, addr uint64, n int, write bool) (*Pinned, error) {
 		}
 		return nil, unix.EFAULT
 	}
+	p.frames = make([]memfile.Frame, 0, (addr&abi.PageMask+uint64(n)+abi.PageMask)>>abi.PageShift)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Runs of consecutive frames become one buffer.

@@ -27,7 +27,19 @@
 // reading side is claimed, writers while the writing side is, as Linux's
 // readers and writers wait for the pipe mutex a splice holds.
 //
-// Lock order: Pipe.mu is a leaf. The status flags are read (taking
+// Hand-off (rw.go): a read(2) that waits on an empty pipe registers its
+// buffer in Pipe.direct; a writer that finds the pipe empty with such a
+// reader copies straight into its buffer (one copy instead of two), sets
+// the count and takes it off the list, all under Pipe.mu, and only where
+// Linux would end in the same state (handOffLocked says when). The reader
+// returns that count even if it was interrupted meanwhile.
+//
+// Waiting: a task waits on its own vfs.Sleeper (its futex word), added to
+// the pipe's Changes, which Notify wakes directly; other contexts wait on
+// the Changes channel. Readers and writers poll Pipe.mu briefly before
+// they block on it (Pipe.lock): its holder is copying.
+//
+// Lock order: Pipe.mu is a leaf (Notify's Sleeper.Wake takes no lock). The status flags are read (taking
 // vfs.File's lock) before Pipe.mu is taken, never while it is held, and no
 // lock is held while waiting. A claim is a flag under Pipe.mu, set and
 // cleared by its holder only; waiting for one is interruptible. Claims go

@@ -52,6 +52,9 @@ type Pipe struct {
 	// the other side takes only part. Waits on a claim are interruptible.
 	rbusy, wbusy bool
 	reserved     int
+	// Readers waiting on the empty pipe, oldest first, for a writer to
+	// copy into directly (rw.go, handOffLocked).
+	direct       []*directRead
 	changes      vfs.Changes
 	atime, mtime unix.Timespec
 	ctime        unix.Timespec

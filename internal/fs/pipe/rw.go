@@ -28,13 +28,56 @@ func wait(ctx vfs.Ctx, ch <-chan struct{}) error {
 	}
 }
 
-// waitLocked waits (dropping p.mu) for the pipe's next change.
-func (p *Pipe) waitLocked(ctx vfs.Ctx) error {
-	ch := p.changedLocked()
-	p.mu.Unlock()
-	err := wait(ctx, ch)
+// lock takes p.mu for a read or a write. Its holder copies up to a pipe's
+// worth of bytes under it, for microseconds, so a contender first polls
+// for a while: a task's goroutine owns its OS thread, and parking it costs
+// far more than that (its thread hands its P to another and a wake-up goes
+// through Go's scheduler twice), as Linux's pipe mutex spins while its
+// owner runs.
+func (p *Pipe) lock() {
+	if p.mu.TryLock() {
+		return
+	}
+	deadline := time.Now().Add(lockSpin)
+	for i := 1; ; i++ {
+		if p.mu.TryLock() {
+			return
+		}
+		if i%32 == 0 && time.Now().After(deadline) {
+			break
+		}
+	}
 	p.mu.Lock()
-	return err
+}
+
+// lockSpin bounds lock's polling: several times a 64 KiB copy.
+const lockSpin = 30 * time.Microsecond
+
+// waitLocked waits (dropping p.mu) for the pipe's next change. A task
+// sleeps on its own vfs.Sleeper, which Notify wakes directly; it may come
+// back (with nil) for another reason than a change, and its caller looks
+// at the state again.
+func (p *Pipe) waitLocked(ctx vfs.Ctx) error {
+	s := vfs.SleeperOf(ctx)
+	if s == nil {
+		ch := p.changedLocked()
+		p.mu.Unlock()
+		err := wait(ctx, ch)
+		p.mu.Lock()
+		return err
+	}
+	s.Arm()
+	p.changes.Add(s)
+	p.mu.Unlock()
+	intr := ctx.Interrupted()
+	if !intr {
+		s.Sleep()
+	}
+	p.lock()
+	if p.changes.Remove(s) && (intr || ctx.Interrupted()) {
+		return unix.EINTR // interrupted, not woken by a change
+	}
+	return nil
 }
 
 // waitReadableLocked waits (dropping p.mu) until bytes are held and no
@@ -58,16 +101,39 @@ func (p *Pipe) waitReadableLocked(ctx vfs.Ctx, nonblock bool) (eof bool, err err
 
 // read moves held bytes into dst, waiting for some unless nonblock. It
 // takes what is there without waiting for more, and no more than one
-// packet. Linux: fs/pipe.c (pipe_read)
+// packet. A reader that waits on an empty pipe is registered for a hand-off
+// (handOffLocked): the next writer copies straight into dst and the read
+// returns those bytes. Linux: fs/pipe.c (pipe_read)
 func (p *Pipe) read(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
 	want := total(dst)
 	if want == 0 {
 		return 0, nil
 	}
-	p.mu.Lock()
-	if eof, err := p.waitReadableLocked(ctx, nonblock); eof || err != nil {
-		p.mu.Unlock()
-		return 0, err
+	p.lock()
+	for p.rbusy || p.nbufs == 0 {
+		if !p.rbusy {
+			if p.writers == 0 {
+				p.mu.Unlock()
+				return 0, nil
+			}
+			if nonblock {
+				p.mu.Unlock()
+				return 0, unix.EAGAIN
+			}
+		}
+		r := &directRead{dst: dst, want: want}
+		p.direct = append(p.direct, r)
+		err := p.waitLocked(ctx)
+		p.dropDirectLocked(r)
+		if r.n > 0 { // a writer copied into dst: the read is done, even if interrupted
+			p.atime = unix.NsecToTimespec(time.Now().UnixNano())
+			p.mu.Unlock()
+			return r.n, nil
+		}
+		if err != nil {
+			p.mu.Unlock()
+			return 0, err
+		}
 	}
 	c := cursor{bufs: dst}
 	done := 0
@@ -98,6 +164,64 @@ func (p *Pipe) read(ctx vfs.Ctx, dst [][]byte, nonblock bool) (int, error) {
 	return done, nil
 }
 
+// directRead is a read(2) waiting on a pipe, registered in Pipe.direct.
+// A writer sets n (under p.mu) once it has copied n bytes into dst and
+// takes the entry out of the list; the reader then returns n.
+type directRead struct {
+	dst  [][]byte
+	want int
+	n    int
+}
+
+// dropDirectLocked takes r out of the waiting readers, if still there.
+func (p *Pipe) dropDirectLocked(r *directRead) {
+	for i, d := range p.direct {
+		if d == r {
+			copy(p.direct[i:], p.direct[i+1:])
+			p.direct[len(p.direct)-1] = nil
+			p.direct = p.direct[:len(p.direct)-1]
+			return
+		}
+	}
+}
+
+// handOffLocked copies up to left bytes from c straight into the buffer of
+// the longest-waiting reader, one copy instead of two, and completes that
+// read; it returns how many bytes it moved. It does so only when Linux,
+// whose writer would put the bytes in the pipe and wake the reader to take
+// them, ends in the same state: the pipe holds nothing (no byte may
+// overtake another) and no splice claims its reading side; the reader
+// takes all that is left or whole pages of it (so the pages left behind,
+// and with them the free slots, are the same); and a nonblocking writer's
+// bytes all fit (else Linux's write stops when the pipe is full, before
+// the reader runs). A poller may not see bytes handed off, as it would not
+// if the woken reader took them before the poller looked.
+func (p *Pipe) handOffLocked(c *cursor, left int, nonblock bool) int {
+	if p.nbufs != 0 || p.rbusy || len(p.direct) == 0 {
+		return 0
+	}
+	if nonblock && left > (len(p.bufs)-p.reserved)*pageSize {
+		return 0
+	}
+	if m := min(left, p.direct[0].want); m < left && m%pageSize != 0 {
+		return 0
+	}
+	r := p.direct[0]
+	p.dropDirectLocked(r)
+	m := min(left, r.want)
+	d := cursor{bufs: r.dst}
+	for moved := 0; moved < m; {
+		b := c.next(m - moved)
+		if len(b) == 0 {
+			break
+		}
+		d.copyOut(b)
+		moved += len(b)
+	}
+	r.n = m
+	return m
+}
+
 // write moves src into the pipe: the sub-page remainder into the last
 // buffer if it fits there whole (never for packets), the rest in new
 // pages, one O_DIRECT packet per page. Writes of at most PIPE_BUF bytes
@@ -113,8 +237,9 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 	}
 	c := cursor{bufs: src}
 	done := 0
+	noted := false
 	var err error
-	p.mu.Lock()
+	p.lock()
 	for p.wbusy { // a splice is filling the free slots
 		if werr := p.waitLocked(ctx); werr != nil {
 			p.mu.Unlock()
@@ -143,6 +268,12 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			}
 			continue
 		}
+		if !packet {
+			if m := p.handOffLocked(&c, want-done, nonblock); m > 0 {
+				done += m
+				continue
+			}
+		}
 		if p.nbufs < len(p.bufs) {
 			b := p.slot(p.nbufs)
 			if b.page == nil {
@@ -163,13 +294,17 @@ func (p *Pipe) write(ctx vfs.Ctx, src [][]byte, nonblock, packet bool) (int, err
 			break
 		}
 		p.notifyLocked() // wake readers before sleeping
-		ch := p.changedLocked()
-		full := p.n
-		p.mu.Unlock()
-		vfs.Note(ctx, p.Name()+" full ("+strconv.Itoa(full)+" bytes): writer waits")
-		werr := wait(ctx, ch)
-		p.mu.Lock()
-		if werr != nil {
+		// Note the wait outside p.mu, then look again.
+		if !noted {
+			noted = true
+			full := p.n
+			p.mu.Unlock()
+			vfs.Note(ctx, p.Name()+" full ("+strconv.Itoa(full)+" bytes): writer waits")
+			p.mu.Lock()
+			continue
+		}
+		noted = false
+		if werr := p.waitLocked(ctx); werr != nil {
 			if done == 0 {
 				err = werr
 			}
