@@ -183,13 +183,17 @@ static int pipefd[2];
 
 static long fx(int op) { return syscall(SYS_futex, word, op, 0, NULL, NULL, 0); }
 
+/* The second waiter's findings, printed by main after the join (the two
+   threads' output would otherwise race). */
+static long second_r;
+static int second_mine, second_died;
+
 static void *second(void *a) {
 	(void)a;
-	long r = fx(FUTEX_LOCK_PI);
+	second_r = fx(FUTEX_LOCK_PI);
 	uint32_t w = *word;
-	printf("second waiter: lock=%ld owner_is_me=%d owner_died=%d\n", r,
-		(w & FUTEX_TID_MASK) == (uint32_t)gettid(), !!(w & FUTEX_OWNER_DIED));
-	fflush(stdout);
+	second_mine = (w & FUTEX_TID_MASK) == (uint32_t)gettid();
+	second_died = !!(w & FUTEX_OWNER_DIED);
 	fx(FUTEX_UNLOCK_PI);
 	return 0;
 }
@@ -222,14 +226,15 @@ int main(void) {
 	fflush(stdout);
 	waitpid(c, NULL, 0);
 	waitpid(killer, NULL, 0);
-	/* The second thread gets it by hand-over if it waits by then, else
-	   takes the free lock: either way it owns it, without OWNER_DIED. */
+	/* The second thread waits (the kernel sets FUTEX_WAITERS) and gets
+	   the lock by hand-over, owning it without OWNER_DIED. */
 	pthread_t th;
 	pthread_create(&th, 0, second, 0);
-	usleep(20000);
+	for (int i = 0; i < 10000 && !(*word & FUTEX_WAITERS); i++) usleep(1000);
+	printf("waiting: %d\n", !!(*word & FUTEX_WAITERS));
 	printf("unlock: %ld\n", fx(FUTEX_UNLOCK_PI));
-	fflush(stdout);
 	pthread_join(th, 0);
+	printf("second waiter: lock=%ld owner_is_me=%d owner_died=%d\n", second_r, second_mine, second_died);
 	printf("after: %#x\n", *word);
 	return 0;
 }
