@@ -146,20 +146,20 @@ wait:
 	for {
 		select {
 		case <-k.Done():
-			break wait
+			// A deadline that passed before the first process exited is
+			// a timeout however late this goroutine saw it: under a
+			// guest that keeps the host's CPUs busy, both events may be
+			// waiting here together.
+			if dl, ok := ctx.Deadline(); !ok || k.ExitedAt().Before(dl) {
+				break wait
+			}
+			s.timedOut(ctx)
+			return
 		case sig := <-cfg.Signals:
 			forward(k, sig, onTTY)
 			s.markStopped()
 		case <-ctx.Done():
-			k.KillAll()
-			<-k.Done()
-			if term != nil {
-				term.Stop()
-			}
-			st := k.Wait()
-			syncBinds(cfg.synced)
-			s.status = ExitStatus{Code: st.Code, Signal: st.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()}
-			s.err = &Error{"run", ctx.Err()}
+			s.timedOut(ctx)
 			return
 		}
 	}
@@ -177,6 +177,24 @@ wait:
 		}
 	}
 	s.status = ExitStatus{Code: st.Code, Signal: st.Signal, Core: st.Core, Stats: k.Stats(), Syscalls: k.SyscallCounts()}
+}
+
+// timedOut ends a run whose context ended first: every process is
+// killed, and Wait reports the context's error.
+func (s *Sandbox) timedOut(ctx context.Context) {
+	k := s.k
+	k.KillAll()
+	<-k.Done()
+	if term := s.cfg.stdio.term; term != nil {
+		term.Stop()
+	}
+	st := k.Wait()
+	syncBinds(s.cfg.synced)
+	s.status = ExitStatus{Code: st.Code, Signal: st.Signal, Stats: k.Stats(), Syscalls: k.SyscallCounts()}
+	s.err = &Error{"run", context.DeadlineExceeded}
+	if ctx.Err() != nil {
+		s.err = &Error{"run", ctx.Err()}
+	}
 }
 
 func (s *Sandbox) markStopped() { s.stopOnce.Do(func() { close(s.stopped) }) }

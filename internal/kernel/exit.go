@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"strconv"
+	"time"
 
 	"glassbox/internal/abi"
 	"glassbox/internal/trace"
@@ -178,7 +179,7 @@ func (k *Kernel) processExited(tg *ThreadGroup, status ExitStatus) {
 		sig = tg.tellParentLocked()
 	}
 	if isInit {
-		k.status = status
+		k.status, k.exitAt = status, time.Now()
 	}
 	tg.notifyPidfdLocked()
 	if tg.hostDone != nil {

@@ -82,6 +82,7 @@ type Kernel struct {
 	init    *ThreadGroup
 	done    chan struct{} // closed when init has exited
 	status  ExitStatus
+	exitAt  time.Time      // when the first process exited (with status)
 	running sync.WaitGroup // task goroutines that have not returned
 
 	// sigCharges counts each user's queued signals (sigqueue.go); a leaf.
@@ -175,6 +176,12 @@ func (s ExitStatus) ShellCode() int {
 func (k *Kernel) Wait() ExitStatus {
 	<-k.done
 	return k.status
+}
+
+// ExitedAt is when the first process exited (once Done is closed).
+func (k *Kernel) ExitedAt() time.Time {
+	<-k.done
+	return k.exitAt
 }
 
 // Done is closed when the first process has exited.

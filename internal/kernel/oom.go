@@ -29,7 +29,7 @@ func (t *Task) oom() bool {
 		// A process on its way out (an earlier victim, say) frees its
 		// memory soon: wait for it rather than kill another.
 		// Linux: mm/oom_kill.c (oom_evaluate_task: abort while a victim exits)
-		if !t.k.oomAwait(exiting) {
+		if !t.oomAwait(exiting) && !t.fatalPending() {
 			// Stuck on its way out: count it no more (Linux's OOM
 			// reaper gives up on it the same way: MMF_OOM_SKIP).
 			exiting.oomSkip.Store(true)
@@ -43,15 +43,21 @@ func (t *Task) oom() bool {
 	if victim == t.tg {
 		return false
 	}
-	t.k.oomAwait(victim)
+	t.oomAwait(victim)
 	return true
 }
 
 // oomAwait waits, at most oomWait, until tg's memory is given back (its
 // last thread has finished: it is a zombie). It reports whether it was.
-func (k *Kernel) oomAwait(tg *ThreadGroup) bool {
+// A waiter that is killed meanwhile stops waiting at once: its own exit
+// gives memory back, and a victim may be waiting for it (a victim's
+// thread that was itself waiting here when it was killed, say: without
+// this, a fork bomb's processes killed when the sandbox's first process
+// exited waited out each other's oomWait and glassbox did not end).
+func (t *Task) oomAwait(tg *ThreadGroup) bool {
+	k := t.k
 	deadline := time.Now().Add(oomWait)
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && !t.fatalPending() {
 		k.mu.Lock()
 		gone := tg.zombie
 		k.mu.Unlock()
