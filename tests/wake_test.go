@@ -229,6 +229,21 @@ const waitsStoppedC = `
 static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
 static void on_usr1(int sig) {}
 
+/* asleep returns once pid's state in /proc/PID/stat has been S five
+   times in a row, 2 ms apart (at most 10 s). */
+static void asleep(pid_t pid) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	for (int i = 0, seen = 0; i < 5000 && seen < 5; i++) {
+		char buf[512] = {0};
+		FILE *f = fopen(path, "r");
+		if (f) { fread(buf, 1, sizeof buf - 1, f); fclose(f); }
+		char *p = strrchr(buf, ')');
+		seen = p && p[1] == ' ' && p[2] == 'S' ? seen + 1 : 0;
+		usleep(2000);
+	}
+}
+
 static int do_epoll(void) {
 	int ep = epoll_create1(0), p[2]; pipe(p);
 	struct epoll_event ev = {.events = EPOLLIN}, out;
@@ -282,6 +297,10 @@ int main(void) {
 		close(p[1]);
 	}
 	for (int i = 0; i < 4; i++) { char c; read(ready[0], &c, 1); }
+	/* Each child must be in its wait before the stop (a child slow to
+	   get there on a loaded machine would be stopped before it and then
+	   wait afresh): seen sleeping five times in a row. */
+	for (int i = 0; i < 4; i++) asleep(kids[i]);
 	usleep(1000000);
 	for (int i = 0; i < 4; i++) kill(kids[i], SIGSTOP);
 	usleep(1000000);
