@@ -30,7 +30,8 @@
 //     wake is lost: a task checks its signals before the first instruction
 //     it runs, the platform reports an Interrupt that arrived while the
 //     thread was busy with an injected host call on the next Switch, and a
-//     wait selects on intr.
+//     wait selects on intr (a futex wait parks its OS thread instead, and
+//     every token also unparks it: park.go).
 //
 //   - Process-directed signals wait in the process's shared queue
 //     (sigqueue.go) until a thread that does not block them (or waits for

@@ -22,7 +22,7 @@ type futexKey struct {
 type futexWaiter struct {
 	key    futexKey
 	bitset uint32
-	woken  chan struct{} // closed by the waker
+	woken  *wakeup // fired by the waker (park.go)
 }
 
 // futexTable holds the waiters of one kernel. Lock order: futexTable.mu
@@ -88,7 +88,7 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 		ft.mu.Unlock()
 		return unix.EAGAIN
 	}
-	w := &futexWaiter{key: k, bitset: bitset, woken: make(chan struct{})}
+	w := &futexWaiter{key: k, bitset: bitset, woken: newWakeup(t)}
 	if ft.q == nil {
 		ft.q = map[futexKey][]*futexWaiter{}
 	}
@@ -98,35 +98,37 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 	return t.awaitWake(w.woken, deadline, func() bool { return ft.dequeue(w) }, unix.EINTR)
 }
 
-// awaitWake waits until woken is closed, the deadline (zero: none) passes
-// or the task is interrupted. On a timeout or an interruption the waiter
-// is taken off its queue (dequeue reports whether it was still on it): if
-// it was not, the wake came first and counts. It returns nil when woken,
-// ETIMEDOUT, or intrErr when interrupted.
-func (t *Task) awaitWake(woken <-chan struct{}, deadline time.Time, dequeue func() bool, intrErr error) error {
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timeout = tm.C
-	}
+// awaitWake waits until woken fires, the deadline (zero: none) passes or
+// the task is interrupted, with its OS thread parked (park.go). On a
+// timeout or an interruption the waiter is taken off its queue (dequeue
+// reports whether it was still on it): if it was not, the wake came first
+// and counts. It returns nil when woken, ETIMEDOUT, or intrErr when
+// interrupted.
+func (t *Task) awaitWake(woken *wakeup, deadline time.Time, dequeue func() bool, intrErr error) error {
+	p := &t.park
+	defer p.sleeping.Store(false)
 	for {
-		select {
-		case <-woken:
+		s := p.seq.Load()
+		p.sleeping.Store(true)
+		if woken.fired.Load() {
 			return nil
-		case <-timeout:
+		}
+		if t.interruptPending() && t.Interrupted() {
 			if dequeue() {
-				return unix.ETIMEDOUT
+				return intrErr
 			}
-			return nil // woken at the same time
-		case <-t.intr:
-			if t.Interrupted() {
+			return nil
+		}
+		var d time.Duration
+		if !deadline.IsZero() {
+			if d = time.Until(deadline); d <= 0 {
 				if dequeue() {
-					return intrErr
+					return unix.ETIMEDOUT
 				}
-				return nil
+				return nil // woken at the same time
 			}
 		}
+		p.park(s, d)
 	}
 }
 
@@ -160,7 +162,7 @@ func (ft *futexTable) wakeLocked(k futexKey, n int, bitset uint32) int {
 	keep := ws[:0]
 	for _, w := range ws {
 		if woken < n && w.bitset&bitset != 0 {
-			close(w.woken)
+			w.woken.fire()
 			woken++
 			continue
 		}

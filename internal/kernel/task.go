@@ -136,6 +136,7 @@ type Task struct {
 	creds  *vfs.Creds
 
 	intr chan struct{} // a token here means "stop waiting, look at signals"
+	park parker        // a futex wait's parked OS thread (park.go); unparked with every token
 	done chan struct{} // closed when finish has torn the task down
 
 	mu            sync.Mutex
