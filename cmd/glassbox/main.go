@@ -457,6 +457,9 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 	if s.PatchedSites > 0 {
 		fmt.Fprintf(w, "glassbox: stats: patched_sites=%d patched_calls=%d\n", s.PatchedSites, s.PatchedCalls)
 	}
+	if s.FutexSleeps > 0 {
+		fmt.Fprintf(w, "glassbox: stats: futex_sleeps=%d futex_polled=%d\n", s.FutexSleeps, s.FutexPolled)
+	}
 	printStartup(w, st.Startup)
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
 	names := make([]string, 0, len(s.SignalsByName))

@@ -99,12 +99,18 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 }
 
 // awaitWake waits until woken fires, the deadline (zero: none) passes or
-// the task is interrupted, with its OS thread parked (park.go). On a
+// the task is interrupted, polling first when the host is idle and then
+// with its OS thread parked (park.go). On a
 // timeout or an interruption the waiter is taken off its queue (dequeue
 // reports whether it was still on it): if it was not, the wake came first
 // and counts. It returns nil when woken, ETIMEDOUT, or intrErr when
 // interrupted.
 func (t *Task) awaitWake(woken *wakeup, deadline time.Time, dequeue func() bool, intrErr error) error {
+	t.k.stats.futexSleeps.Add(1)
+	if t.spinWait(woken, deadline) {
+		t.k.stats.futexPolled.Add(1)
+		return nil
+	}
 	p := &t.park
 	defer p.sleeping.Store(false)
 	for {

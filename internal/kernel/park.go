@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/platform"
 )
 
 // Futex waits park the task's OS thread on a host futex of its own instead
@@ -49,6 +50,73 @@ func (p *parker) park(s uint32, d time.Duration) {
 	}
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&p.seq)),
 		abi.FUTEX_WAIT|abi.FUTEX_PRIVATE_FLAG, uintptr(s), uintptr(unsafe.Pointer(ts)), 0, 0)
+}
+
+// A futex wait polls its wake-up for a short while before it parks, when
+// the host has a CPU to spare: a wake then costs the waker one store, and
+// the waiter neither sleeps nor is woken across CPUs (a halted virtual
+// CPU's wake-up is most of a hand-off's cost). Never with more runnable
+// threads on the host than CPUs (the poller would wait out another
+// thread's time slice, or take one: platform.RecentRunnable, the caller
+// included), never more than ncpu/2 pollers at once (Kernel.spinners: the
+// thread each waits for needs a CPU too), and never for a wait whose
+// deadline is nearer than the poll. A task whose polls keep missing (its
+// waits are long) stops polling for twice as many waits each time, up to
+// spinSkipMax.
+const (
+	spinPoll    = 50 * time.Microsecond
+	spinSkipMax = 256
+)
+
+// spinState is a task's record of its polls (its own goroutine's).
+type spinState struct {
+	skip, backoff int
+}
+
+// spinWait polls woken for up to spinPoll and reports whether it fired.
+// It gives up early when a token is on intr (the caller looks at it).
+func (t *Task) spinWait(woken *wakeup, deadline time.Time) bool {
+	st := &t.spin
+	if st.skip > 0 {
+		st.skip--
+		return false
+	}
+	if !deadline.IsZero() && time.Until(deadline) < spinPoll {
+		return false
+	}
+	if !t.k.takeSpinner() {
+		return false
+	}
+	defer t.k.spinners.Add(-1)
+	if platform.RecentRunnable() > t.k.ncpu {
+		return false
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		if woken.fired.Load() {
+			st.backoff = 0
+			return true
+		}
+		if i%32 == 0 && (len(t.intr) > 0 || time.Since(start) > spinPoll) {
+			break
+		}
+	}
+	st.backoff = min(max(1, 2*st.backoff), spinSkipMax)
+	st.skip = st.backoff
+	return false
+}
+
+// takeSpinner counts a poller in, if there is room for one.
+func (k *Kernel) takeSpinner() bool {
+	for {
+		n := k.spinners.Load()
+		if n >= int32(k.ncpu/2) {
+			return false
+		}
+		if k.spinners.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // wakeup is a one-shot event one task waits for (a futex waiter's wake).

@@ -137,6 +137,7 @@ type Task struct {
 
 	intr chan struct{} // a token here means "stop waiting, look at signals"
 	park parker        // a futex wait's parked OS thread (park.go); unparked with every token
+	spin spinState     // a futex wait's polling record (park.go)
 	done chan struct{} // closed when finish has torn the task down
 
 	mu            sync.Mutex
