@@ -227,9 +227,11 @@ int main(void) {
 	pthread_t th;
 	pthread_create(&th, 0, second, 0);
 	usleep(20000);
-	printf("unlock: %ld\n", fx(FUTEX_UNLOCK_PI));
-	fflush(stdout);
+	/* The result is printed after the join: a second thread woken by the
+	   hand-over prints its line while this one returns, in either order. */
+	long u = fx(FUTEX_UNLOCK_PI);
 	pthread_join(th, 0);
+	printf("unlock: %ld\n", u);
 	printf("after: %#x\n", *word);
 	return 0;
 }

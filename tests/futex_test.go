@@ -8,7 +8,8 @@ import "testing"
 // Covers a two-thread hand-off (both sides sleeping in turn), timed waits
 // that expire (relative and FUTEX_WAIT_BITSET's absolute deadline) and one
 // woken before its deadline, wake bitsets choosing among waiters,
-// FUTEX_CMP_REQUEUE moving sleepers, FUTEX_WAKE_OP, a shared futex in
+// FUTEX_CMP_REQUEUE moving sleepers (also onto the word they sleep on),
+// FUTEX_WAKE_OP, a shared futex in
 // MAP_SHARED memory woken from another process, a sleeper woken for a
 // signal's handler (EINTR), and exit_group ending a process whose other
 // thread sleeps for good. Linux: kernel/futex/waitwake.c, requeue.c
@@ -179,6 +180,18 @@ int main(void) {
 	done("requeued sleeper a", &a);
 	done("requeued sleeper b", &b);
 	done("requeued sleeper c", &c);
+
+	/* requeue onto the same word: the sleeper stays queued there */
+	start(&a, &w, FUTEX_WAIT_PRIVATE, 0, NULL);
+	for (int i = 0; i < 200000; i++) {
+		r = fx(&w, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void *)(long)INT_MAX, &w, 0);
+		if (r != 0)
+			break;
+		sched_yield();
+	}
+	show("requeue onto itself", r);
+	show("wake after requeue onto itself", fx(&w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0));
+	done("sleeper requeued onto its own word", &a);
 
 	/* wake_op: the op is applied to w2 at each try, and w2's sleeper is
 	   woken when the old value passes the comparison */

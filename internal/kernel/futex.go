@@ -222,19 +222,22 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32,
 	}
 	k, k2 := ft.key(t, addr, private), ft.key(t, addr2, private)
 	woken := ft.wakeLocked(k, n, ^uint32(0))
-	moved := 0
+	// The first n2 left move to the tail of k2's queue; k2 may be k
+	// itself (they then go behind the others, as Linux re-queues them),
+	// so the rest are put back before the moved ones are added.
 	ws := ft.q[k]
-	for len(ws) > 0 && moved < n2 {
-		w := ws[0]
-		ws = ws[1:]
-		w.key = k2
-		ft.q[k2] = append(ft.q[k2], w)
-		moved++
-	}
-	if len(ws) == 0 {
+	moved := min(max(n2, 0), len(ws))
+	mv := append([]*futexWaiter(nil), ws[:moved]...)
+	if rest := ws[moved:]; len(rest) == 0 {
 		delete(ft.q, k)
 	} else {
-		ft.q[k] = ws
+		ft.q[k] = rest
+	}
+	for _, w := range mv {
+		w.key = k2
+	}
+	if moved > 0 {
+		ft.q[k2] = append(ft.q[k2], mv...)
 	}
 	return woken + moved, nil
 }
