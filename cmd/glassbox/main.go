@@ -475,6 +475,9 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 		fmt.Fprintf(w, "glassbox: stats: handoffs=%d spun=%d spin_probes=%d spin_kept=%d spin_refused_busy=%d\n",
 			h.HandOffs, h.Spun, h.Probes, h.Kept, h.Refused)
 	}
+	if s.FutexSleeps > 0 {
+		fmt.Fprintf(w, "glassbox: stats: futex_sleeps=%d futex_polled=%d\n", s.FutexSleeps, s.FutexPolled)
+	}
 	printStartup(w, st.Startup)
 	fmt.Fprintf(w, "glassbox: stats: pipe_bytes=%d socket_bytes=%d", s.PipeBytes, s.SocketBytes)
 	names := make([]string, 0, len(s.SignalsByName))

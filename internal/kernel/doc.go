@@ -25,15 +25,16 @@
 //     de_thread, or not at all.
 //
 //   - Telling a task to exit (exit_group, de_thread, SIGKILL) sets its
-//     exiting flag under its Task.mu and then wakes it: a token on intr and
-//     a Wake of its Sleeper (sleeper.go) for a wait in the kernel, and the
-//     platform's Interrupt for guest code. No wake is lost: a task checks
-//     its signals before the first instruction it runs, the platform
-//     reports an Interrupt that arrived while the thread was busy with an
-//     injected host call on the next Switch, a wait selects on intr, and a
-//     wait on the Sleeper arms it before it looks at Interrupted. Only the
-//     task's own goroutine arms and sleeps on its Sleeper; anyone may wake
-//     it (an atomic swap, and a host futex wake if it sleeps).
+//     exiting flag under its Task.mu and then wakes it: a token on intr for
+//     a wait in the kernel, and the platform's Interrupt for guest code. No
+//     wake is lost: a task checks its signals before the first instruction
+//     it runs, the platform reports an Interrupt that arrived while the
+//     thread was busy with an injected host call on the next Switch, and a
+//     wait selects on intr (a futex wait, or a wait on the task's
+//     vfs.Sleeper, parks its OS thread instead, and every token also
+//     unparks it: park.go; a Sleeper is armed before the wait looks at
+//     Interrupted). Only the task's own goroutine parks; anyone may
+//     unpark it (an atomic add, and a host futex wake if it is parked).
 //
 //   - Process-directed signals wait in the process's shared queue
 //     (sigqueue.go) until a thread that does not block them (or waits for

@@ -22,7 +22,7 @@ type futexKey struct {
 type futexWaiter struct {
 	key    futexKey
 	bitset uint32
-	woken  chan struct{} // closed by the waker
+	woken  *wakeup // fired by the waker (park.go)
 }
 
 // futexTable holds the waiters of one kernel. Lock order: futexTable.mu
@@ -88,7 +88,7 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 		ft.mu.Unlock()
 		return unix.EAGAIN
 	}
-	w := &futexWaiter{key: k, bitset: bitset, woken: make(chan struct{})}
+	w := &futexWaiter{key: k, bitset: bitset, woken: newWakeup(t)}
 	if ft.q == nil {
 		ft.q = map[futexKey][]*futexWaiter{}
 	}
@@ -98,35 +98,43 @@ func (t *Task) FutexWait(addr uint64, val, bitset uint32, deadline time.Time, pr
 	return t.awaitWake(w.woken, deadline, func() bool { return ft.dequeue(w) }, unix.EINTR)
 }
 
-// awaitWake waits until woken is closed, the deadline (zero: none) passes
-// or the task is interrupted. On a timeout or an interruption the waiter
-// is taken off its queue (dequeue reports whether it was still on it): if
-// it was not, the wake came first and counts. It returns nil when woken,
-// ETIMEDOUT, or intrErr when interrupted.
-func (t *Task) awaitWake(woken <-chan struct{}, deadline time.Time, dequeue func() bool, intrErr error) error {
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timeout = tm.C
+// awaitWake waits until woken fires, the deadline (zero: none) passes or
+// the task is interrupted, polling first when the host is idle and then
+// with its OS thread parked (park.go). On a
+// timeout or an interruption the waiter is taken off its queue (dequeue
+// reports whether it was still on it): if it was not, the wake came first
+// and counts. It returns nil when woken, ETIMEDOUT, or intrErr when
+// interrupted.
+func (t *Task) awaitWake(woken *wakeup, deadline time.Time, dequeue func() bool, intrErr error) error {
+	t.k.stats.futexSleeps.Add(1)
+	if t.spinWait(woken, deadline) {
+		t.k.stats.futexPolled.Add(1)
+		return nil
 	}
+	p := &t.park
+	defer p.sleeping.Store(false)
 	for {
-		select {
-		case <-woken:
+		s := p.seq.Load()
+		p.sleeping.Store(true)
+		if woken.fired.Load() {
 			return nil
-		case <-timeout:
+		}
+		if t.interruptPending() && t.Interrupted() {
 			if dequeue() {
-				return unix.ETIMEDOUT
+				return intrErr
 			}
-			return nil // woken at the same time
-		case <-t.intr:
-			if t.Interrupted() {
+			return nil
+		}
+		var d time.Duration
+		if !deadline.IsZero() {
+			if d = time.Until(deadline); d <= 0 {
 				if dequeue() {
-					return intrErr
+					return unix.ETIMEDOUT
 				}
-				return nil
+				return nil // woken at the same time
 			}
 		}
+		p.park(s, d)
 	}
 }
 
@@ -160,7 +168,7 @@ func (ft *futexTable) wakeLocked(k futexKey, n int, bitset uint32) int {
 	keep := ws[:0]
 	for _, w := range ws {
 		if woken < n && w.bitset&bitset != 0 {
-			close(w.woken)
+			w.woken.fire()
 			woken++
 			continue
 		}
@@ -214,19 +222,22 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32,
 	}
 	k, k2 := ft.key(t, addr, private), ft.key(t, addr2, private)
 	woken := ft.wakeLocked(k, n, ^uint32(0))
-	moved := 0
+	// The first n2 left move to the tail of k2's queue; k2 may be k
+	// itself (they then go behind the others, as Linux re-queues them),
+	// so the rest are put back before the moved ones are added.
 	ws := ft.q[k]
-	for len(ws) > 0 && moved < n2 {
-		w := ws[0]
-		ws = ws[1:]
-		w.key = k2
-		ft.q[k2] = append(ft.q[k2], w)
-		moved++
-	}
-	if len(ws) == 0 {
+	moved := min(max(n2, 0), len(ws))
+	mv := append([]*futexWaiter(nil), ws[:moved]...)
+	if rest := ws[moved:]; len(rest) == 0 {
 		delete(ft.q, k)
 	} else {
-		ft.q[k] = ws
+		ft.q[k] = rest
+	}
+	for _, w := range mv {
+		w.key = k2
+	}
+	if moved > 0 {
+		ft.q[k2] = append(ft.q[k2], mv...)
 	}
 	return woken + moved, nil
 }

@@ -27,8 +27,8 @@ type piWaiter struct {
 	key   futexKey
 	tid   uint32 // the waiter's TID as the word holds it
 	ktid  int    // the waiter's TID in the kernel's numbering
-	woken chan struct{}
-	// fixup is set (under futexTable.mu, before woken is closed) when the
+	woken *wakeup
+	// fixup is set (under futexTable.mu, before woken fires) when the
 	// lock came to the waiter from an owner that died holding a lock in
 	// shared memory: the dying owner cannot reach the word at the
 	// waiter's address, so the waiter writes its TID and OWNER_DIED into
@@ -122,7 +122,7 @@ func (t *Task) FutexLockPI(addr uint64, deadline time.Time, try, private bool) e
 			break
 		}
 	}
-	w := &piWaiter{key: k, tid: me, ktid: t.tid, woken: make(chan struct{})}
+	w := &piWaiter{key: k, tid: me, ktid: t.tid, woken: newWakeup(t)}
 	if ft.pi == nil {
 		ft.pi = map[futexKey][]*piWaiter{}
 		ft.piOwner = map[futexKey]int{}
@@ -220,7 +220,7 @@ func (ft *futexTable) popPILocked(k futexKey, fixup bool) {
 	ws := ft.pi[k]
 	ws[0].fixup = fixup
 	ft.piOwner[k] = ws[0].ktid
-	close(ws[0].woken)
+	ws[0].woken.fire()
 	ft.pi[k] = ws[1:]
 	if len(ft.pi[k]) == 0 {
 		delete(ft.pi, k)

@@ -3,7 +3,9 @@ package kernel
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"glassbox/internal/bpf"
@@ -90,6 +92,8 @@ type Kernel struct {
 	sigCharges  map[uint32]*sigCharge
 
 	futex      futexTable
+	ncpu       int          // the host's CPUs
+	spinners   atomic.Int32 // futex waits polling now (park.go)
 	stats      kstats
 	boot       bootClock   // start-up and exit times of the first process (boot.go)
 	perSyscall *perSyscall // nil unless Config.CountSyscalls
@@ -107,7 +111,7 @@ func New(cfg Config) *Kernel {
 	if cfg.Hostname == "" {
 		cfg.Hostname = "glassbox"
 	}
-	k := &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{})}
+	k := &Kernel{cfg: cfg, start: time.Now(), tasks: map[int]*Task{}, nextPID: 1, done: make(chan struct{}), ncpu: runtime.NumCPU()}
 	k.ipc = ipc.NewNamespace(cfg.MemFile)
 	if cfg.CountSyscalls {
 		k.perSyscall = &perSyscall{}

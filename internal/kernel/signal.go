@@ -107,11 +107,7 @@ func (t *Task) SetSigMask(m abi.SigSet) {
 	t.sigmask = m
 	t.mu.Unlock()
 	if freed != 0 {
-		select {
-		case t.intr <- struct{}{}:
-		default:
-		}
-		t.sleep.Wake()
+		t.kick()
 	}
 	if more {
 		t.tg.retargetShared()
@@ -311,11 +307,7 @@ const rtQueueMax = 4096
 
 // wake interrupts a wait in the kernel or the guest running on the host.
 func (t *Task) wake() {
-	select {
-	case t.intr <- struct{}{}:
-	default:
-	}
-	t.sleep.Wake()
+	t.kick()
 	t.mu.Lock()
 	th := t.thread
 	t.mu.Unlock()

@@ -1,58 +1,28 @@
 package kernel
 
-import (
-	"sync/atomic"
-	"unsafe"
+import "glassbox/internal/vfs"
 
-	"golang.org/x/sys/unix"
+// taskSleeper is a task's vfs.Sleeper: its parker (park.go), the same
+// host futex word its futex waits park on, so a token on intr (Task.kick)
+// wakes a wait on either. Only the task's own goroutine arms and sleeps.
+type taskSleeper parker
 
-	"glassbox/internal/abi"
-	"glassbox/internal/vfs"
-)
-
-// sleeper is a task's vfs.Sleeper: a private futex word that only the
-// task's own goroutine sleeps on (it is locked to its OS thread, so the
-// sleep is a host futex wait in a system call, and a wake is one host
-// futex wake of that thread). wake() wakes it as well as posting on intr.
-type sleeper struct {
-	// word: sleepArmed after Arm, sleepAsleep while the task sleeps or is
-	// about to, sleepWoken after a Wake.
-	word atomic.Uint32
+// Arm implements vfs.Sleeper: Sleep returns at the first unpark from now.
+func (s *taskSleeper) Arm() {
+	p := (*parker)(s)
+	p.armed = p.seq.Load()
+	p.sleeping.Store(true)
 }
 
-const (
-	sleepWoken = iota
-	sleepArmed
-	sleepAsleep
-)
-
-// Arm implements vfs.Sleeper.
-func (s *sleeper) Arm() { s.word.Store(sleepArmed) }
-
-// Sleep implements vfs.Sleeper: it returns once woken (or at a host
-// signal's interruption of the wait).
-func (s *sleeper) Sleep() {
-	if !s.word.CompareAndSwap(sleepArmed, sleepAsleep) {
-		return
-	}
-	// The scheduler-aware path: the wait may last as long as the other
-	// side takes, and the runtime may give this thread's P to another.
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&s.word)),
-		futexWaitPrivate, sleepAsleep, 0, 0, 0)
+// Sleep implements vfs.Sleeper.
+func (s *taskSleeper) Sleep() {
+	p := (*parker)(s)
+	p.park(p.armed, 0)
+	p.sleeping.Store(false)
 }
 
 // Wake implements vfs.Sleeper.
-func (s *sleeper) Wake() {
-	if s.word.Swap(sleepWoken) == sleepAsleep {
-		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&s.word)),
-			futexWakePrivate, 1, 0, 0, 0)
-	}
-}
-
-const (
-	futexWaitPrivate = 0 | abi.FUTEX_PRIVATE_FLAG
-	futexWakePrivate = 1 | abi.FUTEX_PRIVATE_FLAG
-)
+func (s *taskSleeper) Wake() { (*parker)(s).unpark() }
 
 // Sleeper returns the task's vfs.Sleeper.
-func (t *Task) Sleeper() vfs.Sleeper { return &t.sleep }
+func (t *Task) Sleeper() vfs.Sleeper { return (*taskSleeper)(&t.park) }

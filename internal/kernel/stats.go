@@ -26,7 +26,10 @@ type Stats struct {
 	// PatchedSites counts syscall sites patched (mm/patch.go);
 	// PatchedCalls the syscalls that came through one.
 	PatchedSites, PatchedCalls uint64
-	Signals                    uint64 // signals acted on (handled, default action, ignored)
+	// FutexSleeps counts futex waits that slept (were not answered at
+	// once); FutexPolled those of them woken while polling (park.go).
+	FutexSleeps, FutexPolled uint64
+	Signals                  uint64 // signals acted on (handled, default action, ignored)
 	// HandOff is the platform's count of hand-offs and spin probes
 	// (zero when it keeps none).
 	HandOff platform.HandOffStats
@@ -46,6 +49,7 @@ type kstats struct {
 	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
 	pipeBytes, socketBytes, majorFaults, oomKills                      atomic.Uint64
 	patchedSites, patchedCalls                                         atomic.Uint64
+	futexSleeps, futexPolled                                           atomic.Uint64
 	bySignal                                                           [abi.NSIG + 1]atomic.Uint64
 }
 
@@ -76,6 +80,8 @@ func (k *Kernel) Stats() Stats {
 		OOMKills:     k.stats.oomKills.Load(),
 		PatchedSites: k.stats.patchedSites.Load(),
 		PatchedCalls: k.stats.patchedCalls.Load(),
+		FutexSleeps:  k.stats.futexSleeps.Load(),
+		FutexPolled:  k.stats.futexPolled.Load(),
 		SwapOuts:     k.cfg.Swap.Stats().Outs,
 		SwapIns:      k.cfg.Swap.Stats().Ins,
 		Signals:      k.stats.signals.Load(),

@@ -135,9 +135,10 @@ type Task struct {
 	regs   platform.Regs
 	creds  *vfs.Creds
 
-	intr  chan struct{} // a token here means "stop waiting, look at signals"
-	sleep sleeper       // woken with every token on intr (sleeper.go)
-	done  chan struct{} // closed when finish has torn the task down
+	intr chan struct{} // a token here means "stop waiting, look at signals"
+	park parker        // a futex wait's parked OS thread (park.go); unparked with every token
+	spin spinState     // a futex wait's polling record (park.go)
+	done chan struct{} // closed when finish has torn the task down
 
 	mu            sync.Mutex
 	sigmask       abi.SigSet

@@ -18,6 +18,11 @@ func TestReleaseRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hook is set before the second thread's goroutine starts (it
+	// reads it in Release).
+	lastDone := make(chan struct{})
+	releaseHook = func() { <-lastDone }
+	defer func() { releaseHook = nil }()
 	second := make(chan struct{})
 	go func() {
 		runtime.LockOSThread()
@@ -32,9 +37,6 @@ func TestReleaseRace(t *testing.T) {
 		c.Release()
 		close(second)
 	}()
-	lastDone := make(chan struct{})
-	releaseHook = func() { <-lastDone }
-	defer func() { releaseHook = nil }()
 	// Until the second thread has been counted out (it then waits in
 	// the hook): the main thread's Release is the last.
 	deadline := time.Now().Add(10 * time.Second)

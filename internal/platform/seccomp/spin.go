@@ -2,15 +2,13 @@ package seccomp
 
 import (
 	"encoding/binary"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"glassbox/internal/platform"
-
 	"golang.org/x/sys/unix"
+
+	"glassbox/internal/platform"
 )
 
 // Spin mode: a hand-off without sleeping.
@@ -329,25 +327,5 @@ func tscPerStall() uint64 {
 	return uint64(float64(dc) / float64(dt) * float64(spinStall))
 }
 
-// runnable is the host's count of runnable threads (/proc/loadavg's
-// fourth field, the caller included); a large number if unknown.
-// Linux: fs/proc/loadavg.c (nr_running)
-func runnable() int {
-	var b [128]byte
-	fd, err := unix.Open("/proc/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 1 << 20
-	}
-	n, _ := unix.Read(fd, b[:])
-	unix.Close(fd)
-	f := strings.Fields(string(b[:max(n, 0)]))
-	if len(f) < 4 {
-		return 1 << 20
-	}
-	r, _, ok := strings.Cut(f[3], "/")
-	v, err := strconv.Atoi(r)
-	if !ok || err != nil {
-		return 1 << 20
-	}
-	return v
-}
+// runnable is the host's count of runnable threads, the caller included.
+func runnable() int { return platform.HostRunnable() }
