@@ -153,6 +153,17 @@ func (l *lazyPlatform) Layout() platform.Layout {
 	}
 }
 
+// HandOffStats implements platform.HandOffCounter for a made platform
+// that counts its hand-offs.
+func (l *lazyPlatform) HandOffStats() platform.HandOffStats {
+	if p, err := l.get(); err == nil {
+		if c, ok := p.(platform.HandOffCounter); ok {
+			return c.HandOffStats()
+		}
+	}
+	return platform.HandOffStats{}
+}
+
 // Close waits for the platform and closes it.
 func (l *lazyPlatform) Close() {
 	if p, err := l.get(); err == nil {

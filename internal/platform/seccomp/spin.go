@@ -63,8 +63,9 @@ const (
 	// moved to the other CPU, wakes there cold.
 	probeWarm = 8
 	// spinStall is a hand-off that ends spinning at once however cheap
-	// the others were: a poller that waited out other threads.
-	spinStall  = time.Millisecond
+	// the others were: a poller that waited out other threads' time
+	// slices (those take 20-60 ms here; a paused virtual CPU up to 2).
+	spinStall  = 5 * time.Millisecond
 	backoffMin = 20 * time.Millisecond
 	backoffMax = 2 * time.Second
 )
@@ -300,11 +301,16 @@ func (t *thread) handedOff() {
 		// A probe ends early when a quarter of its hand-offs (eight at
 		// least) cost more than sleeping: on a busy CPU a poller waits
 		// out other threads' time slices. Any spinning ends at one
-		// hand-off many times dearer than sleeping, or over spinStall.
+		// hand-off over spinStall. A single hand-off of a few hundred
+		// µs is not enough: a virtual CPU the hypervisor pauses now and
+		// then makes those, in either mode, and ending spinning at each
+		// (as this did at 16 times the sleeping cost) kept a getpid loop
+		// sleeping most of the time on an idle host; the window's mean
+		// judges the rest.
 		if lat > ps.base {
 			ps.strikes++
 		}
-		if (!ps.kept && ps.strikes >= 8 && 4*uint64(ps.strikes) > ps.n) || lat > 16*ps.base || lat > t.proc.p.spinSt.maxLat {
+		if (!ps.kept && ps.strikes >= 8 && 4*uint64(ps.strikes) > ps.n) || lat > t.proc.p.spinSt.maxLat {
 			t.spinOff()
 			t.backOff(&t.proc.p.spinSt)
 			ps.sum, ps.n = 0, 0
