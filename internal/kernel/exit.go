@@ -79,15 +79,7 @@ func (t *Task) finish() {
 		}
 	}
 	t.recordThreadExit()
-	if th := t.thread; th != nil {
-		th.Release()
-		t.setThread(nil)
-	}
-	if t.mm != nil {
-		t.noteShmDetach()
-		t.mm.DropUser()
-		t.setMM(nil)
-	}
+	t.releaseMemory()
 	k := t.k
 	k.mu.Lock()
 	if k.tasks[t.tid] == t { // an exec'ing thread may have taken the tid over

@@ -48,6 +48,12 @@ type File struct {
 
 	held atomic.Int64 // frames files hold (AddHeld)
 
+	// releasing counts address spaces on their way back to the file
+	// (BeginRelease): their frames are about to be freed. Under mu;
+	// released is closed (and replaced) when it drops to zero.
+	releasing int
+	released  chan struct{}
+
 	pipes pipes // for ReadFrom (splice.go)
 }
 
@@ -149,7 +155,7 @@ func (f *File) Bytes(fr Frame, n uint64) []byte {
 func (f *File) Alloc(n uint64) (Frame, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.limit != 0 && f.stats.InUse+n > f.limit {
+	if f.limit != 0 && f.stats.InUse+n > f.limit && !f.awaitReleasesLocked(n) {
 		return 0, ErrLimit
 	}
 	fr, ok := f.takeFree(n)

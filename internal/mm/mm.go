@@ -508,6 +508,19 @@ func (m *MM) DropUser() {
 	}
 }
 
+// HasShared reports whether any VMA is a shared mapping (whose release
+// may write back to, or take the lock of, an object others use).
+func (m *MM) HasShared() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas.v {
+		if v.Shared {
+			return true
+		}
+	}
+	return false
+}
+
 // SharedKey names the object and offset behind addr when addr lies in a
 // MAP_SHARED mapping (so processes sharing it agree on a futex's identity).
 // Linux: kernel/futex/core.c (get_futex_key)

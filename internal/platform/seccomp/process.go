@@ -38,7 +38,8 @@ type process struct {
 	// byGuest says glassbox killed the stub for something its guest did.
 	byGuest  atomic.Bool
 	killOnce sync.Once
-	unmapped bool // ctl is unmapped (under mu)
+	reapDone chan struct{} // closed once the killed stub is reaped
+	unmapped bool          // ctl is unmapped (under mu)
 
 	// sigMu orders signals to the stub's threads before its reaping: once
 	// reaped is set the pid may name another process, so nothing is sent.
@@ -225,7 +226,7 @@ func (p *Platform) newProcess() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
-	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots)}
+	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots), reapDone: make(chan struct{})}
 	p.writeSetup(ctl)
 
 	var res [2]int
@@ -448,13 +449,37 @@ func (proc *process) result() error {
 }
 
 // kill destroys the stub process, reaps it and frees glassbox' side.
-func (proc *process) kill() { proc.killOnce.Do(proc.doKill) }
+func (proc *process) kill() {
+	if reap := proc.killAsync(); reap != nil {
+		reap()
+	}
+}
 
-func (proc *process) doKill() {
-	proc.sigMu.Lock()
-	unix.Kill(proc.pid, unix.SIGKILL)
-	proc.reaped = true
-	proc.sigMu.Unlock()
+// killAsync kills the stub process and returns what is left of kill (the
+// reaping, which waits for the host to tear the stub's address space
+// down), or nil if the stub was killed before. Once the SIGKILL is sent no
+// stub thread returns to user code.
+func (proc *process) killAsync() func() {
+	first := false
+	proc.killOnce.Do(func() {
+		first = true
+		proc.sigMu.Lock()
+		unix.Kill(proc.pid, unix.SIGKILL)
+		proc.reaped = true
+		proc.sigMu.Unlock()
+	})
+	if !first {
+		<-proc.reapDone
+		return nil
+	}
+	return func() {
+		proc.reapKilled()
+		close(proc.reapDone)
+	}
+}
+
+// reapKilled reaps the killed stub and frees glassbox' side of it.
+func (proc *process) reapKilled() {
 	var ws unix.WaitStatus
 	for {
 		_, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil)

@@ -214,17 +214,25 @@ func (t *thread) Interrupt() {
 // Release implements platform.Thread. The last thread takes the stub
 // process down; others are asked to exit.
 func (t *thread) Release() {
+	if reap := t.ReleaseAsync(); reap != nil {
+		reap()
+	}
+}
+
+// ReleaseAsync implements platform.AsyncReleaser: the last thread kills
+// the stub process at once and leaves its reaping (the host tearing down
+// its address space) to the caller.
+func (t *thread) ReleaseAsync() func() {
 	if t.released {
-		return
+		return nil
 	}
 	t.released = true
 	t.spinOff()
 	t.countHandOffs()
 	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
-		t.proc.kill()
 		t.dead = true
-		return
+		return t.proc.killAsync()
 	}
 	if !t.dead {
 		if releaseHook != nil {
@@ -233,6 +241,7 @@ func (t *thread) Release() {
 		t.proc.exitSlot(t.slot)
 		t.dead = true
 	}
+	return nil
 }
 
 // releaseHook, when set (by a test), runs in Release between a thread's
