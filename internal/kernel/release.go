@@ -19,15 +19,16 @@ import (
 // can tell the difference is the memory bound, so until the frames are
 // freed an allocation at the limit waits for them (memfile.BeginRelease)
 // instead of failing, swapping or killing. The sandbox's end waits for
-// them too (Kernel.running). Address spaces with shared mappings are
-// released at once: their release writes back to objects other
-// processes use, under those objects' locks.
+// them too (Kernel.running). Address spaces whose release takes other
+// objects' locks (mm.ReleasesAlone: shared mappings write back, shmem
+// objects count their mappers) are released at once, so that an
+// allocator waiting under such a lock never waits for them.
 // Linux: kernel/exit.c (do_exit: exit_mm, then exit_notify)
 func (t *Task) releaseMemory() {
 	th, m := t.thread, t.mm
 	var reap func()
 	if th != nil {
-		if ar, ok := th.(platform.AsyncReleaser); ok && (m == nil || !m.HasShared()) {
+		if ar, ok := th.(platform.AsyncReleaser); ok && (m == nil || m.ReleasesAlone()) {
 			reap = ar.ReleaseAsync()
 		} else {
 			th.Release()

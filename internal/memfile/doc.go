@@ -26,9 +26,9 @@
 // was told (BeginRelease/EndRelease, kernel/release.go) still holds its
 // frames; Alloc at the limit then waits, with File.mu dropped, until the
 // releases in flight are done (at most releaseWait) and tries again. A
-// release takes only its own address space's lock and File.mu, and only
-// for address spaces without shared mappings, so an allocator holding
-// any other lock cannot block it.
+// background release takes only its own address space's lock, File.mu
+// and the swap area's (mm.ReleasesAlone), so an allocator holding any
+// other lock cannot block it.
 //
 // Lock order: File.mu, then the pipes' lock (Close closes the idle pipes
 // under File.mu); ReadFrom takes the pipes' lock alone.

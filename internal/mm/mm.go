@@ -508,17 +508,19 @@ func (m *MM) DropUser() {
 	}
 }
 
-// HasShared reports whether any VMA is a shared mapping (whose release
-// may write back to, or take the lock of, an object others use).
-func (m *MM) HasShared() bool {
+// ReleasesAlone reports whether Release would take no lock but m's own,
+// the memory file's and the swap area's: no VMA is a shared mapping (whose
+// release writes back to its object) or maps an object that counts its
+// mappers (Shmem, a SysV segment: their counts are under their locks).
+func (m *MM) ReleasesAlone() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, v := range m.vmas.v {
-		if v.Shared {
-			return true
+		if _, counted := v.File.(userCounted); v.Shared || counted {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // SharedKey names the object and offset behind addr when addr lies in a
