@@ -365,17 +365,7 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	}
 	// Point of no return.
 	t.setCreds(c)
-	if old := t.thread; old != nil {
-		t.setThread(nil)
-		old.Release()
-	}
-	if t.mm != nil {
-		t.noteShmDetach()
-		t.tg.noteMaxRSS(t.mm)
-		old := t.mm
-		t.setMM(nil)
-		old.DropUser()
-	}
+	t.dropSpace(true)
 	t.waitOthers()
 	t.setThread(th)
 	t.setMM(m)

@@ -24,7 +24,12 @@ import (
 // objects count their mappers) are released at once, so that an
 // allocator waiting under such a lock never waits for them.
 // Linux: kernel/exit.c (do_exit: exit_mm, then exit_notify)
-func (t *Task) releaseMemory() {
+func (t *Task) releaseMemory() { t.dropSpace(false) }
+
+// dropSpace is releaseMemory for exit, and for exec (execing) past its
+// point of no return, which lets go of the old image's thread and address
+// space the same way and records the old image's peak resident set.
+func (t *Task) dropSpace(execing bool) {
 	th, m := t.thread, t.mm
 	var reap func()
 	if th != nil {
@@ -37,6 +42,9 @@ func (t *Task) releaseMemory() {
 	}
 	if m != nil {
 		t.noteShmDetach()
+		if execing {
+			t.tg.noteMaxRSS(m)
+		}
 		t.setMM(nil)
 	}
 	if reap == nil {
