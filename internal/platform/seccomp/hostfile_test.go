@@ -1,0 +1,680 @@
+package seccomp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/internal/abi"
+	"glassbox/internal/platform"
+)
+
+// Guest code for the host-file tests, at memory-file offset 0 (mapped at
+// 0x10000): a reader at 0x10000 (mov (%rdi),%rbx; getpid; jmp back) and a
+// writer at 0x10100 (mov %rax,(%rdi); getpid; jmp back).
+var hfCode = func() []byte {
+	b := make([]byte, 0x200)
+	copy(b, []byte{0x48, 0x8b, 0x1f, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf4})
+	copy(b[0x100:], []byte{0x48, 0x89, 0x07, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf4})
+	return b
+}()
+
+const (
+	hfRead  = 0x10000
+	hfWrite = 0x10100
+	page    = 0x1000
+)
+
+// hfWord is the word every 8 bytes of page i of a test file hold.
+func hfWord(i int) uint64 { return 0x0101010101010101 * uint64(0x10+i) }
+
+// writeHostFile makes a host file of n pages of hfWord and returns its path.
+func writeHostFile(t testing.TB, dir string, name string, n int) string {
+	t.Helper()
+	b := make([]byte, n*page)
+	for i := 0; i < n; i++ {
+		for o := 0; o < page; o += 8 {
+			binary.LittleEndian.PutUint64(b[i*page+o:], hfWord(i))
+		}
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// openHostFile opens path read-only and names it as mm would.
+func openHostFile(t testing.TB, path string) platform.HostFile {
+	t.Helper()
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return platform.HostFile{FD: fd, Dev: st.Dev, Ino: st.Ino}
+}
+
+// mapHost maps path at addr and closes glassbox' descriptor at once (it
+// is valid only for the call).
+func mapHost(t testing.TB, th platform.Thread, addr, length uint64, prot int, path string, off uint64) error {
+	t.Helper()
+	f := openHostFile(t, path)
+	defer unix.Close(f.FD)
+	return th.(platform.HostFileMapper).MapHostFile(addr, length, prot, f, off)
+}
+
+// guestRead has the guest read the word at addr: its value, or the event
+// (a fault) that stopped it.
+func guestRead(t *testing.T, th platform.Thread, addr uint64) (uint64, platform.Event) {
+	t.Helper()
+	regs := startRegs()
+	regs.Rip = hfRead
+	regs.Rdi = addr
+	ev, err := switchWithin(t, th, &regs, 10*time.Second)
+	if err != nil {
+		t.Fatalf("reading %#x: %v", addr, err)
+	}
+	if ev.Kind == platform.EventSyscall && regs.Orig_rax == 39 {
+		return regs.Rbx, ev
+	}
+	return 0, ev
+}
+
+func wantWord(t *testing.T, th platform.Thread, addr, want uint64) {
+	t.Helper()
+	got, ev := guestRead(t, th, addr)
+	if ev.Kind != platform.EventSyscall || got != want {
+		t.Fatalf("guest read at %#x: %#x (%v %+v), want %#x", addr, got, ev.Kind, ev, want)
+	}
+}
+
+func wantFault(t *testing.T, th platform.Thread, addr uint64) {
+	t.Helper()
+	_, ev := guestRead(t, th, addr)
+	if ev.Kind != platform.EventFault || ev.Addr != addr || ev.Code != abi.SEGV_MAPERR {
+		t.Fatalf("guest read at %#x: %v %+v, want a MAPERR fault", addr, ev.Kind, ev)
+	}
+}
+
+// stubFD returns what the stub's descriptor fd names ("" if none).
+func stubFD(t *testing.T, th platform.Thread, fd int) string {
+	t.Helper()
+	s, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", th.(*thread).proc.pid, fd))
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// TestHostFileMap: the guest reads a host file's bytes where MapHostFile
+// put them, from any page-aligned offset; a frame mapped over one page
+// shows there and the file elsewhere; Unmap leaves a fault.
+func TestHostFileMap(t *testing.T) {
+	runtime.LockOSThread()
+	th, p := newTestThread(t, hfCode)
+	defer th.Release()
+	frame := bytes.Repeat([]byte{0x77}, page)
+	if _, err := unix.Pwrite(p.memfd, frame, 0x3000); err != nil {
+		t.Fatal(err)
+	}
+	path := writeHostFile(t, t.TempDir(), "f", 4)
+	const at = 0x400000
+	if err := mapHost(t, th, at, 3*page, unix.PROT_READ, path, page); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		wantWord(t, th, at+uint64(i)*page+0x18, hfWord(i+1))
+	}
+	if err := th.Map(at+page, page, unix.PROT_READ, 0x3000); err != nil {
+		t.Fatal(err)
+	}
+	wantWord(t, th, at+0x10, hfWord(1))
+	wantWord(t, th, at+page+0x10, 0x7777777777777777)
+	wantWord(t, th, at+2*page+0x10, hfWord(3))
+	if got := stubFD(t, th, firstFileFD); got != path {
+		t.Fatalf("the stub's fd %d is %q, want %q", firstFileFD, got, path)
+	}
+	if err := th.Unmap(at, 3*page); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < 3; i++ {
+		wantFault(t, th, at+i*page)
+	}
+	// Mapped again (the descriptor is the stub's now): offset 0.
+	if err := mapHost(t, th, at, page, unix.PROT_READ, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantWord(t, th, at, hfWord(0))
+}
+
+// TestHostFileNotWritable: a guest write to a host file's mapping is an
+// ACCERR write fault and leaves the file as it was; code in a host file
+// mapped PROT_EXEC runs; MapHostFile refuses PROT_WRITE without calling
+// the stub.
+func TestHostFileNotWritable(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, hfCode)
+	defer th.Release()
+	dir := t.TempDir()
+	path := writeHostFile(t, dir, "f", 2)
+	before, _ := os.ReadFile(path)
+	const at = 0x400000
+	if err := mapHost(t, th, at, 2*page, unix.PROT_READ, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	regs := startRegs()
+	regs.Rip = hfWrite
+	regs.Rdi = at + page + 8
+	regs.Rax = 0x4141414141414141
+	ev, err := switchWithin(t, th, &regs, 10*time.Second)
+	if err != nil || ev.Kind != platform.EventFault || ev.Code != abi.SEGV_ACCERR || ev.Addr != at+page+8 || !ev.Write {
+		t.Fatalf("write: %v %v %+v, want an ACCERR write fault", ev.Kind, err, ev)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Fatal("the host file changed")
+	}
+	wantWord(t, th, at+page+8, hfWord(1))
+
+	for _, prot := range []int{unix.PROT_WRITE, unix.PROT_READ | unix.PROT_WRITE, unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC, 0x10} {
+		if err := mapHost(t, th, at+0x100000, page, prot, path, 0); err != unix.EINVAL {
+			t.Errorf("prot %#x: %v, want EINVAL", prot, err)
+		}
+	}
+	if hostMapped(t, th.(*thread), at+0x100000) {
+		t.Fatal("a refused MapHostFile mapped something")
+	}
+
+	// Code: the getpid loop from a host file, PROT_READ|PROT_EXEC.
+	code := filepath.Join(dir, "code")
+	if err := os.WriteFile(code, append(getpidLoop, make([]byte, page-len(getpidLoop))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := mapHost(t, th, 0x500000, page, unix.PROT_READ|unix.PROT_EXEC, code, 0); err != nil {
+		t.Fatal(err)
+	}
+	regs = startRegs()
+	regs.Rip = 0x500000
+	ev, err = switchWithin(t, th, &regs, 10*time.Second)
+	if err != nil || ev.Kind != platform.EventSyscall || regs.Orig_rax != 39 || regs.Rip != 0x500007 {
+		t.Fatalf("code from a host file: %v %v rip %#x", ev.Kind, err, regs.Rip)
+	}
+	// Without PROT_EXEC it does not run.
+	if err := mapHost(t, th, 0x500000, page, unix.PROT_READ, code, 0); err != nil {
+		t.Fatal(err)
+	}
+	regs = startRegs()
+	regs.Rip = 0x500000
+	ev, err = switchWithin(t, th, &regs, 10*time.Second)
+	if err != nil || ev.Kind != platform.EventFault || ev.Code != abi.SEGV_ACCERR || ev.Addr != 0x500000 {
+		t.Fatalf("running a PROT_READ host file: %v %v %+v", ev.Kind, err, ev)
+	}
+}
+
+// TestHostFileCache: a file is sent to a stub once, at the descriptor
+// glassbox predicts; a stub takes at most maxHostFiles, then the answer
+// is ErrNoHostFile with nothing mapped; another address space starts
+// with none.
+func TestHostFileCache(t *testing.T) {
+	runtime.LockOSThread()
+	th, p := newTestThread(t, hfCode)
+	defer th.Release()
+	proc := th.(*thread).proc
+	dir := t.TempDir()
+	paths := make([]string, maxHostFiles+1)
+	for i := range paths {
+		paths[i] = writeHostFile(t, dir, fmt.Sprintf("f%d", i), 1)
+	}
+	const at = 0x400000
+	for k := 0; k < 3; k++ {
+		if err := mapHost(t, th, at+uint64(k)*page, page, unix.PROT_READ, paths[0], 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if proc.files.sends != 1 {
+		t.Fatalf("one file mapped three times: %d sends, want 1", proc.files.sends)
+	}
+	for i := 1; i < maxHostFiles; i++ {
+		if err := mapHost(t, th, at+uint64(i)*page, page, unix.PROT_READ, paths[i], 0); err != nil {
+			t.Fatalf("file %d: %v", i, err)
+		}
+	}
+	if proc.files.sends != maxHostFiles {
+		t.Fatalf("%d files: %d sends", maxHostFiles, proc.files.sends)
+	}
+	for _, i := range []int{0, 1, 77, maxHostFiles - 1} {
+		if got := stubFD(t, th, firstFileFD+i); got != paths[i] {
+			t.Fatalf("the stub's fd %d is %q, want %q", firstFileFD+i, got, paths[i])
+		}
+	}
+	wantWord(t, th, at+77*page, hfWord(0))
+	const over = 0x800000
+	if err := mapHost(t, th, over, page, unix.PROT_READ, paths[maxHostFiles], 0); !errors.Is(err, platform.ErrNoHostFile) {
+		t.Fatalf("file %d: %v, want ErrNoHostFile", maxHostFiles, err)
+	}
+	if hostMapped(t, th.(*thread), over) || stubFD(t, th, firstFileFD+maxHostFiles) != "" {
+		t.Fatal("the file over the bound was mapped or sent")
+	}
+	// Files the stub holds still map.
+	if err := mapHost(t, th, over, page, unix.PROT_READ, paths[5], 0); err != nil {
+		t.Fatal(err)
+	}
+	if proc.files.sends != maxHostFiles {
+		t.Fatalf("%d sends after the bound", proc.files.sends)
+	}
+
+	// A second address space (a forked child's, say) holds nothing.
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		th2, err := p.NewAddressSpace()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer th2.Release()
+		if err := mapHost(t, th2, at, page, unix.PROT_READ, paths[0], 0); err != nil {
+			done <- err
+			return
+		}
+		if n := th2.(*thread).proc.files.sends; n != 1 {
+			done <- fmt.Errorf("a new stub: %d sends, want 1", n)
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostFileRefused: a file the host will not map that way (PROT_EXEC
+// from a file opened without read: EACCES before any change) is
+// ErrNoHostFile with the range as it was; an O_PATH descriptor is not
+// sent at all.
+func TestHostFileRefused(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, hfCode)
+	defer th.Release()
+	proc := th.(*thread).proc
+	path := writeHostFile(t, t.TempDir(), "f", 1)
+	const at = 0x400000
+	if err := th.Map(at, page, unix.PROT_READ, 0); err != nil {
+		t.Fatal(err)
+	}
+	opath, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(opath)
+	var st unix.Stat_t
+	unix.Fstat(opath, &st)
+	hm := th.(platform.HostFileMapper)
+	if err := hm.MapHostFile(at, page, unix.PROT_READ, platform.HostFile{FD: opath, Dev: st.Dev, Ino: st.Ino}, 0); !errors.Is(err, platform.ErrNoHostFile) {
+		t.Fatalf("O_PATH: %v, want ErrNoHostFile", err)
+	}
+	if proc.files.sends != 0 {
+		t.Fatal("an O_PATH descriptor was sent")
+	}
+	// A write-only descriptor: refused before sending too.
+	wfd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(wfd)
+	if err := hm.MapHostFile(at, page, unix.PROT_READ, platform.HostFile{FD: wfd, Dev: st.Dev, Ino: st.Ino}, 0); !errors.Is(err, platform.ErrNoHostFile) {
+		t.Fatalf("write-only: %v, want ErrNoHostFile", err)
+	}
+	// The memory file's page is still there: the code page at 0.
+	wantWord(t, th, at, binary.LittleEndian.Uint64(hfCode))
+}
+
+// TestHostFileReceiveArea: the receive area is guest-writable. A short
+// control buffer written under the call installs nothing (the mmap's
+// EBADF says so), garbage fails the receive; either way the answer is
+// ErrNoHostFile, nothing is mapped, the stub takes no more files, keeps
+// those it holds, and serves Map as before.
+func TestHostFileReceiveArea(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(b []byte)
+	}{
+		{"short control buffer", func(b []byte) { binary.LittleEndian.PutUint64(b[rxMsg+40:], 4) }},
+		{"no control buffer", func(b []byte) { binary.LittleEndian.PutUint64(b[rxMsg+32:], 0) }},
+		{"bad iovec", func(b []byte) {
+			binary.LittleEndian.PutUint64(b[rxMsg+16:], 0x1000)
+			binary.LittleEndian.PutUint64(b[rxMsg+24:], 1)
+		}},
+		{"control buffer elsewhere", func(b []byte) { binary.LittleEndian.PutUint64(b[rxMsg+32:], slotAddr(rxSlot)+0x800) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			th, _ := newTestThread(t, hfCode)
+			defer th.Release()
+			proc := th.(*thread).proc
+			dir := t.TempDir()
+			a := writeHostFile(t, dir, "a", 1)
+			b := writeHostFile(t, dir, "b", 2)
+			c := writeHostFile(t, dir, "c", 1)
+			const at = 0x400000
+			if err := mapHost(t, th, at, page, unix.PROT_READ, a, 0); err != nil {
+				t.Fatal(err)
+			}
+			rxHook = func(proc *process) { tc.write(proc.ctl[slotOff(rxSlot):]) }
+			err := mapHost(t, th, at+page, page, unix.PROT_READ, b, page)
+			rxHook = nil
+			if tc.name == "control buffer elsewhere" {
+				// The descriptor is installed where glassbox said; only
+				// the report of its number went astray.
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantWord(t, th, at+page, hfWord(1))
+				return
+			}
+			if !errors.Is(err, platform.ErrNoHostFile) {
+				t.Fatalf("%v, want ErrNoHostFile", err)
+			}
+			if hostMapped(t, th.(*thread), at+page) {
+				t.Fatal("mapped after a failed receive")
+			}
+			if got := stubFD(t, th, firstFileFD+1); got != "" {
+				t.Fatalf("fd %d installed: %s", firstFileFD+1, got)
+			}
+			if err := mapHost(t, th, at+2*page, page, unix.PROT_READ, c, 0); !errors.Is(err, platform.ErrNoHostFile) || proc.files.sends != 2 {
+				t.Fatalf("a file after the failure: %v, %d sends", err, proc.files.sends)
+			}
+			if err := mapHost(t, th, at+3*page, page, unix.PROT_READ, a, 0); err != nil {
+				t.Fatal(err)
+			}
+			wantWord(t, th, at+3*page, hfWord(0))
+			if err := th.Map(at+page, page, unix.PROT_READ, 0); err != nil {
+				t.Fatal(err)
+			}
+			wantWord(t, th, at+page, binary.LittleEndian.Uint64(hfCode))
+		})
+	}
+}
+
+// BenchmarkMapHostFile: one page mapped by Map (the memory file), by
+// MapHostFile of a file the stub holds, and of a file it does not (a
+// send and a receive more); the stub is replaced every maxHostFiles
+// files, off the clock.
+func BenchmarkMapHostFile(b *testing.B) {
+	runtime.LockOSThread()
+	fd, err := unix.MemfdCreate("test-mem", unix.MFD_CLOEXEC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(fd)
+	unix.Ftruncate(fd, 1<<20)
+	p, err := New(fd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	dir := b.TempDir()
+	paths := make([]string, maxHostFiles)
+	files := make([]platform.HostFile, maxHostFiles)
+	for i := range paths {
+		paths[i] = writeHostFile(b, dir, fmt.Sprintf("f%d", i), 1)
+		files[i] = openHostFile(b, paths[i])
+		defer unix.Close(files[i].FD)
+	}
+	newAS := func() platform.Thread {
+		th, err := p.NewAddressSpace()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return th
+	}
+	const at = 0x400000
+	b.Run("map", func(b *testing.B) {
+		th := newAS()
+		defer th.Release()
+		for i := 0; i < b.N; i++ {
+			if err := th.Map(at, page, unix.PROT_READ, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hostfile-held", func(b *testing.B) {
+		th := newAS()
+		defer th.Release()
+		hm := th.(platform.HostFileMapper)
+		if err := hm.MapHostFile(at, page, unix.PROT_READ, files[0], 0); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := hm.MapHostFile(at, page, unix.PROT_READ, files[0], 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hostfile-first", func(b *testing.B) {
+		th := newAS()
+		for i := 0; i < b.N; i++ {
+			k := i % maxHostFiles
+			if k == 0 && i > 0 {
+				b.StopTimer()
+				th.Release()
+				th = newAS()
+				b.StartTimer()
+			}
+			if err := th.(platform.HostFileMapper).MapHostFile(at, page, unix.PROT_READ, files[k], 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		th.Release()
+	})
+}
+
+// TestStubDescriptors: a stub holds the memory file, its socket and its
+// two pipe ends, whatever glassbox inherited without close-on-exec.
+func TestStubDescriptors(t *testing.T) {
+	runtime.LockOSThread()
+	leak, err := unix.Open("/dev/null", unix.O_RDONLY, 0) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(leak)
+	th, _ := newTestThread(t, hfCode)
+	defer th.Release()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", th.(*thread).proc.pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if fmt.Sprint(got) != "[0 1 2 3]" {
+		t.Fatalf("the stub's descriptors: %v, want [0 1 2 3] (glassbox' fd %d leaked?)", got, leak)
+	}
+	if s := stubFD(t, th, sockFD); !bytes.HasPrefix([]byte(s), []byte("socket:")) {
+		t.Fatalf("the stub's fd %d is %q, want its socket", sockFD, s)
+	}
+}
+
+// TestEscapeHostFileSites: a guest that makes the host-file calls itself,
+// or jumps to the new sites (or into the receive command) with registers
+// of its own — glassbox' own host-file request among them, a writable or
+// shared one, the memory file's or a pipe's descriptor — makes a trapped
+// syscall every time and maps nothing; the stub serves host files after.
+func TestEscapeHostFileSites(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, hfCode)
+	defer th.Release()
+	tt, s := stubOf(th)
+	dir := t.TempDir()
+	a := writeHostFile(t, dir, "a", 1)
+	if err := mapHost(t, th, 0x400000, page, unix.PROT_READ, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	const target = 0x600000
+	type call struct {
+		nr                         uint64
+		rdi, rsi, rdx, r10, r8, r9 uint64
+	}
+	calls := []call{
+		{nrMmap, target, page, unix.PROT_READ, mapPrivateFixed, firstFileFD, 0},
+		{nrMmap, target, page, unix.PROT_READ | unix.PROT_WRITE, mapPrivateFixed, firstFileFD, 0},
+		{nrMmap, target, page, unix.PROT_READ | unix.PROT_WRITE, mapSharedFixed, firstFileFD, 0},
+		{nrRecvmsg, sockFD, slotAddr(rxSlot) + rxMsg, recvFlags, 0, 0, 0},
+	}
+	for fd := uint64(0); fd < firstFileFD; fd++ {
+		calls = append(calls, call{nrMmap, target, page, unix.PROT_READ, mapPrivateFixed, fd, 0})
+	}
+	check := func(what string, regs *platform.Regs, nr, rip uint64) {
+		t.Helper()
+		ev, err := switchWithin(t, th, regs, 10*time.Second)
+		if err != nil || ev.Kind != platform.EventSyscall || regs.Orig_rax != nr || regs.Rip != rip {
+			t.Fatalf("%s: %v %v orig_rax %d rip %#x, want a trapped syscall %d at %#x", what, ev.Kind, err, regs.Orig_rax, regs.Rip, nr, rip)
+		}
+	}
+	for _, c := range calls {
+		// From the guest's own code (the reader's syscall instruction,
+		// at 0x10008), then from each new site.
+		for _, site := range []string{"", "st_mmap_file", "st_recvmsg"} {
+			regs := startRegs()
+			regs.Rip, regs.Rax = hfRead+8, c.nr
+			want := uint64(hfRead + 10)
+			if site != "" {
+				regs.Rip, want = s.a.site(site)-2, s.a.site(site)
+			}
+			regs.Rdi, regs.Rsi, regs.Rdx, regs.R10, regs.R8, regs.R9 = c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9
+			check(fmt.Sprintf("%+v at %q", c, site), &regs, c.nr, want)
+		}
+	}
+	// Into the receive command with the command page's address: the
+	// receive traps; past it, the last command's mmap (glassbox' own
+	// host-file request) traps too.
+	regs := startRegs()
+	regs.Rip, regs.R14 = s.a.addr("do_recv_file"), ctlRO
+	check("do_recv_file", &regs, nrRecvmsg, s.a.site("st_recvmsg"))
+	regs = startRegs()
+	regs.Rip, regs.R14 = s.a.addr("recv_ok"), ctlRO
+	check("recv_ok", &regs, nrMmap, s.a.site("st_mmap_file"))
+	if hostMapped(t, tt, target) {
+		t.Fatal("a guest call mapped something")
+	}
+	if got := stubFD(t, th, firstFileFD+1); got != "" {
+		t.Fatalf("a guest call installed fd %d: %s", firstFileFD+1, got)
+	}
+	b := writeHostFile(t, dir, "b", 2)
+	if err := mapHost(t, th, target, page, unix.PROT_READ, b, page); err != nil {
+		t.Fatal(err)
+	}
+	wantWord(t, th, target, hfWord(1))
+	wantWord(t, th, 0x400000, hfWord(0))
+}
+
+// TestHostFileReceiveRace: a second guest thread writes the receive area
+// without pause while glassbox sends files. Each MapHostFile maps the file
+// it names at the descriptor glassbox recorded, or answers ErrNoHostFile
+// with nothing mapped; the stub is never lost.
+func TestHostFileReceiveRace(t *testing.T) {
+	runtime.LockOSThread()
+	// The scribbler (TestEscapeScribbleRace's), at 0x10180: writes rax,
+	// rax+rcx, ... over [rdx, rsi) again and again.
+	scr := []byte{0x48, 0x89, 0xd7, 0x48, 0x89, 0x07, 0x48, 0x01, 0xc8, 0x48, 0x83, 0xc7, 0x08,
+		0x48, 0x39, 0xf7, 0x72, 0xf1, 0xeb, 0xec}
+	code := append([]byte(nil), hfCode...)
+	copy(code[0x180:], scr)
+	p, _ := newCodePlatform(t, code)
+	dir := t.TempDir()
+	var paths []string
+	for i := 0; i < 16; i++ {
+		paths = append(paths, writeHostFile(t, dir, fmt.Sprintf("f%d", i), 1))
+	}
+	rx := slotAddr(rxSlot)
+	mapped := 0
+	// What the scribbler writes: over [from, to) of the receive area,
+	// v, v+step, v+2*step...: the control buffer's length or address
+	// turning between good and bad, or everything garbage.
+	cases := []struct{ from, to, v, step uint64 }{
+		{rxMsg + 40, rxMsg + 48, rxCtlSize, 1 << 63},
+		{rxMsg + 40, rxMsg + 48, 4, 20},
+		{rxMsg + 32, rxMsg + 40, rx + rxCtl, 1 << 63},
+		{rxMsg + 32, rxMsg + 40, rx + rxCtl, 0x800},
+		{rxMsg + 16, rxMsg + 32, 0, 1},
+		{0, rxCtl + rxCtlSize, 0, 0},
+		{0, rxCtl + rxCtlSize, rx + rxCtl, 0},
+		{0, rxCtl + rxCtlSize, 0x18, 1 << 63},
+	}
+	for _, tc := range cases {
+		th, err := p.NewAddressSpace()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := th.Map(0x10000, page, unix.PROT_READ|unix.PROT_EXEC, 0); err != nil {
+			t.Fatal(err)
+		}
+		st, err := th.NewThread()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			runtime.LockOSThread()
+			c, err := st.Start()
+			if err != nil {
+				done <- err
+				return
+			}
+			regs := startRegs()
+			regs.Rip = 0x10180
+			regs.Rdx, regs.Rsi = rx+tc.from, rx+tc.to
+			regs.Rax, regs.Rcx = tc.v, tc.step
+			go func() { <-stop; c.Interrupt() }()
+			_, err = c.Switch(&regs)
+			c.Release()
+			done <- err
+		}()
+		time.Sleep(time.Millisecond)
+		proc := th.(*thread).proc
+		for i, path := range paths {
+			at := uint64(0x400000 + i*page)
+			err := mapHost(t, th, at, page, unix.PROT_READ, path, 0)
+			if errors.Is(err, platform.ErrNoHostFile) {
+				if hostMapped(t, th.(*thread), at) {
+					t.Fatalf("%+v, file %d: ErrNoHostFile, yet mapped", tc, i)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%+v, file %d: %v", tc, i, err)
+			}
+			mapped++
+			maps, _ := platform.ReadHostMaps(proc.pid)
+			name := ""
+			for _, m := range maps {
+				if at >= m.Start && at < m.End {
+					name = m.Name
+				}
+			}
+			if name != path {
+				t.Fatalf("%+v, file %d: %q mapped, want %q", tc, i, name, path)
+			}
+		}
+		close(stop)
+		if err := <-done; err != nil {
+			t.Logf("scribbler: %v", err)
+		}
+		th.Release()
+	}
+	t.Logf("%d of %d mappings made under the scribbler", mapped, len(cases)*len(paths))
+}
