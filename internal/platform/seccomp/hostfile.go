@@ -104,7 +104,7 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	if rxHook != nil {
 		rxHook(proc)
 	}
-	if err := unix.Sendmsg(proc.sock, []byte{0}, unix.UnixRights(f.FD), nil, unix.MSG_DONTWAIT); err != nil {
+	if err := unix.Sendmsg(proc.sock, []byte{0}, unix.UnixRights(f.FD), nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL); err != nil {
 		// Nothing was queued (a datagram goes whole or not at all).
 		return platform.ErrNoHostFile
 	}
