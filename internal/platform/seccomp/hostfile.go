@@ -47,8 +47,9 @@ type fileKey struct{ dev, ino uint64 }
 // hostFiles is a stub's record of the host files it holds (under cmdMu).
 type hostFiles struct {
 	fds map[fileKey]int // the stub's descriptor of each
-	// off is set once the stub's descriptors are not known for sure (a
-	// failed receive) or it cannot take more: no more files are sent.
+	// off is set once a receive failed or installed nothing: the queue
+	// or the stub's descriptors may not be what glassbox thinks, so no
+	// more files are sent.
 	off   bool
 	sends int // datagrams sent (for tests)
 }
@@ -63,7 +64,6 @@ func (t *thread) MapHostFile(addr, length uint64, prot int, f platform.HostFile,
 	if f.FD < 0 {
 		return unix.EBADF
 	}
-	t.proc.patchRegion(addr, length, false)
 	return t.proc.mapHostFile(t.cpu, addr, length, prot, f, off)
 }
 
@@ -78,6 +78,7 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	args := [6]uint64{addr, length, uint64(prot), mapPrivateFixed, 0, off}
 	if fd, ok := hf.fds[key]; ok {
 		args[4] = uint64(fd)
+		proc.patchRegion(addr, length, false)
 		err := proc.post(cpu, opMmapFile, args, 0, 0)
 		switch {
 		case err == nil || err == errGone:
@@ -110,6 +111,7 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	}
 	hf.sends++
 	args[4] = uint64(fd)
+	proc.patchRegion(addr, length, false)
 	err := proc.post(cpu, opRecvMmapFile, args, 0, 0)
 	switch {
 	case err == nil:
