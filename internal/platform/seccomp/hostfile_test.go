@@ -299,10 +299,9 @@ func TestHostFileCache(t *testing.T) {
 	}
 }
 
-// TestHostFileRefused: a file the host will not map that way (PROT_EXEC
-// from a file opened without read: EACCES before any change) is
-// ErrNoHostFile with the range as it was; an O_PATH descriptor is not
-// sent at all.
+// TestHostFileRefused: descriptors mmap cannot use (O_PATH, write-only)
+// are not sent at all; a file the host will not map is ErrNoHostFile with
+// the range as it was.
 func TestHostFileRefused(t *testing.T) {
 	runtime.LockOSThread()
 	th, _ := newTestThread(t, hfCode)
@@ -338,6 +337,28 @@ func TestHostFileRefused(t *testing.T) {
 	}
 	// The memory file's page is still there: the code page at 0.
 	wantWord(t, th, at, binary.LittleEndian.Uint64(hfCode))
+
+	// A file the host cannot mmap (procfs: ENODEV, refused before any
+	// change): received, kept, and ErrNoHostFile each time with the
+	// range as it was; the next file gets the next descriptor.
+	proc0 := openHostFile(t, "/proc/self/status")
+	defer unix.Close(proc0.FD)
+	for k := 0; k < 2; k++ {
+		if err := hm.MapHostFile(at, page, unix.PROT_READ, proc0, 0); !errors.Is(err, platform.ErrNoHostFile) {
+			t.Fatalf("a procfs file (%d): %v, want ErrNoHostFile", k, err)
+		}
+		if proc.files.sends != 1 {
+			t.Fatalf("a procfs file (%d): %d sends, want 1", k, proc.files.sends)
+		}
+		wantWord(t, th, at, binary.LittleEndian.Uint64(hfCode))
+	}
+	if err := mapHost(t, th, at, page, unix.PROT_READ, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := stubFD(t, th, firstFileFD+1); got != path {
+		t.Fatalf("the stub's fd %d is %q, want %q", firstFileFD+1, got, path)
+	}
+	wantWord(t, th, at, hfWord(0))
 }
 
 // TestHostFileReceiveArea: the receive area is guest-writable. A short
