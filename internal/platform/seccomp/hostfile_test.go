@@ -434,4 +434,3 @@ func BenchmarkMapHostFile(b *testing.B) {
 		th.Release()
 	})
 }
-
