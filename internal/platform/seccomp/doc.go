@@ -7,17 +7,21 @@
 //
 // The stub is a one-page static ELF that stub.go assembles (asm.go is the
 // assembler; filter.go builds the seccomp programs from the addresses of
-// the stub's syscall sites). glassbox fork+execs it with four descriptors:
-// the memory file (fd 0), a control memfd (fd 1), the write end of a
-// result pipe (fd 2) and the write end of a death pipe (fd 3). The stub's
+// the stub's syscall sites). glassbox fork+execs it with five descriptors:
+// the memory file (fd 0), one end of a datagram socket pair (fd 1: host
+// files arrive there), the write end of a result pipe (fd 2), the write
+// end of a death pipe (fd 3) and a control memfd (fd 4). The stub's
 // first thread sets the process up from its own code — maps the control
-// memfd (its first part read-only: the command page; the rest read-write:
-// one slot per guest thread), moves the host's vDSO pieces to the address
-// the ptrace platform uses too, drops its stack, installs the handler for
-// the trap signals, installs the base filter — and then becomes the
-// syscall thread: it never runs guest code, and serves glassbox' commands
-// (mmap, with or without MAP_POPULATE, munmap, mprotect of the memory
-// file; clone of a guest thread)
+// memfd (its first part read-only: the command page, which also holds the
+// filters' programs; the rest read-write: one slot per guest thread),
+// moves the host's vDSO pieces to the address the ptrace platform uses
+// too, drops its stack, closes every descriptor from fd 4 up (those it
+// inherited from glassbox without close-on-exec too), installs the
+// handler for the trap signals, installs the base filter — and then
+// becomes the syscall thread: it never runs guest code, and serves
+// glassbox' commands (mmap, with or without MAP_POPULATE, munmap,
+// mprotect of the memory file; clone of a guest thread; receiving a host
+// file and mapping it private and never writable, hostfile.go)
 // posted on the read-only command page, keeping its state in registers
 // only. Each result is one byte, taken from a read-only table, written to
 // the result pipe; a failed mapping change kills the stub (mm's record of
@@ -83,7 +87,10 @@
 // handler's futex, rt_sigreturn and exit: the only host calls it can make
 // change its own thread. It cannot write the command page, make the syscall
 // thread replay a command (the last sequence number lives in a register),
-// or forge a result (it cannot write to a pipe). A foreign architecture's
+// or forge a result (it cannot write to a pipe). The host-file receive
+// area is the one part of the syscall thread's work the guest can write:
+// hostfile.go says why that changes nothing but whether the receive
+// works. A foreign architecture's
 // syscall kills the stub. The patched-call code makes no host call of its
 // own (its hand-off uses the handler's sites); a guest that enters it with
 // forged registers, gs_base or frame makes a syscall of its choosing,
@@ -92,7 +99,9 @@
 //
 // # Locks
 //
-// process.cmdMu serialises commands (and guards seq, sysCPU); process.mu
+// process.cmdMu serialises commands (and guards seq, sysCPU, the host
+// files' record and the socket's queue: a datagram is sent and received
+// under one hold); process.mu
 // guards the slot table, the thread count and the control pages' being
 // mapped (unmapped, set when the reaped stub's pages go): a write to a
 // slot's words once its thread has been counted out (Release's exit word,

@@ -45,7 +45,7 @@ func TestEscapeStubSyscallSites(t *testing.T) {
 	defer th.Release()
 	tt, s := stubOf(th)
 	const target = 0x400000
-	for _, site := range []string{"st_mmap", "st_mmap_pop", "st_munmap", "st_mprotect", "st_clone", "st_write", "st_futex", "st_membarrier",
+	for _, site := range []string{"st_mmap", "st_mmap_pop", "st_mmap_file", "st_recvmsg", "st_munmap", "st_mprotect", "st_clone", "st_write", "st_futex", "st_membarrier",
 		"boot_sigaltstack", "boot_sigmask", "boot_seccomp", "ready", "boot_exit"} {
 		regs := startRegs()
 		pc := s.a.site(site)

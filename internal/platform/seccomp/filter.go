@@ -1,6 +1,10 @@
 package seccomp
 
-import "fmt"
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
 
 // The stub's two seccomp filters, built from the addresses of the stub's
 // syscall sites (seccomp_data.instruction_pointer is the address after the
@@ -23,6 +27,8 @@ import "fmt"
 const (
 	bpfLdWAbs = 0x20
 	bpfJeqK   = 0x15
+	bpfJgeK   = 0x35
+	bpfJsetK  = 0x45
 	bpfRetK   = 0x06
 
 	retAllow  = 0x7fff0000
@@ -69,6 +75,18 @@ func (p *bpf) jeq(k uint32, jt, jf string) {
 	p.prog = append(p.prog, bpfInsn{bpfJeqK, 0, 0, k})
 }
 
+// jge: if A >= k (unsigned) goto jt else goto jf.
+func (p *bpf) jge(k uint32, jt, jf string) {
+	p.jumps = append(p.jumps, bpfJump{len(p.prog), jt, jf})
+	p.prog = append(p.prog, bpfInsn{bpfJgeK, 0, 0, k})
+}
+
+// jset: if A & k != 0 goto jt else goto jf.
+func (p *bpf) jset(k uint32, jt, jf string) {
+	p.jumps = append(p.jumps, bpfJump{len(p.prog), jt, jf})
+	p.prog = append(p.prog, bpfInsn{bpfJsetK, 0, 0, k})
+}
+
 func (p *bpf) finish() []bpfInsn {
 	off := func(from int, l string) uint8 {
 		if l == "" {
@@ -92,41 +110,61 @@ func (p *bpf) finish() []bpfInsn {
 }
 
 // siteRule is what one syscall site may do: its syscall number and the
-// low words of arguments that must match.
+// low words of arguments that must match. The host-file sites check more:
+// high words, bits that must be clear, a range.
 type siteRule struct {
 	site string
 	nr   uint32
 	args map[int]uint32
+	// hi: high words that must match.
+	hi map[int]uint32
+	// clear: bits that must be clear in the low word.
+	clear map[int]uint32
+	// in: the low word must lie in [lo, hi).
+	in map[int][2]uint32
 }
+
+// notRX is every prot bit but PROT_READ and PROT_EXEC.
+const notRX = ^uint32(unix.PROT_READ | unix.PROT_EXEC)
 
 func baseRules() []siteRule {
 	return []siteRule{
-		{"st_futex", nrFutex, map[int]uint32{1: futexOpWait}},
-		{"st_mmap", nrMmap, map[int]uint32{3: mapSharedFixed, 4: 0}},
-		{"st_mmap_pop", nrMmap, map[int]uint32{3: mapPopulate, 4: 0}},
-		{"st_munmap", nrMunmap, nil},
-		{"st_mprotect", nrMprotect, nil},
-		{"st_clone", nrClone, map[int]uint32{0: threadCloneFlags}},
-		{"st_write", nrWrite, map[int]uint32{0: 2}},
-		{"st_membarrier", nrMembarrier, map[int]uint32{0: membarrierSyncCore}},
-		{"setup_membarrier", nrMembarrier, map[int]uint32{0: membarrierRegSyncCore}},
-		{"boot_sigaltstack", nrSigaltstack, nil},
-		{"boot_sigmask", nrRtSigprocmsk, nil},
-		{"boot_seccomp", nrSeccomp, nil},
-		{"boot_exit", nrExit, nil},
-		{"h_wake", nrFutex, nil},
-		{"h_wait", nrFutex, nil},
-		{"h_sigreturn", nrRtSigreturn, nil},
-		{"h_exit", nrExit, nil},
+		{site: "st_futex", nr: nrFutex, args: map[int]uint32{1: futexOpWait}},
+		{site: "st_mmap", nr: nrMmap, args: map[int]uint32{3: mapSharedFixed, 4: 0}},
+		{site: "st_mmap_pop", nr: nrMmap, args: map[int]uint32{3: mapPopulate, 4: 0}},
+		// A host file: private, fixed, never writable, and only one of
+		// the received files (fds 0-3 are the memory file and the stub's
+		// own; fget reads the low word only).
+		{site: "st_mmap_file", nr: nrMmap, args: map[int]uint32{3: mapPrivateFixed},
+			hi: map[int]uint32{2: 0, 3: 0, 4: 0}, clear: map[int]uint32{2: notRX},
+			in: map[int][2]uint32{4: {firstFileFD, firstFileFD + maxHostFiles}}},
+		// Receive a host file: only from the socket, into the receive
+		// area, with these flags.
+		{site: "st_recvmsg", nr: nrRecvmsg, args: map[int]uint32{0: sockFD, 1: uint32(slotAddr(rxSlot) + rxMsg), 2: recvFlags},
+			hi: map[int]uint32{0: 0, 1: uint32((slotAddr(rxSlot) + rxMsg) >> 32), 2: 0}},
+		{site: "st_munmap", nr: nrMunmap},
+		{site: "st_mprotect", nr: nrMprotect},
+		{site: "st_clone", nr: nrClone, args: map[int]uint32{0: threadCloneFlags}},
+		{site: "st_write", nr: nrWrite, args: map[int]uint32{0: resultFD}},
+		{site: "st_membarrier", nr: nrMembarrier, args: map[int]uint32{0: membarrierSyncCore}},
+		{site: "setup_membarrier", nr: nrMembarrier, args: map[int]uint32{0: membarrierRegSyncCore}},
+		{site: "boot_sigaltstack", nr: nrSigaltstack},
+		{site: "boot_sigmask", nr: nrRtSigprocmsk},
+		{site: "boot_seccomp", nr: nrSeccomp},
+		{site: "boot_exit", nr: nrExit},
+		{site: "h_wake", nr: nrFutex},
+		{site: "h_wait", nr: nrFutex},
+		{site: "h_sigreturn", nr: nrRtSigreturn},
+		{site: "h_exit", nr: nrExit},
 	}
 }
 
 func guestRules() []siteRule {
 	return []siteRule{
-		{"h_wake", nrFutex, map[int]uint32{1: futexOpWake}},
-		{"h_wait", nrFutex, map[int]uint32{1: futexOpWait}},
-		{"h_sigreturn", nrRtSigreturn, nil},
-		{"h_exit", nrExit, nil},
+		{site: "h_wake", nr: nrFutex, args: map[int]uint32{1: futexOpWake}},
+		{site: "h_wait", nr: nrFutex, args: map[int]uint32{1: futexOpWait}},
+		{site: "h_sigreturn", nr: nrRtSigreturn},
+		{site: "h_exit", nr: nrExit},
 	}
 }
 
@@ -154,12 +192,24 @@ func siteFilter(a *asm, rules []siteRule, checkArch bool) []bpfInsn {
 		p.ld(sdNR)
 		p.jeq(r.nr, "", "trap")
 		for arg := 0; arg < 6; arg++ {
-			v, ok := r.args[arg]
-			if !ok {
-				continue
+			lo := sdArgsLo + 8*uint32(arg)
+			if v, ok := r.args[arg]; ok {
+				p.ld(lo)
+				p.jeq(v, "", "trap")
 			}
-			p.ld(sdArgsLo + 8*uint32(arg))
-			p.jeq(v, "", "trap")
+			if v, ok := r.hi[arg]; ok {
+				p.ld(lo + 4)
+				p.jeq(v, "", "trap")
+			}
+			if v, ok := r.clear[arg]; ok {
+				p.ld(lo)
+				p.jset(v, "trap", "")
+			}
+			if v, ok := r.in[arg]; ok {
+				p.ld(lo)
+				p.jge(v[0], "", "trap")
+				p.jge(v[1], "trap", "")
+			}
 		}
 		p.ret(retAllow)
 	}

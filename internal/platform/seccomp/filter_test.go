@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	linuxbpf "glassbox/internal/bpf"
 	"glassbox/internal/platform"
 )
 
@@ -22,50 +24,27 @@ type seccompData struct {
 	args [6]uint64
 }
 
-// runFilter interprets a program built by siteFilter (loads of the
-// seccomp_data's words, jeq, ret) the way the kernel's checker would.
+// runFilter runs a program built by siteFilter on one call, after
+// checking it by Linux's rules (internal/bpf: an interpreter of its own).
 func runFilter(t *testing.T, prog []bpfInsn, d seccompData) uint32 {
 	t.Helper()
-	word := func(off uint32) uint32 {
-		switch {
-		case off == sdNR:
-			return d.nr
-		case off == sdArch:
-			return d.arch
-		case off == sdIPLo:
-			return uint32(d.ip)
-		case off == sdIPHi:
-			return uint32(d.ip >> 32)
-		case off >= sdArgsLo && off < sdArgsLo+48 && off%4 == 0:
-			a := d.args[(off-sdArgsLo)/8]
-			if (off-sdArgsLo)%8 == 4 {
-				return uint32(a >> 32)
-			}
-			return uint32(a)
-		}
-		t.Fatalf("load at %d", off)
-		return 0
+	insns := make([]linuxbpf.Insn, len(prog))
+	for i, in := range prog {
+		insns[i] = linuxbpf.Insn{Code: in.code, Jt: in.jt, Jf: in.jf, K: in.k}
 	}
-	var acc uint32
-	for pc := 0; pc < len(prog); pc++ {
-		in := prog[pc]
-		switch in.code {
-		case bpfLdWAbs:
-			acc = word(in.k)
-		case bpfJeqK:
-			if acc == in.k {
-				pc += int(in.jt)
-			} else {
-				pc += int(in.jf)
-			}
-		case bpfRetK:
-			return in.k
-		default:
-			t.Fatalf("instruction %#x", in.code)
-		}
+	p, err := linuxbpf.Check(insns)
+	if err != nil {
+		t.Fatalf("the filter is not one Linux accepts: %v", err)
 	}
-	t.Fatal("program fell off its end")
-	return 0
+	var b [linuxbpf.DataSize]byte
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], d.nr)
+	le.PutUint32(b[4:], d.arch)
+	le.PutUint64(b[8:], d.ip)
+	for i, a := range d.args {
+		le.PutUint64(b[16+8*i:], a)
+	}
+	return p.Run(&b)
 }
 
 // TestFilterPopulateSite: the base filter allows MAP_POPULATE at exactly
@@ -213,5 +192,99 @@ func TestMapPopulate(t *testing.T) {
 	}
 	if want := uint64(0x1414141414141414); regs.Rbx != want {
 		t.Fatalf("the guest read %#x, want %#x", regs.Rbx, want)
+	}
+}
+
+// TestFilterHostFileSites: the base filter allows at st_mmap_file only a
+// MAP_PRIVATE|MAP_FIXED mmap, never writable, of a received file's
+// descriptor, and at st_recvmsg only the receive from the socket into the
+// receive area with its flags; neither call anywhere else. The guest
+// filter allows neither anywhere.
+func TestFilterHostFileSites(t *testing.T) {
+	s := buildStub()
+	prog, gprog := baseFilter(s.a), guestFilter(s.a)
+	mmapAt := func(prog []bpfInsn, site string, prot, flags, fd uint64) uint32 {
+		return runFilter(t, prog, seccompData{nr: nrMmap, arch: auditArch, ip: s.a.site(site),
+			args: [6]uint64{0x400000, 1 << 21, prot, flags, fd, 0x5000}})
+	}
+	const r, w, x = unix.PROT_READ, unix.PROT_WRITE, unix.PROT_EXEC
+	for _, prot := range []uint64{r, r | x, x, unix.PROT_NONE} {
+		for _, fd := range []uint64{firstFileFD, firstFileFD + 1, firstFileFD + maxHostFiles - 1} {
+			if got := mmapAt(prog, "st_mmap_file", prot, mapPrivateFixed, fd); got != retAllow {
+				t.Errorf("st_mmap_file prot %#x fd %d: %#x, want allow", prot, fd, got)
+			}
+		}
+	}
+	for _, prot := range []uint64{w, r | w, r | w | x, w | x, r | 8, r | unix.PROT_GROWSDOWN, r | unix.PROT_GROWSUP, r | 1<<32, r | 1<<63} {
+		if got := mmapAt(prog, "st_mmap_file", prot, mapPrivateFixed, firstFileFD); got != retTrap {
+			t.Errorf("st_mmap_file prot %#x: %#x, want trap", prot, got)
+		}
+	}
+	for _, fl := range []uint64{mapSharedFixed, unix.MAP_PRIVATE, unix.MAP_SHARED, mapPrivateFixed | unix.MAP_POPULATE,
+		mapPrivateFixed | unix.MAP_ANONYMOUS, unix.MAP_SHARED_VALIDATE | unix.MAP_FIXED, mapPrivateFixed | unix.MAP_FIXED_NOREPLACE,
+		mapPrivateFixed | unix.MAP_GROWSDOWN, mapPrivateFixed | 1<<32} {
+		if got := mmapAt(prog, "st_mmap_file", r, fl, firstFileFD); got != retTrap {
+			t.Errorf("st_mmap_file flags %#x: %#x, want trap", fl, got)
+		}
+	}
+	// fget reads the low word: fds 0-3 (the memory file, the socket, the
+	// pipes) by any spelling, or past the received range, never pass.
+	for _, fd := range []uint64{memFD, sockFD, resultFD, deathFD, firstFileFD + maxHostFiles, 1 << 31, ^uint64(0),
+		1 << 32, 1<<32 | firstFileFD, 1<<32 | memFD} {
+		if got := mmapAt(prog, "st_mmap_file", r, mapPrivateFixed, fd); got != retTrap {
+			t.Errorf("st_mmap_file fd %#x: %#x, want trap", fd, got)
+		}
+	}
+	for _, nr := range []uint32{nrMprotect, nrMunmap, nrMremap, unix.SYS_MADVISE, nrRecvmsg, unix.SYS_READ} {
+		if got := runFilter(t, prog, seccompData{nr: nr, arch: auditArch, ip: s.a.site("st_mmap_file"),
+			args: [6]uint64{0x400000, 1 << 21, r, mapPrivateFixed, firstFileFD, 0}}); got != retTrap {
+			t.Errorf("syscall %d at st_mmap_file: %#x, want trap", nr, got)
+		}
+	}
+
+	rx := slotAddr(rxSlot) + rxMsg
+	recvAt := func(prog []bpfInsn, site string, nr uint32, fd, msg, flags uint64) uint32 {
+		return runFilter(t, prog, seccompData{nr: nr, arch: auditArch, ip: s.a.site(site), args: [6]uint64{fd, msg, flags}})
+	}
+	if got := recvAt(prog, "st_recvmsg", nrRecvmsg, sockFD, rx, recvFlags); got != retAllow {
+		t.Fatalf("the stub's receive: %#x, want allow", got)
+	}
+	for _, c := range []struct{ fd, msg, flags uint64 }{
+		{memFD, rx, recvFlags}, {resultFD, rx, recvFlags}, {firstFileFD, rx, recvFlags}, {1<<32 | sockFD, rx, recvFlags},
+		{sockFD, rx + 8, recvFlags}, {sockFD, rx + 1<<32, recvFlags}, {sockFD, slotAddr(0), recvFlags}, {sockFD, uint64(uint32(rx)), recvFlags},
+		{sockFD, rx, 0}, {sockFD, rx, unix.MSG_DONTWAIT}, {sockFD, rx, recvFlags | unix.MSG_PEEK}, {sockFD, rx, unix.MSG_CMSG_CLOEXEC},
+	} {
+		if got := recvAt(prog, "st_recvmsg", nrRecvmsg, c.fd, c.msg, c.flags); got != retTrap {
+			t.Errorf("recvmsg(%#x, %#x, %#x): %#x, want trap", c.fd, c.msg, c.flags, got)
+		}
+	}
+	for _, nr := range []uint32{unix.SYS_SENDMSG, unix.SYS_RECVMMSG, unix.SYS_RECVFROM, nrMmap} {
+		if got := recvAt(prog, "st_recvmsg", nr, sockFD, rx, recvFlags); got != retTrap {
+			t.Errorf("syscall %d at st_recvmsg: %#x, want trap", nr, got)
+		}
+	}
+	// No other site takes a private mmap, a received file's descriptor or
+	// a recvmsg.
+	for _, rule := range baseRules() {
+		if rule.site == "st_mmap_file" || rule.site == "st_recvmsg" {
+			continue
+		}
+		if got := mmapAt(prog, rule.site, r, mapPrivateFixed, firstFileFD); got != retTrap {
+			t.Errorf("a host-file mmap at %s: %#x, want trap", rule.site, got)
+		}
+		if got := mmapAt(prog, rule.site, r, mapSharedFixed, firstFileFD); got != retTrap {
+			t.Errorf("a shared mmap of fd %d at %s: %#x, want trap", firstFileFD, rule.site, got)
+		}
+		if got := recvAt(prog, rule.site, nrRecvmsg, sockFD, rx, recvFlags); got != retTrap {
+			t.Errorf("recvmsg at %s: %#x, want trap", rule.site, got)
+		}
+	}
+	for _, rule := range baseRules() {
+		if got := mmapAt(gprog, rule.site, r, mapPrivateFixed, firstFileFD); got != retTrap {
+			t.Errorf("guest filter, a host-file mmap at %s: %#x, want trap", rule.site, got)
+		}
+		if got := recvAt(gprog, rule.site, nrRecvmsg, sockFD, rx, recvFlags); got != retTrap {
+			t.Errorf("guest filter, recvmsg at %s: %#x, want trap", rule.site, got)
+		}
 	}
 }

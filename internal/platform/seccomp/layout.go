@@ -36,15 +36,21 @@ const (
 	cmdSlot   = 0x048 // uint64: clone: the new thread's slot
 	setupVDSO = 0x080 // uint64 count, then 4 × {rel to AT_SYSINFO_EHDR, size, target}
 	maxVDSO   = 4
-	sigact    = 0x100  // struct kernel_sigaction for the stub's handler
-	maskAll   = 0x120  // uint64 sigset: every signal
-	maskBoot  = 0x128  // uint64 sigset: a new thread's mask until its first trap
-	rlimZero  = 0x140  // struct rlimit {0, 0}
-	roXfeat   = 0x150  // uint64: the XSAVE components of a signal frame (patch.go's trampoline)
-	roPatch   = 0x158  // uint64: nonzero while the patch region is mapped at PatchBase
-	byteTable = 0x200  // 256 bytes, byte i = i: what the syscall thread writes
-	stackTs   = 0x1000 // maxSlots × stack_t: each slot's sigaltstack
+	sigact    = 0x100   // struct kernel_sigaction for the stub's handler
+	maskAll   = 0x120   // uint64 sigset: every signal
+	maskBoot  = 0x128   // uint64 sigset: a new thread's mask until its first trap
+	rlimZero  = 0x140   // struct rlimit {0, 0}
+	roXfeat   = 0x150   // uint64: the XSAVE components of a signal frame (patch.go's trampoline)
+	roPatch   = 0x158   // uint64: nonzero while the patch region is mapped at PatchBase
+	byteTable = 0x200   // 256 bytes, byte i = i: what the syscall thread writes
+	stackTs   = 0x1000  // maxSlots × stack_t: each slot's sigaltstack
+	roProgB   = 0x19000 // the base filter: struct sock_fprog, then its program
+	roProgG   = 0x1c000 // the guest filter likewise
 )
+
+// The filters lie past the last stack_t (a negative constant here does
+// not compile).
+const _ = uint(roProgB - (stackTs + maxSlots*24))
 
 // Commands for the syscall thread.
 const (
@@ -58,6 +64,39 @@ const (
 	// opMmapPopulate is opMmap with MAP_POPULATE: the host fills the
 	// stub's page tables for the whole run at once.
 	opMmapPopulate = 6
+	// opMmapFile maps a host file the stub already holds (hostfile.go):
+	// MAP_PRIVATE|MAP_FIXED, never writable.
+	opMmapFile = 7
+	// opRecvMmapFile receives one host file's descriptor from the socket
+	// (recvmsg), then maps it as opMmapFile does.
+	opRecvMmapFile = 8
+)
+
+// The stub's descriptors. fd 4 (the control memfd) is closed once the
+// stub is set up, so the host files it receives get 4, 5, 6... in turn:
+// the lowest free numbers, which glassbox predicts (hostfile.go).
+const (
+	memFD       = 0 // the memory file
+	sockFD      = 1 // a socket whose peer only glassbox holds: host files arrive here
+	resultFD    = 2 // the result pipe's write end
+	deathFD     = 3 // the death pipe's write end (never used: its closing is the news)
+	ctlFD       = 4 // the control memfd, until set-up ends
+	firstFileFD = 4 // the first host file's descriptor
+	// maxHostFiles bounds the host files one stub holds.
+	maxHostFiles = 128
+)
+
+// The syscall thread's receive area: recvmsg's msghdr and control
+// buffer, in the last slot (never a thread's). The kernel writes back
+// into both, so they cannot lie on the read-only page; like every slot
+// they are guest-writable: glassbox writes them afresh before each
+// receive and reads nothing back (hostfile.go says why nothing a guest
+// writes there can matter).
+const (
+	rxSlot    = maxSlots - 1
+	rxMsg     = 0x00 // struct msghdr (56 bytes)
+	rxCtl     = 0x40 // the control buffer: one cmsghdr and one int
+	rxCtlSize = 24   // CMSG_SPACE(sizeof(int))
 )
 
 // A slot's header (offsets from the slot's base). Everything in a slot is

@@ -22,12 +22,14 @@ type process struct {
 	// command page (read-only in the stub) and the slots.
 	ctl  []byte
 	resR int // read end of the result pipe (the stub writes fd 2)
+	sock int // glassbox' end of the stub's host-file socket (its fd 1)
 
 	// cmdMu serialises commands to the syscall thread; seq and sysCPU
 	// are guarded by it.
 	cmdMu  sync.Mutex
 	seq    uint32
 	sysCPU int
+	files  hostFiles // the host files the stub holds (hostfile.go), under cmdMu
 
 	// mu guards threads and slots.
 	mu      sync.Mutex
@@ -51,9 +53,10 @@ type process struct {
 type slotState uint8
 
 const (
-	slotFree   slotState = iota
-	slotUsed             // a thread glassbox knows lives in it
-	slotZombie           // its thread was released; free once its state word is stDead
+	slotFree     slotState = iota
+	slotUsed               // a thread glassbox knows lives in it
+	slotZombie             // its thread was released; free once its state word is stDead
+	slotReserved           // never a thread's (rxSlot)
 )
 
 var errGone = errors.New("stub process is gone")
@@ -214,19 +217,20 @@ func (p *Platform) coldStub() (*thread, error) {
 }
 
 func (p *Platform) newProcess() (*process, error) {
-	ctlFD, err := unix.MemfdCreate("glassbox-ctl", unix.MFD_CLOEXEC)
+	ctlMem, err := unix.MemfdCreate("glassbox-ctl", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	defer unix.Close(ctlFD)
-	if err := unix.Ftruncate(ctlFD, ctlSize); err != nil {
+	defer unix.Close(ctlMem)
+	if err := unix.Ftruncate(ctlMem, ctlSize); err != nil {
 		return nil, fmt.Errorf("control memfd: %w", err)
 	}
-	ctl, err := unix.Mmap(ctlFD, 0, ctlSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	ctl, err := unix.Mmap(ctlMem, 0, ctlSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
-	proc := &process{p: p, ctl: ctl, resR: -1, sysCPU: -1, slots: make([]slotState, maxSlots), reapDone: make(chan struct{})}
+	proc := &process{p: p, ctl: ctl, resR: -1, sock: -1, sysCPU: -1, slots: make([]slotState, maxSlots), reapDone: make(chan struct{})}
+	proc.slots[rxSlot] = slotReserved
 	p.writeSetup(ctl)
 
 	var res [2]int
@@ -235,19 +239,36 @@ func (p *Platform) newProcess() (*process, error) {
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	proc.resR = res[0]
+	// Host files go to the stub as SCM_RIGHTS datagrams on a socket pair;
+	// the stub's end is its only socket.
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(res[0])
+		unix.Close(res[1])
+		unix.Munmap(ctl)
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	proc.sock = sp[0]
 	deathR, deathW, err := os.Pipe()
 	if err != nil {
+		unix.Close(sp[0])
+		unix.Close(sp[1])
 		unix.Close(res[0])
 		unix.Close(res[1])
 		unix.Munmap(ctl)
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	pid, err := p.spawn(p.stubExe, []uintptr{uintptr(p.memfd), uintptr(ctlFD), uintptr(res[1]), deathW.Fd()})
+	files := make([]uintptr, 5)
+	files[memFD], files[sockFD], files[resultFD], files[deathFD], files[ctlFD] =
+		uintptr(p.memfd), uintptr(sp[1]), uintptr(res[1]), deathW.Fd(), uintptr(ctlMem)
+	pid, err := p.spawn(p.stubExe, files)
 	unix.Close(res[1])
+	unix.Close(sp[1])
 	deathW.Close()
 	if err != nil {
 		deathR.Close()
 		unix.Close(res[0])
+		unix.Close(sp[0])
 		unix.Munmap(ctl)
 		return nil, fmt.Errorf("starting stub: %w", err)
 	}
@@ -281,6 +302,7 @@ func (p *Platform) writeSetup(ctl []byte) {
 	for i := 0; i < 256; i++ {
 		ctl[byteTable+i] = byte(i)
 	}
+	p.stub.writeProgs(ctl)
 }
 
 // reap waits for the stub's end (the death pipe's write end is held by
@@ -345,6 +367,27 @@ func (proc *process) word(i int) *uint32 {
 func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
 	proc.cmdMu.Lock()
 	defer proc.cmdMu.Unlock()
+	err := proc.post(cpu, op, args, ss, slot)
+	if err != nil && op != opClone && op != opMembarrier && err != errGone {
+		return proc.failed(op, err)
+	}
+	return err
+}
+
+// failed kills the stub after a mapping change that failed (under cmdMu).
+// The change (ENOMEM at the host's map count, a bad request) may have
+// been made in part: the host's mappings are no longer what mm recorded,
+// and a frame mm is about to reuse may still be mapped here. The stub
+// cannot be trusted any more; it goes, and its guest with it.
+func (proc *process) failed(op uint64, err error) error {
+	proc.signal(0, unix.SIGKILL)
+	proc.dead.Store(true)
+	return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
+}
+
+// post has the syscall thread run one command and returns its result
+// (under cmdMu).
+func (proc *process) post(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
 	if proc.dead.Load() {
 		return errGone
 	}
@@ -366,23 +409,12 @@ func (proc *process) command(cpu int, op uint64, args [6]uint64, ss, slot uint64
 	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
 	atomic.StoreUint32(w, proc.seq)
 	futexWake(w)
-	err := proc.result()
-	if err != nil && op != opClone && op != opMembarrier && err != errGone {
-		// A mapping change that failed (ENOMEM at the host's map count, a
-		// bad request) leaves the host's mappings other than mm recorded
-		// them: a frame mm is about to reuse may still be mapped here.
-		// The stub cannot be trusted any more; it goes, and its guest
-		// with it.
-		proc.signal(0, unix.SIGKILL)
-		proc.dead.Store(true)
-		return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
-	}
-	return err
+	return proc.result()
 }
 
 func opName(op uint64) string {
 	switch op {
-	case opMmap, opMmapPopulate:
+	case opMmap, opMmapPopulate, opMmapFile, opRecvMmapFile:
 		return "mmap"
 	case opMunmap:
 		return "munmap"
@@ -495,6 +527,7 @@ func (proc *process) reapKilled() {
 	unix.Munmap(proc.ctl)
 	proc.mu.Unlock()
 	unix.Close(proc.resR)
+	unix.Close(proc.sock)
 }
 
 // allocSlot picks a free slot (under mu).

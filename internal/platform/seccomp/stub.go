@@ -18,9 +18,10 @@ import (
 //   - The syscall thread (the process's first thread). It sets the process
 //     up, then serves glassbox' commands from the read-only command page:
 //     mmap (with or without MAP_POPULATE), munmap, mprotect of the memory
-//     file (fd 0) and clone of new guest threads. It reports each result
-//     by writing one byte, taken from a read-only table, to a pipe (fd 2)
-//     whose read end only glassbox holds. It never runs guest code, and
+//     file (fd 0), clone of new guest threads, and the receiving and
+//     private, never writable mapping of host files (hostfile.go). It
+//     reports each result by writing one byte, taken from a read-only
+//     table, to a pipe (fd 2) whose read end only glassbox holds. It never runs guest code, and
 //     the guest cannot write what it reads, so a map request can come
 //     only from glassbox and its completion can be reported only by it.
 //   - Guest threads, cloned by the syscall thread. Each sets its signal
@@ -58,13 +59,14 @@ func bootMask() uint64 { return guestMask() | sigBit(sigInterrupt) }
 const (
 	nrWrite        = 1
 	nrMmap         = 9
+	nrRecvmsg      = 47
 	nrMprotect     = 10
 	nrMunmap       = 11
 	nrRtSigaction  = 13
 	nrRtSigprocmsk = 14
 	nrRtSigreturn  = 15
 	nrMremap       = 25
-	nrClose        = 3
+	nrCloseRange   = 436
 	nrClone        = 56
 	nrExit         = 60
 	nrSigaltstack  = 131
@@ -86,15 +88,22 @@ const (
 
 	mapSharedFixed = unix.MAP_SHARED | unix.MAP_FIXED
 	mapPopulate    = mapSharedFixed | unix.MAP_POPULATE
-	saFlags        = abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER
+	// A host file's mapping: private, so no write can reach the file.
+	mapPrivateFixed = unix.MAP_PRIVATE | unix.MAP_FIXED
+	// The receive never blocks (glassbox sends before it posts the
+	// command) and its descriptor is close-on-exec (the stub never execs).
+	recvFlags = unix.MSG_DONTWAIT | unix.MSG_CMSG_CLOEXEC
+	// recvFailed is the result byte of a failed receive: no errno has it.
+	recvFailed = unix.Errno(255)
+	saFlags    = abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER
 )
 
 // stub is the assembled program.
 type stub struct {
-	code  []byte // placed at StubBase+codeOff
-	a     *asm
-	progB uint64 // address of the base filter's sock_fprog
-	progG uint64 // address of the guest filter's sock_fprog
+	code []byte // placed at StubBase+codeOff
+	a    *asm
+	// The filters, which the command page holds (writeProgs).
+	base, guest []bpfInsn
 }
 
 // sysErrCheck jumps to fail when %rax holds -errno.
@@ -135,22 +144,22 @@ func buildStub() *stub {
 	a.jmp("auxv")
 	a.label("auxv_done")
 
-	// mmap(ctlRO, ctlROSize, PROT_READ, MAP_SHARED|MAP_FIXED, 1, 0)
+	// mmap(ctlRO, ctlROSize, PROT_READ, MAP_SHARED|MAP_FIXED, ctlFD, 0)
 	a.movImm64(rdi, ctlRO)
 	a.movImm32(rsi, ctlROSize)
 	a.movImm32(rdx, unix.PROT_READ)
 	a.movImm32(r10, mapSharedFixed)
-	a.movImm32(r8, 1)
+	a.movImm32(r8, ctlFD)
 	a.xor32(r9, r9)
 	a.movImm32(rax, nrMmap)
 	a.syscall("")
 	sysErrCheck(a, "fail")
-	// mmap(slotsBase, slotsSize, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, 1, ctlROSize)
+	// mmap(slotsBase, slotsSize, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, ctlFD, ctlROSize)
 	a.movImm64(rdi, slotsBase)
 	a.movImm32(rsi, slotsSize)
 	a.movImm32(rdx, unix.PROT_READ|unix.PROT_WRITE)
 	a.movImm32(r10, mapSharedFixed)
-	a.movImm32(r8, 1)
+	a.movImm32(r8, ctlFD)
 	a.movImm32(r9, ctlROSize)
 	a.movImm32(rax, nrMmap)
 	a.syscall("")
@@ -181,15 +190,22 @@ func buildStub() *stub {
 	a.label("vdso_done")
 
 	// Drop everything above the stub's areas (the host stack, whatever
-	// the loader put there) and the control memfd's descriptor.
+	// the loader put there), the control memfd's descriptor and every
+	// descriptor glassbox did not give but inherited without
+	// close-on-exec: close_range(ctlFD, ~0, 0). The stub's descriptors
+	// are then exactly 0-3, and the host files it receives get the
+	// numbers glassbox predicts (hostfile.go).
 	a.movImm64(rdi, areaEnd)
 	a.movImm64(rsi, userTop-areaEnd)
 	a.movImm32(rax, nrMunmap)
 	a.syscall("")
 	sysErrCheck(a, "fail")
-	a.movImm32(rdi, 1)
-	a.movImm32(rax, nrClose)
+	a.movImm32(rdi, ctlFD)
+	a.movImm32(rsi, ^uint32(0))
+	a.xor32(rdx, rdx)
+	a.movImm32(rax, nrCloseRange)
 	a.syscall("")
+	sysErrCheck(a, "fail")
 	// No core dumps of a stub: setrlimit(RLIMIT_CORE, {0, 0}).
 	a.movImm32(rdi, unix.RLIMIT_CORE)
 	a.lea(rsi, r14, rlimZero)
@@ -229,11 +245,10 @@ func buildStub() *stub {
 	a.xor32(rdx, rdx)
 	a.movImm32(rax, nrMembarrier)
 	a.syscall("setup_membarrier")
-	// seccomp(SECCOMP_SET_MODE_FILTER, 0, &progB): patched below.
+	// seccomp(SECCOMP_SET_MODE_FILTER, 0, the base filter).
 	a.movImm32(rdi, 1)
 	a.xor32(rsi, rsi)
-	a.label("progB_imm")
-	a.movImm64(rdx, 0)
+	a.lea(rdx, r14, roProgB)
 	a.movImm32(rax, nrSeccomp)
 	a.syscall("")
 	sysErrCheck(a, "fail")
@@ -284,6 +299,10 @@ func buildStub() *stub {
 	a.jcc(condE, "do_membarrier")
 	a.cmpImm(rax, opMmapPopulate)
 	a.jcc(condE, "do_mmap_pop")
+	a.cmpImm(rax, opMmapFile)
+	a.jcc(condE, "do_mmap_file")
+	a.cmpImm(rax, opRecvMmapFile)
+	a.jcc(condE, "do_recv_file")
 	a.movImm64(rax, negErrno(unix.EINVAL))
 	a.jmp("report")
 
@@ -294,6 +313,31 @@ func buildStub() *stub {
 	a.label("do_mmap_pop")
 	a.movImm32(rax, nrMmap)
 	a.syscall("st_mmap_pop")
+	a.jmp("report")
+	// A host file (hostfile.go): recvmsg(sockFD, &rxMsg, flags) takes
+	// the one descriptor glassbox sent, which lands at the lowest free
+	// number, the one the command's mmap names. A failed receive reports
+	// recvFailed, whatever the errno.
+	a.label("do_recv_file")
+	a.movImm32(rdi, sockFD)
+	a.movImm64(rsi, slotAddr(rxSlot)+rxMsg)
+	a.movImm32(rdx, recvFlags)
+	a.movImm32(rax, nrRecvmsg)
+	a.syscall("st_recvmsg")
+	a.cmpImm(rax, -4095)
+	a.jcc(condB, "recv_ok")
+	a.movImm64(rax, negErrno(recvFailed))
+	a.jmp("report")
+	a.label("recv_ok")
+	a.load64(rdi, r14, cmdArgs+0)
+	a.load64(rsi, r14, cmdArgs+8)
+	a.load64(rdx, r14, cmdArgs+16)
+	a.load64(r10, r14, cmdArgs+24)
+	a.load64(r8, r14, cmdArgs+32)
+	a.load64(r9, r14, cmdArgs+40)
+	a.label("do_mmap_file")
+	a.movImm32(rax, nrMmap)
+	a.syscall("st_mmap_file")
 	a.jmp("report")
 	a.label("do_munmap")
 	a.movImm32(rax, nrMunmap)
@@ -352,8 +396,7 @@ func buildStub() *stub {
 	sysErrCheck(a, "boot_fail")
 	a.movImm32(rdi, 1)
 	a.xor32(rsi, rsi)
-	a.label("progG_imm")
-	a.movImm64(rdx, 0)
+	a.lea(rdx, r14, roProgG) // r14: the syscall thread's, ctlRO
 	a.movImm32(rax, nrSeccomp)
 	a.syscall("boot_seccomp")
 	sysErrCheck(a, "boot_fail")
@@ -516,13 +559,13 @@ func buildStub() *stub {
 
 	s := &stub{a: a}
 	s.code = a.finish()
+	s.base, s.guest = baseFilter(a), guestFilter(a)
 	return s
 }
 
 // image returns the stub ELF: one PT_LOAD of R+X at StubBase whose memory
 // size covers every fixed area of the stub (so the host kernel puts the
-// stub's own vDSO and stack elsewhere), the code, and the filters'
-// programs after it.
+// stub's own vDSO and stack elsewhere), and the code.
 func (s *stub) image() []byte {
 	b := make([]byte, codePage)
 	le := binary.LittleEndian
@@ -545,37 +588,35 @@ func (s *stub) image() []byte {
 	le.PutUint64(ph[40:], areaEnd-StubBase)
 	le.PutUint64(ph[48:], 0x1000)
 
+	if codeOff+len(s.code) > codePage {
+		panic("seccomp: stub does not fit its page")
+	}
 	copy(b[codeOff:], s.code)
-	off := (codeOff + len(s.code) + 15) &^ 15
-	put := func(prog []bpfInsn) uint64 {
-		fprog := off
-		le.PutUint16(b[fprog:], uint16(len(prog)))
-		le.PutUint64(b[fprog+8:], StubBase+uint64(fprog+16))
-		for i, in := range prog {
-			o := fprog + 16 + 8*i
-			le.PutUint16(b[o:], in.code)
-			b[o+2] = in.jt
-			b[o+3] = in.jf
-			le.PutUint32(b[o+4:], in.k)
-		}
-		off = fprog + 16 + 8*len(prog)
-		if off > codePage {
-			panic("seccomp: stub does not fit its page")
-		}
-		return StubBase + uint64(fprog)
-	}
-	s.progB = put(baseFilter(s.a))
-	s.progG = put(guestFilter(s.a))
-	// Patch the filters' addresses into the movabs immediates (2 bytes of
-	// REX+opcode, then the 8-byte value).
-	for _, p := range []struct {
-		label string
-		addr  uint64
-	}{{"progB_imm", s.progB}, {"progG_imm", s.progG}} {
-		at := codeOff + int(s.a.addr(p.label)-(StubBase+codeOff)) + 2
-		le.PutUint64(b[at:], p.addr)
-	}
 	return b
+}
+
+// writeProgs writes the filters' sock_fprogs and programs into the
+// command page's part of a control memfd: the base filter at roProgB, the
+// guest filter at roProgG. The kernel copies a filter when it is
+// installed; only glassbox can write the page.
+func (s *stub) writeProgs(ctl []byte) {
+	le := binary.LittleEndian
+	put := func(at, end int, prog []bpfInsn) {
+		if at+16+8*len(prog) > end {
+			panic("seccomp: filter does not fit its place")
+		}
+		le.PutUint16(ctl[at:], uint16(len(prog)))
+		le.PutUint64(ctl[at+8:], ctlRO+uint64(at+16))
+		for i, in := range prog {
+			o := at + 16 + 8*i
+			le.PutUint16(ctl[o:], in.code)
+			ctl[o+2] = in.jt
+			ctl[o+3] = in.jf
+			le.PutUint32(ctl[o+4:], in.k)
+		}
+	}
+	put(roProgB, roProgG, s.base)
+	put(roProgG, ctlROSize, s.guest)
 }
 
 // negErrno is -e as a register holds it.
