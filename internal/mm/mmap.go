@@ -215,7 +215,10 @@ func (m *MM) dropPages(mp Mapper, start, end uint64) error {
 }
 
 // unmapHost removes host mappings in [start, end) with one host munmap if
-// there are any.
+// there are any: frames the ptes say are mapped, and ranges mapped from a
+// host file (hostfile.go), which have no ptes. The munmap covers the span
+// from the first to the last of them; pages in between that the host
+// does not map lose nothing.
 func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
 	lo, hi := uint64(0), uint64(0)
 	m.pt.forRange(start, end, func(a uint64, p pte) {
@@ -227,6 +230,13 @@ func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
 			m.pt.set(a, p&^(pteMapped|pteMapW))
 		}
 	})
+	if flo, fhi := m.hostFiles.remove(start, end); fhi != 0 {
+		if hi == 0 {
+			lo, hi = flo, fhi
+		} else {
+			lo, hi = min(lo, flo), max(hi, fhi)
+		}
+	}
 	if hi == 0 {
 		return nil
 	}
