@@ -448,3 +448,39 @@ func TestHostFileSet(t *testing.T) {
 		t.Fatalf("covering add: %v", s.r)
 	}
 }
+
+// TestHostFilePopulated: pages that have frames already (MAP_POPULATE)
+// are mapped as frames, a run at once, and no file page is mapped over
+// them; a write fault elsewhere gives a frame to its page alone.
+func TestHostFilePopulated(t *testing.T) {
+	m, mf := newTestMM(t)
+	defer m.DropUser()
+	data := bytes.Repeat([]byte{7}, 16*abi.PageSize)
+	fc := NewHostFileCache(mf, bytes.NewReader(data), uint64(len(data)), platform.HostFile{FD: 3})
+	defer fc.Release()
+	if _, err := m.Mmap(&nopMapper{}, MapRequest{Addr: hfBase, Length: 8 * abi.PageSize, Fixed: true,
+		Prot: unix.PROT_READ, File: fc, Populate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Mmap(&nopMapper{}, MapRequest{Addr: pg(8), Length: 8 * abi.PageSize, Fixed: true,
+		Prot: unix.PROT_READ, File: fc, Off: 8 * abi.PageSize}); err != nil {
+		t.Fatal(err)
+	}
+	mp := &hostMapper{}
+	if _, err := m.HandleFault(mp, pg(3), abi.SEGV_MAPERR, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if maps := mp.take("map"); len(maps) != 1 || maps[0].start != pg(0) || maps[0].end != pg(8) || len(mp.calls) != 0 {
+		t.Fatalf("populated pages mapped %v", maps)
+	}
+	if len(m.hostFiles.r) != 0 {
+		t.Fatalf("host-file ranges %#x over populated pages", m.hostFiles.r)
+	}
+	before := m.Resident()
+	if _, err := m.HandleFault(mp, pg(12), abi.SEGV_ACCERR, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if maps := mp.take("map"); len(maps) != 1 || maps[0].start != pg(12) || maps[0].end != pg(13) || m.Resident() != before+1 {
+		t.Fatalf("write fault mapped %v, resident %d (was %d)", maps, m.Resident(), before)
+	}
+}

@@ -209,9 +209,6 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
-	if hostOK {
-		lo, hi = page, page+abi.PageSize
-	}
 	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page, hostOK) }); err != nil {
 		return res, err
 	}
@@ -347,15 +344,17 @@ func (m *MM) hostProt(v *VMA, p pte) int {
 	return prot
 }
 
-// populateAndMap backs the window around page (with single, page alone)
-// and maps the largest run around it that one host mmap can cover.
+// populateAndMap backs the window around page (with single, page alone:
+// the host maps the file's other pages itself) and maps the largest run
+// of backed pages around it in the window that one host mmap can cover.
 func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64, single bool) error {
 	lo, hi := m.window(v, page)
-	if single {
-		lo, hi = page, page+abi.PageSize
-	}
 	fresh := v.File == nil && m.pt.get(page) == 0
-	if err := m.fill(v, lo, hi); err != nil {
+	flo, fhi := lo, hi
+	if single {
+		flo, fhi = page, page+abi.PageSize
+	}
+	if err := m.fill(v, flo, fhi); err != nil {
 		return err
 	}
 	p := m.pt.get(page)
