@@ -484,3 +484,45 @@ func TestHostFilePopulated(t *testing.T) {
 		t.Fatalf("write fault mapped %v, resident %d (was %d)", maps, m.Resident(), before)
 	}
 }
+
+// TestUnmapSparesPatchRegion: a munmap whose host mappings lie on both
+// sides of the patch region (which has no VMA) leaves the region mapped.
+func TestUnmapSparesPatchRegion(t *testing.T) {
+	mf, err := memfile.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Close()
+	spec := testPatchSpec()
+	m := New(mf, platform.Layout{TaskSize: 1 << 40, Patch: spec})
+	m.AddUser()
+	defer m.DropUser()
+	fr, err := mf.Alloc(spec.Size >> abi.PageShift)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.patch.region, m.patch.frames = fr, spec.Size>>abi.PageShift // mapped, as after a first patch
+	mp := &hostMapper{}
+	below, above := spec.Base-4*abi.PageSize, spec.Base+spec.Size+4*abi.PageSize
+	for _, a := range []uint64{below, above} {
+		if _, err := m.Mmap(mp, MapRequest{Addr: a, Length: abi.PageSize, Fixed: true, Prot: unix.PROT_READ | unix.PROT_WRITE}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.HandleFault(mp, a, abi.SEGV_MAPERR, false, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mp.take("")
+	if err := m.Munmap(mp, below, above+abi.PageSize-below); err != nil {
+		t.Fatal(err)
+	}
+	un := mp.take("unmap")
+	if !covered(un, below, below+abi.PageSize) || !covered(un, above, above+abi.PageSize) {
+		t.Fatalf("unmaps %v miss the pages", un)
+	}
+	for _, c := range un {
+		if c.start < spec.Base+spec.Size && spec.Base < c.end {
+			t.Fatalf("unmap %v takes the patch region [%#x,%#x)", c, spec.Base, spec.Base+spec.Size)
+		}
+	}
+}

@@ -243,6 +243,21 @@ func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
 	if mp == nil {
 		return errNoMapper
 	}
+	// The span may reach over the patch region (patch.go), which has no
+	// VMA and must stay: unmap either side of it.
+	if spec := m.layout.Patch; spec != nil && m.patch.frames != 0 && !m.patch.retired && !m.patch.unmap.Load() &&
+		lo < spec.Base+spec.Size && spec.Base < hi {
+		if lo < spec.Base {
+			m.stats.HostMaps++
+			if err := mp.Unmap(lo, spec.Base-lo); err != nil {
+				return err
+			}
+		}
+		if hi <= spec.Base+spec.Size {
+			return nil
+		}
+		lo = spec.Base + spec.Size
+	}
 	m.stats.HostMaps++
 	return mp.Unmap(lo, hi-lo)
 }
