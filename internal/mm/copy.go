@@ -40,10 +40,11 @@ func (m *MM) prepareForce(mp Mapper, page uint64, write, force bool) (memfile.Fr
 		if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
 			return 0, unix.EFAULT
 		}
+		_, _, hostOK := m.hostFileTarget(mp, v)
 		window := func() (uint64, uint64) {
-			if m.hostFiles.has(page) {
-				// The host maps the file here: the guest's touches need
-				// no frames, the kernel's read needs this one.
+			if hostOK || m.hostFiles.has(page) {
+				// The host maps (or will map) the file here: the guest's
+				// touches need no frames, the kernel's access this one.
 				return page, page + abi.PageSize
 			}
 			return m.window(v, page)

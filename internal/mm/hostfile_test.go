@@ -526,3 +526,25 @@ func TestUnmapSparesPatchRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestHostFileKernelRead: a kernel read in a host-mappable mapping the
+// host has not mapped yet gives a frame to the page read alone; the
+// guest's first touch then maps the file around it.
+func TestHostFileKernelRead(t *testing.T) {
+	m, _, data := hostFileSpace(t, 8, 8, unix.PROT_READ)
+	defer m.DropUser()
+	mp := &hostMapper{}
+	b := make([]byte, 4)
+	if err := m.CopyIn(mp, pg(5)+10, b); err != nil || !bytes.Equal(b, data[5*abi.PageSize+10:][:4]) {
+		t.Fatalf("CopyIn % x %v", b, err)
+	}
+	if m.Resident() != 1 || len(mp.calls) != 0 {
+		t.Fatalf("a kernel read gave %d frames, host calls %v", m.Resident(), mp.calls)
+	}
+	if _, err := m.HandleFault(mp, pg(1), abi.SEGV_MAPERR, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if f := mp.take("file"); len(f) != 2 || f[0].start != pg(0) || f[0].end != pg(5) || f[1].start != pg(6) || f[1].end != pg(8) {
+		t.Fatalf("mapped %v", f)
+	}
+}
