@@ -468,6 +468,9 @@ func printStats(w io.Writer, st glassbox.ExitStatus) {
 		fmt.Fprintf(w, "glassbox: stats: major_faults=%d swap_outs=%d swap_ins=%d oom_kills=%d\n",
 			s.MajorFaults, s.SwapOuts, s.SwapIns, s.OOMKills)
 	}
+	if s.HostFileMaps > 0 {
+		fmt.Fprintf(w, "glassbox: stats: host_file_maps=%d\n", s.HostFileMaps)
+	}
 	if s.PatchedSites > 0 {
 		fmt.Fprintf(w, "glassbox: stats: patched_sites=%d patched_calls=%d\n", s.PatchedSites, s.PatchedCalls)
 	}

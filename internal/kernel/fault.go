@@ -33,6 +33,9 @@ func (t *Task) fault(ev platform.Event) {
 	if res.Major {
 		t.k.stats.majorFaults.Add(1)
 	}
+	if res.HostFileMaps > 0 {
+		t.k.stats.hostFileMaps.Add(res.HostFileMaps)
+	}
 	if errors.Is(err, memfile.ErrLimit) {
 		// No memory, even after reclaim: kill someone, then let the
 		// guest touch the page again (or die).
@@ -58,6 +61,9 @@ func (t *Task) fault(ev platform.Event) {
 		}
 		if tr.On(trace.Fault) {
 			what := "mapped"
+			if res.HostFileMaps > 0 {
+				what = fmt.Sprintf("mapped from the host file (%d runs)", res.HostFileMaps)
+			}
 			if res.Major {
 				what = "read back from swap (major fault)"
 			}

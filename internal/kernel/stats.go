@@ -20,9 +20,13 @@ type Stats struct {
 	Threads     uint64 // threads created beyond each process's first
 	MemPeakByte uint64 // most guest memory held in the memory file at once
 	MajorFaults uint64 // faults that read pages back from swap
-	SwapOuts    uint64 // pages written to swap
-	SwapIns     uint64 // pages read back from swap
-	OOMKills    uint64 // processes the OOM killer ended
+	// HostFileMaps counts runs of read-only file pages the host mapped
+	// from the host file itself rather than from the memory file
+	// (mm/hostfile.go).
+	HostFileMaps uint64
+	SwapOuts     uint64 // pages written to swap
+	SwapIns      uint64 // pages read back from swap
+	OOMKills     uint64 // processes the OOM killer ended
 	// PatchedSites counts syscall sites patched (mm/patch.go);
 	// PatchedCalls the syscalls that came through one.
 	PatchedSites, PatchedCalls uint64
@@ -47,7 +51,7 @@ type Stats struct {
 
 type kstats struct {
 	syscalls, faults, cowCopies, processes, threads, signals, cpuNanos atomic.Uint64
-	pipeBytes, socketBytes, majorFaults, oomKills                      atomic.Uint64
+	pipeBytes, socketBytes, majorFaults, oomKills, hostFileMaps        atomic.Uint64
 	patchedSites, patchedCalls                                         atomic.Uint64
 	futexSleeps, futexPolled                                           atomic.Uint64
 	bySignal                                                           [abi.NSIG + 1]atomic.Uint64
@@ -77,6 +81,7 @@ func (k *Kernel) Stats() Stats {
 		Threads:      k.stats.threads.Load(),
 		MemPeakByte:  k.cfg.MemFile.Stats().PeakInUse * 4096,
 		MajorFaults:  k.stats.majorFaults.Load(),
+		HostFileMaps: k.stats.hostFileMaps.Load(),
 		OOMKills:     k.stats.oomKills.Load(),
 		PatchedSites: k.stats.patchedSites.Load(),
 		PatchedCalls: k.stats.patchedCalls.Load(),

@@ -40,9 +40,18 @@ func (m *MM) prepareForce(mp Mapper, page uint64, write, force bool) (memfile.Fr
 		if v.File != nil && v.fileOffset(page) >= pageRoundUp(v.File.Size()) {
 			return 0, unix.EFAULT
 		}
-		lo, hi := m.window(v, page)
+		_, _, hostOK := m.hostFileTarget(mp, v)
+		window := func() (uint64, uint64) {
+			if hostOK || m.hostFiles.has(page) {
+				// The host maps (or will map) the file here: the guest's
+				// touches need no frames, the kernel's access this one.
+				return page, page + abi.PageSize
+			}
+			return m.window(v, page)
+		}
+		lo, hi := window()
 		err := m.withReclaim(mp, page, lo, hi, func() error {
-			lo, hi := m.window(v, page) // narrower on the last try
+			lo, hi := window() // narrower on the last try
 			return m.fill(v, lo, hi)
 		})
 		if err != nil {
@@ -65,13 +74,30 @@ func (m *MM) prepareForce(mp Mapper, page uint64, write, force bool) (memfile.Fr
 // ownPage breaks copy-on-write for the present private page at page and
 // keeps the host in step: if the host maps the page, the new frame is
 // mapped there (mp nil: a remote access; the mapping is queued for the
-// owner to drop, remote.go) before the old frame is let go.
+// owner to drop, remote.go) before the old frame is let go. A page the
+// host maps from a host file (hostfile.go) is about to be written through
+// its own frame: the frame replaces the file's page in the host, copied
+// or not.
 func (m *MM) ownPage(mp Mapper, v *VMA, page uint64) error {
 	old, cow, err := m.breakCOW(v, page)
-	if err != nil || !cow {
+	if err != nil {
 		return err
 	}
 	p := m.pt.get(page)
+	if m.hostFiles.has(page) {
+		if mp == nil {
+			m.stale.addFile(m, page)
+		} else {
+			err = m.hostMap(mp, page, page+abi.PageSize, m.hostProt(v, p), p.frame())
+		}
+		if cow {
+			m.mf.DecRef(old, 1) // the host never mapped it here
+		}
+		return err
+	}
+	if !cow {
+		return nil
+	}
 	switch {
 	case !p.mapped():
 	case mp == nil:

@@ -105,6 +105,31 @@
 //     Entries are never reused, and the region's frames live until
 //     Release.
 //
+//  8. Host-file mappings (hostfile.go). Where the Mapper is a
+//     platform.HostFileMapper, a read or exec fault (SEGV_MAPERR) at a
+//     page with no pte (no frame, no swap entry) in a private VMA whose
+//     protection is within PROT_READ|PROT_EXEC, with no userfaultfd and no
+//     mlock, of a Mappable that names a host file nothing in the sandbox
+//     can write (HostFiler: a FileCache of a read-only hostfs) has the
+//     host map every pte-less run of the VMA below the file's end from
+//     that file, private and read-only. MM.hostFiles records those ranges;
+//     it changes only under MM.mu, together with the host mapping: the
+//     fault adds them, and every path that removes or replaces host
+//     mappings takes its range out (unmapHost: munmap, MAP_FIXED, mremap,
+//     mprotect, MADV_DONTNEED, invalidation, swap-out; hostMapFill: a frame
+//     mapped with MAP_FIXED over a page; ownPage: a page about to be
+//     written through its own frame, whose host-file page is replaced or,
+//     with no Mapper, queued for the owner to unmap as a stale page). Such
+//     pages have no pteMapped bit, so no path may assume that a page with
+//     no pte (or a pte without pteMapped) has nothing mapped by the host.
+//     A page in a range may have a frame (a kernel read filled it, or a
+//     fault window did) only as long as that frame holds the file's bytes:
+//     whatever writes a frame of this address space goes through ownPage
+//     or a writable VMA first. Fork gives the child no ranges: its stub is
+//     new, and its pages fault and are mapped again. These pages are the
+//     host's page cache, not the sandbox's frames: they count in no frame
+//     total, Rss or memory bound (mincore reports them resident).
+//
 // Lock order: MM.mu, then FileCache.mu / Shmem.mu / Swap.mu / a file system's
 // page-cache lock, then memfile.File.mu. live (the registry of address
 // spaces) is a leaf: nothing is locked while it is held. Invalidate must

@@ -8,6 +8,7 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
+	"glassbox/internal/platform"
 )
 
 // cacheChunkPages is how many consecutive frames a file cache takes at once.
@@ -21,6 +22,9 @@ type FileCache struct {
 	mf   *memfile.File
 	src  io.ReaderAt
 	size uint64
+
+	host   platform.HostFile // valid when hostOK
+	hostOK bool
 
 	mu     sync.Mutex
 	chunks map[uint64]*cacheChunk
@@ -43,6 +47,19 @@ type HostFD interface {
 func NewFileCache(mf *memfile.File, src io.ReaderAt, size uint64) *FileCache {
 	return &FileCache{mf: mf, src: src, size: size, chunks: map[uint64]*cacheChunk{}}
 }
+
+// NewHostFileCache is NewFileCache over a host file that nothing in the
+// sandbox can write (on a read-only file system): its pages may be mapped
+// from the host file itself (HostFiler). f.FD must stay open as long as
+// the cache lives.
+func NewHostFileCache(mf *memfile.File, src io.ReaderAt, size uint64, f platform.HostFile) *FileCache {
+	c := NewFileCache(mf, src, size)
+	c.host, c.hostOK = f, true
+	return c
+}
+
+// HostFile implements HostFiler.
+func (c *FileCache) HostFile() (platform.HostFile, bool) { return c.host, c.hostOK }
 
 // Size implements Mappable.
 func (c *FileCache) Size() uint64 { return c.size }

@@ -24,6 +24,7 @@ type Stats struct {
 	HostMaps     uint64 // host mmap/mprotect/munmap calls injected
 	MajorFaults  uint64 // faults (and kernel accesses) that read pages back from swap
 	PatchedSites uint64 // syscall sites patched (patch.go)
+	HostFileMaps uint64 // runs the host mapped straight from a host file (hostfile.go)
 	SwapOuts     uint64 // pages written to swap
 	SwapIns      uint64 // pages read back from swap
 }
@@ -40,9 +41,10 @@ type MM struct {
 	mmapBase      uint64
 	stats         Stats
 	users         int
-	pendingState            // invalidate.go
-	lockState               // mlock.go
-	stale         staleHost // remote.go: host mappings another process made stale
+	pendingState              // invalidate.go
+	lockState                 // mlock.go
+	stale         staleHost   // remote.go: host mappings another process made stale
+	hostFiles     hostFileSet // hostfile.go: ranges the host maps from a host file, with no ptes
 
 	cowNext  uint64 // the page after the last copied run (cow.go)
 	cowRun   int    // how many pages that run had
@@ -103,6 +105,9 @@ type FaultResult struct {
 	COW    int    // pages copied
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
+	// HostFileMaps counts the runs the host mapped from a host file
+	// (hostfile.go) instead of frames.
+	HostFileMaps uint64
 	// Userfault is set when the access must wait for a userfaultfd: the
 	// caller waits (holding no mm lock) and lets the guest retry.
 	Userfault *UserfaultError
@@ -186,9 +191,25 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 			return res, nil
 		}
 	}
+	// In a mapping of a file nothing can write, the host maps the file
+	// itself (hostfile.go): a read or exec of a page with no pte maps the
+	// file's pages, and any other fault gives a frame to this page alone.
+	hm, hf, hostOK := m.hostFileTarget(mp, v)
+	if hostOK && !write && code == abi.SEGV_MAPERR && p == 0 && !m.hostFiles.has(page) {
+		before := m.stats.HostFileMaps
+		done, err := m.hostFileFault(hm, hf, v, page)
+		res.HostFileMaps = m.stats.HostFileMaps - before
+		if done || err != nil {
+			if done {
+				m.stats.MinorFaults++
+			}
+			return res, err
+		}
+		hostOK = false // the platform cannot map the file: frames, whole windows
+	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
-	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page) }); err != nil {
+	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page, hostOK) }); err != nil {
 		return res, err
 	}
 	res.Major = m.stats.MajorFaults != major
@@ -323,12 +344,17 @@ func (m *MM) hostProt(v *VMA, p pte) int {
 	return prot
 }
 
-// populateAndMap backs the window around page and maps the largest run
-// around it that one host mmap can cover.
-func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64) error {
+// populateAndMap backs the window around page (with single, page alone:
+// the host maps the file's other pages itself) and maps the largest run
+// of backed pages around it in the window that one host mmap can cover.
+func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64, single bool) error {
 	lo, hi := m.window(v, page)
 	fresh := v.File == nil && m.pt.get(page) == 0
-	if err := m.fill(v, lo, hi); err != nil {
+	flo, fhi := lo, hi
+	if single {
+		flo, fhi = page, page+abi.PageSize
+	}
+	if err := m.fill(v, flo, fhi); err != nil {
 		return err
 	}
 	p := m.pt.get(page)
@@ -381,6 +407,8 @@ func (m *MM) hostMapFill(mp Mapper, start, end uint64, prot int, fr memfile.Fram
 	if err != nil {
 		return err
 	}
+	// MAP_FIXED replaced whatever the host mapped from a file there.
+	m.hostFiles.remove(start, end)
 	flags := pteMapped
 	if prot&unix.PROT_WRITE != 0 {
 		flags |= pteMapW
@@ -441,6 +469,7 @@ func (m *MM) Release() {
 	defer m.mu.Unlock()
 	m.syncShared(0, m.layout.TaskSize)
 	m.stale.drop(m)
+	m.hostFiles = hostFileSet{}
 	m.releasePatches()
 	run := frameRun{mf: m.mf}
 	for k, l := range m.pt.leaves {

@@ -215,7 +215,10 @@ func (m *MM) dropPages(mp Mapper, start, end uint64) error {
 }
 
 // unmapHost removes host mappings in [start, end) with one host munmap if
-// there are any.
+// there are any: frames the ptes say are mapped, and ranges mapped from a
+// host file (hostfile.go), which have no ptes. The munmap covers the span
+// from the first to the last of them; pages in between that the host
+// does not map lose nothing.
 func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
 	lo, hi := uint64(0), uint64(0)
 	m.pt.forRange(start, end, func(a uint64, p pte) {
@@ -227,11 +230,33 @@ func (m *MM) unmapHost(mp Mapper, start, end uint64) error {
 			m.pt.set(a, p&^(pteMapped|pteMapW))
 		}
 	})
+	if flo, fhi := m.hostFiles.remove(start, end); fhi != 0 {
+		if hi == 0 {
+			lo, hi = flo, fhi
+		} else {
+			lo, hi = min(lo, flo), max(hi, fhi)
+		}
+	}
 	if hi == 0 {
 		return nil
 	}
 	if mp == nil {
 		return errNoMapper
+	}
+	// The span may reach over the patch region (patch.go), which has no
+	// VMA and must stay: unmap either side of it.
+	if spec := m.layout.Patch; spec != nil && m.patch.frames != 0 && !m.patch.retired && !m.patch.unmap.Load() &&
+		lo < spec.Base+spec.Size && spec.Base < hi {
+		if lo < spec.Base {
+			m.stats.HostMaps++
+			if err := mp.Unmap(lo, spec.Base-lo); err != nil {
+				return err
+			}
+		}
+		if hi <= spec.Base+spec.Size {
+			return nil
+		}
+		lo = spec.Base + spec.Size
 	}
 	m.stats.HostMaps++
 	return mp.Unmap(lo, hi-lo)

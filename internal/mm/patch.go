@@ -124,7 +124,22 @@ func (m *MM) PatchSite(mp Mapper, ret, nr uint64) bool {
 	}
 	page := abi.PageDown(site)
 	if !m.pt.get(page).present() {
-		return false
+		// A page the host maps from a host file (hostfile.go) has no
+		// frame: it gets one (and ownPage maps its copy over the file's
+		// page) only once the site has trapped often enough to patch.
+		if !m.hostFiles.has(page) {
+			return false
+		}
+		if n := ps.traps[site] + 1; n < patchAfter {
+			if ps.traps == nil {
+				ps.traps = map[uint64]uint8{}
+			}
+			ps.traps[site] = n
+			return false
+		}
+		if m.fill(v, page, page+abi.PageSize) != nil {
+			return false
+		}
 	}
 	var orig [7]byte
 	copy(orig[:], m.pageBytes(page)[site-page:])

@@ -27,13 +27,22 @@ type staleHost struct {
 type stalePage struct {
 	addr uint64
 	old  memfile.Frame // the frame the host still maps at addr
+	file bool          // no frame: the host maps a host file's page there (hostfile.go)
 }
 
 // add forgets page's host mapping in the page table and queues its host
 // unmap, taking over the caller's reference to old; m.mu is held.
 func (s *staleHost) add(m *MM, page uint64, old memfile.Frame) {
 	m.pt.set(page, m.pt.get(page)&^(pteMapped|pteMapW))
-	s.pages = append(s.pages, stalePage{page, old})
+	s.pages = append(s.pages, stalePage{addr: page, old: old})
+	s.pending.Store(true)
+}
+
+// addFile takes page out of the host-file ranges and queues the unmap of
+// the host file's page the host maps there; m.mu is held.
+func (s *staleHost) addFile(m *MM, page uint64) {
+	m.hostFiles.remove(page, page+abi.PageSize)
+	s.pages = append(s.pages, stalePage{addr: page, file: true})
 	s.pending.Store(true)
 }
 
@@ -41,7 +50,9 @@ func (s *staleHost) add(m *MM, page uint64, old memfile.Frame) {
 // stub died, or they were unmapped); m.mu is held.
 func (s *staleHost) drop(m *MM) {
 	for _, sp := range s.pages {
-		m.mf.DecRef(sp.old, 1)
+		if !sp.file {
+			m.mf.DecRef(sp.old, 1)
+		}
 	}
 	s.pages = nil
 	s.pending.Store(false)
@@ -61,13 +72,15 @@ func (m *MM) FlushStale(mp Mapper) error {
 	defer m.mu.Unlock()
 	for len(m.stale.pages) > 0 {
 		sp := m.stale.pages[0]
-		if !m.pt.get(sp.addr).mapped() {
+		if !m.pt.get(sp.addr).mapped() && !m.hostFiles.has(sp.addr) {
 			m.stats.HostMaps++
 			if err := mp.Unmap(sp.addr, abi.PageSize); err != nil {
 				return err
 			}
 		}
-		m.mf.DecRef(sp.old, 1)
+		if !sp.file {
+			m.mf.DecRef(sp.old, 1)
+		}
 		m.stale.pages = m.stale.pages[1:]
 	}
 	m.stale.drop(m)

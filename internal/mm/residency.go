@@ -11,7 +11,9 @@ import (
 // frame (glassbox gives frames to a whole fault window at once, so pages
 // next to a touched one are resident too, as Linux's fault-around and
 // transparent huge pages make them); a file page is also resident for
-// mincore when the file's cache holds it.
+// mincore when the file's cache holds it, or when the host maps it from a
+// host file (hostfile.go: the host's page cache holds it, or will on the
+// first touch). Such pages have no frame and do not count in Rss.
 
 // pageKind says what backs a present page.
 type pageKind struct {
@@ -73,7 +75,9 @@ func (m *MM) Mincore(addr, length uint64) ([]byte, error) {
 			return out, unix.ENOMEM
 		}
 		var r byte
-		if p := m.pt.get(a); p.present() {
+		if p := m.pt.get(a); p.present() || m.hostFiles.has(a) {
+			// (A page the host maps from a host file is in the host's
+			// page cache, as Linux's mincore of a file page reports.)
 			r = 1
 		} else if lk, ok := v.File.(Lookuper); ok && a < m.eofAddr(v) {
 			if _, ok := lk.Lookup(v.fileOffset(a) >> abi.PageShift); ok {

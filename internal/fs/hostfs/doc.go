@@ -20,7 +20,10 @@
 //
 // Read-only: page caches (mm.FileCache) are kept per host (dev, ino, size,
 // mtime) so every mapping of a host file shares one copy in the memory
-// file. Writable (New with readOnly false): the namespace operations are
+// file; they name their host file (mm.HostFiler: the cache's own
+// descriptor, open until Close), which nothing in the sandbox can write,
+// so a platform that can map host files gives private read-only mappings
+// the host's pages instead of copies. Writable (New with readOnly false): the namespace operations are
 // in namei.go, attribute changes in attr.go, open files in write.go, and a
 // coherent page cache per host inode in pagecache.go (write(2), truncation
 // and MAP_SHARED stores agree; stores reach the host at close and Sync).

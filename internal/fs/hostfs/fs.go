@@ -9,6 +9,7 @@ import (
 	"glassbox/internal/hostfd"
 	"glassbox/internal/memfile"
 	"glassbox/internal/mm"
+	"glassbox/internal/platform"
 	"glassbox/internal/vfs"
 )
 
@@ -238,7 +239,15 @@ func (fs *FS) cache(fd int, st *unix.Stat_t) (*mm.FileCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := mm.NewFileCache(fs.mf, fdReader(dup), uint64(st.Size))
+	var c *mm.FileCache
+	if fs.readOnly {
+		// Nothing in the sandbox writes this file: the host may map its
+		// pages into guests as they are (mm.HostFiler). Files of a
+		// writable file system have their own coherent cache (pagecache.go).
+		c = mm.NewHostFileCache(fs.mf, fdReader(dup), uint64(st.Size), platform.HostFile{FD: dup, Dev: st.Dev, Ino: st.Ino})
+	} else {
+		c = mm.NewFileCache(fs.mf, fdReader(dup), uint64(st.Size))
+	}
 	fs.caches[k] = c
 	fs.cfds = append(fs.cfds, dup)
 	return c, nil
