@@ -40,6 +40,8 @@ type Platform struct {
 	takes      atomic.Int32
 	closing    chan struct{} // closed by Close
 	closeOnce  sync.Once
+	// reaping counts the stubs not yet reaped (each one's reap goroutine).
+	reaping sync.WaitGroup
 
 	nextCPU atomic.Uint32
 	ncpu    int
