@@ -325,6 +325,9 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
 	cfg.Signals = sigs
+	// glassbox exits when the run ends: its exit closes the memory file
+	// and the host descriptors.
+	cfg.ExitAfterWait = true
 	ctx := context.Background()
 	if timeout > 0 {
 		var cancel context.CancelFunc
