@@ -196,6 +196,8 @@ type spawner struct {
 	closed bool
 }
 
+// spawn starts a stub process. A stub it starts counts in p.reaping
+// (counted under the spawner's mu, before stop, so before Close waits).
 func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 	s := &p.spawner
 	s.mu.Lock()
@@ -203,6 +205,7 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 		s.mu.Unlock()
 		return 0, fmt.Errorf("seccomp platform closed")
 	}
+	p.reaping.Add(1)
 	if s.ch == nil {
 		s.ch = make(chan spawnReq)
 		s.done = make(chan struct{})
@@ -226,6 +229,9 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 	ch <- spawnReq{path, files, reply}
 	s.mu.Unlock()
 	r := <-reply
+	if r.err != nil {
+		p.reaping.Done()
+	}
 	return r.pid, r.err
 }
 

@@ -255,8 +255,7 @@ func (p *Platform) newProcess() (*process, error) {
 		return nil, fmt.Errorf("starting stub: %w", err)
 	}
 	proc.pid = pid
-	p.reaping.Add(1)
-	go proc.reap(deathR)
+	go proc.reap(deathR) // spawn counted it in reaping
 	// The stub reports the end of its set-up like a command's result.
 	if err := proc.result(); err != nil {
 		proc.kill()
