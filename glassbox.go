@@ -80,15 +80,25 @@ type Config struct {
 	// Swap is the size in bytes of a swap area glassbox keeps in a host
 	// temporary file (0: none). It needs Memory.
 	Swap uint64
+	// ExitAfterWait says the caller's process exits as soon as Wait has
+	// returned (the CLI's does). Wait then leaves to that exit what the
+	// host gives back at a process's exit anyway and nothing else needs:
+	// the memory file's mapping and descriptor and the file systems' host
+	// descriptors. Everything else is as without it: every guest process
+	// has ended, the binds are synced, and every stub is dead and reaped
+	// when Wait returns.
+	ExitAfterWait bool
 
 	synced []*hostfs.FS // writable binds, synced after the run
-	// closers give back what the sandbox holds on the host (descriptors,
-	// the memory file's mapping), last first, once the guest is gone.
-	closers []func()
-	swap    *mm.Swap
-	stdio   *stdio // the guest's fds 0-2 and the terminal taken over
-	ptys    *tty.Registry
-	hold    chan struct{} // closed by Release (with Hold)
+	// closers end what the sandbox runs or holds on the host (the
+	// platform's stubs), last first, once the guest is gone; then
+	// exitFreed give back what a process's exit gives back too (host
+	// descriptors, the memory file's mapping), unless ExitAfterWait.
+	closers, exitFreed []func()
+	swap               *mm.Swap
+	stdio              *stdio // the guest's fds 0-2 and the terminal taken over
+	ptys               *tty.Registry
+	hold               chan struct{} // closed by Release (with Hold)
 	// seccomp is Seccomp, checked.
 	seccomp *bpf.Program
 	clock   startClock // start-up marks (startup.go)
@@ -295,7 +305,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"memory file", err}
 	}
-	cfg.closers = append(cfg.closers, mf.Close)
+	cfg.exitFreed = append(cfg.exitFreed, mf.Close)
 	if cfg.Swap != 0 {
 		if cfg.Memory == 0 {
 			return nil, &Error{"swap", errors.New("needs a memory limit (--memory)")}
@@ -321,7 +331,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 	if err != nil {
 		return nil, &Error{"root " + cfg.Root, err}
 	}
-	cfg.closers = append(cfg.closers, lower.Close)
+	cfg.exitFreed = append(cfg.exitFreed, lower.Close)
 	upper := tmpfs.New(mf, tmpfs.Options{})
 	root, err := overlay.New(upper.Root().(vfs.Dir), lower.Root().(vfs.Dir))
 	if err != nil {
@@ -394,7 +404,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		}
 	}
 	mountSynthetic(k, ns, devfs.Options{PTYs: ptys, Console: sio.openConsole})
-	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints, &cfg.closers)
+	binds, err := mountBinds(k, ns, mf, cfg.Binds, cfg.CreateMountPoints, &cfg.exitFreed)
 	if err != nil {
 		return nil, err
 	}
@@ -508,12 +518,19 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// closeAll runs the closers, last first.
+// closeAll runs the closers, last first, then (unless the process is
+// about to exit) exitFreed, last first.
 func (cfg *Config) closeAll() {
 	for i := len(cfg.closers) - 1; i >= 0; i-- {
 		cfg.closers[i]()
 	}
 	cfg.closers = nil
+	if !cfg.ExitAfterWait {
+		for i := len(cfg.exitFreed) - 1; i >= 0; i-- {
+			cfg.exitFreed[i]()
+		}
+	}
+	cfg.exitFreed = nil
 }
 
 // procExtra is what the kernel's IPC namespace adds to /proc: sysvipc and

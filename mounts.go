@@ -49,7 +49,7 @@ func ParseBind(s string, readOnly bool) (Bind, error) {
 
 // mountBinds mounts each bind and returns the writable file systems, which
 // must be synced when the guest is gone; every file system's Close goes
-// on closers. A bind of a host file mounts that
+// on closers (Config.exitFreed). A bind of a host file mounts that
 // one file over a guest file. With create, missing targets are made in
 // the in-memory layer first.
 func mountBinds(k *kernel.Kernel, ns *vfs.Namespace, mf *memfile.File, binds []Bind, create bool, closers *[]func()) ([]*hostfs.FS, error) {

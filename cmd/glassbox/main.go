@@ -214,16 +214,16 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	// guest's first process does (and a dashboard does not linger).
 	// signal.Notify waits on the runtime's signal thread for each signal
 	// (its first call starts that thread): it runs while the sandbox is
-	// built, and the guest's first instruction waits for it (Hold).
+	// built, and the guest's first instruction waits for it (Hold). There
+	// is no signal.Stop: glassbox exits when cmdRun returns, and Stop
+	// would wait on that thread again for each signal, on the way out; a
+	// signal arriving meanwhile goes to no one, and glassbox exits with
+	// the guest's status.
 	sigs := make(chan os.Signal, 8)
 	notified := make(chan struct{})
 	go func() {
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 		close(notified)
-	}()
-	defer func() {
-		<-notified
-		signal.Stop(sigs)
 	}()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -325,6 +325,9 @@ func cmdRun(g *oci.Globals, args []string, stderr io.Writer) int {
 	// from glassbox); glassbox itself must not die of the host's.
 	signal.Ignore(syscall.SIGPIPE)
 	cfg.Signals = sigs
+	// glassbox exits when the run ends: its exit closes the memory file
+	// and the host descriptors.
+	cfg.ExitAfterWait = true
 	ctx := context.Background()
 	if timeout > 0 {
 		var cancel context.CancelFunc

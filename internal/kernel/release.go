@@ -1,28 +1,24 @@
 package kernel
 
-import (
-	"glassbox/internal/mm"
-	"glassbox/internal/platform"
-)
+import "glassbox/internal/mm"
 
 // releaseMemory lets go of the exiting task's stub thread and address
-// space. When it is the last thread of its stub, the stub's host process
-// must be reaped before the address space's frames may be freed (mm's
-// invariant 2), and for a large address space both take long: the host
-// tears down the stub's page tables, and every frame is punched out of the
-// memory file (a child that wrote 256 MiB: tens of milliseconds each).
-// Where the platform can split its release (platform.AsyncReleaser), the
-// stub is killed here — no guest code of the address space runs again —
-// and the reaping and freeing go on in the background, so that the
-// parent hears of the exit without waiting for them. Linux frees the
-// memory before it tells the parent (exit_mm before exit_notify); what
-// can tell the difference is the memory bound, so until the frames are
-// freed an allocation at the limit waits for them (memfile.BeginRelease)
-// instead of failing, swapping or killing. The sandbox's end waits for
-// them too (Kernel.running). Address spaces whose release takes other
-// objects' locks (mm.ReleasesAlone: shared mappings write back, shmem
-// objects count their mappers) are released at once, so that an
-// allocator waiting under such a lock never waits for them.
+// space. The stub thread goes at once (for the address space's last
+// thread the platform ends the stub: no guest code of it runs again, and
+// its frames may be reused, mm's invariant 2). Freeing the address
+// space's frames takes long for a large one (a child that wrote 256 MiB:
+// every frame punched out of the memory file, 85-160 ms here), so when no
+// other object's lock is involved (mm.ReleasesAlone) the last user's drop
+// goes on in the background and the parent hears of the exit without
+// waiting for it. Linux frees the memory before it tells the parent
+// (exit_mm before exit_notify); what can tell the difference is the
+// memory bound, so until the frames are freed an allocation at the bound
+// waits for them (memfile.BeginRelease) instead of failing, swapping or
+// killing. The sandbox's end waits for them too (Kernel.running).
+// Address spaces whose release takes other objects' locks (shared
+// mappings write back, shmem objects count their mappers) are released
+// at once, so that an allocator waiting under such a lock never waits
+// for them.
 // Linux: kernel/exit.c (do_exit: exit_mm, then exit_notify)
 func (t *Task) releaseMemory() { t.dropSpace(false) }
 
@@ -31,35 +27,29 @@ func (t *Task) releaseMemory() { t.dropSpace(false) }
 // space the same way and records the old image's peak resident set.
 func (t *Task) dropSpace(execing bool) {
 	th, m := t.thread, t.mm
-	var reap func()
 	if th != nil {
-		if ar, ok := th.(platform.AsyncReleaser); ok && (m == nil || m.ReleasesAlone()) {
-			reap = ar.ReleaseAsync()
-		} else {
-			th.Release()
-		}
+		th.Release()
 		t.setThread(nil)
 	}
-	if m != nil {
-		t.noteShmDetach()
-		if execing {
-			t.tg.noteMaxRSS(m)
-		}
-		t.setMM(nil)
-	}
-	if reap == nil {
-		if m != nil {
-			m.DropUser()
-		}
+	if m == nil {
 		return
 	}
-	t.k.releaseLater(reap, m)
+	t.noteShmDetach()
+	if execing {
+		t.tg.noteMaxRSS(m)
+	}
+	t.setMM(nil)
+	if th != nil && m.ReleasesAlone() {
+		t.k.dropLater(m)
+		return
+	}
+	m.DropUser()
 }
 
-// releaseLater runs reap and then drops m's user (nil: none) on a
-// goroutine of its own, counted in k.running so that the sandbox's end
-// waits for it. The caller's own task goroutine is still counted there.
-func (k *Kernel) releaseLater(reap func(), m *mm.MM) {
+// dropLater drops m's user on a goroutine of its own, counted in
+// k.running so that the sandbox's end waits for it. The caller's own task
+// goroutine is still counted there.
+func (k *Kernel) dropLater(m *mm.MM) {
 	k.running.Add(1)
 	mf := k.cfg.MemFile
 	if mf != nil {
@@ -67,10 +57,7 @@ func (k *Kernel) releaseLater(reap func(), m *mm.MM) {
 	}
 	go func() {
 		defer k.running.Done()
-		reap()
-		if m != nil {
-			m.DropUser()
-		}
+		m.DropUser()
 		if mf != nil {
 			mf.EndRelease()
 		}

@@ -2,13 +2,14 @@ package kernel
 
 import (
 	"errors"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
 	"glassbox/internal/mm"
@@ -430,11 +431,20 @@ func (t *Task) CPUTime() time.Duration {
 	if th == nil {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(th.ID()) + "/schedstat")
+	// Plain system calls: os.ReadFile would register the file with the
+	// runtime's poller (and fail to), for a read made at every thread's
+	// exit.
+	fd, err := unix.Open("/proc/"+strconv.Itoa(th.ID())+"/schedstat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(b))
+	var b [128]byte
+	n, err := unix.Read(fd, b[:])
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[:n]))
 	if len(f) == 0 {
 		return 0
 	}

@@ -54,7 +54,11 @@
 //     gone (replaced by MAP_FIXED or unmapped). Until then another thread of
 //     this address space may still read it, so it must not be handed to
 //     anyone else. dropPages unmaps before it releases; Release runs only
-//     after the last stub thread is gone.
+//     after the last stub thread is gone: released by the platform, after
+//     which no instruction of the address space runs again (on the seccomp
+//     platform every other thread of the stub then waits in the handler or
+//     has exited, and the stub is SIGKILLed; the host drops its mappings
+//     as it dies, which may be after Release).
 //
 //  3. What a fault re-checks. The host reports a fault, then the task takes
 //     MM.mu: in between, other threads may have mapped the page, copied it

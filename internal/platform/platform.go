@@ -94,18 +94,6 @@ type PopulateMapper interface {
 	MapPopulate(addr, length uint64, prot int, fileOffset uint64) error
 }
 
-// AsyncReleaser is a Thread whose Release can be split in two. ReleaseAsync
-// does at once what Release does first: after it, no guest code of the
-// thread runs again, and for the address space's last thread none of the
-// address space's. It returns the rest (nil if nothing is left): for the
-// last thread, waiting until the host process behind the address space is
-// gone, which may take long for a large one. The caller runs it later, on
-// any goroutine; frames the address space had mapped may be freed only
-// after it has returned.
-type AsyncReleaser interface {
-	ReleaseAsync() func()
-}
-
 // Thread runs one guest thread.
 type Thread interface {
 	Mapper

@@ -40,6 +40,8 @@ type Platform struct {
 	takes      atomic.Int32
 	closing    chan struct{} // closed by Close
 	closeOnce  sync.Once
+	// reaping counts the stubs not yet reaped (each one's reap goroutine).
+	reaping sync.WaitGroup
 
 	nextCPU atomic.Uint32
 	ncpu    int
@@ -194,6 +196,8 @@ type spawner struct {
 	closed bool
 }
 
+// spawn starts a stub process. A stub it starts counts in p.reaping
+// (counted under the spawner's mu, before stop, so before Close waits).
 func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 	s := &p.spawner
 	s.mu.Lock()
@@ -201,6 +205,7 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 		s.mu.Unlock()
 		return 0, fmt.Errorf("seccomp platform closed")
 	}
+	p.reaping.Add(1)
 	if s.ch == nil {
 		s.ch = make(chan spawnReq)
 		s.done = make(chan struct{})
@@ -224,6 +229,9 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 	ch <- spawnReq{path, files, reply}
 	s.mu.Unlock()
 	r := <-reply
+	if r.err != nil {
+		p.reaping.Done()
+	}
 	return r.pid, r.err
 }
 

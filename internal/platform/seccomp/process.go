@@ -40,13 +40,13 @@ type process struct {
 	// byGuest says glassbox killed the stub for something its guest did.
 	byGuest  atomic.Bool
 	killOnce sync.Once
-	reapDone chan struct{} // closed once the killed stub is reaped
-	unmapped bool          // ctl is unmapped (under mu)
+	unmapped bool // ctl is unmapped (under mu)
 
 	// sigMu orders signals to the stub's threads before its reaping: once
-	// reaped is set the pid may name another process, so nothing is sent.
+	// sigOff is set (the stub was SIGKILLed, or reap is about to reap it,
+	// after which the pid may name another process) nothing is sent.
 	sigMu  sync.Mutex
-	reaped bool
+	sigOff bool
 }
 
 // slotState is glassbox' record of a slot.
@@ -164,7 +164,9 @@ func (p *Platform) warmer() {
 }
 
 // Close ends the stubs made ahead and closes the stub image: no stub may
-// start afterwards. Address spaces in use are their threads' to release.
+// start afterwards. Address spaces in use are their threads' to release;
+// a stub still alive then dies of its PDEATHSIG as the spawner's thread
+// ends. Close returns once every stub the platform made is reaped.
 func (p *Platform) Close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
@@ -191,6 +193,7 @@ func (p *Platform) Close() {
 		}
 		unix.Close(p.stubFD)
 		p.spawner.stop()
+		p.reaping.Wait()
 	})
 }
 
@@ -229,7 +232,7 @@ func (p *Platform) newProcess() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
-	proc := &process{p: p, ctl: ctl, resR: -1, sock: -1, sysCPU: -1, slots: make([]slotState, maxSlots), reapDone: make(chan struct{})}
+	proc := &process{p: p, ctl: ctl, resR: -1, sock: -1, sysCPU: -1, slots: make([]slotState, maxSlots)}
 	proc.slots[rxSlot] = slotReserved
 	p.writeSetup(ctl)
 
@@ -273,7 +276,7 @@ func (p *Platform) newProcess() (*process, error) {
 		return nil, fmt.Errorf("starting stub: %w", err)
 	}
 	proc.pid = pid
-	go proc.reap(deathR)
+	go proc.reap(deathR) // spawn counted it in reaping
 	// The stub reports the end of its set-up like a command's result.
 	if err := proc.result(); err != nil {
 		proc.kill()
@@ -306,8 +309,12 @@ func (p *Platform) writeSetup(ctl []byte) {
 }
 
 // reap waits for the stub's end (the death pipe's write end is held by
-// the stub alone) and marks every slot dead, waking whoever waits on one.
+// the stub alone), marks every slot dead, waking whoever waits on one,
+// and reaps the stub. Its end comes from kill, from a failed command or
+// guestKill, or at the latest from its PDEATHSIG when the platform's
+// spawner thread ends (Close).
 func (proc *process) reap(f *os.File) {
+	defer proc.p.reaping.Done()
 	var b [1]byte
 	for {
 		if _, err := f.Read(b[:]); err != nil {
@@ -316,12 +323,24 @@ func (proc *process) reap(f *os.File) {
 	}
 	f.Close()
 	proc.markDead()
+	// The stub's descriptors are gone: it is exiting, and wait4 returns
+	// as soon as it has. From its reaping on its pid may name another
+	// process: no signal goes to it any more.
+	proc.sigMu.Lock()
+	proc.sigOff = true
+	proc.sigMu.Unlock()
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil); err != unix.EINTR {
+			break
+		}
+	}
 }
 
 // exitSlot tells slot i's handler to exit, whatever the word held (the
 // guest may have cleared the sleeper flag). Under mu, and not once the
 // control pages are unmapped: the process's last thread may be released
-// (and the stub reaped and its pages unmapped) on another goroutine
+// (and the stub killed and its pages unmapped) on another goroutine
 // between this thread's release and its word's store.
 func (proc *process) exitSlot(i int) {
 	proc.mu.Lock()
@@ -443,11 +462,11 @@ func (proc *process) goneErr(tid int) error {
 }
 
 // signal sends sig to thread tid of the stub (0: the whole process),
-// unless the stub has been reaped.
+// unless the stub has been killed or is being reaped.
 func (proc *process) signal(tid int, sig unix.Signal) {
 	proc.sigMu.Lock()
 	defer proc.sigMu.Unlock()
-	if proc.reaped {
+	if proc.sigOff {
 		return
 	}
 	if tid == 0 {
@@ -480,47 +499,22 @@ func (proc *process) result() error {
 	}
 }
 
-// kill destroys the stub process, reaps it and frees glassbox' side.
-func (proc *process) kill() {
-	if reap := proc.killAsync(); reap != nil {
-		reap()
-	}
-}
+// kill destroys the stub process and frees glassbox' side. It does not
+// wait for the stub's end: reap reaps it, and Platform.Close waits for
+// that. Called once no thread of the stub runs guest code (every one was
+// released: it waits in the handler, or has exited) or on a stub that
+// is not to run any (made ahead, or failed), it leaves no instruction
+// that could touch a frame: the frames the stub maps may be reused at
+// once, and the host drops its mappings as it dies.
+func (proc *process) kill() { proc.killOnce.Do(proc.doKill) }
 
-// killAsync kills the stub process and returns what is left of kill (the
-// reaping, which waits for the host to tear the stub's address space
-// down), or nil if the stub was killed before. Once the SIGKILL is sent no
-// stub thread returns to user code.
-func (proc *process) killAsync() func() {
-	first := false
-	proc.killOnce.Do(func() {
-		first = true
-		proc.sigMu.Lock()
+func (proc *process) doKill() {
+	proc.sigMu.Lock()
+	if !proc.sigOff {
 		unix.Kill(proc.pid, unix.SIGKILL)
-		proc.reaped = true
-		proc.sigMu.Unlock()
-	})
-	if !first {
-		<-proc.reapDone
-		return nil
+		proc.sigOff = true
 	}
-	return func() {
-		proc.reapKilled()
-		close(proc.reapDone)
-	}
-}
-
-// reapKilled reaps the killed stub and frees glassbox' side of it.
-func (proc *process) reapKilled() {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(proc.pid, &ws, unix.WALL, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		break
-	}
-	// The stub is reaped: none of its threads maps anything any more.
+	proc.sigMu.Unlock()
 	proc.markDead()
 	proc.mu.Lock()
 	proc.unmapped = true

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestReleaseRace: a thread released while its process's last other
@@ -57,4 +59,32 @@ func threadsOf(th interface{}) int {
 	tt.proc.mu.Lock()
 	defer tt.proc.mu.Unlock()
 	return tt.proc.threads
+}
+
+// TestReleaseReaps: the last thread's Release kills the stub without
+// waiting for its end; its reap goroutine then reaps it on its own (no
+// zombie is left for glassbox' exit), and Close waits for every reap.
+func TestReleaseReaps(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, withClose := range []bool{false, true} {
+		th, p := newTestThread(t, getpidLoop)
+		pid := th.(*thread).proc.pid
+		th.Release()
+		if withClose {
+			p.Close()
+			if err := unix.Kill(pid, 0); err != unix.ESRCH {
+				t.Errorf("stub %d after Release and Close: kill(0) = %v, want ESRCH (reaped)", pid, err)
+			}
+			continue
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for unix.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if err := unix.Kill(pid, 0); err != unix.ESRCH {
+			t.Errorf("stub %d after Release: kill(0) = %v, want ESRCH (reaped by its reap goroutine)", pid, err)
+		}
+		p.Close()
+	}
 }

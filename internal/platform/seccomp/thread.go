@@ -214,25 +214,17 @@ func (t *thread) Interrupt() {
 // Release implements platform.Thread. The last thread takes the stub
 // process down; others are asked to exit.
 func (t *thread) Release() {
-	if reap := t.ReleaseAsync(); reap != nil {
-		reap()
-	}
-}
-
-// ReleaseAsync implements platform.AsyncReleaser: the last thread kills
-// the stub process at once and leaves its reaping (the host tearing down
-// its address space) to the caller.
-func (t *thread) ReleaseAsync() func() {
 	if t.released {
-		return nil
+		return
 	}
 	t.released = true
 	t.spinOff()
 	t.countHandOffs()
 	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
+		t.proc.kill()
 		t.dead = true
-		return t.proc.killAsync()
+		return
 	}
 	if !t.dead {
 		if releaseHook != nil {
@@ -241,7 +233,6 @@ func (t *thread) ReleaseAsync() func() {
 		t.proc.exitSlot(t.slot)
 		t.dead = true
 	}
-	return nil
 }
 
 // releaseHook, when set (by a test), runs in Release between a thread's
