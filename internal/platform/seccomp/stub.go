@@ -280,12 +280,7 @@ func buildStub() *stub {
 
 	a.label("command")
 	a.mov(r12, rax)
-	a.load64(rdi, r14, cmdArgs+0)
-	a.load64(rsi, r14, cmdArgs+8)
-	a.load64(rdx, r14, cmdArgs+16)
-	a.load64(r10, r14, cmdArgs+24)
-	a.load64(r8, r14, cmdArgs+32)
-	a.load64(r9, r14, cmdArgs+40)
+	loadCmdArgs(a)
 	a.load64(rax, r14, cmdOp)
 	a.cmpImm(rax, opMmap)
 	a.jcc(condE, "do_mmap")
@@ -329,12 +324,7 @@ func buildStub() *stub {
 	a.movImm64(rax, negErrno(recvFailed))
 	a.jmp("report")
 	a.label("recv_ok")
-	a.load64(rdi, r14, cmdArgs+0)
-	a.load64(rsi, r14, cmdArgs+8)
-	a.load64(rdx, r14, cmdArgs+16)
-	a.load64(r10, r14, cmdArgs+24)
-	a.load64(r8, r14, cmdArgs+32)
-	a.load64(r9, r14, cmdArgs+40)
+	loadCmdArgs(a)
 	a.label("do_mmap_file")
 	a.movImm32(rax, nrMmap)
 	a.syscall("st_mmap_file")
@@ -621,3 +611,11 @@ func (s *stub) writeProgs(ctl []byte) {
 
 // negErrno is -e as a register holds it.
 func negErrno(e unix.Errno) uint64 { return -uint64(e) }
+
+// loadCmdArgs loads the command's six syscall arguments from the
+// read-only command page (r14) into the syscall argument registers.
+func loadCmdArgs(a *asm) {
+	for i, r := range []reg{rdi, rsi, rdx, r10, r8, r9} {
+		a.load64(r, r14, cmdArgs+8*int32(i))
+	}
+}
