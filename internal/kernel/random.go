@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"crypto/rand"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -11,15 +13,17 @@ import (
 // watchdog timer), which would otherwise land on the first exec. The
 // host's pool is initialised long before glassbox runs, so the call does
 // not block; a signal can cut a long read short (EINTR, or fewer bytes),
-// and the loop goes on.
+// and the loop goes on. Where the host refuses getrandom (an old kernel,
+// a seccomp profile), crypto/rand finds another source.
 func HostRandom(b []byte) {
 	for len(b) > 0 {
 		n, err := unix.Getrandom(b, 0)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			panic("getrandom: " + err.Error()) // as crypto/rand does: there is no fallback
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			rand.Read(b)
+			return
 		}
 		b = b[n:]
 	}
