@@ -56,11 +56,7 @@ func lend(i int, f *os.File) *vfs.File {
 	}
 	// /proc/PID/fd shows what the host descriptor is (a pipe, a
 	// terminal, a file the user redirected).
-	name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
-	if err != nil {
-		name = fmt.Sprintf("host:[%d]", i)
-	}
-	return vfs.NewAnonFile(hostio.New(int(f.Fd()), false), name, fl&unix.O_ACCMODE)
+	return vfs.NewAnonFileNamer(hostio.New(int(f.Fd()), false), hostName(i, int(f.Fd())), fl&unix.O_ACCMODE)
 }
 
 // lendCopy lends a duplicate of host descriptor f as guest fd i, closed
@@ -75,11 +71,21 @@ func lendCopy(i int, f *os.File) *vfs.File {
 		unix.Close(fd)
 		return nil
 	}
-	name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
-	if err != nil {
-		name = fmt.Sprintf("host:[%d]", i)
+	// Named now: the duplicate is closed with the guest's last reference,
+	// and its number may then name another file.
+	return vfs.NewAnonFile(hostio.New(fd, true), hostName(i, fd)(), fl&unix.O_ACCMODE)
+}
+
+// hostName names host descriptor fd, lent as guest fd i, for the guest's
+// /proc/PID/fd: what the host's /proc says it is.
+func hostName(i, fd int) func() string {
+	return func() string {
+		name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if err != nil {
+			return fmt.Sprintf("host:[%d]", i)
+		}
+		return name
 	}
-	return vfs.NewAnonFile(hostio.New(fd, true), name, fl&unix.O_ACCMODE)
 }
 
 // attachTerminal gives the guest the sandbox terminal standing for the

@@ -2,9 +2,11 @@ package abi
 
 import "strconv"
 
-// SyscallNames maps x86-64 syscall numbers to their Linux names.
+// SyscallNames maps x86-64 syscall numbers to their Linux names ("" for
+// a number Linux does not use). An array, not a map: the linker lays it
+// out, where a map would be built by code at every start.
 // Linux: arch/x86/entry/syscalls/syscall_64.tbl
-var SyscallNames = map[int]string{
+var SyscallNames = [...]string{
 	0: "read", 1: "write", 2: "open", 3: "close", 4: "stat", 5: "fstat", 6: "lstat", 7: "poll",
 	8: "lseek", 9: "mmap", 10: "mprotect", 11: "munmap", 12: "brk", 13: "rt_sigaction",
 	14: "rt_sigprocmask", 15: "rt_sigreturn", 16: "ioctl", 17: "pread64", 18: "pwrite64",
@@ -86,8 +88,8 @@ var SyscallNames = map[int]string{
 
 // SyscallName returns the Linux name of syscall nr, or "syscall_<nr>".
 func SyscallName(nr int) string {
-	if n, ok := SyscallNames[nr]; ok {
-		return n
+	if nr >= 0 && nr < len(SyscallNames) && SyscallNames[nr] != "" {
+		return SyscallNames[nr]
 	}
 	return "syscall_" + strconv.Itoa(nr)
 }

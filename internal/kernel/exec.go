@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"crypto/rand"
 	"strconv"
 	"strings"
 	"time"
@@ -268,7 +267,7 @@ func parseShebang(b []byte) (string, string, bool) {
 func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, envv []string) error {
 	k := t.k
 	var rnd [16]byte
-	rand.Read(rnd[:])
+	HostRandom(rnd[:])
 	nosuid := exePath.Mount != nil && exePath.Mount.Flags&unix.MS_NOSUID != 0
 	c, secure := t.execCreds(img.st.Mode, img.st.UID, img.st.GID, nosuid)
 	// The interpreter's file is open while it is mapped, like the

@@ -193,8 +193,17 @@ var (
 	hostAuxvVals map[uint64]uint64
 )
 
+// readHostAuxv takes the vector the Go runtime kept from this process's
+// start (the same words /proc/self/auxv holds, without the host
+// formatting a file), or reads /proc/self/auxv where the runtime has none.
 func readHostAuxv() map[uint64]uint64 {
 	out := map[uint64]uint64{}
+	if v, err := unix.Auxv(); err == nil {
+		for _, kv := range v {
+			out[uint64(kv[0])] = uint64(kv[1])
+		}
+		return out
+	}
 	b, err := os.ReadFile("/proc/self/auxv")
 	if err != nil {
 		return out

@@ -35,7 +35,9 @@ const (
 var syscallNumbers = sync.OnceValue(func() map[string]int {
 	m := make(map[string]int, len(abi.SyscallNames))
 	for nr, name := range abi.SyscallNames {
-		m[name] = nr
+		if name != "" {
+			m[name] = nr
+		}
 	}
 	return m
 })

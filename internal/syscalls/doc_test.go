@@ -35,7 +35,10 @@ func handlerFile(fn any) string {
 // the document's own).
 func registered() map[int]docRow {
 	out := map[int]docRow{}
-	for nr, sc := range calls {
+	for nr, sc := range table.Calls {
+		if sc.Fn == nil {
+			continue
+		}
 		out[nr] = docRow{nr: nr, name: sc.Name, file: handlerFile(sc.Fn), pt: sc.Note}
 	}
 	return out

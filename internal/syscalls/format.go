@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -18,22 +19,27 @@ import (
 //	d int  l long  u unsigned  x hex  f fd  s path  i input buffer (length
 //	in the next argument)  o output buffer (length is the result)  O open
 //	flags  m octal mode  p prot  M mmap flags  S signal
-var specs = map[int]string{
-	0: "fou", 1: "fiu", 2: "sOm", 3: "f", 4: "sx", 5: "fx", 6: "sx", 7: "xud", 8: "fld",
-	9: "xupMfx", 10: "xup", 11: "xu", 12: "x", 13: "Sxxu", 14: "dxxu", 16: "fxx", 17: "foul",
-	18: "fiul", 19: "fxd", 20: "fxd", 21: "sd", 22: "x", 25: "xuudx", 28: "xud", 32: "f",
-	33: "ff", 35: "xx", 40: "ffxu", 39: "", 56: "xxxxx", 57: "", 58: "", 59: "sxx", 60: "d", 61: "dxdx",
-	62: "dS", 63: "x", 72: "fdx", 78: "fxu", 79: "xu", 80: "s", 81: "f", 83: "sm", 84: "s",
-	87: "s", 89: "sou", 95: "m", 96: "xx", 97: "dx", 102: "", 104: "", 107: "", 108: "",
-	110: "", 131: "xx", 157: "dxxxx", 158: "xx", 186: "", 200: "dS", 201: "x", 202: "xdxxxx",
-	217: "fxu", 218: "x", 228: "dx", 229: "dx", 230: "ddxx", 231: "d", 234: "ddS",
-	257: "fsOm", 262: "fsxd", 263: "fsd", 267: "fsou", 269: "fsd", 273: "xu", 292: "ffd",
-	293: "xd", 302: "ddxx", 318: "xux", 322: "fsxxd", 332: "fsdxx", 334: "xuxx", 435: "xu",
-	439: "fsdd", 247: "ddxxx", 424: "fSxx", 434: "dx", 438: "ffx", 329: "xupd", 330: "xx", 331: "d",
-}
+//
+// specs is made at the first traced call: a run without --trace never
+// builds the map.
+var specs = sync.OnceValue(func() map[int]string {
+	return map[int]string{
+		0: "fou", 1: "fiu", 2: "sOm", 3: "f", 4: "sx", 5: "fx", 6: "sx", 7: "xud", 8: "fld",
+		9: "xupMfx", 10: "xup", 11: "xu", 12: "x", 13: "Sxxu", 14: "dxxu", 16: "fxx", 17: "foul",
+		18: "fiul", 19: "fxd", 20: "fxd", 21: "sd", 22: "x", 25: "xuudx", 28: "xud", 32: "f",
+		33: "ff", 35: "xx", 40: "ffxu", 39: "", 56: "xxxxx", 57: "", 58: "", 59: "sxx", 60: "d", 61: "dxdx",
+		62: "dS", 63: "x", 72: "fdx", 78: "fxu", 79: "xu", 80: "s", 81: "f", 83: "sm", 84: "s",
+		87: "s", 89: "sou", 95: "m", 96: "xx", 97: "dx", 102: "", 104: "", 107: "", 108: "",
+		110: "", 131: "xx", 157: "dxxxx", 158: "xx", 186: "", 200: "dS", 201: "x", 202: "xdxxxx",
+		217: "fxu", 218: "x", 228: "dx", 229: "dx", 230: "ddxx", 231: "d", 234: "ddS",
+		257: "fsOm", 262: "fsxd", 263: "fsd", 267: "fsou", 269: "fsd", 273: "xu", 292: "ffd",
+		293: "xd", 302: "ddxx", 318: "xux", 322: "fsxxd", 332: "fsdxx", 334: "xuxx", 435: "xu",
+		439: "fsdd", 247: "ddxxx", 424: "fSxx", 434: "dx", 438: "ffx", 329: "xupd", 330: "xx", 331: "d",
+	}
+})
 
 func format(t *kernel.Task, nr int, a kernel.Args, ret uint64, err error) (string, string) {
-	spec, ok := specs[nr]
+	spec, ok := specs()[nr]
 	if !ok {
 		spec = "xxx"
 	}

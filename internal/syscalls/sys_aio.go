@@ -147,7 +147,7 @@ func submitOne(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 	if err := c.Reserve(); err != nil {
 		return err
 	}
-	res, err := calls[nr].Fn(t, kernel.Args{uint64(fd), buf, nbytes, off, 0, 0})
+	res, err := table.Calls[nr].Fn(t, kernel.Args{uint64(fd), buf, nbytes, off, 0, 0})
 	r := int64(res)
 	if err != nil {
 		if en, ok := err.(unix.Errno); ok {

@@ -1,7 +1,6 @@
 package syscalls
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"runtime"
 	"time"
@@ -465,7 +464,7 @@ func sysGetrandom(t *kernel.Task, a kernel.Args) (uint64, error) {
 	var done uint64
 	for done < n {
 		l := min(n-done, abi.PageSize-(addr+done)&abi.PageMask)
-		rand.Read(page[:l])
+		kernel.HostRandom(page[:l])
 		if err := t.CopyOut(addr+done, page[:l]); err != nil {
 			if done == 0 {
 				return 0, unix.EFAULT

@@ -8,7 +8,9 @@ import (
 	"glassbox/internal/vfs"
 )
 
-var calls = map[int]kernel.Syscall{}
+// table is every handler, filled in by the package's init functions (reg)
+// and never changed after: each kernel shares it.
+var table = kernel.Table{Format: format}
 
 // reg adds a handler for nr; note says what is partial about it.
 func reg(nr int, fn kernel.Handler, note ...string) {
@@ -16,26 +18,29 @@ func reg(nr int, fn kernel.Handler, note ...string) {
 	if len(note) > 0 {
 		n = note[0]
 	}
-	calls[nr] = kernel.Syscall{Name: abi.SyscallName(nr), Fn: fn, Note: n}
+	table.Calls[nr] = kernel.Syscall{Name: abi.SyscallName(nr), Fn: fn, Note: n}
 }
 
-// NewTable returns the syscall table.
-func NewTable() *kernel.Table {
-	t := &kernel.Table{Format: format}
-	for nr, sc := range calls {
-		t.Calls[nr] = sc
-	}
-	return t
-}
+// NewTable returns the syscall table. It is shared and read-only: a
+// kernel must not change it.
+func NewTable() *kernel.Table { return &table }
 
 // Implemented returns the number of syscalls with a handler.
-func Implemented() int { return len(calls) }
+func Implemented() int {
+	n := 0
+	for _, sc := range table.Calls {
+		if sc.Fn != nil {
+			n++
+		}
+	}
+	return n
+}
 
 // List returns the table entries in number order.
 func List() []kernel.Syscall {
 	var out []kernel.Syscall
-	for nr := 0; nr < kernel.MaxSyscall; nr++ {
-		if sc, ok := calls[nr]; ok {
+	for _, sc := range table.Calls {
+		if sc.Fn != nil {
 			out = append(out, sc)
 		}
 	}

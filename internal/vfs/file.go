@@ -67,7 +67,9 @@ type File struct {
 	ops  FileOps
 	path Path   // zero for anonymous files
 	name string // for /proc/PID/fd of anonymous files, e.g. "pipe:[7]"
-	refs atomic.Int64
+	// lazyName, when set, makes name at its first use (NewAnonFileNamer).
+	lazyName *lazyName
+	refs     atomic.Int64
 	// lockedOFD is set once the description has owned an OFD or flock lock.
 	lockedOFD atomic.Bool
 	// writer is the key of the regular file it holds write access to.
@@ -109,8 +111,30 @@ func (f *File) Ops() FileOps { return f.ops }
 // Path returns where the file was opened (zero for anonymous files).
 func (f *File) Path() Path { return f.path }
 
+// NewAnonFileNamer is NewAnonFile with a name made when /proc first asks
+// for it (a host descriptor's name costs the host a /proc lookup, which a
+// guest that never reads /proc/PID/fd should not pay for).
+func NewAnonFileNamer(ops FileOps, name func() string, flags int) *File {
+	f := NewFile(ops, Path{}, flags)
+	f.lazyName = &lazyName{make: name}
+	return f
+}
+
+// lazyName is a name made once, at its first use.
+type lazyName struct {
+	once sync.Once
+	make func() string
+	name string
+}
+
 // AnonName is the /proc name of an anonymous file.
-func (f *File) AnonName() string { return f.name }
+func (f *File) AnonName() string {
+	if l := f.lazyName; l != nil {
+		l.once.Do(func() { l.name = l.make() })
+		return l.name
+	}
+	return f.name
+}
 
 // IncRef adds a reference.
 func (f *File) IncRef() { f.refs.Add(1) }

@@ -39,6 +39,10 @@ func (in *inode) Stat() (vfs.Stat, error) {
 	return toStat(&st), nil
 }
 
+// Identity is the host (dev, ino) the inode was found with: Stat reports
+// these or fails (overlay asks it instead of a Stat).
+func (in *inode) Identity() (dev, ino uint64) { return in.dev, in.ino }
+
 func (in *inode) kind() uint32 { return in.mode & unix.S_IFMT }
 
 // dirInode and linkInode give directories and symlinks their interfaces.

@@ -194,7 +194,16 @@ func (d *node) child(ctx vfs.Ctx, name string) (*node, error) {
 	}
 }
 
-// resolved is what the layers hold under one name.
+// identified is a layer's inode that knows its (dev, ino) without asking
+// anything (hostfs: what its Lookup found, which its Stat re-checks):
+// resolve needs no more than that of a lower object, and a host file
+// system would otherwise make one more host call per name looked up.
+type identified interface {
+	Identity() (dev, ino uint64)
+}
+
+// resolved is what the layers hold under one name (of the lower one's
+// Stat, only Dev and Ino are filled in and used).
 type resolved struct {
 	up, low     vfs.Inode
 	upSt, lowSt vfs.Stat
@@ -235,7 +244,9 @@ func (d *node) resolve(ctx vfs.Ctx, name string, hidden bool) (resolved, error) 
 	if r.up != nil && kindOf(in) != kindDir {
 		return r, nil // an upper directory over a lower non-directory hides it
 	}
-	if r.lowSt, err = in.Stat(); err != nil {
+	if id, ok := in.(identified); ok {
+		r.lowSt.Dev, r.lowSt.Ino = id.Identity()
+	} else if r.lowSt, err = in.Stat(); err != nil {
 		return r, err
 	}
 	r.low = in

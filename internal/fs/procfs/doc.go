@@ -3,6 +3,11 @@
 // processes, so the package stays below the kernel in the layering.
 //
 // Contents are generated when a file is opened (synth.File), so a reader
-// sees one consistent snapshot per open. No locks of its own; Source
-// methods take the kernel's.
+// sees one consistent snapshot per open. A lookup in /proc's root finds
+// the one name asked (FS.find) without listing every process; a
+// /proc/PID directory makes each entry at its first lookup (lazyChildren).
+//
+// Locks: lazyChildren.mu guards one directory's made entries; it is held
+// while an entry is made, which may call Source methods (they take the
+// kernel's locks); nothing takes it with a kernel lock held.
 package procfs

@@ -65,7 +65,7 @@ func (fs *FS) addGlobal(kernelExtra map[string]vfs.Inode) {
 			"domainname":   fs.utsFile(true),
 			"ngroups_max":  fixed("65536\n"),
 			"random": synth.Static(Dev, 0o555, map[string]vfs.Inode{
-				"boot_id": fixed(bootID() + "\n"),
+				"boot_id": synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return []byte(bootID() + "\n"), nil }),
 				"uuid": synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) {
 					return []byte(newUUID() + "\n"), nil
 				}),
@@ -108,7 +108,7 @@ func merge(extra, m map[string]vfs.Inode) map[string]vfs.Inode {
 }
 
 // bootID names this sandbox's boot, fixed per glassbox process (made
-// when /proc is first built).
+// when it is first read).
 var bootID = sync.OnceValue(newUUID)
 
 // newUUID returns a random (version 4) UUID, as each read of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -52,50 +53,127 @@ func (fs *FS) pidDir(pid int) vfs.Inode {
 		}
 		return l
 	}
-	ch := map[string]vfs.Inode{
-		"exe":     pathLink(p.Exe),
-		"cwd":     pathLink(func() (vfs.Path, bool) { return p.Cwd(), true }),
-		"root":    pathLink(func() (vfs.Path, bool) { return p.Root(), true }),
-		"cmdline": file(p.Cmdline),
-		"environ": file(p.Environ),
-		"auxv":    file(p.Auxv),
-		"comm":    file(func() []byte { return []byte(p.Comm() + "\n") }),
-		"stat":    selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") }),
-		"status":  selfFile(func(self bool) []byte { return []byte(p.Status(self)) }),
-		"maps":    file(func() []byte { return formatMaps(p.VMAs()) }),
-		"fd":      fs.fdDir(p, owned),
-		"fdinfo":  fs.fdinfoDir(p, owned),
-		"statm":   file(func() []byte { return []byte(p.Statm() + "\n") }),
-		"limits":  file(func() []byte { return []byte(p.Limits()) }),
-		"task":    fs.taskDir(p, owned, file, selfFile),
-		"mounts": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
-			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMounts(fs.src.Mounts(ctx)), nil }},
-		"mountinfo": &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
-			Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMountinfo(fs.src.Mounts(ctx)), nil }},
-		"smaps_rollup":  file(func() []byte { return smapsRollup(p.MM()) }),
-		"smaps":         file(func() []byte { return smaps(p.MM()) }),
-		"pagemap":       pagemapFile(p, owned),
-		"mem":           memFile(p, owned),
-		"oom_score_adj": file(func() []byte { return []byte("0\n") }),
-		"oom_score":     file(func() []byte { return []byte("0\n") }),
-		"cgroup":        file(func() []byte { return []byte("0::/\n") }),
-		"ns":            nsDir(p, owned),
-	}
-	for _, name := range []string{"uid_map", "gid_map", "setgroups"} {
-		name := name
-		f := &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o644)),
-			Gen:   func(ctx vfs.Ctx) ([]byte, error) { return []byte(p.IDMap(ctx, name)), nil },
-			Write: func(ctx vfs.Ctx, b []byte) error { return p.WriteIDMap(ctx, name, b) }}
-		ch[name] = f
-	}
-	if fs.net != nil {
-		if t := p.Task(); t != nil {
-			ch["net"] = fs.net(t)
+	child := func(name string) vfs.Inode {
+		switch name {
+		case "exe":
+			return pathLink(p.Exe)
+		case "cwd":
+			return pathLink(func() (vfs.Path, bool) { return p.Cwd(), true })
+		case "root":
+			return pathLink(func() (vfs.Path, bool) { return p.Root(), true })
+		case "cmdline":
+			return file(p.Cmdline)
+		case "environ":
+			return file(p.Environ)
+		case "auxv":
+			return file(p.Auxv)
+		case "comm":
+			return file(func() []byte { return []byte(p.Comm() + "\n") })
+		case "stat":
+			return selfFile(func(self bool) []byte { return []byte(p.Stat(self) + "\n") })
+		case "status":
+			return selfFile(func(self bool) []byte { return []byte(p.Status(self)) })
+		case "maps":
+			return file(func() []byte { return formatMaps(p.VMAs()) })
+		case "fd":
+			return fs.fdDir(p, owned)
+		case "fdinfo":
+			return fs.fdinfoDir(p, owned)
+		case "statm":
+			return file(func() []byte { return []byte(p.Statm() + "\n") })
+		case "limits":
+			return file(func() []byte { return []byte(p.Limits()) })
+		case "task":
+			return fs.taskDir(p, owned, file, selfFile)
+		case "mounts":
+			return &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
+				Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMounts(fs.src.Mounts(ctx)), nil }}
+		case "mountinfo":
+			return &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o444)),
+				Gen: func(ctx vfs.Ctx) ([]byte, error) { return formatMountinfo(fs.src.Mounts(ctx)), nil }}
+		case "smaps_rollup":
+			return file(func() []byte { return smapsRollup(p.MM()) })
+		case "smaps":
+			return file(func() []byte { return smaps(p.MM()) })
+		case "pagemap":
+			return pagemapFile(p, owned)
+		case "mem":
+			return memFile(p, owned)
+		case "oom_score_adj", "oom_score":
+			return file(func() []byte { return []byte("0\n") })
+		case "cgroup":
+			return file(func() []byte { return []byte("0::/\n") })
+		case "ns":
+			return nsDir(p, owned)
+		case "uid_map", "gid_map", "setgroups":
+			return &synth.File{Attr: owned(synth.NewAttr(Dev, unix.S_IFREG|0o644)),
+				Gen:   func(ctx vfs.Ctx) ([]byte, error) { return []byte(p.IDMap(ctx, name)), nil },
+				Write: func(ctx vfs.Ctx, b []byte) error { return p.WriteIDMap(ctx, name, b) }}
+		case "net":
+			if fs.net != nil {
+				if t := p.Task(); t != nil {
+					return fs.net(t)
+				}
+			}
 		}
+		return nil
 	}
-	d := synth.Static(Dev, 0o555, ch)
-	d.Attr = owned(d.Attr)
+	ch := &lazyChildren{make: child}
+	d := &synth.Dir{Attr: owned(synth.NewAttr(Dev, unix.S_IFDIR|0o555)), List: ch.list, Find: ch.find}
 	return &pidDir{Dir: d, pid: pid}
+}
+
+// pidNames is every name /proc/PID may hold ("net" only with a network).
+var pidNames = [...]string{"exe", "cwd", "root", "cmdline", "environ", "auxv", "comm", "stat",
+	"status", "maps", "fd", "fdinfo", "statm", "limits", "task", "mounts", "mountinfo",
+	"smaps_rollup", "smaps", "pagemap", "mem", "oom_score_adj", "oom_score", "cgroup", "ns",
+	"uid_map", "gid_map", "setgroups", "net"}
+
+// lazyChildren are a /proc/PID directory's entries, each made at its
+// first lookup (a path through /proc/self needs one or two of them), all
+// of them at the first read of the directory. An entry is made once per
+// directory: a lookup and a listing of one directory agree on its inodes.
+type lazyChildren struct {
+	make func(name string) vfs.Inode
+
+	mu   sync.Mutex
+	made map[string]vfs.Inode // never written once all is set
+	all  bool
+}
+
+func (c *lazyChildren) find(_ vfs.Ctx, name string) vfs.Inode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if in, ok := c.made[name]; ok || c.all {
+		return in
+	}
+	in := c.make(name)
+	if in != nil {
+		if c.made == nil {
+			c.made = map[string]vfs.Inode{}
+		}
+		c.made[name] = in
+	}
+	return in
+}
+
+func (c *lazyChildren) list(vfs.Ctx) map[string]vfs.Inode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.all {
+		if c.made == nil {
+			c.made = make(map[string]vfs.Inode, len(pidNames))
+		}
+		for _, name := range pidNames {
+			if _, ok := c.made[name]; !ok {
+				if in := c.make(name); in != nil {
+					c.made[name] = in
+				}
+			}
+		}
+		c.all = true
+	}
+	return c.made
 }
 
 // pidDir is /proc/PID, which also names its process: an open descriptor

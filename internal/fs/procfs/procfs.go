@@ -160,7 +160,7 @@ func New(src Source, extra map[string]vfs.Inode, net NetDir) *FS {
 	}
 	fs.addGlobal(kernelExtra)
 	fs.root = &synth.VolatileDir{Dir: synth.Dir{Attr: synth.NewAttr(Dev, unix.S_IFDIR|0o555), List: fs.list,
-		Hidden: fs.threadDir}}
+		Hidden: fs.threadDir, Find: fs.find}}
 	return fs
 }
 
@@ -176,6 +176,16 @@ func (fs *FS) threadDir(ctx vfs.Ctx, name string) vfs.Inode {
 		return nil
 	}
 	return fs.pidDir(tid)
+}
+
+// find looks one name up in /proc: a system-wide file, or a process's or
+// a thread's directory (list's pids are the processes' first threads,
+// which threadDir finds too).
+func (fs *FS) find(ctx vfs.Ctx, name string) vfs.Inode {
+	if in, ok := fs.global[name]; ok {
+		return in
+	}
+	return fs.threadDir(ctx, name)
 }
 
 func (fs *FS) list(ctx vfs.Ctx) map[string]vfs.Inode {

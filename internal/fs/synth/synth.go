@@ -50,6 +50,11 @@ type Dir struct {
 	// Hidden, if set, finds children a lookup reaches that List does not
 	// show (/proc/TID of a thread); nil when there is none.
 	Hidden func(ctx vfs.Ctx, name string) vfs.Inode
+	// Find, if set, answers a lookup of one name (nil: no such name)
+	// without List building every child (/proc's root would make every
+	// process's directory to find one). It must give what List, then
+	// Hidden, would; List still serves reads of the directory.
+	Find func(ctx vfs.Ctx, name string) vfs.Inode
 }
 
 // Static returns a directory with a fixed set of children.
@@ -60,6 +65,12 @@ func Static(dev uint64, mode uint32, children map[string]vfs.Inode) *Dir {
 
 // Lookup implements vfs.Dir.
 func (d *Dir) Lookup(ctx vfs.Ctx, name string) (vfs.Inode, error) {
+	if d.Find != nil {
+		if in := d.Find(ctx, name); in != nil {
+			return in, nil
+		}
+		return nil, unix.ENOENT
+	}
 	if in, ok := d.List(ctx)[name]; ok {
 		return in, nil
 	}
