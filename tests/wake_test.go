@@ -228,6 +228,7 @@ const waitsStoppedC = `
 
 static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
 static void on_usr1(int sig) {}
+static double dabs(double x) { return x < 0 ? -x : x; }
 
 /* asleep returns once pid's state in /proc/PID/stat has been S five
    times in a row, 2 ms apart (at most 10 s). */
@@ -289,9 +290,7 @@ int main(void) {
 			double t0 = now();
 			int r = waits[i]();
 			int e = errno;
-			double dt = now() - t0;
-			const char *when = dt < 2.5 ? "at the continue" : dt < 3.5 ? "at the deadline" : dt < 4.5 ? "after the time left" : "after a fresh timeout";
-			dprintf(p[1], "%s, stopped and continued: r=%d %s, ended %s\n", names[i], r, r < 0 ? strerrorname_np(e) : "-", when);
+			dprintf(p[1], "%d %s %.6f %.6f\n", r, r < 0 ? strerrorname_np(e) : "-", t0, now());
 			_exit(0);
 		}
 		close(p[1]);
@@ -302,13 +301,29 @@ int main(void) {
 	   wait afresh): seen sleeping five times in a row. */
 	for (int i = 0; i < 4; i++) asleep(kids[i]);
 	usleep(1000000);
+	double ts = now();
 	for (int i = 0; i < 4; i++) kill(kids[i], SIGSTOP);
 	usleep(1000000);
+	double tc = now();
 	for (int i = 0; i < 4; i++) kill(kids[i], SIGCONT);
 	for (int i = 0; i < 4; i++) {
-		char buf[256];
-		ssize_t n = read(out[i], buf, sizeof buf);
-		if (n > 0) fwrite(buf, 1, n, stdout);
+		/* When the wait ended, told by the nearest of the moments it
+		   could have ended at, from the child's start and the parent's
+		   stop and continue (so a slow start does not shift them). */
+		char buf[256] = {0}, en[64] = "?";
+		int r = 0;
+		double t0 = 0, end = 0;
+		ssize_t n = read(out[i], buf, sizeof buf - 1);
+		if (n <= 0 || sscanf(buf, "%d %63s %lf %lf", &r, en, &t0, &end) != 4) {
+			printf("%s: no report\n", names[i]);
+			continue;
+		}
+		const char *whens[] = {"at the continue", "at the deadline", "after the time left", "after a fresh timeout"};
+		double at[] = {tc, t0 + 3, tc + (t0 + 3 - ts), tc + 3};
+		int best = 0;
+		for (int j = 1; j < 4; j++)
+			if (dabs(end - at[j]) < dabs(end - at[best])) best = j;
+		printf("%s, stopped and continued: r=%d %s, ended %s\n", names[i], r, en, whens[best]);
 		waitpid(kids[i], NULL, 0);
 	}
 
