@@ -28,8 +28,15 @@ func (t *Task) releaseMemory() { t.dropSpace(false) }
 func (t *Task) dropSpace(execing bool) {
 	th, m := t.thread, t.mm
 	if th != nil {
-		th.Release()
-		t.setThread(nil)
+		// exec takes the thread out of the task before it lets go of it,
+		// exit after (the order each had before this was shared).
+		if execing {
+			t.setThread(nil)
+			th.Release()
+		} else {
+			th.Release()
+			t.setThread(nil)
+		}
 	}
 	if m == nil {
 		return
