@@ -272,26 +272,13 @@ func TestEscapeScribbleRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		c, err := st.Start()
-		if err != nil {
-			done <- err
-			return
-		}
-		regs := startRegs()
-		regs.Rip = 0x10100
-		regs.Rdx = slotAddr(tt.slot)
-		regs.Rsi = slotAddr(tt.slot) + slotSize
-		regs.Rax = 0x7ff000200000
-		regs.Rcx = 0x9e3779b97f4a7c15
-		go func() { <-stop; c.Interrupt() }()
-		_, err = c.Switch(&regs)
-		c.Release()
-		done <- err
-	}()
+	scrRegs := startRegs()
+	scrRegs.Rip = 0x10100
+	scrRegs.Rdx = slotAddr(tt.slot)
+	scrRegs.Rsi = slotAddr(tt.slot) + slotSize
+	scrRegs.Rax = 0x7ff000200000
+	scrRegs.Rcx = 0x9e3779b97f4a7c15
+	stop, done := runInterruptible(st, scrRegs)
 	lost := false
 	regs := startRegs()
 	// The guest can hold its own thread forever (glassbox sleeps on the
@@ -315,4 +302,25 @@ func TestEscapeScribbleRace(t *testing.T) {
 	}
 	th.Release()
 	t.Logf("thread lost to the scribbler: %v", lost)
+}
+
+// runInterruptible starts the thread st on a goroutine locked to its OS
+// thread and runs it from regs; closing stop interrupts it, and done gets
+// Switch's error once the thread has been released.
+func runInterruptible(st platform.ThreadStarter, regs platform.Regs) (stop chan struct{}, done chan error) {
+	stop = make(chan struct{})
+	done = make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		c, err := st.Start()
+		if err != nil {
+			done <- err
+			return
+		}
+		go func() { <-stop; c.Interrupt() }()
+		_, err = c.Switch(&regs)
+		c.Release()
+		done <- err
+	}()
+	return stop, done
 }

@@ -163,24 +163,11 @@ func TestHostFileReceiveRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stop := make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			runtime.LockOSThread()
-			c, err := st.Start()
-			if err != nil {
-				done <- err
-				return
-			}
-			regs := startRegs()
-			regs.Rip = 0x10180
-			regs.Rdx, regs.Rsi = rx+tc.from, rx+tc.to
-			regs.Rax, regs.Rcx = tc.v, tc.step
-			go func() { <-stop; c.Interrupt() }()
-			_, err = c.Switch(&regs)
-			c.Release()
-			done <- err
-		}()
+		regs := startRegs()
+		regs.Rip = 0x10180
+		regs.Rdx, regs.Rsi = rx+tc.from, rx+tc.to
+		regs.Rax, regs.Rcx = tc.v, tc.step
+		stop, done := runInterruptible(st, regs)
 		time.Sleep(time.Millisecond)
 		proc := th.(*thread).proc
 		for i, path := range paths {
