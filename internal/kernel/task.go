@@ -324,6 +324,9 @@ func (t *Task) main(setup func() error) {
 	runtime.LockOSThread()
 	// Never unlocked: when this goroutine ends, Go retires the thread,
 	// which also takes any stub still attached to it down (PDEATHSIG).
+	// Not on the main thread, which Go parks instead: nothing may rely on
+	// the tracer's end (the ptrace platform reaps every stub thread in
+	// its Release).
 	if setup != nil {
 		if err := setup(); err != nil {
 			if err != errHeldExit { // else a signal already chose the status

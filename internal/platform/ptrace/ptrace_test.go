@@ -163,6 +163,56 @@ func TestNewThreadSleepsUntilStarted(t *testing.T) {
 	}
 }
 
+// A thread released after its stub was killed (the last thread's Release
+// kills the stub while the others are still on their way out) reaps its
+// own zombie: the stub's first thread, which the last Release waits for,
+// is not reported until every other thread is reaped, and a tracer thread
+// that lives on (exec goes on in it; Go parks the main thread instead of
+// ending it) would otherwise hold that zombie forever.
+func TestReleaseAfterStubKilled(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, getpidLoop)
+	st, err := th.NewThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := st.(*newThread)
+	pid, tid := nt.proc.pid, nt.tid
+	started, release, released, leave := make(chan error), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // this OS thread stays the tracer until leave
+		t2, err := st.Start()
+		started <- err
+		if err != nil {
+			return
+		}
+		<-release
+		t2.Release()
+		close(released)
+		<-leave
+	}()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	for i := 0; i < 200; i++ {
+		if state, _ := threadState(t, pid, tid); state == "Z" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	<-released
+	hung := time.AfterFunc(10*time.Second, func() {
+		t.Errorf("the last Release still waits for the stub 10 s after the others were released")
+		close(leave) // the tracer thread's end frees the zombie and the wait
+	})
+	th.Release()
+	if hung.Stop() {
+		close(leave)
+	}
+}
+
 // BenchmarkNewAddressSpace measures creating (and destroying) a stub.
 func BenchmarkNewAddressSpace(b *testing.B) {
 	runtime.LockOSThread()

@@ -214,13 +214,37 @@ func (t *thread) Release() {
 		return
 	}
 	if !t.dead {
-		t.syscall(unix.SYS_EXIT, 0) // the thread ends; the stop never comes
+		t.syscall(unix.SYS_EXIT, 0) // the thread ends; its wait reaps it
+		if !t.dead {
+			t.reap()
+		}
 		t.dead = true
 	}
 	if t.tid == p.pid {
 		<-p.gone
 		// The stub's other threads have left; reap the first one's zombie.
 		wait(t.tid)
+	}
+}
+
+// reap collects the thread after a failed exit injection. That happens
+// when the last thread's Release killed the stub meanwhile: the SIGKILL took
+// this thread out of its stop, so PTRACE_CONT (or SETREGS) found it running.
+// A traced thread stays a zombie until its tracer waits for it, and the
+// stub's first thread is reported to nobody (kill waits for it) until every
+// other thread has been reaped; this OS thread may live on long after
+// (exec goes on here, and Go parks the main thread instead of ending it),
+// so it must wait now. The SIGKILL makes sure the wait ends if the
+// injection failed for another reason (the stub is unusable then).
+// Linux: kernel/exit.c (delay_group_leader, exit_notify)
+func (t *thread) reap() {
+	unix.Tgkill(t.proc.pid, t.tid, unix.SIGKILL)
+	for {
+		ws, err := wait(t.tid)
+		if err != nil || ws.Exited() || ws.Signaled() {
+			return
+		}
+		resume(unix.PTRACE_CONT, t.tid, 0) // a stop on its way out
 	}
 }
 
