@@ -149,7 +149,7 @@ func findPython() string {
 	return "python3"
 }
 
-// buildGlassbox runs `go build ./cmd/glassbox` in the module root.
+// buildGlassbox runs `CGO_ENABLED=0 go build ./cmd/glassbox` in the module root.
 func buildGlassbox(e *env) error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -160,6 +160,7 @@ func buildGlassbox(e *env) error {
 	fmt.Fprintf(os.Stderr, "bench: building glassbox from %s\n", root)
 	cmd := exec.Command("go", "build", "-o", e.glassbox, "./cmd/glassbox")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as scripts/install builds it
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/glassbox: %v\n%s", err, out)
 	}

@@ -93,6 +93,7 @@ func buildGlassbox(out string) error {
 	}
 	cmd := exec.Command(goTool, "build", "-o", out, "glassbox/cmd/glassbox")
 	cmd.Dir = filepath.Dir(wd)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as README and scripts/install build it
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build glassbox/cmd/glassbox: %v\n%s", err, msg)
 	}
