@@ -61,3 +61,18 @@ func TestToolsInside(t *testing.T) {
 		t.Errorf("lsof/top inside: got %q, want %q\n%s", gb.Stdout, want, gb)
 	}
 }
+
+// TestProcInodesStable: the inode numbers under /proc/PID stay the same
+// from one lookup to the next while the process lives (a listing and a
+// lookup agree too), as natively; a child's directory has its own.
+func TestProcInodesStable(t *testing.T) {
+	t.Parallel()
+	script := `same() { [ "$1" = "$2" ] && echo same || echo differ; };` +
+		`same "$(stat -c %i /proc/$$/status)" "$(stat -c %i /proc/$$/status)";` +
+		`same "$(stat -c %i /proc/$$)" "$(stat -c %i /proc/$$)";` +
+		`same "$(ls -i /proc/$$/ | grep -w cmdline)" "$(ls -i /proc/$$/ | grep -w cmdline)";` +
+		`same "$(ls -i /proc/$$/ | awk '$2=="environ"{print $1}')" "$(stat -c %i /proc/$$/environ)";` +
+		`sleep 1 & same "$(stat -c %i /proc/$!/status)" "$(stat -c %i /proc/$$/status)"; wait`
+	native, _ := diff(t, []string{"/bin/sh", "-c", script})
+	expect(t, "native", native, "same\nsame\nsame\nsame\ndiffer\n", 0)
+}

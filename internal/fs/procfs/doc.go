@@ -7,7 +7,12 @@
 // the one name asked (FS.find) without listing every process; a
 // /proc/PID directory makes each entry at its first lookup (lazyChildren).
 //
-// Locks: lazyChildren.mu guards one directory's made entries; it is held
-// while an entry is made, which may call Source methods (they take the
-// kernel's locks); nothing takes it with a kernel lock held.
+// A /proc/PID directory is kept while its process lives (pidCache), so its
+// inode numbers stay put between lookups as in Linux.
+//
+// Locks: lazyChildren.mu guards one directory's made entries, and
+// pidCache.mu the kept directories; each is held while an entry is made,
+// which may call Source methods (they take the kernel's locks); nothing
+// takes them with a kernel lock held. pidCache.mu is taken before a
+// directory's lazyChildren.mu is ever needed, never inside it.
 package procfs

@@ -14,13 +14,14 @@ import (
 	"glassbox/internal/vfs"
 )
 
-// pidDir builds /proc/PID. Its inodes are made afresh on each lookup; the
-// dentry cache keeps them while the name resolves.
+// pidDir returns /proc/PID, made once per process (and owner) and kept
+// while the process lives (pidCache).
 func (fs *FS) pidDir(pid int) vfs.Inode {
-	p := fs.src.Process(pid)
-	if p == nil {
-		return nil
-	}
+	return fs.pids.get(fs.src, pid, func(p Process) vfs.Inode { return fs.makePIDDir(pid, p) })
+}
+
+// makePIDDir builds /proc/PID for p.
+func (fs *FS) makePIDDir(pid int, p Process) vfs.Inode {
 	owned := func(a synth.Attr) synth.Attr { a.UID, a.GID = p.UID(), p.GID(); return a }
 	file := func(gen func() []byte) vfs.Inode {
 		f := synth.NewFile(Dev, func(vfs.Ctx) ([]byte, error) { return gen(), nil })

@@ -21,7 +21,9 @@ type Source interface {
 	Caller(ctx vfs.Ctx) (pid, tid int)
 	// PIDs lists live processes in ascending order.
 	PIDs() []int
-	// Process returns the process pid, or nil if there is none.
+	// Process returns the process pid, or nil if there is none. Its
+	// values are comparable: two calls give equal values for the same
+	// process (and thread), unequal ones otherwise.
 	Process(pid int) Process
 	// PathName renders p as the caller sees it (relative to its root).
 	PathName(ctx vfs.Ctx, p vfs.Path) string
@@ -123,6 +125,7 @@ type FS struct {
 	// global files, fixed at creation
 	global map[string]vfs.Inode
 	net    NetDir // nil: no /proc/net
+	pids   pidCache
 }
 
 // New returns a /proc fed by src; extra adds system-wide files (meminfo,
