@@ -44,7 +44,9 @@
 //     change (stale pages, pending ranges) and the owner's own threads apply
 //     it before they next run guest code. The page table's pteMapped and
 //     pteMapW bits say what the host maps; they change together with the
-//     host mapping, under MM.mu.
+//     host mapping, under MM.mu. The host never grants a page more than
+//     its VMA's protection: an mprotect that only takes rights away lowers
+//     the host's mappings in place (protectHost), any other unmaps them.
 //
 //  2. When a frame may be reused. A frame is freed only when its reference
 //     count is zero and it is not pinned. Every pte that names a frame holds
@@ -120,7 +122,9 @@
 //     it changes only under MM.mu, together with the host mapping: the
 //     fault adds them, and every path that removes or replaces host
 //     mappings takes its range out (unmapHost: munmap, MAP_FIXED, mremap,
-//     mprotect, MADV_DONTNEED, invalidation, swap-out; hostMapFill: a frame
+//     an mprotect that adds a right, MADV_DONTNEED, invalidation,
+//     swap-out; an mprotect that only takes rights away keeps the range,
+//     lowered in the host: protectHost; hostMapFill: a frame
 //     mapped with MAP_FIXED over a page; ownPage: a page about to be
 //     written through its own frame, whose host-file page is replaced or,
 //     with no Mapper, queued for the owner to unmap as a stale page). Such
