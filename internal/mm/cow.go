@@ -111,3 +111,80 @@ func (m *MM) copyRun(mp Mapper, v *VMA, page uint64) (int, error) {
 	}
 	return n, err
 }
+
+// firstWrite makes the page of a writable private file mapping that was
+// just mapped read-only on its first touch writable: a small data segment
+// of a file nothing can change all at once (dataRun), else the page.
+// It returns how many pages it copied, from which page on.
+func (m *MM) firstWrite(mp Mapper, v *VMA, page uint64) (int, uint64, error) {
+	if done, n, lo, err := m.dataRun(mp, v, page); done || err != nil {
+		return n, lo, err
+	}
+	n, err := m.makeWritable(mp, v, page)
+	return n, page, err
+}
+
+// dataRunMax bounds, in pages, the writable private file mappings whose
+// first touch takes all their pages at once (dataRun).
+const dataRunMax = 32
+
+// dataRun answers the first touch of page, in a small writable private
+// mapping of a file nothing can change (a program's or library's data
+// segment: HostFiler), by giving every page of the mapping around it that
+// is backed and not host-mapped writable a frame of its own, copied, and
+// mapping them writable with one host mmap. Start-up code writes nearly
+// every page of such a segment (relocations, then RELRO's mprotect), one
+// write fault each otherwise. As the file cannot change, a page copied
+// before it is written reads the same as the file's page would: only the
+// memory used shows it. Pages that are already this address space's own
+// (the loader zeroed a segment's tail) move to the new frames, unless
+// pinned for I/O. It reports whether it mapped page, and the pages it
+// copied: how many, from which on.
+func (m *MM) dataRun(mp Mapper, v *VMA, page uint64) (bool, int, uint64, error) {
+	if v.Shared || v.File == nil || v.Uffd != nil || v.Flags&(VMUffdMissing|VMUffdWP) != 0 || m.narrow ||
+		v.End-v.Start > dataRunMax<<abi.PageShift {
+		return false, 0, 0, nil
+	}
+	if hf, ok := v.File.(HostFiler); !ok {
+		return false, 0, 0, nil
+	} else if _, ok := hf.HostFile(); !ok {
+		return false, 0, 0, nil
+	}
+	ok := func(a uint64) bool {
+		q := m.pt.get(a)
+		return q.present() && !q.mappedWritable() && q&pteUffdWP == 0 && !m.mf.Pinned(q.frame())
+	}
+	if !ok(page) {
+		return false, 0, 0, nil
+	}
+	lo, hi := page, page+abi.PageSize
+	for lo > v.Start && ok(lo-abi.PageSize) {
+		lo -= abi.PageSize
+	}
+	for hi < v.End && ok(hi) {
+		hi += abi.PageSize
+	}
+	n := int((hi - lo) >> abi.PageShift)
+	if n == 1 {
+		return false, 0, 0, nil
+	}
+	nf, err := m.mf.Alloc(uint64(n))
+	if err != nil {
+		return false, 0, 0, err
+	}
+	olds := make([]memfile.Frame, n)
+	for i := range olds {
+		olds[i] = m.pt.get(lo + uint64(i)<<abi.PageShift).frame()
+	}
+	m.mf.CopyInto(nf, olds)
+	for i := range olds {
+		m.pt.set(lo+uint64(i)<<abi.PageShift, mkpte(nf+memfile.Frame(i)))
+	}
+	m.stats.COWCopies += uint64(n)
+	err = m.hostMap(mp, lo, hi, v.Prot, nf)
+	// As in copyRun: the old frames go once the host maps the new ones.
+	for _, f := range olds {
+		m.mf.DecRef(f, 1)
+	}
+	return true, n, lo, err
+}

@@ -103,6 +103,7 @@ type FaultResult struct {
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
 	COW    int    // pages copied
+	COWAt  uint64 // the first of them (they are consecutive)
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
 	// HostFileMaps counts the runs the host mapped from a host file
@@ -161,7 +162,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 				res.Userfault = m.userfault(v, addr, p, true)
 				return res, nil
 			}
-			res.Access = "write"
+			res.Access, res.COWAt = "write", page
 			err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 				res.COW, err = m.makeWritable(mp, v, page)
 				return err
@@ -221,7 +222,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 		// touch is most often a write. Copy it now rather than take a
 		// second trap for the write; a page that is only read costs a copy.
 		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
-			res.COW, err = m.makeWritable(mp, v, page)
+			res.COW, res.COWAt, err = m.firstWrite(mp, v, page)
 			return err
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"bytes"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -196,5 +197,87 @@ func TestMprotectHostFileAndFrames(t *testing.T) {
 	}
 	if res, _ := m.HandleFault(mp, pg(2), abi.SEGV_ACCERR, true, false); res.Signo != abi.SIGSEGV {
 		t.Fatalf("exec of a page that lost PROT_EXEC: %+v", res)
+	}
+}
+
+// TestDataRun: the first touch of a small writable private mapping of a
+// file nothing can change copies all its backed pages that are not
+// pinned into new frames and maps them writable with one call; pages
+// the address space owned already (a zeroed tail) keep their bytes. A
+// mapping of a file that can change, or a larger one, copies the page
+// alone.
+func TestDataRun(t *testing.T) {
+	const rw = unix.PROT_READ | unix.PROT_WRITE
+	m, mf, data := hostFileSpace(t, 6, 6, rw)
+	defer m.DropUser()
+	mp := &hostMapper{}
+	// The loader zeroes the segment's tail: page 5 becomes the process's own.
+	zero := make([]byte, 100)
+	if err := m.CopyOut(mp, pg(5)+abi.PageSize-100, zero); err != nil {
+		t.Fatal(err)
+	}
+	mp.calls = nil
+	inUse := mf.Stats().InUse
+	res, err := m.HandleFault(mp, pg(2)+8, abi.SEGV_MAPERR, false, false)
+	if err != nil || res.Signo != 0 || res.COW != 6 || res.COWAt != pg(0) {
+		t.Fatalf("first touch: %v %+v", err, res)
+	}
+	maps := mp.take("map")
+	if len(maps) == 0 || maps[len(maps)-1] != (hostCall{"map", pg(0), pg(6), rw, maps[len(maps)-1].off}) {
+		t.Fatalf("maps %v", maps)
+	}
+	wantMapped(t, m, 0, 6, true, true)
+	for i := uint64(0); i < 6; i++ {
+		if r := mf.Refs(m.pt.get(pg(i)).frame()); r != 1 {
+			t.Fatalf("page %d: frame refs %d", i, r)
+		}
+	}
+	// Five copies now held; page 5's old frame went back.
+	if got := mf.Stats().InUse; got != inUse+5 {
+		t.Fatalf("frames in use %d, want %d", got, inUse+5)
+	}
+	got := make([]byte, 6*abi.PageSize)
+	if err := m.CopyIn(mp, pg(0), got); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte(nil), data...)
+	clear(want[6*abi.PageSize-100:])
+	if !bytes.Equal(got, want) {
+		t.Fatal("the copies differ from the file's bytes")
+	}
+
+	// A pinned page (a read(2) still to write into it) splits the run.
+	m2, _, _ := hostFileSpace(t, 6, 6, rw)
+	defer m2.DropUser()
+	pin, err := m2.Pin(mp, pg(3), 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := m2.pt.get(pg(3)).frame()
+	res, err = m2.HandleFault(mp, pg(1), abi.SEGV_MAPERR, false, false)
+	if err != nil || res.Signo != 0 || res.COW != 3 || res.COWAt != pg(0) {
+		t.Fatalf("first touch beside a pinned page: %v %+v", err, res)
+	}
+	if m2.pt.get(pg(3)).frame() != pinned {
+		t.Fatal("the pinned page moved")
+	}
+	pin.Unpin()
+
+	// A file that may change: the page alone.
+	m3, mf3 := newTestMM(t)
+	defer m3.DropUser()
+	fc := NewFileCache(mf3, bytes.NewReader(data), uint64(len(data)))
+	t.Cleanup(fc.Release)
+	if _, err := m3.Mmap(mp, MapRequest{Addr: hfBase, Length: 6 * abi.PageSize, Fixed: true, Prot: rw, File: fc}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m3.HandleFault(mp, pg(2), abi.SEGV_MAPERR, false, false); err != nil || res.COW != 1 || res.COWAt != pg(2) {
+		t.Fatalf("mutable file: %v %+v", err, res)
+	}
+	// More than dataRunMax pages: the page alone.
+	m4, _, _ := hostFileSpace(t, dataRunMax+1, dataRunMax+1, rw)
+	defer m4.DropUser()
+	if res, err := m4.HandleFault(mp, pg(2), abi.SEGV_MAPERR, false, false); err != nil || res.COW != 1 || res.COWAt != pg(2) {
+		t.Fatalf("large mapping: %v %+v", err, res)
 	}
 }
