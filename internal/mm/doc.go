@@ -12,9 +12,11 @@
 // platform.PopulateMapper). Private pages whose frame has more than one
 // reference are mapped read-only; a write fault copies the page, and for a
 // sequential writer a run after it, with one pwritev into the memory file
-// (cow.go), or takes it over if its last other user is gone. File pages come from per-file caches (FileCache,
-// Shmem) through the Mappable interface, so ten processes mapping libc share
-// one copy.
+// (cow.go), or takes it over if its last other user is gone. The first
+// touch of a small data segment of a file nothing can change copies the
+// whole segment at once (dataRun). File pages come from per-file caches
+// (FileCache, Shmem) through the Mappable interface, so ten processes
+// mapping libc share one copy.
 //
 // At the sandbox's memory limit, faults reclaim by swapping out private
 // pages to a Swap area (reclaim.go, swap.go); a swapped page's pte holds
@@ -118,7 +120,8 @@
 //     mlock, of a Mappable that names a host file nothing in the sandbox
 //     can write (HostFiler: a FileCache of a read-only hostfs) has the
 //     host map every pte-less run of the VMA below the file's end from
-//     that file, private and read-only. MM.hostFiles records those ranges;
+//     that file, private and read-only, and so of the VMAs of the same
+//     object next to it that qualify too (an ELF object's segments). MM.hostFiles records those ranges;
 //     it changes only under MM.mu, together with the host mapping: the
 //     fault adds them, and every path that removes or replaces host
 //     mappings takes its range out (unmapHost: munmap, MAP_FIXED, mremap,

@@ -555,3 +555,66 @@ func TestHostFileKernelRead(t *testing.T) {
 		t.Fatalf("mapped %v", f)
 	}
 }
+
+// TestHostFileSiblings: a host-file fault also maps the adjoining
+// mappings of the same object that may be host-file mapped (an ELF
+// object's segments), each with its own protection, and stops at one
+// that may not (writable), at a hole and at another object.
+func TestHostFileSiblings(t *testing.T) {
+	const rx = unix.PROT_READ | unix.PROT_EXEC
+	m, mf, data := hostFileSpace(t, 10, 12, rx)
+	defer m.DropUser()
+	mp := &hostMapper{}
+	for _, c := range []struct {
+		page, n uint64
+		prot    int
+	}{{0, 2, unix.PROT_READ}, {6, 2, unix.PROT_READ}, {8, 2, unix.PROT_READ | unix.PROT_WRITE}} {
+		if err := m.Mprotect(mp, pg(c.page), c.n*abi.PageSize, c.prot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Beyond the writable one: the same object again, and a hole before
+	// another read-only mapping of it.
+	other := NewHostFileCache(mf, bytes.NewReader(data), uint64(len(data)), platform.HostFile{FD: 98, Dev: 7, Ino: 9})
+	t.Cleanup(other.Release)
+	for _, r := range []MapRequest{
+		{Addr: pg(10), Length: 2 * abi.PageSize, Off: 10 * abi.PageSize, Prot: unix.PROT_READ},
+		{Addr: pg(13), Length: abi.PageSize, Prot: unix.PROT_READ},
+	} {
+		r.Fixed, r.File = true, m.vmas.v[0].File
+		if _, err := m.Mmap(mp, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Mmap(mp, MapRequest{Addr: pg(20), Length: abi.PageSize, Fixed: true, Prot: unix.PROT_READ, File: other}); err != nil {
+		t.Fatal(err)
+	}
+	mp.calls = nil
+	if res, err := m.HandleFault(mp, pg(3), abi.SEGV_MAPERR, true, false); err != nil || res.Signo != 0 || res.HostFileMaps != 3 {
+		t.Fatalf("fault: %v %+v", err, res)
+	}
+	wantCalls(t, mp, "siblings",
+		hostCall{"file", pg(2), pg(6), rx, 2 * abi.PageSize},
+		hostCall{"file", pg(0), pg(2), unix.PROT_READ, 0},
+		hostCall{"file", pg(6), pg(8), unix.PROT_READ, 6 * abi.PageSize})
+	wantRanges(t, m, pendingRange{pg(0), pg(8)})
+	// A fault in the mapping past the writable one maps it alone: its
+	// neighbour is a hole on one side and writable on the other.
+	if _, err := m.HandleFault(mp, pg(10), abi.SEGV_MAPERR, false, false); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, mp, "past the writable one", hostCall{"file", pg(10), pg(12), unix.PROT_READ, 10 * abi.PageSize})
+	// A platform that cannot map the file: frames, the page's run alone.
+	m2, _, _ := hostFileSpace(t, 4, 4, rx)
+	defer m2.DropUser()
+	if err := m2.Mprotect(mp, pg(0), abi.PageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	mp.noHost = true
+	if res, err := m2.HandleFault(mp, pg(2), abi.SEGV_MAPERR, true, false); err != nil || res.Signo != 0 || res.HostFileMaps != 0 {
+		t.Fatalf("no host file: %v %+v", err, res)
+	}
+	if len(mp.take("file")) != 0 || len(m2.hostFiles.r) != 0 {
+		t.Fatal("host-file mapped without the platform")
+	}
+}
