@@ -355,6 +355,17 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 		break
 	}
 
+	// Map what the program touches first now, one host call each rather
+	// than a fault each. A failure here leaves the page to its fault.
+	for _, a := range res.First {
+		r, err := m.Prefault(th, a.Addr, a.Exec)
+		k.stats.cowCopies.Add(uint64(r.COW))
+		k.stats.hostFileMaps.Add(r.HostFileMaps)
+		if err != nil {
+			break
+		}
+	}
+
 	if !t.deThread() {
 		// Another thread execs or the process exits: this task is being
 		// killed, so its exec ends here.

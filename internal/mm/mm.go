@@ -120,6 +120,10 @@ type FaultResult struct {
 func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (res FaultResult, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.handleFault(mp, addr, code, exec, write)
+}
+
+func (m *MM) handleFault(mp Mapper, addr uint64, code int, exec, write bool) (res FaultResult, err error) {
 	res = FaultResult{Access: "touch"}
 	outs := m.stats.SwapOuts
 	defer func() { res.Out = m.stats.SwapOuts - outs }()

@@ -281,3 +281,47 @@ func TestDataRun(t *testing.T) {
 		t.Fatalf("large mapping: %v %+v", err, res)
 	}
 }
+
+// TestPrefault: Prefault maps a page as the first touch there would,
+// counts no fault, leaves a page the host maps already alone, and does
+// nothing where the access would be refused.
+func TestPrefault(t *testing.T) {
+	const rx = unix.PROT_READ | unix.PROT_EXEC
+	m, _, _ := hostFileSpace(t, 4, 4, rx)
+	defer m.DropUser()
+	mp := &hostMapper{}
+	const stack = 0x50000000
+	if _, err := m.Mmap(mp, MapRequest{Addr: stack, Length: 4 * abi.PageSize, Fixed: true, Prot: unix.PROT_READ | unix.PROT_WRITE}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CopyOut(mp, stack+3*abi.PageSize+8, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	mp.calls = nil
+	if res, err := m.Prefault(mp, pg(1)+5, true); err != nil || res.HostFileMaps != 1 {
+		t.Fatalf("entry: %v %+v", err, res)
+	}
+	wantCalls(t, mp, "entry", hostCall{"file", pg(0), pg(4), rx, 0})
+	if _, err := m.Prefault(mp, pg(2), true); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, mp, "mapped already")
+	if _, err := m.Prefault(mp, stack+3*abi.PageSize+8, false); err != nil {
+		t.Fatal(err)
+	}
+	if maps := mp.take("map"); len(maps) != 1 || maps[0].start > stack+3*abi.PageSize || maps[0].end != stack+4*abi.PageSize {
+		t.Fatalf("stack: maps %v", maps)
+	}
+	for _, a := range []struct {
+		addr uint64
+		exec bool
+	}{{0x60000000, false}, {stack, true}} {
+		if _, err := m.Prefault(mp, a.addr, a.exec); err != nil {
+			t.Fatal(err)
+		}
+		wantCalls(t, mp, "refused")
+	}
+	if st := m.Stats(); st.MinorFaults != 0 {
+		t.Fatalf("faults counted: %+v", st)
+	}
+}
