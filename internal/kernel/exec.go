@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -363,6 +364,10 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 		k.stats.hostFileMaps.Add(r.HostFileMaps)
 		if err != nil {
 			break
+		}
+		if tr := k.cfg.Tracer; tr.On(trace.Mem) {
+			tr.Emit(&trace.Event{Kind: trace.Mem, PID: t.tg.pid, TID: t.tid, Addr: a.Addr,
+				Detail: fmt.Sprintf("exec maps %#x before the program runs (%d pages copied, %d host-file runs)", a.Addr, r.COW, r.HostFileMaps)})
 		}
 	}
 
