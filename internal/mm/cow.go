@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"golang.org/x/sys/unix"
+
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
 )
@@ -124,6 +126,39 @@ func (m *MM) firstWrite(mp Mapper, v *VMA, page uint64) (int, uint64, error) {
 	return n, page, err
 }
 
+// dataFault answers a fault that is not an instruction fetch at page of
+// a data segment (dataSegment) with dataRun at once, without first
+// mapping the file's pages read-only. It reports whether it did.
+func (m *MM) dataFault(mp Mapper, v *VMA, page uint64, exec bool, res *FaultResult) (bool, error) {
+	if exec || !m.dataSegment(v) {
+		return false, nil
+	}
+	lo, hi := m.window(v, page)
+	if err := m.fill(v, lo, hi); err != nil {
+		return false, err
+	}
+	done, n, at, err := m.dataRun(mp, v, page)
+	if done {
+		res.COW, res.COWAt = n, at
+	}
+	return done, err
+}
+
+// dataSegment reports whether v is a small writable private mapping of a
+// file nothing can change, whose first touch dataRun answers.
+func (m *MM) dataSegment(v *VMA) bool {
+	if v.Shared || v.File == nil || v.Prot&unix.PROT_WRITE == 0 || v.Uffd != nil ||
+		v.Flags&(VMUffdMissing|VMUffdWP) != 0 || m.narrow || v.End-v.Start > dataRunMax<<abi.PageShift {
+		return false
+	}
+	hf, ok := v.File.(HostFiler)
+	if !ok {
+		return false
+	}
+	_, ok = hf.HostFile()
+	return ok
+}
+
 // dataRunMax bounds, in pages, the writable private file mappings whose
 // first touch takes all their pages at once (dataRun).
 const dataRunMax = 32
@@ -141,13 +176,7 @@ const dataRunMax = 32
 // pinned for I/O. It reports whether it mapped page, and the pages it
 // copied: how many, from which on.
 func (m *MM) dataRun(mp Mapper, v *VMA, page uint64) (bool, int, uint64, error) {
-	if v.Shared || v.File == nil || v.Uffd != nil || v.Flags&(VMUffdMissing|VMUffdWP) != 0 || m.narrow ||
-		v.End-v.Start > dataRunMax<<abi.PageShift {
-		return false, 0, 0, nil
-	}
-	if hf, ok := v.File.(HostFiler); !ok {
-		return false, 0, 0, nil
-	} else if _, ok := hf.HostFile(); !ok {
+	if !m.dataSegment(v) {
 		return false, 0, 0, nil
 	}
 	ok := func(a uint64) bool {
@@ -165,8 +194,8 @@ func (m *MM) dataRun(mp Mapper, v *VMA, page uint64) (bool, int, uint64, error) 
 		hi += abi.PageSize
 	}
 	n := int((hi - lo) >> abi.PageShift)
-	if n == 1 {
-		return false, 0, 0, nil
+	if n == 1 && m.pt.get(page).mapped() {
+		return false, 0, 0, nil // makeWritable's, which may reuse the frame
 	}
 	nf, err := m.mf.Alloc(uint64(n))
 	if err != nil {

@@ -214,7 +214,12 @@ func (m *MM) handleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
-	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page, hostOK) }); err != nil {
+	if err := m.withReclaim(mp, page, lo, hi, func() error {
+		if done, err := m.dataFault(mp, v, page, exec, &res); done || err != nil {
+			return err
+		}
+		return m.populateAndMap(mp, v, page, hostOK)
+	}); err != nil {
 		return res, err
 	}
 	res.Major = m.stats.MajorFaults != major
