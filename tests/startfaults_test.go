@@ -25,7 +25,7 @@ func TestStartFaults(t *testing.T) {
 		max      uint64
 	}{
 		{"seccomp", static, 3},
-		{"seccomp", dynamic, 6},
+		{"seccomp", dynamic, 5},
 		{"ptrace", static, 6},
 		{"ptrace", dynamic, 14},
 	} {

@@ -5,6 +5,7 @@ import (
 
 	"glassbox/internal/abi"
 	"glassbox/internal/memfile"
+	"glassbox/internal/platform"
 )
 
 // Write faults in runs. A trap costs far more than copying a page, so a
@@ -138,10 +139,21 @@ func (m *MM) dataFault(mp Mapper, v *VMA, page uint64, exec bool, res *FaultResu
 		return false, err
 	}
 	done, n, at, err := m.dataRun(mp, v, page)
-	if done {
-		res.COW, res.COWAt = n, at
+	if !done || err != nil {
+		return done, err
 	}
-	return done, err
+	res.COW, res.COWAt = n, at
+	// A shared library's data segment is touched (its .bss tail zeroed)
+	// before its other segments: map those below it from the file now.
+	// (Above it lies the .bss, or, until the dynamic linker maps that, the
+	// rest of its reservation of the library's span.)
+	if hm, ok := mp.(platform.HostFileMapper); ok {
+		before := m.stats.HostFileMaps
+		f, _ := v.File.(HostFiler).HostFile()
+		err = m.hostFileSiblings(hm, f, v, true)
+		res.HostFileMaps += m.stats.HostFileMaps - before
+	}
+	return true, err
 }
 
 // dataSegment reports whether v is a small writable private mapping of a

@@ -123,10 +123,15 @@ func (m *MM) hostFileFault(hm platform.HostFileMapper, f platform.HostFile, v *V
 	if mapped, _, err := m.hostFileMapVMA(hm, f, v, page); mapped == 0 || err != nil {
 		return mapped > 0, err
 	}
-	// The mappings of the same object right next to v that may be mapped
-	// so too (an ELF object's headers, code and read-only data are three
-	// of them, each touched soon after the others) are mapped now: one
-	// host call each rather than a fault each.
+	return true, m.hostFileSiblings(hm, f, v, false)
+}
+
+// hostFileSiblings host-file maps the mappings of v's object right next
+// to v (below it only, with below) that may be mapped so (an ELF object's
+// headers, code and read-only data are three of them, each touched soon
+// after the others): one host call each now rather than a fault each
+// later. m.mu is held.
+func (m *MM) hostFileSiblings(hm platform.HostFileMapper, f platform.HostFile, v *VMA, below bool) error {
 	i := m.vmas.firstEndingAfter(v.Start)
 	sibling := func(k, dir int) bool {
 		if k < 0 || k >= len(m.vmas.v) || k < i-hostFileSiblings || k > i+hostFileSiblings {
@@ -139,14 +144,18 @@ func (m *MM) hostFileFault(hm platform.HostFileMapper, f platform.HostFile, v *V
 		wf, ok := hostFileEligible(w)
 		return ok && wf == f
 	}
-	for _, dir := range []int{-1, 1} {
+	dirs := []int{-1, 1}
+	if below {
+		dirs = dirs[:1]
+	}
+	for _, dir := range dirs {
 		for k := i + dir; sibling(k, dir); k += dir {
 			if mapped, runs, err := m.hostFileMapVMA(hm, f, m.vmas.v[k], 0); mapped < runs || err != nil {
-				return true, err
+				return err
 			}
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // hostFileSiblings bounds how many mappings either side of a faulting one

@@ -327,3 +327,29 @@ func TestPrefault(t *testing.T) {
 		t.Fatalf("faults counted: %+v", st)
 	}
 }
+
+// TestDataRunSiblings: a data segment's first touch also maps the
+// object's adjoining read-only segments below it from the host file.
+func TestDataRunSiblings(t *testing.T) {
+	const rx, rw = unix.PROT_READ | unix.PROT_EXEC, unix.PROT_READ | unix.PROT_WRITE
+	m, _, _ := hostFileSpace(t, 8, 8, rx)
+	defer m.DropUser()
+	mp := &hostMapper{}
+	if err := m.Mprotect(mp, pg(4), 2*abi.PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	// Above it, [6, 8) stays as it is (the rest of the reservation a
+	// dynamic linker maps a library's span with, about to be replaced).
+	if err := m.Mprotect(mp, pg(6), 2*abi.PageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.HandleFault(mp, pg(5), abi.SEGV_MAPERR, false, true)
+	if err != nil || res.Signo != 0 || res.COW != 2 || res.COWAt != pg(4) || res.HostFileMaps != 1 {
+		t.Fatalf("fault: %v %+v", err, res)
+	}
+	if len(mp.calls) != 2 || mp.calls[0] != (hostCall{"map", pg(4), pg(6), rw, mp.calls[0].off}) ||
+		mp.calls[1] != (hostCall{"file", pg(0), pg(4), rx, 0}) {
+		t.Fatalf("host calls %v", mp.calls)
+	}
+	wantRanges(t, m, pendingRange{pg(0), pg(4)})
+}
