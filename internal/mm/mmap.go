@@ -344,7 +344,7 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 	kept := false
 	if onlyRemoves(m.vmas.v[i:j], prot) {
 		var e error
-		if kept, e = m.protectHost(mp, addr, reach, prot); e != nil {
+		if kept, e = m.protectHost(mp, m.vmas.v[i:j], prot); e != nil {
 			return e
 		}
 	}

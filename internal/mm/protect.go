@@ -13,10 +13,12 @@ import (
 // one call instead and its pages fault back with the new protection.
 const maxProtectRuns = 8
 
-// protectRun is a range the host maps whose protection becomes prot.
+// protectRun is a range the host maps whose protection becomes prot;
+// change: for some of its pages that is a change.
 type protectRun struct {
 	start, end uint64
 	prot       int
+	change     bool
 }
 
 // onlyRemoves reports whether prot grants nothing that some VMA of the
@@ -31,58 +33,73 @@ func onlyRemoves(vs []*VMA, prot int) bool {
 	return true
 }
 
-// protectHost lowers the protection of the host's mappings in [start,
-// end) to prot, where prot grants no right that the range's VMAs lacked
-// (onlyRemoves): frames the ptes say are mapped keep write access only if
-// they had it and prot has it (pteMapW follows), and ranges mapped from a
-// host file (hostfile.go, never writable) take prot as it is. Nothing is
-// mapped anew, so no page gains a right: copy-on-write pages, uffd-wp
-// pages and patched pages stay as they are. It returns false, having
-// changed nothing, when the mappings lie in more than maxProtectRuns runs;
-// the caller then unmaps them.
+// protectHost lowers the protection of the host's mappings in the VMAs
+// vs (carved to the range, their protection not yet changed) to prot,
+// which grants no right any of them lacked (onlyRemoves): frames the ptes
+// say are mapped keep write access only if they had it and prot has it
+// (pteMapW follows), and ranges mapped from a host file (hostfile.go,
+// never writable) take prot as it is. Runs only over VMAs that keep
+// their protection are left alone. Nothing is mapped anew, so no page gains a right:
+// copy-on-write pages, uffd-wp pages and patched pages stay as they are.
+// It returns false, having changed nothing, when the mappings lie in more
+// than maxProtectRuns runs; the caller then unmaps them.
 // Linux: mm/mprotect.c (change_protection keeps the ptes, lowering them)
-func (m *MM) protectHost(mp Mapper, start, end uint64, prot int) (bool, error) {
+func (m *MM) protectHost(mp Mapper, vs []*VMA, prot int) (bool, error) {
+	same := true
+	for _, v := range vs {
+		same = same && v.Prot == prot
+	}
+	if same {
+		return true, nil
+	}
 	var runs []protectRun
 	many := false
-	add := func(lo, hi uint64, prot int) {
+	add := func(lo, hi uint64, prot int, change bool) {
 		if n := len(runs); n > 0 && runs[n-1].end == lo && runs[n-1].prot == prot {
 			runs[n-1].end = hi
+			runs[n-1].change = runs[n-1].change || change
 			return
 		}
 		if len(runs) == maxProtectRuns {
 			many = true
 			return
 		}
-		runs = append(runs, protectRun{lo, hi, prot})
+		runs = append(runs, protectRun{lo, hi, prot, change})
 	}
-	m.pt.forRange(start, end, func(a uint64, p pte) {
-		if !p.mapped() || many {
-			return
-		}
-		pr := prot
-		if !p.mappedWritable() {
-			pr &^= unix.PROT_WRITE
-		}
-		add(a, a+abi.PageSize, pr)
-	})
-	// Host-file ranges hold no ptes: merge them in address order.
-	for i := m.hostFiles.first(start); i < len(m.hostFiles.r) && m.hostFiles.r[i].start < end && !many; i++ {
-		r := m.hostFiles.r[i]
-		lo, hi := max(r.start, start), min(r.end, end)
-		k := sort.Search(len(runs), func(k int) bool { return runs[k].start >= lo })
-		switch {
-		case k > 0 && runs[k-1].end == lo && runs[k-1].prot == prot:
-			runs[k-1].end = hi
-			if k < len(runs) && runs[k].start == hi && runs[k].prot == prot {
-				runs[k-1].end = runs[k].end
-				runs = append(runs[:k], runs[k+1:]...)
+	for _, v := range vs {
+		change := v.Prot != prot
+		m.pt.forRange(v.Start, v.End, func(a uint64, p pte) {
+			if !p.mapped() || many {
+				return
 			}
-		case k < len(runs) && runs[k].start == hi && runs[k].prot == prot:
-			runs[k].start = lo
-		case len(runs) == maxProtectRuns:
-			many = true
-		default:
-			runs = append(runs[:k], append([]protectRun{{lo, hi, prot}}, runs[k:]...)...)
+			pr := prot
+			if !p.mappedWritable() {
+				pr &^= unix.PROT_WRITE
+			}
+			add(a, a+abi.PageSize, pr, change)
+		})
+		// Host-file ranges hold no ptes: merge them in address order.
+		for i := m.hostFiles.first(v.Start); i < len(m.hostFiles.r) && m.hostFiles.r[i].start < v.End && !many; i++ {
+			r := m.hostFiles.r[i]
+			lo, hi := max(r.start, v.Start), min(r.end, v.End)
+			k := sort.Search(len(runs), func(k int) bool { return runs[k].start >= lo })
+			switch {
+			case k > 0 && runs[k-1].end == lo && runs[k-1].prot == prot:
+				runs[k-1].end = hi
+				runs[k-1].change = runs[k-1].change || change
+				if k < len(runs) && runs[k].start == hi && runs[k].prot == prot {
+					runs[k-1].end = runs[k].end
+					runs[k-1].change = runs[k-1].change || runs[k].change
+					runs = append(runs[:k], runs[k+1:]...)
+				}
+			case k < len(runs) && runs[k].start == hi && runs[k].prot == prot:
+				runs[k].start = lo
+				runs[k].change = runs[k].change || change
+			case len(runs) == maxProtectRuns:
+				many = true
+			default:
+				runs = append(runs[:k], append([]protectRun{{lo, hi, prot, change}}, runs[k:]...)...)
+			}
 		}
 	}
 	if many {
@@ -92,6 +109,9 @@ func (m *MM) protectHost(mp Mapper, start, end uint64, prot int) (bool, error) {
 		return false, errNoMapper
 	}
 	for _, r := range runs {
+		if !r.change {
+			continue
+		}
 		m.stats.HostMaps++
 		if err := mp.Protect(r.start, r.end-r.start, r.prot); err != nil {
 			return true, err

@@ -78,20 +78,36 @@ func TestMprotectLowers(t *testing.T) {
 	}
 	wantCalls(t, mp, "RW,R→R", hostCall{"protect", pg(0), pg(8), unix.PROT_READ, 0})
 	wantMapped(t, m, 0, 8, true, false)
+	// Nothing changes: nothing to do.
+	if err := m.Mprotect(mp, pg(0), 8*abi.PageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, mp, "R→R")
+	// Runs only over VMAs that keep their protection are left alone.
+	if err := m.Mprotect(mp, pg(6), 2*abi.PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	mp.calls = nil
+	if err := m.Mprotect(mp, pg(0), 8*abi.PageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, mp, "R,RW(unmapped)→R")
+	wantMapped(t, m, 0, 6, true, false)
 	// Giving write back unmaps: the pages fault in again writable.
 	if err := m.Mprotect(mp, pg(2), 4*abi.PageSize, rw); err != nil {
 		t.Fatal(err)
 	}
 	wantCalls(t, mp, "R→RW", hostCall{"unmap", pg(2), pg(6), 0, 0})
 	wantMapped(t, m, 2, 6, false, false)
-	// PROT_NONE over [0, 16): the runs either side of the unmapped hole.
+	// PROT_NONE over [0, 16): the runs either side of the unmapped hole
+	// [2, 8).
 	if err := m.Mprotect(mp, pg(0), 16*abi.PageSize, unix.PROT_NONE); err != nil {
 		t.Fatal(err)
 	}
 	wantCalls(t, mp, "→NONE", hostCall{"protect", pg(0), pg(2), unix.PROT_NONE, 0},
-		hostCall{"protect", pg(6), pg(16), unix.PROT_NONE, 0})
+		hostCall{"protect", pg(8), pg(16), unix.PROT_NONE, 0})
 	wantMapped(t, m, 0, 2, true, false)
-	wantMapped(t, m, 6, 16, true, false)
+	wantMapped(t, m, 8, 16, true, false)
 	if res, _ := m.HandleFault(mp, pg(7), abi.SEGV_ACCERR, false, false); res.Signo != abi.SIGSEGV {
 		t.Fatalf("read of a PROT_NONE page: %+v", res)
 	}
