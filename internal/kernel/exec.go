@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -353,6 +354,21 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 			continue
 		}
 		break
+	}
+
+	// Map what the program touches first now, one host call each rather
+	// than a fault each. A failure here leaves the page to its fault.
+	for _, a := range res.First {
+		r, err := m.Prefault(th, a.Addr, a.Exec)
+		k.stats.cowCopies.Add(uint64(r.COW))
+		k.stats.hostFileMaps.Add(r.HostFileMaps)
+		if err != nil {
+			break
+		}
+		if tr := k.cfg.Tracer; tr.On(trace.Mem) {
+			tr.Emit(&trace.Event{Kind: trace.Mem, PID: t.tg.pid, TID: t.tid, Addr: a.Addr,
+				Detail: fmt.Sprintf("exec maps %#x before the program runs (%d pages copied, %d host-file runs)", a.Addr, r.COW, r.HostFileMaps)})
+		}
 	}
 
 	if !t.deThread() {

@@ -49,11 +49,11 @@ func (t *Task) fault(ev platform.Event) {
 	}
 	if tr := t.k.cfg.Tracer; tr != nil {
 		if res.COW > 0 && tr.On(trace.COW) {
-			what := fmt.Sprintf("copy page %#x on write", abi.PageDown(ev.Addr))
+			what := fmt.Sprintf("copy page %#x on write", res.COWAt)
 			if res.COW > 1 {
-				what = fmt.Sprintf("copy %d pages from %#x on write (sequential writer)", res.COW, abi.PageDown(ev.Addr))
+				what = fmt.Sprintf("copy %d pages from %#x on write", res.COW, res.COWAt)
 			}
-			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr, Detail: what, Pages: res.COW})
+			tr.Emit(&trace.Event{Kind: trace.COW, PID: t.tg.pid, TID: t.tid, Addr: res.COWAt, Detail: what, Pages: res.COW})
 		}
 		if res.Out > 0 && tr.On(trace.Mem) {
 			tr.Emit(&trace.Event{Kind: trace.Mem, PID: t.tg.pid, TID: t.tid, Addr: ev.Addr,

@@ -35,6 +35,7 @@ type loaded struct {
 	phent  int
 	end    uint64 // end of the highest segment (start of brk)
 	interp string
+	data   uint64 // the first writable segment's file-backed start (0: none)
 }
 
 // IsELF reports whether the header looks like ELF.
@@ -90,6 +91,9 @@ func loadELF(m *mm.MM, mp mm.Mapper, img Image, isInterp bool) (*loaded, error) 
 			if _, err := m.Mmap(mp, mm.MapRequest{Addr: start, Length: mapEnd - start, Prot: prot, Fixed: true,
 				File: obj, Off: abi.PageDown(p.off), Name: name, Dev: dev, Ino: ino}); err != nil {
 				return nil, err
+			}
+			if prot&unix.PROT_WRITE != 0 && l.data == 0 {
+				l.data = start
 			}
 			// With a .bss, the rest of the last file page is zeroed up to
 			// the page end (ld.so's minimal malloc counts on it).

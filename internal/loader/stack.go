@@ -35,6 +35,18 @@ type Result struct {
 	EnvStart, EnvEnd  uint64
 	Interp            string
 	Auxv              []uint64
+	// First lists the pages the program touches first, in order, for
+	// the kernel to map before it runs (mm.Prefault).
+	First []Touch
+}
+
+// Touch is an access a new program certainly makes at its start: the
+// entry's instruction fetch, the initial stack, and what the dynamic
+// linker (or a static program's start-up code) reads and writes at once:
+// its own data, the program's headers and the program's data.
+type Touch struct {
+	Addr uint64
+	Exec bool
 }
 
 // Load maps the executable (and its interpreter) into a.MM, which must be
@@ -56,7 +68,7 @@ func Load(a Args) (*Result, error) {
 		return nil, err
 	}
 	entry := exe.entry
-	var interpBase uint64
+	var interpBase, interpData uint64
 	if exe.interp != "" {
 		if a.OpenInterp == nil {
 			return nil, unix.ENOENT
@@ -69,7 +81,7 @@ func Load(a Args) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		entry, interpBase = in.entry, in.bias
+		entry, interpBase, interpData = in.entry, in.bias, in.data
 	}
 	m.SetBrk(exe.end)
 
@@ -152,6 +164,12 @@ func Load(a Args) (*Result, error) {
 		return nil, w.err
 	}
 	r.SP = w.sp
+	r.First = []Touch{{Addr: entry, Exec: true}, {Addr: r.SP}}
+	for _, a := range []uint64{interpData, exe.phdr, exe.data} {
+		if a != 0 {
+			r.First = append(r.First, Touch{Addr: a})
+		}
+	}
 	return r, nil
 }
 

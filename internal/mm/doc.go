@@ -12,9 +12,11 @@
 // platform.PopulateMapper). Private pages whose frame has more than one
 // reference are mapped read-only; a write fault copies the page, and for a
 // sequential writer a run after it, with one pwritev into the memory file
-// (cow.go), or takes it over if its last other user is gone. File pages come from per-file caches (FileCache,
-// Shmem) through the Mappable interface, so ten processes mapping libc share
-// one copy.
+// (cow.go), or takes it over if its last other user is gone. The first
+// touch of a small data segment of a file nothing can change copies the
+// whole segment at once (dataRun). File pages come from per-file caches
+// (FileCache, Shmem) through the Mappable interface, so ten processes
+// mapping libc share one copy.
 //
 // At the sandbox's memory limit, faults reclaim by swapping out private
 // pages to a Swap area (reclaim.go, swap.go); a swapped page's pte holds
@@ -44,7 +46,9 @@
 //     change (stale pages, pending ranges) and the owner's own threads apply
 //     it before they next run guest code. The page table's pteMapped and
 //     pteMapW bits say what the host maps; they change together with the
-//     host mapping, under MM.mu.
+//     host mapping, under MM.mu. The host never grants a page more than
+//     its VMA's protection: an mprotect that only takes rights away lowers
+//     the host's mappings in place (protectHost), any other unmaps them.
 //
 //  2. When a frame may be reused. A frame is freed only when its reference
 //     count is zero and it is not pinned. Every pte that names a frame holds
@@ -116,11 +120,14 @@
 //     mlock, of a Mappable that names a host file nothing in the sandbox
 //     can write (HostFiler: a FileCache of a read-only hostfs) has the
 //     host map every pte-less run of the VMA below the file's end from
-//     that file, private and read-only. MM.hostFiles records those ranges;
+//     that file, private and read-only, and so of the VMAs of the same
+//     object next to it that qualify too (an ELF object's segments). MM.hostFiles records those ranges;
 //     it changes only under MM.mu, together with the host mapping: the
 //     fault adds them, and every path that removes or replaces host
 //     mappings takes its range out (unmapHost: munmap, MAP_FIXED, mremap,
-//     mprotect, MADV_DONTNEED, invalidation, swap-out; hostMapFill: a frame
+//     an mprotect that adds a right, MADV_DONTNEED, invalidation,
+//     swap-out; an mprotect that only takes rights away keeps the range,
+//     lowered in the host: protectHost; hostMapFill: a frame
 //     mapped with MAP_FIXED over a page; ownPage: a page about to be
 //     written through its own frame, whose host-file page is replaced or,
 //     with no Mapper, queued for the owner to unmap as a stale page). Such

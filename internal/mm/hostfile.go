@@ -111,15 +111,63 @@ func (m *MM) hostFileTarget(mp Mapper, v *VMA) (platform.HostFileMapper, platfor
 // hostFileFault answers a read or exec fault at page (which has no pte and
 // is not host-mapped from the file already) in v by mapping every run of
 // v's pages below the file's end that has no pte and no host-file mapping,
-// the faulting page's run first. It reports whether it mapped the faulting
-// page; false with no error: the platform cannot map the file now
+// the faulting page's run first, and then those of the mappings of the
+// same object that adjoin v and may be mapped so too (hostFileSiblings
+// either side at most). It reports whether it mapped the faulting page;
+// false with no error: the platform cannot map the file now
 // (ErrNoHostFile), and the caller maps frames as for any mapping.
 // m.mu is held.
 func (m *MM) hostFileFault(hm platform.HostFileMapper, f platform.HostFile, v *VMA, page uint64) (bool, error) {
-	end := m.eofAddr(v)
-	runs := m.hostFileRuns(v.Start, end)
 	// The faulting page's run goes first: if the platform cannot map the
 	// file, nothing has changed and the fault is resolved with frames.
+	if mapped, _, err := m.hostFileMapVMA(hm, f, v, page); mapped == 0 || err != nil {
+		return mapped > 0, err
+	}
+	return true, m.hostFileSiblings(hm, f, v, false)
+}
+
+// hostFileSiblings host-file maps the mappings of v's object right next
+// to v (below it only, with below) that may be mapped so (an ELF object's
+// headers, code and read-only data are three of them, each touched soon
+// after the others): one host call each now rather than a fault each
+// later. m.mu is held.
+func (m *MM) hostFileSiblings(hm platform.HostFileMapper, f platform.HostFile, v *VMA, below bool) error {
+	i := m.vmas.firstEndingAfter(v.Start)
+	sibling := func(k, dir int) bool {
+		if k < 0 || k >= len(m.vmas.v) || k < i-hostFileSiblings || k > i+hostFileSiblings {
+			return false
+		}
+		w, prev := m.vmas.v[k], m.vmas.v[k-dir]
+		if w.File != v.File || dir < 0 && w.End != prev.Start || dir > 0 && w.Start != prev.End {
+			return false
+		}
+		wf, ok := hostFileEligible(w)
+		return ok && wf == f
+	}
+	dirs := []int{-1, 1}
+	if below {
+		dirs = dirs[:1]
+	}
+	for _, dir := range dirs {
+		for k := i + dir; sibling(k, dir); k += dir {
+			if mapped, runs, err := m.hostFileMapVMA(hm, f, m.vmas.v[k], 0); mapped < runs || err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hostFileSiblings bounds how many mappings either side of a faulting one
+// a host-file fault maps too.
+const hostFileSiblings = 3
+
+// hostFileMapVMA maps every run of v's pages below the file's end that
+// has no pte and no host-file mapping, the one holding page (if any)
+// first. It returns how many runs it mapped, of how many; fewer with no
+// error: the platform cannot map the file now (ErrNoHostFile).
+func (m *MM) hostFileMapVMA(hm platform.HostFileMapper, f platform.HostFile, v *VMA, page uint64) (int, int, error) {
+	runs := m.hostFileRuns(v.Start, m.eofAddr(v))
 	for i, r := range runs {
 		if r.start <= page && page < r.end {
 			runs[0], runs[i] = runs[i], runs[0]
@@ -130,15 +178,15 @@ func (m *MM) hostFileFault(hm platform.HostFileMapper, f platform.HostFile, v *V
 		m.stats.HostMaps++
 		err := hm.MapHostFile(r.start, r.end-r.start, v.Prot, f, v.fileOffset(r.start))
 		if errors.Is(err, platform.ErrNoHostFile) {
-			return i > 0, nil
+			return i, len(runs), nil
 		}
 		if err != nil {
-			return false, err
+			return i, len(runs), err
 		}
 		m.stats.HostFileMaps++
 		m.hostFiles.add(r.start, r.end)
 	}
-	return len(runs) > 0, nil
+	return len(runs), len(runs), nil
 }
 
 // hostFileRuns returns the runs of [start, end) whose pages have no pte

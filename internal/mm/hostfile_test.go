@@ -203,9 +203,10 @@ func TestHostFileWrite(t *testing.T) {
 	}
 }
 
-// TestHostFileChanges: mprotect, munmap, MAP_FIXED and mremap over part of
-// a host-file range unmap it on the host (never outside the range asked
-// for) and take it out of the set.
+// TestHostFileChanges: mprotect taking rights away lowers part of a
+// host-file range in the host; mprotect giving rights, munmap, MAP_FIXED
+// and mremap over part of it unmap it on the host (never outside the range
+// asked for) and take it out of the set.
 func TestHostFileChanges(t *testing.T) {
 	m, _, data := hostFileSpace(t, 16, 16, unix.PROT_READ)
 	defer m.DropUser()
@@ -233,14 +234,20 @@ func TestHostFileChanges(t *testing.T) {
 	if err := m.Mprotect(mp, pg(2), 2*abi.PageSize, unix.PROT_NONE); err != nil {
 		t.Fatal(err)
 	}
-	check("mprotect", pg(2), pg(4))
-	wantRanges(t, m, pendingRange{pg(0), pg(2)}, pendingRange{pg(4), pg(16)})
-	if res, _ := m.HandleFault(mp, pg(3), abi.SEGV_MAPERR, false, false); res.Signo != abi.SIGSEGV {
+	// Taking rights away keeps the host's mapping, lowered.
+	if p := mp.take("protect"); len(p) != 1 || p[0] != (hostCall{"protect", pg(2), pg(4), unix.PROT_NONE, 0}) || len(mp.calls) != 0 {
+		t.Fatalf("mprotect PROT_NONE: protects %v, other calls %v", p, mp.calls)
+	}
+	wantRanges(t, m, pendingRange{pg(0), pg(16)})
+	if res, _ := m.HandleFault(mp, pg(3), abi.SEGV_ACCERR, false, false); res.Signo != abi.SIGSEGV {
 		t.Fatalf("PROT_NONE page: %+v", res)
 	}
+	// Giving them back unmaps.
 	if err := m.Mprotect(mp, pg(2), 2*abi.PageSize, unix.PROT_READ); err != nil {
 		t.Fatal(err)
 	}
+	check("mprotect", pg(2), pg(4))
+	wantRanges(t, m, pendingRange{pg(0), pg(2)}, pendingRange{pg(4), pg(16)})
 	fault(pg(3)) // maps the pte-less runs not mapped yet: [2, 4)
 	if f := mp.take("file"); len(f) != 1 || f[0].start != pg(2) || f[0].end != pg(4) || f[0].off != 2*abi.PageSize {
 		t.Fatalf("refault mapped %v", f)

@@ -103,6 +103,7 @@ type FaultResult struct {
 	// "touch" (first access: ptrace does not say whether it read or wrote), "write" or "exec".
 	Access string
 	COW    int    // pages copied
+	COWAt  uint64 // the first of them (they are consecutive)
 	Major  bool   // pages were read back from swap
 	Out    uint64 // pages swapped out to make room
 	// HostFileMaps counts the runs the host mapped from a host file
@@ -119,6 +120,10 @@ type FaultResult struct {
 func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (res FaultResult, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.handleFault(mp, addr, code, exec, write)
+}
+
+func (m *MM) handleFault(mp Mapper, addr uint64, code int, exec, write bool) (res FaultResult, err error) {
 	res = FaultResult{Access: "touch"}
 	outs := m.stats.SwapOuts
 	defer func() { res.Out = m.stats.SwapOuts - outs }()
@@ -161,7 +166,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 				res.Userfault = m.userfault(v, addr, p, true)
 				return res, nil
 			}
-			res.Access = "write"
+			res.Access, res.COWAt = "write", page
 			err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
 				res.COW, err = m.makeWritable(mp, v, page)
 				return err
@@ -209,7 +214,12 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 	}
 	major := m.stats.MajorFaults
 	lo, hi := m.window(v, page)
-	if err := m.withReclaim(mp, page, lo, hi, func() error { return m.populateAndMap(mp, v, page, hostOK) }); err != nil {
+	if err := m.withReclaim(mp, page, lo, hi, func() error {
+		if done, err := m.dataFault(mp, v, page, exec, &res); done || err != nil {
+			return err
+		}
+		return m.populateAndMap(mp, v, page, hostOK)
+	}); err != nil {
 		return res, err
 	}
 	res.Major = m.stats.MajorFaults != major
@@ -221,7 +231,7 @@ func (m *MM) HandleFault(mp Mapper, addr uint64, code int, exec, write bool) (re
 		// touch is most often a write. Copy it now rather than take a
 		// second trap for the write; a page that is only read costs a copy.
 		err := m.withReclaim(mp, page, page, page+abi.PageSize, func() (err error) {
-			res.COW, err = m.makeWritable(mp, v, page)
+			res.COW, res.COWAt, err = m.firstWrite(mp, v, page)
 			return err
 		})
 		if err != nil {
@@ -330,91 +340,6 @@ func (m *MM) fill(v *VMA, lo, hi uint64) error {
 			m.pt.set(a+i<<abi.PageShift, mkpte(fr+memfile.Frame(i)))
 		}
 		a += got << abi.PageShift
-	}
-	return nil
-}
-
-// hostProt is the protection the host may give page p of v: private pages
-// that someone else also references stay read-only until written.
-func (m *MM) hostProt(v *VMA, p pte) int {
-	prot := v.Prot
-	if p&pteUffdWP != 0 || !v.Shared && prot&unix.PROT_WRITE != 0 && m.mf.Refs(p.frame()) > 1 {
-		prot &^= unix.PROT_WRITE
-	}
-	return prot
-}
-
-// populateAndMap backs the window around page (with single, page alone:
-// the host maps the file's other pages itself) and maps the largest run
-// of backed pages around it in the window that one host mmap can cover.
-func (m *MM) populateAndMap(mp Mapper, v *VMA, page uint64, single bool) error {
-	lo, hi := m.window(v, page)
-	fresh := v.File == nil && m.pt.get(page) == 0
-	flo, fhi := lo, hi
-	if single {
-		flo, fhi = page, page+abi.PageSize
-	}
-	if err := m.fill(v, flo, fhi); err != nil {
-		return err
-	}
-	p := m.pt.get(page)
-	prot := m.hostProt(v, p)
-	start, end := page, page+abi.PageSize
-	for start > lo {
-		q := m.pt.get(start - abi.PageSize)
-		if q.mapped() || !q.present() || q.frame()+1 != m.pt.get(start).frame() || m.hostProt(v, q) != prot {
-			break
-		}
-		start -= abi.PageSize
-	}
-	for end < hi {
-		q := m.pt.get(end)
-		if q.mapped() || !q.present() || q.frame() != m.pt.get(end-abi.PageSize).frame()+1 || m.hostProt(v, q) != prot {
-			break
-		}
-		end += abi.PageSize
-	}
-	// Fresh anonymous frames are holes in the memory file: the host
-	// allocates and clears each on its first touch, a fault a page. A
-	// guest that touches memory in order (this fault is at the page right
-	// after the run the last fault mapped) has the host do that for the
-	// whole run in the mapping call. Others, and pages that hold data
-	// (file caches, frames shared after fork), are left to the host's
-	// faults: reads of those fault around 16 pages at a time, cheaper
-	// than populating, and a sparse toucher would pay for pages it never
-	// uses.
-	populate := fresh && page == m.fillNext
-	m.fillNext = end
-	return m.hostMapFill(mp, start, end, prot, m.pt.get(start).frame(), populate)
-}
-
-// hostMap maps [start, end) to consecutive frames from fr and records it.
-func (m *MM) hostMap(mp Mapper, start, end uint64, prot int, fr memfile.Frame) error {
-	return m.hostMapFill(mp, start, end, prot, fr, false)
-}
-
-// hostMapFill is hostMap that, with populate, also has the host fill in
-// its page tables for the run at once where the platform can
-// (platform.PopulateMapper), for pages the guest is about to touch.
-func (m *MM) hostMapFill(mp Mapper, start, end uint64, prot int, fr memfile.Frame, populate bool) error {
-	m.stats.HostMaps++
-	var err error
-	if pm, ok := mp.(platform.PopulateMapper); ok && populate {
-		err = pm.MapPopulate(start, end-start, prot, fr.Offset())
-	} else {
-		err = mp.Map(start, end-start, prot, fr.Offset())
-	}
-	if err != nil {
-		return err
-	}
-	// MAP_FIXED replaced whatever the host mapped from a file there.
-	m.hostFiles.remove(start, end)
-	flags := pteMapped
-	if prot&unix.PROT_WRITE != 0 {
-		flags |= pteMapW
-	}
-	for a := start; a < end; a += abi.PageSize {
-		m.pt.set(a, m.pt.get(a)&^pteFlags|ptePresent|flags)
 	}
 	return nil
 }

@@ -338,10 +338,20 @@ func (m *MM) Mprotect(mp Mapper, addr, length uint64, prot int) error {
 			return err
 		}
 	}
-	// The host forgets the range; pages come back with the new protection
-	// on their next touch.
-	if e := m.unmapHost(mp, addr, reach); e != nil {
-		return e
+	// Taking rights away keeps the host's mappings, lowered in place (up
+	// to maxProtectRuns host calls). Otherwise the host forgets the range
+	// and pages come back with the new protection on their next touch.
+	kept := false
+	if onlyRemoves(m.vmas.v[i:j], prot) {
+		var e error
+		if kept, e = m.protectHost(mp, m.vmas.v[i:j], prot); e != nil {
+			return e
+		}
+	}
+	if !kept {
+		if e := m.unmapHost(mp, addr, reach); e != nil {
+			return e
+		}
 	}
 	for k := i; k < j; k++ {
 		m.vmas.v[k].Prot = prot
