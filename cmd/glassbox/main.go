@@ -27,6 +27,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"glassbox"
+	"glassbox/internal/gostack"
 	"glassbox/internal/oci"
 )
 
@@ -99,6 +100,7 @@ run flags:
 `
 
 func main() {
+	gostack.Grow() // building the sandbox goes deep
 	os.Exit(profiled(func() int { return run(os.Args[1:], os.Stderr) }))
 }
 
