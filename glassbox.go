@@ -83,10 +83,11 @@ type Config struct {
 	// ExitAfterWait says the caller's process exits as soon as Wait has
 	// returned (the CLI's does). Wait then leaves to that exit what the
 	// host gives back at a process's exit anyway and nothing else needs:
-	// the memory file's mapping and descriptor and the file systems' host
-	// descriptors. Everything else is as without it: every guest process
-	// has ended, the binds are synced, and every stub is dead and reaped
-	// when Wait returns.
+	// the memory file's mapping and descriptor, the file systems' host
+	// descriptors, and the frames of the first process's address space
+	// (so LeakedFrames counts those). Everything else is as without it:
+	// every guest process has ended, the binds are synced, and every stub
+	// is dead and reaped when Wait returns.
 	ExitAfterWait bool
 
 	synced []*hostfs.FS // writable binds, synced after the run
@@ -380,7 +381,7 @@ func build(cfg *Config) (*kernel.Kernel, error) {
 		UID: cfg.UID, GID: cfg.GID, Cwd: cfg.Dir, CountSyscalls: cfg.CountSyscalls,
 		Terminals: ptys, InitSession: sio.ttyFD >= 0,
 		Groups: cfg.Groups, Rlimits: rl, NoNewPrivs: cfg.NoNewPrivileges, Seccomp: cfg.seccomp, Caps: cfg.Caps,
-		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022,
+		MaxTasks: cfg.MaxTasks, CPUTime: cfg.CPUTime, Umask: 0o022, ExitFreesMemory: cfg.ExitAfterWait,
 	}
 	if cfg.Umask != nil {
 		kc.Umask = *cfg.Umask

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"glassbox/internal/gostack"
 	"glassbox/internal/platform"
 	"glassbox/internal/platform/ptrace"
 	"glassbox/internal/platform/seccomp"
@@ -102,6 +103,7 @@ type lazyPlatform struct {
 func startPlatform(create func(publish func(platform.Layout)) (closablePlatform, error)) *lazyPlatform {
 	l := &lazyPlatform{ready: make(chan struct{}), layoutSet: make(chan struct{}), tentative: make(chan struct{})}
 	go func() {
+		gostack.Grow() // the platform's creation goes deep
 		defer close(l.ready)
 		defer l.publish(platform.Layout{}) // failed before publishing
 		l.p, l.err = create(l.publish)

@@ -74,3 +74,31 @@ func TestSandboxGivesBackHostResources(t *testing.T) {
 		}
 	}
 }
+
+// With ExitAfterWait the first process's address space is not released
+// when its exit ends the sandbox: its frames stay for the host process's
+// exit, and LeakedFrames counts them. Every other address space is freed
+// as without it: a child's 64 MiB, and the first process's own image
+// before its exec.
+func TestExitAfterWaitLeavesFirstProcessFrames(t *testing.T) {
+	script := `python3 -c "b = b'x' * (64 << 20)"; exec /bin/true`
+	for _, exitAfter := range []bool{false, true} {
+		cfg := quiet(t)
+		cfg.ExitAfterWait = exitAfter
+		s, err := Start(context.Background(), cfg, []string{"/bin/sh", "-c", script})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := waitTimeout(t, s); st.ShellCode() != 0 {
+			t.Fatalf("guest exit status %d", st.ShellCode())
+		}
+		n := s.LeakedFrames()
+		t.Logf("ExitAfterWait=%v: %d frames left", exitAfter, n)
+		switch {
+		case !exitAfter && n != 0:
+			t.Errorf("%d frames left without ExitAfterWait", n)
+		case exitAfter && (n == 0 || n > 1024):
+			t.Errorf("%d frames left with ExitAfterWait: want those of /bin/true's address space only (1 to 1024)", n)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"glassbox"
+	"glassbox/internal/gostack"
 	"glassbox/internal/oci"
 )
 
@@ -99,28 +99,40 @@ run flags:
 `
 
 func main() {
-	os.Exit(profiled(func() int { return run(os.Args[1:], os.Stderr) }))
+	gostack.Grow() // building the sandbox goes deep
+	os.Exit(profiled(os.Stderr, func() int { return run(os.Args[1:], os.Stderr) }))
 }
+
+// cpuProfile starts a CPU profile of glassbox itself written to out and
+// returns its stop; it is nil unless glassbox is built with -tags pprof
+// (profile.go), so that an ordinary build does not link runtime/pprof
+// and pay its packages' initialisation at every start.
+var cpuProfile func(out io.Writer) (stop func(), err error)
 
 // profiled runs f, writing a CPU profile of glassbox itself to the file
 // $GLASSBOX_CPUPROFILE names, if it is set (a developer's tool: `go tool
-// pprof` reads it).
-func profiled(f func() int) int {
+// pprof` reads it; glassbox built with -tags pprof).
+func profiled(stderr io.Writer, f func() int) int {
 	path := os.Getenv("GLASSBOX_CPUPROFILE")
 	if path == "" {
 		return f()
 	}
+	if cpuProfile == nil {
+		fmt.Fprintln(stderr, "glassbox: GLASSBOX_CPUPROFILE: this glassbox was built without profiling (go build -tags pprof)")
+		return f()
+	}
 	out, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "glassbox: %v\n", err)
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
 		return f()
 	}
 	defer out.Close()
-	if err := pprof.StartCPUProfile(out); err != nil {
-		fmt.Fprintf(os.Stderr, "glassbox: %v\n", err)
+	stop, err := cpuProfile(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "glassbox: %v\n", err)
 		return f()
 	}
-	defer pprof.StopCPUProfile()
+	defer stop()
 	return f()
 }
 

@@ -52,7 +52,9 @@
 //
 //   - An address space is released when its last task drops it (after that
 //     task released its platform thread); its frames are then no longer
-//     mapped by any stub (see internal/mm's invariants).
+//     mapped by any stub (see internal/mm's invariants). With
+//     Config.ExitFreesMemory the first process's, when its exit ends the
+//     sandbox, is not released: its frames stay for the host's exit.
 //
 //   - A process the host starts (hostproc.go: the first one, or a further
 //     one for Sandbox.Exec) has no parent inside; its ThreadGroup.hostDone

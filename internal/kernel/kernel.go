@@ -71,6 +71,11 @@ type Config struct {
 	// CPUTime bounds the CPU time of the whole sandbox (0: none): at the
 	// bound every process gets SIGXCPU, a second of CPU later SIGKILL.
 	CPUTime time.Duration
+	// ExitFreesMemory says the host process exits once the sandbox has
+	// ended: the frames of the first process's address space, when its
+	// exit ends the sandbox, are left in the memory file for that exit to
+	// give back, instead of being freed one by one on the way out.
+	ExitFreesMemory bool
 }
 
 // Kernel is one sandbox.

@@ -47,10 +47,33 @@ func (t *Task) dropSpace(execing bool) {
 	}
 	t.setMM(nil)
 	if th != nil && m.ReleasesAlone() {
+		if !execing && t.k.leftToExit(t.tg) {
+			return
+		}
 		t.k.dropLater(m)
 		return
 	}
 	m.DropUser()
+}
+
+// leftToExit reports whether the exiting process tg's address space may
+// keep its frames: it is the first process, its exit ends the sandbox,
+// and the host process exits after (Config.ExitFreesMemory). Only an
+// address space that releases alone qualifies: nothing but its frames
+// (no shared mapping to write back, no mapper count) waits on its release.
+func (k *Kernel) leftToExit(tg *ThreadGroup) bool {
+	if !k.cfg.ExitFreesMemory {
+		return false
+	}
+	k.mu.Lock()
+	isInit := tg == k.init
+	k.mu.Unlock()
+	if !isInit {
+		return false
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.exited
 }
 
 // dropLater drops m's user on a goroutine of its own, counted in

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
+	"glassbox/internal/gostack"
 	"glassbox/internal/mm"
 	"glassbox/internal/platform"
 	"glassbox/internal/vfs"
@@ -328,6 +329,7 @@ func (t *Task) main(setup func() error) {
 	// the tracer's end (the ptrace platform reaps every stub thread in
 	// its Release).
 	if setup != nil {
+		gostack.Grow() // the exec ahead goes deep
 		if err := setup(); err != nil {
 			if err != errHeldExit { // else a signal already chose the status
 				t.exitGroup(ExitStatus{Code: 127})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -282,5 +283,21 @@ func TestControlSocketLongPath(t *testing.T) {
 	resp, err := call(dir, request{Op: "kill", Signal: 42})
 	if err != nil || resp.PID != 42 {
 		t.Fatalf("call: %+v %v", resp, err)
+	}
+}
+
+// checkID accepts exactly what runc's ^[\w+\-.]+$ matches (besides "."
+// and ".."), byte by byte over every byte value and a few longer ids.
+func TestCheckIDAsRunc(t *testing.T) {
+	re := regexp.MustCompile(`^[\w+\-.]+$`)
+	ids := []string{"", "x\xffy", "é", "a\nb", "abc.def", "A_Z-0+9", "-", "+"}
+	for c := 0; c < 256; c++ {
+		ids = append(ids, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"b")
+	}
+	for _, id := range ids {
+		want := id != "." && id != ".." && re.MatchString(id)
+		if got := checkID(id) == nil; got != want {
+			t.Errorf("checkID(%q) accepts: %v, runc's rule: %v", id, got, want)
+		}
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -41,15 +39,26 @@ type record struct {
 	Base *specs.Process `json:"baseProcess,omitempty"`
 }
 
-// validID is compiled when first needed (glassbox run never needs it).
-var validID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+\-.]+$`) })
-
-// checkID refuses ids that are not a plain file name (runc's rule).
+// checkID refuses ids that are not a plain file name (runc's rule: the
+// regular expression ^[\w+\-.]+$, \w being ASCII letters, digits and _;
+// tested here byte by byte, so that glassbox does not link the regexp
+// package and its Unicode tables' initialisation into every start).
 func checkID(id string) error {
-	if id == "" || id == "." || id == ".." || !validID().MatchString(id) {
+	if id == "" || id == "." || id == ".." || !idChars(id) {
 		return fmt.Errorf("invalid container id %q", id)
 	}
 	return nil
+}
+
+// idChars reports whether every byte of id is one runc allows.
+func idChars(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // notExistError is the error for an unknown id, worded as runc words it

@@ -4,7 +4,9 @@
 // processes holding their two ends, counters, and a scrolling event log —
 // and keeps showing it after the guest has exited.
 //
-// It owns: the HTTP server and its handlers (server.go), the trace sink and
+// It owns: the handlers (server.go) and the small HTTP/1.x server under
+// them (http.go: one request per connection; net/http is not linked, so
+// that glassbox' start does not pay for its packages), the trace sink and
 // the ring of recent events (events.go), the merged view of live processes
 // and ones that are gone (view.go), and the page itself, plain HTML, JS and
 // CSS embedded with go:embed (static/). Nothing here runs unless --ui is
@@ -21,7 +23,8 @@
 // Kernel.mu, then ThreadGroup.mu, then vfs and mm locks, one at a time
 // (see kernel/snapshot.go), and then across eventLog.mu and Server.mu.
 // eventLog.mu (the ring), Server.mu (the encoded view) and
-// Server.clientsMu are leaves. Server.regMu is held across Tracer.Add
+// Server.clientsMu are leaves, as is conns.mu (the open connections,
+// which Close closes). Server.regMu is held across Tracer.Add
 // (Tracer.mu is a leaf). Guest goroutines, which may hold kernel locks
 // when they emit, only ever take eventLog.mu, so the dashboard can't
 // deadlock with the guest.

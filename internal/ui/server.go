@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -43,7 +41,7 @@ type Server struct {
 	src      Source
 	interval time.Duration
 	ln       net.Listener
-	http     *http.Server
+	conns    conns
 	url      string
 	quit     chan struct{}
 	loopDone chan struct{}
@@ -89,29 +87,18 @@ func Start(src Source, addr string, opt Options) (*Server, error) {
 		tr.Add(sink{s}, DefaultKinds)
 	}
 	s.refresh()
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go s.http.Serve(ln)
+	go s.serve(ln)
 	go s.loop()
 	return s, nil
 }
 
-// Handler serves the page and the API:
+// The paths served (route, in http.go):
 //
 //	/                 the page, with the current view inlined
 //	/static/...       its script and style sheet
 //	/api/snapshot     the view as JSON (?fresh=1 takes a snapshot first)
 //	/api/events       recent events as JSON (?since=SEQ&kinds=proc,syscall)
 //	/api/stream       server-sent events: "snapshot" and "events" (?kinds=, ?since=)
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", s.handleIndex)
-	sub, _ := fs.Sub(static, "static")
-	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.FS(sub))))
-	mux.HandleFunc("/api/snapshot", s.handleSnapshot)
-	mux.HandleFunc("/api/events", s.handleEvents)
-	mux.HandleFunc("/api/stream", s.handleStream)
-	return mux
-}
 
 // urlFor is the address to print: an unspecified host becomes 127.0.0.1.
 func urlFor(a net.Addr) string {
@@ -135,7 +122,8 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.quit)
-	err := s.http.Close()
+	err := s.ln.Close()
+	s.conns.closeAll()
 	<-s.loopDone
 	return err
 }
@@ -282,37 +270,37 @@ func (s *Server) removeClient(c chan struct{}) {
 
 // handleIndex serves the page with the current view inlined, so it shows
 // the processes even before (or without) the live stream.
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/" && r.URL.Path != "/index.html" {
-		http.NotFound(w, r)
+func (s *Server) handleIndex(w *response, r *request) {
+	if r.path != "/" && r.path != "/index.html" {
+		notFound(w)
 		return
 	}
 	page, err := static.ReadFile("static/index.html")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		httpError(w, err.Error(), 500)
 		return
 	}
 	b, _ := s.view()
 	// json.Marshal escapes <, > and &, so the JSON can't end the script.
 	page = bytes.Replace(page, []byte("/*GB_INITIAL*/null"), b, 1)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	w.setHeader("Content-Type", "text/html; charset=utf-8")
+	w.setHeader("Cache-Control", "no-store")
 	w.Write(page)
 }
 
-func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("fresh") != "" {
+func (s *Server) handleSnapshot(w *response, r *request) {
+	if r.query.Get("fresh") != "" {
 		s.refresh()
 	}
 	b, _ := s.view()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	w.setHeader("Content-Type", "application/json")
+	w.setHeader("Cache-Control", "no-store")
 	w.Write(b)
 }
 
 // handleEvents returns recent events as JSON: ?since=SEQ&kinds=proc,signal.
-func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (s *Server) handleEvents(w *response, r *request) {
+	q := r.query
 	since, _ := parseUint(q.Get("since"))
 	mask := DefaultKinds | trace.Syscall | trace.FD | trace.Mem
 	if k := q.Get("kinds"); k != "" {
@@ -322,7 +310,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if evs == nil {
 		evs = []Event{}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.setHeader("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(struct {
 		Events []Event `json:"events"`
 		Next   uint64  `json:"next"`
@@ -334,19 +322,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // view whenever it changes, "events" with batches of trace events of the
 // kinds asked for (?kinds=proc,signal,cow,fault,syscall; ?since=SEQ or
 // Last-Event-ID to resume).
-func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	q := r.URL.Query()
+func (s *Server) handleStream(w *response, r *request) {
+	q := r.query
 	mask := DefaultKinds
 	if k := q.Get("kinds"); k != "" {
 		mask = parseKinds(k)
 	}
 	cursor, _ := parseUint(q.Get("since"))
-	if id, err := parseUint(r.Header.Get("Last-Event-ID")); err == nil {
+	if id, err := parseUint(r.header["last-event-id"]); err == nil {
 		cursor = id + 1
 	}
 	s.subscribe(mask, 1)
@@ -358,10 +341,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.addClient(wake)
 	defer s.removeClient(wake)
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
+	w.setHeader("Content-Type", "text/event-stream")
+	w.setHeader("Cache-Control", "no-store")
+	w.setHeader("X-Accel-Buffering", "no")
+	if w.flush() != nil {
+		return
+	}
 	var sent uint64
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
@@ -390,10 +375,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			if _, err := w.Write(buf.Bytes()); err != nil {
 				return
 			}
-			fl.Flush()
 		}
 		select {
-		case <-r.Context().Done():
+		case <-r.ctx.Done():
 			return
 		case <-s.quit:
 			return
@@ -401,12 +385,11 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
 				return
 			}
-			fl.Flush()
 		case <-wake:
 			// Batch: at most ten updates a second per page.
 			select {
 			case <-time.After(100 * time.Millisecond):
-			case <-r.Context().Done():
+			case <-r.ctx.Done():
 				return
 			}
 		}

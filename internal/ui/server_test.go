@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -47,41 +46,53 @@ func startFake(t *testing.T) (*Server, *fakeSource) {
 	return s, src
 }
 
-func get(t *testing.T, h http.Handler, url string) *httptest.ResponseRecorder {
+// fetch GETs path from the running dashboard.
+func fetch(t *testing.T, s *Server, path string) (*http.Response, []byte) {
 	t.Helper()
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", url, nil))
-	if w.Code != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, w.Code, w.Body)
+	resp, err := http.Get(strings.TrimSuffix(s.URL(), "/") + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
-	return w
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp, b
+}
+
+// get GETs path and wants 200.
+func get(t *testing.T, s *Server, path string) []byte {
+	t.Helper()
+	resp, b := fetch(t, s, path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return b
 }
 
 func TestHandlers(t *testing.T) {
 	s, src := startFake(t)
-	h := s.Handler()
 	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
 		t.Errorf("URL = %q", s.URL())
 	}
 
-	page := get(t, h, "/").Body.String()
+	page := string(get(t, s, "/"))
 	if strings.Contains(page, "/*GB_INITIAL*/") || !strings.Contains(page, `"comm":"head"`) ||
 		!strings.Contains(page, "/static/app.js") {
 		t.Errorf("page lacks the inlined view or the script:\n%s", page)
 	}
 	for _, f := range []string{"/static/app.js", "/static/style.css"} {
-		if w := get(t, h, f); w.Body.Len() < 100 {
-			t.Errorf("%s: only %d bytes", f, w.Body.Len())
+		if b := get(t, s, f); len(b) < 100 {
+			t.Errorf("%s: only %d bytes", f, len(b))
 		}
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/nope", nil))
-	if w.Code != http.StatusNotFound {
-		t.Errorf("GET /nope: %d", w.Code)
+	if resp, _ := fetch(t, s, "/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nope: %d", resp.StatusCode)
 	}
 
 	var v View
-	if err := json.Unmarshal(get(t, h, "/api/snapshot").Body.Bytes(), &v); err != nil {
+	if err := json.Unmarshal(get(t, s, "/api/snapshot"), &v); err != nil {
 		t.Fatal(err)
 	}
 	if len(v.Procs) != 3 || v.Procs[2].Comm != "head" || len(v.Pipes) != 1 || !v.Running {
@@ -96,7 +107,7 @@ func TestHandlers(t *testing.T) {
 		Events []Event `json:"events"`
 		Next   uint64  `json:"next"`
 	}
-	if err := json.Unmarshal(get(t, h, "/api/events?since=0").Body.Bytes(), &evs); err != nil {
+	if err := json.Unmarshal(get(t, s, "/api/events?since=0"), &evs); err != nil {
 		t.Fatal(err)
 	}
 	if len(evs.Events) != 1 || evs.Events[0].Kind != "fault" || evs.Events[0].PID != 2 || evs.Next != 2 {
@@ -130,11 +141,9 @@ func sse(t *testing.T, r *bufio.Reader) (string, string) {
 
 func TestStream(t *testing.T) {
 	s, src := startFake(t)
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
 	src.tr.Emit(&trace.Event{Kind: trace.Proc, PID: 1, Detail: "fork: child pid 2 (fork)"})
 
-	resp, err := http.Get(ts.URL + "/api/stream?kinds=proc,syscall")
+	resp, err := http.Get(s.URL() + "api/stream?kinds=proc,syscall")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
 package vfs
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 
 	"golang.org/x/sys/unix"
+
+	"glassbox/internal/hostrand"
 )
 
 // openTmpfile is open(O_TMPFILE): an unnamed regular file in directory
@@ -28,7 +29,7 @@ func (n *Namespace) openTmpfile(ctx Ctx, root, start Path, path string, flags in
 		return nil, err
 	}
 	var b [8]byte
-	rand.Read(b[:])
+	hostrand.Read(b[:])
 	name := ".#tmpfile." + hex.EncodeToString(b[:])
 	if _, err := cr.Create(ctx, name, mode&0o7777); err != nil {
 		return nil, err

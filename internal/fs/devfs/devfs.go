@@ -1,13 +1,12 @@
 package devfs
 
 import (
-	"crypto/rand"
-
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/abi"
 	"glassbox/internal/fs/synth"
 	"glassbox/internal/fs/tty"
+	"glassbox/internal/hostrand"
 	"glassbox/internal/vfs"
 )
 
@@ -105,7 +104,7 @@ type randomOps struct{ vfs.BaseOps }
 
 func (randomOps) Read(_ vfs.Ctx, dst [][]byte, _ int64) (int, error) {
 	for _, b := range dst {
-		rand.Read(b)
+		hostrand.Read(b)
 	}
 	return total(dst), nil
 }

@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"glassbox/internal/fs/synth"
+	"glassbox/internal/hostrand"
 	"glassbox/internal/vfs"
 )
 
@@ -116,7 +116,7 @@ var bootID = sync.OnceValue(newUUID)
 // (proc_do_uuid, generate_random_uuid)
 func newUUID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	hostrand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
