@@ -24,12 +24,14 @@ type process struct {
 	resR int // read end of the result pipe (the stub writes fd 2)
 	sock int // glassbox' end of the stub's host-file socket (its fd 1)
 
-	// cmdMu serialises commands to the syscall thread; seq and sysCPU
-	// are guarded by it.
+	// cmdMu serialises commands to the syscall thread; seq, sysCPU,
+	// queue and unread are guarded by it.
 	cmdMu  sync.Mutex
 	seq    uint32
 	sysCPU int
-	files  hostFiles // the host files the stub holds (hostfile.go), under cmdMu
+	queue  []cmdEntry // mapping changes not made yet (queue.go)
+	unread int        // results of resumes not read yet (queue.go)
+	files  hostFiles  // the host files the stub holds (hostfile.go), under cmdMu
 
 	// mu guards threads and slots.
 	mu      sync.Mutex
@@ -404,30 +406,15 @@ func (proc *process) failed(op uint64, err error) error {
 	return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
 }
 
-// post has the syscall thread run one command and returns its result
-// (under cmdMu).
+// post has the syscall thread run one command, after the queued mapping
+// changes (queue.go), and returns its result (under cmdMu).
 func (proc *process) post(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
 	if proc.dead.Load() {
 		return errGone
 	}
-	if cpu >= 0 && cpu != proc.sysCPU {
-		// Serve this caller on its own CPU: a wake-up across CPUs costs
-		// far more than moving the syscall thread.
-		if unix.SchedSetaffinity(proc.pid, cpuSet(cpu)) == nil {
-			proc.sysCPU = cpu
-		}
+	if err := proc.postAsync(cpu, op, args, ss, slot, 0); err != nil {
+		return err
 	}
-	le := binary.LittleEndian
-	le.PutUint64(proc.ctl[cmdOp:], op)
-	for i, a := range args {
-		le.PutUint64(proc.ctl[cmdArgs+8*i:], a)
-	}
-	le.PutUint64(proc.ctl[cmdSS:], ss)
-	le.PutUint64(proc.ctl[cmdSlot:], slot)
-	proc.seq++
-	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
-	atomic.StoreUint32(w, proc.seq)
-	futexWake(w)
 	return proc.result()
 }
 
