@@ -48,6 +48,8 @@ func commandLoop(a *asm) {
 	a.jcc(condE, "do_munmap")
 	a.cmpImm(rax, opMprotect)
 	a.jcc(condE, "do_mprotect")
+	a.cmpImm(rax, opMmapFile)
+	a.jcc(condE, "do_mmap_file")
 	a.movImm64(rax, negErrno(unix.EINVAL))
 	a.jmp("q_die")
 	// A mapping change done: the next queued one, or the command's report.
@@ -115,7 +117,7 @@ func commandLoop(a *asm) {
 	a.label("do_mmap_file")
 	a.movImm32(rax, nrMmap)
 	a.syscall("st_mmap_file")
-	a.jmp("report")
+	a.jmp("map_done")
 	a.label("do_munmap")
 	a.movImm32(rax, nrMunmap)
 	a.syscall("st_munmap")

@@ -16,7 +16,8 @@ import (
 // thread, nothing runs in its stub between glassbox' answer and that
 // thread's resume: no guest instruction can use a host mapping before the
 // thread is resumed, so a mapping change (mmap of the memory file, munmap,
-// mprotect) may wait until then. Such changes are queued (at most
+// mprotect, and the mmap of a host file the stub holds with protections
+// it was mapped with before: hostfile.go) may wait until then. Such changes are queued (at most
 // cmdQueueMax) and the resume goes through the syscall thread: glassbox
 // posts the queue with opNone and the thread's state word as the command,
 // sets the word to stQueued and waits for the thread's next trap; the

@@ -161,3 +161,36 @@ func TestQueuedChangeFails(t *testing.T) {
 		t.Fatal("a Map on the dead stub succeeded")
 	}
 }
+
+// TestQueuedHostFile: a mapping of a host file the stub holds, with no
+// protection it was not mapped with before, is queued; one that adds
+// PROT_EXEC is made at once (Linux may refuse it: ErrNoHostFile).
+func TestQueuedHostFile(t *testing.T) {
+	runtime.LockOSThread()
+	th, _ := newTestThread(t, hfCode)
+	defer th.Release()
+	tt := th.(*thread)
+	path := writeHostFile(t, t.TempDir(), "f", 2)
+	flushQueue(t, tt)
+	if err := mapHost(t, th, 0x400000, page, unix.PROT_READ, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(tt); n != 0 {
+		t.Fatalf("a file's first mapping queued (%d)", n)
+	}
+	if err := mapHost(t, th, 0x500000, page, unix.PROT_READ, path, page); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(tt); n != 1 {
+		t.Fatalf("%d changes queued, want the held file's mapping", n)
+	}
+	wantWord(t, th, 0x500000+8, hfWord(1))
+	wantWord(t, th, 0x400000+8, hfWord(0))
+	if err := mapHost(t, th, 0x600000, page, unix.PROT_READ|unix.PROT_EXEC, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(tt); n != 0 {
+		t.Fatalf("a mapping adding PROT_EXEC queued (%d)", n)
+	}
+	wantWord(t, th, 0x600000+8, hfWord(0))
+}
