@@ -53,9 +53,11 @@ type cmdEntry struct {
 }
 
 // mayQueue reports whether t's mapping changes may wait for its resume:
-// t is its process's only thread.
+// t is its process's only thread, and it does not spin (spin.go: the
+// handler would see the resume at once, but glassbox, asleep while the
+// syscall thread works on its CPU, would then be woken across CPUs).
 func (t *thread) mayQueue() bool {
-	if t.dead || t.released {
+	if t.dead || t.released || t.spin.on {
 		return false
 	}
 	proc := t.proc

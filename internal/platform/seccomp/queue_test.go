@@ -194,3 +194,38 @@ func TestQueuedHostFile(t *testing.T) {
 	}
 	wantWord(t, th, 0x600000+8, hfWord(0))
 }
+
+// TestNoQueueSpinning: a spinning pair makes its changes at once (its
+// resume is a polled hand-off across CPUs); they work as before.
+func TestNoQueueSpinning(t *testing.T) {
+	runtime.LockOSThread()
+	p, _ := newCodePlatform(t, getpidLoop)
+	p.spinSt.always = true
+	th, err := p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer th.Release()
+	tt := th.(*thread)
+	if err := th.Map(0x10000, 0x1000, unix.PROT_READ|unix.PROT_EXEC, 0); err != nil {
+		t.Fatal(err)
+	}
+	regs := startRegs()
+	for i := 0; i < 50; i++ {
+		if ev, err := switchWithin(t, th, &regs, 10*time.Second); err != nil || ev.Kind != platform.EventSyscall {
+			t.Fatalf("round %d: %v %v", i, ev.Kind, err)
+		}
+		if !tt.spin.on {
+			continue
+		}
+		if err := th.Protect(0x10000, 0x1000, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+			t.Fatal(err)
+		}
+		if n := queued(tt); n != 0 {
+			t.Fatalf("a spinning thread queued %d changes", n)
+		}
+	}
+	if !tt.spin.on {
+		t.Skip("the pair never spun (one CPU?)")
+	}
+}

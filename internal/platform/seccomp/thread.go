@@ -100,7 +100,13 @@ func (t *thread) resumeWait(regs *platform.Regs) (platform.Event, error) {
 		futexWake(w)
 	}
 	if err == nil {
-		_, err = t.waitPoll(t.gbPoll())
+		// After a queued resume the syscall thread needs this CPU: no
+		// polling (a pair that started spinning just now).
+		poll := t.gbPoll()
+		if queued {
+			poll = 0
+		}
+		_, err = t.waitPoll(poll)
 	}
 	t.queued = false
 	t.running.Store(false)
