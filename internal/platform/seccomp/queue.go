@@ -17,15 +17,17 @@ import (
 // thread's resume: no guest instruction can use a host mapping before the
 // thread is resumed, so a mapping change (mmap of the memory file, munmap,
 // mprotect, and the mmap of a host file the stub holds with protections
-// it was mapped with before: hostfile.go) may wait until then. Such changes are queued (at most
-// cmdQueueMax) and the resume goes through the syscall thread: glassbox
-// posts the queue with opNone and the thread's state word as the command,
-// sets the word to stQueued and waits for the thread's next trap; the
-// syscall thread makes the changes, reports, and turns the word from
-// stQueued into stResume with an atomic xor (which keeps glassbox' sleeper
-// flag) and a futex wake of the handler's bitset only. The thread's
-// hand-off then costs two wake-ups, not three, and glassbox sleeps on
-// until the next trap.
+// it was mapped with before: hostfile.go) may wait until then. Such
+// changes are queued (at most cmdQueueMax) and the resume goes through
+// the syscall thread: glassbox sets the word to stQueued, posts the queue
+// with opNone and the thread's state word as the command, and waits for
+// the thread's next trap; the syscall thread makes the changes, writes
+// its result byte (glassbox reads it before its next command: the stub
+// reads nothing of the command page after that byte), and turns the word
+// from stQueued into stResume with an atomic xor (which keeps glassbox'
+// sleeper flag) and a futex wake of the handler's bitset only. The
+// thread's hand-off then costs two wake-ups, not three, and glassbox
+// sleeps on until the next trap.
 //
 // Any other command carries the queue ahead of it, so changes are made in
 // the order mm asked for them. A queued change that fails kills the stub
