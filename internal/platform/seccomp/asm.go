@@ -276,6 +276,14 @@ func (a *asm) cmpxchg32(base reg, disp int32, r reg) {
 	a.modrmMem(r, base, disp)
 }
 
+// lockXor32 is lock xor %r32, disp(%base): an atomic xor into memory.
+func (a *asm) lockXor32(base reg, disp int32, r reg) {
+	a.emit(0xf0)
+	a.rexOpt(false, r, base)
+	a.emit(0x31)
+	a.modrmMem(r, base, disp)
+}
+
 // fsgsbase emits rdfsbase/rdgsbase/wrfsbase/wrgsbase (ext 0..3) on r.
 func (a *asm) fsgsbase(ext byte, r reg) {
 	a.emit(0xf3, rex(true, 0, 0, r), 0x0f, 0xae)

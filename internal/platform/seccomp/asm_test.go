@@ -52,6 +52,8 @@ var asmForms = []struct {
 	{"xchg DWORD PTR [r12+0x8],r9d", func(a *asm) { a.xchg32(r12, 8, r9) }, "45878c2408000000"},
 	{"lock cmpxchg DWORD PTR [r13+0x0],ecx", func(a *asm) { a.cmpxchg32(r13, 0, rcx) }, "f0410fb18d00000000"},
 	{"lock cmpxchg DWORD PTR [rsp+0x4],r10d", func(a *asm) { a.cmpxchg32(rsp, 4, r10) }, "f0440fb1942404000000"},
+	{"lock xor DWORD PTR [rdi+0x0],eax", func(a *asm) { a.lockXor32(rdi, 0, rax) }, "f0318700000000"},
+	{"lock xor DWORD PTR [r13+0x8],r9d", func(a *asm) { a.lockXor32(r13, 8, r9) }, "f045318d08000000"},
 	{"rdfsbase rax", func(a *asm) { a.rdfsbase(rax) }, "f3480faec0"},
 	{"rdgsbase r11", func(a *asm) { a.rdgsbase(r11) }, "f3490faecb"},
 	{"wrfsbase rcx", func(a *asm) { a.wrfsbase(rcx) }, "f3480faed1"},

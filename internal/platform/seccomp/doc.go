@@ -59,7 +59,12 @@
 //
 // The slot's state word is a shared futex. Each side flags itself as a
 // sleeper before it sleeps, so the other side makes the wake syscall only
-// when someone sleeps. By default each guest thread's stub thread runs on
+// when someone sleeps. While a process has one thread, the mapping
+// changes glassbox makes between a trap and the resume are queued on the
+// command page and the syscall thread makes them and resumes the thread
+// itself (queue.go): the word goes through stQueued, and glassbox waits
+// with a futex bitset of its own so that the syscall thread's wake of the
+// handler leaves it asleep. By default each guest thread's stub thread runs on
 // the CPU of the glassbox OS thread that serves it: on these machines a
 // futex hand-off on one CPU costs far less than a wake-up across CPUs.
 // Spin mode (spin.go) moves a pair onto two CPUs with both sides polling,
@@ -87,7 +92,8 @@
 // handler's futex, rt_sigreturn and exit: the only host calls it can make
 // change its own thread. It cannot write the command page, make the syscall
 // thread replay a command (the last sequence number lives in a register),
-// or forge a result (it cannot write to a pipe). The host-file receive
+// or forge a result (it cannot write to a pipe); the queued changes and
+// the word the syscall thread resumes after them lie on that page too. The host-file receive
 // area is the one part of the syscall thread's work the guest can write:
 // hostfile.go says why that changes nothing but whether the receive
 // works. A foreign architecture's
@@ -99,9 +105,10 @@
 //
 // # Locks
 //
-// process.cmdMu serialises commands (and guards seq, sysCPU, the host
-// files' record and the socket's queue: a datagram is sent and received
-// under one hold); process.mu
+// process.cmdMu serialises commands (and guards seq, sysCPU, the queued
+// mapping changes, the count of results not read yet, the host files'
+// record and the socket's queue: a datagram is sent and received under
+// one hold); process.mu
 // guards the slot table, the thread count and the control pages' being
 // mapped (unmapped, set when the killed stub's pages go): a write to a
 // slot's words once its thread has been counted out (Release's exit word,

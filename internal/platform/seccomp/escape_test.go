@@ -21,9 +21,11 @@ func stubOf(th platform.Thread) (*thread, *stub) {
 	return t, t.proc.p.stub
 }
 
-// hostMapped reports whether the stub process maps addr on the host.
+// hostMapped reports whether the stub process maps addr on the host, once
+// the queued mapping changes are made.
 func hostMapped(t *testing.T, th *thread, addr uint64) bool {
 	t.Helper()
+	flushQueue(t, th)
 	maps, err := platform.ReadHostMaps(th.proc.pid)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +47,7 @@ func TestEscapeStubSyscallSites(t *testing.T) {
 	defer th.Release()
 	tt, s := stubOf(th)
 	const target = 0x400000
-	for _, site := range []string{"st_mmap", "st_mmap_pop", "st_mmap_file", "st_recvmsg", "st_munmap", "st_mprotect", "st_clone", "st_write", "st_futex", "st_membarrier",
+	for _, site := range []string{"st_mmap", "st_mmap_pop", "st_mmap_file", "st_recvmsg", "st_munmap", "st_mprotect", "st_clone", "st_write", "st_futex", "st_membarrier", "st_resume", "st_die",
 		"boot_sigaltstack", "boot_sigmask", "boot_seccomp", "ready", "boot_exit"} {
 		regs := startRegs()
 		pc := s.a.site(site)
@@ -63,6 +65,10 @@ func TestEscapeStubSyscallSites(t *testing.T) {
 		}
 		if site == "st_clone" {
 			regs.Rdi = threadCloneFlags
+		}
+		if site == "st_resume" {
+			// A wake of the handler's bitset on the thread's own word.
+			regs.Rdi, regs.Rsi, regs.Rdx, regs.R9 = slotAddr(tt.slot)+hdrState, futexOpWakeBitset, 1, futexHandler
 		}
 		nr := regs.Rax
 		ev, err := switchWithin(t, th, &regs, 10*time.Second)
@@ -113,6 +119,7 @@ func TestEscapeReadOnlyPage(t *testing.T) {
 	th, _ := newTestThread(t, []byte{0x48, 0x89, 0x07, 0xeb, 0xfe})
 	defer th.Release()
 	tt, _ := stubOf(th)
+	flushQueue(t, tt)
 	before := binary.LittleEndian.Uint64(tt.proc.ctl[cmdOp:])
 	regs := startRegs()
 	regs.Rdi = ctlRO + cmdOp

@@ -146,6 +146,10 @@ func baseRules() []siteRule {
 		{site: "st_mprotect", nr: nrMprotect},
 		{site: "st_clone", nr: nrClone, args: map[int]uint32{0: threadCloneFlags}},
 		{site: "st_write", nr: nrWrite, args: map[int]uint32{0: resultFD}},
+		// The resume after queued mapping changes (queue.go): a wake of
+		// the handler's side of a word; a queued change that failed.
+		{site: "st_resume", nr: nrFutex, args: map[int]uint32{1: futexOpWakeBitset, 5: futexHandler}},
+		{site: "st_die", nr: nrExitGroup},
 		{site: "st_membarrier", nr: nrMembarrier, args: map[int]uint32{0: membarrierSyncCore}},
 		{site: "setup_membarrier", nr: nrMembarrier, args: map[int]uint32{0: membarrierRegSyncCore}},
 		{site: "boot_sigaltstack", nr: nrSigaltstack},

@@ -171,6 +171,7 @@ func TestMapPopulate(t *testing.T) {
 	if err := th.Map(0x400000, size, unix.PROT_READ|unix.PROT_WRITE, 0x10000); err != nil {
 		t.Fatal(err)
 	}
+	flushQueue(t, tt)
 	if got := hostRss(t, tt.proc.pid, 0x400000); got != 0 {
 		t.Fatalf("after Map: Rss %d, want 0 (nothing touched)", got)
 	}
@@ -181,6 +182,7 @@ func TestMapPopulate(t *testing.T) {
 	if err := pm.MapPopulate(0x500000, size, unix.PROT_READ|unix.PROT_WRITE, 0x10000+size); err != nil {
 		t.Fatal(err)
 	}
+	flushQueue(t, tt)
 	if got := hostRss(t, tt.proc.pid, 0x500000); got != size {
 		t.Fatalf("after MapPopulate: Rss %d, want %d", got, size)
 	}

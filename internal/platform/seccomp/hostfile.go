@@ -18,7 +18,8 @@ import (
 // which the base filter allows only with MAP_PRIVATE|MAP_FIXED, a prot
 // without PROT_WRITE and a received file's descriptor). Later mappings
 // of the same file (by device and inode) reuse the descriptor: one
-// command, the mmap alone. A stub holds at most maxHostFiles files; a
+// command, the mmap alone, or none when it is queued (queue.go: a mapping
+// with no protection bit the file was not mapped with before). A stub holds at most maxHostFiles files; a
 // forked child's stub starts with none.
 //
 // The descriptor's number is the lowest free one, which glassbox knows
@@ -39,7 +40,9 @@ import (
 // A failed mmap kills the stub as a failed Map does, except for the
 // errors Linux returns before it touches the address space (a bad
 // descriptor, a file that cannot be mapped so): then nothing changed and
-// the answer is ErrNoHostFile.
+// the answer is ErrNoHostFile. A queued mapping is not refused for those
+// reasons (one of the same descriptor with those protections was made):
+// if it fails, the stub dies as for any queued change.
 
 // fileKey names a host file.
 type fileKey struct{ dev, ino uint64 }
@@ -47,6 +50,11 @@ type fileKey struct{ dev, ino uint64 }
 // hostFiles is a stub's record of the host files it holds (under cmdMu).
 type hostFiles struct {
 	fds map[fileKey]int // the stub's descriptor of each
+	// prots are the protections each was mapped with: a mapping of a held
+	// file with no others may be queued (queue.go), since Linux refuses it
+	// only for reasons a successful one with those bits rules out (see
+	// refusedMmap).
+	prots map[fileKey]int
 	// off is set once a receive failed or installed nothing: the queue
 	// or the stub's descriptors may not be what glassbox thinks, so no
 	// more files are sent.
@@ -64,10 +72,12 @@ func (t *thread) MapHostFile(addr, length uint64, prot int, f platform.HostFile,
 	if f.FD < 0 {
 		return unix.EBADF
 	}
-	return t.proc.mapHostFile(t.cpu, addr, length, prot, f, off)
+	return t.proc.mapHostFile(t, addr, length, prot, f, off)
 }
 
-func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platform.HostFile, off uint64) error {
+func (proc *process) mapHostFile(t *thread, addr, length uint64, prot int, f platform.HostFile, off uint64) error {
+	queue := t.mayQueue()
+	cpu := t.cpu
 	proc.cmdMu.Lock()
 	defer proc.cmdMu.Unlock()
 	if proc.dead.Load() {
@@ -79,9 +89,16 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	if fd, ok := hf.fds[key]; ok {
 		args[4] = uint64(fd)
 		proc.patchRegion(addr, length, false)
+		if queue && prot&^hf.prots[key] == 0 && len(proc.queue) < cmdQueueMax {
+			proc.queue = append(proc.queue, cmdEntry{opMmapFile, args})
+			return nil
+		}
 		err := proc.post(cpu, opMmapFile, args, 0, 0)
 		switch {
-		case err == nil || err == errGone:
+		case err == nil:
+			hf.prots[key] |= prot
+			return nil
+		case err == errGone:
 			return err
 		case refusedMmap(err):
 			return platform.ErrNoHostFile
@@ -93,6 +110,7 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	}
 	if hf.fds == nil {
 		hf.fds = make(map[fileKey]int)
+		hf.prots = make(map[fileKey]int)
 	}
 	// A descriptor mmap cannot use (O_PATH: fget refuses it with
 	// EBADF; write-only) is not worth a receive.
@@ -116,6 +134,7 @@ func (proc *process) mapHostFile(cpu int, addr, length uint64, prot int, f platf
 	switch {
 	case err == nil:
 		hf.fds[key] = fd
+		hf.prots[key] = prot
 		return nil
 	case err == errGone:
 		return err

@@ -34,6 +34,8 @@ const (
 	cmdArgs   = 0x010 // 6 × uint64: the syscall's arguments
 	cmdSS     = 0x040 // uint64: clone: address of the new thread's stack_t
 	cmdSlot   = 0x048 // uint64: clone: the new thread's slot
+	cmdCount  = 0x050 // uint64: mapping changes queued ahead of the command (cmdQueue)
+	cmdResume = 0x058 // uint64: 0, or the state word the command resumes (queue.go)
 	setupVDSO = 0x080 // uint64 count, then 4 × {rel to AT_SYSINFO_EHDR, size, target}
 	maxVDSO   = 4
 	sigact    = 0x100   // struct kernel_sigaction for the stub's handler
@@ -43,17 +45,31 @@ const (
 	roXfeat   = 0x150   // uint64: the XSAVE components of a signal frame (patch.go's trampoline)
 	roPatch   = 0x158   // uint64: nonzero while the patch region is mapped at PatchBase
 	byteTable = 0x200   // 256 bytes, byte i = i: what the syscall thread writes
+	cmdQueue  = 0x400   // cmdQueueMax × {op, 6 args}: queued mapping changes (queue.go)
 	stackTs   = 0x1000  // maxSlots × stack_t: each slot's sigaltstack
 	roProgB   = 0x19000 // the base filter: struct sock_fprog, then its program
 	roProgG   = 0x1c000 // the guest filter likewise
 )
 
-// The filters lie past the last stack_t (a negative constant here does
-// not compile).
-const _ = uint(roProgB - (stackTs + maxSlots*24))
+// The filters lie past the last stack_t, and the queue before the first
+// (a negative constant here does not compile).
+const (
+	_ = uint(roProgB - (stackTs + maxSlots*24))
+	_ = uint(stackTs - (cmdQueue + cmdQueueMax*cmdEntrySize))
+)
+
+// A queued mapping change on the command page: its op, then its syscall's
+// six arguments.
+const (
+	cmdEntrySize = 0x40
+	cmdQueueMax  = 48
+)
 
 // Commands for the syscall thread.
 const (
+	// opNone does nothing: a command that only resumes a thread after
+	// its queued mapping changes (queue.go).
+	opNone     = 0
 	opMmap     = 1
 	opMunmap   = 2
 	opMprotect = 3
@@ -126,10 +142,13 @@ const (
 
 // Values of a slot's state word.
 const (
-	stDead      = 0 // the thread is gone (CLONE_CHILD_CLEARTID) or never was
-	stTrapped   = 1 // the handler holds a trap frame and waits for glassbox
-	stResume    = 2 // glassbox answered: return into the frame
-	stExit      = 3 // glassbox asks the thread to end
+	stDead    = 0 // the thread is gone (CLONE_CHILD_CLEARTID) or never was
+	stTrapped = 1 // the handler holds a trap frame and waits for glassbox
+	stResume  = 2 // glassbox answered: return into the frame
+	stExit    = 3 // glassbox asks the thread to end
+	// stQueued: glassbox answered, and the syscall thread resumes the
+	// thread once it has made the queued mapping changes (queue.go).
+	stQueued    = 4
 	flagSleeper = 0x100
 	stateMask   = 0xff
 )

@@ -192,7 +192,6 @@ type spawnRes struct {
 type spawner struct {
 	mu     sync.Mutex
 	ch     chan spawnReq // nil until the first spawn; closed by stop
-	done   chan struct{} // closed when the spawner's goroutine has ended
 	closed bool
 }
 
@@ -208,11 +207,9 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 	p.reaping.Add(1)
 	if s.ch == nil {
 		s.ch = make(chan spawnReq)
-		s.done = make(chan struct{})
-		go func(ch chan spawnReq, done chan struct{}) {
+		go func(ch chan spawnReq) {
 			// The OS thread ends with the goroutine (it stays locked).
 			runtime.LockOSThread()
-			defer close(done)
 			for r := range ch {
 				attr := &syscall.ProcAttr{
 					Files: r.files,
@@ -221,7 +218,7 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 				pid, err := syscall.ForkExec(r.path, []string{"glassbox-stub"}, attr)
 				r.reply <- spawnRes{pid, err}
 			}
-		}(s.ch, s.done)
+		}(s.ch)
 	}
 	ch := s.ch
 	reply := make(chan spawnRes, 1)
@@ -236,15 +233,17 @@ func (p *Platform) spawn(path string, files []uintptr) (int, error) {
 }
 
 // stop ends the spawner: no stub may be made afterwards, and any stub
-// still alive gets its PDEATHSIG.
+// still alive gets its PDEATHSIG as the spawner's thread ends, which it
+// does on its own: Close waits for the stubs' reaping, not for the
+// thread (a wait for the goroutine is a cross-thread wake-up at the end
+// of every run).
 func (s *spawner) stop() {
 	s.mu.Lock()
 	s.closed = true
-	ch, done := s.ch, s.done
+	ch := s.ch
 	s.mu.Unlock()
 	if ch != nil {
 		close(ch)
-		<-done
 	}
 }
 

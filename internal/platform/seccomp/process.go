@@ -24,12 +24,14 @@ type process struct {
 	resR int // read end of the result pipe (the stub writes fd 2)
 	sock int // glassbox' end of the stub's host-file socket (its fd 1)
 
-	// cmdMu serialises commands to the syscall thread; seq and sysCPU
-	// are guarded by it.
+	// cmdMu serialises commands to the syscall thread; seq, sysCPU,
+	// queue and unread are guarded by it.
 	cmdMu  sync.Mutex
 	seq    uint32
 	sysCPU int
-	files  hostFiles // the host files the stub holds (hostfile.go), under cmdMu
+	queue  []cmdEntry // mapping changes not made yet (queue.go)
+	unread int        // results of resumes not read yet (queue.go)
+	files  hostFiles  // the host files the stub holds (hostfile.go), under cmdMu
 
 	// mu guards threads and slots.
 	mu      sync.Mutex
@@ -200,15 +202,8 @@ func (p *Platform) Close() {
 // coldStub makes a stub process and its first thread, up to the thread's
 // ready trap.
 func (p *Platform) coldStub() (*thread, error) {
-	proc, err := p.newProcess()
+	proc, st, err := p.newProcess()
 	if err != nil {
-		return nil, err
-	}
-	// The stub's first thread: its CPU is chosen when it is taken, so
-	// that address spaces take CPUs in turn as the ptrace platform's do.
-	st, err := proc.newThread(-1)
-	if err != nil {
-		proc.kill()
 		return nil, err
 	}
 	t, err := st.await()
@@ -219,27 +214,36 @@ func (p *Platform) coldStub() (*thread, error) {
 	return t, nil
 }
 
-func (p *Platform) newProcess() (*process, error) {
+// newProcess starts a stub process and has it clone its first thread.
+// The clone is posted before the stub starts: the stub finds it once set
+// up, with no wake-up. The thread's CPU is chosen when it is taken, so
+// that address spaces take CPUs in turn as the ptrace platform's do.
+func (p *Platform) newProcess() (*process, *starter, error) {
 	ctlMem, err := unix.MemfdCreate("glassbox-ctl", unix.MFD_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
+		return nil, nil, fmt.Errorf("memfd_create: %w", err)
 	}
 	defer unix.Close(ctlMem)
 	if err := unix.Ftruncate(ctlMem, ctlSize); err != nil {
-		return nil, fmt.Errorf("control memfd: %w", err)
+		return nil, nil, fmt.Errorf("control memfd: %w", err)
 	}
 	ctl, err := unix.Mmap(ctlMem, 0, ctlSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("mapping control memfd: %w", err)
+		return nil, nil, fmt.Errorf("mapping control memfd: %w", err)
 	}
 	proc := &process{p: p, ctl: ctl, resR: -1, sock: -1, sysCPU: -1, slots: make([]slotState, maxSlots)}
 	proc.slots[rxSlot] = slotReserved
 	p.writeSetup(ctl)
+	i, _ := proc.reserveSlot() // slot 0: nothing else is taken
+	args, ss, slot := proc.cloneArgs(i)
+	proc.cmdMu.Lock()
+	proc.postAsync(-1, opClone, args, ss, slot, 0) // no one to wake yet
+	proc.cmdMu.Unlock()
 
 	var res [2]int
 	if err := unix.Pipe2(res[:], unix.O_CLOEXEC); err != nil {
 		unix.Munmap(ctl)
-		return nil, fmt.Errorf("pipe: %w", err)
+		return nil, nil, fmt.Errorf("pipe: %w", err)
 	}
 	proc.resR = res[0]
 	// Host files go to the stub as SCM_RIGHTS datagrams on a socket pair;
@@ -249,7 +253,7 @@ func (p *Platform) newProcess() (*process, error) {
 		unix.Close(res[0])
 		unix.Close(res[1])
 		unix.Munmap(ctl)
-		return nil, fmt.Errorf("socketpair: %w", err)
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
 	proc.sock = sp[0]
 	deathR, deathW, err := os.Pipe()
@@ -259,7 +263,7 @@ func (p *Platform) newProcess() (*process, error) {
 		unix.Close(res[0])
 		unix.Close(res[1])
 		unix.Munmap(ctl)
-		return nil, fmt.Errorf("pipe: %w", err)
+		return nil, nil, fmt.Errorf("pipe: %w", err)
 	}
 	files := make([]uintptr, 5)
 	files[memFD], files[sockFD], files[resultFD], files[deathFD], files[ctlFD] =
@@ -273,16 +277,24 @@ func (p *Platform) newProcess() (*process, error) {
 		unix.Close(res[0])
 		unix.Close(sp[0])
 		unix.Munmap(ctl)
-		return nil, fmt.Errorf("starting stub: %w", err)
+		return nil, nil, fmt.Errorf("starting stub: %w", err)
 	}
 	proc.pid = pid
 	go proc.reap(deathR) // spawn counted it in reaping
-	// The stub reports the end of its set-up like a command's result.
+	// The stub reports the end of its set-up like a command's result,
+	// then the clone's.
 	if err := proc.result(); err != nil {
 		proc.kill()
-		return nil, fmt.Errorf("stub set-up: %w", err)
+		return nil, nil, fmt.Errorf("stub set-up: %w", err)
 	}
-	return proc, nil
+	proc.cmdMu.Lock()
+	err = proc.result()
+	proc.cmdMu.Unlock()
+	if err != nil {
+		proc.kill()
+		return nil, nil, fmt.Errorf("stub clone: %w", err)
+	}
+	return proc, &starter{proc: proc, slot: i, cpu: -1}, nil
 }
 
 // writeSetup fills the command page's set-up part.
@@ -404,30 +416,15 @@ func (proc *process) failed(op uint64, err error) error {
 	return fmt.Errorf("stub %d: %s failed (%v): stub killed", proc.pid, opName(op), err)
 }
 
-// post has the syscall thread run one command and returns its result
-// (under cmdMu).
+// post has the syscall thread run one command, after the queued mapping
+// changes (queue.go), and returns its result (under cmdMu).
 func (proc *process) post(cpu int, op uint64, args [6]uint64, ss, slot uint64) error {
 	if proc.dead.Load() {
 		return errGone
 	}
-	if cpu >= 0 && cpu != proc.sysCPU {
-		// Serve this caller on its own CPU: a wake-up across CPUs costs
-		// far more than moving the syscall thread.
-		if unix.SchedSetaffinity(proc.pid, cpuSet(cpu)) == nil {
-			proc.sysCPU = cpu
-		}
+	if err := proc.postAsync(cpu, op, args, ss, slot, 0); err != nil {
+		return err
 	}
-	le := binary.LittleEndian
-	le.PutUint64(proc.ctl[cmdOp:], op)
-	for i, a := range args {
-		le.PutUint64(proc.ctl[cmdArgs+8*i:], a)
-	}
-	le.PutUint64(proc.ctl[cmdSS:], ss)
-	le.PutUint64(proc.ctl[cmdSlot:], slot)
-	proc.seq++
-	w := (*uint32)(unsafe.Pointer(&proc.ctl[cmdSeq]))
-	atomic.StoreUint32(w, proc.seq)
-	futexWake(w)
 	return proc.result()
 }
 
@@ -546,19 +543,45 @@ func (proc *process) allocSlot() (int, error) {
 // The new thread starts on cpu (the syscall thread moves there to clone
 // it), or wherever the syscall thread is if cpu is -1.
 func (proc *process) newThread(cpu int) (*starter, error) {
+	i, err := proc.reserveSlot()
+	if err != nil {
+		return nil, err
+	}
+	args, ss, slot := proc.cloneArgs(i)
+	if err := proc.command(cpu, opClone, args, ss, slot); err != nil {
+		proc.unreserve(i)
+		return nil, fmt.Errorf("stub clone: %w", err)
+	}
+	return &starter{proc: proc, slot: i, cpu: cpu}, nil
+}
+
+// reserveSlot takes a free slot for a new thread and counts the thread.
+func (proc *process) reserveSlot() (int, error) {
 	proc.mu.Lock()
+	defer proc.mu.Unlock()
 	if proc.dead.Load() {
-		proc.mu.Unlock()
-		return nil, errGone
+		return 0, errGone
 	}
 	i, err := proc.allocSlot()
 	if err != nil {
-		proc.mu.Unlock()
-		return nil, err
+		return 0, err
 	}
 	proc.threads++
-	proc.mu.Unlock()
+	return i, nil
+}
 
+// unreserve gives back a slot whose clone failed.
+func (proc *process) unreserve(i int) {
+	proc.mu.Lock()
+	proc.slots[i] = slotFree
+	atomic.StoreUint32(proc.word(i), stDead)
+	proc.threads--
+	proc.mu.Unlock()
+}
+
+// cloneArgs readies slot i for a new thread and returns the clone
+// command's arguments, stack_t and slot.
+func (proc *process) cloneArgs(i int) (args [6]uint64, ss, slot uint64) {
 	le := binary.LittleEndian
 	base := slotOff(i)
 	// The state starts at stResume: Start waits for the ready trap.
@@ -567,20 +590,11 @@ func (proc *process) newThread(cpu int) (*starter, error) {
 	atomic.StoreUint32(proc.spinWord(i), 0)
 	// A patched call's XSAVE header: XSAVE writes its first word only.
 	clear(proc.ctl[base+pFP+xsHeader : base+pFP+xsMin])
-	ss := stackTs + 24*i
-	le.PutUint64(proc.ctl[ss:], slotAddr(i)+altStack)
-	le.PutUint32(proc.ctl[ss+8:], 0)
-	le.PutUint64(proc.ctl[ss+16:], altSize)
-	args := [6]uint64{threadCloneFlags, 0, slotAddr(i) + hdrTID, slotAddr(i) + hdrState}
-	if err := proc.command(cpu, opClone, args, ctlRO+uint64(ss), slotAddr(i)); err != nil {
-		proc.mu.Lock()
-		proc.slots[i] = slotFree
-		atomic.StoreUint32(proc.word(i), stDead)
-		proc.threads--
-		proc.mu.Unlock()
-		return nil, fmt.Errorf("stub clone: %w", err)
-	}
-	return &starter{proc: proc, slot: i, cpu: cpu}, nil
+	st := stackTs + 24*i
+	le.PutUint64(proc.ctl[st:], slotAddr(i)+altStack)
+	le.PutUint32(proc.ctl[st+8:], 0)
+	le.PutUint64(proc.ctl[st+16:], altSize)
+	return [6]uint64{threadCloneFlags, 0, slotAddr(i) + hdrTID, slotAddr(i) + hdrState}, ctlRO + uint64(st), slotAddr(i)
 }
 
 // release forgets slot i: its thread was asked to exit (or never started).

@@ -83,8 +83,15 @@ const (
 	membarrierSyncCore    = 32
 	membarrierRegSyncCore = 64
 
-	futexOpWait = 0
-	futexOpWake = 1
+	futexOpWait       = 0
+	futexOpWake       = 1
+	futexOpWaitBitset = 9
+	futexOpWakeBitset = 10
+	// The two sides of a state word wait with their own futex bitsets
+	// (the handler's FUTEX_WAIT matches any), so that the syscall
+	// thread's resume (queue.go) wakes only the handler.
+	futexHandler  = 1
+	futexGlassbox = 2
 
 	mapSharedFixed = unix.MAP_SHARED | unix.MAP_FIXED
 	mapPopulate    = mapSharedFixed | unix.MAP_POPULATE
@@ -264,111 +271,7 @@ func buildStub() *stub {
 	a.syscall("")
 	a.ud2()
 
-	// --- The syscall thread's loop. r14 = ctlRO, r12 = last seq. ------
-	a.label("wait")
-	a.load32(rax, r14, cmdSeq)
-	a.cmp32(rax, r12)
-	a.jcc(condNE, "command")
-	// futex(&cmdSeq, FUTEX_WAIT, last, NULL)
-	a.lea(rdi, r14, cmdSeq)
-	a.xor32(rsi, rsi)
-	a.mov(rdx, r12)
-	a.xor32(r10, r10)
-	a.movImm32(rax, nrFutex)
-	a.syscall("st_futex")
-	a.jmp("wait")
-
-	a.label("command")
-	a.mov(r12, rax)
-	loadCmdArgs(a)
-	a.load64(rax, r14, cmdOp)
-	a.cmpImm(rax, opMmap)
-	a.jcc(condE, "do_mmap")
-	a.cmpImm(rax, opMunmap)
-	a.jcc(condE, "do_munmap")
-	a.cmpImm(rax, opMprotect)
-	a.jcc(condE, "do_mprotect")
-	a.cmpImm(rax, opClone)
-	a.jcc(condE, "do_clone")
-	a.cmpImm(rax, opMembarrier)
-	a.jcc(condE, "do_membarrier")
-	a.cmpImm(rax, opMmapPopulate)
-	a.jcc(condE, "do_mmap_pop")
-	a.cmpImm(rax, opMmapFile)
-	a.jcc(condE, "do_mmap_file")
-	a.cmpImm(rax, opRecvMmapFile)
-	a.jcc(condE, "do_recv_file")
-	a.movImm64(rax, negErrno(unix.EINVAL))
-	a.jmp("report")
-
-	a.label("do_mmap")
-	a.movImm32(rax, nrMmap)
-	a.syscall("st_mmap")
-	a.jmp("report")
-	a.label("do_mmap_pop")
-	a.movImm32(rax, nrMmap)
-	a.syscall("st_mmap_pop")
-	a.jmp("report")
-	// A host file (hostfile.go): recvmsg(sockFD, &rxMsg, flags) takes
-	// the one descriptor glassbox sent, which lands at the lowest free
-	// number, the one the command's mmap names. A failed receive reports
-	// recvFailed, whatever the errno.
-	a.label("do_recv_file")
-	a.movImm32(rdi, sockFD)
-	a.movImm64(rsi, slotAddr(rxSlot)+rxMsg)
-	a.movImm32(rdx, recvFlags)
-	a.movImm32(rax, nrRecvmsg)
-	a.syscall("st_recvmsg")
-	a.cmpImm(rax, -4095)
-	a.jcc(condB, "recv_ok")
-	a.movImm64(rax, negErrno(recvFailed))
-	a.jmp("report")
-	a.label("recv_ok")
-	loadCmdArgs(a)
-	a.label("do_mmap_file")
-	a.movImm32(rax, nrMmap)
-	a.syscall("st_mmap_file")
-	a.jmp("report")
-	a.label("do_munmap")
-	a.movImm32(rax, nrMunmap)
-	a.syscall("st_munmap")
-	a.jmp("report")
-	a.label("do_mprotect")
-	a.movImm32(rax, nrMprotect)
-	a.syscall("st_mprotect")
-	a.jmp("report")
-	a.label("do_membarrier")
-	a.movImm32(rdi, membarrierSyncCore)
-	a.xor32(rsi, rsi)
-	a.xor32(rdx, rdx)
-	a.movImm32(rax, nrMembarrier)
-	a.syscall("st_membarrier")
-	a.jmp("report")
-	a.label("do_clone")
-	a.load64(rbx, r14, cmdSS)   // the child's stack_t, kept in a register
-	a.load64(r13, r14, cmdSlot) // and its slot
-	a.movImm32(rax, nrClone)
-	a.syscall("st_clone")
-	a.test(rax, rax)
-	a.jcc(condE, "boot")
-	// fall through to report (rax: the child's tid or -errno)
-
-	// report: write(2, &byteTable[errno or 0], 1)
-	a.label("report")
-	a.xor32(rsi, rsi)
-	a.cmpImm(rax, -4095)
-	a.jcc(condB, "report_ok")
-	a.mov(rsi, rax)
-	a.neg(rsi)
-	a.andImm(rsi, 0xff)
-	a.label("report_ok")
-	a.add(rsi, r14)
-	a.addImm(rsi, byteTable)
-	a.movImm32(rdi, 2)
-	a.movImm32(rdx, 1)
-	a.movImm32(rax, nrWrite)
-	a.syscall("st_write")
-	a.jmp("wait")
+	commandLoop(a)
 
 	// --- A new guest thread (rax = 0, rbx = &stack_t, r13 = slot). ----
 	a.label("boot")

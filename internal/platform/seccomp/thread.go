@@ -32,6 +32,9 @@ type thread struct {
 	// drops is the slot's count of dropped interrupts when the guest was
 	// last resumed (see waitPoll).
 	drops uint32
+	// queued: the syscall thread resumes the thread (queue.go), and its
+	// word may read stQueued until it has.
+	queued bool
 }
 
 // dropWord is the slot's count of interrupts the handler dropped.
@@ -92,10 +95,20 @@ func (t *thread) Switch(regs *platform.Regs) (platform.Event, error) {
 func (t *thread) resumeWait(regs *platform.Regs) (platform.Event, error) {
 	w := t.word()
 	t.resuming()
-	if atomic.SwapUint32(w, stResume)&flagSleeper != 0 {
+	queued, err := t.resumeQueued()
+	if !queued && atomic.SwapUint32(w, stResume)&flagSleeper != 0 {
 		futexWake(w)
 	}
-	_, err := t.waitPoll(t.gbPoll())
+	if err == nil {
+		// After a queued resume the syscall thread needs this CPU: no
+		// polling (a pair that started spinning just now).
+		poll := t.gbPoll()
+		if queued {
+			poll = 0
+		}
+		_, err = t.waitPoll(poll)
+	}
+	t.queued = false
 	t.running.Store(false)
 	if err != nil {
 		t.spinOff()
@@ -147,6 +160,11 @@ func (t *thread) waitPoll(poll time.Duration) (slept bool, err error) {
 		case stTrapped:
 			return slept, nil
 		case stResume:
+		case stQueued:
+			if t.queued {
+				break
+			}
+			fallthrough
 		default:
 			t.dead = true
 			if t.proc.dead.Load() {
@@ -171,11 +189,11 @@ func (t *thread) waitPoll(poll time.Duration) (slept bool, err error) {
 			}
 			poll = 0
 		}
-		if v == stResume {
-			if !atomic.CompareAndSwapUint32(w, stResume, stResume|flagSleeper) {
+		if v == stResume || v == stQueued {
+			if !atomic.CompareAndSwapUint32(w, v, v|flagSleeper) {
 				continue
 			}
-			v = stResume | flagSleeper
+			v |= flagSleeper
 		}
 		slept = true
 		if !t.intr.Load() {
@@ -256,23 +274,27 @@ func (t *thread) mapFile(op uint64, flags uint32, addr, length uint64, prot int,
 	if !region {
 		t.proc.patchRegion(addr, length, false)
 	}
-	err := t.proc.command(t.cpu, op, [6]uint64{addr, length, uint64(prot), uint64(flags), 0, off}, 0, 0)
-	if region && err == nil {
-		t.proc.patchRegion(addr, length, true)
+	args := [6]uint64{addr, length, uint64(prot), uint64(flags), 0, off}
+	if region {
+		err := t.proc.command(t.cpu, op, args, 0, 0)
+		if err == nil {
+			t.proc.patchRegion(addr, length, true)
+		}
+		return err
 	}
-	return err
+	return t.proc.change(t, op, args)
 }
 
 // Unmap implements platform.Mapper.
 func (t *thread) Unmap(addr, length uint64) error {
 	t.proc.patchRegion(addr, length, false)
-	return t.proc.command(t.cpu, opMunmap, [6]uint64{addr, length}, 0, 0)
+	return t.proc.change(t, opMunmap, [6]uint64{addr, length})
 }
 
 // Protect implements platform.Mapper.
 func (t *thread) Protect(addr, length uint64, prot int) error {
 	t.proc.patchRegion(addr, length, false)
-	return t.proc.command(t.cpu, opMprotect, [6]uint64{addr, length, uint64(prot)}, 0, 0)
+	return t.proc.change(t, opMprotect, [6]uint64{addr, length, uint64(prot)})
 }
 
 // NewThread implements platform.Thread.
