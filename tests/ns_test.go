@@ -60,7 +60,7 @@ var bwrapArgs = [][]string{
 	{"--ro-bind", "/", "/", "--unshare-all", "--uid", "1000", "--gid", "1000", "id"},
 	{"--ro-bind", "/", "/", "--unshare-user", "--uid", "0", "id"},
 	{"--ro-bind", "/", "/", "--unshare-all", "--uid", "0", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "id"},
-	{"--ro-bind", "/", "/", "--unshare-all", "--proc", "/proc", "sh", "-c", "ps -eo pid=,comm= | awk '{print $1, $2}'"},
+	{"--ro-bind", "/", "/", "--unshare-all", "--proc", "/proc", "sh", "-c", "out=$(ps -eo pid=,comm=); echo \"$out\" | awk '{print $1, $2}'"}, // not ps | awk: ps may list awk before or after its exec
 	{"--ro-bind", "/", "/", "--unshare-all", "--hostname", "box", "hostname"},
 	{"--ro-bind", "/", "/", "--unshare-net", "ip", "link"},
 	{"--ro-bind", "/", "/", "--unshare-all", "--dev", "/dev", "ls", "/dev"},
