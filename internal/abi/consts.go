@@ -53,6 +53,10 @@ const (
 	PageMask  = PageSize - 1
 )
 
+// TaskSizeMax is where access_ok's user address space ends (x86-64,
+// 4-level paging). Linux: arch/x86/include/asm/page_64_types.h
+const TaskSizeMax = 1<<47 - PageSize
+
 // PageDown rounds a down to a page boundary.
 func PageDown(a uint64) uint64 { return a &^ PageMask }
 

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/internal/abi"
 	"glassbox/internal/mm"
 )
 
@@ -244,10 +245,26 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, n, n2 int, cmp bool, val uint32,
 
 // FutexWakeOp is FUTEX_WAKE_OP: atomically apply op to the word at addr2,
 // wake n waiters on addr, and n2 on addr2 if the old value passes the
-// comparison encoded in op. Linux: kernel/futex/waitwake.c (futex_wake_op)
+// comparison encoded in op. As in Linux, an unknown operation fails
+// before the word is touched (ENOSYS, even where it is unmapped), an
+// unknown comparison after it was changed, and either failure wakes no
+// one; oparg and cmparg are signed 12-bit fields.
+// Linux: kernel/futex/waitwake.c (futex_wake_op, futex_atomic_op_inuser),
+// arch/x86/include/asm/futex.h (arch_futex_atomic_op_inuser)
 func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32, private bool) (int, error) {
 	if addr&3 != 0 || addr2&3 != 0 {
 		return 0, unix.EINVAL
+	}
+	if addr >= abi.TaskSizeMax || addr2 >= abi.TaskSizeMax {
+		return 0, unix.EFAULT // get_futex_key: access_ok
+	}
+	opcode, cmp := (op>>28)&7, (op>>24)&15
+	oparg, cmparg := int32(op<<8)>>20, int32(op<<20)>>20
+	if op>>31 != 0 { // FUTEX_OP_OPARG_SHIFT
+		oparg = 1 << (oparg & 31)
+	}
+	if opcode > 4 {
+		return 0, unix.ENOSYS
 	}
 	ft := &t.k.futex
 	ft.mu.Lock()
@@ -256,50 +273,43 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, n, n2 int, op uint32, private boo
 	if err != nil {
 		return 0, err
 	}
-	opcode, cmp := (op>>28)&7, (op>>24)&15
-	oparg, cmparg := (op>>12)&0xfff, op&0xfff
-	if op>>31 != 0 { // FUTEX_OP_OPARG_SHIFT
-		oparg = 1 << (oparg & 31)
-	}
-	nv := old
+	nv, arg := old, uint32(oparg)
 	switch opcode {
 	case 0:
-		nv = oparg
+		nv = arg
 	case 1:
-		nv = old + oparg
+		nv = old + arg
 	case 2:
-		nv = old | oparg
+		nv = old | arg
 	case 3:
-		nv = old &^ oparg
+		nv = old &^ arg
 	case 4:
-		nv = old ^ oparg
-	default:
-		return 0, unix.ENOSYS
+		nv = old ^ arg
 	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], nv)
 	if err := t.CopyOut(addr2, b[:]); err != nil {
 		return 0, err
 	}
-	woken := ft.wakeLocked(ft.key(t, addr, private), n, ^uint32(0))
-	o, c := int32(old), int32(cmparg<<20)>>20 // cmparg is a signed 12-bit value
+	o := int32(old)
 	var pass bool
 	switch cmp {
 	case 0:
-		pass = o == c
+		pass = o == cmparg
 	case 1:
-		pass = o != c
+		pass = o != cmparg
 	case 2:
-		pass = o < c
+		pass = o < cmparg
 	case 3:
-		pass = o <= c
+		pass = o <= cmparg
 	case 4:
-		pass = o > c
+		pass = o > cmparg
 	case 5:
-		pass = o >= c
+		pass = o >= cmparg
 	default:
 		return 0, unix.ENOSYS
 	}
+	woken := ft.wakeLocked(ft.key(t, addr, private), n, ^uint32(0))
 	if pass {
 		woken += ft.wakeLocked(ft.key(t, addr2, private), n2, ^uint32(0))
 	}

@@ -118,9 +118,8 @@ func (noWait) NoWait() bool { return true }
 // maxRW is MAX_RW_COUNT: the most one read or write moves.
 const maxRW = 0x7ffff000
 
-// taskSizeMax is where access_ok's user address space ends (x86-64,
-// 4-level paging). Linux: arch/x86/include/asm/page_64_types.h
-const taskSizeMax = 1<<47 - abi.PageSize
+// taskSizeMax is where access_ok's user address space ends.
+const taskSizeMax = abi.TaskSizeMax
 
 // ioChunk bounds how much guest memory is held at once for one transfer.
 const ioChunk = 1 << 20
