@@ -240,6 +240,9 @@ func (t *thread) Release() {
 	t.countHandOffs()
 	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
+		if !t.dead {
+			t.proc.dieElsewhere(t)
+		}
 		t.proc.kill()
 		t.dead = true
 		return
