@@ -67,7 +67,10 @@
 // handler leaves it asleep. By default each guest thread's stub thread runs on
 // the CPU of the glassbox OS thread that serves it: on these machines a
 // futex hand-off on one CPU costs far less than a wake-up across CPUs.
-// Spin mode (spin.go) moves a pair onto two CPUs with both sides polling,
+// New pairs take the CPUs in turn, except a vfork child's thread and an
+// exec's new address space (platform.Placer), which run instead of the
+// thread that asks and take its CPU: the child's clone and first trap
+// need no move of the syscall thread or wake-up across CPUs. Spin mode (spin.go) moves a pair onto two CPUs with both sides polling,
 // while measured hand-off latencies (TSC stamps in the slot header) show
 // that it at least halves their cost, and for at most ncpu/2 pairs.
 //

@@ -75,7 +75,11 @@ var errGone = errors.New("stub process is gone")
 // next one is made in the background, so that fork and exec wait for a
 // stub only when they come faster than stubs can be made. The first one
 // is Probe's, if it ran (a run of one process makes one stub).
-func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+func (p *Platform) NewAddressSpace() (platform.Thread, error) { return p.newSpace(-1) }
+
+// newSpace is NewAddressSpace with its thread on cpu (-1: the next in
+// turn).
+func (p *Platform) newSpace(cpu int) (platform.Thread, error) {
 	p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
 	var w warmStub
 	ok := false
@@ -100,7 +104,10 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 			return nil, err
 		}
 	}
-	t.bind(p.pickCPU())
+	if cpu < 0 {
+		cpu = p.pickCPU()
+	}
+	t.bind(cpu)
 	return t, nil
 }
 
