@@ -290,7 +290,11 @@ func (t *Task) load(img *image, exePath vfs.Path, execfn, comm string, argv, env
 	take := func() error {
 		start := time.Now()
 		var err error
-		th, err = k.cfg.Platform.NewAddressSpace()
+		if pl, ok := t.thread.(platform.Placer); ok {
+			th, err = pl.ReplacementSpace()
+		} else {
+			th, err = k.cfg.Platform.NewAddressSpace()
+		}
 		k.noteFirstStub(time.Since(start))
 		if err != nil {
 			k.Logf("exec: %v", err)

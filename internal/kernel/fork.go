@@ -119,7 +119,11 @@ func (t *Task) Clone(a CloneArgs) (int, error) {
 	var starter platform.ThreadStarter
 	if shareVM {
 		var err error
-		if starter, err = t.thread.NewThread(); err != nil {
+		newThread := t.thread.NewThread
+		if pl, ok := t.thread.(platform.Placer); ok && f&unix.CLONE_VFORK != 0 {
+			newThread = pl.NewThreadInPlace // the parent waits meanwhile
+		}
+		if starter, err = newThread(); err != nil {
 			k.Logf("vfork: %v", err)
 			return 0, unix.EAGAIN
 		}

@@ -197,6 +197,18 @@ type HandOffStats struct {
 	Probes, Kept, Refused uint64
 }
 
+// Placer is implemented by threads whose platform places each thread on a
+// CPU. The kernel uses it where a new thread runs instead of this one
+// rather than beside it, so that it may take this thread's CPU:
+// NewThreadInPlace is NewThread for a vfork child (this thread waits
+// until the child execs or exits), ReplacementSpace is
+// Platform.NewAddressSpace for this thread's exec (which lets go of this
+// thread once it succeeds).
+type Placer interface {
+	NewThreadInPlace() (ThreadStarter, error)
+	ReplacementSpace() (Thread, error)
+}
+
 // HandOffCounter is implemented by platforms that count their hand-offs.
 type HandOffCounter interface {
 	HandOffStats() HandOffStats

@@ -67,7 +67,10 @@
 // handler leaves it asleep. By default each guest thread's stub thread runs on
 // the CPU of the glassbox OS thread that serves it: on these machines a
 // futex hand-off on one CPU costs far less than a wake-up across CPUs.
-// Spin mode (spin.go) moves a pair onto two CPUs with both sides polling,
+// New pairs take the CPUs in turn, except a vfork child's thread and an
+// exec's new address space (platform.Placer), which run instead of the
+// thread that asks and take its CPU: the child's clone and first trap
+// need no move of the syscall thread or wake-up across CPUs. Spin mode (spin.go) moves a pair onto two CPUs with both sides polling,
 // while measured hand-off latencies (TSC stamps in the slot header) show
 // that it at least halves their cost, and for at most ncpu/2 pairs.
 //
@@ -108,21 +111,24 @@
 // process.cmdMu serialises commands (and guards seq, sysCPU, the queued
 // mapping changes, the count of results not read yet, the host files'
 // record and the socket's queue: a datagram is sent and received under
-// one hold); process.mu
-// guards the slot table, the thread count and the control pages' being
-// mapped (unmapped, set when the killed stub's pages go): a write to a
-// slot's words once its thread has been counted out (Release's exit word,
+// one hold); process.mu guards the slot table, the thread count and the
+// control pages' being mapped (unmapped, set as they are unmapped at the
+// later of kill and the reaping; killed and reaped): a write to a slot's
+// words once its thread has been counted out (Release's exit word,
 // markDead) is made under mu and only while they are mapped, since the
-// last thread's Release may kill the stub and unmap them on another
-// goroutine at any moment; process.sigMu orders signals to the stub's
-// threads before its reaping (after it, the pid may belong to another
-// process). The last thread's Release (kill) sends SIGKILL and does not
+// last thread's Release may kill the stub, and its reaping unmap them, on
+// another goroutine at any moment; process.sigMu orders signals (and
+// affinity changes) to the stub's threads before its reaping (after it,
+// the pid may belong to another process). The last thread's Release
+// (kill) moves the stub's threads off its CPU, sends SIGKILL and does not
 // wait for the stub's end: the goroutine that reads the death pipe reaps
-// the stub at the pipe's end of file, and Platform.Close waits until
-// every stub the platform made is reaped. cmdMu is never held with mu or
-// sigMu except that a failed command signals the stub under cmdMu; mu and
-// sigMu are leaves. thread's fields (its debug registers among them) are
-// its owner goroutine's, except running and intr (atomics shared with
+// the stub at the pipe's end of file and then unmaps the control pages
+// and closes glassbox' descriptors of it (kill does, for a stub reaped
+// before it), and Platform.Close waits until every stub the platform made
+// is reaped. cmdMu is never held with mu or sigMu except that a failed
+// command signals the stub under cmdMu; mu and sigMu are leaves. thread's
+// fields (its debug registers among them) are its owner goroutine's,
+// except running and intr (atomics shared with
 // Interrupt). The spin tokens are an atomic counter:
 // a pair takes one before it moves its stub thread and gives it back when
 // it leaves spin mode, is released or loses its stub.

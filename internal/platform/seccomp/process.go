@@ -43,6 +43,9 @@ type process struct {
 	byGuest  atomic.Bool
 	killOnce sync.Once
 	unmapped bool // ctl is unmapped (under mu)
+	// killed and reaped say kill and the reaping have happened (under mu):
+	// ctl is unmapped at the second (unmap).
+	killed, reaped bool
 
 	// sigMu orders signals to the stub's threads before its reaping: once
 	// sigOff is set (the stub was SIGKILLed, or reap is about to reap it,
@@ -72,7 +75,11 @@ var errGone = errors.New("stub process is gone")
 // next one is made in the background, so that fork and exec wait for a
 // stub only when they come faster than stubs can be made. The first one
 // is Probe's, if it ran (a run of one process makes one stub).
-func (p *Platform) NewAddressSpace() (platform.Thread, error) {
+func (p *Platform) NewAddressSpace() (platform.Thread, error) { return p.newSpace(-1) }
+
+// newSpace is NewAddressSpace with its thread on cpu (-1: the next in
+// turn).
+func (p *Platform) newSpace(cpu int) (platform.Thread, error) {
 	p.warmOnce.Do(func() { p.warm = make(chan warmStub, 1) })
 	var w warmStub
 	ok := false
@@ -97,7 +104,10 @@ func (p *Platform) NewAddressSpace() (platform.Thread, error) {
 			return nil, err
 		}
 	}
-	t.bind(p.pickCPU())
+	if cpu < 0 {
+		cpu = p.pickCPU()
+	}
+	t.bind(cpu)
 	return t, nil
 }
 
@@ -335,6 +345,7 @@ func (proc *process) reap(f *os.File) {
 	}
 	f.Close()
 	proc.markDead()
+	proc.unmap(false)
 	// The stub's descriptors are gone: it is exiting, and wait4 returns
 	// as soon as it has. From its reaping on its pid may name another
 	// process: no signal goes to it any more.
@@ -496,9 +507,35 @@ func (proc *process) result() error {
 	}
 }
 
-// kill destroys the stub process and frees glassbox' side. It does not
-// wait for the stub's end: reap reaps it, and Platform.Close waits for
-// that. Called once no thread of the stub runs guest code (every one was
+// dieElsewhere moves the stub's last thread t and its syscall thread off
+// t's CPU before kill (Release): SIGKILL wakes them to exit, and the last
+// one out tears the stub's address space down. Pinned to t's CPU, where
+// the exiting task's goroutine goes on to notify the parent, a woken
+// thread preempts that goroutine for the whole teardown; elsewhere the
+// teardown runs beside it, on a CPU its parent, asleep in wait4, leaves
+// idle.
+func (proc *process) dieElsewhere(t *thread) {
+	n := proc.p.ncpu
+	if n < 2 {
+		return
+	}
+	var s unix.CPUSet
+	for i := 0; i < n; i++ {
+		if i != t.cpu {
+			s.Set(i)
+		}
+	}
+	proc.sigMu.Lock() // as for a signal: the tids are the stub's until its reaping
+	if !proc.sigOff {
+		unix.SchedSetaffinity(t.tid, &s)
+		unix.SchedSetaffinity(proc.pid, &s)
+	}
+	proc.sigMu.Unlock()
+}
+
+// kill destroys the stub process. It does not wait for the stub's end:
+// reap reaps it and then frees glassbox' side (unmap, or kill itself if
+// the stub was reaped first), and Platform.Close waits for that. Called once no thread of the stub runs guest code (every one was
 // released: it waits in the handler, or has exited) or on a stub that
 // is not to run any (made ahead, or failed), it leaves no instruction
 // that could touch a frame: the frames the stub maps may be reused at
@@ -513,7 +550,27 @@ func (proc *process) doKill() {
 	}
 	proc.sigMu.Unlock()
 	proc.markDead()
+	proc.unmap(true)
+}
+
+// unmap lets go of glassbox' side of a dead stub, once: its control pages
+// and its descriptors. It is called by kill (killing) and by the reaping,
+// and acts at the second call: only once the stub is killed are no
+// threads of it left to read their slots (a stub that died on its own
+// still has them), and a stub killed first is unmapped off the path of
+// the exit that killed it (the munmap makes the host shoot down glassbox'
+// TLB entries on every CPU it runs on).
+func (proc *process) unmap(killing bool) {
 	proc.mu.Lock()
+	if killing {
+		proc.killed = true
+	} else {
+		proc.reaped = true
+	}
+	if proc.unmapped || !proc.killed || !proc.reaped {
+		proc.mu.Unlock()
+		return
+	}
 	proc.unmapped = true
 	unix.Munmap(proc.ctl)
 	proc.mu.Unlock()

@@ -62,19 +62,27 @@ func threadsOf(th interface{}) int {
 }
 
 // TestReleaseReaps: the last thread's Release kills the stub without
-// waiting for its end; its reap goroutine then reaps it on its own (no
-// zombie is left for glassbox' exit), and Close waits for every reap.
+// waiting for its end; its reap goroutine then unmaps the control pages
+// and reaps it on its own (no zombie is left for glassbox' exit), and
+// Close waits for every reap.
 func TestReleaseReaps(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for _, withClose := range []bool{false, true} {
 		th, p := newTestThread(t, getpidLoop)
-		pid := th.(*thread).proc.pid
+		proc := th.(*thread).proc
+		pid := proc.pid
 		th.Release()
 		if withClose {
 			p.Close()
 			if err := unix.Kill(pid, 0); err != unix.ESRCH {
 				t.Errorf("stub %d after Release and Close: kill(0) = %v, want ESRCH (reaped)", pid, err)
+			}
+			proc.mu.Lock()
+			unmapped := proc.unmapped
+			proc.mu.Unlock()
+			if !unmapped {
+				t.Errorf("stub %d reaped, but its control pages are still mapped", pid)
 			}
 			continue
 		}

@@ -240,6 +240,9 @@ func (t *thread) Release() {
 	t.countHandOffs()
 	t.dropDebugRegs()
 	if t.proc.release(t.slot) {
+		if !t.dead {
+			t.proc.dieElsewhere(t)
+		}
 		t.proc.kill()
 		t.dead = true
 		return
@@ -303,6 +306,21 @@ func (t *thread) NewThread() (platform.ThreadStarter, error) {
 		return nil, errGone
 	}
 	return t.proc.newThread(t.proc.p.pickCPU())
+}
+
+// NewThreadInPlace implements platform.Placer: the new thread starts on
+// this thread's CPU (its syscall thread, serving this one, is there too).
+func (t *thread) NewThreadInPlace() (platform.ThreadStarter, error) {
+	if t.dead {
+		return nil, errGone
+	}
+	return t.proc.newThread(t.cpu)
+}
+
+// ReplacementSpace implements platform.Placer: the new address space's
+// thread runs on this thread's CPU.
+func (t *thread) ReplacementSpace() (platform.Thread, error) {
+	return t.proc.p.newSpace(t.cpu)
 }
 
 // starter is a cloned stub thread on its way to its ready trap.

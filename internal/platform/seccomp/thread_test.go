@@ -186,3 +186,60 @@ func TestFSBase(t *testing.T) {
 		t.Fatalf("rdi %#x fs_base %#x, want 0x5001", regs.Rdi, regs.Fs_base)
 	}
 }
+
+// TestPlacer: a vfork child's thread (NewThreadInPlace) and an exec's new
+// address space (ReplacementSpace) start on the CPU of the thread they run
+// instead of, not on the next one in turn; and they run.
+func TestPlacer(t *testing.T) {
+	runtime.LockOSThread()
+	th, p := newTestThread(t, getpidLoop)
+	defer th.Release()
+	if p.ncpu < 2 {
+		t.Skip("one CPU: every thread shares it")
+	}
+	cpu := th.(*thread).cpu
+	onCPU := func(what string, tid int) {
+		t.Helper()
+		var s unix.CPUSet
+		if err := unix.SchedGetaffinity(tid, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Count() != 1 || !s.IsSet(cpu) {
+			t.Errorf("%s: affinity %v, want CPU %d alone", what, s, cpu)
+		}
+	}
+	pl := th.(platform.Placer)
+	other := func() { p.nextCPU.Store(uint32(cpu + 1)) } // the next in turn is another CPU
+	other()
+	st, err := pl.NewThreadInPlace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		c, err := st.Start()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Release()
+		onCPU("vfork child", c.ID())
+		regs := startRegs()
+		if ev, err := c.Switch(&regs); err != nil || ev.Kind != platform.EventSyscall {
+			done <- fmt.Errorf("vfork child: event %v, %v", ev.Kind, err)
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	other()
+	nt, err := pl.ReplacementSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nt.Release()
+	onCPU("exec's new address space", nt.ID())
+}
