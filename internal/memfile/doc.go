@@ -30,6 +30,12 @@
 // and the swap area's (mm.ReleasesAlone), so an allocator holding any
 // other lock cannot block it.
 //
+// Fresh frames are holes the host fills on first touch; once a sandbox has
+// used prefillAfter bytes, a goroutine keeps the next prefillAhead bytes
+// above top allocated ahead with fallocate (prefill.go), within the bound.
+//
 // Lock order: File.mu, then the pipes' lock (Close closes the idle pipes
-// under File.mu); ReadFrom takes the pipes' lock alone.
+// under File.mu); ReadFrom takes the pipes' lock alone. File.mu, then
+// prefill.fillMu (Close); the filler holds fillMu alone, around each
+// fallocate.
 package memfile

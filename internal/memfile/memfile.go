@@ -55,6 +55,8 @@ type File struct {
 	released  chan struct{}
 
 	pipes pipes // for ReadFrom (splice.go)
+
+	fill prefill // fresh frames allocated ahead (prefill.go)
 }
 
 // Stats are counters over the file's life.
@@ -172,6 +174,7 @@ func (f *File) Alloc(n uint64) (Frame, error) {
 		}
 		fr = f.top
 		f.top = Frame(end)
+		f.wantFillLocked()
 	}
 	for i := uint64(0); i < n; i++ {
 		f.refs[fr+Frame(i)] = 1
@@ -357,6 +360,7 @@ func (f *File) Close() {
 		return
 	}
 	f.closePipes()
+	f.stopFillLocked()
 	unix.Munmap(f.mem)
 	unix.Close(f.fd)
 	f.refs, f.pins = nil, nil
